@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuthController, UsersController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { HealthController } from './health.controller';
+import { HttpExceptionFilter } from './http-exception.filter';
+import { ImageController } from './image.controller';
+import {
+  AssignmentsController,
+  AuditController,
+  DevicesController,
+  HostsController,
+  PoolsController,
+  VolumesController,
+} from './resources.controller';
+
+/** The REST API under /api/v1: thin controllers over the storage manager's services. */
+@Module({
+  controllers: [
+    HealthController,
+    AuthController,
+    UsersController,
+    DevicesController,
+    PoolsController,
+    VolumesController,
+    ImageController,
+    HostsController,
+    AssignmentsController,
+    AuditController,
+  ],
+  providers: [
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_FILTER, useClass: HttpExceptionFilter },
+  ],
+})
+export class ApiModule {}

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, Repository } from 'typeorm';
+import { Conflict, InvalidArgument, NotFound } from '../common/errors';
+import { AuditService } from './audit.service';
+import type { Actor, AssignmentInfo } from './domain';
+import { AssignmentEntity, HostEntity, VolumeEntity } from './entities';
+import { StorageEvents } from './events';
+import { findByKey, newId, now } from './lookup';
+
+export type Access = 'rw' | 'ro';
+export type Sharing = 'exclusive' | 'shared';
+
+export interface CreateAssignment {
+  host: string;
+  volume: string;
+  access?: Access;
+  sharing?: Sharing;
+}
+
+function checkModes(access: unknown, sharing: unknown): void {
+  if (access !== 'rw' && access !== 'ro') throw new InvalidArgument(`access must be rw or ro, not '${String(access)}'`, 'access');
+  if (sharing !== 'exclusive' && sharing !== 'shared') {
+    throw new InvalidArgument(`sharing must be exclusive or shared, not '${String(sharing)}'`, 'sharing');
+  }
+}
+
+/** Which host may touch which volume, how: host × volume × rw/ro × exclusive/shared. */
+@Injectable()
+export class AssignmentService {
+  private readonly repo: Repository<AssignmentEntity>;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly audit: AuditService,
+    private readonly events: StorageEvents,
+  ) {
+    this.repo = ds.getRepository(AssignmentEntity);
+  }
+
+  async list(filter: { host?: string; volume?: string } = {}): Promise<AssignmentInfo[]> {
+    const qb = this.ds
+      .createQueryBuilder()
+      .select(['a.id AS id', 'a.host_id AS hostId', 'h.name AS hostName', 'a.volume_id AS volumeId', 'v.name AS volumeName'])
+      .addSelect(['a.access AS access', 'a.sharing AS sharing', 'a.created_at AS createdAt'])
+      .from(AssignmentEntity, 'a')
+      .innerJoin(HostEntity, 'h', 'h.id = a.host_id')
+      .innerJoin(VolumeEntity, 'v', 'v.id = a.volume_id')
+      .orderBy('a.created_at', 'ASC');
+    if (filter.host) qb.andWhere('(h.id = :host OR h.name = :host)', { host: filter.host });
+    if (filter.volume) qb.andWhere('(v.id = :vol OR v.name = :vol)', { vol: filter.volume });
+    return qb.getRawMany<AssignmentInfo>();
+  }
+
+  async get(id: string): Promise<AssignmentInfo> {
+    const found = (await this.list()).find((a) => a.id === id);
+    if (!found) throw new NotFound('assignment', id);
+    return found;
+  }
+
+  create(actor: Actor, req: CreateAssignment): Promise<AssignmentInfo> {
+    return this.audit.audited(
+      actor,
+      'assignment.create',
+      { type: 'assignment', name: `${req.host}/${req.volume}` },
+      async () => {
+        const access = req.access ?? 'rw';
+        const sharing = req.sharing ?? 'exclusive';
+        checkModes(access, sharing);
+        const host = await findByKey(this.ds.getRepository(HostEntity), 'host', req.host);
+        const volume = await findByKey(this.ds.getRepository(VolumeEntity), 'volume', req.volume);
+        if (volume.state !== 'online') throw new NotFound('volume', req.volume);
+        const others = await this.list({ volume: volume.id });
+        if (others.some((o) => o.hostId === host.id)) {
+          throw new Conflict('ALREADY_ASSIGNED', `volume '${volume.name}' is already assigned to host '${host.name}'`, {
+            host: host.name,
+            volume: volume.name,
+          });
+        }
+        this.checkSharing(volume.name, sharing, others);
+        const row = this.repo.create({ id: newId(), hostId: host.id, volumeId: volume.id, access, sharing, createdAt: now() });
+        await this.repo.insert(row);
+        const info = await this.get(row.id);
+        this.events.emit('assignment.created', info);
+        return info;
+      },
+      (a) => ({ type: 'assignment', id: a.id, name: `${a.hostName}/${a.volumeName}` }),
+      { access: req.access, sharing: req.sharing },
+    );
+  }
+
+  update(actor: Actor, id: string, changes: { access?: Access; sharing?: Sharing }): Promise<AssignmentInfo> {
+    return this.audit.audited(actor, 'assignment.update', { type: 'assignment', id }, async () => {
+      const current = await this.get(id);
+      const access = changes.access ?? current.access;
+      const sharing = changes.sharing ?? current.sharing;
+      checkModes(access, sharing);
+      if (sharing !== current.sharing) {
+        const others = (await this.list({ volume: current.volumeId })).filter((o) => o.id !== id);
+        this.checkSharing(current.volumeName, sharing, others);
+      }
+      await this.repo.update(id, { access, sharing });
+      const info = await this.get(id);
+      this.events.emit('assignment.updated', info);
+      return info;
+    }, (a) => ({ type: 'assignment', id: a.id, name: `${a.hostName}/${a.volumeName}` }), changes);
+  }
+
+  remove(actor: Actor, id: string): Promise<void> {
+    return this.audit.audited(actor, 'assignment.delete', { type: 'assignment', id }, async () => {
+      const current = await this.get(id);
+      await this.repo.delete(id);
+      this.events.emit('assignment.deleted', current);
+    });
+  }
+
+  /** An exclusive volume has exactly one host; a shared one may have many, all shared. */
+  private checkSharing(volume: string, sharing: Sharing, others: AssignmentInfo[]): void {
+    const exclusive = others.find((o) => o.sharing === 'exclusive');
+    if (exclusive) {
+      throw new Conflict('VOLUME_EXCLUSIVE', `volume '${volume}' is assigned exclusively to host '${exclusive.hostName}'`, {
+        volume,
+        host: exclusive.hostName,
+      });
+    }
+    if (sharing === 'exclusive' && others.length > 0) {
+      throw new Conflict(
+        'VOLUME_EXCLUSIVE',
+        `volume '${volume}' is already assigned to ${others.map((o) => `'${o.hostName}'`).join(', ')}; an exclusive assignment needs it to have no other host`,
+        { volume, hosts: others.map((o) => o.hostName) },
+      );
+    }
+  }
+}

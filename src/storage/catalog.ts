@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource } from 'typeorm';
+import { InitialCatalog1763900000000 } from '../../migrations/1763900000000-InitialCatalog';
+import { CATALOG_ENTITIES } from './entities';
+
+export const CATALOG_MIGRATIONS = [InitialCatalog1763900000000];
+
+/**
+ * The SQLite catalog: WAL, foreign keys, and synchronous=FULL so a committed
+ * page allocation survives power loss, not only a crash of the process.
+ */
+export function createCatalogDataSource(file: string): DataSource {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  return new DataSource({
+    type: 'better-sqlite3',
+    database: file,
+    entities: CATALOG_ENTITIES,
+    migrations: CATALOG_MIGRATIONS,
+    migrationsRun: false,
+    synchronize: false,
+    enableWAL: true,
+    timeout: 5000,
+    prepareDatabase: (db: { pragma(s: string): unknown }) => {
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+    },
+  });
+}
+
+/** Open the catalog and bring its schema up to date. */
+export async function openCatalog(file: string): Promise<DataSource> {
+  const ds = createCatalogDataSource(file);
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}
+
+/** The better-sqlite3 handle under TypeORM, for the group commit's prepared statements. */
+export interface SqliteHandle {
+  prepare(sql: string): { run(...args: unknown[]): unknown; all(...args: unknown[]): unknown[] };
+  transaction<T extends (...args: never[]) => unknown>(fn: T): T;
+  pragma(s: string, opts?: { simple?: boolean }): unknown;
+}
+
+export function sqliteHandle(ds: DataSource): SqliteHandle {
+  return (ds.driver as unknown as { databaseConnection: SqliteHandle }).databaseConnection;
+}

@@ -1,0 +1,123 @@
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * The catalog schema. Entities never leave src/storage: other modules get the
+ * plain domain objects of domain.ts. Times are ISO-8601 text (UTC).
+ * The tables are created by migrations/, never by synchronize.
+ */
+
+@Entity('devices')
+export class DeviceEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) name: string;
+  @Column('text') kind: 'file' | 'block' | 'ram';
+  @Column('text', { nullable: true }) path: string | null;
+  @Column('integer') size: number;
+  @Column('integer', { name: 'sector_size' }) sectorSize: number;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+@Entity('pools')
+export class PoolEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) name: string;
+  @Column('text') layout: 'concat' | 'raid0' | 'raid1' | 'raid10';
+  @Column('integer', { name: 'page_size' }) pageSize: number;
+  @Column('integer', { name: 'stripe_unit' }) stripeUnit: number;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+/** A region of a device given to a pool; `position` orders the pool's members. */
+@Entity('extents')
+export class ExtentEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { name: 'device_id' }) deviceId: string;
+  @Column('text', { name: 'pool_id' }) poolId: string;
+  @Column('integer') position: number;
+  @Column('integer') offset: number;
+  @Column('integer') length: number;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+@Entity('volumes')
+export class VolumeEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) name: string;
+  @Column('text', { name: 'pool_id' }) poolId: string;
+  @Column('integer') size: number;
+  @Column('text') provisioning: 'thin' | 'thick';
+  /** Stable identity a SAN client sees (serial, WWN). */
+  @Column('text', { unique: true }) serial: string;
+  /** 'deleting' survives a crash in the middle of a delete so boot can finish it. */
+  @Column('text') state: 'online' | 'deleting';
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+@Entity('hosts')
+export class HostEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) name: string;
+  /** OpenSSH form: `ssh-ed25519 <base64>`. */
+  @Column('text', { name: 'public_key' }) publicKey: string;
+  @Column('text', { name: 'key_fingerprint', unique: true }) keyFingerprint: string;
+  @Column('text', { nullable: true }) description: string | null;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+@Entity('assignments')
+@Index(['hostId', 'volumeId'], { unique: true })
+export class AssignmentEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { name: 'host_id' }) hostId: string;
+  @Column('text', { name: 'volume_id' }) volumeId: string;
+  @Column('text') access: 'rw' | 'ro';
+  @Column('text') sharing: 'exclusive' | 'shared';
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+@Entity('admin_users')
+export class AdminUserEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) username: string;
+  @Column('text', { name: 'password_hash' }) passwordHash: string;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+  @Column('text', { name: 'last_login_at', nullable: true }) lastLoginAt: string | null;
+}
+
+/** Only a SHA-256 of each bearer token is kept. */
+@Entity('api_tokens')
+export class ApiTokenEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { name: 'token_hash', unique: true }) tokenHash: string;
+  @Column('text', { name: 'user_id' }) userId: string;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+  @Column('text', { name: 'expires_at' }) expiresAt: string;
+  @Column('text', { nullable: true }) source: string | null;
+}
+
+@Entity('audit_log')
+export class AuditEntity {
+  @PrimaryGeneratedColumn() id: number;
+  @Column('text') at: string;
+  @Column('text') actor: string;
+  @Column('text', { nullable: true }) source: string | null;
+  @Column('text') action: string;
+  @Column('text', { name: 'object_type', nullable: true }) objectType: string | null;
+  @Column('text', { name: 'object_id', nullable: true }) objectId: string | null;
+  @Column('text', { name: 'object_name', nullable: true }) objectName: string | null;
+  @Column('text') outcome: 'success' | 'failure';
+  @Column('text', { name: 'error_code', nullable: true }) errorCode: string | null;
+  @Column('text', { nullable: true }) detail: string | null;
+}
+
+export const CATALOG_ENTITIES = [
+  DeviceEntity,
+  PoolEntity,
+  ExtentEntity,
+  VolumeEntity,
+  HostEntity,
+  AssignmentEntity,
+  AdminUserEntity,
+  ApiTokenEntity,
+  AuditEntity,
+];

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { ObjectLiteral, Repository } from 'typeorm';
+import { InvalidArgument, NotFound, type EntityKind } from '../common/errors';
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Names appear in URLs, CLI arguments and NBD export names: keep them plain. */
+export function validateName(kind: EntityKind, name: unknown): string {
+  if (typeof name !== 'string' || !NAME_RE.test(name) || UUID_RE.test(name)) {
+    throw new InvalidArgument(
+      `${kind} name must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit (and not look like an id)`,
+      'name',
+    );
+  }
+  return name;
+}
+
+/** Find a row by id or by name; every API path accepts either. */
+export async function findByKey<T extends ObjectLiteral & { id: string; name: string }>(
+  repo: Repository<T>,
+  kind: EntityKind,
+  key: string,
+): Promise<T> {
+  const row = UUID_RE.test(key)
+    ? await repo.findOne({ where: { id: key } as never })
+    : await repo.findOne({ where: { name: key } as never });
+  if (!row) throw new NotFound(kind, key);
+  return row;
+}
+
+export const newId = (): string => randomUUID();
+export const now = (): string => new Date().toISOString();

@@ -1,0 +1,189 @@
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { BlockDevice } from '../devices/block-device';
+import { MissingDevice } from '../devices/missing-device';
+import { openDevice, type DeviceSpec } from '../devices/open-device';
+import { createLayout, type Extent } from '../virtualization/layout';
+import { LogicalDisk, type PageMapEntry } from '../virtualization/logical-disk';
+import { Pool } from '../virtualization/pool';
+import { checkAllocations } from '../virtualization/logical-disk';
+import { sqliteHandle } from './catalog';
+import { DeviceEntity, ExtentEntity, PoolEntity, VolumeEntity } from './entities';
+import { GroupCommitPageMapStore } from './page-map-store';
+import type { ExtentInfo } from './domain';
+
+export interface OpenDevice {
+  device: BlockDevice;
+  /** Set when the device could not be opened at boot. */
+  missingReason?: string;
+}
+
+export interface ConsistencyReport {
+  pools: Array<{ pool: string; leaked: number[]; doubleAllocated: number[] }>;
+  ok: boolean;
+}
+
+export function deviceSpec(row: Pick<DeviceEntity, 'kind' | 'path' | 'name' | 'size'>): DeviceSpec {
+  if (row.kind === 'ram') return { kind: 'ram', name: row.name, size: row.size };
+  return { kind: row.kind, path: row.path as string };
+}
+
+/**
+ * The live objects behind the catalog: open devices, pools with their
+ * layouts and allocators, and logical disks with their page maps in memory.
+ * Built once at boot from the catalog; afterwards the services keep it in
+ * step as they change the catalog. The data path only ever talks to these.
+ */
+export class StorageRuntime {
+  readonly devices = new Map<string, OpenDevice>();
+  readonly pools = new Map<string, Pool>();
+  readonly disks = new Map<string, LogicalDisk>();
+  readonly store: GroupCommitPageMapStore;
+  private readonly log = new Logger('StorageRuntime');
+
+  constructor(private readonly ds: DataSource) {
+    this.store = new GroupCommitPageMapStore(sqliteHandle(ds));
+  }
+
+  async boot(): Promise<void> {
+    for (const row of await this.ds.getRepository(DeviceEntity).find()) {
+      await this.attachDevice(row);
+    }
+    const extents = await this.ds.getRepository(ExtentEntity).find({ order: { position: 'ASC' } });
+    for (const row of await this.ds.getRepository(PoolEntity).find()) {
+      this.attachPool(row, extents.filter((e) => e.poolId === row.id));
+    }
+    const maps = new Map<string, PageMapEntry[]>();
+    const rows = sqliteHandle(this.ds)
+      .prepare('SELECT volume_id AS v, logical_page AS l, pool_page AS p FROM page_maps')
+      .all() as Array<{ v: string; l: number; p: number }>;
+    for (const r of rows) {
+      let list = maps.get(r.v);
+      if (!list) maps.set(r.v, (list = []));
+      list.push({ logical: r.l, physical: r.p });
+    }
+    for (const row of await this.ds.getRepository(VolumeEntity).find()) {
+      this.attachVolume(row, maps.get(row.id) ?? []);
+    }
+    const report = this.checkConsistency();
+    for (const p of report.pools) {
+      if (p.leaked.length || p.doubleAllocated.length) {
+        this.log.error(`pool ${p.pool}: ${p.leaked.length} leaked and ${p.doubleAllocated.length} doubly mapped pages`);
+      }
+    }
+  }
+
+  /** Open a device row; a device that cannot be opened is kept as missing. */
+  async attachDevice(row: DeviceEntity): Promise<OpenDevice> {
+    let entry: OpenDevice;
+    try {
+      entry = { device: await openDevice(deviceSpec(row)) };
+      if (row.kind === 'ram') this.log.warn(`device ${row.name} is a ramdisk: its contents start empty at every start`);
+    } catch (e) {
+      const reason = (e as Error).message;
+      this.log.error(`device ${row.name} (${row.path ?? row.kind}) is missing: ${reason}`);
+      entry = { device: new MissingDevice(row.kind, row.path ?? `ram:${row.name}`, row.size, reason), missingReason: reason };
+    }
+    this.devices.set(row.id, entry);
+    return entry;
+  }
+
+  /** Open (or create) a device being added; it is kept only if the caller keeps it. */
+  async openNew(row: DeviceEntity, size?: number): Promise<BlockDevice> {
+    const spec = deviceSpec({ ...row, size: size ?? 0 });
+    if (spec.kind === 'file' && size !== undefined) spec.size = size;
+    const device = await openDevice(spec);
+    this.devices.set(row.id, { device });
+    return device;
+  }
+
+  async detachDevice(id: string): Promise<void> {
+    const entry = this.devices.get(id);
+    this.devices.delete(id);
+    await entry?.device.close();
+  }
+
+  /** Extents as members of their pools, with the layout's view of their health. */
+  async extentInfos(extents: ExtentEntity[]): Promise<ExtentInfo[]> {
+    const names = new Map<string, string>();
+    for (const r of await this.ds.getRepository(DeviceEntity).find({ select: { id: true, name: true } })) names.set(r.id, r.name);
+    for (const r of await this.ds.getRepository(PoolEntity).find({ select: { id: true, name: true } })) names.set(r.id, r.name);
+    return extents.map((e) => {
+      const member = this.pools.get(e.poolId)?.health().members[e.position];
+      return {
+        id: e.id,
+        deviceId: e.deviceId,
+        deviceName: names.get(e.deviceId) ?? e.deviceId,
+        poolId: e.poolId,
+        poolName: names.get(e.poolId) ?? e.poolId,
+        position: e.position,
+        offset: e.offset,
+        length: e.length,
+        state: member?.state ?? 'failed',
+        errors: member?.errors ?? 0,
+        ...(member?.lastError ? { lastError: member.lastError } : {}),
+      };
+    });
+  }
+
+  attachPool(row: PoolEntity, extents: ExtentEntity[]): Pool {
+    const members: Extent[] = extents.map((e) => ({
+      deviceId: e.deviceId,
+      device: this.devices.get(e.deviceId)!.device,
+      offset: e.offset,
+      length: e.length,
+    }));
+    const layout = createLayout(row.layout, members, { stripeUnit: row.stripeUnit, label: row.name });
+    extents.forEach((e, i) => {
+      if (this.devices.get(e.deviceId)?.missingReason) layout.setMemberState(i, 'failed');
+    });
+    const pool = new Pool({ id: row.id, name: row.name, pageSize: row.pageSize, layout });
+    this.pools.set(row.id, pool);
+    return pool;
+  }
+
+  attachVolume(row: VolumeEntity, map: Iterable<PageMapEntry>): LogicalDisk {
+    const pool = this.pools.get(row.poolId)!;
+    const disk = new LogicalDisk({
+      id: row.id,
+      name: row.name,
+      size: row.size,
+      provisioning: row.provisioning,
+      pool,
+      store: this.store,
+      map,
+    });
+    for (const { physical } of disk.mappings()) {
+      if (pool.allocator.isUsed(physical)) {
+        this.log.error(`volume ${row.name}: pool page ${physical} of ${pool.name} is mapped twice`);
+      } else {
+        pool.allocator.markUsed(physical);
+      }
+    }
+    this.disks.set(row.id, disk);
+    return disk;
+  }
+
+  disk(volumeId: string): LogicalDisk | undefined {
+    return this.disks.get(volumeId);
+  }
+
+  /** Cross-check every pool's allocator against the page maps of its volumes. */
+  checkConsistency(): ConsistencyReport {
+    const pools = [...this.pools.values()].map((pool) => {
+      const disks = [...this.disks.values()].filter((d) => d.pool === pool);
+      return { pool: pool.name, ...checkAllocations(pool, disks) };
+    });
+    return { pools, ok: pools.every((p) => p.leaked.length === 0 && p.doubleAllocated.length === 0) };
+  }
+
+  /** Flush every volume and close every device: graceful shutdown. */
+  async shutdown(): Promise<void> {
+    await this.store.idle();
+    await Promise.allSettled([...this.pools.values()].map((p) => p.layout.flush()));
+    await Promise.allSettled([...this.devices.values()].map((d) => d.device.close()));
+    this.devices.clear();
+    this.pools.clear();
+    this.disks.clear();
+  }
+}

@@ -1,0 +1,50 @@
+import { Global, Module } from '@nestjs/common';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { STRATA_CONFIG, type StrataConfig } from '../config/config';
+import { AssignmentService } from './assignment.service';
+import { AuditService } from './audit.service';
+import { AuthService } from './auth.service';
+import { openCatalog } from './catalog';
+import { DeviceService } from './device.service';
+import { StorageEvents } from './events';
+import { HostService } from './host.service';
+import { PoolService } from './pool.service';
+import { StorageRuntime } from './runtime';
+import { StorageBootstrapService } from './storage-bootstrap.service';
+import { VolumeService } from './volume.service';
+
+/**
+ * The storage manager: the catalog and everything it describes. The only
+ * module that touches TypeORM; it exports services that speak domain objects.
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: DataSource,
+      inject: [STRATA_CONFIG],
+      useFactory: (config: StrataConfig) => openCatalog(join(config.dataDir, 'catalog.sqlite')),
+    },
+    {
+      provide: StorageRuntime,
+      inject: [DataSource],
+      useFactory: async (ds: DataSource) => {
+        const runtime = new StorageRuntime(ds);
+        await runtime.boot();
+        return runtime;
+      },
+    },
+    StorageEvents,
+    AuditService,
+    AuthService,
+    DeviceService,
+    PoolService,
+    VolumeService,
+    HostService,
+    AssignmentService,
+    StorageBootstrapService,
+  ],
+  exports: [StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, HostService, AssignmentService, StorageBootstrapService],
+})
+export class StorageModule {}

@@ -1,0 +1,210 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource, In, Repository } from 'typeorm';
+import { InUse, InvalidArgument, NameTaken, NoSpace, NotFound } from '../common/errors';
+import type { LogicalDisk, Provisioning } from '../virtualization/logical-disk';
+import { AssignmentService } from './assignment.service';
+import { AuditService } from './audit.service';
+import type { Actor, VolumeInfo } from './domain';
+import { PoolEntity, VolumeEntity } from './entities';
+import { StorageEvents } from './events';
+import { findByKey, newId, now, validateName } from './lookup';
+import { StorageRuntime } from './runtime';
+
+export interface CreateVolume {
+  name: string;
+  pool: string;
+  size: number;
+  provisioning?: Provisioning;
+}
+
+/** Volume sizes are whole 4 KiB blocks: every client's logical block size divides them. */
+const BLOCK = 4096;
+
+function checkSize(size: number, field = 'size'): void {
+  if (!Number.isSafeInteger(size) || size <= 0 || size % BLOCK !== 0) {
+    throw new InvalidArgument(`${field} must be a positive multiple of 4 KiB (4096 bytes), got ${size}`, field);
+  }
+}
+
+@Injectable()
+export class VolumeService {
+  private readonly volumes: Repository<VolumeEntity>;
+  private readonly log = new Logger('VolumeService');
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly runtime: StorageRuntime,
+    private readonly audit: AuditService,
+    private readonly assignments: AssignmentService,
+    private readonly events: StorageEvents,
+  ) {
+    this.volumes = ds.getRepository(VolumeEntity);
+  }
+
+  async list(filter: { pool?: string } = {}): Promise<VolumeInfo[]> {
+    const where = filter.pool ? { poolId: (await findByKey(this.ds.getRepository(PoolEntity), 'pool', filter.pool)).id } : {};
+    return this.describe(await this.volumes.find({ where: { ...where, state: 'online' }, order: { createdAt: 'ASC' } }));
+  }
+
+  async get(key: string): Promise<VolumeInfo> {
+    return (await this.describe([await this.row(key)]))[0];
+  }
+
+  /** The live logical disk behind a volume, for I/O (image transfer, SAN, NAS). */
+  async disk(key: string): Promise<LogicalDisk> {
+    const row = await this.row(key);
+    const disk = this.runtime.disk(row.id);
+    if (!disk) throw new NotFound('volume', key);
+    return disk;
+  }
+
+  create(actor: Actor, req: CreateVolume): Promise<VolumeInfo> {
+    return this.audit.audited(
+      actor,
+      'volume.create',
+      { type: 'volume', name: req.name },
+      () => this.doCreate(req),
+      (v) => ({ type: 'volume', id: v.id, name: v.name }),
+      { pool: req.pool, size: req.size, provisioning: req.provisioning ?? 'thin' },
+    );
+  }
+
+  private async doCreate(req: CreateVolume): Promise<VolumeInfo> {
+    const name = validateName('volume', req.name);
+    checkSize(req.size);
+    const provisioning = req.provisioning ?? 'thin';
+    if (provisioning !== 'thin' && provisioning !== 'thick') {
+      throw new InvalidArgument(`provisioning must be thin or thick, not '${String(provisioning)}'`, 'provisioning');
+    }
+    const poolRow = await findByKey(this.ds.getRepository(PoolEntity), 'pool', req.pool);
+    if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
+    const pool = this.runtime.pools.get(poolRow.id)!;
+    if (provisioning === 'thick') {
+      const pages = Math.ceil(req.size / pool.pageSize);
+      if (pages > pool.freePages) throw new NoSpace(`pool '${poolRow.name}'`, pool.freePages * pool.pageSize, pages * pool.pageSize);
+    }
+    const row = this.volumes.create({
+      id: newId(),
+      name,
+      poolId: poolRow.id,
+      size: req.size,
+      provisioning,
+      serial: randomBytes(8).toString('hex'),
+      state: 'online',
+      createdAt: now(),
+    });
+    await this.volumes.insert(row);
+    const disk = this.runtime.attachVolume(row, []);
+    if (provisioning === 'thick') {
+      try {
+        await disk.provisionAll();
+      } catch (e) {
+        await this.destroy(row).catch((err) => this.log.error(`cleanup of ${name} failed: ${(err as Error).message}`));
+        throw e;
+      }
+    }
+    const info = await this.get(row.id);
+    this.events.emit('volume.created', info);
+    return info;
+  }
+
+  update(actor: Actor, key: string, changes: { name?: string; size?: number }): Promise<VolumeInfo> {
+    return this.audit.audited(actor, 'volume.update', { type: 'volume', name: key }, async () => {
+      const row = await this.row(key);
+      const disk = this.runtime.disk(row.id)!;
+      if (changes.size !== undefined && changes.size !== row.size) {
+        checkSize(changes.size);
+        if (changes.size < row.size) {
+          throw new InvalidArgument(`volumes only grow: ${changes.size} is smaller than the current ${row.size} bytes`, 'size');
+        }
+        if (row.provisioning === 'thick') {
+          const more = Math.ceil(changes.size / disk.pageSize) - Math.ceil(row.size / disk.pageSize);
+          if (more > disk.pool.freePages) {
+            throw new NoSpace(`pool '${disk.pool.name}'`, disk.pool.freePages * disk.pageSize, more * disk.pageSize);
+          }
+        }
+        await disk.grow(changes.size);
+        await this.volumes.update(row.id, { size: changes.size });
+      }
+      if (changes.name !== undefined && changes.name !== row.name) {
+        const name = validateName('volume', changes.name);
+        if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
+        await this.volumes.update(row.id, { name });
+        disk.name = name;
+      }
+      const info = await this.get(row.id);
+      this.events.emit('volume.updated', info);
+      return info;
+    }, (v) => ({ type: 'volume', id: v.id, name: v.name }), changes);
+  }
+
+  /** Delete a volume and free its pages. Assigned volumes need `force`, which also revokes the assignments. */
+  remove(actor: Actor, key: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.audit.audited(actor, 'volume.delete', { type: 'volume', name: key }, async () => {
+      const row = await this.row(key);
+      const assigned = await this.assignments.list({ volume: row.id });
+      if (assigned.length > 0 && !opts.force) {
+        throw new InUse('volume', row.name, `host(s) ${assigned.map((a) => a.hostName).join(', ')} (revoke them, or delete with force)`);
+      }
+      for (const a of assigned) await this.assignments.remove(actor, a.id);
+      await this.destroy(row);
+      this.events.emit('volume.deleted', { id: row.id, name: row.name });
+    }, undefined, { force: !!opts.force });
+  }
+
+  /**
+   * Mark 'deleting' first so a crash part way is finished at the next boot,
+   * then give the pages back, then drop the row.
+   */
+  private async destroy(row: VolumeEntity): Promise<void> {
+    await this.volumes.update(row.id, { state: 'deleting' });
+    const disk = this.runtime.disk(row.id);
+    if (disk) await disk.releaseAll();
+    await this.ds.transaction(async (m) => {
+      await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
+      await m.delete(VolumeEntity, row.id);
+    });
+    this.runtime.disks.delete(row.id);
+  }
+
+  /** Boot: finish deletes a crash interrupted. */
+  async finishInterruptedDeletes(): Promise<void> {
+    for (const row of await this.volumes.find({ where: { state: 'deleting' } })) {
+      this.log.warn(`finishing the interrupted delete of volume ${row.name}`);
+      await this.destroy(row);
+    }
+  }
+
+  private async row(key: string): Promise<VolumeEntity> {
+    const row = await findByKey(this.volumes, 'volume', key);
+    if (row.state !== 'online') throw new NotFound('volume', key);
+    return row;
+  }
+
+  private async describe(rows: VolumeEntity[]): Promise<VolumeInfo[]> {
+    if (rows.length === 0) return [];
+    const pools = await this.ds.getRepository(PoolEntity).find({ where: { id: In([...new Set(rows.map((r) => r.poolId))]) } });
+    const assignments = await this.assignments.list();
+    return rows.map((row) => {
+      const disk = this.runtime.disk(row.id);
+      const pool = this.runtime.pools.get(row.poolId);
+      const pageSize = pool?.pageSize ?? 0;
+      const poolState = pool ? pool.health().state : 'failed';
+      return {
+        id: row.id,
+        name: row.name,
+        poolId: row.poolId,
+        poolName: pools.find((p) => p.id === row.poolId)?.name ?? row.poolId,
+        size: row.size,
+        provisioning: row.provisioning,
+        pageSize,
+        allocatedBytes: (disk?.allocatedPages ?? 0) * pageSize,
+        serial: row.serial,
+        state: poolState === 'online' ? 'online' : poolState,
+        assignments: assignments.filter((a) => a.volumeId === row.id),
+        createdAt: row.createdAt,
+      };
+    });
+  }
+}
