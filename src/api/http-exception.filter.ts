@@ -82,6 +82,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     if (error instanceof HttpException) {
       const statusCode = error.getStatus();
+      if (error.cause instanceof SyntaxError) {
+        return { statusCode, code: 'INVALID_ARGUMENT', message: `the request body is not valid JSON: ${error.cause.message}` };
+      }
       const response = error.getResponse();
       let message = error.message;
       if (typeof response === 'object' && response && 'message' in response) {

@@ -15,7 +15,7 @@ const CHUNK = 4 * 2 ** 20;
 const DEPTH = 4;
 
 const ZERO = Buffer.alloc(CHUNK);
-const isZero = (b: Buffer) => b.equals(ZERO.subarray(0, b.length));
+const isZero = (b: Buffer) => b.length <= ZERO.length && b.equals(ZERO.subarray(0, b.length));
 
 /**
  * A volume's contents as a raw image, streamed both ways. An upload of zeros
@@ -100,12 +100,29 @@ async function receive(req: Request, disk: LogicalDisk, offset: number): Promise
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
 
-  const submit = (buf: Buffer, at: number) => {
-    const p = (isZero(buf) ? disk.writeZeroes(at, buf.length) : disk.write(at, buf)).catch((e: unknown) => {
+  // Zero runs are cut at page boundaries and sent as WRITE ZEROES, so a sparse
+  // image keeps a thin volume thin.
+  const track = (p: Promise<void>) => {
+    const q = p.catch((e: unknown) => {
       failure ??= e;
     });
-    inflight.add(p);
-    void p.finally(() => inflight.delete(p));
+    inflight.add(q);
+    void q.finally(() => inflight.delete(q));
+  };
+  const submit = (buf: Buffer, at: number) => {
+    const page = disk.pageSize;
+    let start = 0;
+    while (start < buf.length) {
+      const zero = isZero(buf.subarray(start, Math.min(buf.length, start + page - ((at + start) % page))));
+      let end = start;
+      while (end < buf.length) {
+        const stop = Math.min(buf.length, end + page - ((at + end) % page));
+        if (isZero(buf.subarray(end, stop)) !== zero) break;
+        end = stop;
+      }
+      track(zero ? disk.writeZeroes(at + start, end - start) : disk.write(at + start, buf.subarray(start, end)));
+      start = end;
+    }
   };
 
   for await (const piece of req as AsyncIterable<Buffer>) {

@@ -60,6 +60,9 @@ export class PoolsController {
   @Get(':key') get(@Param('key') key: string) {
     return this.pools.get(key);
   }
+  @Get(':key/check') check(@Param('key') key: string) {
+    return this.pools.check(key);
+  }
   @Post() create(@CurrentActor() actor: Actor, @Body() body: CreatePoolDto) {
     return this.pools.create(actor, body);
   }

@@ -1,6 +1,9 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 
+/** Nest's start-up chatter: useful when debugging, noise otherwise. */
+const CHATTY = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+
 /** Nest's logger calls, written as pino's structured JSON lines. */
 export class PinoLogger implements LoggerService {
   constructor(readonly pino: Logger) {}
@@ -12,7 +15,8 @@ export class PinoLogger implements LoggerService {
 
   log(message: unknown, ...params: unknown[]): void {
     const { context } = this.ctx(params);
-    this.pino.info({ context }, String(message));
+    if (context && CHATTY.has(context)) this.pino.debug({ context }, String(message));
+    else this.pino.info({ context }, String(message));
   }
   error(message: unknown, ...params: unknown[]): void {
     const { context, rest } = this.ctx(params);

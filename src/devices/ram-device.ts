@@ -39,7 +39,7 @@ export class RamDevice implements BlockDevice {
     this.forEachSlice(offset, target.length, (index, start, end, pos) => {
       const chunk = this.chunks.get(index);
       if (chunk) chunk.copy(target, pos, start, end);
-      
+      else target.fill(0, pos, pos + end - start);
     });
   }
 

@@ -190,6 +190,15 @@ export class PoolService {
     });
   }
 
+  /** Cross-check the pool's allocator against its volumes' page maps: leaked or doubly used pages. */
+  async check(key: string): Promise<{ pool: string; ok: boolean; leaked: number[]; doubleAllocated: number[] }> {
+    const row = await findByKey(this.pools, 'pool', key);
+    const report = this.runtime.checkConsistency().pools.find((p) => p.poolId === row.id);
+    const leaked = report?.leaked ?? [];
+    const doubleAllocated = report?.doubleAllocated ?? [];
+    return { pool: row.name, ok: leaked.length === 0 && doubleAllocated.length === 0, leaked, doubleAllocated };
+  }
+
   private async describe(rows: PoolEntity[]): Promise<PoolInfo[]> {
     const extents = await this.ds.getRepository(ExtentEntity).find({ order: { position: 'ASC' } });
     const infos = await this.runtime.extentInfos(extents);

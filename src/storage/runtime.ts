@@ -19,7 +19,7 @@ export interface OpenDevice {
 }
 
 export interface ConsistencyReport {
-  pools: Array<{ pool: string; leaked: number[]; doubleAllocated: number[] }>;
+  pools: Array<{ poolId: string; pool: string; leaked: number[]; doubleAllocated: number[] }>;
   ok: boolean;
 }
 
@@ -172,9 +172,23 @@ export class StorageRuntime {
   checkConsistency(): ConsistencyReport {
     const pools = [...this.pools.values()].map((pool) => {
       const disks = [...this.disks.values()].filter((d) => d.pool === pool);
-      return { pool: pool.name, ...checkAllocations(pool, disks) };
+      return { poolId: pool.id, pool: pool.name, ...checkAllocations(pool, disks) };
     });
     return { pools, ok: pools.every((p) => p.leaked.length === 0 && p.doubleAllocated.length === 0) };
+  }
+
+  /** Why the gateway cannot serve (empty when it can), and which pools run degraded. */
+  readiness(): { reasons: string[]; degradedPools: string[] } {
+    const reasons: string[] = [];
+    if (!this.ds.isInitialized) reasons.push('catalog is not open');
+    for (const d of this.devices.values()) if (d.missingReason) reasons.push(`device ${d.device.label} is missing: ${d.missingReason}`);
+    const degradedPools: string[] = [];
+    for (const pool of this.pools.values()) {
+      const state = pool.health().state;
+      if (state === 'failed') reasons.push(`pool ${pool.name} has failed`);
+      if (state === 'degraded') degradedPools.push(pool.name);
+    }
+    return { reasons, degradedPools };
   }
 
   /** Flush every volume and close every device: graceful shutdown. */

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { STRATA_CONFIG, type StrataConfig } from '../config/config';
@@ -24,7 +25,11 @@ import { VolumeService } from './volume.service';
     {
       provide: DataSource,
       inject: [STRATA_CONFIG],
-      useFactory: (config: StrataConfig) => openCatalog(join(config.dataDir, 'catalog.sqlite')),
+      useFactory: (config: StrataConfig) => {
+        // The catalog holds password hashes and key material: owner only.
+        mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+        return openCatalog(join(config.dataDir, 'catalog.sqlite'));
+      },
     },
     {
       provide: StorageRuntime,

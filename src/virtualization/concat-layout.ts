@@ -22,29 +22,32 @@ export class ConcatLayout extends SetLayout {
   }
 
   protected submit(op: IoOp, offset: number, buf: Buffer): Promise<void> {
-    return this.split(op, offset, buf.length, buf);
+    const end = offset + buf.length;
+    let i = this.setAt(offset);
+    if (this.pieceLength(i, offset, end) === buf.length) return this.sets[i].io(op, offset - this.starts[i], buf);
+    const ios: Promise<void>[] = [];
+    for (let pos = offset; pos < end; i++) {
+      const n = this.pieceLength(i, pos, end);
+      ios.push(this.sets[i].io(op, pos - this.starts[i], buf.subarray(pos - offset, pos - offset + n)));
+      pos += n;
+    }
+    return settleAll(ios);
   }
 
   protected discardRange(offset: number, length: number): Promise<void> {
-    return this.split('discard', offset, length, undefined);
-  }
-
-  private split(op: IoOp | 'discard', offset: number, length: number, buf: Buffer | undefined): Promise<void> {
     const end = offset + length;
-    let i = this.setAt(offset);
     const ios: Promise<void>[] = [];
-    for (let pos = offset; pos < end; i++) {
-      const set = this.sets[i];
-      const from = pos - this.starts[i];
-      const n = Math.min(end - pos, set.length - from);
-      ios.push(
-        buf === undefined
-          ? set.discard(from, n)
-          : set.io(op as IoOp, from, n === length ? buf : buf.subarray(pos - offset, pos - offset + n)),
-      );
+    for (let pos = offset, i = this.setAt(offset); pos < end; i++) {
+      const n = this.pieceLength(i, pos, end);
+      ios.push(this.sets[i].discard(pos - this.starts[i], n));
       pos += n;
     }
     return ios.length === 1 ? ios[0] : settleAll(ios);
+  }
+
+  /** Bytes of [pos, end) that fall in set i, which holds pos. */
+  private pieceLength(i: number, pos: number, end: number): number {
+    return Math.min(end - pos, this.starts[i] + this.sets[i].length - pos);
   }
 
   /** Index of the set holding `offset` (binary search over the starts). */

@@ -1,4 +1,4 @@
-import { InvalidArgument } from '../common/errors';
+import { type DeviceGone, type DeviceIOError, InvalidArgument } from '../common/errors';
 import type { BlockDevice } from '../devices/block-device';
 import type { Layout, LayoutHealth, LayoutKind, MemberState } from './layout';
 import { isDeviceFailure, type Member } from './member';
@@ -42,26 +42,27 @@ export abstract class SetLayout implements Layout {
   protected abstract discardRange(offset: number, length: number): Promise<void>;
 
   async flush(): Promise<void> {
-    const online = this.sets.map((s) => s.hasOnline());
+    const hadCopy = this.sets.map((s) => s.hasOnline());
     const devices: BlockDevice[] = [];
     for (const m of this.members) {
       if (m.online && !devices.includes(m.device)) devices.push(m.device);
     }
     const outcomes = await Promise.all(devices.map(tryFlush));
-    const failures = new Map<BlockDevice, unknown>();
-    outcomes.forEach((err, i) => {
-      if (err === undefined) return;
+    const failed = new Map<BlockDevice, DeviceIOError | DeviceGone>();
+    for (let i = 0; i < devices.length; i++) {
+      const err = outcomes[i];
+      if (err === undefined) continue;
       if (!isDeviceFailure(err)) throw err;
-      failures.set(devices[i], err);
-      // Writes acknowledged earlier may not be durable there: treat the copy as lost.
+      failed.set(devices[i], err);
+      // Writes acknowledged earlier may not be durable there: the copy is lost.
       for (const m of this.members) if (m.device === devices[i] && m.online) m.fail(err);
-    });
-    // Fail only if some set lost its last durable copy in this flush.
-    this.sets.forEach((set, i) => {
-      if (!online[i] || set.hasOnline()) return;
-      const m = set.members.find((member) => failures.has(member.device));
-      if (m) throw failures.get(m.device);
-    });
+    }
+    // Reject only if a set lost its last durable copy in this flush.
+    for (let i = 0; i < this.sets.length; i++) {
+      if (!hadCopy[i] || this.sets[i].hasOnline()) continue;
+      const lost = this.sets[i].members.find((m) => failed.has(m.device));
+      if (lost) throw failed.get(lost.device);
+    }
   }
 
   health(): LayoutHealth {

@@ -1,0 +1,486 @@
+import { InvalidArgument, NoSpace } from '../common/errors';
+import { InflightTracker } from './inflight-tracker';
+import { MAX_PAGE_COUNT } from './page-allocator';
+import type { Pool } from './pool';
+import { rangeError } from './range';
+import { settleAll } from './settle-all';
+
+export { checkAllocations } from './check-allocations';
+
+export interface PageMapEntry {
+  logical: number;
+  physical: number;
+}
+
+export interface PageMapStore {
+  /** Durably record new mappings; resolves once committed (the storage manager group-commits these, flushing the pool's devices first). */
+  commitAllocations(volumeId: string, pool: Pool, entries: readonly PageMapEntry[]): Promise<void>;
+  /** Durably record that these logical pages no longer map to anything. */
+  commitReleases(volumeId: string, logicalPages: readonly number[]): Promise<void>;
+}
+
+export type Provisioning = 'thin' | 'thick';
+
+const UNMAPPED = -1;
+/** Pages handled per step by whole-range operations, bounding memory, parallelism and commit size. */
+const BATCH_PAGES = 256;
+
+/**
+ * A volume: logical pages mapped onto pool pages. The map lives in memory;
+ * the store is called only when a mapping changes, and a mapping becomes
+ * visible only once committed.
+ *
+ * Invariant: a mapped pool page never holds bytes of a previous owner, because
+ * allocation writes the whole page (also past the volume's end, so growing
+ * exposes zeros).
+ */
+export class LogicalDisk {
+  readonly id: string;
+  readonly pool: Pool;
+  readonly provisioning: Provisioning;
+  name: string;
+  private readonly store: PageMapStore;
+  private bytes: number;
+  /** Pool page per logical page, UNMAPPED if none. */
+  private map: Int32Array;
+  private mapped = 0;
+  /** First writes in progress, by logical page: later writers wait for them, readers still see zeros. */
+  private readonly allocating = new Map<number, Promise<void>>();
+  private readonly inflight = new InflightTracker();
+  /** Releases run one at a time, so two discards can never hand back the same pool page twice. */
+  private releases: Promise<void> = Promise.resolve();
+
+  /**
+   * `map` is the committed page map (at boot). Its pool pages are marked used
+   * in the pool's allocator unless already marked; a page mapped twice is left
+   * for checkAllocations to report.
+   */
+  constructor(opts: {
+    id: string;
+    name: string;
+    size: number;
+    provisioning: Provisioning;
+    pool: Pool;
+    store: PageMapStore;
+    map?: Iterable<PageMapEntry>;
+  }) {
+    if (opts.provisioning !== 'thin' && opts.provisioning !== 'thick') {
+      throw new InvalidArgument(`unknown provisioning '${String(opts.provisioning)}'`, 'provisioning');
+    }
+    this.id = opts.id;
+    this.name = opts.name;
+    this.pool = opts.pool;
+    this.provisioning = opts.provisioning;
+    this.store = opts.store;
+    this.bytes = opts.size;
+    this.map = new Int32Array(this.pagesFor(opts.size)).fill(UNMAPPED);
+    if (opts.map) this.adopt(opts.map);
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  get pageSize(): number {
+    return this.pool.pageSize;
+  }
+
+  get allocatedPages(): number {
+    return this.mapped;
+  }
+
+  mappings(): PageMapEntry[] {
+    const entries: PageMapEntry[] = [];
+    const map = this.map;
+    for (let logical = 0; logical < map.length; logical++) {
+      if (map[logical] !== UNMAPPED) entries.push({ logical, physical: map[logical] });
+    }
+    return entries;
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    this.assertRange(offset, length);
+    // Every byte is either read from the layout or zero-filled.
+    const target = Buffer.allocUnsafe(length);
+    if (length > 0) await this.readTracked(offset, target);
+    return target;
+  }
+
+  async readInto(offset: number, target: Buffer): Promise<void> {
+    this.assertRange(offset, target.length);
+    if (target.length > 0) await this.readTracked(offset, target);
+  }
+
+  async write(offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
+    this.assertRange(offset, data.length);
+    if (data.length > 0) {
+      const epoch = this.inflight.enter();
+      try {
+        await this.writePages(offset, data);
+      } finally {
+        epoch.leave();
+      }
+    }
+    // Allocations are already committed (data before map); the flush makes in-place writes durable.
+    if (opts?.fua) await this.pool.layout.flush();
+  }
+
+  async writeZeroes(offset: number, length: number, opts?: { fua?: boolean }): Promise<void> {
+    this.assertRange(offset, length);
+    await this.zeroRange(offset, length);
+    if (opts?.fua) await this.pool.layout.flush();
+  }
+
+  /** Thin: whole pages go back to the pool, partial edge pages are zeroed. Thick: the range is zeroed. */
+  async discard(offset: number, length: number): Promise<void> {
+    this.assertRange(offset, length);
+    await this.zeroRange(offset, length);
+  }
+
+  flush(): Promise<void> {
+    return this.pool.layout.flush();
+  }
+
+  /** Allocate and zero every unmapped page (thick creation, thick grow), in batches. */
+  async provisionAll(): Promise<void> {
+    this.assertRoomFor(this.unmappedPages());
+    for (let first = 0; first < this.map.length; first += BATCH_PAGES) {
+      for (;;) {
+        const fresh: number[] = [];
+        const waits: Promise<void>[] = [];
+        const end = Math.min(first + BATCH_PAGES, this.map.length);
+        for (let lp = first; lp < end; lp++) {
+          if (this.map[lp] !== UNMAPPED) continue;
+          const gate = this.allocating.get(lp);
+          if (gate) waits.push(gate);
+          else fresh.push(lp);
+        }
+        if (fresh.length > 0) await this.allocatePages(fresh, 0, undefined);
+        if (waits.length === 0) break;
+        // A racing first write owns those pages; if it fails they are still unmapped next round.
+        await Promise.all(waits);
+      }
+    }
+  }
+
+  async grow(newSize: number): Promise<void> {
+    if (!Number.isSafeInteger(newSize) || newSize < this.bytes) {
+      throw new InvalidArgument(`volume '${this.name}' can only grow: ${this.bytes} → ${newSize} bytes`, 'size');
+    }
+    const pages = this.pagesFor(newSize);
+    if (this.provisioning === 'thick') this.assertRoomFor(pages - this.map.length + this.unmappedPages());
+    if (pages > this.map.length) {
+      const map = new Int32Array(pages).fill(UNMAPPED);
+      map.set(this.map);
+      this.map = map;
+    }
+    this.bytes = newSize;
+    if (this.provisioning === 'thick') await this.provisionAll();
+  }
+
+  /** For delete: every mapped page goes back to the pool. The volume must be idle. */
+  async releaseAll(): Promise<void> {
+    await Promise.all(this.allocating.values());
+    for (let first = 0; first < this.map.length; first += BATCH_PAGES) {
+      await this.releasePages(first, first + BATCH_PAGES);
+    }
+  }
+
+  private async readTracked(offset: number, target: Buffer): Promise<void> {
+    const epoch = this.inflight.enter();
+    try {
+      await this.readPages(offset, target);
+    } finally {
+      epoch.leave();
+    }
+  }
+
+  /** Unmapped pages (also those still being allocated) read as zeros. */
+  private readPages(offset: number, target: Buffer): Promise<void> {
+    const ps = this.pool.pageSize;
+    const layout = this.pool.layout;
+    const map = this.map;
+    const end = offset + target.length;
+    const ios: Promise<void>[] = [];
+    // Consecutive logical pages on consecutive pool pages become one layout read.
+    let runPos = -1;
+    let runAddr = 0;
+    for (let pos = offset; pos < end; ) {
+      const lp = Math.floor(pos / ps);
+      const next = Math.min((lp + 1) * ps, end);
+      const phys = map[lp];
+      if (phys === UNMAPPED) {
+        if (runPos >= 0) ios.push(layout.read(runAddr, target.subarray(runPos - offset, pos - offset)));
+        runPos = -1;
+        target.fill(0, pos - offset, next - offset);
+      } else {
+        const addr = phys * ps + (pos - lp * ps);
+        if (runPos < 0 || runAddr + (pos - runPos) !== addr) {
+          if (runPos >= 0) ios.push(layout.read(runAddr, target.subarray(runPos - offset, pos - offset)));
+          runPos = pos;
+          runAddr = addr;
+        }
+      }
+      pos = next;
+    }
+    if (runPos >= 0) ios.push(layout.read(runAddr, target.subarray(runPos - offset, end - offset)));
+    return ios.length === 1 ? ios[0] : settleAll(ios);
+  }
+
+  /**
+   * Mapped pages are written in place; unmapped ones are allocated together;
+   * pages another writer is allocating are written once that allocation settles.
+   */
+  private writePages(offset: number, data: Buffer): Promise<void> {
+    const ps = this.pool.pageSize;
+    const layout = this.pool.layout;
+    const map = this.map;
+    const end = offset + data.length;
+    const ios: Promise<void>[] = [];
+    let fresh: number[] | undefined;
+    let runPos = -1;
+    let runAddr = 0;
+    for (let pos = offset; pos < end; ) {
+      const lp = Math.floor(pos / ps);
+      const next = Math.min((lp + 1) * ps, end);
+      const phys = map[lp];
+      if (phys === UNMAPPED) {
+        if (runPos >= 0) ios.push(layout.write(runAddr, data.subarray(runPos - offset, pos - offset)));
+        runPos = -1;
+        const gate = this.allocating.get(lp);
+        if (gate) ios.push(this.writeAfter(gate, pos, data.subarray(pos - offset, next - offset)));
+        else (fresh ??= []).push(lp);
+      } else {
+        const addr = phys * ps + (pos - lp * ps);
+        if (runPos < 0 || runAddr + (pos - runPos) !== addr) {
+          if (runPos >= 0) ios.push(layout.write(runAddr, data.subarray(runPos - offset, pos - offset)));
+          runPos = pos;
+          runAddr = addr;
+        }
+      }
+      pos = next;
+    }
+    if (runPos >= 0) ios.push(layout.write(runAddr, data.subarray(runPos - offset, end - offset)));
+    if (fresh) ios.push(this.allocatePages(fresh, offset, data));
+    return ios.length === 1 ? ios[0] : settleAll(ios);
+  }
+
+  /** The first writer's whole-page write must land before ours, or its zeros would overwrite our bytes. */
+  private async writeAfter(gate: Promise<void>, offset: number, data: Buffer): Promise<void> {
+    await gate;
+    await this.writePages(offset, data);
+  }
+
+  /**
+   * Give `logical` pool pages: write each whole page (the bytes of `data` that
+   * fall in it, zeros elsewhere), commit the mappings, then publish them.
+   * On failure the pool pages go back and nothing is mapped.
+   */
+  private async allocatePages(logical: number[], offset: number, data: Buffer | undefined): Promise<void> {
+    const physical = this.pool.allocate(logical.length);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    for (const lp of logical) this.allocating.set(lp, gate);
+    try {
+      try {
+        await settleAll(this.writeWholePages(logical, physical, offset, data));
+        await this.store.commitAllocations(
+          this.id,
+          this.pool,
+          logical.map((lp, i) => ({ logical: lp, physical: physical[i] })),
+        );
+      } catch (err) {
+        this.pool.release(physical);
+        throw err;
+      }
+      const map = this.map;
+      for (let i = 0; i < logical.length; i++) map[logical[i]] = physical[i];
+      this.mapped += logical.length;
+    } finally {
+      for (const lp of logical) this.allocating.delete(lp);
+      open();
+    }
+  }
+
+  private writeWholePages(
+    logical: number[],
+    physical: number[],
+    offset: number,
+    data: Buffer | undefined,
+  ): Promise<void>[] {
+    const ps = this.pool.pageSize;
+    const layout = this.pool.layout;
+    const end = data ? offset + data.length : 0;
+    const ios: Promise<void>[] = [];
+    for (let i = 0; i < logical.length; i++) {
+      const start = logical[i] * ps;
+      const addr = physical[i] * ps;
+      if (data === undefined) {
+        ios.push(layout.write(addr, zeroes(ps)));
+      } else if (offset <= start && start + ps <= end) {
+        ios.push(layout.write(addr, data.subarray(start - offset, start - offset + ps)));
+      } else {
+        const page = Buffer.alloc(ps);
+        const from = Math.max(offset, start);
+        data.copy(page, from - start, from - offset, Math.min(end, start + ps) - offset);
+        ios.push(layout.write(addr, page));
+      }
+    }
+    return ios;
+  }
+
+  /** Thin: release the whole pages in the range and zero the partial edges. Thick: zero it all. */
+  private async zeroRange(offset: number, length: number): Promise<void> {
+    const ps = this.pool.pageSize;
+    const end = offset + length;
+    if (this.provisioning === 'thick') return this.zeroMapped(offset, end);
+    const firstWhole = Math.ceil(offset / ps);
+    // The volume's partial last page counts as whole when the range reaches the end.
+    const endWhole = end === this.bytes ? this.map.length : Math.floor(end / ps);
+    if (firstWhole >= endWhole) return this.zeroMapped(offset, end);
+    await this.zeroMapped(offset, firstWhole * ps);
+    await this.zeroMapped(Math.min(endWhole * ps, end), end);
+    for (let first = firstWhole; first < endWhole; first += BATCH_PAGES) {
+      await this.releasePages(first, Math.min(first + BATCH_PAGES, endWhole));
+    }
+  }
+
+  /** Write zeros over the mapped parts of [from, to); unmapped parts already read as zeros. */
+  private async zeroMapped(from: number, to: number): Promise<void> {
+    const ps = this.pool.pageSize;
+    for (let pos = from; pos < to; ) {
+      const stop = Math.min(to, (Math.floor(pos / ps) + BATCH_PAGES) * ps);
+      const epoch = this.inflight.enter();
+      try {
+        await settleAll(this.zeroWrites(pos, stop));
+      } finally {
+        epoch.leave();
+      }
+      pos = stop;
+    }
+  }
+
+  private zeroWrites(from: number, to: number): Promise<void>[] {
+    const ps = this.pool.pageSize;
+    const layout = this.pool.layout;
+    const map = this.map;
+    const ios: Promise<void>[] = [];
+    for (let pos = from; pos < to; ) {
+      const lp = Math.floor(pos / ps);
+      const next = Math.min((lp + 1) * ps, to);
+      if (map[lp] !== UNMAPPED) ios.push(layout.write(map[lp] * ps + (pos - lp * ps), zeroes(ps).subarray(0, next - pos)));
+      pos = next;
+    }
+    return ios;
+  }
+
+  private releasePages(first: number, end: number): Promise<void> {
+    const run = this.releases.then(() => this.releaseMapped(first, end));
+    this.releases = run.then(noop, noop);
+    return run;
+  }
+
+  /**
+   * Commit the release, unmap, wait out I/O that may still address the pages,
+   * discard them, and only then hand them back: a discard issued after the
+   * hand-back could land on the next owner's data.
+   */
+  private async releaseMapped(first: number, end: number): Promise<void> {
+    const logical: number[] = [];
+    const physical: number[] = [];
+    const stop = Math.min(end, this.map.length);
+    for (let lp = first; lp < stop; lp++) {
+      if (this.map[lp] === UNMAPPED) continue;
+      logical.push(lp);
+      physical.push(this.map[lp]);
+    }
+    if (logical.length === 0) return;
+    await this.store.commitReleases(this.id, logical);
+    for (const lp of logical) this.map[lp] = UNMAPPED;
+    this.mapped -= logical.length;
+    await this.inflight.drain();
+    await this.discardBestEffort(physical);
+    this.pool.release(physical);
+  }
+
+  /** Failures are ignored: the next allocation of these pages rewrites them whole. */
+  private async discardBestEffort(physical: number[]): Promise<void> {
+    const ps = this.pool.pageSize;
+    const sorted = [...physical].sort((a, b) => a - b);
+    const ios: Promise<void>[] = [];
+    for (let i = 0; i < sorted.length; ) {
+      let j = i + 1;
+      while (j < sorted.length && sorted[j] === sorted[j - 1] + 1) j++;
+      ios.push(this.pool.layout.discard(sorted[i] * ps, (j - i) * ps));
+      i = j;
+    }
+    await Promise.allSettled(ios);
+  }
+
+  private unmappedPages(): number {
+    let n = 0;
+    for (let lp = 0; lp < this.map.length; lp++) {
+      if (this.map[lp] === UNMAPPED && !this.allocating.has(lp)) n++;
+    }
+    return n;
+  }
+
+  private assertRoomFor(pages: number): void {
+    const free = this.pool.freePages;
+    if (pages > free) {
+      throw new NoSpace(`pool '${this.pool.name}'`, free * this.pool.pageSize, pages * this.pool.pageSize);
+    }
+  }
+
+  private assertRange(offset: number, length: number): void {
+    const bad = rangeError(`volume '${this.name}'`, offset, length, this.bytes);
+    if (bad) throw bad;
+  }
+
+  private pagesFor(size: number): number {
+    if (!Number.isSafeInteger(size) || size <= 0) {
+      throw new InvalidArgument(`volume size must be a positive integer, got ${size}`, 'size');
+    }
+    const pages = Math.ceil(size / this.pool.pageSize);
+    if (pages > MAX_PAGE_COUNT) {
+      throw new InvalidArgument(`volume of ${size} bytes has more than ${MAX_PAGE_COUNT} pages`, 'size');
+    }
+    return pages;
+  }
+
+  /** Validate the whole map before touching the allocator, so a bad map changes nothing. */
+  private adopt(entries: Iterable<PageMapEntry>): void {
+    const pageCount = this.pool.pageCount;
+    for (const { logical, physical } of entries) {
+      if (!Number.isInteger(logical) || logical < 0 || logical >= this.map.length) {
+        throw new InvalidArgument(`volume '${this.name}': logical page ${logical} is outside the volume`, 'map');
+      }
+      if (!Number.isInteger(physical) || physical < 0 || physical >= pageCount) {
+        throw new InvalidArgument(`volume '${this.name}': pool page ${physical} is outside the pool`, 'map');
+      }
+      if (this.map[logical] !== UNMAPPED) {
+        throw new InvalidArgument(`volume '${this.name}': logical page ${logical} is mapped twice`, 'map');
+      }
+      this.map[logical] = physical;
+      this.mapped++;
+    }
+    const allocator = this.pool.allocator;
+    for (const physical of this.map) {
+      if (physical !== UNMAPPED && !allocator.isUsed(physical)) allocator.markUsed(physical);
+    }
+  }
+}
+
+const zeroPages = new Map<number, Buffer>();
+
+/** A shared all-zero page; layouts and devices only ever read from it. */
+function zeroes(size: number): Buffer {
+  let page = zeroPages.get(size);
+  if (page === undefined) {
+    page = Buffer.alloc(size);
+    zeroPages.set(size, page);
+  }
+  return page;
+}
+
+function noop(): void {}

@@ -1,0 +1,28 @@
+/** A seeded PRNG (mulberry32), so randomized specs replay exactly. */
+export class Prng {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Integer in [min, max). */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min));
+  }
+
+  bytes(length: number): Buffer {
+    const buf = Buffer.allocUnsafe(length);
+    for (let i = 0; i < length; i++) buf[i] = (this.next() * 256) | 0;
+    return buf;
+  }
+}
