@@ -153,13 +153,7 @@ export class StorageRuntime {
       store: this.store,
       map,
     });
-    for (const { physical } of disk.mappings()) {
-      if (pool.allocator.isUsed(physical)) {
-        this.log.error(`volume ${row.name}: pool page ${physical} of ${pool.name} is mapped twice`);
-      } else {
-        pool.allocator.markUsed(physical);
-      }
-    }
+    // The disk marks its pages used in the pool's allocator; boot's consistency check reports any page mapped twice.
     this.disks.set(row.id, disk);
     return disk;
   }

@@ -25,7 +25,7 @@ export class MemDevice implements BlockDevice {
 
   /** Macrotask turns to wait before each I/O completes; lets concurrent I/O finish out of order. */
   jitter?: () => number;
-  private readGate?: Promise<void>;
+  private readonly gates = new Map<'read' | 'discard', Promise<void>>();
 
   constructor(
     readonly label: string,
@@ -34,19 +34,19 @@ export class MemDevice implements BlockDevice {
     this.data = Buffer.alloc(size);
   }
 
-  /** Hold every read until the returned function is called. */
-  pauseReads(): () => void {
+  /** Hold every read (or discard) until the returned function is called. */
+  pause(op: 'read' | 'discard'): () => void {
     let resume!: () => void;
-    this.readGate = new Promise<void>((resolve) => (resume = resolve));
+    this.gates.set(op, new Promise<void>((resolve) => (resume = resolve)));
     return () => {
-      this.readGate = undefined;
+      this.gates.delete(op);
       resume();
     };
   }
 
   async read(offset: number, target: Buffer): Promise<void> {
     this.check(offset, target.length);
-    if (this.readGate) await this.readGate;
+    await this.gates.get('read');
     await this.settle('read', offset, this.failReads);
     this.data.copy(target, 0, offset, offset + target.length);
     this.reads++;
@@ -66,6 +66,7 @@ export class MemDevice implements BlockDevice {
 
   async discard(offset: number, length: number): Promise<void> {
     this.check(offset, length);
+    await this.gates.get('discard');
     await this.settle('discard', offset, this.failDiscard);
     this.discards.push([offset, length]);
     if (!this.dropDiscards) this.data.fill(0, offset, offset + length);

@@ -8,11 +8,7 @@ export class Prng {
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.word() / 4294967296;
   }
 
   /** Integer in [min, max). */
@@ -22,7 +18,17 @@ export class Prng {
 
   bytes(length: number): Buffer {
     const buf = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; i++) buf[i] = (this.next() * 256) | 0;
+    let i = 0;
+    for (; i + 4 <= length; i += 4) buf.writeUInt32LE(this.word(), i);
+    for (; i < length; i++) buf[i] = this.word() & 0xff;
     return buf;
+  }
+
+  private word(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
   }
 }

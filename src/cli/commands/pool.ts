@@ -1,0 +1,130 @@
+import { Option, type Command } from 'commander';
+import { parseSize } from '../../common/size';
+import type { PoolInfo } from '../../storage/domain';
+import { collect, sizeArg } from '../args';
+import { seg, usageError } from '../client';
+import { Context } from '../context';
+import { details, percent, size, sizeExact, table, time } from '../format';
+import { confirm, type CliIO } from '../io';
+
+interface MemberSpec {
+  device: string;
+  offset?: number;
+  length?: number;
+}
+
+export function registerPool(program: Command, io: CliIO): void {
+  const pool = program.command('pool').description('storage pools built from device extents');
+
+  pool
+    .command('list')
+    .description('list pools')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const pools = await ctx.api.get<PoolInfo[]>('pools');
+      ctx.emit(pools, (list) =>
+        table(
+          ['NAME', 'LAYOUT', 'STATE', 'CAPACITY', 'USED', 'FREE', 'USE%', 'PROVISIONED', 'VOLUMES', 'DEVICES'],
+          list.map((p) => [
+            p.name,
+            p.layout,
+            p.state,
+            size(p.capacity),
+            size(p.usedBytes),
+            size(p.freeBytes),
+            percent(p.usedBytes, p.capacity),
+            size(p.provisionedBytes),
+            p.volumeCount,
+            p.members.map((m) => m.deviceName).join(','),
+          ]),
+        ),
+      );
+    });
+
+  pool
+    .command('show')
+    .description('show a pool and its members')
+    .argument('<key>', 'pool id or name')
+    .action(async (key: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      ctx.emit(await ctx.api.get<PoolInfo>(`pools/${seg(key)}`), showPool);
+    });
+
+  pool
+    .command('create')
+    .description('create a pool on device extents')
+    .argument('<name>', 'pool name')
+    .addOption(new Option('--layout <layout>', 'how members combine').choices(['concat', 'raid0', 'raid1', 'raid10']).makeOptionMandatory())
+    .requiredOption(
+      '--member <device[:offset[:length]]>',
+      'a device, optionally with the extent to use (default: its largest free region); repeat for each member',
+      collect,
+    )
+    .option('--page-size <size>', 'allocation unit, a power of two from 64K to 16M (default 1M)', sizeArg)
+    .option('--stripe-unit <size>', 'raid0/raid10 stripe unit (default 64K)', sizeArg)
+    .action(async (name: string, opts: { layout: string; member: string[]; pageSize?: number; stripeUnit?: number }, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const members = opts.member.map(parseMember);
+      const created = await ctx.api.post<PoolInfo>('pools', { name, layout: opts.layout, pageSize: opts.pageSize, stripeUnit: opts.stripeUnit, members });
+      ctx.emit(created, (p) => `Created ${p.layout} pool '${p.name}' (${size(p.capacity)} usable).`);
+    });
+
+  pool
+    .command('rename')
+    .description('rename a pool')
+    .argument('<key>', 'pool id or name')
+    .argument('<new-name>', 'its new name')
+    .action(async (key: string, name: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const renamed = await ctx.api.patch<PoolInfo>(`pools/${seg(key)}`, { name });
+      ctx.emit(renamed, (p) => `Renamed pool '${key}' to '${p.name}'.`);
+    });
+
+  pool
+    .command('delete')
+    .description('delete a pool that has no volumes, freeing its extents')
+    .argument('<key>', 'pool id or name')
+    .action(async (key: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      await confirm(io, ctx.yes, `delete pool '${key}'`);
+      await ctx.api.delete(`pools/${seg(key)}`);
+      if (!ctx.json) ctx.out(`Deleted pool '${key}'.`);
+    });
+}
+
+/** `disk1`, `disk1:1G`, `disk1:1G:10G`, `disk1::10G` (empty offset: the default). */
+function parseMember(spec: string): MemberSpec {
+  const [device, offset, length, ...rest] = spec.split(':');
+  if (!device || rest.length > 0) throw usageError(`--member '${spec}' must be device[:offset[:length]]`);
+  const sizeOf = (value: string | undefined, field: string) => {
+    if (value === undefined || value === '') return undefined;
+    try {
+      return parseSize(value, field);
+    } catch (e) {
+      throw usageError(`--member '${spec}': ${(e as Error).message}`);
+    }
+  };
+  return { device, offset: sizeOf(offset, 'offset'), length: sizeOf(length, 'length') };
+}
+
+function showPool(p: PoolInfo): string {
+  const head = details([
+    ['Name', p.name],
+    ['ID', p.id],
+    ['Layout', p.layout],
+    ['State', p.state],
+    ['Capacity', sizeExact(p.capacity)],
+    ['Used', `${sizeExact(p.usedBytes)} ${percent(p.usedBytes, p.capacity)}`],
+    ['Free', sizeExact(p.freeBytes)],
+    ['Provisioned', `${sizeExact(p.provisionedBytes)}${p.provisionedBytes > p.capacity ? ' (thin overcommit)' : ''}`],
+    ['Volumes', p.volumeCount],
+    ['Page size', size(p.pageSize)],
+    ['Stripe unit', p.layout === 'raid0' || p.layout === 'raid10' ? size(p.stripeUnit) : null],
+    ['Created', time(p.createdAt)],
+  ]);
+  const members = table(
+    ['POSITION', 'DEVICE', 'OFFSET', 'LENGTH', 'STATE', 'ERRORS', 'LAST ERROR'],
+    p.members.map((m) => [m.position, m.deviceName, size(m.offset), size(m.length), m.state, m.errors, m.lastError]),
+  );
+  return `${head}\n\nMembers:\n${members}`;
+}
