@@ -42,6 +42,7 @@ export interface Layout {
   flush(): Promise<void>;
   discard(offset: number, length: number): Promise<void>;
   health(): LayoutHealth;
+  /** Marking a member online again trusts its bytes: a failed mirror member is stale until resynced. */
   setMemberState(index: number, state: MemberState): void;
 }
 
