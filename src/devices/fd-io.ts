@@ -163,10 +163,11 @@ export abstract class FdDevice implements BlockDevice {
   ) {}
 
   read(offset: number, target: Buffer): Promise<void> {
-    return this.run('read', offset, target.length, async (fd) => {
-      const got = await preadFully(fd, target, offset);
-      if (got < target.length) this.readPastEnd(target, got, offset);
-    });
+    return this.run('read', offset, target.length, (fd) =>
+      preadFully(fd, target, offset).then((got) => {
+        if (got < target.length) this.readPastEnd(target, got, offset);
+      }),
+    );
   }
 
   write(offset: number, data: Buffer): Promise<void> {
@@ -193,17 +194,32 @@ export abstract class FdDevice implements BlockDevice {
   /** Make [offset, offset + length) read as zeros; length > 0, range checked. */
   protected abstract release(fd: number, offset: number, length: number): Promise<void>;
 
-  private async run(op: string, offset: number, length: number, body: (fd: number) => Promise<void>): Promise<void> {
-    if (this.goneReason !== undefined) throw new DeviceGone(this.label, this.goneReason);
-    checkRange(this.label, this.size, offset, length);
-    this.inflight++;
+  // Hot path: a plain promise chain rather than an async frame.
+  private run(op: string, offset: number, length: number, body: (fd: number) => Promise<void>): Promise<void> {
+    if (this.goneReason !== undefined) return Promise.reject(new DeviceGone(this.label, this.goneReason));
     try {
-      await body(this.fd);
+      checkRange(this.label, this.size, offset, length);
     } catch (err) {
-      throw this.failed(op, offset, err);
-    } finally {
-      if (--this.inflight === 0) this.drained?.();
+      return Promise.reject(err);
     }
+    this.inflight++;
+    let io: Promise<void>;
+    try {
+      io = body(this.fd);
+    } catch (err) {
+      io = Promise.reject(err);
+    }
+    return io.then(
+      () => this.left(),
+      (err: unknown) => {
+        this.left();
+        throw this.failed(op, offset, err);
+      },
+    );
+  }
+
+  private left(): void {
+    if (--this.inflight === 0) this.drained?.();
   }
 
   private failed(op: string, offset: number, err: unknown): DomainError {

@@ -106,23 +106,42 @@ export class LogicalDisk {
     return target;
   }
 
-  async readInto(offset: number, target: Buffer): Promise<void> {
-    this.assertRange(offset, target.length);
-    if (target.length > 0) await this.readTracked(offset, target);
+  // Hot path: plain promise chains, no async frames (each costs a measurable share at 100k IOPS).
+  readInto(offset: number, target: Buffer): Promise<void> {
+    try {
+      this.assertRange(offset, target.length);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return target.length > 0 ? this.readTracked(offset, target) : Promise.resolve();
   }
 
-  async write(offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
-    this.assertRange(offset, data.length);
-    if (data.length > 0) {
-      const epoch = this.inflight.enter();
-      try {
-        await this.writePages(offset, data);
-      } finally {
-        epoch.leave();
-      }
+  write(offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
+    try {
+      this.assertRange(offset, data.length);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    // Allocations are already committed (data before map); the flush makes in-place writes durable.
-    if (opts?.fua) await this.pool.layout.flush();
+    if (data.length === 0) return opts?.fua ? this.pool.layout.flush() : Promise.resolve();
+    const epoch = this.inflight.enter();
+    let io: Promise<void>;
+    try {
+      io = this.writePages(offset, data);
+    } catch (err) {
+      epoch.leave();
+      return Promise.reject(err);
+    }
+    return io.then(
+      () => {
+        epoch.leave();
+        // Allocations are already committed (data before map); the flush makes in-place writes durable.
+        if (opts?.fua) return this.pool.layout.flush();
+      },
+      (err: unknown) => {
+        epoch.leave();
+        throw err;
+      },
+    );
   }
 
   async writeZeroes(offset: number, length: number, opts?: { fua?: boolean }): Promise<void> {
@@ -186,13 +205,22 @@ export class LogicalDisk {
     }
   }
 
-  private async readTracked(offset: number, target: Buffer): Promise<void> {
+  private readTracked(offset: number, target: Buffer): Promise<void> {
     const epoch = this.inflight.enter();
+    let io: Promise<void>;
     try {
-      await this.readPages(offset, target);
-    } finally {
+      io = this.readPages(offset, target);
+    } catch (err) {
       epoch.leave();
+      return Promise.reject(err);
     }
+    return io.then(
+      () => epoch.leave(),
+      (err: unknown) => {
+        epoch.leave();
+        throw err;
+      },
+    );
   }
 
   /** Unmapped pages (also those still being allocated) read as zeros. */

@@ -29,7 +29,20 @@ export class MirrorSet {
     return op === 'read' ? this.read(offset, buf) : this.write(offset, buf);
   }
 
-  async read(offset: number, target: Buffer): Promise<void> {
+  read(offset: number, target: Buffer): Promise<void> {
+    // One member (concat, raid0): no choice to make, so no async frame either.
+    if (this.members.length === 1) {
+      const m = this.members[0];
+      if (!m.online) return Promise.reject(this.unavailable());
+      return m.device.read(m.base + offset, target).catch((err: unknown) => {
+        if (isDeviceFailure(err)) m.fail(err);
+        throw err;
+      });
+    }
+    return this.readAny(offset, target);
+  }
+
+  private async readAny(offset: number, target: Buffer): Promise<void> {
     for (;;) {
       const member = this.pickReader();
       if (member === undefined) throw this.unavailable();
@@ -49,6 +62,14 @@ export class MirrorSet {
   }
 
   write(offset: number, data: Buffer): Promise<void> {
+    if (this.members.length === 1) {
+      const m = this.members[0];
+      if (!m.online) return Promise.reject(this.unavailable());
+      return m.device.write(m.base + offset, data).catch((err: unknown) => {
+        if (isDeviceFailure(err)) m.fail(err);
+        throw err;
+      });
+    }
     return this.toAll(offset, data, data.length);
   }
 
