@@ -1,0 +1,127 @@
+import type { Command } from 'commander';
+import type { VolumeInfo } from '../../storage/domain';
+import { sizeArg } from '../args';
+import { seg } from '../client';
+import { Context } from '../context';
+import { details, percent, size, sizeExact, table, time } from '../format';
+import { confirm, type CliIO } from '../io';
+import { UPLOAD_CHUNK, download, upload } from '../transfer';
+
+export function registerVolume(program: Command, io: CliIO): void {
+  const volume = program.command('volume').description('volumes: block devices carved from pools');
+
+  volume
+    .command('list')
+    .description('list volumes')
+    .option('--pool <pool>', 'only the volumes of this pool')
+    .action(async (opts: { pool?: string }, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const volumes = await ctx.api.get<VolumeInfo[]>('volumes', { pool: opts.pool });
+      ctx.emit(volumes, (list) =>
+        table(
+          ['NAME', 'POOL', 'SIZE', 'ALLOCATED', 'PROVISIONING', 'STATE', 'HOSTS'],
+          list.map((v) => [v.name, v.poolName, size(v.size), size(v.allocatedBytes), v.provisioning, v.state, hostsOf(v)]),
+        ),
+      );
+    });
+
+  volume
+    .command('show')
+    .description('show a volume and its assignments')
+    .argument('<key>', 'volume id or name')
+    .action(async (key: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      ctx.emit(await ctx.api.get<VolumeInfo>(`volumes/${seg(key)}`), showVolume);
+    });
+
+  volume
+    .command('create')
+    .description('create a volume (thin unless --thick)')
+    .argument('<name>', 'volume name')
+    .requiredOption('--pool <pool>', 'pool id or name')
+    .requiredOption('--size <size>', 'size like 10G or 512M, or bytes', sizeArg)
+    .option('--thick', 'allocate all of it now, so writes never run out of pool space')
+    .action(async (name: string, opts: { pool: string; size: number; thick?: boolean }, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const created = await ctx.api.post<VolumeInfo>('volumes', { name, pool: opts.pool, size: opts.size, provisioning: opts.thick ? 'thick' : 'thin' });
+      ctx.emit(created, (v) => `Created ${v.provisioning} volume '${v.name}' (${size(v.size)}) in pool '${v.poolName}'.`);
+    });
+
+  volume
+    .command('grow')
+    .description('grow a volume (volumes never shrink)')
+    .argument('<key>', 'volume id or name')
+    .argument('<size>', 'the new size, like 20G, or bytes', sizeArg)
+    .action(async (key: string, newSize: number, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const grown = await ctx.api.patch<VolumeInfo>(`volumes/${seg(key)}`, { size: newSize });
+      ctx.emit(grown, (v) => `Volume '${v.name}' is now ${size(v.size)}.`);
+    });
+
+  volume
+    .command('rename')
+    .description('rename a volume')
+    .argument('<key>', 'volume id or name')
+    .argument('<new-name>', 'its new name')
+    .action(async (key: string, name: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const renamed = await ctx.api.patch<VolumeInfo>(`volumes/${seg(key)}`, { name });
+      ctx.emit(renamed, (v) => `Renamed volume '${key}' to '${v.name}'.`);
+    });
+
+  volume
+    .command('delete')
+    .description('delete a volume and its data')
+    .argument('<key>', 'volume id or name')
+    .option('--force', 'revoke its assignments first instead of refusing')
+    .action(async (key: string, opts: { force?: boolean }, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      await confirm(io, ctx.yes, `delete volume '${key}'`, ` and everything on it${opts.force ? ', revoking its assignments' : ''}`);
+      await ctx.api.delete(`volumes/${seg(key)}`, { force: opts.force || undefined });
+      if (!ctx.json) ctx.out(`Deleted volume '${key}'.`);
+    });
+
+  volume
+    .command('upload')
+    .description(`write a file or block device into a volume, in ${size(UPLOAD_CHUNK)} chunks each flushed before the next`)
+    .argument('<key>', 'volume id or name')
+    .argument('<file>', 'image file or block device to read')
+    .option('--offset <bytes>', 'where in the volume the file goes (bytes or a size like 1G)', sizeArg, 0)
+    .action(async (key: string, file: string, opts: { offset: number }, cmd: Command) => {
+      await upload(Context.of(cmd, io), key, file, opts.offset);
+    });
+
+  volume
+    .command('download')
+    .description('copy a volume (or a range of it) into a file or block device')
+    .argument('<key>', 'volume id or name')
+    .argument('<file>', 'file to write (an existing file or device is written in place)')
+    .option('--offset <bytes>', 'where in the volume to start (bytes or a size)', sizeArg)
+    .option('--length <bytes>', 'how much to copy (default: to the end of the volume)', sizeArg)
+    .action(async (key: string, file: string, opts: { offset?: number; length?: number }, cmd: Command) => {
+      await download(Context.of(cmd, io), key, file, opts);
+    });
+}
+
+const hostsOf = (v: VolumeInfo) => v.assignments.map((a) => (a.access === 'ro' ? `${a.hostName}(ro)` : a.hostName)).join(',');
+
+function showVolume(v: VolumeInfo): string {
+  const head = details([
+    ['Name', v.name],
+    ['ID', v.id],
+    ['Pool', v.poolName],
+    ['Size', sizeExact(v.size)],
+    ['Allocated', `${sizeExact(v.allocatedBytes)} ${percent(v.allocatedBytes, v.size)}`],
+    ['Provisioning', v.provisioning],
+    ['Page size', size(v.pageSize)],
+    ['Serial', v.serial],
+    ['State', v.state],
+    ['Created', time(v.createdAt)],
+  ]);
+  if (v.assignments.length === 0) return `${head}\n\nNot assigned to any host.`;
+  const assignments = table(
+    ['ASSIGNMENT', 'HOST', 'ACCESS', 'SHARING', 'CREATED'],
+    v.assignments.map((a) => [a.id, a.hostName, a.access, a.sharing, time(a.createdAt)]),
+  );
+  return `${head}\n\nAssignments:\n${assignments}`;
+}

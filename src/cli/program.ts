@@ -1,0 +1,56 @@
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './client';
+import { registerAssignment } from './commands/assignment';
+import { registerAudit } from './commands/audit';
+import { registerAuth } from './commands/auth';
+import { registerDevice } from './commands/device';
+import { registerHost } from './commands/host';
+import { registerPool } from './commands/pool';
+import { registerStatus } from './commands/status';
+import { registerUser } from './commands/user';
+import { registerVolume } from './commands/volume';
+import { DEFAULT_URL } from './context';
+import { processIO, type CliIO } from './io';
+
+/** The whole `strata` command tree, writing to `io` (tests pass their own streams). */
+export function buildProgram(io: CliIO = processIO()): Command {
+  const program = new Command('strata')
+    .description('Administer a Strata storage gateway through its REST API.')
+    .option('--url <url>', `gateway URL (default: $STRATA_URL, else the one you logged in to, else ${DEFAULT_URL})`)
+    .option('--token <token>', 'API token (default: $STRATA_TOKEN, else the session saved by strata login)')
+    .option('--json', "machine output: the API's JSON on stdout, errors as JSON on stderr")
+    .option('-y, --yes', 'delete, remove and revoke without asking')
+    // Errors come back to run() as exceptions so it alone decides the exit code.
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(add --help for usage)');
+  registerAuth(program, io);
+  registerStatus(program, io);
+  registerDevice(program, io);
+  registerPool(program, io);
+  registerVolume(program, io);
+  registerHost(program, io);
+  registerAssignment(program, io);
+  registerAudit(program, io);
+  registerUser(program, io);
+  return program;
+}
+
+/** Run one command line; resolves to the exit code. */
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return EXIT.OK;
+  } catch (e) {
+    // Commander has already printed its own message (or the help).
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    const json = Boolean(program.opts().json);
+    if (!(e instanceof CliError)) {
+      io.stderr.write(json ? `${JSON.stringify({ code: 'INTERNAL', message: String(e) })}\n` : `strata: unexpected error: ${(e as Error)?.stack ?? e}\n`);
+      return EXIT.API;
+    }
+    io.stderr.write(json ? `${JSON.stringify(e)}\n` : `strata: ${e.message}${e.showCode ? ` (${e.code})` : ''}\n`);
+    return e.exitCode;
+  }
+}
