@@ -12,40 +12,46 @@ import { checkRange } from './check-range';
 const ZERO_CHUNK = 1 << 20;
 let zeroChunk: Buffer | undefined;
 
-/** Read into `buf` from `position` until full or EOF; resolves to bytes read. */
-export function preadFully(fd: number, buf: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let done = 0;
-    const step = (): void => {
-      fs.read(fd, buf, done, buf.length - done, position + done, (err, n) => {
-        if (err) return reject(err);
-        done += n;
-        if (n === 0 || done === buf.length) return resolve(done);
-        step();
-      });
-    };
-    if (buf.length === 0) resolve(0);
-    else step();
-  });
+type Done<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
+
+/** Read into `buf` from `position` until full or EOF; calls back with the bytes read. */
+function preadLoop(fd: number, buf: Buffer, position: number, done: Done<number>): void {
+  let got = 0;
+  const step = (): void => {
+    fs.read(fd, buf, got, buf.length - got, position + got, (err, n) => {
+      if (err) return done(err, got);
+      got += n;
+      if (n === 0 || got === buf.length) return done(null, got);
+      step();
+    });
+  };
+  if (buf.length === 0) done(null, 0);
+  else step();
 }
 
 /** Write all of `buf` at `position`, retrying short writes. */
+function pwriteLoop(fd: number, buf: Buffer, position: number, done: Done<void>): void {
+  let put = 0;
+  const step = (): void => {
+    fs.write(fd, buf, put, buf.length - put, position + put, (err, n) => {
+      if (err) return done(err, undefined);
+      // A zero-byte write would loop forever; treat it as an I/O error.
+      if (n === 0) return done(Object.assign(new Error(`write made no progress at ${position + put}`), { code: 'EIO' }), undefined);
+      put += n;
+      if (put === buf.length) return done(null, undefined);
+      step();
+    });
+  };
+  if (buf.length === 0) done(null, undefined);
+  else step();
+}
+
+export function preadFully(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => preadLoop(fd, buf, position, (err, got) => (err ? reject(err) : resolve(got))));
+}
+
 export function pwriteFully(fd: number, buf: Buffer, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let done = 0;
-    const step = (): void => {
-      fs.write(fd, buf, done, buf.length - done, position + done, (err, n) => {
-        if (err) return reject(err);
-        // A zero-byte write would loop forever; the kernel never does this for a regular file or disk.
-        if (n === 0) return reject(new Error(`write made no progress at ${position + done}`));
-        done += n;
-        if (done === buf.length) return resolve();
-        step();
-      });
-    };
-    if (buf.length === 0) resolve();
-    else step();
-  });
+  return new Promise((resolve, reject) => pwriteLoop(fd, buf, position, (err) => (err ? reject(err) : resolve())));
 }
 
 /** Overwrite [offset, offset + length) with zeros, at most 1 MiB per write. */
@@ -162,16 +168,39 @@ export abstract class FdDevice implements BlockDevice {
     private readonly fd: number,
   ) {}
 
+  // read and write are the hot path: one Promise per call around the callback
+  // loop, no async frames.
   read(offset: number, target: Buffer): Promise<void> {
-    return this.run('read', offset, target.length, (fd) =>
-      preadFully(fd, target, offset).then((got) => {
-        if (got < target.length) this.readPastEnd(target, got, offset);
+    const refused = this.refuse(offset, target.length);
+    if (refused) return refused;
+    this.inflight++;
+    return new Promise((resolve, reject) =>
+      preadLoop(this.fd, target, offset, (err, got) => {
+        this.left();
+        if (err) return reject(this.failed('read', offset, err));
+        if (got < target.length) {
+          try {
+            this.readPastEnd(target, got, offset);
+          } catch (e) {
+            return reject(e);
+          }
+        }
+        resolve();
       }),
     );
   }
 
   write(offset: number, data: Buffer): Promise<void> {
-    return this.run('write', offset, data.length, (fd) => pwriteFully(fd, data, offset));
+    const refused = this.refuse(offset, data.length);
+    if (refused) return refused;
+    this.inflight++;
+    return new Promise((resolve, reject) =>
+      pwriteLoop(this.fd, data, offset, (err) => {
+        this.left();
+        if (err) reject(this.failed('write', offset, err));
+        else resolve();
+      }),
+    );
   }
 
   flush(): Promise<void> {
@@ -194,28 +223,28 @@ export abstract class FdDevice implements BlockDevice {
   /** Make [offset, offset + length) read as zeros; length > 0, range checked. */
   protected abstract release(fd: number, offset: number, length: number): Promise<void>;
 
-  // Hot path: a plain promise chain rather than an async frame.
-  private run(op: string, offset: number, length: number, body: (fd: number) => Promise<void>): Promise<void> {
+  /** A rejection when the device is gone or the range is bad; undefined when the I/O may go ahead. */
+  private refuse(offset: number, length: number): Promise<never> | undefined {
     if (this.goneReason !== undefined) return Promise.reject(new DeviceGone(this.label, this.goneReason));
     try {
       checkRange(this.label, this.size, offset, length);
     } catch (err) {
       return Promise.reject(err);
     }
+    return undefined;
+  }
+
+  private async run(op: string, offset: number, length: number, body: (fd: number) => Promise<void>): Promise<void> {
+    const refused = this.refuse(offset, length);
+    if (refused) return refused;
     this.inflight++;
-    let io: Promise<void>;
     try {
-      io = body(this.fd);
+      await body(this.fd);
     } catch (err) {
-      io = Promise.reject(err);
+      throw this.failed(op, offset, err);
+    } finally {
+      this.left();
     }
-    return io.then(
-      () => this.left(),
-      (err: unknown) => {
-        this.left();
-        throw this.failed(op, offset, err);
-      },
-    );
   }
 
   private left(): void {
