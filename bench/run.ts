@@ -3,7 +3,7 @@ import { benchVirtualization, GiB, type Row } from './virtualization.bench';
 
 /**
  * npm run bench: ours and the baseline side by side in one run, with ratios.
- * BENCH_SECONDS (per round, default 3) and BENCH_ROUNDS (default 3) trade
+ * BENCH_SECONDS (per round, default 2) and BENCH_ROUNDS (default 5) trade
  * time for steadier figures.
  */
 function table(title: string, rows: Row[], baseline: string): string {
@@ -21,9 +21,9 @@ function table(title: string, rows: Row[], baseline: string): string {
 }
 
 async function main(): Promise<void> {
-  const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  console.log(`Strata benchmarks — node ${process.version}, ${rounds} rounds of ${seconds}s per workload, medians\n`);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 2);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  console.log(`Strata benchmarks — node ${process.version}, ${rounds} rounds of ${seconds}s per workload, medians (ratio: median of per-round ratios)\n`);
   const rows = await benchVirtualization({ seconds, rounds, region: GiB });
   console.log(table('Virtualization layer: thick 1 GiB volume on a file device vs the same backing file from Node (fs.read/fs.write)', rows, 'file'));
   const goal = rows.every((r) => r.ratio >= 0.9);
