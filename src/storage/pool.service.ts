@@ -171,6 +171,8 @@ export class PoolService {
         const name = validateName('pool', changes.name);
         if (await this.pools.findOne({ where: { name } })) throw new NameTaken('pool', name);
         await this.pools.update(row.id, { name });
+        const live = this.runtime.pools.get(row.id);
+        if (live) live.name = name;
         
       }
       return this.get(row.id);

@@ -24,7 +24,8 @@ export function validatePageSize(pageSize: number): void {
 /** A layout's address space cut into fixed pages, handed out to logical disks. */
 export class Pool {
   readonly id: string;
-  readonly name: string;
+  /** Renamed by the storage manager; used in error messages. */
+  name: string;
   readonly pageSize: number;
   readonly layout: Layout;
   readonly pageCount: number;

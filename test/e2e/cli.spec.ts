@@ -159,6 +159,9 @@ describe('strata CLI against a real gateway', () => {
     expect(list.stdout).toMatch(/p1\s+concat\s+online/);
     const pool = await json<{ name: string; members: Array<{ deviceName: string }> }>(['pool', 'show', 'p1']);
     expect(pool.members.map((m) => m.deviceName)).toEqual(['ram1']);
+    const check = await strata(['pool', 'check', 'p1']);
+    ok(check);
+    expect(check.stdout).toContain("Pool 'p1': consistent");
   });
 
   it('creates, lists, shows and grows a volume', async () => {

@@ -81,6 +81,21 @@ export function registerPool(program: Command, io: CliIO): void {
     });
 
   pool
+    .command('check')
+    .description("cross-check the pool's page allocator against its volumes' page maps")
+    .argument('<key>', 'pool id or name')
+    .action(async (key: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const report = await ctx.api.get<{ pool: string; ok: boolean; leaked: number[]; doubleAllocated: number[] }>(`pools/${seg(key)}/check`);
+      ctx.emit(report, (r) =>
+        r.ok
+          ? `Pool '${r.pool}': consistent (no leaked or doubly used pages).`
+          : `Pool '${r.pool}': ${r.leaked.length} leaked page(s) [${r.leaked.slice(0, 20).join(', ')}], ${r.doubleAllocated.length} doubly used page(s) [${r.doubleAllocated.slice(0, 20).join(', ')}]`,
+      );
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  pool
     .command('delete')
     .description('delete a pool that has no volumes, freeing its extents')
     .argument('<key>', 'pool id or name')
