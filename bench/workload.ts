@@ -1,3 +1,5 @@
+import { Prng } from '../src/common/prng';
+
 /**
  * A tiny fio: keep `depth` I/Os in flight against a target for a while and
  * count them. Random offsets come from a fixed-seed generator so every target
@@ -26,20 +28,10 @@ export interface WorkloadResult {
   p99us: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function runWorkload(target: IoTarget, w: Workload, region: number, millis: number, seed = 42): Promise<WorkloadResult> {
   const blocks = Math.floor(region / w.blockSize);
-  const next = rng(seed);
+  const prng = new Prng(seed);
+  const next = () => prng.next();
   let seq = 0;
   const offset = () => (w.pattern === 'random' ? Math.floor(next() * blocks) : seq++ % blocks) * w.blockSize;
   const latencies: number[] = [];

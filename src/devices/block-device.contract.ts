@@ -1,3 +1,4 @@
+import { Prng } from '../common/prng';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeviceGone, InvalidArgument, OutOfRange } from '../common/errors';
 import type { BlockDevice } from './block-device';
@@ -302,14 +303,8 @@ async function expectRejection(
 
 /** Small seeded PRNG so a failing sequence replays exactly. */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 export function randomBuffer(length: number, rnd: () => number): Buffer {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeviceIOError, InvalidArgument, OutOfRange, PoolFailed } from '../common/errors';
 import { createLayout, type Extent, type LayoutKind, usableSize, validateLayout } from './layout';
 import { MemDevice } from './testing/mem-device';
-import { Prng } from './testing/prng';
+import { Prng } from '../common/prng';
 
 const SU = 4096;
 

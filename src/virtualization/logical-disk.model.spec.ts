@@ -5,7 +5,7 @@ import { LogicalDisk } from './logical-disk';
 import { Pool } from './pool';
 import { FakePageMapStore } from './testing/fake-page-map-store';
 import { MemDevice } from './testing/mem-device';
-import { Prng } from './testing/prng';
+import { Prng } from '../common/prng';
 
 const PS = 64 * 1024;
 const STRIPE = 16 * 1024;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PageAllocator } from './page-allocator';
-import { Prng } from './testing/prng';
+import { Prng } from '../common/prng';
 
 describe('PageAllocator', () => {
   it('hands out the lowest free pages first and reuses released ones', () => {
