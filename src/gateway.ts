@@ -1,11 +1,35 @@
 import 'reflect-metadata';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NextFunction, Request, Response } from 'express';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { PinoLogger } from './common/logger';
 import type { StrataConfig } from './config/config';
+
+/** The web console's built files (web/dist), served at / for any path outside the API. */
+export const CONSOLE_DIR = join(packageRoot(__dirname), 'web', 'dist');
+
+/** The folder holding package.json above `dir`: the same from src/ (tests) and dist/src/ (built). */
+function packageRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    if (dirname(d) === d) return dir;
+  }
+}
+
+function serveConsole(app: NestExpressApplication): void {
+  const index = join(CONSOLE_DIR, 'index.html');
+  app.useStaticAssets(CONSOLE_DIR, { index: false, maxAge: '1h', immutable: false });
+  // Client-side routes (/volumes, /hosts/...) get the app's index.html; the API keeps its own 404s.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'GET' || /^\/(api|healthz|readyz|metrics)(\/|$)/.test(req.path) || !existsSync(index)) return next();
+    res.sendFile(index);
+  });
+}
 
 /**
  * Build and start the gateway for a configuration. Used by main.ts and by
@@ -19,7 +43,8 @@ export async function startGateway(config: StrataConfig, logger: PinoLogger | fa
   });
   app.enableShutdownHooks();
   app.disable('x-powered-by');
-  app.setGlobalPrefix('api/v1', { exclude: ['healthz', 'readyz'] });
+  app.setGlobalPrefix('api/v1', { exclude: ['healthz', 'readyz', 'metrics'] });
+  serveConsole(app);
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
