@@ -37,6 +37,10 @@ export class ExtentEntity {
   @Column('integer') offset: number;
   @Column('integer') length: number;
   @Column('text', { name: 'created_at' }) createdAt: string;
+  /** 'failed': a mirror member out of service (stale until resynced). */
+  @Column('text') state: 'online' | 'failed';
+  @Column('text', { name: 'state_reason', nullable: true }) stateReason: string | null;
+  @Column('text', { name: 'failed_at', nullable: true }) failedAt: string | null;
 }
 
 @Entity('volumes')

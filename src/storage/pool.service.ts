@@ -154,7 +154,7 @@ export class PoolService {
 
     const row = this.pools.create({ id: newId(), name, layout: req.layout, pageSize, stripeUnit, createdAt: now() });
     const extents = placed.map((p, position) =>
-      this.ds.getRepository(ExtentEntity).create({ id: newId(), poolId: row.id, position, ...p, createdAt: row.createdAt }),
+      this.ds.getRepository(ExtentEntity).create({ id: newId(), poolId: row.id, position, ...p, createdAt: row.createdAt, state: 'online', stateReason: null, failedAt: null }),
     );
     await this.ds.transaction(async (m) => {
       await m.insert(PoolEntity, row);

@@ -121,7 +121,7 @@ export class StorageRuntime {
         length: e.length,
         state: member?.state ?? 'failed',
         errors: member?.errors ?? 0,
-        ...(member?.lastError ? { lastError: member.lastError } : {}),
+        ...(member?.lastError || e.stateReason ? { lastError: member?.lastError ?? e.stateReason ?? undefined } : {}),
       };
     });
   }
@@ -133,9 +133,26 @@ export class StorageRuntime {
       offset: e.offset,
       length: e.length,
     }));
-    const layout = createLayout(row.layout, members, { stripeUnit: row.stripeUnit, label: row.name });
+    // Recorded synchronously (better-sqlite3, synchronous=FULL) before the I/O
+    // that found the failure completes, so no write is acknowledged while the
+    // catalog could still bring the stale copy back at the next start.
+    const markFailed = sqliteHandle(this.ds).prepare(
+      "UPDATE extents SET state = 'failed', state_reason = ?, failed_at = ? WHERE id = ? AND state = 'online'",
+    );
+    const onMemberFailed = (index: number, reason: string) => {
+      this.log.error(`pool ${row.name}: member ${index} (extent ${extents[index].id}) taken out of service: ${reason}`);
+      markFailed.run(reason, new Date().toISOString(), extents[index].id);
+    };
+    const layout = createLayout(row.layout, members, { stripeUnit: row.stripeUnit, label: row.name, onMemberFailed });
+    const redundant = row.layout === 'raid1' || row.layout === 'raid10';
     extents.forEach((e, i) => {
-      if (this.devices.get(e.deviceId)?.missingReason) layout.setMemberState(i, 'failed');
+      const missing = this.devices.get(e.deviceId)?.missingReason;
+      if (e.state === 'failed') layout.setMemberState(i, 'failed');
+      else if (missing) {
+        layout.setMemberState(i, 'failed');
+        // A mirror keeps serving without it, so its copy goes stale from now on.
+        if (redundant) onMemberFailed(i, `device missing at start: ${missing}`);
+      }
     });
     const pool = new Pool({ id: row.id, name: row.name, pageSize: row.pageSize, layout });
     this.pools.set(row.id, pool);

@@ -296,19 +296,46 @@ describe('member failures', () => {
     await expect(layout.read(SU - 1, Buffer.alloc(2))).rejects.toBeInstanceOf(PoolFailed);
   });
 
-  it('concat with a failed member fails only I/O that touches it', async () => {
+  it('concat reports a failing member, keeps the others serving, and keeps trying the only copy', async () => {
     const [a, b] = devices(2, 10_000);
     const layout = createLayout('concat', [extent(a, 0, 5000), extent(b, 0, 5000)]);
     const data = await fillAll(layout);
     a.failWrites = true;
     await expect(layout.write(4000, Buffer.alloc(2000))).rejects.toBeInstanceOf(DeviceIOError);
     expect(layout.health().state).toBe('failed');
-    await expect(layout.read(0, Buffer.alloc(10))).rejects.toBeInstanceOf(PoolFailed);
-    await expect(layout.read(4990, Buffer.alloc(20))).rejects.toBeInstanceOf(PoolFailed);
+    await expect(layout.write(100, Buffer.alloc(10))).rejects.toBeInstanceOf(DeviceIOError);
     await layout.write(5000, Buffer.from('fine'));
     const back = Buffer.alloc(4000);
     await layout.read(6000, back);
     expect(back.equals(data.subarray(6000))).toBe(true);
+    // There is no other copy to prefer: once the device answers again the member is healthy.
+    a.failWrites = false;
+    await layout.write(100, Buffer.from('back'));
+    expect(layout.health().state).toBe('online');
+  });
+
+  it('reports a redundant member taken out of service, once, before the I/O completes', async () => {
+    const [a, b] = devices(2, 10_000);
+    const failed: Array<[number, string]> = [];
+    const layout = createLayout('raid1', [extent(a, 0, 10_000), extent(b, 0, 10_000)], { onMemberFailed: (i, reason) => failed.push([i, reason]) });
+    b.failWrites = true;
+    const write = layout.write(0, Buffer.from('x'));
+    await write;
+    expect(failed).toHaveLength(1);
+    expect(failed[0][0]).toBe(1);
+    await layout.write(10, Buffer.from('y'));
+    expect(failed).toHaveLength(1);
+  });
+
+  it('fails the I/O when recording a member failure fails', async () => {
+    const [a, b] = devices(2, 10_000);
+    const layout = createLayout('raid1', [extent(a, 0, 10_000), extent(b, 0, 10_000)], {
+      onMemberFailed: () => {
+        throw new Error('catalog unavailable');
+      },
+    });
+    b.failWrites = true;
+    await expect(layout.write(0, Buffer.from('x'))).rejects.toThrow('catalog unavailable');
   });
 
   it('setMemberState marks members by hand', () => {

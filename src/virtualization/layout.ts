@@ -86,14 +86,25 @@ export function usableSize(kind: LayoutKind, memberLengths: number[], stripeUnit
 export function createLayout(
   kind: LayoutKind,
   members: Extent[],
-  opts: { stripeUnit?: number; label?: string } = {},
+  opts: {
+    stripeUnit?: number;
+    label?: string;
+    /**
+     * Called, synchronously, when a member holding a redundant copy is taken
+     * out of service, before the I/O that found the failure completes: the
+     * storage manager records it durably so a stale copy never serves reads
+     * after a restart. A throw fails that I/O.
+     */
+    onMemberFailed?: (index: number, reason: string) => void;
+  } = {},
 ): Layout {
   validateLayout(kind, members.length);
   const unit = opts.stripeUnit ?? DEFAULT_STRIPE_UNIT;
   validateStripeUnit(unit);
   validateExtents(members);
   const label = opts.label ?? `${kind} layout`;
-  const all = members.map((e) => new Member(e));
+  const onFailed = opts.onMemberFailed;
+  const all = members.map((e, i) => new Member(e, onFailed && ((reason: string) => onFailed(i, reason))));
   const single = () => all.map((m) => new MirrorSet([m], label));
   switch (kind) {
     case 'concat':

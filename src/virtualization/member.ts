@@ -16,8 +16,13 @@ export class Member {
   lastError?: string;
   /** Reads in flight, so mirror reads go to the least busy member. */
   inflight = 0;
+  /** True when another member holds the same bytes (raid1, raid10): then a failure takes it out of service. */
+  redundant = false;
 
-  constructor(readonly extent: Extent) {
+  constructor(
+    readonly extent: Extent,
+    private readonly onFailed?: (reason: string) => void,
+  ) {
     this.device = extent.device;
     this.base = extent.offset;
   }
@@ -27,9 +32,16 @@ export class Member {
   }
 
   fail(err: DeviceIOError | DeviceGone): void {
+    const wasOnline = this.state === 'online';
     this.state = 'failed';
     this.errors++;
     this.lastError = err.message;
+    if (wasOnline && this.redundant) this.onFailed?.(err.message);
+  }
+
+  /** A lone member (concat, raid0) that answers again is healthy again: there is no other copy to prefer. */
+  recovered(): void {
+    if (!this.redundant) this.state = 'online';
   }
 
   /** Resolves with the error instead of rejecting, so a mirror write can wait for every member. */

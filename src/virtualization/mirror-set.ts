@@ -18,6 +18,7 @@ export class MirrorSet {
     private readonly label: string,
   ) {
     this.length = Math.min(...members.map((m) => m.extent.length));
+    if (members.length > 1) for (const m of members) m.redundant = true;
   }
 
   hasOnline(): boolean {
@@ -30,15 +31,9 @@ export class MirrorSet {
   }
 
   read(offset: number, target: Buffer): Promise<void> {
-    // One member (concat, raid0): no choice to make, so no async frame either.
-    if (this.members.length === 1) {
-      const m = this.members[0];
-      if (!m.online) return Promise.reject(this.unavailable());
-      return m.device.read(m.base + offset, target).catch((err: unknown) => {
-        if (isDeviceFailure(err)) m.fail(err);
-        throw err;
-      });
-    }
+    // One member (concat, raid0): no choice to make, so no async frame either;
+    // and no other copy, so it is always tried, failed or not.
+    if (this.members.length === 1) return this.lone(this.members[0].device.read(this.members[0].base + offset, target));
     return this.readAny(offset, target);
   }
 
@@ -62,19 +57,25 @@ export class MirrorSet {
   }
 
   write(offset: number, data: Buffer): Promise<void> {
-    if (this.members.length === 1) {
-      const m = this.members[0];
-      if (!m.online) return Promise.reject(this.unavailable());
-      return m.device.write(m.base + offset, data).catch((err: unknown) => {
-        if (isDeviceFailure(err)) m.fail(err);
-        throw err;
-      });
-    }
+    if (this.members.length === 1) return this.lone(this.members[0].device.write(this.members[0].base + offset, data));
     return this.toAll(offset, data, data.length);
   }
 
   discard(offset: number, length: number): Promise<void> {
+    if (this.members.length === 1) return this.lone(this.members[0].device.discard(this.members[0].base + offset, length));
     return this.toAll(offset, undefined, length);
+  }
+
+  /** The outcome of an I/O on a lone member is its health. */
+  private lone(io: Promise<void>): Promise<void> {
+    const m = this.members[0];
+    return io.then(
+      () => m.recovered(),
+      (err: unknown) => {
+        if (isDeviceFailure(err)) m.fail(err);
+        throw err;
+      },
+    );
   }
 
   private async toAll(offset: number, data: Buffer | undefined, length: number): Promise<void> {

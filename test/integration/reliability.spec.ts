@@ -91,6 +91,42 @@ describe('restart', () => {
   });
 });
 
+describe('a failed mirror member across a restart', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-stale-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stays out of service, so its stale copy never serves reads', async () => {
+    let gw = await startTestGateway({}, dir);
+    await call(gw, 'devices', { method: 'POST', json: { name: 'a', kind: 'file', size: '16M' } });
+    await call(gw, 'devices', { method: 'POST', json: { name: 'b', kind: 'file', size: '16M' } });
+    await call(gw, 'pools', { method: 'POST', json: { name: 'm', layout: 'raid1', members: [{ device: 'a' }, { device: 'b' }] } });
+    await call(gw, 'volumes', { method: 'POST', json: { name: 'v', pool: 'm', size: '8M', provisioning: 'thick' } });
+    const before = randomBytes(8 * MiB);
+    await gw.api('volumes/v/image', { method: 'PUT', body: before });
+    // b fails; the volume goes on with a alone and gets new data b never sees.
+    const b = gw.app.get(StorageRuntime).devices.get((await call(gw, 'devices/b')).body.id as string)!.device;
+    breakDevice(b);
+    const after = randomBytes(8 * MiB);
+    expect((await gw.api('volumes/v/image', { method: 'PUT', body: after })).status).toBe(200);
+    expect((await call(gw, 'pools/m')).body.state).toBe('degraded');
+    await gw.close({ keepData: true });
+
+    // b's file is fine again at the next start, but holds the old bytes.
+    gw = await startTestGateway({}, dir);
+    try {
+      const pool = (await call(gw, 'pools/m')).body;
+      expect(pool.state).toBe('degraded');
+      expect(pool.members[1]).toMatchObject({ deviceName: 'b', state: 'failed', lastError: expect.stringMatching(/EIO/) });
+      for (let i = 0; i < 4; i++) {
+        const back = Buffer.from(await (await gw.api('volumes/v/image')).arrayBuffer());
+        expect(back.equals(after)).toBe(true);
+      }
+    } finally {
+      await gw.close({ keepData: true });
+    }
+  });
+});
+
 describe('device failure while running', () => {
   let gw: TestGateway;
   afterAll(async () => gw?.close());
