@@ -1,0 +1,233 @@
+import { Reader, strSize, Writer } from './buffer-io';
+import { Opcode, OPCODE_NAMES, SbpDecodeError, Status } from './constants';
+
+/*
+ * CALL:   u8 opcode | u8 flags  | u16 slot | u32 slot sequence | fields | data
+ * REPLY:  u8 opcode | u8 status | u16 slot | u32 slot sequence | fields | data
+ * A REPLY whose status is not OK carries only `str message` after the prefix.
+ * (docs/san-protocol.md, section 3)
+ */
+
+const PREFIX = 8;
+
+type LunOp = Opcode.IDENTIFY | Opcode.CAPACITY | Opcode.READY | Opcode.FLUSH | Opcode.RESERVE | Opcode.RELEASE;
+type RangeOp = Opcode.UNMAP | Opcode.WRITE_ZEROES;
+/** Calls whose OK reply is the prefix alone. */
+type BareReplyOp = Opcode.READY | Opcode.FLUSH | Opcode.RESERVE | Opcode.RELEASE | Opcode.WRITE | RangeOp | Opcode.LOGOUT;
+
+interface Slotted {
+  slot: number;
+  seq: number;
+}
+
+export type Call = Slotted & { flags: number } & (
+    | { op: Opcode.DISCOVER | Opcode.LOGOUT }
+    | { op: LunOp; lun: number }
+    | { op: Opcode.READ; lun: number; offset: number; length: number }
+    | { op: Opcode.WRITE; lun: number; offset: number; data: Buffer }
+    | { op: RangeOp; lun: number; offset: number; length: number }
+    | { op: Opcode.NOP; time: bigint }
+  );
+
+export interface VolumeEntry {
+  lun: number;
+  /** 16-byte volume id (its UUID). */
+  id: Buffer;
+  name: string;
+  size: number;
+  blockSize: number;
+  /** bit0 READ_ONLY, bit1 SHARED */
+  flags: number;
+}
+
+export interface Identity {
+  vendor: string;
+  product: string;
+  serial: string;
+  wwn: Buffer;
+  blockSize: number;
+  capacity: number;
+  flags: number;
+  maxTransfer: number;
+}
+
+export type Reply = Slotted &
+  (
+    | { status: Exclude<Status, Status.OK>; op: Opcode; message: string }
+    | ({ status: Status.OK } & (
+        | { op: Opcode.DISCOVER; volumes: VolumeEntry[] }
+        | ({ op: Opcode.IDENTIFY } & Identity)
+        | { op: Opcode.CAPACITY; capacity: number; blockSize: number }
+        | { op: Opcode.READ; data: Buffer }
+        | { op: Opcode.NOP; time: bigint; bootVerifier: bigint }
+        | { op: BareReplyOp }
+      ))
+  );
+
+export const VOLUME_READ_ONLY = 1;
+export const VOLUME_SHARED = 2;
+
+function prefix(w: Writer, op: number, second: number, m: Slotted): Writer {
+  return w.u8(op).u8(second).u16(m.slot).u32(m.seq);
+}
+
+export function encodeCall(c: Call): Buffer {
+  switch (c.op) {
+    case Opcode.DISCOVER:
+    case Opcode.LOGOUT:
+      return prefix(new Writer(PREFIX), c.op, c.flags, c).done();
+    case Opcode.IDENTIFY:
+    case Opcode.CAPACITY:
+    case Opcode.READY:
+    case Opcode.FLUSH:
+    case Opcode.RESERVE:
+    case Opcode.RELEASE:
+      return prefix(new Writer(PREFIX + 4), c.op, c.flags, c).u32(c.lun).done();
+    case Opcode.READ:
+      return prefix(new Writer(PREFIX + 16), c.op, c.flags, c).u32(c.lun).u64(c.offset).u32(c.length).done();
+    case Opcode.WRITE:
+      return prefix(new Writer(PREFIX + 12 + c.data.length), c.op, c.flags, c).u32(c.lun).u64(c.offset).bytes(c.data).done();
+    case Opcode.UNMAP:
+    case Opcode.WRITE_ZEROES:
+      return prefix(new Writer(PREFIX + 20), c.op, c.flags, c).u32(c.lun).u64(c.offset).u64(c.length).done();
+    case Opcode.NOP:
+      return prefix(new Writer(PREFIX + 8), c.op, c.flags, c).u64(c.time).done();
+  }
+}
+
+export function decodeCall(buf: Buffer): Call {
+  const r = new Reader(buf, 'call');
+  const op = r.u8('opcode');
+  const flags = r.u8('flags');
+  const slot = r.u16('slot');
+  const seq = r.u32('slot sequence');
+  const base = { slot, seq, flags };
+  let call: Call;
+  switch (op) {
+    case Opcode.DISCOVER:
+    case Opcode.LOGOUT:
+      call = { ...base, op };
+      break;
+    case Opcode.IDENTIFY:
+    case Opcode.CAPACITY:
+    case Opcode.READY:
+    case Opcode.FLUSH:
+    case Opcode.RESERVE:
+    case Opcode.RELEASE:
+      call = { ...base, op, lun: r.u32('lun') };
+      break;
+    case Opcode.READ:
+      call = { ...base, op, lun: r.u32('lun'), offset: r.u64('offset'), length: r.u32('length') };
+      break;
+    case Opcode.WRITE:
+      call = { ...base, op, lun: r.u32('lun'), offset: r.u64('offset'), data: r.rest() };
+      break;
+    case Opcode.UNMAP:
+    case Opcode.WRITE_ZEROES:
+      call = { ...base, op, lun: r.u32('lun'), offset: r.u64('offset'), length: r.u64('length') };
+      break;
+    case Opcode.NOP:
+      call = { ...base, op, time: r.u64big('time') };
+      break;
+    default:
+      throw new SbpDecodeError(Status.BAD_OPCODE, `unknown opcode 0x${op.toString(16)}`);
+  }
+  r.end();
+  return call;
+}
+
+export function encodeReply(m: Reply): Buffer {
+  if (m.status !== Status.OK) {
+    return prefix(new Writer(PREFIX + strSize(m.message)), m.op, m.status, m).str(m.message).done();
+  }
+  switch (m.op) {
+    case Opcode.DISCOVER: {
+      const size = m.volumes.reduce((n, v) => n + 4 + 16 + strSize(v.name) + 8 + 4 + 1, PREFIX + 2);
+      const w = prefix(new Writer(size), m.op, m.status, m).u16(m.volumes.length);
+      for (const v of m.volumes) w.u32(v.lun).bytes(v.id).str(v.name).u64(v.size).u32(v.blockSize).u8(v.flags);
+      return w.done();
+    }
+    case Opcode.IDENTIFY: {
+      const size = PREFIX + strSize(m.vendor) + strSize(m.product) + strSize(m.serial) + 16 + 4 + 8 + 1 + 4;
+      return prefix(new Writer(size), m.op, m.status, m)
+        .str(m.vendor)
+        .str(m.product)
+        .str(m.serial)
+        .bytes(m.wwn)
+        .u32(m.blockSize)
+        .u64(m.capacity)
+        .u8(m.flags)
+        .u32(m.maxTransfer)
+        .done();
+    }
+    case Opcode.CAPACITY:
+      return prefix(new Writer(PREFIX + 12), m.op, m.status, m).u64(m.capacity).u32(m.blockSize).done();
+    case Opcode.READ:
+      return prefix(new Writer(PREFIX + m.data.length), m.op, m.status, m).bytes(m.data).done();
+    case Opcode.NOP:
+      return prefix(new Writer(PREFIX + 16), m.op, m.status, m).u64(m.time).u64(m.bootVerifier).done();
+    default:
+      return prefix(new Writer(PREFIX), m.op, m.status, m).done();
+  }
+}
+
+export function decodeReply(buf: Buffer): Reply {
+  const r = new Reader(buf, 'reply');
+  const op = r.u8('opcode');
+  const status = r.u8('status');
+  const slot = r.u16('slot');
+  const seq = r.u32('slot sequence');
+  if (!(op in OPCODE_NAMES)) throw new SbpDecodeError(Status.BAD_OPCODE, `unknown opcode 0x${op.toString(16)}`);
+  let reply: Reply;
+  if (status !== Status.OK) {
+    if (status > Status.SERVER_FAULT) throw new SbpDecodeError(Status.GARBAGE, `unknown status ${status}`);
+    reply = { slot, seq, op, status: status as Exclude<Status, Status.OK>, message: r.str('message') };
+  } else {
+    const base = { slot, seq, status: Status.OK as const };
+    switch (op) {
+      case Opcode.DISCOVER: {
+        const count = r.u16('volume count');
+        const volumes: VolumeEntry[] = [];
+        for (let i = 0; i < count; i++) {
+          volumes.push({
+            lun: r.u32('lun'),
+            id: r.bytes(16, 'volume id'),
+            name: r.str('volume name'),
+            size: r.u64('volume size'),
+            blockSize: r.u32('block size'),
+            flags: r.u8('volume flags'),
+          });
+        }
+        reply = { ...base, op, volumes };
+        break;
+      }
+      case Opcode.IDENTIFY:
+        reply = {
+          ...base,
+          op,
+          vendor: r.str('vendor'),
+          product: r.str('product'),
+          serial: r.str('serial'),
+          wwn: r.bytes(16, 'wwn'),
+          blockSize: r.u32('block size'),
+          capacity: r.u64('capacity'),
+          flags: r.u8('flags'),
+          maxTransfer: r.u32('max transfer'),
+        };
+        break;
+      case Opcode.CAPACITY:
+        reply = { ...base, op, capacity: r.u64('capacity'), blockSize: r.u32('block size') };
+        break;
+      case Opcode.READ:
+        reply = { ...base, op, data: r.rest() };
+        break;
+      case Opcode.NOP:
+        reply = { ...base, op, time: r.u64big('time'), bootVerifier: r.u64big('boot verifier') };
+        break;
+      default:
+        reply = { ...base, op: op as BareReplyOp };
+    }
+  }
+  r.end();
+  return reply;
+}

@@ -1,0 +1,60 @@
+import { HEADER_SIZE, SbpDecodeError, Status, TAG_SIZE } from './constants';
+
+/** Payload bytes one datagram of `datagramSize` can carry, sealed. */
+export function segmentCapacity(datagramSize: number): number {
+  return datagramSize - HEADER_SIZE - TAG_SIZE;
+}
+
+/** Cut a message into segment payloads (views, no copies). */
+export function segment(message: Buffer, capacity: number): Buffer[] {
+  const count = Math.max(1, Math.ceil(message.length / capacity));
+  if (count > 0xffff) throw new RangeError(`a ${message.length}-byte message needs ${count} segments, more than 65535`);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < count; i++) parts.push(message.subarray(i * capacity, Math.min(message.length, (i + 1) * capacity)));
+  return parts;
+}
+
+/**
+ * Collects the segments of one message. Every segment but the last carries
+ * exactly `capacity` bytes, so each has one place; anything else is GARBAGE.
+ */
+export class Reassembly {
+  readonly received: Uint8Array;
+  private missing: number;
+  private readonly buf: Buffer;
+
+  constructor(
+    readonly segments: number,
+    readonly length: number,
+    private readonly capacity: number,
+  ) {
+    if (segments !== Math.max(1, Math.ceil(length / capacity))) {
+      throw new SbpDecodeError(Status.GARBAGE, `a ${length}-byte message cannot have ${segments} segments of up to ${capacity} bytes`);
+    }
+    this.received = new Uint8Array(segments);
+    this.missing = segments;
+    this.buf = Buffer.allocUnsafe(length);
+  }
+
+  /** True when this segment completed the message; a duplicate is ignored. */
+  add(index: number, payload: Buffer): boolean {
+    if (index >= this.segments) throw new SbpDecodeError(Status.GARBAGE, `segment ${index} of ${this.segments}`);
+    const expected = index === this.segments - 1 ? this.length - index * this.capacity : this.capacity;
+    if (payload.length !== expected) {
+      throw new SbpDecodeError(Status.GARBAGE, `segment ${index} has ${payload.length} bytes, expected ${expected}`);
+    }
+    if (this.received[index]) return false;
+    payload.copy(this.buf, index * this.capacity);
+    this.received[index] = 1;
+    return --this.missing === 0;
+  }
+
+  get complete(): boolean {
+    return this.missing === 0;
+  }
+
+  message(): Buffer {
+    if (this.missing !== 0) throw new Error(`message incomplete: ${this.missing} segments missing`);
+    return this.buf;
+  }
+}
