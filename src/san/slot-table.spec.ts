@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { SlotTable } from './slot-table';
+
+const buf = (n: number, fill = 1) => Buffer.alloc(n, fill);
+
+describe('SlotTable', () => {
+  it('executes a call once and answers its retransmissions from the cache', () => {
+    const t = new SlotTable(4, 1 << 20);
+    expect(t.admit(0, 1)).toEqual({ kind: 'new' });
+    expect(t.admit(0, 1)).toEqual({ kind: 'replay', reply: null });
+    t.complete(0, 1, buf(10));
+    const again = t.admit(0, 1);
+    expect(again.kind).toBe('replay');
+    expect((again as { reply: Buffer }).reply.equals(buf(10))).toBe(true);
+  });
+
+  it('refuses old and skipped sequences, so a delayed duplicate never runs after newer calls', () => {
+    const t = new SlotTable(2, 1 << 20);
+    t.admit(1, 1);
+    t.complete(1, 1, buf(1));
+    t.admit(1, 2);
+    t.complete(1, 2, buf(1));
+    expect(t.admit(1, 1)).toEqual({ kind: 'misordered', expected: 3 });
+    expect(t.admit(1, 4)).toEqual({ kind: 'misordered', expected: 3 });
+    expect(t.admit(1, 0)).toEqual({ kind: 'misordered', expected: 3 });
+    expect(t.admit(1, 3)).toEqual({ kind: 'new' });
+  });
+
+  it('refuses a new call on a slot still executing, and slots beyond the table', () => {
+    const t = new SlotTable(2, 1 << 20);
+    t.admit(0, 1);
+    expect(t.admit(0, 2)).toEqual({ kind: 'misordered', expected: 1 });
+    expect(t.admit(2, 1)).toEqual({ kind: 'bad-slot', slots: 2 });
+  });
+
+  it('wraps sequence numbers at 2^32', () => {
+    const t = new SlotTable(1, 1 << 20);
+    for (let s = 1; s <= 3; s++) {
+      t.admit(0, s);
+      t.complete(0, s, buf(1));
+    }
+    const u = new SlotTable(1, 1 << 20);
+    (u as unknown as { slots: Array<{ seq: number }> }).slots[0].seq = 0xffffffff;
+    expect(u.admit(0, 0)).toEqual({ kind: 'new' });
+  });
+
+  it('stays within its memory bound by dropping the largest re-readable replies only', () => {
+    const t = new SlotTable(3, 1000);
+    t.admit(0, 1);
+    t.complete(0, 1, buf(8)); // a WRITE's reply: never dropped
+    t.admit(1, 1);
+    t.complete(1, 1, buf(900), true);
+    t.admit(2, 1);
+    t.complete(2, 1, buf(600), true);
+    expect(t.bytes).toBeLessThanOrEqual(1000);
+    expect(t.admit(1, 1)).toEqual({ kind: 'evicted' });
+    expect(t.admit(0, 1).kind).toBe('replay');
+    expect((t.admit(2, 1) as { reply: Buffer }).reply.length).toBe(600);
+    // Reusing a slot releases its cached reply.
+    t.admit(2, 2);
+    expect(t.bytes).toBe(8);
+  });
+});
