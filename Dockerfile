@@ -1,5 +1,5 @@
 # Strata gateway. Build: docker build -t strata .
-# Run:   docker run -p 8080:8080 -v strata-data:/data strata
+# Run:   docker run -p 8080:8080 -p 2222:2222 -v strata-data:/data strata
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -10,7 +10,8 @@ COPY src ./src
 COPY migrations ./migrations
 COPY bench ./bench
 COPY bin ./bin
-RUN npx nest build && npm prune --omit=dev
+COPY web ./web
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends util-linux tini && rm -rf /var/lib/apt/lists/* \
@@ -20,10 +21,11 @@ WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
+COPY --from=build /src/web/dist ./web/dist
 COPY package.json ./
-ENV STRATA_DATA_DIR=/data STRATA_HTTP_HOST=0.0.0.0 STRATA_HTTP_PORT=8080 NODE_ENV=production
+ENV STRATA_DATA_DIR=/data STRATA_HTTP_HOST=0.0.0.0 STRATA_HTTP_PORT=8080 STRATA_SHELL_HOST=0.0.0.0 NODE_ENV=production
 VOLUME ["/data"]
-EXPOSE 8080
+EXPOSE 8080 2222
 USER strata
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,34 @@
+/** Line icons for the navigation, drawn on a 16-unit grid in the current text colour. */
+const PATHS = {
+  dashboard: 'M2 2h5v6H2zM9 2h5v3H9zM9 7h5v7H9zM2 10h5v4H2z',
+  devices: 'M2 4h12v8H2zM4.5 10h.01M7 10h5',
+  pools: 'M8 2l6 3-6 3-6-3zM2 8l6 3 6-3M2 11l6 3 6-3',
+  volumes: 'M3 4c0-1.1 2.2-2 5-2s5 .9 5 2v8c0 1.1-2.2 2-5 2s-5-.9-5-2zM3 4c0 1.1 2.2 2 5 2s5-.9 5-2M3 8c0 1.1 2.2 2 5 2s5-.9 5-2',
+  hosts: 'M2 2h12v5H2zM2 9h12v5H2zM4.5 4.5h.01M4.5 11.5h.01',
+  audit: 'M4 2h8v12H4zM6 5h4M6 8h4M6 11h2',
+  logout: 'M6 2H3v12h3M10 5l3 3-3 3M13 8H6',
+} as const;
+
+export type IconName = keyof typeof PATHS;
+
+export function Icon({ name }: { name: IconName }) {
+  return (
+    <svg className="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+      <path d={PATHS[name]} />
+    </svg>
+  );
+}
+
+/** The product mark: three stacked layers, as storage is stacked in Strata. */
+export function Brand({ className }: { className?: string }) {
+  return (
+    <div className={className ? `brand ${className}` : 'brand'}>
+      <svg viewBox="0 0 16 16" aria-hidden="true" className="brand-mark">
+        <rect x="1" y="2" width="14" height="3" rx="1" />
+        <rect x="1" y="6.5" width="14" height="3" rx="1" />
+        <rect x="1" y="11" width="14" height="3" rx="1" />
+      </svg>
+      <span>Strata</span>
+    </div>
+  );
+}

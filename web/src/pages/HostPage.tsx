@@ -1,0 +1,97 @@
+import { useState } from 'react';
+import { api } from '../api';
+import { AssignForm } from '../components/AssignForm';
+import { AssignmentTable } from '../components/AssignmentTable';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { Details } from '../components/Details';
+import { ErrorNote } from '../components/ErrorNote';
+import { Flash } from '../components/Flash';
+import { PageHeader } from '../components/PageHeader';
+import { Panel } from '../components/Panel';
+import { formatTime, plural } from '../format';
+import { useAction, useLoad } from '../hooks';
+import { navigate } from '../router';
+import type { HostInfo } from '../types';
+
+export function HostPage({ name }: { name: string }) {
+  const host = useLoad(`host:${name}`, (signal) => api.hosts.get(name, signal));
+  const [flash, setFlash] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<HostInfo | null>(null);
+  // Like a volume's delete: the dialog names the assignments that exist now.
+  const opening = useAction();
+  const h = host.data;
+
+  return (
+    <>
+      <PageHeader title={h?.name ?? name} crumbs={[{ label: 'Hosts', to: '/hosts' }]}>
+        {h && (
+          <button
+            type="button"
+            className="button button-danger-outline"
+            disabled={opening.busy}
+            onClick={() => void opening.run(async () => setRemoving(await api.hosts.get(h.id)))}
+          >
+            Remove host
+          </button>
+        )}
+      </PageHeader>
+      <Flash message={flash} />
+      <ErrorNote error={host.error ?? opening.error} />
+      {h && (
+        <>
+          <Panel title="Properties">
+            <Details
+              items={[
+                ['Fingerprint', <span className="mono">{h.keyFingerprint}</span>],
+                ['Public key', <span className="mono wrap">{h.publicKey}</span>],
+                ['Description', h.description],
+                ['ID', <span className="mono">{h.id}</span>],
+                ['Registered', formatTime(h.createdAt)],
+              ]}
+            />
+          </Panel>
+          <Panel title={`Assignments (${h.assignments.length})`}>
+            <AssignmentTable assignments={h.assignments} show="volume" onRevoked={host.reload} />
+            <h3 className="subhead">Assign a volume</h3>
+            <AssignForm
+              fixed={{ host: h.name }}
+              taken={h.assignments.map((a) => a.volumeName)}
+              onAssigned={(a) => {
+                setFlash(`Assigned volume '${a.volumeName}' to host '${a.hostName}' (${a.access}, ${a.sharing}).`);
+                host.reload();
+              }}
+            />
+          </Panel>
+        </>
+      )}
+      {removing && (
+        <ConfirmDialog
+          title={`Remove host ${removing.name}?`}
+          confirmLabel={removing.assignments.length ? `Revoke ${plural(removing.assignments.length, 'assignment')} and remove` : 'Remove host'}
+          onClose={() => setRemoving(null)}
+          onDone={() => navigate('/hosts')}
+          onConfirm={() => api.hosts.remove(removing.id, removing.assignments.length > 0)}
+        >
+          <p>
+            The gateway forgets host <strong>{removing.name}</strong> and its key <span className="mono">{removing.keyFingerprint}</span>: it can no longer
+            log in.
+          </p>
+          {removing.assignments.length > 0 ? (
+            <p>
+              Its {plural(removing.assignments.length, 'assignment')} will be revoked:{' '}
+              {removing.assignments.map((a, i) => (
+                <span key={a.id}>
+                  {i > 0 && ', '}
+                  <strong>{a.volumeName}</strong> ({a.access}, {a.sharing})
+                </span>
+              ))}
+              . The volumes and their data stay.
+            </p>
+          ) : (
+            <p>No volumes are assigned to it.</p>
+          )}
+        </ConfirmDialog>
+      )}
+    </>
+  );
+}

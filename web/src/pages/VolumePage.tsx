@@ -1,0 +1,175 @@
+import { useState, type FormEvent } from 'react';
+import { api } from '../api';
+import { AssignForm } from '../components/AssignForm';
+import { AssignmentTable } from '../components/AssignmentTable';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { Details } from '../components/Details';
+import { ErrorNote } from '../components/ErrorNote';
+import { Flash } from '../components/Flash';
+import { ImagePanel } from '../components/ImagePanel';
+import { PageHeader } from '../components/PageHeader';
+import { Panel } from '../components/Panel';
+import { SizeInput, type SizeValueState } from '../components/SizeInput';
+import { StateBadge } from '../components/StateBadge';
+import { VolumeActivity } from '../components/VolumeActivity';
+import { formatSize, formatSizeExact, formatTime, percent, plural, sizeText } from '../format';
+import { useAction, useLoad } from '../hooks';
+import { Link, navigate, pathTo } from '../router';
+import type { VolumeInfo } from '../types';
+import { Meter } from './VolumesPage';
+
+export function VolumePage({ name }: { name: string }) {
+  const volume = useLoad(`volume:${name}`, (signal) => api.volumes.get(name, signal));
+  const [flash, setFlash] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<VolumeInfo | null>(null);
+  // The delete dialog lists what goes with the volume as it is now, not as the page last loaded it.
+  const opening = useAction();
+  const v = volume.data;
+
+  return (
+    <>
+      <PageHeader
+        title={v?.name ?? name}
+        crumbs={[{ label: 'Volumes', to: '/volumes' }]}
+        subtitle={
+          v && (
+            <>
+              <StateBadge state={v.state} /> <span className="muted">{v.provisioning}</span>
+            </>
+          )
+        }
+      >
+        {v && (
+          <button
+            type="button"
+            className="button button-danger-outline"
+            disabled={opening.busy}
+            onClick={() => void opening.run(async () => setDeleting(await api.volumes.get(v.id)))}
+          >
+            Delete volume
+          </button>
+        )}
+      </PageHeader>
+      <Flash message={flash} />
+      <ErrorNote error={volume.error ?? opening.error} />
+      {v && (
+        <>
+          <div className="grid grid-2 grid-top">
+            <Panel title="Properties">
+              <Details
+                items={[
+                  ['Pool', <Link to={pathTo('pools', v.poolName)}>{v.poolName}</Link>],
+                  ['Size', formatSizeExact(v.size)],
+                  ['Allocated', <Meter part={v.allocatedBytes} whole={v.size} label={`${formatSize(v.allocatedBytes)} (${percent(v.allocatedBytes, v.size)})`} />],
+                  ['Provisioning', v.provisioning],
+                  ['Page size', formatSize(v.pageSize)],
+                  ['Serial', <span className="mono">{v.serial}</span>],
+                  ['ID', <span className="mono">{v.id}</span>],
+                  ['Created', formatTime(v.createdAt)],
+                ]}
+              />
+            </Panel>
+            <Panel title="Grow">
+              <GrowForm
+                volume={v}
+                onGrown={(g) => {
+                  setFlash(`Volume '${g.name}' is now ${formatSize(g.size)}.`);
+                  volume.reload();
+                }}
+              />
+            </Panel>
+          </div>
+          <Panel title="Live I/O">
+            <VolumeActivity name={v.name} />
+          </Panel>
+          <Panel title={`Assignments (${v.assignments.length})`}>
+            <AssignmentTable assignments={v.assignments} show="host" onRevoked={volume.reload} />
+            <h3 className="subhead">Assign to a host</h3>
+            <AssignForm
+              fixed={{ volume: v.name }}
+              taken={v.assignments.map((a) => a.hostName)}
+              onAssigned={(a) => {
+                setFlash(`Assigned volume '${a.volumeName}' to host '${a.hostName}' (${a.access}, ${a.sharing}).`);
+                volume.reload();
+              }}
+            />
+          </Panel>
+          <Panel title="Image">
+            <ImagePanel volume={v} onChanged={volume.reload} />
+          </Panel>
+        </>
+      )}
+      {deleting && <DeleteVolumeDialog volume={deleting} onClose={() => setDeleting(null)} />}
+    </>
+  );
+}
+
+function GrowForm({ volume, onGrown }: { volume: VolumeInfo; onGrown: (v: VolumeInfo) => void }) {
+  const [size, setSize] = useState<SizeValueState>({ amount: '', unit: 'G' });
+  const [invalid, setInvalid] = useState(false);
+  const action = useAction();
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const text = sizeText(size.amount, size.unit);
+    setInvalid(text === null);
+    if (text === null) return;
+    if (await action.run(async () => onGrown(await api.volumes.grow(volume.id, text)))) setSize({ ...size, amount: '' });
+  };
+
+  return (
+    <form className="form" onSubmit={submit} aria-label="Grow volume">
+      <SizeInput
+        label="New size"
+        required
+        value={size}
+        onChange={setSize}
+        invalid={invalid}
+        hint={invalid ? 'Give a positive number, e.g. 20 or 1.5.' : `Now ${formatSizeExact(volume.size)}. Volumes grow, never shrink; the host sees the new size on its next capacity check.`}
+      />
+      <ErrorNote error={action.error} />
+      <div className="button-row">
+        <button type="submit" className="button button-primary" disabled={action.busy}>
+          {action.busy ? 'Growing…' : 'Grow volume'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Names what goes with the volume; force (revoking its assignments) only for the ones listed here. */
+function DeleteVolumeDialog({ volume: v, onClose }: { volume: VolumeInfo; onClose: () => void }) {
+  const hosts = v.assignments;
+  return (
+    <ConfirmDialog
+      title={`Delete volume ${v.name}?`}
+      confirmLabel={hosts.length ? `Revoke ${plural(hosts.length, 'assignment')} and delete` : 'Delete volume'}
+      onClose={onClose}
+      onDone={() => navigate('/volumes')}
+      onConfirm={() => api.volumes.remove(v.id, hosts.length > 0)}
+    >
+      <p>This cannot be undone. Deleting the volume loses:</p>
+      <ul className="loss-list">
+        <li>
+          its {formatSize(v.size)} of {v.provisioning} storage in pool <strong>{v.poolName}</strong>
+        </li>
+        <li>
+          <strong>{formatSize(v.allocatedBytes)}</strong> of allocated data, returned to the pool as free pages
+        </li>
+        {hosts.length === 0 ? (
+          <li>no assignments: no host uses it</li>
+        ) : (
+          <li>
+            {plural(hosts.length, 'assignment')}, revoked:{' '}
+            {hosts.map((a, i) => (
+              <span key={a.id}>
+                {i > 0 && ', '}
+                <strong>{a.hostName}</strong> ({a.access}, {a.sharing})
+              </span>
+            ))}
+          </li>
+        )}
+      </ul>
+    </ConfirmDialog>
+  );
+}

@@ -1,0 +1,169 @@
+/**
+ * What the REST API sends back (src/storage/domain.ts on the gateway side).
+ * Copied rather than imported: the console depends on the wire format only,
+ * and the gateway's sources pull in Node types the browser build must not see.
+ */
+
+export type DeviceKind = 'file' | 'block' | 'ram';
+export type DeviceState = 'online' | 'failed' | 'missing';
+export type LayoutKind = 'concat' | 'raid0' | 'raid1' | 'raid10';
+export type PoolState = 'online' | 'degraded' | 'failed';
+export type Provisioning = 'thin' | 'thick';
+export type Access = 'rw' | 'ro';
+export type Sharing = 'exclusive' | 'shared';
+
+export interface ExtentInfo {
+  id: string;
+  deviceId: string;
+  deviceName: string;
+  poolId: string;
+  poolName: string;
+  position: number;
+  offset: number;
+  length: number;
+  state: 'online' | 'failed';
+  errors: number;
+  lastError?: string;
+}
+
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  path: string | null;
+  size: number;
+  sectorSize: number;
+  freeBytes: number;
+  state: DeviceState;
+  stateReason?: string;
+  extents: ExtentInfo[];
+  createdAt: string;
+}
+
+export interface PoolInfo {
+  id: string;
+  name: string;
+  layout: LayoutKind;
+  pageSize: number;
+  stripeUnit: number;
+  capacity: number;
+  usedBytes: number;
+  freeBytes: number;
+  provisionedBytes: number;
+  volumeCount: number;
+  state: PoolState;
+  members: ExtentInfo[];
+  createdAt: string;
+}
+
+export interface AssignmentInfo {
+  id: string;
+  hostId: string;
+  hostName: string;
+  volumeId: string;
+  volumeName: string;
+  access: Access;
+  sharing: Sharing;
+  createdAt: string;
+}
+
+export interface VolumeInfo {
+  id: string;
+  name: string;
+  poolId: string;
+  poolName: string;
+  size: number;
+  provisioning: Provisioning;
+  pageSize: number;
+  allocatedBytes: number;
+  serial: string;
+  state: 'online' | 'degraded' | 'failed';
+  assignments: AssignmentInfo[];
+  createdAt: string;
+}
+
+export interface HostInfo {
+  id: string;
+  name: string;
+  publicKey: string;
+  keyFingerprint: string;
+  description: string | null;
+  assignments: AssignmentInfo[];
+  createdAt: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  source: string | null;
+  action: string;
+  objectType: string | null;
+  objectId: string | null;
+  objectName: string | null;
+  outcome: 'success' | 'failure';
+  errorCode: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface Session {
+  token: string;
+  username: string;
+  expiresAt: string;
+}
+
+/** Sizes go over the wire as bytes or as text with a binary unit ('64M'). */
+export type SizeValue = number | string;
+
+export interface CreateDeviceBody {
+  name: string;
+  kind: DeviceKind;
+  path?: string;
+  size?: SizeValue;
+}
+
+export interface PoolMemberBody {
+  device: string;
+  offset?: SizeValue;
+  length?: SizeValue;
+}
+
+export interface CreatePoolBody {
+  name: string;
+  layout: LayoutKind;
+  pageSize?: SizeValue;
+  stripeUnit?: SizeValue;
+  members: PoolMemberBody[];
+}
+
+export interface CreateVolumeBody {
+  name: string;
+  pool: string;
+  size: SizeValue;
+  provisioning: Provisioning;
+}
+
+export interface CreateHostBody {
+  name: string;
+  publicKey: string;
+  description?: string;
+}
+
+export interface CreateAssignmentBody {
+  host: string;
+  volume: string;
+  access: Access;
+  sharing: Sharing;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  objectType?: string;
+  object?: string;
+  outcome?: 'success' | 'failure';
+  since?: string;
+  until?: string;
+  limit?: number;
+  before?: number;
+}
