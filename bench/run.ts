@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { benchSan } from './san.bench';
 import { benchVirtualization, GiB, type Row } from './virtualization.bench';
 
 /**
@@ -28,6 +29,20 @@ async function main(): Promise<void> {
   console.log(table('Virtualization layer: thick 1 GiB volume on a file device vs the same backing file from Node (fs.read/fs.write)', rows, 'file'));
   const goal = rows.every((r) => r.ratio >= 0.9);
   console.log(`\ngoal ratio >= 0.90 on every row: ${goal ? 'met' : 'NOT met'}`);
+
+  const san = await benchSan({ seconds, rounds, region: GiB });
+  const setup = `${san.sessions} sessions, datagrams of ${san.datagramSize} bytes, security ${san.security}`;
+  if (san.skipped) {
+    console.log(`\nSAN: our client against the gateway on loopback (${setup}); nbdkit baseline skipped: ${san.skipped}`);
+    for (const r of san.ours) {
+      console.log(`${r.workload.padEnd(20)} ${r.iops.toFixed(0).padStart(10)} IOPS ${r.mbps.toFixed(0).padStart(7)} MB/s   p50/p99 ${r.p50us.toFixed(0)}/${r.p99us.toFixed(0)} µs`);
+    }
+  } else {
+    console.log(`\n${table(`SAN: our client against the gateway on loopback (${setup}) vs fio's nbd engine against nbdkit's file plugin`, san.rows, 'nbdkit')}`);
+    const [randRead, randWrite, seqRead, seqWrite] = san.rows;
+    const met = seqRead.ratio >= 1 && seqWrite.ratio >= 1 && randRead.ratio >= 0.7 && randWrite.ratio >= 0.7;
+    console.log(`\ngoal ratio >= 1.0 on 1 MiB sequential, >= 0.7 on 4 KiB random: ${met ? 'met' : 'NOT met'}`);
+  }
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 

@@ -3,10 +3,12 @@ import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { ListenerRegistry } from './common/listeners';
 import type { PinoLogger } from './common/logger';
 import type { StrataConfig } from './config/config';
 
@@ -36,7 +38,7 @@ function serveConsole(app: NestExpressApplication): void {
  * tests, which start it in-process on a temporary data directory.
  */
 export async function startGateway(config: StrataConfig, logger: PinoLogger | false): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forConfig(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forConfig(config, logger), {
     logger: logger === false ? false : logger,
     bufferLogs: false,
     abortOnError: false,
@@ -60,5 +62,7 @@ export async function startGateway(config: StrataConfig, logger: PinoLogger | fa
   );
   SwaggerModule.setup('api/docs', app, doc);
   await app.listen(config.http.port, config.http.host);
+  const addr = app.getHttpServer().address() as AddressInfo;
+  app.get(ListenerRegistry).listening('rest', `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
   return app;
 }

@@ -1,10 +1,11 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuthController, UsersController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { HealthController } from './health.controller';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { ImageController } from './image.controller';
+import { RequestLogMiddleware } from './request-log.middleware';
 import {
   AssignmentsController,
   AuditController,
@@ -33,4 +34,9 @@ import {
     { provide: APP_FILTER, useClass: HttpExceptionFilter },
   ],
 })
-export class ApiModule {}
+export class ApiModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    // Every route, also those outside the /api/v1 prefix (/healthz, /readyz, /metrics).
+    consumer.apply(RequestLogMiddleware).forRoutes('/{*path}');
+  }
+}

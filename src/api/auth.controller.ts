@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { Actor } from '../storage/domain';
 import { AuthService } from '../storage/auth.service';
 import { CurrentActor, Public, clientAddress, type AuthedRequest } from './auth.guard';
-import { ChangePasswordDto, CreateUserDto, LoginDto } from './dto/resources.dto';
+import { AddSshKeyDto, ChangePasswordDto, CreateUserDto, LoginDto } from './dto/resources.dto';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -58,5 +58,21 @@ export class UsersController {
   @HttpCode(204)
   async remove(@CurrentActor() actor: Actor, @Param('username') username: string): Promise<void> {
     await this.auth.removeUser(actor, username);
+  }
+
+  @Get(':username/keys')
+  keys(@Param('username') username: string) {
+    return this.auth.listKeys(username);
+  }
+
+  @Post(':username/keys')
+  addKey(@CurrentActor() actor: Actor, @Param('username') username: string, @Body() body: AddSshKeyDto) {
+    return this.auth.addKey(actor, username, body);
+  }
+
+  @Delete(':username/keys/:id')
+  @HttpCode(204)
+  async removeKey(@CurrentActor() actor: Actor, @Param('username') username: string, @Param('id') id: string): Promise<void> {
+    await this.auth.removeKey(actor, username, id);
   }
 }

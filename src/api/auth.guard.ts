@@ -1,13 +1,15 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { Unauthenticated } from '../common/errors';
+import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import type { Actor } from '../storage/domain';
 import { AuthService } from '../storage/auth.service';
 
 const PUBLIC = 'strata:public';
-/** Routes anyone may call: health, readiness, login. */
-export const Public = () => SetMetadata(PUBLIC, true);
+type PublicWhen = (config: StrataConfig) => boolean;
+/** Routes anyone may call: health, readiness, login; with `when`, only while the configuration says so (/metrics). */
+export const Public = (when?: PublicWhen) => SetMetadata(PUBLIC, when ?? true);
 
 export interface AuthedRequest extends Request {
   actor: Actor;
@@ -30,10 +32,12 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
+    @Inject(STRATA_CONFIG) private readonly config: StrataConfig,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
+    const open = this.reflector.getAllAndOverride<true | PublicWhen | undefined>(PUBLIC, [ctx.getHandler(), ctx.getClass()]);
+    if (open === true || (open !== undefined && open(this.config))) return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const token = bearerToken(req);
     if (!token) throw new Unauthenticated('authentication required: send Authorization: Bearer <token> from POST /api/v1/auth/login');

@@ -65,7 +65,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const body = this.toBody(error);
     if (body.statusCode >= 500 && !(error instanceof DomainError)) {
-      this.log.error(`${req.method} ${req.url}: ${(error as Error)?.stack ?? String(error)}`);
+      // The request id ties the stack to the request's log line and to what the client saw.
+      this.log.error(`${req.method} ${req.url} (request ${String(res.getHeader('X-Request-Id'))}): ${(error as Error)?.stack ?? String(error)}`);
     }
     if (res.headersSent) {
       // A streamed response failed part way: all we can do is cut it.

@@ -22,7 +22,8 @@ export type EntityKind =
   | 'host'
   | 'assignment'
   | 'user'
-  | 'token';
+  | 'token'
+  | 'key';
 
 const upper = (k: EntityKind) => k.toUpperCase();
 

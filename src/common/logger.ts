@@ -36,6 +36,12 @@ export class PinoLogger implements LoggerService {
   }
 }
 
+/**
+ * Injection token for the gateway's pino instance, for structured lines of
+ * its own (the request log); null when the gateway runs without logs (tests).
+ */
+export const PINO = Symbol('PINO');
+
 export function createLogger(level: string): PinoLogger {
   return new PinoLogger(pino({ level, base: { service: 'strata' } }));
 }

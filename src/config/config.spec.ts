@@ -52,4 +52,31 @@ describe('loadConfig', () => {
   it('turns the default pool off with STRATA_DEFAULT_POOL=false', () => {
     expect(loadConfig({ env: { STRATA_DEFAULT_POOL: 'false' }, cwd: cwd() }).defaultPool.enabled).toBe(false);
   });
+
+  it('runs the SSH shell on 127.0.0.1:2222 unless told otherwise', () => {
+    expect(loadConfig({ env: {}, cwd: cwd() }).shell).toEqual({ enabled: true, host: '127.0.0.1', port: 2222 });
+    const dir = cwd();
+    writeFileSync(join(dir, 'strata.json'), JSON.stringify({ shell: { host: '0.0.0.0', port: 2022 } }));
+    expect(loadConfig({ env: {}, cwd: dir }).shell).toEqual({ enabled: true, host: '0.0.0.0', port: 2022 });
+    const env = { STRATA_SHELL_HOST: '::1', STRATA_SHELL_PORT: '0', STRATA_SHELL: 'off' };
+    expect(loadConfig({ env, cwd: dir }).shell).toEqual({ enabled: false, host: '::1', port: 0 });
+  });
+
+  it('names a bad shell port or switch', () => {
+    expect(() => loadConfig({ env: { STRATA_SHELL_PORT: 'ssh' }, cwd: cwd() })).toThrow(/shell\.port/);
+    const dir = cwd();
+    writeFileSync(join(dir, 'strata.json'), JSON.stringify({ shell: { enabled: 'yes' } }));
+    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(/shell\.enabled/);
+  });
+
+  it('serves /metrics publicly and samples stats every second unless told otherwise', () => {
+    expect(loadConfig({ env: {}, cwd: cwd() }).metrics).toEqual({ public: true, statsIntervalMs: 1000 });
+    const dir = cwd();
+    writeFileSync(join(dir, 'strata.json'), JSON.stringify({ metrics: { public: false } }));
+    expect(loadConfig({ env: {}, cwd: dir }).metrics.public).toBe(false);
+    expect(loadConfig({ env: { STRATA_METRICS_PUBLIC: 'no', STRATA_STATS_INTERVAL_MS: '250' }, cwd: cwd() }).metrics).toEqual({ public: false, statsIntervalMs: 250 });
+    expect(() => loadConfig({ env: { STRATA_STATS_INTERVAL_MS: '0' }, cwd: cwd() })).toThrow(/metrics\.statsIntervalMs/);
+    writeFileSync(join(dir, 'strata.json'), JSON.stringify({ metrics: { public: 'false' } }));
+    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(/metrics\.public/);
+  });
 });

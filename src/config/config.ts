@@ -47,12 +47,62 @@ export const configSchema = z
       })
       .strict()
       .default({ username: 'admin', tokenTtlSeconds: 12 * 3600 }),
+    shell: z
+      .object({
+        /** The SSH admin shell (src/shell), on its own port. */
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks a free port (tests). */
+        port: port.default(2222),
+      })
+      .strict()
+      .default({ enabled: true, host: '127.0.0.1', port: 2222 }),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .strict()
       .default({ level: 'info' }),
+    metrics: z
+      .object({
+        /** GET /metrics without a token, for Prometheus scrapers; false requires the admin bearer token. */
+        public: z.boolean().default(true),
+        /** How often GET /api/v1/stats takes a sample; it keeps five minutes of them. */
+        statsIntervalMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+      })
+      .strict()
+      .default({ public: true, statsIntervalMs: 1000 }),
+    san: z
+      .object({
+        /** The SAN block target (src/san): SBP over UDP, docs/san-protocol.md. */
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks a free port (tests). */
+        port: port.default(7700),
+        /** The largest datagram the gateway agrees to; each client asks for its own, up to this. */
+        datagramSize: z.coerce.number().int().min(576).max(65_000).default(65_000),
+        /** Slots granted per session: calls in flight at once, each with its reply cached (exactly once). */
+        slots: z.coerce.number().int().min(1).max(1024).default(64),
+        maxTransfer: size.default(8 * 2 ** 20),
+        /** encrypt: every session is encrypted; integrity: a client may ask for authenticated clear text. */
+        security: z.enum(['encrypt', 'integrity']).default('encrypt'),
+        /** A session silent this long is dropped and its reservations released. */
+        idleTimeoutSeconds: z.coerce.number().int().min(1).default(120),
+        /** A refused login is answered after this delay, the same for every reason. */
+        authFailureDelayMs: z.coerce.number().int().min(0).max(10_000).default(500),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        host: '127.0.0.1',
+        port: 7700,
+        datagramSize: 65_000,
+        slots: 64,
+        maxTransfer: 8 * 2 ** 20,
+        security: 'encrypt',
+        idleTimeoutSeconds: 120,
+        authFailureDelayMs: 500,
+      }),
   })
   .strict();
 
@@ -73,8 +123,25 @@ const ENV_KEYS: Record<string, string[]> = {
   STRATA_ADMIN_USER: ['admin', 'username'],
   STRATA_ADMIN_PASSWORD: ['admin', 'password'],
   STRATA_TOKEN_TTL: ['admin', 'tokenTtlSeconds'],
+  STRATA_SHELL: ['shell', 'enabled'],
+  STRATA_SHELL_HOST: ['shell', 'host'],
+  STRATA_SHELL_PORT: ['shell', 'port'],
   STRATA_LOG_LEVEL: ['log', 'level'],
+  STRATA_METRICS_PUBLIC: ['metrics', 'public'],
+  STRATA_STATS_INTERVAL_MS: ['metrics', 'statsIntervalMs'],
+  STRATA_SAN: ['san', 'enabled'],
+  STRATA_SAN_HOST: ['san', 'host'],
+  STRATA_SAN_PORT: ['san', 'port'],
+  STRATA_SAN_DATAGRAM_SIZE: ['san', 'datagramSize'],
+  STRATA_SAN_SLOTS: ['san', 'slots'],
+  STRATA_SAN_MAX_TRANSFER: ['san', 'maxTransfer'],
+  STRATA_SAN_SECURITY: ['san', 'security'],
+  STRATA_SAN_IDLE_TIMEOUT: ['san', 'idleTimeoutSeconds'],
+  STRATA_SAN_AUTH_DELAY_MS: ['san', 'authFailureDelayMs'],
 };
+
+/** Variables read as on/off switches: 0, false, no and off mean false, anything else true. */
+const BOOLEAN_ENV = new Set(['STRATA_DEFAULT_POOL', 'STRATA_METRICS_PUBLIC', 'STRATA_SHELL', 'STRATA_SAN']);
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target;
@@ -108,7 +175,7 @@ export function loadConfig({ env = process.env, cwd = process.cwd() }: ConfigSou
   for (const [name, path] of Object.entries(ENV_KEYS)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(raw, path, name === 'STRATA_DEFAULT_POOL' ? !['0', 'false', 'no', 'off'].includes(value.toLowerCase()) : value);
+    setPath(raw, path, BOOLEAN_ENV.has(name) ? !['0', 'false', 'no', 'off'].includes(value.toLowerCase()) : value);
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

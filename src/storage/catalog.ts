@@ -3,9 +3,10 @@ import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { InitialCatalog1763900000000 } from '../../migrations/1763900000000-InitialCatalog';
 import { ExtentState1763910000000 } from '../../migrations/1763910000000-ExtentState';
+import { AdminSshKeys1795450992296 } from '../../migrations/1795450992296-AdminSshKeys';
 import { CATALOG_ENTITIES } from './entities';
 
-export const CATALOG_MIGRATIONS = [InitialCatalog1763900000000, ExtentState1763910000000];
+export const CATALOG_MIGRATIONS = [InitialCatalog1763900000000, ExtentState1763910000000, AdminSshKeys1795450992296];
 
 /**
  * The SQLite catalog: WAL, foreign keys, and synchronous=FULL so a committed

@@ -100,6 +100,8 @@ export class DeviceService {
         const name = validateName('device', changes.name);
         if (await this.devices.findOne({ where: { name } })) throw new NameTaken('device', name);
         await this.devices.update(row.id, { name });
+        const live = this.runtime.devices.get(row.id);
+        if (live) live.name = name;
       }
       return this.get(row.id);
     }, (d) => ({ type: 'device', id: d.id, name: d.name }), changes);

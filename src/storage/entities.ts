@@ -88,6 +88,18 @@ export class AdminUserEntity {
   @Column('text', { name: 'last_login_at', nullable: true }) lastLoginAt: string | null;
 }
 
+/** An admin's SSH public key for the admin shell; `fingerprint` (SHA256 of the key blob) is unique across admins. */
+@Entity('admin_ssh_keys')
+export class AdminSshKeyEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { name: 'user_id' }) userId: string;
+  @Column('text') name: string;
+  /** OpenSSH form without the comment: `ssh-ed25519 <base64>`. */
+  @Column('text', { name: 'public_key' }) publicKey: string;
+  @Column('text', { unique: true }) fingerprint: string;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
 /** Only a SHA-256 of each bearer token is kept. */
 @Entity('api_tokens')
 export class ApiTokenEntity {
@@ -122,6 +134,7 @@ export const CATALOG_ENTITIES = [
   HostEntity,
   AssignmentEntity,
   AdminUserEntity,
+  AdminSshKeyEntity,
   ApiTokenEntity,
   AuditEntity,
 ];

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { ListenerRegistry } from '../common/listeners';
 import type { BlockDevice } from '../devices/block-device';
 import { MissingDevice } from '../devices/missing-device';
 import { openDevice, type DeviceSpec } from '../devices/open-device';
@@ -14,6 +15,8 @@ import type { ExtentInfo } from './domain';
 
 export interface OpenDevice {
   device: BlockDevice;
+  /** The catalog name, kept in step by renames: readiness reasons and metrics labels use it. */
+  name: string;
   /** Set when the device could not be opened at boot. */
   missingReason?: string;
 }
@@ -41,7 +44,10 @@ export class StorageRuntime {
   readonly store: GroupCommitPageMapStore;
   private readonly log = new Logger('StorageRuntime');
 
-  constructor(private readonly ds: DataSource) {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly listeners: ListenerRegistry,
+  ) {
     this.store = new GroupCommitPageMapStore(sqliteHandle(ds));
   }
 
@@ -77,12 +83,12 @@ export class StorageRuntime {
   async attachDevice(row: DeviceEntity): Promise<OpenDevice> {
     let entry: OpenDevice;
     try {
-      entry = { device: await openDevice(deviceSpec(row)) };
+      entry = { device: await openDevice(deviceSpec(row)), name: row.name };
       if (row.kind === 'ram') this.log.warn(`device ${row.name} is a ramdisk: its contents start empty at every start`);
     } catch (e) {
       const reason = (e as Error).message;
       this.log.error(`device ${row.name} (${row.path ?? row.kind}) is missing: ${reason}`);
-      entry = { device: new MissingDevice(row.kind, row.path ?? `ram:${row.name}`, row.size, reason), missingReason: reason };
+      entry = { device: new MissingDevice(row.kind, row.path ?? `ram:${row.name}`, row.size, reason), name: row.name, missingReason: reason };
     }
     this.devices.set(row.id, entry);
     return entry;
@@ -93,7 +99,7 @@ export class StorageRuntime {
     const spec = deviceSpec({ ...row, size: size ?? 0 });
     if (spec.kind === 'file' && size !== undefined) spec.size = size;
     const device = await openDevice(spec);
-    this.devices.set(row.id, { device });
+    this.devices.set(row.id, { device, name: row.name });
     return device;
   }
 
@@ -188,16 +194,28 @@ export class StorageRuntime {
     return { pools, ok: pools.every((p) => p.leaked.length === 0 && p.doubleAllocated.length === 0) };
   }
 
-  /** Why the gateway cannot serve (empty when it can), and which pools run degraded. */
+  /**
+   * Why the gateway cannot serve (empty when it can), and which pools run
+   * degraded. A device that fails while running is noticed by the first I/O
+   * that touches it; a failed pool names the devices it lost.
+   */
   readiness(): { reasons: string[]; degradedPools: string[] } {
     const reasons: string[] = [];
     if (!this.ds.isInitialized) reasons.push('catalog is not open');
-    for (const d of this.devices.values()) if (d.missingReason) reasons.push(`device ${d.device.label} is missing: ${d.missingReason}`);
+    reasons.push(...this.listeners.failures());
+    for (const d of this.devices.values()) {
+      if (d.missingReason) reasons.push(`device ${d.name} (${d.device.label}) is missing: ${d.missingReason}`);
+    }
     const degradedPools: string[] = [];
     for (const pool of this.pools.values()) {
-      const state = pool.health().state;
-      if (state === 'failed') reasons.push(`pool ${pool.name} has failed`);
-      if (state === 'degraded') degradedPools.push(pool.name);
+      const health = pool.health();
+      if (health.state === 'failed') {
+        const lost = health.members
+          .filter((m) => m.state === 'failed')
+          .map((m) => `device ${this.devices.get(m.deviceId)?.name ?? m.deviceId} failed (${m.lastError ?? 'missing'})`);
+        reasons.push(`pool ${pool.name} has failed: ${lost.join('; ')}`);
+      }
+      if (health.state === 'degraded') degradedPools.push(pool.name);
     }
     return { reasons, degradedPools };
   }

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { ListenerRegistry } from '../common/listeners';
 import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
@@ -31,11 +32,12 @@ import { VolumeService } from './volume.service';
         return openCatalog(join(config.dataDir, 'catalog.sqlite'));
       },
     },
+    ListenerRegistry,
     {
       provide: StorageRuntime,
-      inject: [DataSource],
-      useFactory: async (ds: DataSource) => {
-        const runtime = new StorageRuntime(ds);
+      inject: [DataSource, ListenerRegistry],
+      useFactory: async (ds: DataSource, listeners: ListenerRegistry) => {
+        const runtime = new StorageRuntime(ds, listeners);
         await runtime.boot();
         return runtime;
       },
@@ -50,6 +52,6 @@ import { VolumeService } from './volume.service';
     AssignmentService,
     StorageBootstrapService,
   ],
-  exports: [StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, HostService, AssignmentService, StorageBootstrapService],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, HostService, AssignmentService, StorageBootstrapService],
 })
 export class StorageModule {}

@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { InvalidArgument, NoSpace } from '../common/errors';
 import { InflightTracker } from './inflight-tracker';
+import { IoStats, type IoStatsSnapshot } from './io-stats';
 import { MAX_PAGE_COUNT } from './page-allocator';
 import type { Pool } from './pool';
 import { rangeError } from './range';
@@ -49,6 +51,8 @@ export class LogicalDisk {
   private readonly inflight = new InflightTracker();
   /** Releases run one at a time, so two discards can never hand back the same pool page twice. */
   private releases: Promise<void> = Promise.resolve();
+  /** Counted since the disk was opened; the data path only adds, metrics and the console read copies. */
+  private readonly io = new IoStats();
 
   /**
    * `map` is the committed page map (at boot). Its pool pages are marked used
@@ -89,6 +93,11 @@ export class LogicalDisk {
     return this.mapped;
   }
 
+  /** Completed and failed operations, bytes and latency histograms since this disk was opened. */
+  stats(): IoStatsSnapshot {
+    return this.io.snapshot();
+  }
+
   mappings(): PageMapEntry[] {
     const entries: PageMapEntry[] = [];
     const map = this.map;
@@ -122,23 +131,35 @@ export class LogicalDisk {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (data.length === 0) return opts?.fua ? this.pool.layout.flush() : Promise.resolve();
+    if (data.length === 0) return opts?.fua ? this.flush() : Promise.resolve();
+    const start = performance.now();
     const epoch = this.inflight.enter();
     let io: Promise<void>;
     try {
       io = this.writePages(offset, data);
     } catch (err) {
       epoch.leave();
+      this.io.write.failed();
       return Promise.reject(err);
     }
     return io.then(
       () => {
         epoch.leave();
         // Allocations are already committed (data before map); the flush makes in-place writes durable.
-        if (opts?.fua) return this.pool.layout.flush();
+        if (opts?.fua) {
+          return this.pool.layout.flush().then(
+            () => this.io.write.done(data.length, start),
+            (err: unknown) => {
+              this.io.write.failed();
+              throw err;
+            },
+          );
+        }
+        this.io.write.done(data.length, start);
       },
       (err: unknown) => {
         epoch.leave();
+        this.io.write.failed();
         throw err;
       },
     );
@@ -146,18 +167,39 @@ export class LogicalDisk {
 
   async writeZeroes(offset: number, length: number, opts?: { fua?: boolean }): Promise<void> {
     this.assertRange(offset, length);
-    await this.zeroRange(offset, length);
-    if (opts?.fua) await this.pool.layout.flush();
+    const start = performance.now();
+    try {
+      await this.zeroRange(offset, length);
+      if (opts?.fua) await this.pool.layout.flush();
+    } catch (err) {
+      this.io.writeZeroes.failed();
+      throw err;
+    }
+    this.io.writeZeroes.done(length, start);
   }
 
   /** Thin: whole pages go back to the pool, partial edge pages are zeroed. Thick: the range is zeroed. */
   async discard(offset: number, length: number): Promise<void> {
     this.assertRange(offset, length);
-    await this.zeroRange(offset, length);
+    const start = performance.now();
+    try {
+      await this.zeroRange(offset, length);
+    } catch (err) {
+      this.io.discard.failed();
+      throw err;
+    }
+    this.io.discard.done(length, start);
   }
 
   flush(): Promise<void> {
-    return this.pool.layout.flush();
+    const start = performance.now();
+    return this.pool.layout.flush().then(
+      () => this.io.flush.done(0, start),
+      (err: unknown) => {
+        this.io.flush.failed();
+        throw err;
+      },
+    );
   }
 
   /** Allocate and zero every unmapped page (thick creation, thick grow), in batches. */
@@ -206,18 +248,24 @@ export class LogicalDisk {
   }
 
   private readTracked(offset: number, target: Buffer): Promise<void> {
+    const start = performance.now();
     const epoch = this.inflight.enter();
     let io: Promise<void>;
     try {
       io = this.readPages(offset, target);
     } catch (err) {
       epoch.leave();
+      this.io.read.failed();
       return Promise.reject(err);
     }
     return io.then(
-      () => epoch.leave(),
+      () => {
+        epoch.leave();
+        this.io.read.done(target.length, start);
+      },
       (err: unknown) => {
         epoch.leave();
+        this.io.read.failed();
         throw err;
       },
     );

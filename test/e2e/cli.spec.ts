@@ -290,6 +290,23 @@ describe('strata CLI against a real gateway', () => {
     ok(await strata(['-y', 'user', 'remove', 'ops']));
   });
 
+  it("manages an admin's SSH keys", async () => {
+    const key = sshEd25519Key();
+    const keyFile = join(dir, 'admin.pub');
+    writeFileSync(keyFile, `${key}\n`);
+    const added = await json<{ id: string; name: string; fingerprint: string }>(['user', 'key', 'add', 'admin', '--key-file', keyFile]);
+    expect(added).toMatchObject({ name: 'test@cli', fingerprint: expect.stringMatching(/^SHA256:/) });
+    const list = await strata(['user', 'key', 'list', 'admin']);
+    ok(list);
+    expect(list.stdout).toMatch(new RegExp(`^${added.id}\\s+test@cli\\s+ssh-ed25519\\s+${added.fingerprint.replace(/[+/]/g, '\\$&')}\\s`, 'm'));
+    const taken = await strata(['user', 'key', 'add', 'admin', '--key', key]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('(KEY_TAKEN)');
+    expect((await strata(['user', 'key', 'remove', 'admin', added.id])).code).toBe(2);
+    ok(await strata(['-y', 'user', 'key', 'remove', 'admin', added.id]));
+    expect((await strata(['user', 'key', 'list', 'admin'])).stdout).toBe("Admin 'admin' has no SSH keys.\n");
+  });
+
   it('shows the actions in the audit log', async () => {
     const r = await strata(['audit', '--actor', 'admin', '--limit', '100']);
     ok(r);

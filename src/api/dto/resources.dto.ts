@@ -21,6 +21,21 @@ export class CreateUserDto {
   @ApiProperty() @IsString() @MaxLength(1024) password: string;
 }
 
+export class AddSshKeyDto {
+  @ApiProperty({
+    description: 'OpenSSH public key line (a .pub file): ssh-ed25519, ssh-rsa (2048+ bits) or ecdsa-sha2-nistp256/384/521',
+    example: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI... alice@laptop',
+  })
+  @IsString()
+  @MaxLength(16384)
+  publicKey: string;
+  @ApiPropertyOptional({ description: 'a label; default: the comment on the key line' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  name?: string;
+}
+
 export class CreateDeviceDto {
   @ApiProperty({ example: 'disk1' }) @IsString() name: string;
   @ApiProperty({ enum: ['file', 'block', 'ram'] }) @IsIn(['file', 'block', 'ram']) kind: 'file' | 'block' | 'ram';

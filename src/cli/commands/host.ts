@@ -6,7 +6,7 @@ import { Context } from '../context';
 import { details, table, time } from '../format';
 import { confirm, type CliIO } from '../io';
 
-interface KeyOptions {
+export interface KeyOptions {
   key?: string;
   keyFile?: string;
 }
@@ -82,7 +82,7 @@ export function registerHost(program: Command, io: CliIO): void {
 }
 
 /** --key or --key-file (not both); the gateway validates the key itself. */
-async function publicKeyOf(opts: KeyOptions): Promise<string | undefined> {
+export async function publicKeyOf(opts: KeyOptions): Promise<string | undefined> {
   if (opts.key !== undefined && opts.keyFile !== undefined) throw usageError('give --key or --key-file, not both');
   if (opts.keyFile === undefined) return opts.key;
   try {

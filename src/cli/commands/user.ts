@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import type { AdminUserInfo } from '../../storage/auth.service';
+import type { AdminKeyInfo, AdminUserInfo } from '../../storage/auth.service';
 import { seg, usageError } from '../client';
 import { Context } from '../context';
 import { table, time } from '../format';
 import { askHidden, confirm, readStdinLines, type CliIO } from '../io';
+import { publicKeyOf, type KeyOptions } from './host';
 
 export function registerUser(program: Command, io: CliIO): void {
   const user = program.command('user').description('admin accounts');
@@ -65,6 +66,49 @@ export function registerUser(program: Command, io: CliIO): void {
       await confirm(io, ctx.yes, `remove admin user '${name}'`);
       await ctx.api.delete(`users/${seg(name)}`);
       if (!ctx.json) ctx.out(`Removed admin user '${name}'.`);
+    });
+
+  const key = user.command('key').description("an admin's SSH public keys, for the SSH admin shell");
+
+  key
+    .command('list')
+    .description("list an admin's SSH keys")
+    .argument('<user>', 'username')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const keys = await ctx.api.get<AdminKeyInfo[]>(`users/${seg(name)}/keys`);
+      ctx.emit(keys, (list) =>
+        list.length === 0
+          ? `Admin '${name}' has no SSH keys.`
+          : table(['ID', 'NAME', 'TYPE', 'FINGERPRINT', 'ADDED'], list.map((k) => [k.id, k.name, k.type, k.fingerprint, time(k.createdAt)])),
+      );
+    });
+
+  key
+    .command('add')
+    .description('register an SSH public key for an admin')
+    .argument('<user>', 'username')
+    .option('--key <public-key>', 'the key line: "ssh-ed25519 AAAA... comment" (ssh-rsa and ecdsa-sha2-* work too)')
+    .option('--key-file <file>', 'read the key from this file (e.g. ~/.ssh/id_ed25519.pub)')
+    .option('--name <label>', 'a label (default: the comment on the key line)')
+    .action(async (name: string, opts: KeyOptions & { name?: string }, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const publicKey = await publicKeyOf(opts);
+      if (publicKey === undefined) throw usageError('give the key with --key "ssh-ed25519 ..." or --key-file <file>');
+      const added = await ctx.api.post<AdminKeyInfo>(`users/${seg(name)}/keys`, { publicKey, name: opts.name });
+      ctx.emit(added, (k) => `Added ${k.type} key '${k.name}' (${k.fingerprint}) for admin '${k.username}'; id ${k.id}.`);
+    });
+
+  key
+    .command('remove')
+    .description("remove one of an admin's SSH keys")
+    .argument('<user>', 'username')
+    .argument('<id>', 'key id (from strata user key list)')
+    .action(async (name: string, id: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      await confirm(io, ctx.yes, `remove SSH key '${id}' of admin '${name}'`);
+      await ctx.api.delete(`users/${seg(name)}/keys/${seg(id)}`);
+      if (!ctx.json) ctx.out(`Removed SSH key ${id} of admin '${name}'.`);
     });
 }
 

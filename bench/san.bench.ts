@@ -1,0 +1,194 @@
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { SanClient, type SessionStats } from '../src/client';
+import { WORKLOADS, type Row } from './virtualization.bench';
+import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
+
+/*
+ * The SAN path end to end on loopback: our client against the gateway (a
+ * separate process, as in production) vs fio's nbd engine against nbdkit's
+ * file plugin on a backing file of the same size (PEERS.md). Both sides get
+ * the same workloads, round by round.
+ */
+
+const MAIN = resolve(__dirname, '../src/main.js');
+const PASSWORD = 'bench-password';
+/** Loopback takes datagrams up to 64 KiB: the largest the protocol allows. */
+const DATAGRAM_SIZE = 65_000;
+const SESSIONS = 2;
+
+export interface SanBenchResult {
+  rows: Row[];
+  /** Only ours, when the baseline could not run. */
+  ours: Array<{ workload: string } & Pick<WorkloadResult, 'iops' | 'mbps' | 'p50us' | 'p99us'>>;
+  skipped?: string;
+  datagramSize: number;
+  security: string;
+  sessions: number;
+  /** Per-session transport counters at the end (retransmits, RTT). */
+  transport: SessionStats[];
+}
+
+function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+  return new Promise((res) => {
+    if (kind === 'udp') {
+      const s = createSocket('udp4');
+      s.bind(0, '127.0.0.1', () => {
+        const port = s.address().port;
+        s.close(() => res(port));
+      });
+      return;
+    }
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+async function startGateway(dir: string): Promise<{ child: ChildProcess; url: string; sanPort: number }> {
+  const [http, sanPort] = [await freePort('tcp'), await freePort('udp')];
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      STRATA_DATA_DIR: dir,
+      STRATA_HTTP_PORT: String(http),
+      STRATA_SAN_PORT: String(sanPort),
+      STRATA_SHELL: 'false',
+      STRATA_DEFAULT_POOL: 'false',
+      STRATA_ADMIN_PASSWORD: PASSWORD,
+      STRATA_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${http}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not yet */
+    }
+    if (i > 300) throw new Error('gateway did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url, sanPort };
+}
+
+async function api(url: string, token: string, path: string, json: unknown): Promise<void> {
+  const res = await fetch(`${url}/api/v1/${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** fio's nbd engine against an nbdkit on `port`, for one workload; fio's own figures. */
+async function fio(port: number, w: Workload, region: number, seconds: number, dir: string): Promise<WorkloadResult> {
+  const rw = w.pattern === 'random' ? `rand${w.op}` : w.op;
+  const out = join(dir, 'fio.json');
+  await promisify(execFile)('fio', [
+    '--name=x',
+    '--ioengine=nbd',
+    `--uri=nbd://127.0.0.1:${port}`,
+    `--rw=${rw}`,
+    `--bs=${w.blockSize}`,
+    `--iodepth=${w.depth}`,
+    '--numjobs=1',
+    `--size=${region}`,
+    '--time_based',
+    `--runtime=${seconds}`,
+    '--ramp_time=1',
+    '--output-format=json',
+    `--output=${out}`,
+  ]);
+  const job = JSON.parse(readFileSync(out, 'utf8')).jobs[0][w.op];
+  const pct = job.clat_ns?.percentile ?? {};
+  return {
+    ops: job.total_ios,
+    bytes: job.io_bytes,
+    seconds,
+    iops: job.iops,
+    mbps: job.bw_bytes / 1e6,
+    p50us: (pct['50.000000'] ?? 0) / 1000,
+    p99us: (pct['99.000000'] ?? 0) / 1000,
+  };
+}
+
+const pick = (xs: WorkloadResult[]) => ({
+  iops: median(xs.map((x) => x.iops)),
+  mbps: median(xs.map((x) => x.mbps)),
+  p50us: median(xs.map((x) => x.p50us)),
+  p99us: median(xs.map((x) => x.p99us)),
+});
+
+export async function benchSan(opts: { seconds: number; rounds: number; region: number }): Promise<SanBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-san-bench-'));
+  const missing = ['nbdkit', 'fio'].filter((c) => !has(c));
+  const skipped = missing.length ? `${missing.join(' and ')} not installed (apt-get install -y nbdkit fio libnbd-bin)` : undefined;
+  let gateway: ChildProcess | undefined;
+  let nbdkit: ChildProcess | undefined;
+  let client: SanClient | undefined;
+  try {
+    const gw = await startGateway(dir);
+    gateway = gw.child;
+    const login = await fetch(`${gw.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+    const { token } = (await login.json()) as { token: string };
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: opts.region });
+    await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
+    // Thick: every page is allocated and zeroed up front, as nbdkit's backing file is all there.
+    await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick' });
+    await api(gw.url, token, 'hosts', { name: 'bench', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString() });
+    await api(gw.url, token, 'assignments', { host: 'bench', volume: 'bench' });
+    client = await SanClient.connect({ gateways: [`127.0.0.1:${gw.sanPort}`], host: 'bench', key: privateKey, sessionsPerGateway: SESSIONS, datagramSize: DATAGRAM_SIZE });
+    const volume = await client.open('bench');
+    const target: IoTarget = {
+      async read(offset, buf) {
+        (await volume.read(offset, buf.length)).copy(buf);
+      },
+      write: (offset, buf) => volume.write(offset, buf),
+    };
+
+    let nbdPort = 0;
+    if (!skipped) {
+      const img = join(dir, 'nbd.img');
+      writeFileSync(img, '');
+      spawnSync('truncate', ['-s', String(opts.region), img]);
+      // Written through, like the thick volume: reads hit real blocks, not holes.
+      spawnSync('dd', ['if=/dev/zero', `of=${img}`, 'bs=1M', `count=${Math.ceil(opts.region / 2 ** 20)}`, 'conv=notrunc', 'status=none']);
+      nbdPort = await freePort('tcp');
+      nbdkit = spawn('nbdkit', ['-f', '-i', '127.0.0.1', '-p', String(nbdPort), 'file', img], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+
+    const rows: Row[] = [];
+    const ours: SanBenchResult['ours'] = [];
+    for (const w of WORKLOADS) {
+      await runWorkload(target, w, opts.region, 300); // warm-up
+      const a: WorkloadResult[] = [];
+      const b: WorkloadResult[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        if (!skipped) a.push(await fio(nbdPort, w, opts.region, opts.seconds, dir));
+        b.push(await runWorkload(target, w, opts.region, opts.seconds * 1000, r + 1));
+      }
+      ours.push({ workload: w.name, ...pick(b) });
+      if (!skipped) rows.push({ workload: w.name, raw: pick(a), strata: pick(b), ratio: median(b.map((x, i) => x.iops / a[i].iops)) });
+    }
+    const { datagramSize } = client.negotiated();
+    return { rows, ours, skipped, datagramSize, security: 'encrypt (AES-256-GCM)', sessions: SESSIONS, transport: client.stats() };
+  } finally {
+    await client?.close();
+    nbdkit?.kill('SIGTERM');
+    gateway?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

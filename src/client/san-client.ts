@@ -1,0 +1,135 @@
+import type { KeyObject } from 'node:crypto';
+import { Status, DEFAULT_DATAGRAM_SIZE } from '../protocols/san/constants';
+import { Security } from '../protocols/san/login';
+import { loadHostKey } from '../san/session-keys';
+import { systemClock, type Clock } from '../san/transport/clock';
+import { UdpDatagramSocket, type DatagramSocket, type Peer } from '../san/transport/datagram-socket';
+import { ClientSession, idKey, type SessionStats } from './client-session';
+import { SanError } from './san-error';
+import { Volume, volumeFlags, type VolumeDescription } from './volume';
+
+export interface SanClientOptions {
+  /** Gateway SAN addresses, `host:port` (`[v6]:port`). */
+  gateways: string[];
+  /** The host name registered on the gateway (strata host add). */
+  host: string;
+  /** The host's Ed25519 private key: a KeyObject or PEM. */
+  key: KeyObject | string;
+  /** Sessions per gateway address, each on its own UDP port (default 1). */
+  sessionsPerGateway?: number;
+  /** Datagram size to ask for (default 1452; up to 65000 on loopback and jumbo frames). */
+  datagramSize?: number;
+  security?: 'encrypt' | 'integrity';
+  connectTimeoutMs?: number;
+  reconnectTimeoutMs?: number;
+  keepaliveMs?: number;
+  /** Transport seam for tests: the socket each session uses (default: UDP on an ephemeral port). */
+  socket?: (gateway: Peer) => Promise<DatagramSocket>;
+  clock?: Clock;
+}
+
+export function parseGateway(text: string): Peer {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`gateway address '${text}' is not host:port`);
+  return { address: m[1], port: Number(m[2]) };
+}
+
+/**
+ * strata-client's library: log in to one or more gateway addresses with the
+ * host's key, discover the volumes assigned to the host, open them.
+ *
+ *   const c = await SanClient.connect({ gateways: ['127.0.0.1:7700'], host: 'h1', key: pem });
+ *   const v = await c.open('data');
+ *   await v.write(0, buf); await v.flush(); const back = await v.read(0, 4096);
+ */
+export class SanClient {
+  private volumes: VolumeDescription[] = [];
+
+  private constructor(
+    private readonly sessions: ClientSession[],
+    readonly host: string,
+  ) {}
+
+  static async connect(o: SanClientOptions): Promise<SanClient> {
+    if (o.gateways.length === 0) throw new Error('at least one gateway address is needed');
+    const key = typeof o.key === 'string' ? loadHostKey(o.key) : o.key;
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`host key must be Ed25519, not ${key.asymmetricKeyType}`);
+    if (key.type !== 'private') throw new Error('the host key must be the private key');
+    const peers = o.gateways.map(parseGateway);
+    const per = o.sessionsPerGateway ?? 1;
+    const clock = o.clock ?? systemClock;
+    const sessions: ClientSession[] = [];
+    try {
+      for (const gateway of peers) {
+        for (let i = 0; i < per; i++) {
+          const socket = o.socket ? await o.socket(gateway) : await UdpDatagramSocket.bind(gateway.address.includes(':') ? '::' : '0.0.0.0', 0);
+          sessions.push(
+            new ClientSession({
+              gateway,
+              host: o.host,
+              key,
+              datagramSize: o.datagramSize ?? DEFAULT_DATAGRAM_SIZE,
+              security: o.security === 'integrity' ? Security.INTEGRITY : Security.ENCRYPT,
+              socket,
+              clock,
+              connectTimeoutMs: o.connectTimeoutMs ?? 5000,
+              reconnectTimeoutMs: o.reconnectTimeoutMs ?? 60_000,
+              keepaliveMs: o.keepaliveMs ?? 30_000,
+            }),
+          );
+        }
+      }
+      await Promise.all(sessions.map((s) => s.connect()));
+    } catch (e) {
+      await Promise.allSettled(sessions.map((s) => s.close()));
+      throw e;
+    }
+    const client = new SanClient(sessions, o.host);
+    client.volumes = client.describe();
+    return client;
+  }
+
+  /** The volumes assigned to this host, asked afresh on every session. */
+  async discover(): Promise<VolumeDescription[]> {
+    await Promise.all(this.sessions.map((s) => s.discover()));
+    this.volumes = this.describe();
+    return this.volumes;
+  }
+
+  /** Open an assigned volume by name or by LUN (as the first session numbers it). */
+  async open(volume: string | number): Promise<Volume> {
+    let found = this.find(volume);
+    if (!found) {
+      await this.discover();
+      found = this.find(volume);
+    }
+    if (!found) {
+      const names = this.volumes.map((v) => `'${v.name}'`).join(', ') || 'none';
+      throw new SanError(Status.NOT_ASSIGNED, `volume ${typeof volume === 'number' ? `lun ${volume}` : `'${volume}'`} is not assigned to host '${this.host}' (assigned: ${names})`);
+    }
+    // Only sessions that see the volume carry its I/O (a gateway that lost the assignment would refuse).
+    const sessions = this.sessions.filter((s) => s.volumes.some((v) => idKey(v.id) === found!.id));
+    return new Volume(found, sessions, this.host);
+  }
+
+  stats(): SessionStats[] {
+    return this.sessions.map((s) => s.stats());
+  }
+
+  /** Datagram size and max transfer the gateways granted (the smallest over sessions). */
+  negotiated(): { datagramSize: number; maxTransfer: number } {
+    return { datagramSize: Math.min(...this.sessions.map((s) => s.datagramSize)), maxTransfer: Math.min(...this.sessions.map((s) => s.maxTransfer)) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.sessions.map((s) => s.close()));
+  }
+
+  private find(key: string | number): VolumeDescription | undefined {
+    return this.volumes.find((v) => (typeof key === 'number' ? v.lun === key : v.name === key));
+  }
+
+  private describe(): VolumeDescription[] {
+    return this.sessions[0].volumes.map((v) => ({ id: idKey(v.id), name: v.name, lun: v.lun, size: v.size, blockSize: v.blockSize, ...volumeFlags(v.flags) }));
+  }
+}

@@ -1,0 +1,176 @@
+import { CallFlag, Opcode, OPCODE_NAMES, Status } from '../protocols/san/constants';
+import { VOLUME_READ_ONLY, VOLUME_SHARED, type Identity, type Reply } from '../protocols/san/message';
+import type { CallRequest, ClientSession } from './client-session';
+import { SanError } from './san-error';
+
+export interface VolumeDescription {
+  /** The volume id (16 bytes, hex). */
+  id: string;
+  name: string;
+  /** LUN on the client's first session (each session numbers its own). */
+  lun: number;
+  size: number;
+  blockSize: number;
+  readOnly: boolean;
+  shared: boolean;
+}
+
+/** Below this an I/O goes whole to one session: splitting small I/O costs more than it gains. */
+const SPLIT_THRESHOLD = 256 * 1024;
+
+/**
+ * An open volume over all of a client's sessions. A large READ or WRITE is
+ * cut into block-aligned pieces that run in parallel, one per session; small
+ * ones go to the least busy session. FLUSH waits for every earlier write on
+ * every session, then flushes on each session that carried writes.
+ */
+export class Volume {
+  /** Writes not yet answered, per session: FLUSH waits for those issued before it. */
+  private readonly writes = new Set<Promise<unknown>>();
+  private readonly dirty = new Set<ClientSession>();
+  private closed = false;
+
+  constructor(
+    readonly description: VolumeDescription,
+    private readonly sessions: ClientSession[],
+    private readonly host: string,
+  ) {}
+
+  get name(): string {
+    return this.description.name;
+  }
+
+  get size(): number {
+    return this.description.size;
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    this.check(offset, length);
+    const pieces = this.split(offset, length);
+    if (pieces.length === 1) return this.readPiece(pieces[0].session, offset, length);
+    const out = Buffer.allocUnsafe(length);
+    await Promise.all(
+      pieces.map(async (p) => {
+        const data = await this.readPiece(p.session, p.offset, p.length);
+        data.copy(out, p.offset - offset);
+      }),
+    );
+    return out;
+  }
+
+  async write(offset: number, data: Buffer, opts: { fua?: boolean } = {}): Promise<void> {
+    this.check(offset, data.length);
+    const flags = opts.fua ? CallFlag.FUA : 0;
+    const done = Promise.all(
+      this.split(offset, data.length).map((p) => {
+        this.dirty.add(p.session);
+        return this.call(p.session, { op: Opcode.WRITE, flags, volume: this.description.id, offset: p.offset, data: data.subarray(p.offset - offset, p.offset - offset + p.length) });
+      }),
+    );
+    this.track(done);
+    await done;
+  }
+
+  /** Durable once every write issued before it is: waits for them, then FLUSH on each session that wrote. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+    const sessions = this.dirty.size > 0 ? [...this.dirty] : [this.sessions[0]];
+    this.dirty.clear();
+    await Promise.all(sessions.map((s) => this.call(s, { op: Opcode.FLUSH, flags: 0, volume: this.description.id })));
+  }
+
+  async unmap(offset: number, length: number): Promise<void> {
+    this.check(offset, length);
+    await this.tracked(this.call(this.pick(), { op: Opcode.UNMAP, flags: 0, volume: this.description.id, offset, length }));
+  }
+
+  async writeZeroes(offset: number, length: number, opts: { fua?: boolean; noUnmap?: boolean } = {}): Promise<void> {
+    this.check(offset, length);
+    const flags = (opts.fua ? CallFlag.FUA : 0) | (opts.noUnmap ? CallFlag.NO_UNMAP : 0);
+    await this.tracked(this.call(this.pick(), { op: Opcode.WRITE_ZEROES, flags, volume: this.description.id, offset, length }));
+  }
+
+  /** A write reservation: other hosts' writes get RESERVED until release() or this session ends. */
+  async reserve(): Promise<void> {
+    await this.call(this.sessions[0], { op: Opcode.RESERVE, flags: 0, volume: this.description.id });
+  }
+
+  async release(): Promise<void> {
+    await this.call(this.sessions[0], { op: Opcode.RELEASE, flags: 0, volume: this.description.id });
+  }
+
+  async identify(): Promise<Identity> {
+    const r = await this.call(this.sessions[0], { op: Opcode.IDENTIFY, flags: 0, volume: this.description.id });
+    if (r.status !== Status.OK || r.op !== Opcode.IDENTIFY) throw new Error('IDENTIFY: unexpected reply');
+    const { op: _op, status: _status, slot: _slot, seq: _seq, ...identity } = r;
+    return identity;
+  }
+
+  async capacity(): Promise<{ capacity: number; blockSize: number }> {
+    const r = await this.call(this.sessions[0], { op: Opcode.CAPACITY, flags: 0, volume: this.description.id });
+    if (r.status !== Status.OK || r.op !== Opcode.CAPACITY) throw new Error('CAPACITY: unexpected reply');
+    return { capacity: r.capacity, blockSize: r.blockSize };
+  }
+
+  /** Flushes what was written; the sessions stay with the client. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.dirty.size > 0 || this.writes.size > 0) await this.flush();
+    this.closed = true;
+  }
+
+  private async readPiece(session: ClientSession, offset: number, length: number): Promise<Buffer> {
+    const r = await this.call(session, { op: Opcode.READ, flags: 0, volume: this.description.id, offset, length });
+    if (r.status !== Status.OK || r.op !== Opcode.READ) throw new Error('READ: unexpected reply');
+    return r.data;
+  }
+
+  private async call(session: ClientSession, request: CallRequest): Promise<Reply> {
+    const r = await session.call(request);
+    if (r.status !== Status.OK) throw new SanError(r.status, `${OPCODE_NAMES[request.op]} on volume '${this.name}' (host '${this.host}', gateway ${session.address}): ${r.message}`, session.address);
+    return r;
+  }
+
+  private tracked<T>(p: Promise<T>): Promise<T> {
+    this.track(p);
+    return p;
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.writes.add(p);
+    const forget = () => this.writes.delete(p);
+    p.then(forget, forget);
+  }
+
+  /** Block-aligned pieces, one per session (each at most the session's max transfer). */
+  private split(offset: number, length: number): Array<{ session: ClientSession; offset: number; length: number }> {
+    const bs = this.description.blockSize;
+    const maxTransfer = Math.min(...this.sessions.map((s) => s.maxTransfer));
+    if (length <= SPLIT_THRESHOLD && length <= maxTransfer) return [{ session: this.pick(), offset, length }];
+    const per = Math.min(maxTransfer - (maxTransfer % bs), Math.ceil(length / this.sessions.length / bs) * bs);
+    const pieces: Array<{ session: ClientSession; offset: number; length: number }> = [];
+    const order = [...this.sessions].sort((a, b) => a.inFlight - b.inFlight);
+    for (let at = 0, i = 0; at < length; at += per, i++) pieces.push({ session: order[i % order.length], offset: offset + at, length: Math.min(per, length - at) });
+    return pieces;
+  }
+
+  private pick(): ClientSession {
+    let best = this.sessions[0];
+    for (const s of this.sessions) if (s.inFlight < best.inFlight) best = s;
+    return best;
+  }
+
+  private check(offset: number, length: number): void {
+    if (this.closed) throw new Error(`volume '${this.name}' is closed`);
+    const bs = this.description.blockSize;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset % bs !== 0 || length % bs !== 0) {
+      throw new SanError(Status.OUT_OF_RANGE, `offset ${offset} and length ${length} must be non-negative multiples of the block size ${bs}`);
+    }
+    if (offset + length > this.description.size) {
+      throw new SanError(Status.OUT_OF_RANGE, `range [${offset}, ${offset + length}) is outside volume '${this.name}' of ${this.description.size} bytes`);
+    }
+  }
+}
+
+
+export const volumeFlags = (flags: number) => ({ readOnly: (flags & VOLUME_READ_ONLY) !== 0, shared: (flags & VOLUME_SHARED) !== 0 });

@@ -1,0 +1,264 @@
+import { encodeError } from '../protocols/san/ack';
+import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
+import { openDatagram, sealDatagram, type Datagram } from '../protocols/san/datagram';
+import { Security } from '../protocols/san/login';
+import { decodeCall, encodeReply, type Call } from '../protocols/san/message';
+import { segmentCapacity } from '../protocols/san/segments';
+import type { LogicalDisk } from '../virtualization/logical-disk';
+import { COMMANDS, type Command, type CommandContext, type ReplyBody } from './commands/command-table';
+import { LunTable } from './commands/lun-table';
+import { ReplayWindow } from './replay-window';
+import type { Reservations } from './reservations';
+import type { SanStats } from './san-stats';
+import { statusOf } from './san-status';
+import type { SanHost, SanView } from './san-view';
+import type { SessionKeys } from './session-keys';
+import { SlotTable } from './slot-table';
+import { Channel, type OutgoingSegment } from './transport/channel';
+import type { Clock } from './transport/clock';
+import type { DatagramSocket, Peer } from './transport/datagram-socket';
+
+export interface SessionDeps {
+  clock: Clock;
+  socket: DatagramSocket;
+  stats: SanStats;
+  view: SanView;
+  disk(volumeId: string): LogicalDisk | undefined;
+  reservations: Reservations;
+  bootVerifier: bigint;
+  maxTransfer: number;
+  /** Bytes of replies the slot table may cache for this session. */
+  replyCacheBytes: number;
+  /** Credits to grant the client in every datagram. */
+  credits(): number;
+  fault(err: unknown, what: string): void;
+  ended(session: ServerSession): void;
+}
+
+/** Xids of recent calls, to find the slot a retransmitted call used. */
+const RECENT_CALLS = 4096;
+
+/**
+ * One logged-in session: its keys, packet numbers and replay window, the
+ * transport channel, the slot table (exactly once) and the LUN table.
+ * Calls are decoded, admitted by slot and sequence, and dispatched through
+ * COMMANDS; their replies are cached per slot for retransmissions.
+ */
+export class ServerSession {
+  readonly channel: Channel;
+  readonly luns = new LunTable();
+  lastHeard: number;
+  /** The sealed WELCOME, resent if the client's PROOF comes again. */
+  welcome: Buffer | undefined;
+  private packetNumber = 0n;
+  private readonly replay = new ReplayWindow();
+  private readonly slots: SlotTable;
+  private readonly calls = new Map<number, { slot: number; seq: number }>();
+  private readonly ctx: CommandContext;
+  private ending = false;
+  private ended = false;
+
+  constructor(
+    readonly id: number,
+    readonly host: SanHost,
+    readonly peer: Peer,
+    private readonly keys: SessionKeys,
+    readonly security: Security,
+    readonly datagramSize: number,
+    slotCount: number,
+    private readonly deps: SessionDeps,
+  ) {
+    this.lastHeard = deps.clock.now();
+    this.slots = new SlotTable(slotCount, deps.replyCacheBytes);
+    this.channel = new Channel({
+      role: 'server',
+      clock: deps.clock,
+      capacity: segmentCapacity(datagramSize),
+      emit: (d) => this.emit(d),
+      deliver: (xid, message) => this.onCall(xid, message),
+      failed: () => undefined,
+      redeliver: (xid) => this.redeliver(xid),
+      // Enough for every slot to have a WRITE arriving at once, within a bound.
+      reassemblyBytes: Math.min(512 * 2 ** 20, slotCount * (deps.maxTransfer + 64)),
+      maxMessage: deps.maxTransfer + 64,
+      burst: Math.max(16, deps.credits()),
+    });
+    this.ctx = {
+      sessionId: id,
+      hostId: host.id,
+      hostName: host.name,
+      hostKey: host.key,
+      luns: this.luns,
+      view: deps.view,
+      disk: deps.disk,
+      reservations: deps.reservations,
+      bootVerifier: deps.bootVerifier,
+      maxTransfer: deps.maxTransfer,
+      logout: () => (this.ending = true),
+    };
+  }
+
+  /** A datagram addressed to this session, already CRC-checked. */
+  onDatagram(d: Datagram, raw: Buffer, from: Peer): void {
+    const stats = this.deps.stats;
+    if (from.port !== this.peer.port || from.address !== this.peer.address) {
+      stats.unexpected++;
+      return;
+    }
+    if ((d.header.flags & Flag.SEALED) === 0 || raw.length > this.datagramSize) {
+      stats.unexpected++;
+      return;
+    }
+    let plain: Buffer;
+    try {
+      plain = openDatagram(this.keys.clientToServer, 1, d, raw);
+    } catch {
+      stats.forged++;
+      return;
+    }
+    // After authentication, so a forged number cannot move the window.
+    if (!this.replay.accept(d.header.packetNumber)) {
+      stats.replayed++;
+      return;
+    }
+    this.lastHeard = this.deps.clock.now();
+    this.channel.setPeerCredits(d.header.credits);
+    const h = d.header;
+    try {
+      if (h.kind === Kind.CALL_SEG) this.channel.onSegment(h.xid, h.segment, h.segments, h.messageLength, plain);
+      else if (h.kind === Kind.ACK) this.channel.onAck(h.xid, plain);
+      else stats.unexpected++;
+    } catch (e) {
+      if (!(e instanceof SbpDecodeError)) throw e;
+      stats.malformed++;
+      this.sendError(h.xid, e.status, e.message);
+    }
+  }
+
+  /** End the session: timers stop, its reservations go. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.channel.close();
+    this.deps.reservations.releaseSession(this.id);
+    this.deps.ended(this);
+  }
+
+  /** Seal and send a LOGIN_REPLY (WELCOME) under the new keys. */
+  sealed(kind: Kind, xid: number, payload: Buffer): Buffer {
+    return this.seal({ kind, xid, segment: 0, segments: 1, messageLength: payload.length, payload });
+  }
+
+  private onCall(xid: number, message: Buffer): void {
+    const stats = this.deps.stats;
+    let call: Call;
+    try {
+      call = decodeCall(message);
+    } catch (e) {
+      if (!(e instanceof SbpDecodeError)) throw e;
+      stats.malformed++;
+      this.sendError(xid, e.status, e.message);
+      return;
+    }
+    stats.calls++;
+    this.remember(xid, call);
+    const admission = this.slots.admit(call.slot, call.seq);
+    switch (admission.kind) {
+      case 'new':
+        this.execute(xid, call);
+        return;
+      case 'replay':
+        stats.callsReplayed++;
+        if (admission.reply && !this.channel.sending(xid)) this.send(xid, admission.reply);
+        return;
+      case 'evicted':
+        stats.callErrors++;
+        this.send(xid, encodeReply({ op: call.op, status: Status.BUSY, slot: call.slot, seq: call.seq, message: 'the reply was dropped for memory: send the call again on a new sequence' }));
+        return;
+      case 'misordered':
+        stats.callsMisordered++;
+        this.send(xid, encodeReply({ op: call.op, status: Status.SEQ_MISORDERED, slot: call.slot, seq: call.seq, message: `slot ${call.slot} expects sequence ${admission.expected}, not ${call.seq}` }));
+        return;
+      case 'bad-slot':
+        stats.callErrors++;
+        this.send(xid, encodeReply({ op: call.op, status: Status.BAD_SLOT, slot: call.slot, seq: call.seq, message: `slot ${call.slot} is beyond the ${admission.slots} granted` }));
+        return;
+    }
+  }
+
+  private execute(xid: number, call: Call): void {
+    const command = COMMANDS[call.op] as Command<Opcode>;
+    const done = (reply: Buffer) => {
+      this.slots.complete(call.slot, call.seq, reply, command.rereadable);
+      if (this.ended) return;
+      this.send(xid, reply);
+      if (this.ending) this.end();
+    };
+    command.handle(this.ctx, call as never).then(
+      (body: ReplyBody | Buffer) => done(Buffer.isBuffer(body) ? body : encodeReply({ ...body, slot: call.slot, seq: call.seq } as never)),
+      (err: unknown) => {
+        const { status, message, fault } = statusOf(err);
+        this.deps.stats.callErrors++;
+        if (fault) {
+          this.deps.stats.serverFaults++;
+          this.deps.fault(err, `${command.name} from host ${this.host.name}`);
+        }
+        done(encodeReply({ op: call.op, status, slot: call.slot, seq: call.seq, message }));
+      },
+    );
+  }
+
+  /** A call delivered before came again: resend its reply if there is one and it is not still on its way. */
+  private redeliver(xid: number): void {
+    const c = this.calls.get(xid);
+    if (!c) return;
+    const a = this.slots.admit(c.slot, c.seq);
+    if (a.kind === 'replay' && a.reply) {
+      this.deps.stats.callsReplayed++;
+      if (!this.channel.sending(xid)) this.send(xid, a.reply);
+    }
+  }
+
+  private remember(xid: number, call: Call): void {
+    this.calls.set(xid, { slot: call.slot, seq: call.seq });
+    if (this.calls.size > RECENT_CALLS) this.calls.delete(this.calls.keys().next().value as number);
+  }
+
+  private send(xid: number, reply: Buffer): void {
+    this.channel.send(Kind.REPLY_SEG, xid, reply);
+  }
+
+  private sendError(xid: number, status: Status, message: string): void {
+    const payload = encodeError({ status, minVersion: VERSION, maxVersion: VERSION, message: message.slice(0, 400) });
+    this.emit({ kind: Kind.ERROR, xid, segment: 0, segments: 1, messageLength: payload.length, payload });
+  }
+
+  private seal(d: OutgoingSegment): Buffer {
+    return sealDatagram(
+      this.keys.serverToClient,
+      2,
+      {
+        version: VERSION,
+        kind: d.kind,
+        flags: 0,
+        sessionId: this.id,
+        xid: d.xid,
+        segment: d.segment,
+        segments: d.segments,
+        messageLength: d.messageLength,
+        packetNumber: ++this.packetNumber,
+        credits: this.deps.credits(),
+      },
+      d.payload,
+      this.security === Security.INTEGRITY,
+    );
+  }
+
+  private emit(d: OutgoingSegment): void {
+    const buf = this.seal(d);
+    const stats = this.deps.stats;
+    stats.datagramsOut++;
+    stats.bytesOut += buf.length;
+    this.deps.socket.send(buf, this.peer.port, this.peer.address);
+  }
+}

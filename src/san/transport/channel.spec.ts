@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../test/utils/fake-clock';
+import { Prng } from '../../common/prng';
+import { Kind } from '../../protocols/san/constants';
+import { Channel, type OutgoingSegment } from './channel';
+
+interface WireFaults {
+  drop?: number;
+  duplicate?: number;
+  reorder?: number;
+}
+
+/** A client and a server channel joined by a simulated wire on a fake clock; the server echoes each call reversed. */
+function pair(opts: { faults?: WireFaults; serverCredits?: number; capacity?: number; serverDown?: boolean } = {}) {
+  const clock = new FakeClock();
+  const prng = new Prng(11);
+  const f = opts.faults ?? {};
+  const replies = new Map<number, Buffer>();
+  const cache = new Map<number, Buffer>();
+  const failed: number[] = [];
+  let maxFlight = 0;
+  let serverExecutions = 0;
+  const wire = (to: () => Channel, d: OutgoingSegment) => {
+    if (opts.serverDown && to === serverRef) return;
+    if (prng.next() < (f.drop ?? 0)) return;
+    const copies = prng.next() < (f.duplicate ?? 0) ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      const delay = 0.05 + (prng.next() < (f.reorder ?? 0) ? prng.next() * 0.5 : 0);
+      clock.setTimer(delay, () => {
+        const ch = to();
+        if (d.kind === Kind.ACK) ch.onAck(d.xid, d.payload);
+        else ch.onSegment(d.xid, d.segment, d.segments, d.messageLength, d.payload);
+      });
+    }
+  };
+  const capacity = opts.capacity ?? 100;
+  // eslint-disable-next-line prefer-const
+  let server: Channel;
+  const serverRef = () => server;
+  const client: Channel = new Channel({
+    role: 'client',
+    clock,
+    capacity,
+    reassemblyBytes: 1 << 20,
+    maxMessage: 1 << 20,
+    emit: (d) => {
+      wire(serverRef, d);
+      maxFlight = Math.max(maxFlight, client.flight);
+    },
+    deliver: (xid, message) => {
+      replies.set(xid, Buffer.from(message));
+      client.settle(xid);
+    },
+    failed: (xid) => failed.push(xid),
+  });
+  server = new Channel({
+    role: 'server',
+    clock,
+    capacity,
+    reassemblyBytes: 1 << 20,
+    maxMessage: 1 << 20,
+    emit: (d) => wire(() => client, d),
+    deliver: (xid, message) => {
+      serverExecutions++;
+      const reply = Buffer.from(message).reverse();
+      cache.set(xid, reply);
+      server.send(Kind.REPLY_SEG, xid, reply);
+    },
+    failed: () => undefined,
+    // As the slot table does: a retransmitted call gets its cached reply again, never a second execution.
+    redeliver: (xid) => {
+      const reply = cache.get(xid);
+      if (reply && !server.sending(xid)) server.send(Kind.REPLY_SEG, xid, reply);
+    },
+  });
+  client.setPeerCredits(opts.serverCredits ?? 64);
+  server.setPeerCredits(64);
+  return { clock, client, server, replies, failed, maxFlight: () => maxFlight, executions: () => serverExecutions };
+}
+
+function run(p: ReturnType<typeof pair>, count: number, seed = 3) {
+  const prng = new Prng(seed);
+  const sent = new Map<number, Buffer>();
+  for (let xid = 1; xid <= count; xid++) {
+    const m = prng.bytes(prng.int(1, 1200));
+    sent.set(xid, m);
+    p.client.send(Kind.CALL_SEG, xid, m);
+  }
+  for (let i = 0; i < 20_000 && p.replies.size + p.failed.length < count; i++) p.clock.advance(1);
+  return sent;
+}
+
+describe('Channel', () => {
+  it('delivers every message and its reply on a clean wire without retransmitting', () => {
+    const p = pair();
+    const sent = run(p, 200);
+    expect(p.failed).toEqual([]);
+    for (const [xid, m] of sent) expect(p.replies.get(xid)?.equals(Buffer.from(m).reverse()), `xid ${xid}`).toBe(true);
+    expect(p.client.stats.retransmits).toBe(0);
+    expect(p.server.stats.retransmits).toBe(0);
+    expect(p.client.rtt.srtt).toBeGreaterThan(0);
+  });
+
+  it('recovers from drops, duplicates and reordering, resending only missing segments', () => {
+    const p = pair({ faults: { drop: 0.1, duplicate: 0.05, reorder: 0.1 } });
+    const sent = run(p, 300);
+    expect(p.failed).toEqual([]);
+    for (const [xid, m] of sent) expect(p.replies.get(xid)?.equals(Buffer.from(m).reverse()), `xid ${xid}`).toBe(true);
+    expect(p.client.stats.retransmits + p.server.stats.retransmits).toBeGreaterThan(0);
+    // Selective: far fewer resends than segments sent (a go-back-N sender would resend most).
+    expect(p.client.stats.retransmits).toBeLessThan(p.client.stats.segmentsSent / 3);
+    // Every call was delivered to the server exactly once; duplicates were recognized.
+    expect(p.executions()).toBe(300);
+    expect(p.client.flight).toBe(0);
+  });
+
+  it('never has more segments in flight than the peer granted', () => {
+    const p = pair({ serverCredits: 5 });
+    run(p, 50);
+    expect(p.replies.size).toBe(50);
+    expect(p.maxFlight()).toBeLessThanOrEqual(5);
+  });
+
+  it('fails a message after six timeouts in a row with no answer, backing off exponentially', () => {
+    const p = pair({ serverDown: true });
+    p.client.send(Kind.CALL_SEG, 9, Buffer.alloc(10));
+    let t = 0;
+    while (p.failed.length === 0 && t < 60_000) {
+      p.clock.advance(1);
+      t++;
+    }
+    expect(p.failed).toEqual([9]);
+    expect(p.client.stats.timeouts).toBe(6);
+    // 100 + 200 + ... + 2000 (capped) ms: backoff, not a fixed interval.
+    expect(t).toBeGreaterThan(100 * (1 + 2 + 4 + 8 + 16) + 2000);
+    expect(p.client.flight).toBe(0);
+  });
+
+  it('keeps a long-running call alive while the server acknowledges probes', () => {
+    const clock = new FakeClock();
+    const failed: number[] = [];
+    let server!: Channel;
+    const client: Channel = new Channel({
+      role: 'client',
+      clock,
+      capacity: 100,
+      reassemblyBytes: 1 << 20,
+      maxMessage: 1 << 20,
+      emit: (d) => clock.setTimer(0.1, () => (d.kind === Kind.ACK ? server.onAck(d.xid, d.payload) : server.onSegment(d.xid, d.segment, d.segments, d.messageLength, d.payload))),
+      deliver: (xid) => client.settle(xid),
+      failed: (xid) => failed.push(xid),
+    });
+    let executing = 0;
+    let redelivered = 0;
+    server = new Channel({
+      role: 'server',
+      clock,
+      capacity: 100,
+      reassemblyBytes: 1 << 20,
+      maxMessage: 1 << 20,
+      emit: (d) => clock.setTimer(0.1, () => (d.kind === Kind.ACK ? client.onAck(d.xid, d.payload) : client.onSegment(d.xid, d.segment, d.segments, d.messageLength, d.payload))),
+      deliver: () => executing++,
+      failed: () => undefined,
+      redeliver: () => redelivered++,
+    });
+    client.send(Kind.CALL_SEG, 1, Buffer.alloc(350));
+    clock.advance(30_000);
+    expect(executing).toBe(1);
+    expect(failed).toEqual([]);
+    expect(redelivered).toBeGreaterThan(3);
+    server.send(Kind.REPLY_SEG, 1, Buffer.alloc(5));
+    clock.advance(10);
+    expect(client.pending()).toEqual([]);
+  });
+
+  it('drops a partial message that stops arriving', () => {
+    const clock = new FakeClock();
+    const ch = new Channel({
+      role: 'server',
+      clock,
+      capacity: 10,
+      reassemblyBytes: 1000,
+      maxMessage: 1000,
+      reassemblyTimeout: 1000,
+      emit: () => undefined,
+      deliver: () => undefined,
+      failed: () => undefined,
+    });
+    ch.onSegment(5, 0, 3, 25, Buffer.alloc(10));
+    clock.advance(2000);
+    expect(ch.stats.expiredReassemblies).toBe(1);
+    expect(clock.pending).toBe(0);
+  });
+});

@@ -1,0 +1,75 @@
+import { createSocket, type Socket } from 'node:dgram';
+
+export interface Peer {
+  address: string;
+  port: number;
+}
+
+/**
+ * The seam between the protocol and the network: node:dgram in production,
+ * test/utils/lossy-link.ts (drops, duplicates, reorders, corrupts) in tests.
+ */
+export interface DatagramSocket {
+  send(buf: Buffer, port: number, address: string): void;
+  onMessage(cb: (buf: Buffer, from: Peer) => void): void;
+  local(): Peer;
+  close(): Promise<void>;
+}
+
+/** The kernel caps a request at net.core.rmem_max (4 MiB on these machines): ask for that. */
+export const SOCKET_BUFFER = 4 * 2 ** 20;
+
+export interface SocketCounters {
+  sendErrors: number;
+}
+
+/** A UDP socket with large kernel buffers; a send that fails (ENOBUFS) is counted and left to retransmission. */
+export class UdpDatagramSocket implements DatagramSocket {
+  readonly counters: SocketCounters = { sendErrors: 0 };
+  private readonly onSent = (err: Error | null) => {
+    if (err) this.counters.sendErrors++;
+  };
+
+  private constructor(private readonly socket: Socket) {}
+
+  static bind(host: string, port: number, bufferSize = SOCKET_BUFFER): Promise<UdpDatagramSocket> {
+    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: bufferSize, sendBufferSize: bufferSize });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, host, () => {
+        socket.off('error', reject);
+        // Errors after bind (ICMP unreachable surfaces as ECONNREFUSED on some paths) are not fatal to a datagram server.
+        socket.on('error', () => undefined);
+        resolve(new UdpDatagramSocket(socket));
+      });
+    });
+  }
+
+  send(buf: Buffer, port: number, address: string): void {
+    this.socket.send(buf, port, address, this.onSent);
+  }
+
+  onMessage(cb: (buf: Buffer, from: Peer) => void): void {
+    this.socket.on('message', (buf, rinfo) => cb(buf, { address: rinfo.address, port: rinfo.port }));
+  }
+
+  local(): Peer {
+    const a = this.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /** The buffer sizes the kernel actually granted. */
+  bufferSizes(): { recv: number; send: number } {
+    return { recv: this.socket.getRecvBufferSize(), send: this.socket.getSendBufferSize() };
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}

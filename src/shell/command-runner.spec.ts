@@ -1,0 +1,209 @@
+import { Logger } from '@nestjs/common';
+import { describe, expect, it, vi } from 'vitest';
+import { NotFound } from '../common/errors';
+import { CommandRunner, parse } from './command-runner';
+import type { CommandContext, CommandSpec, ShellServices } from './commands/command';
+
+const runner = new CommandRunner();
+
+/** Only what a test touches: anything else throws, so a command reaching further shows up. */
+function services(parts: Record<string, Record<string, unknown>>): ShellServices {
+  return new Proxy(parts, {
+    get: (target, key: string) => {
+      if (!(key in target)) throw new Error(`unexpected use of services.${key}`);
+      return target[key];
+    },
+  }) as unknown as ShellServices;
+}
+
+function context(s: ShellServices, opts: { terminal?: boolean; answers?: Array<string | null> } = {}): CommandContext & { asked: string[] } {
+  const answers = [...(opts.answers ?? [])];
+  const asked: string[] = [];
+  return {
+    services: s,
+    actor: { name: 'alice', source: 'ssh:10.0.0.9' },
+    terminal: opts.terminal ?? false,
+    asked,
+    ask: async (question) => {
+      asked.push(question);
+      return answers.length ? answers.shift()! : null;
+    },
+  };
+}
+
+async function exec(line: string, ctx: CommandContext) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const outcome = await runner.execute(line, ctx, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { ...outcome, out: out.join('\n'), err: err.join('\n') };
+}
+
+const volume = (name: string) => ({ name, poolName: 'default', size: 4 * 2 ** 20, allocatedBytes: 0, provisioning: 'thin', state: 'online', assignments: [] });
+
+const volumes = () => ({
+  list: vi.fn(async () => [volume('v1'), volume('v2')]),
+  remove: vi.fn(async () => undefined),
+  create: vi.fn(async (_actor: unknown, req: { name: string; size: number; pool: string; provisioning: string }) => ({ ...req, poolName: req.pool })),
+  get: vi.fn(async (key: string) => {
+    throw new NotFound('volume', key);
+  }),
+});
+
+describe('parse', () => {
+  const spec: CommandSpec = {
+    name: 'pool',
+    sub: 'create',
+    summary: 's',
+    args: [{ name: 'name' }, { name: 'extra', optional: true }],
+    options: [
+      { name: 'layout', value: 'layout', help: '', required: true },
+      { name: 'member', value: 'm', help: '', repeat: true },
+      { name: 'thick', help: '' },
+    ],
+    run: async () => ({ text: '' }),
+  };
+
+  it('sorts arguments, valued options (--x v and --x=v), repeats, flags and the global switches', () => {
+    const p = parse(spec, ['p1', '--layout=raid1', '--member', 'a', '--member', 'b:1G', '--thick', '--json', '-y']);
+    expect([p.arg('name'), p.optionalArg('extra'), p.opt('layout'), p.all('member'), p.flag('thick'), p.json, p.yes]).toEqual([
+      'p1',
+      undefined,
+      'raid1',
+      ['a', 'b:1G'],
+      true,
+      true,
+      true,
+    ]);
+    expect(parse(spec, ['--layout', 'concat', '--', '--odd', 'x']).arg('name')).toBe('--odd');
+  });
+
+  it('says what is wrong, with the usage line', () => {
+    const usage = 'pool create <name> [extra] --layout <layout> [--member <m>...] [--thick]';
+    const cases: Array<[string[], RegExp]> = [
+      [['--layout', 'x'], /^missing <name>$/],
+      [['p'], /^--layout is required$/],
+      [['p', '--layout'], /^--layout needs a value: <layout>$/],
+      [['p', '--layout', 'a', '--layout', 'b'], /^--layout is given twice$/],
+      [['p', '--layout', 'a', '--bogus'], /^'pool create' has no option --bogus$/],
+      [['p', '--layout', 'a', '--thick=yes'], /^--thick takes no value$/],
+      [['p', 'q', 'r', '--layout', 'a'], /^too many arguments: r$/],
+    ];
+    for (const [words, message] of cases) {
+      expect(() => parse(spec, words)).toThrow(message);
+      expect(() => parse(spec, words)).toThrow(expect.objectContaining({ code: 'USAGE', usage }));
+    }
+  });
+});
+
+describe('CommandRunner.execute', () => {
+  it('runs a command with the session actor and prints its text, or its data under --json', async () => {
+    const v = volumes();
+    const ctx = context(services({ volumes: v }));
+    const r = await exec('volume create "v 3" --pool default --size 8M', ctx);
+    expect(r).toMatchObject({ status: 0, err: '' });
+    expect(v.create).toHaveBeenCalledWith(ctx.actor, { name: 'v 3', pool: 'default', size: 8 * 2 ** 20, provisioning: 'thin' });
+    const json = await exec('volume list --json', ctx);
+    expect(JSON.parse(json.out).map((x: { name: string }) => x.name)).toEqual(['v1', 'v2']);
+    expect((await exec('volume list', ctx)).out).toMatch(/^NAME +POOL +SIZE.*\nv1 +default +4 MiB +0 B +thin +online +-\nv2 /);
+  });
+
+  it('prints domain errors as error: message (CODE), or as JSON, with status 1', async () => {
+    const ctx = context(services({ volumes: volumes() }));
+    expect(await exec('volume show nope', ctx)).toMatchObject({ status: 1, out: '', err: "error: volume 'nope' does not exist (VOLUME_NOT_FOUND)" });
+    const json = await exec('volume show nope --json', ctx);
+    expect(JSON.parse(json.err)).toEqual({ code: 'VOLUME_NOT_FOUND', message: "volume 'nope' does not exist", details: { entity: 'volume', key: 'nope' } });
+    expect(await exec('volume create v9 --pool p --size lots', ctx)).toMatchObject({ status: 1, err: expect.stringMatching(/is not a size.*\(INVALID_ARGUMENT\)$/) });
+  });
+
+  it('hides unexpected errors behind INTERNAL, logging them in full', async () => {
+    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const ctx = context(services({ volumes: { list: async () => Promise.reject(new Error('SQLITE_BUSY at /secret/path')) } }));
+    const r = await exec('volume list', ctx);
+    expect(r).toMatchObject({ status: 1, err: 'error: internal error (see the gateway log) (INTERNAL)' });
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^shell command failed: Error: SQLITE_BUSY at \/secret\/path\n {4}at /));
+    logged.mockRestore();
+  });
+
+  it('says how far a line made sense: unknown command, missing or unknown subcommand, unclosed quote', async () => {
+    const ctx = context(services({}));
+    expect(await exec('frob', ctx)).toMatchObject({ status: 2, err: "error: unknown command 'frob': type help for the list (USAGE)" });
+    expect((await exec('volume', ctx)).err).toBe("error: 'volume' needs one of: list, show, create, grow, rename, delete (USAGE)");
+    expect((await exec('user key', ctx)).err).toBe("error: 'user key' needs one of: list, add, remove (USAGE)");
+    expect((await exec('user key drop', ctx)).err).toBe("error: 'user key' has no subcommand 'drop'; it has: list, add, remove (USAGE)");
+    expect(await exec('host add "web1', ctx)).toMatchObject({ status: 2, err: 'error: unclosed " quote (USAGE)' });
+    expect(await exec('   # a comment', ctx)).toMatchObject({ status: 0, out: '', err: '' });
+  });
+
+  it('explains: the overview, a group, one command (also through --help)', async () => {
+    const ctx = context(services({}));
+    const overview = (await exec('help', ctx)).out;
+    expect(overview).toMatch(/^Commands \(help <command> for more\):$/m);
+    expect(overview).toMatch(/^ {2}user list\|add\|passwd\|remove\|key +admin accounts and their SSH keys$/m);
+    expect(overview).toMatch(/^ {2}exit, quit +leave the shell/m);
+    expect((await exec('help user key', ctx)).out).toMatch(/^ {2}user key add <user> --key <public-key> \[--name <label>\] +register an SSH public key/m);
+    const detail = (await exec('help volume delete', ctx)).out;
+    expect(detail).toMatch(/^usage: volume delete <volume> \[--force\] \[--yes\]\n\ndelete a volume and its data\n\noptions:\n/);
+    expect(detail).toMatch(/^ {2}--yes +do it without asking for confirmation$/m);
+    expect((await exec('volume delete --help', ctx)).out).toBe(detail);
+    expect(await exec('help nothing', ctx)).toMatchObject({ status: 2, err: "error: no command 'nothing': type help for the list (USAGE)" });
+  });
+
+  it('leaves on exit and quit', async () => {
+    const ctx = context(services({}));
+    expect(await exec('exit', ctx)).toMatchObject({ status: 0, leave: true });
+    expect(await exec('quit', ctx)).toMatchObject({ status: 0, leave: true });
+  });
+
+  describe('destructive commands', () => {
+    it('refuse without --yes when there is no terminal, and do not run', async () => {
+      const v = volumes();
+      const r = await exec('volume delete v1', context(services({ volumes: v })));
+      expect(r.status).toBe(2);
+      expect(r.err).toBe(
+        "error: refusing to delete volume 'v1' and everything on it without confirmation: there is no terminal to ask on (ssh without -t); add --yes (CONFIRMATION_REQUIRED)",
+      );
+      expect(v.remove).not.toHaveBeenCalled();
+    });
+
+    it('ask on a terminal: y runs it, anything else (or Ctrl-C) cancels', async () => {
+      for (const [answer, runs] of [['y', true], ['YES', true], ['n', false], ['', false], [null, false]] as const) {
+        const v = volumes();
+        const ctx = context(services({ volumes: v }), { terminal: true, answers: [answer] });
+        const r = await exec('volume delete v1 --force', ctx);
+        expect(ctx.asked).toEqual(["Delete volume 'v1' and everything on it, revoking its assignments? [y/N] "]);
+        expect(v.remove).toHaveBeenCalledTimes(runs ? 1 : 0);
+        expect(r).toMatchObject(runs ? { status: 0, out: "Deleted volume 'v1'." } : { status: 1, err: 'Cancelled.' });
+      }
+    });
+
+    it('run at once with --yes or -y', async () => {
+      const v = volumes();
+      const ctx = context(services({ volumes: v }));
+      expect((await exec('volume delete v1 --yes', ctx)).status).toBe(0);
+      expect((await exec('volume delete v2 -y --json', ctx)).out).toBe('');
+      expect(v.remove.mock.calls.map((c) => c.slice(1))).toEqual([['v1', { force: false }], ['v2', { force: false }]]);
+    });
+  });
+});
+
+describe('CommandRunner.complete', () => {
+  const s = services({ volumes: volumes(), pools: { list: async () => [{ name: 'default' }, { name: 'fast' }] } });
+
+  it('offers commands, then subcommands, then what the argument or option wants', async () => {
+    expect(await runner.complete('', s)).toEqual(expect.arrayContaining(['status', 'volume', 'user', 'help', 'exit', 'sessions', 'jobs']));
+    expect(await runner.complete('volume ', s)).toEqual(['list', 'show', 'create', 'grow', 'rename', 'delete']);
+    expect(await runner.complete('user key r', s)).toEqual(['list', 'add', 'remove']);
+    expect(await runner.complete('volume show ', s)).toEqual(['v1', 'v2']);
+    expect(await runner.complete('volume create v3 --pool ', s)).toEqual(['default', 'fast']);
+    expect(await runner.complete('volume create v3 --pool fast --size 1G --th', s)).toEqual(['--pool', '--size', '--thick', '--json', '--help']);
+    expect(await runner.complete('volume delete v1 --', s)).toContain('--yes');
+    expect(await runner.complete('volume grow v1 ', s)).toEqual([]);
+    expect(await runner.complete('help vol', s)).toContain('volume');
+    expect(await runner.complete('help volume ', s)).toEqual(['list', 'show', 'create', 'grow', 'rename', 'delete']);
+  });
+
+  it('offers nothing inside quotes or after a word it does not know', async () => {
+    expect(await runner.complete('volume show "v', s)).toEqual([]);
+    expect(await runner.complete('frob ', s)).toEqual([]);
+  });
+});

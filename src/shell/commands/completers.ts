@@ -1,0 +1,18 @@
+import type { Completer } from './command';
+
+/** Names of the objects a command argument refers to, read fresh from the services at each Tab. */
+export const names = {
+  device: async (s) => (await s.devices.list()).map((d) => d.name),
+  pool: async (s) => (await s.pools.list()).map((p) => p.name),
+  volume: async (s) => (await s.volumes.list()).map((v) => v.name),
+  host: async (s) => (await s.hosts.list()).map((h) => h.name),
+  assignment: async (s) => (await s.assignments.list()).map((a) => a.id),
+  user: async (s) => (await s.auth.listUsers()).map((u) => u.username),
+  /** The key ids of the admin named by the argument before. */
+  key: async (s, [user]) => (user ? (await s.auth.listKeys(user)).map((k) => k.id) : []),
+} satisfies Record<string, Completer>;
+
+export const oneOf =
+  (...values: string[]): Completer =>
+  async () =>
+    values;

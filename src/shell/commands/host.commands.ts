@@ -1,0 +1,97 @@
+import type { HostInfo } from '../../storage/domain';
+import { details, table, time } from '../../cli/format';
+import { UsageError } from '../usage-error';
+import type { CommandSpec } from './command';
+import { names } from './completers';
+
+function showHost(h: HostInfo): string {
+  const head = details([
+    ['Name', h.name],
+    ['ID', h.id],
+    ['Fingerprint', h.keyFingerprint],
+    ['Public key', h.publicKey],
+    ['Description', h.description],
+    ['Created', time(h.createdAt)],
+  ]);
+  if (h.assignments.length === 0) return `${head}\n\nNo volumes assigned.`;
+  const assignments = table(
+    ['ASSIGNMENT', 'VOLUME', 'ACCESS', 'SHARING', 'CREATED'],
+    h.assignments.map((a) => [a.id, a.volumeName, a.access, a.sharing, time(a.createdAt)]),
+  );
+  return `${head}\n\nAssignments:\n${assignments}`;
+}
+
+const host = { name: 'host', complete: names.host };
+// The key is one quoted argument: --key "ssh-ed25519 AAAA... comment". Files stay on the admin's side.
+const KEY_HELP = 'the Ed25519 key, quoted: "ssh-ed25519 AAAA..." as strata-client keygen prints it';
+
+export const hostCommands: CommandSpec[] = [
+  {
+    name: 'host',
+    sub: 'list',
+    summary: 'list hosts',
+    async run({ services }) {
+      const list = await services.hosts.list();
+      const text = list.length
+        ? table(
+            ['NAME', 'FINGERPRINT', 'VOLUMES', 'DESCRIPTION'],
+            list.map((h) => [h.name, h.keyFingerprint, h.assignments.map((a) => a.volumeName).join(','), h.description]),
+          )
+        : 'No hosts.';
+      return { data: list, text };
+    },
+  },
+  {
+    name: 'host',
+    sub: 'show',
+    summary: 'show a host and its assignments',
+    args: [host],
+    async run({ services }, p) {
+      const h = await services.hosts.get(p.arg('host'));
+      return { data: h, text: showHost(h) };
+    },
+  },
+  {
+    name: 'host',
+    sub: 'add',
+    summary: 'register a host by its public key',
+    args: [{ name: 'name' }],
+    options: [
+      { name: 'key', value: 'public-key', help: KEY_HELP, required: true },
+      { name: 'description', value: 'text', help: 'free text, e.g. where the host is' },
+    ],
+    async run({ services, actor }, p) {
+      const h = await services.hosts.create(actor, { name: p.arg('name'), publicKey: p.opt('key')!, description: p.opt('description') });
+      return { data: h, text: `Added host '${h.name}' (${h.keyFingerprint}).` };
+    },
+  },
+  {
+    name: 'host',
+    sub: 'update',
+    summary: "change a host's name, key or description",
+    args: [host],
+    options: [
+      { name: 'name', value: 'name', help: 'new name' },
+      { name: 'key', value: 'public-key', help: `new key: ${KEY_HELP}` },
+      { name: 'description', value: 'text', help: 'new description' },
+    ],
+    async run({ services, actor }, p) {
+      const change = { name: p.opt('name'), publicKey: p.opt('key'), description: p.opt('description') };
+      if (Object.values(change).every((v) => v === undefined)) throw new UsageError('nothing to change: give --name, --key or --description');
+      const h = await services.hosts.update(actor, p.arg('host'), change);
+      return { data: h, text: `Updated host '${h.name}'.` };
+    },
+  },
+  {
+    name: 'host',
+    sub: 'remove',
+    summary: 'unregister a host',
+    args: [host],
+    options: [{ name: 'force', help: 'revoke its assignments first instead of refusing' }],
+    confirm: (p) => `remove host '${p.arg('host')}'${p.flag('force') ? ' and revoke its assignments' : ''}`,
+    async run({ services, actor }, p) {
+      await services.hosts.remove(actor, p.arg('host'), { force: p.flag('force') });
+      return { text: `Removed host '${p.arg('host')}'.` };
+    },
+  },
+];

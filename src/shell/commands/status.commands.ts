@@ -1,0 +1,54 @@
+import { details, duration } from '../../cli/format';
+import type { CommandSpec } from './command';
+import { deviceTable } from './device.commands';
+import { poolTable } from './pool.commands';
+
+const NO_SESSIONS =
+  'No SAN or NFS sessions: this gateway has no SAN target or NFS server yet, so no client can hold a session.';
+const NO_JOBS = 'No jobs: this gateway has no background job system yet; every command finishes before it returns.';
+
+export const statusCommands: CommandSpec[] = [
+  {
+    name: 'status',
+    summary: 'the gateway on one screen: readiness, listeners, pools, devices, volume and host counts',
+    async run({ services: s }) {
+      const [pools, devices, volumes, hosts] = await Promise.all([s.pools.list(), s.devices.list(), s.volumes.list(), s.hosts.list()]);
+      const { reasons, degradedPools } = s.runtime.readiness();
+      const data = {
+        ready: reasons.length === 0,
+        reasons,
+        degradedPools,
+        uptimeSeconds: Math.round(process.uptime()),
+        listeners: s.listeners.list(),
+        volumeCount: volumes.length,
+        hostCount: hosts.length,
+        pools,
+        devices,
+      };
+      const ready = data.ready ? `yes${degradedPools.length ? ` (degraded: ${degradedPools.join(', ')})` : ''}` : `NO: ${reasons.join('; ')}`;
+      const head = details([
+        ['Ready', ready],
+        ['Up', duration(data.uptimeSeconds)],
+        ['Listeners', data.listeners.map((l) => (l.address ? `${l.name} ${l.address}${l.detail ? ` (${l.detail})` : ''}` : `${l.name} DOWN (${l.error})`)).join(', ')],
+        ['Volumes', data.volumeCount],
+        ['Hosts', data.hostCount],
+      ]);
+      const text = [head, pools.length ? poolTable(pools) : 'No pools.', devices.length ? deviceTable(devices) : 'No devices.'].join('\n\n');
+      return { data, text };
+    },
+  },
+  {
+    name: 'sessions',
+    summary: 'SAN and NFS client sessions',
+    async run() {
+      return { data: { sessions: [], reason: NO_SESSIONS }, text: NO_SESSIONS };
+    },
+  },
+  {
+    name: 'jobs',
+    summary: 'background jobs (resync, replication, backup)',
+    async run() {
+      return { data: { jobs: [], reason: NO_JOBS }, text: NO_JOBS };
+    },
+  },
+];

@@ -1,0 +1,112 @@
+import { parseSize } from '../../common/size';
+import type { VolumeInfo } from '../../storage/domain';
+import { details, percent, size, sizeExact, table, time } from '../../cli/format';
+import type { CommandSpec } from './command';
+import { names } from './completers';
+
+const hostsOf = (v: VolumeInfo) => v.assignments.map((a) => (a.access === 'ro' ? `${a.hostName}(ro)` : a.hostName)).join(',');
+
+function volumeTable(list: VolumeInfo[]): string {
+  return table(
+    ['NAME', 'POOL', 'SIZE', 'ALLOCATED', 'PROVISIONING', 'STATE', 'HOSTS'],
+    list.map((v) => [v.name, v.poolName, size(v.size), size(v.allocatedBytes), v.provisioning, v.state, hostsOf(v)]),
+  );
+}
+
+function showVolume(v: VolumeInfo): string {
+  const head = details([
+    ['Name', v.name],
+    ['ID', v.id],
+    ['Pool', v.poolName],
+    ['Size', sizeExact(v.size)],
+    ['Allocated', `${sizeExact(v.allocatedBytes)} ${percent(v.allocatedBytes, v.size)}`],
+    ['Provisioning', v.provisioning],
+    ['Page size', size(v.pageSize)],
+    ['Serial', v.serial],
+    ['State', v.state],
+    ['Created', time(v.createdAt)],
+  ]);
+  if (v.assignments.length === 0) return `${head}\n\nNot assigned to any host.`;
+  const assignments = table(
+    ['ASSIGNMENT', 'HOST', 'ACCESS', 'SHARING', 'CREATED'],
+    v.assignments.map((a) => [a.id, a.hostName, a.access, a.sharing, time(a.createdAt)]),
+  );
+  return `${head}\n\nAssignments:\n${assignments}`;
+}
+
+const volume = { name: 'volume', complete: names.volume };
+
+export const volumeCommands: CommandSpec[] = [
+  {
+    name: 'volume',
+    sub: 'list',
+    summary: 'list volumes',
+    options: [{ name: 'pool', value: 'pool', help: 'only the volumes of this pool', complete: names.pool }],
+    async run({ services }, p) {
+      const list = await services.volumes.list({ pool: p.opt('pool') });
+      return { data: list, text: list.length ? volumeTable(list) : 'No volumes.' };
+    },
+  },
+  {
+    name: 'volume',
+    sub: 'show',
+    summary: 'show a volume and its assignments',
+    args: [volume],
+    async run({ services }, p) {
+      const v = await services.volumes.get(p.arg('volume'));
+      return { data: v, text: showVolume(v) };
+    },
+  },
+  {
+    name: 'volume',
+    sub: 'create',
+    summary: 'create a volume (thin unless --thick)',
+    args: [{ name: 'name' }],
+    options: [
+      { name: 'pool', value: 'pool', help: 'the pool to carve it from', required: true, complete: names.pool },
+      { name: 'size', value: 'size', help: 'like 10G or 512M, or bytes', required: true },
+      { name: 'thick', help: 'allocate all of it now, so writes never run out of pool space' },
+    ],
+    async run({ services, actor }, p) {
+      const v = await services.volumes.create(actor, {
+        name: p.arg('name'),
+        pool: p.opt('pool')!,
+        size: parseSize(p.opt('size')),
+        provisioning: p.flag('thick') ? 'thick' : 'thin',
+      });
+      return { data: v, text: `Created ${v.provisioning} volume '${v.name}' (${size(v.size)}) in pool '${v.poolName}'.` };
+    },
+  },
+  {
+    name: 'volume',
+    sub: 'grow',
+    summary: 'grow a volume (volumes never shrink)',
+    args: [volume, { name: 'size' }],
+    async run({ services, actor }, p) {
+      const v = await services.volumes.update(actor, p.arg('volume'), { size: parseSize(p.arg('size')) });
+      return { data: v, text: `Volume '${v.name}' is now ${size(v.size)}.` };
+    },
+  },
+  {
+    name: 'volume',
+    sub: 'rename',
+    summary: 'rename a volume',
+    args: [volume, { name: 'new-name' }],
+    async run({ services, actor }, p) {
+      const v = await services.volumes.update(actor, p.arg('volume'), { name: p.arg('new-name') });
+      return { data: v, text: `Renamed volume '${p.arg('volume')}' to '${v.name}'.` };
+    },
+  },
+  {
+    name: 'volume',
+    sub: 'delete',
+    summary: 'delete a volume and its data',
+    args: [volume],
+    options: [{ name: 'force', help: 'revoke its assignments first instead of refusing' }],
+    confirm: (p) => `delete volume '${p.arg('volume')}' and everything on it${p.flag('force') ? ', revoking its assignments' : ''}`,
+    async run({ services, actor }, p) {
+      await services.volumes.remove(actor, p.arg('volume'), { force: p.flag('force') });
+      return { text: `Deleted volume '${p.arg('volume')}'.` };
+    },
+  },
+];

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { ListenerRegistry } from '../common/listeners';
+import { AssignmentService } from '../storage/assignment.service';
+import { AuditService } from '../storage/audit.service';
+import { AuthService } from '../storage/auth.service';
+import { DeviceService } from '../storage/device.service';
+import { HostService } from '../storage/host.service';
+import { PoolService } from '../storage/pool.service';
+import { StorageRuntime } from '../storage/runtime';
+import { VolumeService } from '../storage/volume.service';
+import { SHELL_SERVICES, type ShellServices } from './commands/command';
+import { ShellServer } from './ssh-server';
+
+/** The SSH admin shell: its own listener over the storage manager's services. */
+@Module({
+  providers: [
+    {
+      provide: SHELL_SERVICES,
+      inject: [DeviceService, PoolService, VolumeService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry],
+      useFactory: (
+        devices: DeviceService,
+        pools: PoolService,
+        volumes: VolumeService,
+        hosts: HostService,
+        assignments: AssignmentService,
+        audit: AuditService,
+        auth: AuthService,
+        runtime: StorageRuntime,
+        listeners: ListenerRegistry,
+      ): ShellServices => ({ devices, pools, volumes, hosts, assignments, audit, auth, runtime, listeners }),
+    },
+    ShellServer,
+  ],
+  exports: [ShellServer],
+})
+export class ShellModule {}

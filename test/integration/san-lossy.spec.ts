@@ -1,0 +1,177 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SanClient } from '../../src/client';
+import { Prng } from '../../src/common/prng';
+import { Kind } from '../../src/protocols/san/constants';
+import { SanService } from '../../src/san/san.service';
+import { StorageRuntime } from '../../src/storage/runtime';
+import { UdpDatagramSocket, type DatagramSocket, type Peer } from '../../src/san/transport/datagram-socket';
+import { startTestGateway, type TestGateway } from '../utils/gateway';
+import { LossyLink } from '../utils/lossy-link';
+import { admin, hostKeyPair, sanAddress } from '../utils/san-fixture';
+
+const MiB = 2 ** 20;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Holds back the first outgoing datagram `pick` chooses, until release(): a datagram stuck in the network. */
+class HoldingSocket implements DatagramSocket {
+  held: { buf: Buffer; port: number; address: string } | undefined;
+  private armed = false;
+
+  constructor(
+    private readonly inner: DatagramSocket,
+    private readonly pick: (buf: Buffer) => boolean,
+  ) {}
+
+  arm(): void {
+    this.armed = true;
+  }
+
+  release(): void {
+    const h = this.held;
+    if (h) this.inner.send(h.buf, h.port, h.address);
+  }
+
+  send(buf: Buffer, port: number, address: string): void {
+    if (this.armed && !this.held && this.pick(buf)) {
+      this.held = { buf: Buffer.from(buf), port, address };
+      return;
+    }
+    this.inner.send(buf, port, address);
+  }
+
+  onMessage(cb: (buf: Buffer, from: Peer) => void): void {
+    this.inner.onMessage(cb);
+  }
+
+  local(): Peer {
+    return this.inner.local();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+describe('SAN over a lossy link', () => {
+  let gw: TestGateway;
+  let address: string;
+  let key: KeyObject;
+  const links: LossyLink[] = [];
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    address = sanAddress(gw);
+    const pair = hostKeyPair();
+    key = pair.privateKey;
+    await admin(gw, 'POST', 'hosts', { name: 'lossy', publicKey: pair.publicPem });
+    await admin(gw, 'POST', 'volumes', { name: 'lossy', pool: 'default', size: '16M' });
+    await admin(gw, 'POST', 'assignments', { host: 'lossy', volume: 'lossy' });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('thousands of random reads and writes all read back what was written', async () => {
+    let seed = 100;
+    const client = await SanClient.connect({
+      gateways: [address],
+      host: 'lossy',
+      key,
+      sessionsPerGateway: 2,
+      datagramSize: 1452,
+      socket: async () => {
+        const link = new LossyLink(await UdpDatagramSocket.bind('127.0.0.1', 0), {
+          drop: 0.05,
+          duplicate: 0.02,
+          reorder: 0.05,
+          corrupt: 0.01,
+          delay: { min: 0, max: 0.5 },
+          reorderDelay: 3,
+          seed: seed++,
+        });
+        links.push(link);
+        return link;
+      },
+    });
+    try {
+      const v = await client.open('lossy');
+      const model = Buffer.alloc(16 * MiB);
+      const WORKERS = 8;
+      const REGION = (16 * MiB) / WORKERS;
+      const OPS = 2000;
+      let mismatches = 0;
+      let done = 0;
+      // Each worker owns a region, so the model stays exact while 8 calls are in flight at once.
+      const worker = async (w: number) => {
+        const prng = new Prng(1000 + w);
+        const base = w * REGION;
+        for (let i = 0; i < OPS / WORKERS; i++) {
+          const blocks = prng.next() < 0.85 ? prng.int(1, 4) : prng.int(4, 17);
+          const offset = base + prng.int(0, REGION / 4096 - blocks) * 4096;
+          const length = blocks * 4096;
+          if (prng.next() < 0.5) {
+            const data = prng.bytes(length);
+            await v.write(offset, data);
+            data.copy(model, offset);
+          } else {
+            const got = await v.read(offset, length);
+            if (sha(got) !== sha(model.subarray(offset, offset + length))) mismatches++;
+          }
+          done++;
+        }
+      };
+      await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+      await v.flush();
+      expect(done).toBe(OPS);
+      expect(mismatches).toBe(0);
+      expect(sha(await v.read(0, 16 * MiB))).toBe(sha(model));
+      // The link really was bad, and the transport really did recover.
+      const dropped = links.reduce((n, l) => n + l.counters.dropped, 0);
+      const corrupted = links.reduce((n, l) => n + l.counters.corrupted, 0);
+      expect(dropped).toBeGreaterThan(100);
+      expect(corrupted).toBeGreaterThan(10);
+      expect(client.stats().reduce((n, s) => n + s.retransmits + s.timeouts, 0)).toBeGreaterThan(0);
+      const server = gw.app.get(SanService).stats()!;
+      expect(server.malformed).toBeGreaterThan(0);
+      expect(server.serverFaults).toBe(0);
+    } finally {
+      await client.close();
+    }
+  }, 120_000);
+
+  it('a delayed duplicate of an old WRITE never overwrites newer data', async () => {
+    let holder!: HoldingSocket;
+    const client = await SanClient.connect({
+      gateways: [address],
+      host: 'lossy',
+      key,
+      datagramSize: 9000,
+      // A sealed CALL_SEG of a 64 KiB WRITE: big enough to tell from anything else this test sends.
+      socket: async () => (holder = new HoldingSocket(await UdpDatagramSocket.bind('127.0.0.1', 0), (b) => b[3] === Kind.CALL_SEG && b.length > 8000)),
+    });
+    try {
+      const v = await client.open('lossy');
+      const disk = gw.app.get(StorageRuntime).disk(((await gw.api('volumes/lossy').then((r) => r.json())) as { id: string }).id)!;
+      const before = disk.stats().write.ops;
+      const misordered = gw.app.get(SanService).stats()!.callsMisordered;
+      holder.arm();
+      // Its first segment is held back; the client's retransmission gets it through.
+      await v.write(0, Buffer.alloc(64 * 1024, 0xaa));
+      expect(holder.held).toBeDefined();
+      await v.write(0, Buffer.alloc(64 * 1024, 0xbb));
+      expect(disk.stats().write.ops - before).toBe(2);
+      // The stale datagram finally arrives: recognized, never executed.
+      holder.release();
+      await new Promise((r) => setTimeout(r, 100));
+      await v.flush();
+      expect(disk.stats().write.ops - before).toBe(2);
+      const back = await v.read(0, 64 * 1024);
+      expect(back.equals(Buffer.alloc(64 * 1024, 0xbb))).toBe(true);
+      expect(gw.app.get(SanService).stats()!.callsMisordered).toBeGreaterThanOrEqual(misordered);
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -1,0 +1,208 @@
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SanClient, SanError, GatewayUnreachable } from '../../src/client';
+import { SanService } from '../../src/san/san.service';
+import { StorageRuntime } from '../../src/storage/runtime';
+import { startTestGateway, type TestGateway } from '../utils/gateway';
+import { admin, hostKeyPair, sanAddress } from '../utils/san-fixture';
+
+const MiB = 2 ** 20;
+
+async function expectSanError(p: Promise<unknown>, code: string, message?: RegExp): Promise<SanError> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e, `expected ${code}`).toBeInstanceOf(SanError);
+  expect((e as SanError).code).toBe(code);
+  if (message) expect((e as SanError).message).toMatch(message);
+  return e as SanError;
+}
+
+describe('SAN target and client', () => {
+  let gw: TestGateway;
+  let address: string;
+  let h1: { privateKey: KeyObject; publicPem: string };
+  let h2: { privateKey: KeyObject; publicPem: string };
+  const clients: SanClient[] = [];
+  const connect = async (o: Partial<Parameters<typeof SanClient.connect>[0]> = {}) => {
+    const c = await SanClient.connect({ gateways: [address], host: 'h1', key: h1.privateKey, connectTimeoutMs: 3000, ...o });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ STRATA_SAN_AUTH_DELAY_MS: '20' });
+    address = sanAddress(gw);
+    h1 = hostKeyPair();
+    h2 = hostKeyPair();
+    await admin(gw, 'POST', 'hosts', { name: 'h1', publicKey: h1.publicPem });
+    await admin(gw, 'POST', 'hosts', { name: 'h2', publicKey: h2.publicPem });
+    await admin(gw, 'POST', 'volumes', { name: 'data', pool: 'default', size: '16M' });
+    await admin(gw, 'POST', 'volumes', { name: 'ro', pool: 'default', size: '4M' });
+    await admin(gw, 'POST', 'volumes', { name: 'shared', pool: 'default', size: '4M' });
+    await admin(gw, 'POST', 'volumes', { name: 'other', pool: 'default', size: '4M' });
+    await admin(gw, 'POST', 'assignments', { host: 'h1', volume: 'data' });
+    await admin(gw, 'POST', 'assignments', { host: 'h1', volume: 'ro', access: 'ro' });
+    await admin(gw, 'POST', 'assignments', { host: 'h1', volume: 'shared', sharing: 'shared' });
+    await admin(gw, 'POST', 'assignments', { host: 'h2', volume: 'shared', sharing: 'shared' });
+    await admin(gw, 'POST', 'assignments', { host: 'h2', volume: 'other' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await gw?.close();
+  });
+
+  it('logs in, discovers only the host\'s volumes, identifies them, and moves data', async () => {
+    const c = await connect();
+    const vols = await c.discover();
+    expect(vols.map((v) => v.name).sort()).toEqual(['data', 'ro', 'shared']);
+    expect(vols.find((v) => v.name === 'ro')).toMatchObject({ readOnly: true, shared: false, size: 4 * MiB, blockSize: 4096 });
+    expect(vols.find((v) => v.name === 'shared')).toMatchObject({ readOnly: false, shared: true });
+
+    const v = await c.open('data');
+    const info = (await gw.api('volumes/data').then((r) => r.json())) as { id: string; serial: string };
+    const id = await v.identify();
+    expect(id).toMatchObject({ vendor: 'STRATA', serial: info.serial, blockSize: 4096, capacity: 16 * MiB, flags: 0, maxTransfer: 8 * MiB });
+    expect(id.wwn).toHaveLength(16);
+    expect(id.wwn[0] >> 4).toBe(6);
+    // The WWN is derived from the volume id: a second session sees the same.
+    const again = await connect();
+    expect((await (await again.open('data')).identify()).wwn.equals(id.wwn)).toBe(true);
+    expect(await v.capacity()).toEqual({ capacity: 16 * MiB, blockSize: 4096 });
+
+    const data = randomBytes(3 * MiB + 8192);
+    await v.write(4096, data, { fua: true });
+    await v.flush();
+    expect((await v.read(4096, data.length)).equals(data)).toBe(true);
+    expect((await v.read(0, 4096)).equals(Buffer.alloc(4096))).toBe(true);
+
+    await v.writeZeroes(8192, 64 * 1024);
+    const back = await v.read(4096, 128 * 1024);
+    expect(back.subarray(4096, 4096 + 65536).equals(Buffer.alloc(65536))).toBe(true);
+    expect(back.subarray(0, 4096).equals(data.subarray(0, 4096))).toBe(true);
+    await v.unmap(MiB, MiB);
+    expect((await v.read(MiB, MiB)).equals(Buffer.alloc(MiB))).toBe(true);
+
+    const s = c.stats()[0];
+    expect(s.ops).toBeGreaterThan(5);
+    expect(s.srtt).toBeGreaterThan(0);
+    expect(s.bytesSent).toBeGreaterThan(3 * MiB);
+  });
+
+  it('splits large I/O across several sessions and gateway addresses, in parallel', async () => {
+    const c = await connect({ gateways: [address, address], sessionsPerGateway: 2, datagramSize: 9000 });
+    expect(c.stats()).toHaveLength(4);
+    expect(new Set(c.stats().map((s) => s.localPort)).size).toBe(4);
+    const v = await c.open('data');
+    const data = randomBytes(8 * MiB);
+    await v.write(0, data);
+    await v.flush();
+    expect(createHash('sha256').update(await v.read(0, data.length)).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    // Every session carried a piece.
+    for (const s of c.stats()) expect(s.ops).toBeGreaterThanOrEqual(3);
+    expect(c.negotiated().datagramSize).toBe(9000);
+  });
+
+  it('refuses writes to a read-only assignment, unassigned volumes, bad ranges', async () => {
+    const c = await connect();
+    const ro = await c.open('ro');
+    expect((await ro.read(0, 4096)).length).toBe(4096);
+    await expectSanError(ro.write(0, Buffer.alloc(4096)), 'READ_ONLY', /read-only/);
+    await expectSanError(ro.writeZeroes(0, 4096), 'READ_ONLY');
+    await expectSanError(c.open('other'), 'NOT_ASSIGNED', /'other' is not assigned to host 'h1' \(assigned: /);
+    await expectSanError(c.open('nope'), 'NOT_ASSIGNED');
+    const v = await c.open('data');
+    await expectSanError(v.read(16 * MiB, 4096), 'OUT_OF_RANGE');
+    await expectSanError(v.read(10, 4096), 'OUT_OF_RANGE');
+  });
+
+  it('refuses a wrong key and an unknown host alike, and audits both', async () => {
+    const wrong = hostKeyPair();
+    const e1 = await expectSanError(connect({ key: wrong.privateKey }), 'AUTH_FAILED', /refused the login of host 'h1'/);
+    expect(e1.gateway).toBe(address);
+    await expectSanError(connect({ host: 'ghost' }), 'AUTH_FAILED', /host 'ghost'/);
+    const audit = (await gw.api('audit?action=san.login').then((r) => r.json())) as { items?: unknown[] } | unknown[];
+    const rows = (Array.isArray(audit) ? audit : (audit.items ?? [])) as Array<{ outcome: string; objectName: string; detail: { address: string; reason?: string } }>;
+    expect(rows.some((r) => r.outcome === 'failure' && r.objectName === 'ghost' && r.detail.reason === 'unknown host')).toBe(true);
+    expect(rows.some((r) => r.outcome === 'failure' && r.objectName === 'h1' && /signature/.test(r.detail.reason ?? ''))).toBe(true);
+    expect(rows.some((r) => r.outcome === 'success' && r.objectName === 'h1' && r.detail.address.startsWith('127.0.0.1:'))).toBe(true);
+    expect(gw.app.get(SanService).stats()!.loginsRefused).toBeGreaterThanOrEqual(2);
+  });
+
+  it('names the gateway address that does not answer', async () => {
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    const silent = `127.0.0.1:${s.address().port}`;
+    try {
+      const e = await SanClient.connect({ gateways: [silent], host: 'h1', key: h1.privateKey, connectTimeoutMs: 300 }).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(GatewayUnreachable);
+      expect((e as Error).message).toContain(silent);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a revoked assignment takes effect on the next call, with the reason', async () => {
+    await admin(gw, 'POST', 'volumes', { name: 'brief', pool: 'default', size: '4M' });
+    const a = await admin(gw, 'POST', 'assignments', { host: 'h1', volume: 'brief' });
+    const c = await connect();
+    const v = await c.open('brief');
+    await v.write(0, Buffer.alloc(4096, 1));
+    await admin(gw, 'DELETE', `assignments/${a.id as string}`);
+    await expectSanError(v.read(0, 4096), 'REVOKED', /assignment of volume 'brief' to host 'h1' was revoked/);
+    expect((await c.discover()).map((x) => x.name)).not.toContain('brief');
+  });
+
+  it('a write reservation keeps other hosts out until released or its session ends', async () => {
+    const a = await connect();
+    const b = await connect({ host: 'h2', key: h2.privateKey });
+    const va = await a.open('shared');
+    const vb = await b.open('shared');
+    await va.reserve();
+    await va.write(0, Buffer.alloc(4096, 7));
+    await expectSanError(vb.write(0, Buffer.alloc(4096, 8)), 'RESERVED', /reserved by host 'h1'/);
+    expect((await vb.read(0, 4096))[0]).toBe(7);
+    await expectSanError(vb.reserve(), 'RESERVED');
+    await va.release();
+    await vb.write(0, Buffer.alloc(4096, 8));
+    await vb.reserve();
+    await expectSanError(va.write(0, Buffer.alloc(4096)), 'RESERVED');
+    // The holder's session ends (LOGOUT): the reservation goes with it.
+    await b.close();
+    await va.write(0, Buffer.alloc(4096, 9));
+  });
+
+  it('executes a WRITE once when its reply is lost and the call is retransmitted', async () => {
+    const c = await connect();
+    const v = await c.open('data');
+    const disk = gw.app.get(StorageRuntime).disk(((await gw.api('volumes/data').then((r) => r.json())) as { id: string }).id)!;
+    const before = disk.stats().write.ops;
+    const replayed = gw.app.get(SanService).stats()!.callsReplayed;
+    // Drop the next reply from the gateway: the client times out and sends the WRITE again.
+    dropNextReply(c);
+    await v.write(12 * MiB, Buffer.alloc(4096, 0x42));
+    expect(disk.stats().write.ops - before).toBe(1);
+    expect(gw.app.get(SanService).stats()!.callsReplayed).toBeGreaterThan(replayed);
+    expect((await v.read(12 * MiB, 4096))[0]).toBe(0x42);
+  });
+});
+
+/** Reach into the client's first session socket and drop the next REPLY_SEG datagram it receives. */
+function dropNextReply(c: SanClient): void {
+  const session = (c as unknown as { sessions: Array<{ onDatagram(buf: Buffer, from: unknown): void }> }).sessions[0];
+  const original = session.onDatagram.bind(session);
+  let dropped = false;
+  session.onDatagram = (buf: Buffer, from: unknown) => {
+    if (!dropped && buf.length > 3 && buf[3] === 2) {
+      dropped = true;
+      return;
+    }
+    original(buf, from);
+  };
+}
