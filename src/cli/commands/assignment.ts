@@ -2,8 +2,8 @@ import { Option, type Command } from 'commander';
 import type { AssignmentInfo } from '../../storage/domain';
 import { seg, usageError } from '../client';
 import { Context } from '../context';
-import { details, table, time } from '../format';
 import { confirm, type CliIO } from '../io';
+import { assignmentTable, showAssignment } from '../views';
 
 export function registerAssignment(program: Command, io: CliIO): void {
   const assignment = program.command('assignment').description('which host may use which volume, and how');
@@ -16,9 +16,7 @@ export function registerAssignment(program: Command, io: CliIO): void {
     .action(async (opts: { host?: string; volume?: string }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const list = await ctx.api.get<AssignmentInfo[]>('assignments', { host: opts.host, volume: opts.volume });
-      ctx.emit(list, (rows) =>
-        table(['ID', 'HOST', 'VOLUME', 'ACCESS', 'SHARING', 'CREATED'], rows.map((a) => [a.id, a.hostName, a.volumeName, a.access, a.sharing, time(a.createdAt)])),
-      );
+      ctx.emit(list, assignmentTable);
     });
 
   assignment
@@ -71,15 +69,4 @@ export function registerAssignment(program: Command, io: CliIO): void {
       await ctx.api.delete(`assignments/${seg(id)}`);
       if (!ctx.json) ctx.out(`Revoked assignment ${id}.`);
     });
-}
-
-function showAssignment(a: AssignmentInfo): string {
-  return details([
-    ['ID', a.id],
-    ['Host', a.hostName],
-    ['Volume', a.volumeName],
-    ['Access', a.access],
-    ['Sharing', a.sharing],
-    ['Created', time(a.createdAt)],
-  ]);
 }

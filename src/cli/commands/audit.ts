@@ -2,8 +2,8 @@ import { Option, type Command } from 'commander';
 import type { AuditEntry } from '../../storage/domain';
 import { countArg } from '../args';
 import { Context } from '../context';
-import { table, time } from '../format';
 import type { CliIO } from '../io';
+import { auditTable } from '../views';
 
 interface AuditOptions {
   actor?: string;
@@ -43,19 +43,6 @@ export function registerAudit(program: Command, io: CliIO): void {
         limit: opts.limit,
         before: opts.before,
       });
-      ctx.emit(entries, (list) =>
-        table(
-          ['ID', 'TIME', 'ACTOR', 'SOURCE', 'ACTION', 'OBJECT', 'OUTCOME'],
-          list.map((e) => [
-            e.id,
-            time(e.at),
-            e.actor,
-            e.source,
-            e.action,
-            e.objectType ? `${e.objectType} ${e.objectName ?? e.objectId ?? ''}`.trim() : null,
-            e.outcome === 'failure' ? `failure (${e.errorCode ?? '?'})` : e.outcome,
-          ]),
-        ),
-      );
+      ctx.emit(entries, auditTable);
     });
 }

@@ -3,8 +3,9 @@ import type { DeviceInfo } from '../../storage/domain';
 import { sizeArg } from '../args';
 import { seg } from '../client';
 import { Context } from '../context';
-import { details, size, sizeExact, table, time } from '../format';
+import { size } from '../format';
 import { confirm, type CliIO } from '../io';
+import { deviceTable, showDevice } from '../views';
 
 export function registerDevice(program: Command, io: CliIO): void {
   const device = program.command('device').description('backing devices: files, block devices, RAM disks');
@@ -15,12 +16,7 @@ export function registerDevice(program: Command, io: CliIO): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const devices = await ctx.api.get<DeviceInfo[]>('devices');
-      ctx.emit(devices, (list) =>
-        table(
-          ['NAME', 'KIND', 'SIZE', 'FREE', 'STATE', 'POOLS', 'PATH'],
-          list.map((d) => [d.name, d.kind, size(d.size), size(d.freeBytes), d.state, poolsOf(d), d.path]),
-        ),
-      );
+      ctx.emit(devices, deviceTable);
     });
 
   device
@@ -67,26 +63,4 @@ export function registerDevice(program: Command, io: CliIO): void {
       await ctx.api.delete(`devices/${seg(key)}`, { purge: opts.purge || undefined });
       if (!ctx.json) ctx.out(`Removed device '${key}'${opts.purge ? ' and its backing file' : ''}.`);
     });
-}
-
-const poolsOf = (d: DeviceInfo) => [...new Set(d.extents.map((e) => e.poolName))].join(',');
-
-function showDevice(d: DeviceInfo): string {
-  const head = details([
-    ['Name', d.name],
-    ['ID', d.id],
-    ['Kind', d.kind],
-    ['Path', d.path],
-    ['Size', sizeExact(d.size)],
-    ['Sector size', d.sectorSize],
-    ['Free', sizeExact(d.freeBytes)],
-    ['State', d.stateReason ? `${d.state} (${d.stateReason})` : d.state],
-    ['Created', time(d.createdAt)],
-  ]);
-  if (d.extents.length === 0) return `${head}\n\nNo pool extents.`;
-  const extents = table(
-    ['POOL', 'POSITION', 'OFFSET', 'LENGTH', 'STATE', 'ERRORS', 'LAST ERROR'],
-    d.extents.map((e) => [e.poolName, e.position, size(e.offset), size(e.length), e.state, e.errors, e.lastError]),
-  );
-  return `${head}\n\nExtents:\n${extents}`;
 }

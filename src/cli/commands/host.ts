@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { HostInfo } from '../../storage/domain';
 import { CliError, EXIT, seg, usageError } from '../client';
 import { Context } from '../context';
-import { details, table, time } from '../format';
 import { confirm, type CliIO } from '../io';
+import { hostTable, showHost } from '../views';
 
 export interface KeyOptions {
   key?: string;
@@ -20,12 +20,7 @@ export function registerHost(program: Command, io: CliIO): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const hosts = await ctx.api.get<HostInfo[]>('hosts');
-      ctx.emit(hosts, (list) =>
-        table(
-          ['NAME', 'FINGERPRINT', 'VOLUMES', 'DESCRIPTION'],
-          list.map((h) => [h.name, h.keyFingerprint, h.assignments.map((a) => a.volumeName).join(','), h.description]),
-        ),
-      );
+      ctx.emit(hosts, hostTable);
     });
 
   host
@@ -91,21 +86,4 @@ export async function publicKeyOf(opts: KeyOptions): Promise<string | undefined>
     const err = e as NodeJS.ErrnoException;
     throw new CliError(`cannot read ${opts.keyFile}: ${err.message}`, { exitCode: EXIT.API, code: err.code ?? 'FILE_ERROR' });
   }
-}
-
-function showHost(h: HostInfo): string {
-  const head = details([
-    ['Name', h.name],
-    ['ID', h.id],
-    ['Fingerprint', h.keyFingerprint],
-    ['Public key', h.publicKey],
-    ['Description', h.description],
-    ['Created', time(h.createdAt)],
-  ]);
-  if (h.assignments.length === 0) return `${head}\n\nNo volumes assigned.`;
-  const assignments = table(
-    ['ASSIGNMENT', 'VOLUME', 'ACCESS', 'SHARING', 'CREATED'],
-    h.assignments.map((a) => [a.id, a.volumeName, a.access, a.sharing, time(a.createdAt)]),
-  );
-  return `${head}\n\nAssignments:\n${assignments}`;
 }

@@ -4,8 +4,9 @@ import type { PoolInfo } from '../../storage/domain';
 import { collect, sizeArg } from '../args';
 import { seg, usageError } from '../client';
 import { Context } from '../context';
-import { details, percent, size, sizeExact, table, time } from '../format';
+import { size } from '../format';
 import { confirm, type CliIO } from '../io';
+import { poolTable, showPool } from '../views';
 
 interface MemberSpec {
   device: string;
@@ -22,23 +23,7 @@ export function registerPool(program: Command, io: CliIO): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const pools = await ctx.api.get<PoolInfo[]>('pools');
-      ctx.emit(pools, (list) =>
-        table(
-          ['NAME', 'LAYOUT', 'STATE', 'CAPACITY', 'USED', 'FREE', 'USE%', 'PROVISIONED', 'VOLUMES', 'DEVICES'],
-          list.map((p) => [
-            p.name,
-            p.layout,
-            p.state,
-            size(p.capacity),
-            size(p.usedBytes),
-            size(p.freeBytes),
-            percent(p.usedBytes, p.capacity),
-            size(p.provisionedBytes),
-            p.volumeCount,
-            p.members.map((m) => m.deviceName).join(','),
-          ]),
-        ),
-      );
+      ctx.emit(pools, poolTable);
     });
 
   pool
@@ -120,26 +105,4 @@ function parseMember(spec: string): MemberSpec {
     }
   };
   return { device, offset: sizeOf(offset, 'offset'), length: sizeOf(length, 'length') };
-}
-
-function showPool(p: PoolInfo): string {
-  const head = details([
-    ['Name', p.name],
-    ['ID', p.id],
-    ['Layout', p.layout],
-    ['State', p.state],
-    ['Capacity', sizeExact(p.capacity)],
-    ['Used', `${sizeExact(p.usedBytes)} ${percent(p.usedBytes, p.capacity)}`],
-    ['Free', sizeExact(p.freeBytes)],
-    ['Provisioned', `${sizeExact(p.provisionedBytes)}${p.provisionedBytes > p.capacity ? ' (thin overcommit)' : ''}`],
-    ['Volumes', p.volumeCount],
-    ['Page size', size(p.pageSize)],
-    ['Stripe unit', p.layout === 'raid0' || p.layout === 'raid10' ? size(p.stripeUnit) : null],
-    ['Created', time(p.createdAt)],
-  ]);
-  const members = table(
-    ['POSITION', 'DEVICE', 'OFFSET', 'LENGTH', 'STATE', 'ERRORS', 'LAST ERROR'],
-    p.members.map((m) => [m.position, m.deviceName, size(m.offset), size(m.length), m.state, m.errors, m.lastError]),
-  );
-  return `${head}\n\nMembers:\n${members}`;
 }

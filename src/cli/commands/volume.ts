@@ -3,9 +3,10 @@ import type { VolumeInfo } from '../../storage/domain';
 import { sizeArg } from '../args';
 import { seg } from '../client';
 import { Context } from '../context';
-import { details, percent, size, sizeExact, table, time } from '../format';
+import { size } from '../format';
 import { confirm, type CliIO } from '../io';
 import { UPLOAD_CHUNK, download, upload } from '../transfer';
+import { showVolume, volumeTable } from '../views';
 
 export function registerVolume(program: Command, io: CliIO): void {
   const volume = program.command('volume').description('volumes: block devices carved from pools');
@@ -17,12 +18,7 @@ export function registerVolume(program: Command, io: CliIO): void {
     .action(async (opts: { pool?: string }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const volumes = await ctx.api.get<VolumeInfo[]>('volumes', { pool: opts.pool });
-      ctx.emit(volumes, (list) =>
-        table(
-          ['NAME', 'POOL', 'SIZE', 'ALLOCATED', 'PROVISIONING', 'STATE', 'HOSTS'],
-          list.map((v) => [v.name, v.poolName, size(v.size), size(v.allocatedBytes), v.provisioning, v.state, hostsOf(v)]),
-        ),
-      );
+      ctx.emit(volumes, volumeTable);
     });
 
   volume
@@ -101,27 +97,4 @@ export function registerVolume(program: Command, io: CliIO): void {
     .action(async (key: string, file: string, opts: { offset?: number; length?: number }, cmd: Command) => {
       await download(Context.of(cmd, io), key, file, opts);
     });
-}
-
-const hostsOf = (v: VolumeInfo) => v.assignments.map((a) => (a.access === 'ro' ? `${a.hostName}(ro)` : a.hostName)).join(',');
-
-function showVolume(v: VolumeInfo): string {
-  const head = details([
-    ['Name', v.name],
-    ['ID', v.id],
-    ['Pool', v.poolName],
-    ['Size', sizeExact(v.size)],
-    ['Allocated', `${sizeExact(v.allocatedBytes)} ${percent(v.allocatedBytes, v.size)}`],
-    ['Provisioning', v.provisioning],
-    ['Page size', size(v.pageSize)],
-    ['Serial', v.serial],
-    ['State', v.state],
-    ['Created', time(v.createdAt)],
-  ]);
-  if (v.assignments.length === 0) return `${head}\n\nNot assigned to any host.`;
-  const assignments = table(
-    ['ASSIGNMENT', 'HOST', 'ACCESS', 'SHARING', 'CREATED'],
-    v.assignments.map((a) => [a.id, a.hostName, a.access, a.sharing, time(a.createdAt)]),
-  );
-  return `${head}\n\nAssignments:\n${assignments}`;
 }

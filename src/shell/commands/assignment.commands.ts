@@ -1,20 +1,8 @@
-import type { AssignmentInfo } from '../../storage/domain';
 import type { Access, Sharing } from '../../storage/assignment.service';
-import { details, table, time } from '../../cli/format';
+import { assignmentTable, showAssignment } from '../../cli/views';
 import { UsageError } from '../usage-error';
 import type { CommandSpec } from './command';
 import { names, oneOf } from './completers';
-
-function showAssignment(a: AssignmentInfo): string {
-  return details([
-    ['ID', a.id],
-    ['Host', a.hostName],
-    ['Volume', a.volumeName],
-    ['Access', a.access],
-    ['Sharing', a.sharing],
-    ['Created', time(a.createdAt)],
-  ]);
-}
 
 const assignment = { name: 'id', complete: names.assignment };
 
@@ -29,10 +17,7 @@ export const assignmentCommands: CommandSpec[] = [
     ],
     async run({ services }, p) {
       const list = await services.assignments.list({ host: p.opt('host'), volume: p.opt('volume') });
-      const text = list.length
-        ? table(['ID', 'HOST', 'VOLUME', 'ACCESS', 'SHARING', 'CREATED'], list.map((a) => [a.id, a.hostName, a.volumeName, a.access, a.sharing, time(a.createdAt)]))
-        : 'No assignments.';
-      return { data: list, text };
+      return { data: list, text: list.length ? assignmentTable(list) : 'No assignments.' };
     },
   },
   {

@@ -1,5 +1,5 @@
 import { InvalidArgument } from '../../common/errors';
-import { table, time } from '../../cli/format';
+import { auditTable } from '../../cli/views';
 import type { CommandSpec } from './command';
 import { names, oneOf } from './completers';
 
@@ -47,20 +47,7 @@ export const auditCommands: CommandSpec[] = [
         limit: count(p.opt('limit'), 'limit'),
         beforeId: count(p.opt('before'), 'before'),
       });
-      const text = entries.length
-        ? table(
-            ['ID', 'TIME', 'ACTOR', 'SOURCE', 'ACTION', 'OBJECT', 'OUTCOME'],
-            entries.map((e) => [
-              e.id,
-              time(e.at),
-              e.actor,
-              e.source,
-              e.action,
-              e.objectType ? `${e.objectType} ${e.objectName ?? e.objectId ?? ''}`.trim() : null,
-              e.outcome === 'failure' ? `failure (${e.errorCode ?? '?'})` : e.outcome,
-            ]),
-          )
-        : 'No audit entries match.';
+      const text = entries.length ? auditTable(entries) : 'No audit entries match.';
       return { data: entries, text };
     },
   },

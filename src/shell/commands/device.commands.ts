@@ -1,37 +1,9 @@
 import { parseSize } from '../../common/size';
 import type { DeviceInfo } from '../../storage/domain';
-import { details, size, sizeExact, table, time } from '../../cli/format';
+import { size } from '../../cli/format';
+import { deviceTable, showDevice } from '../../cli/views';
 import type { CommandSpec } from './command';
 import { names, oneOf } from './completers';
-
-const poolsOf = (d: DeviceInfo) => [...new Set(d.extents.map((e) => e.poolName))].join(',');
-
-export function deviceTable(list: DeviceInfo[]): string {
-  return table(
-    ['NAME', 'KIND', 'SIZE', 'FREE', 'STATE', 'POOLS', 'PATH'],
-    list.map((d) => [d.name, d.kind, size(d.size), size(d.freeBytes), d.state, poolsOf(d), d.path]),
-  );
-}
-
-function showDevice(d: DeviceInfo): string {
-  const head = details([
-    ['Name', d.name],
-    ['ID', d.id],
-    ['Kind', d.kind],
-    ['Path', d.path],
-    ['Size', sizeExact(d.size)],
-    ['Sector size', d.sectorSize],
-    ['Free', sizeExact(d.freeBytes)],
-    ['State', d.stateReason ? `${d.state} (${d.stateReason})` : d.state],
-    ['Created', time(d.createdAt)],
-  ]);
-  if (d.extents.length === 0) return `${head}\n\nNo pool extents.`;
-  const extents = table(
-    ['POOL', 'POSITION', 'OFFSET', 'LENGTH', 'STATE', 'ERRORS', 'LAST ERROR'],
-    d.extents.map((e) => [e.poolName, e.position, size(e.offset), size(e.length), e.state, e.errors, e.lastError]),
-  );
-  return `${head}\n\nExtents:\n${extents}`;
-}
 
 const device = { name: 'device', complete: names.device };
 

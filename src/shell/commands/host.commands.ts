@@ -1,25 +1,7 @@
-import type { HostInfo } from '../../storage/domain';
-import { details, table, time } from '../../cli/format';
+import { hostTable, showHost } from '../../cli/views';
 import { UsageError } from '../usage-error';
 import type { CommandSpec } from './command';
 import { names } from './completers';
-
-function showHost(h: HostInfo): string {
-  const head = details([
-    ['Name', h.name],
-    ['ID', h.id],
-    ['Fingerprint', h.keyFingerprint],
-    ['Public key', h.publicKey],
-    ['Description', h.description],
-    ['Created', time(h.createdAt)],
-  ]);
-  if (h.assignments.length === 0) return `${head}\n\nNo volumes assigned.`;
-  const assignments = table(
-    ['ASSIGNMENT', 'VOLUME', 'ACCESS', 'SHARING', 'CREATED'],
-    h.assignments.map((a) => [a.id, a.volumeName, a.access, a.sharing, time(a.createdAt)]),
-  );
-  return `${head}\n\nAssignments:\n${assignments}`;
-}
 
 const host = { name: 'host', complete: names.host };
 // The key is one quoted argument: --key "ssh-ed25519 AAAA... comment". Files stay on the admin's side.
@@ -32,13 +14,7 @@ export const hostCommands: CommandSpec[] = [
     summary: 'list hosts',
     async run({ services }) {
       const list = await services.hosts.list();
-      const text = list.length
-        ? table(
-            ['NAME', 'FINGERPRINT', 'VOLUMES', 'DESCRIPTION'],
-            list.map((h) => [h.name, h.keyFingerprint, h.assignments.map((a) => a.volumeName).join(','), h.description]),
-          )
-        : 'No hosts.';
-      return { data: list, text };
+      return { data: list, text: list.length ? hostTable(list) : 'No hosts.' };
     },
   },
   {

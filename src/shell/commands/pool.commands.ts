@@ -1,51 +1,11 @@
 import { parseSize } from '../../common/size';
 import type { LayoutKind } from '../../virtualization/layout';
-import type { PoolInfo } from '../../storage/domain';
 import type { PoolMemberRequest } from '../../storage/pool.service';
-import { details, percent, size, sizeExact, table, time } from '../../cli/format';
+import { size } from '../../cli/format';
+import { poolTable, showPool } from '../../cli/views';
 import { UsageError } from '../usage-error';
 import type { CommandSpec } from './command';
 import { names, oneOf } from './completers';
-
-export function poolTable(list: PoolInfo[]): string {
-  return table(
-    ['NAME', 'LAYOUT', 'STATE', 'CAPACITY', 'USED', 'FREE', 'USE%', 'PROVISIONED', 'VOLUMES', 'DEVICES'],
-    list.map((p) => [
-      p.name,
-      p.layout,
-      p.state,
-      size(p.capacity),
-      size(p.usedBytes),
-      size(p.freeBytes),
-      percent(p.usedBytes, p.capacity),
-      size(p.provisionedBytes),
-      p.volumeCount,
-      p.members.map((m) => m.deviceName).join(','),
-    ]),
-  );
-}
-
-function showPool(p: PoolInfo): string {
-  const head = details([
-    ['Name', p.name],
-    ['ID', p.id],
-    ['Layout', p.layout],
-    ['State', p.state],
-    ['Capacity', sizeExact(p.capacity)],
-    ['Used', `${sizeExact(p.usedBytes)} ${percent(p.usedBytes, p.capacity)}`],
-    ['Free', sizeExact(p.freeBytes)],
-    ['Provisioned', `${sizeExact(p.provisionedBytes)}${p.provisionedBytes > p.capacity ? ' (thin overcommit)' : ''}`],
-    ['Volumes', p.volumeCount],
-    ['Page size', size(p.pageSize)],
-    ['Stripe unit', p.layout === 'raid0' || p.layout === 'raid10' ? size(p.stripeUnit) : null],
-    ['Created', time(p.createdAt)],
-  ]);
-  const members = table(
-    ['POSITION', 'DEVICE', 'OFFSET', 'LENGTH', 'STATE', 'ERRORS', 'LAST ERROR'],
-    p.members.map((m) => [m.position, m.deviceName, size(m.offset), size(m.length), m.state, m.errors, m.lastError]),
-  );
-  return `${head}\n\nMembers:\n${members}`;
-}
 
 /** `disk1`, `disk1:1G`, `disk1:1G:10G`, `disk1::10G` (an empty offset: the default). */
 function parseMember(spec: string): PoolMemberRequest {

@@ -1,7 +1,6 @@
 import { details, duration } from '../../cli/format';
+import { deviceTable, poolTable } from '../../cli/views';
 import type { CommandSpec } from './command';
-import { deviceTable } from './device.commands';
-import { poolTable } from './pool.commands';
 
 const NO_SESSIONS =
   'No SAN or NFS sessions: this gateway has no SAN target or NFS server yet, so no client can hold a session.';

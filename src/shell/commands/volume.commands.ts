@@ -1,38 +1,8 @@
 import { parseSize } from '../../common/size';
-import type { VolumeInfo } from '../../storage/domain';
-import { details, percent, size, sizeExact, table, time } from '../../cli/format';
+import { size } from '../../cli/format';
+import { showVolume, volumeTable } from '../../cli/views';
 import type { CommandSpec } from './command';
 import { names } from './completers';
-
-const hostsOf = (v: VolumeInfo) => v.assignments.map((a) => (a.access === 'ro' ? `${a.hostName}(ro)` : a.hostName)).join(',');
-
-function volumeTable(list: VolumeInfo[]): string {
-  return table(
-    ['NAME', 'POOL', 'SIZE', 'ALLOCATED', 'PROVISIONING', 'STATE', 'HOSTS'],
-    list.map((v) => [v.name, v.poolName, size(v.size), size(v.allocatedBytes), v.provisioning, v.state, hostsOf(v)]),
-  );
-}
-
-function showVolume(v: VolumeInfo): string {
-  const head = details([
-    ['Name', v.name],
-    ['ID', v.id],
-    ['Pool', v.poolName],
-    ['Size', sizeExact(v.size)],
-    ['Allocated', `${sizeExact(v.allocatedBytes)} ${percent(v.allocatedBytes, v.size)}`],
-    ['Provisioning', v.provisioning],
-    ['Page size', size(v.pageSize)],
-    ['Serial', v.serial],
-    ['State', v.state],
-    ['Created', time(v.createdAt)],
-  ]);
-  if (v.assignments.length === 0) return `${head}\n\nNot assigned to any host.`;
-  const assignments = table(
-    ['ASSIGNMENT', 'HOST', 'ACCESS', 'SHARING', 'CREATED'],
-    v.assignments.map((a) => [a.id, a.hostName, a.access, a.sharing, time(a.createdAt)]),
-  );
-  return `${head}\n\nAssignments:\n${assignments}`;
-}
 
 const volume = { name: 'volume', complete: names.volume };
 

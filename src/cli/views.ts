@@ -1,0 +1,165 @@
+import type { AssignmentInfo, AuditEntry, DeviceInfo, HostInfo, PoolInfo, VolumeInfo } from '../storage/domain';
+import { details, percent, size, sizeExact, table, time } from './format';
+
+/*
+ * What a person reads about devices, pools, volumes, hosts, assignments and
+ * the audit log: shared by the CLI (src/cli/commands) and the SSH admin shell
+ * (src/shell/commands), so both print the same. No commander here, nor
+ * anything that pulls it in: the shell imports this module.
+ *
+ * The list tables render any list as given; what to say for an empty one is
+ * up to the caller.
+ */
+
+const poolsOf = (d: DeviceInfo) => [...new Set(d.extents.map((e) => e.poolName))].join(',');
+
+const hostsOf = (v: VolumeInfo) => v.assignments.map((a) => (a.access === 'ro' ? `${a.hostName}(ro)` : a.hostName)).join(',');
+
+export function deviceTable(list: DeviceInfo[]): string {
+  return table(
+    ['NAME', 'KIND', 'SIZE', 'FREE', 'STATE', 'POOLS', 'PATH'],
+    list.map((d) => [d.name, d.kind, size(d.size), size(d.freeBytes), d.state, poolsOf(d), d.path]),
+  );
+}
+
+export function showDevice(d: DeviceInfo): string {
+  const head = details([
+    ['Name', d.name],
+    ['ID', d.id],
+    ['Kind', d.kind],
+    ['Path', d.path],
+    ['Size', sizeExact(d.size)],
+    ['Sector size', d.sectorSize],
+    ['Free', sizeExact(d.freeBytes)],
+    ['State', d.stateReason ? `${d.state} (${d.stateReason})` : d.state],
+    ['Created', time(d.createdAt)],
+  ]);
+  if (d.extents.length === 0) return `${head}\n\nNo pool extents.`;
+  const extents = table(
+    ['POOL', 'POSITION', 'OFFSET', 'LENGTH', 'STATE', 'ERRORS', 'LAST ERROR'],
+    d.extents.map((e) => [e.poolName, e.position, size(e.offset), size(e.length), e.state, e.errors, e.lastError]),
+  );
+  return `${head}\n\nExtents:\n${extents}`;
+}
+
+export function poolTable(list: PoolInfo[]): string {
+  return table(
+    ['NAME', 'LAYOUT', 'STATE', 'CAPACITY', 'USED', 'FREE', 'USE%', 'PROVISIONED', 'VOLUMES', 'DEVICES'],
+    list.map((p) => [
+      p.name,
+      p.layout,
+      p.state,
+      size(p.capacity),
+      size(p.usedBytes),
+      size(p.freeBytes),
+      percent(p.usedBytes, p.capacity),
+      size(p.provisionedBytes),
+      p.volumeCount,
+      p.members.map((m) => m.deviceName).join(','),
+    ]),
+  );
+}
+
+export function showPool(p: PoolInfo): string {
+  const head = details([
+    ['Name', p.name],
+    ['ID', p.id],
+    ['Layout', p.layout],
+    ['State', p.state],
+    ['Capacity', sizeExact(p.capacity)],
+    ['Used', `${sizeExact(p.usedBytes)} ${percent(p.usedBytes, p.capacity)}`],
+    ['Free', sizeExact(p.freeBytes)],
+    ['Provisioned', `${sizeExact(p.provisionedBytes)}${p.provisionedBytes > p.capacity ? ' (thin overcommit)' : ''}`],
+    ['Volumes', p.volumeCount],
+    ['Page size', size(p.pageSize)],
+    ['Stripe unit', p.layout === 'raid0' || p.layout === 'raid10' ? size(p.stripeUnit) : null],
+    ['Created', time(p.createdAt)],
+  ]);
+  const members = table(
+    ['POSITION', 'DEVICE', 'OFFSET', 'LENGTH', 'STATE', 'ERRORS', 'LAST ERROR'],
+    p.members.map((m) => [m.position, m.deviceName, size(m.offset), size(m.length), m.state, m.errors, m.lastError]),
+  );
+  return `${head}\n\nMembers:\n${members}`;
+}
+
+export function volumeTable(list: VolumeInfo[]): string {
+  return table(
+    ['NAME', 'POOL', 'SIZE', 'ALLOCATED', 'PROVISIONING', 'STATE', 'HOSTS'],
+    list.map((v) => [v.name, v.poolName, size(v.size), size(v.allocatedBytes), v.provisioning, v.state, hostsOf(v)]),
+  );
+}
+
+export function showVolume(v: VolumeInfo): string {
+  const head = details([
+    ['Name', v.name],
+    ['ID', v.id],
+    ['Pool', v.poolName],
+    ['Size', sizeExact(v.size)],
+    ['Allocated', `${sizeExact(v.allocatedBytes)} ${percent(v.allocatedBytes, v.size)}`],
+    ['Provisioning', v.provisioning],
+    ['Page size', size(v.pageSize)],
+    ['Serial', v.serial],
+    ['State', v.state],
+    ['Created', time(v.createdAt)],
+  ]);
+  if (v.assignments.length === 0) return `${head}\n\nNot assigned to any host.`;
+  const assignments = table(
+    ['ASSIGNMENT', 'HOST', 'ACCESS', 'SHARING', 'CREATED'],
+    v.assignments.map((a) => [a.id, a.hostName, a.access, a.sharing, time(a.createdAt)]),
+  );
+  return `${head}\n\nAssignments:\n${assignments}`;
+}
+
+export function hostTable(list: HostInfo[]): string {
+  return table(
+    ['NAME', 'FINGERPRINT', 'VOLUMES', 'DESCRIPTION'],
+    list.map((h) => [h.name, h.keyFingerprint, h.assignments.map((a) => a.volumeName).join(','), h.description]),
+  );
+}
+
+export function showHost(h: HostInfo): string {
+  const head = details([
+    ['Name', h.name],
+    ['ID', h.id],
+    ['Fingerprint', h.keyFingerprint],
+    ['Public key', h.publicKey],
+    ['Description', h.description],
+    ['Created', time(h.createdAt)],
+  ]);
+  if (h.assignments.length === 0) return `${head}\n\nNo volumes assigned.`;
+  const assignments = table(
+    ['ASSIGNMENT', 'VOLUME', 'ACCESS', 'SHARING', 'CREATED'],
+    h.assignments.map((a) => [a.id, a.volumeName, a.access, a.sharing, time(a.createdAt)]),
+  );
+  return `${head}\n\nAssignments:\n${assignments}`;
+}
+
+export function assignmentTable(list: AssignmentInfo[]): string {
+  return table(['ID', 'HOST', 'VOLUME', 'ACCESS', 'SHARING', 'CREATED'], list.map((a) => [a.id, a.hostName, a.volumeName, a.access, a.sharing, time(a.createdAt)]));
+}
+
+export function showAssignment(a: AssignmentInfo): string {
+  return details([
+    ['ID', a.id],
+    ['Host', a.hostName],
+    ['Volume', a.volumeName],
+    ['Access', a.access],
+    ['Sharing', a.sharing],
+    ['Created', time(a.createdAt)],
+  ]);
+}
+
+export function auditTable(list: AuditEntry[]): string {
+  return table(
+    ['ID', 'TIME', 'ACTOR', 'SOURCE', 'ACTION', 'OBJECT', 'OUTCOME'],
+    list.map((e) => [
+      e.id,
+      time(e.at),
+      e.actor,
+      e.source,
+      e.action,
+      e.objectType ? `${e.objectType} ${e.objectName ?? e.objectId ?? ''}`.trim() : null,
+      e.outcome === 'failure' ? `failure (${e.errorCode ?? '?'})` : e.outcome,
+    ]),
+  );
+}
