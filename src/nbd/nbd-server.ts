@@ -1,0 +1,277 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { DomainError } from '../common/errors';
+import {
+  decodeGoData,
+  decodeOptionHeader,
+  decodeRequest,
+  encodeExportNameReply,
+  encodeGreeting,
+  encodeInfoBlockSize,
+  encodeInfoExport,
+  encodeOptionReply,
+  encodeServerEntry,
+  encodeSimpleReply,
+  NbdProtocolError,
+  type Request,
+} from '../protocols/nbd/codec';
+import {
+  CLIENT_FIXED_NEWSTYLE,
+  CLIENT_NO_ZEROES,
+  Cmd,
+  CmdFlag,
+  Info,
+  NbdErrno,
+  Opt,
+  OPTION_HEADER,
+  Rep,
+  REQUEST_HEADER,
+  TxFlag,
+} from '../protocols/nbd/constants';
+import { ByteQueue } from './byte-queue';
+
+/** What an NBD export needs from the storage below it (a LogicalDisk fits). */
+export interface NbdExport {
+  readonly name: string;
+  readonly size: number;
+  readonly readOnly: boolean;
+  readInto(offset: number, target: Buffer): Promise<void>;
+  write(offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void>;
+  flush(): Promise<void>;
+  discard(offset: number, length: number): Promise<void>;
+  writeZeroes(offset: number, length: number, opts?: { fua?: boolean }): Promise<void>;
+}
+
+export interface NbdExports {
+  list(): string[];
+  /** The export for a name ('' = the default), or undefined. */
+  get(name: string): NbdExport | undefined;
+}
+
+/** The largest READ/WRITE accepted (what NBD_INFO_BLOCK_SIZE announces as maximum). */
+export const MAX_REQUEST = 32 * 2 ** 20;
+/** Requests of one connection executing at once; reading pauses beyond this. */
+const MAX_INFLIGHT = 64;
+
+/** One domain error → one NBD errno, in one place. */
+export function nbdErrno(err: unknown): NbdErrno {
+  if (err instanceof DomainError) {
+    switch (err.code) {
+      case 'NO_SPACE':
+        return NbdErrno.ENOSPC;
+      case 'OUT_OF_RANGE':
+      case 'INVALID_ARGUMENT':
+        return NbdErrno.EINVAL;
+      case 'FORBIDDEN':
+        return NbdErrno.EPERM;
+    }
+  }
+  return NbdErrno.EIO;
+}
+
+export interface NbdServerStats {
+  connections: number;
+  requests: number;
+  errors: number;
+  protocolErrors: number;
+}
+
+/**
+ * An NBD server (fixed newstyle, simple replies) over any duplex stream:
+ * `handle(stream)` serves one client; `listen()` wraps it in a TCP server.
+ * Requests on a connection run concurrently and reply as they finish.
+ * CAN_MULTI_CONN holds: a FLUSH on any connection flushes the volume's
+ * devices, covering writes completed on every connection.
+ */
+export class NbdServer {
+  readonly stats: NbdServerStats = { connections: 0, requests: 0, errors: 0, protocolErrors: 0 };
+  private server: Server | null = null;
+  private readonly sockets = new Set<Duplex>();
+
+  constructor(private readonly exports: NbdExports) {}
+
+  listen(port: number, host: string): Promise<{ port: number; host: string }> {
+    const server = createServer({ noDelay: true }, (socket: Socket) => void this.handle(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const a = server.address() as { port: number; address: string };
+        resolve({ port: a.port, host: a.address });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    this.server = null;
+  }
+
+  async handle(stream: Duplex): Promise<void> {
+    this.sockets.add(stream);
+    this.stats.connections++;
+    const input = new ByteQueue(stream);
+    try {
+      const exp = await this.negotiate(stream, input);
+      if (exp) await this.transmit(stream, input, exp);
+    } catch (e) {
+      if (e instanceof NbdProtocolError) this.stats.protocolErrors++;
+      else throw e;
+    } finally {
+      this.sockets.delete(stream);
+      stream.destroy();
+    }
+  }
+
+  private flagsOf(exp: NbdExport): number {
+    let flags = TxFlag.HAS_FLAGS | TxFlag.SEND_FLUSH | TxFlag.SEND_FUA | TxFlag.CAN_MULTI_CONN | TxFlag.SEND_CACHE;
+    if (exp.readOnly) flags |= TxFlag.READ_ONLY;
+    else flags |= TxFlag.SEND_TRIM | TxFlag.SEND_WRITE_ZEROES;
+    return flags;
+  }
+
+  /** Option haggling; resolves with the export to serve, or null when the client went away. */
+  private async negotiate(out: Duplex, input: ByteQueue): Promise<NbdExport | null> {
+    out.write(encodeGreeting());
+    const clientFlags = await input.read(4);
+    if (!clientFlags) return null;
+    const flags = clientFlags.readUInt32BE(0);
+    if ((flags & CLIENT_FIXED_NEWSTYLE) === 0) throw new NbdProtocolError('client does not speak fixed newstyle');
+    const noZeroes = (flags & CLIENT_NO_ZEROES) !== 0;
+    for (;;) {
+      const head = await input.read(OPTION_HEADER);
+      if (!head) return null;
+      const { option, length } = decodeOptionHeader(head);
+      const data = length > 0 ? await input.read(length) : Buffer.alloc(0);
+      if (!data) return null;
+      switch (option) {
+        case Opt.EXPORT_NAME: {
+          // No way to refuse in this option: an unknown name just closes the connection.
+          const exp = this.exports.get(data.toString('utf8'));
+          if (!exp) return null;
+          out.write(encodeExportNameReply(exp.size, this.flagsOf(exp), noZeroes));
+          return exp;
+        }
+        case Opt.GO:
+        case Opt.INFO: {
+          let request: { name: string; requests: number[] };
+          try {
+            request = decodeGoData(data);
+          } catch (e) {
+            out.write(encodeOptionReply(option, Rep.ERR_INVALID, Buffer.from((e as Error).message)));
+            continue;
+          }
+          const exp = this.exports.get(request.name);
+          if (!exp) {
+            out.write(encodeOptionReply(option, Rep.ERR_UNKNOWN, Buffer.from(`no export named '${request.name}'`)));
+            continue;
+          }
+          out.write(encodeOptionReply(option, Rep.INFO, encodeInfoExport(exp.size, this.flagsOf(exp))));
+          if (request.requests.includes(Info.BLOCK_SIZE)) {
+            out.write(encodeOptionReply(option, Rep.INFO, encodeInfoBlockSize(1, 4096, MAX_REQUEST)));
+          }
+          out.write(encodeOptionReply(option, Rep.ACK));
+          if (option === Opt.GO) return exp;
+          continue;
+        }
+        case Opt.LIST:
+          if (length !== 0) {
+            out.write(encodeOptionReply(option, Rep.ERR_INVALID));
+            continue;
+          }
+          for (const name of this.exports.list()) out.write(encodeOptionReply(option, Rep.SERVER, encodeServerEntry(name)));
+          out.write(encodeOptionReply(option, Rep.ACK));
+          continue;
+        case Opt.ABORT:
+          out.write(encodeOptionReply(option, Rep.ACK));
+          return null;
+        case Opt.STARTTLS:
+          out.write(encodeOptionReply(option, Rep.ERR_POLICY, Buffer.from('TLS is not offered: the export is bound to loopback')));
+          continue;
+        default:
+          // Structured replies, metadata contexts, …: not offered, so clients use simple replies.
+          out.write(encodeOptionReply(option, Rep.ERR_UNSUP));
+      }
+    }
+  }
+
+  private async transmit(out: Duplex, input: ByteQueue, exp: NbdExport): Promise<void> {
+    let inflight = 0;
+    let drained: (() => void) | null = null;
+    const done = () => {
+      inflight--;
+      const d = drained;
+      drained = null;
+      d?.();
+    };
+    for (;;) {
+      const head = await input.read(REQUEST_HEADER);
+      if (!head) return;
+      const req = decodeRequest(Buffer.from(head));
+      if (req.type === Cmd.DISC) return;
+      let data: Buffer | undefined;
+      if (req.type === Cmd.WRITE) {
+        if (req.length > MAX_REQUEST) throw new NbdProtocolError(`WRITE of ${req.length} bytes exceeds ${MAX_REQUEST}`);
+        const body = await input.read(req.length);
+        if (!body) return;
+        data = body;
+      }
+      while (inflight >= MAX_INFLIGHT) await new Promise<void>((r) => (drained = r));
+      inflight++;
+      this.stats.requests++;
+      void this.execute(exp, req, data).then((reply) => {
+        if (reply.error !== NbdErrno.OK) this.stats.errors++;
+        if (!out.destroyed) {
+          out.cork();
+          out.write(encodeSimpleReply(reply.error, req.handle));
+          if (reply.data) out.write(reply.data);
+          out.uncork();
+        }
+        done();
+      });
+    }
+  }
+
+  private async execute(exp: NbdExport, req: Request, data: Buffer | undefined): Promise<{ error: NbdErrno; data?: Buffer }> {
+    const fua = (req.flags & CmdFlag.FUA) !== 0;
+    const inRange = req.offset + req.length <= exp.size;
+    try {
+      switch (req.type) {
+        case Cmd.READ: {
+          if (req.length > MAX_REQUEST) return { error: NbdErrno.EOVERFLOW };
+          if (!inRange) return { error: NbdErrno.EINVAL };
+          const buf = Buffer.allocUnsafe(req.length);
+          await exp.readInto(req.offset, buf);
+          return { error: NbdErrno.OK, data: buf };
+        }
+        case Cmd.WRITE:
+          if (exp.readOnly) return { error: NbdErrno.EPERM };
+          if (!inRange) return { error: NbdErrno.ENOSPC };
+          await exp.write(req.offset, data!, { fua });
+          return { error: NbdErrno.OK };
+        case Cmd.FLUSH:
+          await exp.flush();
+          return { error: NbdErrno.OK };
+        case Cmd.TRIM:
+          if (exp.readOnly) return { error: NbdErrno.EPERM };
+          if (!inRange) return { error: NbdErrno.ENOSPC };
+          await exp.discard(req.offset, req.length);
+          if (fua) await exp.flush();
+          return { error: NbdErrno.OK };
+        case Cmd.WRITE_ZEROES:
+          if (exp.readOnly) return { error: NbdErrno.EPERM };
+          if (!inRange) return { error: NbdErrno.ENOSPC };
+          await exp.writeZeroes(req.offset, req.length, { fua });
+          return { error: NbdErrno.OK };
+        case Cmd.CACHE:
+          // Pages are read on demand; there is nothing to prefetch into.
+          return { error: inRange ? NbdErrno.OK : NbdErrno.EINVAL };
+        default:
+          return { error: NbdErrno.EINVAL };
+      }
+    } catch (e) {
+      return { error: nbdErrno(e) };
+    }
+  }
+}
