@@ -51,7 +51,7 @@ function rawFile(fd: number): IoTarget {
  */
 export async function benchVirtualization(opts: { seconds: number; rounds: number; region: number }): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-  const config = loadConfig({ cwd: dir, env: { STRATA_DATA_DIR: dir, STRATA_DEFAULT_POOL: 'false', STRATA_ADMIN_PASSWORD: 'bench-password' } });
+  const config = loadConfig({ cwd: dir, env: { STRATA_DATA_DIR: dir, STRATA_DEFAULT_POOL: 'false', STRATA_ADMIN_PASSWORD: 'bench-password', STRATA_SHELL: 'false', STRATA_SAN: 'false', STRATA_NBD: 'false' } });
   const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), { logger: false });
   try {
     const path = join(dir, 'bench.img');

@@ -99,6 +99,7 @@ export function showVolume(v: VolumeInfo): string {
     ['Provisioning', v.provisioning],
     ['Page size', size(v.pageSize)],
     ['Serial', v.serial],
+    ['NBD export', v.nbdExport ? 'on (loopback)' : 'off'],
     ['State', v.state],
     ['Created', time(v.createdAt)],
   ]);

@@ -57,6 +57,17 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, host: '127.0.0.1', port: 2222 }),
+    nbd: z
+      .object({
+        /** The gateway's own NBD export of volumes marked for it (src/nbd), for VMs on this host. */
+        enabled: z.boolean().default(true),
+        /** NBD has no authentication: loopback only. */
+        host: z.enum(['127.0.0.1', '::1', 'localhost'], { message: 'nbd.host must be a loopback address: NBD has no authentication' }).default('127.0.0.1'),
+        /** 0 picks a free port (tests). */
+        port: port.default(10809),
+      })
+      .strict()
+      .default({ enabled: true, host: '127.0.0.1', port: 10809 }),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -126,6 +137,9 @@ const ENV_KEYS: Record<string, string[]> = {
   STRATA_SHELL: ['shell', 'enabled'],
   STRATA_SHELL_HOST: ['shell', 'host'],
   STRATA_SHELL_PORT: ['shell', 'port'],
+  STRATA_NBD: ['nbd', 'enabled'],
+  STRATA_NBD_HOST: ['nbd', 'host'],
+  STRATA_NBD_PORT: ['nbd', 'port'],
   STRATA_LOG_LEVEL: ['log', 'level'],
   STRATA_METRICS_PUBLIC: ['metrics', 'public'],
   STRATA_STATS_INTERVAL_MS: ['metrics', 'statsIntervalMs'],
@@ -141,7 +155,7 @@ const ENV_KEYS: Record<string, string[]> = {
 };
 
 /** Variables read as on/off switches: 0, false, no and off mean false, anything else true. */
-const BOOLEAN_ENV = new Set(['STRATA_DEFAULT_POOL', 'STRATA_METRICS_PUBLIC', 'STRATA_SHELL', 'STRATA_SAN']);
+const BOOLEAN_ENV = new Set(['STRATA_DEFAULT_POOL', 'STRATA_METRICS_PUBLIC', 'STRATA_SHELL', 'STRATA_SAN', 'STRATA_NBD']);
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target;

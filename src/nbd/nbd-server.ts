@@ -87,6 +87,8 @@ export class NbdServer {
   readonly stats: NbdServerStats = { connections: 0, requests: 0, errors: 0, protocolErrors: 0 };
   private server: Server | null = null;
   private readonly sockets = new Set<Duplex>();
+  /** Connections in transmission, by export name, so an export can be withdrawn. */
+  private readonly serving = new Map<string, Set<Duplex>>();
 
   constructor(private readonly exports: NbdExports) {}
 
@@ -102,6 +104,18 @@ export class NbdServer {
     });
   }
 
+  /** Cut every connection to an export (volume deleted or no longer exported). */
+  disconnect(name: string): number {
+    const set = this.serving.get(name);
+    for (const s of set ?? []) s.destroy();
+    return set?.size ?? 0;
+  }
+
+  /** Open connections per export name. */
+  connections(): Record<string, number> {
+    return Object.fromEntries([...this.serving].map(([name, set]) => [name, set.size]));
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
@@ -114,7 +128,17 @@ export class NbdServer {
     const input = new ByteQueue(stream);
     try {
       const exp = await this.negotiate(stream, input);
-      if (exp) await this.transmit(stream, input, exp);
+      if (exp) {
+        let set = this.serving.get(exp.name);
+        if (!set) this.serving.set(exp.name, (set = new Set()));
+        set.add(stream);
+        try {
+          await this.transmit(stream, input, exp);
+        } finally {
+          set.delete(stream);
+          if (set.size === 0) this.serving.delete(exp.name);
+        }
+      }
     } catch (e) {
       if (e instanceof NbdProtocolError) this.stats.protocolErrors++;
       else throw e;

@@ -6,7 +6,9 @@ import { ExtentState1763910000000 } from '../../migrations/1763910000000-ExtentS
 import { AdminSshKeys1795450992296 } from '../../migrations/1795450992296-AdminSshKeys';
 import { CATALOG_ENTITIES } from './entities';
 
-export const CATALOG_MIGRATIONS = [InitialCatalog1763900000000, ExtentState1763910000000, AdminSshKeys1795450992296];
+import { VolumeNbdExport1795460000000 } from '../../migrations/1795460000000-VolumeNbdExport';
+
+export const CATALOG_MIGRATIONS = [InitialCatalog1763900000000, ExtentState1763910000000, AdminSshKeys1795450992296, VolumeNbdExport1795460000000];
 
 /**
  * The SQLite catalog: WAL, foreign keys, and synchronous=FULL so a committed

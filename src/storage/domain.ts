@@ -81,6 +81,8 @@ export interface VolumeInfo {
   allocatedBytes: number;
   serial: string;
   state: 'online' | 'degraded' | 'failed';
+  /** Served by the gateway's NBD export on loopback, under the volume's name. */
+  nbdExport: boolean;
   assignments: AssignmentInfo[];
   createdAt: string;
 }

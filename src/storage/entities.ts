@@ -54,6 +54,8 @@ export class VolumeEntity {
   @Column('text', { unique: true }) serial: string;
   /** 'deleting' survives a crash in the middle of a delete so boot can finish it. */
   @Column('text') state: 'online' | 'deleting';
+  /** Exported by the gateway's own NBD server on loopback. */
+  @Column('boolean', { name: 'nbd_export' }) nbdExport: boolean;
   @Column('text', { name: 'created_at' }) createdAt: string;
 }
 

@@ -16,6 +16,7 @@ export interface CreateVolume {
   pool: string;
   size: number;
   provisioning?: Provisioning;
+  nbdExport?: boolean;
 }
 
 /** Volume sizes are whole 4 KiB blocks: every client's logical block size divides them. */
@@ -92,6 +93,7 @@ export class VolumeService {
       provisioning,
       serial: randomBytes(8).toString('hex'),
       state: 'online',
+      nbdExport: req.nbdExport ?? false,
       createdAt: now(),
     });
     await this.volumes.insert(row);
@@ -109,7 +111,7 @@ export class VolumeService {
     return info;
   }
 
-  update(actor: Actor, key: string, changes: { name?: string; size?: number }): Promise<VolumeInfo> {
+  update(actor: Actor, key: string, changes: { name?: string; size?: number; nbdExport?: boolean }): Promise<VolumeInfo> {
     return this.audit.audited(actor, 'volume.update', { type: 'volume', name: key }, async () => {
       const row = await this.row(key);
       const disk = this.runtime.disk(row.id)!;
@@ -132,6 +134,9 @@ export class VolumeService {
         if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
         await this.volumes.update(row.id, { name });
         disk.name = name;
+      }
+      if (changes.nbdExport !== undefined && changes.nbdExport !== row.nbdExport) {
+        await this.volumes.update(row.id, { nbdExport: changes.nbdExport });
       }
       const info = await this.get(row.id);
       this.events.emit('volume.updated', info);
@@ -202,6 +207,7 @@ export class VolumeService {
         allocatedBytes: (disk?.allocatedPages ?? 0) * pageSize,
         serial: row.serial,
         state: poolState === 'online' ? 'online' : poolState,
+        nbdExport: !!row.nbdExport,
         assignments: assignments.filter((a) => a.volumeId === row.id),
         createdAt: row.createdAt,
       };

@@ -87,7 +87,7 @@ describe.skipIf(missing.length > 0)('NBD server against real NBD clients', () =>
   it("fio's nbd engine verifies a random-write workload with crc32c", async () => {
     const { stdout } = await run(
       'fio',
-      ['--name=verify', '--ioengine=nbd', `--uri=${uri}/disk`, '--rw=randwrite', '--bs=4k', '--iodepth=16', '--numjobs=1', '--size=32M', '--verify=crc32c', '--do_verify=1', '--output-format=json'],
+      ['--name=verify', '--ioengine=nbd', `--uri=${uri}/disk`, '--rw=randwrite', '--bs=4k', '--iodepth=16', '--numjobs=1', '--size=32M', '--verify=crc32c', '--do_verify=1', '--verify_state_save=0', '--output-format=json'],
       { maxBuffer: 16 * MiB },
     );
     const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
@@ -109,5 +109,47 @@ describe.skipIf(missing.length > 0)('NBD server against real NBD clients', () =>
     writeFileSync(image, randomBytes(MiB));
     await expect(run('nbdcopy', [image, `${uri}/ro`])).rejects.toThrow();
     expect(JSON.parse((await run('nbdinfo', ['--json', `${uri}/disk`])).stdout).exports[0]['export-size']).toBe(64 * MiB);
+  });
+});
+
+describe.skipIf(missing.length > 0)("the gateway's NBD export of volumes", () => {
+  let gw: Awaited<ReturnType<typeof import('../utils/gateway').startTestGateway>>;
+  let base = '';
+  beforeAll(async () => {
+    const { startTestGateway } = await import('../utils/gateway');
+    gw = await startTestGateway();
+    const { NbdExportService } = await import('../../src/nbd/nbd-export.service');
+    const addr = gw.app.get(NbdExportService).boundAddress()!;
+    base = `nbd://127.0.0.1:${addr.port}`;
+  });
+  afterAll(async () => gw?.close());
+
+  it('serves only volumes marked for export, under their names, and withdraws them', async () => {
+    const create = await gw.api('volumes', { method: 'POST', json: { name: 'vm1', pool: 'default', size: '16M', nbdExport: true } });
+    expect(create.status).toBe(201);
+    expect((await create.json()).nbdExport).toBe(true);
+    await gw.api('volumes', { method: 'POST', json: { name: 'private', pool: 'default', size: '4M' } });
+
+    const list = JSON.parse((await run('nbdinfo', ['--list', '--json', base])).stdout);
+    expect(list.exports.map((e: { 'export-name': string }) => e['export-name'])).toEqual(['vm1']);
+    await expect(run('nbdinfo', [`${base}/private`])).rejects.toThrow();
+
+    const dir = mkdtempSync(join(tmpdir(), 'strata-nbd-gw-'));
+    const data = randomBytes(16 * MiB);
+    writeFileSync(join(dir, 'in.img'), data);
+    await run('nbdcopy', [join(dir, 'in.img'), `${base}/vm1`]);
+    // What NBD wrote is the volume: the REST image says so too.
+    const image = Buffer.from(await (await gw.api('volumes/vm1/image')).arrayBuffer());
+    expect(image.equals(data)).toBe(true);
+    const { stdout } = await run(
+      'fio',
+      ['--name=v', '--ioengine=nbd', `--uri=${base}/vm1`, '--rw=randrw', '--bs=4k', '--iodepth=32', '--size=16M', '--verify=crc32c', '--do_verify=1', '--verify_state_save=0', '--output-format=json'],
+      { maxBuffer: 16 * MiB },
+    );
+    expect(JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0].error).toBe(0);
+
+    expect((await gw.api('volumes/vm1', { method: 'PATCH', json: { nbdExport: false } })).status).toBe(200);
+    await expect(run('nbdinfo', [`${base}/vm1`])).rejects.toThrow();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

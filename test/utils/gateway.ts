@@ -34,6 +34,7 @@ export async function startTestGateway(env: Record<string, string> = {}, dataDir
       // Gateways of test files running side by side must not race for the shell's or the SAN target's default port.
       STRATA_SHELL_PORT: '0',
       STRATA_SAN_PORT: '0',
+      STRATA_NBD_PORT: '0',
       STRATA_DEFAULT_DEVICE_SIZE: '64M',
       STRATA_ADMIN_PASSWORD: ADMIN_PASSWORD,
       ...env,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { IsSize } from './size';
 
 export class LoginDto {
@@ -80,10 +80,15 @@ export class CreateVolumeDto {
   @IsOptional()
   @IsIn(['thin', 'thick'])
   provisioning?: 'thin' | 'thick';
+  @ApiPropertyOptional({ description: "export it over the gateway's NBD server on loopback", default: false })
+  @IsOptional()
+  @IsBoolean()
+  nbdExport?: boolean;
 }
 
 export class UpdateVolumeDto {
   @ApiPropertyOptional() @IsOptional() @IsString() name?: string;
+  @ApiPropertyOptional({ description: "export it over the gateway's NBD server on loopback" }) @IsOptional() @IsBoolean() nbdExport?: boolean;
   @IsOptional() @IsSize('size', { required: false, description: 'new size (volumes only grow)' }) size?: number;
 }
 

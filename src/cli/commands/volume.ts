@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import type { VolumeInfo } from '../../storage/domain';
 import { sizeArg } from '../args';
 import { seg } from '../client';
@@ -52,6 +52,17 @@ export function registerVolume(program: Command, io: CliIO): void {
       const ctx = Context.of(cmd, io);
       const grown = await ctx.api.patch<VolumeInfo>(`volumes/${seg(key)}`, { size: newSize });
       ctx.emit(grown, (v) => `Volume '${v.name}' is now ${size(v.size)}.`);
+    });
+
+  volume
+    .command('nbd-export')
+    .description("serve a volume over the gateway's NBD export on loopback (for VMs on the gateway host), or stop")
+    .argument('<key>', 'volume id or name')
+    .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
+    .action(async (key: string, state: 'on' | 'off', _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const v = await ctx.api.patch<VolumeInfo>(`volumes/${seg(key)}`, { nbdExport: state === 'on' });
+      ctx.emit(v, (x) => (x.nbdExport ? `Volume '${x.name}' is exported over NBD as '${x.name}'.` : `Volume '${x.name}' is no longer exported over NBD.`));
     });
 
   volume
