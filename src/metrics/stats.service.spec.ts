@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config';
 import type { StorageRuntime } from '../storage/runtime';
 import { LATENCY_BUCKETS_SECONDS, type IoCounterSnapshot, type IoStatsSnapshot } from '../virtualization/io-stats';
 import type { LogicalDisk } from '../virtualization/logical-disk';
+import { ListenerRegistry } from '../common/listeners';
 import { StatsService } from './stats.service';
 
 const N = LATENCY_BUCKETS_SECONDS.length + 1;
@@ -39,7 +40,8 @@ function setup(intervalMs: number) {
     disks.set(id, d);
     return d;
   };
-  return { stats: new StatsService(runtime, config), disks, add };
+  const listeners = new ListenerRegistry();
+  return { stats: new StatsService(runtime, listeners, config), disks, add, listeners };
 }
 
 describe('StatsService', () => {
@@ -64,8 +66,16 @@ describe('StatsService', () => {
     expect(r.samples[0].readLatencyP99Ms).toBeCloseTo(0.995, 9);
     expect(r.volumes.alpha).toMatchObject({ readIops: 10, writeIops: 0, writeLatencyMs: null, writeLatencyP99Ms: null });
     expect(r.volumes.beta).toMatchObject({ readIops: 0, writeIops: 5, readLatencyMs: null });
-    expect(r.san).toEqual({ available: false, reason: 'SAN target not running yet' });
+    expect(r.san).toEqual({ available: false, reason: 'the SAN target is disabled or could not listen' });
     expect(r.nas).toEqual({ available: false, reason: 'NAS server not running yet' });
+  });
+
+  it('reports the SAN target as available once it listens, and why not when it failed', () => {
+    const { stats, listeners } = setup(1000);
+    listeners.failed('san', 'EADDRINUSE');
+    expect(stats.report().san).toEqual({ available: false, reason: 'the SAN target is disabled or could not listen: EADDRINUSE' });
+    listeners.listening('san', 'udp 127.0.0.1:7700');
+    expect(stats.report().san).toEqual({ available: true, address: 'udp 127.0.0.1:7700' });
   });
 
   it('counts a volume created since the last sample from zero, forgets a deleted one, and follows a rename', () => {

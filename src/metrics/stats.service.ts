@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
+import { ListenerRegistry } from '../common/listeners';
 import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import { StorageRuntime } from '../storage/runtime';
 import type { IoStatsSnapshot } from '../virtualization/io-stats';
@@ -8,11 +9,8 @@ import { addDelta, emptyDelta, ioDelta, rateSample, type RateSample } from './io
 /** How much history GET /api/v1/stats keeps. */
 export const STATS_WINDOW_SECONDS = 300;
 
-/** A front end that has nothing to count yet says so, rather than showing zeros. */
-export interface UnavailableFrontEnd {
-  available: false;
-  reason: string;
-}
+/** A front end's state: where it listens, or why there is nothing to show. */
+export type FrontEndStatus = { available: true; address: string } | { available: false; reason: string };
 
 export interface StatsReport {
   intervalSeconds: number;
@@ -21,8 +19,8 @@ export interface StatsReport {
   samples: RateSample[];
   /** The latest sample of each volume, by name. */
   volumes: Record<string, RateSample>;
-  san: UnavailableFrontEnd;
-  nas: UnavailableFrontEnd;
+  san: FrontEndStatus;
+  nas: FrontEndStatus;
 }
 
 /**
@@ -46,6 +44,7 @@ export class StatsService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly runtime: StorageRuntime,
+    private readonly listeners: ListenerRegistry,
     @Inject(STRATA_CONFIG) config: StrataConfig,
   ) {
     this.intervalMs = config.metrics.statsIntervalMs;
@@ -95,9 +94,15 @@ export class StatsService implements OnModuleInit, OnModuleDestroy {
       windowSeconds: STATS_WINDOW_SECONDS,
       samples: [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)],
       volumes: { ...this.latest },
-      san: { available: false, reason: 'SAN target not running yet' },
+      san: this.frontEnd('san', 'the SAN target is disabled or could not listen'),
       nas: { available: false, reason: 'NAS server not running yet' },
     };
+  }
+
+  private frontEnd(name: string, otherwise: string): FrontEndStatus {
+    const l = this.listeners.list().find((x) => x.name === name);
+    if (l?.address) return { available: true, address: l.address };
+    return { available: false, reason: l?.error ? `${otherwise}: ${l.error}` : otherwise };
   }
 
   private push(sample: RateSample): void {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SanCollector } from './san.collector';
 import { SanService } from './san.service';
 
 /**
@@ -7,7 +8,7 @@ import { SanService } from './san.service';
  * counters.
  */
 @Module({
-  providers: [SanService],
+  providers: [SanService, SanCollector],
   exports: [SanService],
 })
 export class SanModule {}

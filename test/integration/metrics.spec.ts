@@ -119,7 +119,7 @@ describe('GET /metrics', () => {
     expect(report).toMatchObject({
       intervalSeconds: 60,
       windowSeconds: 300,
-      san: { available: false, reason: 'SAN target not running yet' },
+      san: { available: true, address: expect.stringMatching(/^udp 127\.0\.0\.1:\d+$/) },
       nas: { available: false, reason: 'NAS server not running yet' },
     });
     const last = report.samples[report.samples.length - 1];
