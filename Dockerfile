@@ -23,9 +23,9 @@ COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/web/dist ./web/dist
 COPY package.json ./
-ENV STRATA_DATA_DIR=/data STRATA_HTTP_HOST=0.0.0.0 STRATA_HTTP_PORT=8080 STRATA_SHELL_HOST=0.0.0.0 NODE_ENV=production
+ENV STRATA_DATA_DIR=/data STRATA_HTTP_HOST=0.0.0.0 STRATA_HTTP_PORT=8080 STRATA_SHELL_HOST=0.0.0.0 STRATA_SAN_HOST=0.0.0.0 NODE_ENV=production
 VOLUME ["/data"]
-EXPOSE 8080 2222
+EXPOSE 8080 2222 7700/udp
 USER strata
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/src/main.js"]

@@ -60,7 +60,7 @@ interface PendingCall {
 interface LoginWait {
   xid: number;
   step: 2 | 4;
-  resolve(m: { message: Buffer; d: Datagram; raw: Buffer }): void;
+  resolve(message: Buffer): void;
 }
 
 /** Volume id bytes (16) as the hex key volumes are known by on the client side. */
@@ -252,17 +252,18 @@ export class ClientSession {
     this.pending.clear();
     this.waiting.unshift(...unanswered);
     void (async () => {
+      // The calls to resend wait aside while DISCOVER maps their volumes to the new session's LUNs.
+      const resend = this.waiting.splice(0);
       try {
         await this.login(this.o.reconnectTimeoutMs);
-        const before = this.waiting.splice(0);
         this.state = 'ready';
         await this.discover();
-        this.waiting.push(...before);
+        this.waiting.unshift(...resend);
         this.dispatch();
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         const failed = new Error(`SAN session to ${this.address} lost (${why}) and could not log in again: ${err.message}`);
-        for (const p of this.waiting.splice(0)) p.reject(failed);
+        for (const p of [...resend, ...this.waiting.splice(0)]) p.reject(failed);
         // Still 'ready' with no channel: the next call starts another attempt.
         this.state = 'ready';
       }
@@ -285,7 +286,7 @@ export class ClientSession {
     };
     const xid = randomBytes(4).readUInt32BE();
     const first = await this.exchange(0, xid, 2, encodeLogin(hello), deadline, 'the login (HELLO)');
-    const challenge = decodeLogin(first.message) as Challenge;
+    const challenge = decodeLogin(first) as Challenge;
     if (challenge.status !== Status.OK) throw this.loginRefused(challenge.status, challenge.message);
     const t = transcript(hello, challenge);
     const keys = deriveSessionKeys(eph.privateKey, challenge.serverKey, hello.clientNonce, challenge.serverNonce, t);
@@ -296,7 +297,7 @@ export class ClientSession {
     this.replay = new ReplayWindow();
     this.packetNumber = 0n;
     const second = await this.exchange(challenge.sessionId, (xid + 1) >>> 0, 4, proof, deadline, 'the login (PROOF)');
-    const welcome = decodeLogin(second.message) as Welcome;
+    const welcome = decodeLogin(second) as Welcome;
     if (welcome.status !== Status.OK) {
       this.sessionId = 0;
       throw this.loginRefused(welcome.status, welcome.message);
@@ -317,7 +318,6 @@ export class ClientSession {
       failed: (x) => this.onCallFailed(x),
       reassemblyBytes: Math.min(1 << 30, challenge.slots * (challenge.maxTransfer + 64)),
       maxMessage: challenge.maxTransfer + 64,
-      burst: Math.max(16, welcome.credits),
     });
     this.channel.setPeerCredits(welcome.credits);
   }
@@ -339,7 +339,7 @@ export class ClientSession {
       payload,
     );
     const started = this.o.clock.now();
-    return new Promise<{ message: Buffer; d: Datagram; raw: Buffer }>((resolve, reject) => {
+    return new Promise<Buffer>((resolve, reject) => {
       let wait = 100;
       let timer: TimerHandle;
       const attempt = () => {
@@ -431,7 +431,7 @@ export class ClientSession {
     } catch {
       return;
     }
-    w.resolve({ message, d, raw });
+    w.resolve(message);
   }
 
   /** A sealed ERROR about one call: it will never be answered otherwise. */

@@ -40,8 +40,4 @@ export class Reservations {
   releaseSession(sessionId: number): void {
     for (const [volumeId, h] of this.byVolume) if (h.sessionId === sessionId) this.byVolume.delete(volumeId);
   }
-
-  holder(volumeId: string): Holder | undefined {
-    return this.byVolume.get(volumeId);
-  }
 }

@@ -43,8 +43,9 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   /** Live counters for metrics; null while not listening. */
-  stats(): (SanStats & { sessions: number }) | null {
-    return this.server ? { ...this.server.stats, sessions: this.server.sessionCount } : null;
+  stats(): (SanStats & { sessions: number; sendErrors: number }) | null {
+    if (!this.server || !this.socket) return null;
+    return { ...this.server.stats, sessions: this.server.sessionCount, sendErrors: this.socket.counters.sendErrors };
   }
 
   async onApplicationBootstrap(): Promise<void> {

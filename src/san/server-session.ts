@@ -81,7 +81,6 @@ export class ServerSession {
       // Enough for every slot to have a WRITE arriving at once, within a bound.
       reassemblyBytes: Math.min(512 * 2 ** 20, slotCount * (deps.maxTransfer + 64)),
       maxMessage: deps.maxTransfer + 64,
-      burst: Math.max(16, deps.credits()),
     });
     this.ctx = {
       sessionId: id,

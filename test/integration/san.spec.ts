@@ -1,7 +1,9 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SanClient, SanError, GatewayUnreachable } from '../../src/client';
+import { Prng } from '../../src/common/prng';
 import { SanService } from '../../src/san/san.service';
 import { StorageRuntime } from '../../src/storage/runtime';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
@@ -190,6 +192,132 @@ describe('SAN target and client', () => {
     expect(disk.stats().write.ops - before).toBe(1);
     expect(gw.app.get(SanService).stats()!.callsReplayed).toBeGreaterThan(replayed);
     expect((await v.read(12 * MiB, 4096))[0]).toBe(0x42);
+  });
+
+  it('drops or answers garbage, forgeries and replays, counts them, and other sessions never notice', async () => {
+    const c = await connect();
+    const v = await c.open('data');
+    await v.write(0, Buffer.alloc(4096, 3));
+    const svc = gw.app.get(SanService);
+    const before = { ...svc.stats()! };
+    const raw = createSocket('udp4');
+    await new Promise<void>((r) => raw.bind(0, '127.0.0.1', r));
+    const [host, port] = address.split(':');
+    const answers: Buffer[] = [];
+    raw.on('message', (m) => answers.push(m));
+    const send = (b: Buffer) => new Promise<void>((r) => raw.send(b, Number(port), host, () => r()));
+    try {
+      const sessionId = c.stats()[0].sessionId;
+      const header = (kind: number, version = 1, flags = 0, payload = Buffer.alloc(0), session = sessionId) => {
+        const h = Buffer.alloc(40);
+        h.writeUInt16BE(0x5342, 0);
+        h[2] = version;
+        h[3] = kind;
+        h[4] = flags;
+        h.writeUInt16BE(payload.length, 6);
+        h.writeUInt32BE(session, 8);
+        h.writeUInt32BE(77, 12);
+        h.writeUInt16BE(1, 18);
+        h.writeUInt32BE(Math.max(1, payload.length), 20);
+        h.writeBigUInt64BE(9n, 24);
+        const body = Buffer.concat([h, payload]);
+        body.writeUInt32BE(crc32(Buffer.concat([body.subarray(0, 36), payload])), 36);
+        return body;
+      };
+      const prng = new Prng(9);
+      for (let i = 0; i < 200; i++) await send(prng.bytes(prng.int(0, 300)));
+      await send(Buffer.from('SB'));
+      const badCrc = header(1);
+      badCrc[39] ^= 1;
+      await send(badCrc);
+      // Intact but a version we do not speak: answered with ERROR BAD_VERSION.
+      await send(header(1, 9));
+      // A sealed CALL with a made-up tag, from the session's own address and port: a forgery.
+      const forged = Buffer.concat([header(1, 1, 1, Buffer.alloc(24, 1)), Buffer.alloc(16, 2)]);
+      const own = (c as unknown as { sessions: Array<{ o: { socket: { send(b: Buffer, p: number, a: string): void } } }> }).sessions[0].o.socket;
+      own.send(forged, Number(port), host);
+      // The same from elsewhere is not even tried: wrong peer for that session.
+      await send(forged);
+      // A session that does not exist: NO_SESSION.
+      await send(header(1, 1, 0, Buffer.alloc(8), 12345));
+      await new Promise((r) => setTimeout(r, 100));
+      const after = svc.stats()!;
+      expect(after.malformed - before.malformed).toBeGreaterThanOrEqual(200);
+      expect(after.badVersionOrKind - before.badVersionOrKind).toBe(1);
+      expect(after.forged - before.forged).toBe(1);
+      expect(after.unexpected - before.unexpected).toBe(1);
+      expect(after.noSession - before.noSession).toBe(1);
+      expect(after.serverFaults).toBe(0);
+      const kinds = answers.map((a) => ({ kind: a[3], status: a[40] }));
+      expect(kinds).toContainEqual({ kind: 6, status: 1 });
+      expect(kinds).toContainEqual({ kind: 6, status: 6 });
+      // The real session goes on as if nothing happened.
+      expect((await v.read(0, 4096))[0]).toBe(3);
+      expect(c.stats()[0].logins).toBe(1);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('drops replayed datagrams of a session', async () => {
+    const c = await connect();
+    const v = await c.open('data');
+    const copies: Buffer[] = [];
+    const session = (c as unknown as { sessions: Array<{ o: { socket: { send(b: Buffer, p: number, a: string): void } } }> }).sessions[0];
+    const socket = session.o.socket;
+    const send = socket.send.bind(socket);
+    socket.send = (b, p, a) => {
+      copies.push(Buffer.from(b));
+      send(b, p, a);
+    };
+    await v.write(4096, Buffer.alloc(4096, 5));
+    await v.write(4096, Buffer.alloc(4096, 6));
+    const replayed = gw.app.get(SanService).stats()!.replayed;
+    const [host, port] = address.split(':');
+    for (const b of copies) send(b, Number(port), host);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gw.app.get(SanService).stats()!.replayed - replayed).toBe(copies.length);
+    expect((await v.read(4096, 4096))[0]).toBe(6);
+  });
+});
+
+describe('SAN sessions that go quiet', () => {
+  let gw: TestGateway;
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('are dropped after the idle timeout, their reservations released; the client logs in again by itself', async () => {
+    gw = await startTestGateway({ STRATA_SAN_IDLE_TIMEOUT: '1' });
+    const address = sanAddress(gw);
+    const a = hostKeyPair();
+    const b = hostKeyPair();
+    await admin(gw, 'POST', 'hosts', { name: 'a', publicKey: a.publicPem });
+    await admin(gw, 'POST', 'hosts', { name: 'b', publicKey: b.publicPem });
+    await admin(gw, 'POST', 'volumes', { name: 'v', pool: 'default', size: '4M' });
+    await admin(gw, 'POST', 'assignments', { host: 'a', volume: 'v', sharing: 'shared' });
+    await admin(gw, 'POST', 'assignments', { host: 'b', volume: 'v', sharing: 'shared' });
+    // No keepalive within the test: the session goes silent.
+    const ca = await SanClient.connect({ gateways: [address], host: 'a', key: a.privateKey, keepaliveMs: 60_000 });
+    const cb = await SanClient.connect({ gateways: [address], host: 'b', key: b.privateKey, keepaliveMs: 200 });
+    try {
+      const va = await ca.open('v');
+      const vb = await cb.open('v');
+      await va.reserve();
+      await expectSanError(vb.write(0, Buffer.alloc(4096, 1)), 'RESERVED');
+      const svc = gw.app.get(SanService);
+      while (svc.stats()!.sessionsExpired === 0) await new Promise((r) => setTimeout(r, 100));
+      // b kept its session alive with NOPs; a's went, and the reservation with it.
+      await vb.write(0, Buffer.alloc(4096, 1));
+      expect(cb.stats()[0].logins).toBe(1);
+      // a's next call finds no session, logs in again and goes through.
+      expect((await va.read(0, 4096))[0]).toBe(1);
+      expect(ca.stats()[0].logins).toBe(2);
+    } finally {
+      await ca.close();
+      await cb.close();
+    }
   });
 });
 

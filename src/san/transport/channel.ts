@@ -60,8 +60,6 @@ export interface ChannelOptions {
   maxMessage: number;
   /** A partial message idle this long (ms) is dropped. */
   reassemblyTimeout?: number;
-  /** Pacing burst, in segments. */
-  burst?: number;
 }
 
 /** Counters of one channel; plain numbers, for per-session stats and metrics. */
@@ -118,6 +116,8 @@ class Outgoing {
 }
 
 const RECENT = 4096;
+/** Segments the pacer lets go at once even with a small window. */
+const MIN_BURST = 16;
 /** In-order segments per ACK: often enough to clock the sender and free its window, few enough to cost little. */
 const ACK_EVERY = 4;
 
@@ -165,7 +165,7 @@ export class Channel {
     this.rtoLimits = o.rto ?? DEFAULT_RTO;
     this.rtt = new RtoEstimator(this.rtoLimits);
     this.cwnd = new CongestionWindow(o.congestion ?? DEFAULT_CONGESTION);
-    this.pacer = new Pacer(o.burst ?? 64);
+    this.pacer = new Pacer(MIN_BURST);
     this.maxAttempts = o.maxAttempts ?? 6;
     this.ackDelay = o.ackDelay ?? 2;
     this.reassemblyTimeout = o.reassemblyTimeout ?? 10_000;
@@ -487,9 +487,15 @@ export class Channel {
         m.sends[m.parts.length - 1] = 255;
       } else {
         timedOut = true;
-        // Everything unacknowledged that was sent is presumed lost; only those segments go again.
+        // Unacknowledged segments sent at least a timeout ago are presumed lost and go again; later
+        // ones may still be queued at the receiver, and resending them on a spurious timeout would
+        // only add to that queue.
+        const overdue = now - this.timeout(m) / 2;
+        let first = true;
         for (let i = 0; i < m.nextFresh; i++) {
           if (m.state[i] === SegState.ACKED) continue;
+          if (!first && m.sentAt[i] > overdue) continue;
+          first = false;
           if (m.state[i] === SegState.IN_FLIGHT) {
             m.state[i] = SegState.IDLE;
             this.inFlight--;

@@ -1,25 +1,28 @@
 /**
- * Spreads a window of segments over the smoothed RTT instead of sending it as
- * one burst (unpaced UDP from Node loses 17–80 % on loopback: PEERS.md).
- * A token bucket: `window / srtt` segments per millisecond, holding at most
- * `burst` tokens, so a sender that was idle cannot dump a whole window at once.
+ * Spreads a window of segments over the RTT instead of sending it as one
+ * burst (unpaced UDP from Node loses 17–80 % on loopback: PEERS.md).
+ * A token bucket: `2 × window / rtt` segments per millisecond, as Linux paces
+ * TCP in slow start (the window, not the pacer, is what bounds the rate; the
+ * pacer only breaks it into bursts), holding at most half a window (and at
+ * least `minBurst`) so a sender that was idle cannot dump a whole window at once.
  */
 /** 10 µs: below this a wait is rounding noise. */
 const MIN_WAIT = 0.01;
+const GAIN = 2;
 
 export class Pacer {
   private tokens: number;
   private last: number | undefined;
 
-  constructor(private readonly burst: number) {
-    this.tokens = burst;
+  constructor(private readonly minBurst: number) {
+    this.tokens = minBurst;
   }
 
-  /** Refill for the time since the last call, at `window` segments per `srtt` ms. */
-  refill(now: number, window: number, srtt: number): void {
+  /** Refill for the time since the last call, for a window of `window` segments per `rtt` ms. */
+  refill(now: number, window: number, rtt: number): void {
     if (this.last !== undefined) {
-      const rate = window / Math.max(srtt, 0.05);
-      this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * rate);
+      const cap = Math.max(this.minBurst, window / 2);
+      this.tokens = Math.min(cap, this.tokens + (now - this.last) * rate(window, rtt));
     }
     this.last = now;
   }
@@ -31,9 +34,10 @@ export class Pacer {
     return true;
   }
 
-  /** Milliseconds until the next token, at the given rate; never so small that the clock would not move. */
-  wait(window: number, srtt: number): number {
-    const rate = window / Math.max(srtt, 0.05);
-    return Math.max(MIN_WAIT, (1 - this.tokens) / rate);
+  /** Milliseconds until the next token; never so small that the clock would not move. */
+  wait(window: number, rtt: number): number {
+    return Math.max(MIN_WAIT, (1 - this.tokens) / rate(window, rtt));
   }
 }
+
+const rate = (window: number, rtt: number) => (GAIN * window) / Math.max(rtt, 0.05);
