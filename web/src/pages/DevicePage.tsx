@@ -4,7 +4,8 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Details } from '../components/Details';
 import { DeviceMap } from '../components/DeviceMap';
 import { ErrorNote } from '../components/ErrorNote';
-import { PageHeader } from '../components/PageHeader';
+import { ExtentHealthCells, ExtentHealthHeads } from '../components/ExtentHealth';
+import { DetailHeader } from '../components/DetailHeader';
 import { Panel } from '../components/Panel';
 import { StateBadge } from '../components/StateBadge';
 import { formatSize, formatSizeExact, formatTime } from '../format';
@@ -22,13 +23,12 @@ export function DevicePage({ name }: { name: string }) {
 
   return (
     <>
-      <PageHeader title={d?.name ?? name} crumbs={[{ label: 'Devices', to: '/devices' }]} subtitle={d && <StateBadge state={d.state} />}>
-        {d && (
-          <button type="button" className="button button-danger-outline" disabled={pools.length > 0} onClick={() => setRemoving(true)}>
-            Remove device
-          </button>
-        )}
-      </PageHeader>
+      <DetailHeader
+        title={d?.name ?? name}
+        crumb={{ label: 'Devices', to: '/devices' }}
+        subtitle={d && <StateBadge state={d.state} />}
+        remove={d && { label: 'Remove device', disabled: pools.length > 0, onClick: () => setRemoving(true) }}
+      />
       {d && pools.length > 0 && (
         <p className="note">
           In use by {pools.length === 1 ? 'pool' : 'pools'} {pools.join(', ')}: a device can be removed once no pool uses it.
@@ -106,11 +106,7 @@ function ExtentTable({ device }: { device: DeviceInfo }) {
           <th scope="col" className="num">
             Length
           </th>
-          <th scope="col">State</th>
-          <th scope="col" className="num">
-            Errors
-          </th>
-          <th scope="col">Last error</th>
+          <ExtentHealthHeads stateLabel="State" />
         </tr>
       </thead>
       <tbody>
@@ -126,11 +122,7 @@ function ExtentTable({ device }: { device: DeviceInfo }) {
             <td className="num" title={`${e.length} bytes`}>
               {formatSize(e.length)}
             </td>
-            <td>
-              <StateBadge state={e.state} />
-            </td>
-            <td className="num">{e.errors}</td>
-            <td className="reason-cell">{e.lastError ?? <span className="muted">–</span>}</td>
+            <ExtentHealthCells extent={e} />
           </tr>
         ))}
       </tbody>

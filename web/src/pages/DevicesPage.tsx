@@ -1,9 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Dialog } from '../components/Dialog';
-import { ErrorNote } from '../components/ErrorNote';
-import { Flash } from '../components/Flash';
-import { PageHeader } from '../components/PageHeader';
+import { FormActions } from '../components/FormActions';
+import { ListPage, ListTable } from '../components/ListPage';
 import { SizeInput, type SizeValueState } from '../components/SizeInput';
 import { StateBadge } from '../components/StateBadge';
 import { formatSize, sizeText } from '../format';
@@ -21,88 +20,73 @@ export const poolsOf = (d: DeviceInfo) => [...new Set(d.extents.map((e) => e.poo
 
 export function DevicesPage() {
   const devices = useLoad('devices', (signal) => api.devices.list(signal));
-  const [adding, setAdding] = useState(false);
-  const [flash, setFlash] = useState<string | null>(null);
-
   return (
-    <>
-      <PageHeader title="Devices" subtitle="Files, block devices and RAM disks that pools are built on">
-        <button type="button" className="button button-primary" onClick={() => setAdding(true)}>
-          Add device
-        </button>
-      </PageHeader>
-      <Flash message={flash} />
-      <ErrorNote error={devices.error} />
-      {devices.data && <DeviceTable devices={devices.data} />}
-      {adding && (
-        <AddDeviceDialog
-          onClose={() => setAdding(false)}
-          onAdded={(d) => {
-            setAdding(false);
-            setFlash(`Added ${d.kind} device '${d.name}' (${formatSize(d.size)}).`);
-            devices.reload();
-          }}
-        />
+    <ListPage
+      title="Devices"
+      subtitle="Files, block devices and RAM disks that pools are built on"
+      createLabel="Add device"
+      list={devices}
+      table={(items) => <DeviceTable devices={items} />}
+      dialog={(close, created) => (
+        <AddDeviceDialog onClose={close} onAdded={(d) => created(`Added ${d.kind} device '${d.name}' (${formatSize(d.size)}).`)} />
       )}
-    </>
+    />
   );
 }
 
 function DeviceTable({ devices }: { devices: DeviceInfo[] }) {
-  if (devices.length === 0) return <p className="panel panel-body empty">No devices yet: add one to build pools on.</p>;
   return (
-    <div className="panel table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Kind</th>
-            <th scope="col" className="num">
-              Size
-            </th>
-            <th scope="col" className="num">
-              Free
-            </th>
-            <th scope="col">State</th>
-            <th scope="col">Pools</th>
-            <th scope="col">Path</th>
-          </tr>
-        </thead>
-        <tbody>
-          {devices.map((d) => (
-            <tr key={d.id}>
-              <td>
-                <Link to={pathTo('devices', d.name)} className="strong">
-                  {d.name}
-                </Link>
-              </td>
-              <td>{d.kind}</td>
-              <td className="num">{formatSize(d.size)}</td>
-              <td className="num">{formatSize(d.freeBytes)}</td>
-              <td>
-                <StateBadge state={d.state} />
-                {d.stateReason && <span className="reason">{d.stateReason}</span>}
-              </td>
-              <td>
-                {poolsOf(d).length === 0 ? (
-                  <span className="muted">unused</span>
-                ) : (
-                  poolsOf(d).map((p, i) => (
-                    <span key={p}>
-                      {i > 0 && ', '}
-                      <Link to={pathTo('pools', p)}>{p}</Link>
-                    </span>
-                  ))
-                )}
-              </td>
-              <td className="mono truncate" title={d.path ?? undefined}>
-                {d.path ?? <span className="muted">–</span>}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListTable
+      empty="No devices yet: add one to build pools on."
+      count={devices.length}
+      head={
+        <>
+          <th scope="col">Name</th>
+          <th scope="col">Kind</th>
+          <th scope="col" className="num">
+            Size
+          </th>
+          <th scope="col" className="num">
+            Free
+          </th>
+          <th scope="col">State</th>
+          <th scope="col">Pools</th>
+          <th scope="col">Path</th>
+        </>
+      }
+    >
+      {devices.map((d) => (
+        <tr key={d.id}>
+          <td>
+            <Link to={pathTo('devices', d.name)} className="strong">
+              {d.name}
+            </Link>
+          </td>
+          <td>{d.kind}</td>
+          <td className="num">{formatSize(d.size)}</td>
+          <td className="num">{formatSize(d.freeBytes)}</td>
+          <td>
+            <StateBadge state={d.state} />
+            {d.stateReason && <span className="reason">{d.stateReason}</span>}
+          </td>
+          <td>
+            {poolsOf(d).length === 0 ? (
+              <span className="muted">unused</span>
+            ) : (
+              poolsOf(d).map((p, i) => (
+                <span key={p}>
+                  {i > 0 && ', '}
+                  <Link to={pathTo('pools', p)}>{p}</Link>
+                </span>
+              ))
+            )}
+          </td>
+          <td className="mono truncate" title={d.path ?? undefined}>
+            {d.path ?? <span className="muted">–</span>}
+          </td>
+        </tr>
+      ))}
+    </ListTable>
   );
 }
 
@@ -173,15 +157,7 @@ function AddDeviceDialog({ onClose, onAdded }: { onClose: () => void; onAdded: (
             hint={sizeInvalid ? 'Give a positive number, e.g. 64 or 1.5.' : kind === 'file' ? 'Leave empty to use an existing file as it is.' : undefined}
           />
         )}
-        <ErrorNote error={action.error} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={action.busy}>
-            {action.busy ? 'Adding…' : 'Add device'}
-          </button>
-        </div>
+        <FormActions action={action} onCancel={onClose} label="Add device" busyLabel="Adding…" />
       </form>
     </Dialog>
   );

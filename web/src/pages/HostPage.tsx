@@ -6,7 +6,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Details } from '../components/Details';
 import { ErrorNote } from '../components/ErrorNote';
 import { Flash } from '../components/Flash';
-import { PageHeader } from '../components/PageHeader';
+import { DetailHeader } from '../components/DetailHeader';
 import { Panel } from '../components/Panel';
 import { formatTime, plural } from '../format';
 import { useAction, useLoad } from '../hooks';
@@ -23,18 +23,17 @@ export function HostPage({ name }: { name: string }) {
 
   return (
     <>
-      <PageHeader title={h?.name ?? name} crumbs={[{ label: 'Hosts', to: '/hosts' }]}>
-        {h && (
-          <button
-            type="button"
-            className="button button-danger-outline"
-            disabled={opening.busy}
-            onClick={() => void opening.run(async () => setRemoving(await api.hosts.get(h.id)))}
-          >
-            Remove host
-          </button>
-        )}
-      </PageHeader>
+      <DetailHeader
+        title={h?.name ?? name}
+        crumb={{ label: 'Hosts', to: '/hosts' }}
+        remove={
+          h && {
+            label: 'Remove host',
+            disabled: opening.busy,
+            onClick: () => void opening.run(async () => setRemoving(await api.hosts.get(h.id))),
+          }
+        }
+      />
       <Flash message={flash} />
       <ErrorNote error={host.error ?? opening.error} />
       {h && (

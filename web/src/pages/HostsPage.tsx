@@ -1,9 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Dialog } from '../components/Dialog';
-import { ErrorNote } from '../components/ErrorNote';
-import { Flash } from '../components/Flash';
-import { PageHeader } from '../components/PageHeader';
+import { FormActions } from '../components/FormActions';
+import { ListPage, ListTable } from '../components/ListPage';
 import { formatTime } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link, pathTo } from '../router';
@@ -11,76 +10,59 @@ import type { HostInfo } from '../types';
 
 export function HostsPage() {
   const hosts = useLoad('hosts', (signal) => api.hosts.list(signal));
-  const [adding, setAdding] = useState(false);
-  const [flash, setFlash] = useState<string | null>(null);
-
   return (
-    <>
-      <PageHeader title="Hosts" subtitle="SAN clients, known by their Ed25519 public key">
-        <button type="button" className="button button-primary" onClick={() => setAdding(true)}>
-          Register host
-        </button>
-      </PageHeader>
-      <Flash message={flash} />
-      <ErrorNote error={hosts.error} />
-      {hosts.data && <HostTable hosts={hosts.data} />}
-      {adding && (
-        <RegisterHostDialog
-          onClose={() => setAdding(false)}
-          onAdded={(h) => {
-            setAdding(false);
-            setFlash(`Registered host '${h.name}' (${h.keyFingerprint}).`);
-            hosts.reload();
-          }}
-        />
-      )}
-    </>
+    <ListPage
+      title="Hosts"
+      subtitle="SAN clients, known by their Ed25519 public key"
+      createLabel="Register host"
+      list={hosts}
+      table={(items) => <HostTable hosts={items} />}
+      dialog={(close, created) => <RegisterHostDialog onClose={close} onAdded={(h) => created(`Registered host '${h.name}' (${h.keyFingerprint}).`)} />}
+    />
   );
 }
 
 function HostTable({ hosts }: { hosts: HostInfo[] }) {
-  if (hosts.length === 0) return <p className="panel panel-body empty">No hosts yet: register one with the public key from strata-client keygen.</p>;
   return (
-    <div className="panel table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Key fingerprint</th>
-            <th scope="col">Volumes</th>
-            <th scope="col">Description</th>
-            <th scope="col">Registered</th>
-          </tr>
-        </thead>
-        <tbody>
-          {hosts.map((h) => (
-            <tr key={h.id}>
-              <td>
-                <Link to={pathTo('hosts', h.name)} className="strong">
-                  {h.name}
-                </Link>
-              </td>
-              <td className="mono nowrap">{h.keyFingerprint}</td>
-              <td>
-                {h.assignments.length === 0 ? (
-                  <span className="muted">none</span>
-                ) : (
-                  h.assignments.map((a, i) => (
-                    <span key={a.id}>
-                      {i > 0 && ', '}
-                      <Link to={pathTo('volumes', a.volumeName)}>{a.volumeName}</Link>
-                      {a.access === 'ro' && <span className="muted"> (ro)</span>}
-                    </span>
-                  ))
-                )}
-              </td>
-              <td className="truncate">{h.description ?? <span className="muted">–</span>}</td>
-              <td>{formatTime(h.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListTable
+      empty="No hosts yet: register one with the public key from strata-client keygen."
+      count={hosts.length}
+      head={
+        <>
+          <th scope="col">Name</th>
+          <th scope="col">Key fingerprint</th>
+          <th scope="col">Volumes</th>
+          <th scope="col">Description</th>
+          <th scope="col">Registered</th>
+        </>
+      }
+    >
+      {hosts.map((h) => (
+        <tr key={h.id}>
+          <td>
+            <Link to={pathTo('hosts', h.name)} className="strong">
+              {h.name}
+            </Link>
+          </td>
+          <td className="mono nowrap">{h.keyFingerprint}</td>
+          <td>
+            {h.assignments.length === 0 ? (
+              <span className="muted">none</span>
+            ) : (
+              h.assignments.map((a, i) => (
+                <span key={a.id}>
+                  {i > 0 && ', '}
+                  <Link to={pathTo('volumes', a.volumeName)}>{a.volumeName}</Link>
+                  {a.access === 'ro' && <span className="muted"> (ro)</span>}
+                </span>
+              ))
+            )}
+          </td>
+          <td className="truncate">{h.description ?? <span className="muted">–</span>}</td>
+          <td>{formatTime(h.createdAt)}</td>
+        </tr>
+      ))}
+    </ListTable>
   );
 }
 
@@ -124,15 +106,7 @@ function RegisterHostDialog({ onClose, onAdded }: { onClose: () => void; onAdded
           <label htmlFor="host-description">Description (optional)</label>
           <input id="host-description" autoComplete="off" value={description} onChange={(e) => setDescription(e.target.value)} />
         </div>
-        <ErrorNote error={action.error} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={action.busy}>
-            {action.busy ? 'Registering…' : 'Register host'}
-          </button>
-        </div>
+        <FormActions action={action} onCancel={onClose} label="Register host" busyLabel="Registering…" />
       </form>
     </Dialog>
   );

@@ -4,7 +4,8 @@ import { CapacityBar } from '../components/CapacityBar';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Details } from '../components/Details';
 import { ErrorNote } from '../components/ErrorNote';
-import { PageHeader } from '../components/PageHeader';
+import { ExtentHealthCells, ExtentHealthHeads } from '../components/ExtentHealth';
+import { DetailHeader } from '../components/DetailHeader';
 import { Panel } from '../components/Panel';
 import { StateBadge } from '../components/StateBadge';
 import { formatSize, formatSizeExact, formatTime, percent, plural } from '../format';
@@ -44,13 +45,12 @@ export function PoolPage({ name }: { name: string }) {
 
   return (
     <>
-      <PageHeader title={p?.name ?? name} crumbs={[{ label: 'Pools', to: '/pools' }]} subtitle={p && <StateBadge state={p.state} />}>
-        {p && (
-          <button type="button" className="button button-danger-outline" disabled={p.volumeCount > 0} onClick={() => setDeleting(true)}>
-            Delete pool
-          </button>
-        )}
-      </PageHeader>
+      <DetailHeader
+        title={p?.name ?? name}
+        crumb={{ label: 'Pools', to: '/pools' }}
+        subtitle={p && <StateBadge state={p.state} />}
+        remove={p && { label: 'Delete pool', disabled: p.volumeCount > 0, onClick: () => setDeleting(true) }}
+      />
       {p && p.volumeCount > 0 && <p className="note">Holds {plural(p.volumeCount, 'volume')}: a pool can be deleted once it has none.</p>}
       <ErrorNote error={pool.error} />
       {p && pool.data && (
@@ -89,11 +89,7 @@ export function PoolPage({ name }: { name: string }) {
                   <th scope="col" className="num">
                     Length
                   </th>
-                  <th scope="col">Health</th>
-                  <th scope="col" className="num">
-                    Errors
-                  </th>
-                  <th scope="col">Last error</th>
+                  <ExtentHealthHeads stateLabel="Health" />
                 </tr>
               </thead>
               <tbody>
@@ -105,11 +101,7 @@ export function PoolPage({ name }: { name: string }) {
                     </td>
                     <td className="num">{formatSize(m.offset)}</td>
                     <td className="num">{formatSize(m.length)}</td>
-                    <td>
-                      <StateBadge state={m.state} />
-                    </td>
-                    <td className="num">{m.errors}</td>
-                    <td className="reason-cell">{m.lastError ?? <span className="muted">–</span>}</td>
+                    <ExtentHealthCells extent={m} />
                   </tr>
                 ))}
               </tbody>

@@ -3,8 +3,8 @@ import { api } from '../api';
 import { CapacityBar } from '../components/CapacityBar';
 import { Dialog } from '../components/Dialog';
 import { ErrorNote } from '../components/ErrorNote';
-import { Flash } from '../components/Flash';
-import { PageHeader } from '../components/PageHeader';
+import { FormActions } from '../components/FormActions';
+import { ListPage, ListTable } from '../components/ListPage';
 import { StateBadge } from '../components/StateBadge';
 import { formatSize } from '../format';
 import { useAction, useLoad } from '../hooks';
@@ -27,89 +27,74 @@ const DEFAULT_STRIPE = 64 * KIB;
 
 export function PoolsPage() {
   const pools = useLoad('pools', (signal) => api.pools.list(signal));
-  const [creating, setCreating] = useState(false);
-  const [flash, setFlash] = useState<string | null>(null);
-
   return (
-    <>
-      <PageHeader title="Pools" subtitle="Device extents combined by a layout, carved into pages for volumes">
-        <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
-          Create pool
-        </button>
-      </PageHeader>
-      <Flash message={flash} />
-      <ErrorNote error={pools.error} />
-      {pools.data && <PoolTable pools={pools.data} />}
-      {creating && (
-        <CreatePoolDialog
-          onClose={() => setCreating(false)}
-          onCreated={(p) => {
-            setCreating(false);
-            setFlash(`Created ${p.layout} pool '${p.name}' (${formatSize(p.capacity)} usable).`);
-            pools.reload();
-          }}
-        />
+    <ListPage
+      title="Pools"
+      subtitle="Device extents combined by a layout, carved into pages for volumes"
+      createLabel="Create pool"
+      list={pools}
+      table={(items) => <PoolTable pools={items} />}
+      dialog={(close, created) => (
+        <CreatePoolDialog onClose={close} onCreated={(p) => created(`Created ${p.layout} pool '${p.name}' (${formatSize(p.capacity)} usable).`)} />
       )}
-    </>
+    />
   );
 }
 
 function PoolTable({ pools }: { pools: PoolInfo[] }) {
-  if (pools.length === 0) return <p className="panel panel-body empty">No pools yet: create one from the free space of your devices.</p>;
   return (
-    <div className="panel table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Layout</th>
-            <th scope="col">State</th>
-            <th scope="col" className="col-capacity">
-              Capacity
-            </th>
-            <th scope="col" className="num">
-              Free
-            </th>
-            <th scope="col" className="num">
-              Provisioned
-            </th>
-            <th scope="col" className="num">
-              Volumes
-            </th>
-            <th scope="col">Devices</th>
-          </tr>
-        </thead>
-        <tbody>
-          {pools.map((p) => (
-            <tr key={p.id}>
-              <td>
-                <Link to={pathTo('pools', p.name)} className="strong">
-                  {p.name}
-                </Link>
-              </td>
-              <td>{p.layout}</td>
-              <td>
-                <StateBadge state={p.state} />
-              </td>
-              <td className="col-capacity">
-                <CapacityBar capacity={p.capacity} used={p.usedBytes} provisioned={p.provisionedBytes} compact />
-              </td>
-              <td className="num">{formatSize(p.freeBytes)}</td>
-              <td className={p.provisionedBytes > p.capacity ? 'num overcommit' : 'num'}>{formatSize(p.provisionedBytes)}</td>
-              <td className="num">{p.volumeCount}</td>
-              <td>
-                {[...new Set(p.members.map((m) => m.deviceName))].map((d, i) => (
-                  <span key={d}>
-                    {i > 0 && ', '}
-                    <Link to={pathTo('devices', d)}>{d}</Link>
-                  </span>
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListTable
+      empty="No pools yet: create one from the free space of your devices."
+      count={pools.length}
+      head={
+        <>
+          <th scope="col">Name</th>
+          <th scope="col">Layout</th>
+          <th scope="col">State</th>
+          <th scope="col" className="col-capacity">
+            Capacity
+          </th>
+          <th scope="col" className="num">
+            Free
+          </th>
+          <th scope="col" className="num">
+            Provisioned
+          </th>
+          <th scope="col" className="num">
+            Volumes
+          </th>
+          <th scope="col">Devices</th>
+        </>
+      }
+    >
+      {pools.map((p) => (
+        <tr key={p.id}>
+          <td>
+            <Link to={pathTo('pools', p.name)} className="strong">
+              {p.name}
+            </Link>
+          </td>
+          <td>{p.layout}</td>
+          <td>
+            <StateBadge state={p.state} />
+          </td>
+          <td className="col-capacity">
+            <CapacityBar capacity={p.capacity} used={p.usedBytes} provisioned={p.provisionedBytes} compact />
+          </td>
+          <td className="num">{formatSize(p.freeBytes)}</td>
+          <td className={p.provisionedBytes > p.capacity ? 'num overcommit' : 'num'}>{formatSize(p.provisionedBytes)}</td>
+          <td className="num">{p.volumeCount}</td>
+          <td>
+            {[...new Set(p.members.map((m) => m.deviceName))].map((d, i) => (
+              <span key={d}>
+                {i > 0 && ', '}
+                <Link to={pathTo('devices', d)}>{d}</Link>
+              </span>
+            ))}
+          </td>
+        </tr>
+      ))}
+    </ListTable>
   );
 }
 
@@ -201,15 +186,7 @@ function CreatePoolDialog({ onClose, onCreated }: { onClose: () => void; onCreat
           <ErrorNote error={devices.error} />
           {devices.data && <MemberPicker devices={devices.data} choice={choice} update={update} />}
         </fieldset>
-        <ErrorNote error={action.error} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={action.busy}>
-            {action.busy ? 'Creating…' : 'Create pool'}
-          </button>
-        </div>
+        <FormActions action={action} onCancel={onClose} label="Create pool" busyLabel="Creating…" />
       </form>
     </Dialog>
   );

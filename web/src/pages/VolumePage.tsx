@@ -7,7 +7,7 @@ import { Details } from '../components/Details';
 import { ErrorNote } from '../components/ErrorNote';
 import { Flash } from '../components/Flash';
 import { ImagePanel } from '../components/ImagePanel';
-import { PageHeader } from '../components/PageHeader';
+import { DetailHeader } from '../components/DetailHeader';
 import { Panel } from '../components/Panel';
 import { SizeInput, type SizeValueState } from '../components/SizeInput';
 import { StateBadge } from '../components/StateBadge';
@@ -28,9 +28,9 @@ export function VolumePage({ name }: { name: string }) {
 
   return (
     <>
-      <PageHeader
+      <DetailHeader
         title={v?.name ?? name}
-        crumbs={[{ label: 'Volumes', to: '/volumes' }]}
+        crumb={{ label: 'Volumes', to: '/volumes' }}
         subtitle={
           v && (
             <>
@@ -38,18 +38,14 @@ export function VolumePage({ name }: { name: string }) {
             </>
           )
         }
-      >
-        {v && (
-          <button
-            type="button"
-            className="button button-danger-outline"
-            disabled={opening.busy}
-            onClick={() => void opening.run(async () => setDeleting(await api.volumes.get(v.id)))}
-          >
-            Delete volume
-          </button>
-        )}
-      </PageHeader>
+        remove={
+          v && {
+            label: 'Delete volume',
+            disabled: opening.busy,
+            onClick: () => void opening.run(async () => setDeleting(await api.volumes.get(v.id))),
+          }
+        }
+      />
       <Flash message={flash} />
       <ErrorNote error={volume.error ?? opening.error} />
       {v && (

@@ -2,8 +2,8 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Dialog } from '../components/Dialog';
 import { ErrorNote } from '../components/ErrorNote';
-import { Flash } from '../components/Flash';
-import { PageHeader } from '../components/PageHeader';
+import { FormActions } from '../components/FormActions';
+import { ListPage, ListTable } from '../components/ListPage';
 import { SizeInput, type SizeValueState } from '../components/SizeInput';
 import { StateBadge } from '../components/StateBadge';
 import { formatSize, percent, sizeText } from '../format';
@@ -13,30 +13,20 @@ import type { Provisioning, VolumeInfo } from '../types';
 
 export function VolumesPage() {
   const volumes = useLoad('volumes', (signal) => api.volumes.list(undefined, signal));
-  const [creating, setCreating] = useState(false);
-  const [flash, setFlash] = useState<string | null>(null);
-
   return (
-    <>
-      <PageHeader title="Volumes" subtitle="Block volumes carved from pools, assigned to SAN hosts">
-        <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
-          Create volume
-        </button>
-      </PageHeader>
-      <Flash message={flash} />
-      <ErrorNote error={volumes.error} />
-      {volumes.data && <VolumeTable volumes={volumes.data} />}
-      {creating && (
+    <ListPage
+      title="Volumes"
+      subtitle="Block volumes carved from pools, assigned to SAN hosts"
+      createLabel="Create volume"
+      list={volumes}
+      table={(items) => <VolumeTable volumes={items} />}
+      dialog={(close, created) => (
         <CreateVolumeDialog
-          onClose={() => setCreating(false)}
-          onCreated={(v) => {
-            setCreating(false);
-            setFlash(`Created ${v.provisioning} volume '${v.name}' (${formatSize(v.size)}) in pool '${v.poolName}'.`);
-            volumes.reload();
-          }}
+          onClose={close}
+          onCreated={(v) => created(`Created ${v.provisioning} volume '${v.name}' (${formatSize(v.size)}) in pool '${v.poolName}'.`)}
         />
       )}
-    </>
+    />
   );
 }
 
@@ -57,52 +47,50 @@ export function AssignedHosts({ volume }: { volume: VolumeInfo }) {
 }
 
 function VolumeTable({ volumes }: { volumes: VolumeInfo[] }) {
-  if (volumes.length === 0) return <p className="panel panel-body empty">No volumes yet: create one in a pool.</p>;
   return (
-    <div className="panel table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Pool</th>
-            <th scope="col" className="num">
-              Size
-            </th>
-            <th scope="col" className="col-meter">
-              Allocated
-            </th>
-            <th scope="col">Provisioning</th>
-            <th scope="col">State</th>
-            <th scope="col">Hosts</th>
-          </tr>
-        </thead>
-        <tbody>
-          {volumes.map((v) => (
-            <tr key={v.id}>
-              <td>
-                <Link to={pathTo('volumes', v.name)} className="strong">
-                  {v.name}
-                </Link>
-              </td>
-              <td>
-                <Link to={pathTo('pools', v.poolName)}>{v.poolName}</Link>
-              </td>
-              <td className="num">{formatSize(v.size)}</td>
-              <td className="col-meter">
-                <Meter part={v.allocatedBytes} whole={v.size} label={`${formatSize(v.allocatedBytes)} (${percent(v.allocatedBytes, v.size)})`} />
-              </td>
-              <td>{v.provisioning}</td>
-              <td>
-                <StateBadge state={v.state} />
-              </td>
-              <td>
-                <AssignedHosts volume={v} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListTable
+      empty="No volumes yet: create one in a pool."
+      count={volumes.length}
+      head={
+        <>
+          <th scope="col">Name</th>
+          <th scope="col">Pool</th>
+          <th scope="col" className="num">
+            Size
+          </th>
+          <th scope="col" className="col-meter">
+            Allocated
+          </th>
+          <th scope="col">Provisioning</th>
+          <th scope="col">State</th>
+          <th scope="col">Hosts</th>
+        </>
+      }
+    >
+      {volumes.map((v) => (
+        <tr key={v.id}>
+          <td>
+            <Link to={pathTo('volumes', v.name)} className="strong">
+              {v.name}
+            </Link>
+          </td>
+          <td>
+            <Link to={pathTo('pools', v.poolName)}>{v.poolName}</Link>
+          </td>
+          <td className="num">{formatSize(v.size)}</td>
+          <td className="col-meter">
+            <Meter part={v.allocatedBytes} whole={v.size} label={`${formatSize(v.allocatedBytes)} (${percent(v.allocatedBytes, v.size)})`} />
+          </td>
+          <td>{v.provisioning}</td>
+          <td>
+            <StateBadge state={v.state} />
+          </td>
+          <td>
+            <AssignedHosts volume={v} />
+          </td>
+        </tr>
+      ))}
+    </ListTable>
   );
 }
 
@@ -188,15 +176,7 @@ function CreateVolumeDialog({ onClose, onCreated }: { onClose: () => void; onCre
             </label>
           </div>
         </fieldset>
-        <ErrorNote error={action.error} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={action.busy || !poolName}>
-            {action.busy ? 'Creating…' : 'Create volume'}
-          </button>
-        </div>
+        <FormActions action={action} onCancel={onClose} label="Create volume" busyLabel="Creating…" disabled={!poolName} />
       </form>
     </Dialog>
   );
