@@ -26,8 +26,10 @@ export interface ConsistencyReport {
   ok: boolean;
 }
 
-export function deviceSpec(row: Pick<DeviceEntity, 'kind' | 'path' | 'name' | 'size'>): DeviceSpec {
-  if (row.kind === 'ram') return { kind: 'ram', name: row.name, size: row.size };
+/** How to open a catalogued device; `size` (when adding one) creates a missing file or sizes a ramdisk. */
+export function deviceSpec(row: Pick<DeviceEntity, 'kind' | 'path' | 'name' | 'size'>, size?: number): DeviceSpec {
+  if (row.kind === 'ram') return { kind: 'ram', name: row.name, size: size ?? row.size };
+  if (row.kind === 'file' && size !== undefined) return { kind: 'file', path: row.path as string, size };
   return { kind: row.kind, path: row.path as string };
 }
 
@@ -96,9 +98,7 @@ export class StorageRuntime {
 
   /** Open (or create) a device being added; it is kept only if the caller keeps it. */
   async openNew(row: DeviceEntity, size?: number): Promise<BlockDevice> {
-    const spec = deviceSpec({ ...row, size: size ?? 0 });
-    if (spec.kind === 'file' && size !== undefined) spec.size = size;
-    const device = await openDevice(spec);
+    const device = await openDevice(deviceSpec(row, size));
     this.devices.set(row.id, { device, name: row.name });
     return device;
   }

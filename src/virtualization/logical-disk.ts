@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { InvalidArgument, NoSpace } from '../common/errors';
 import { InflightTracker } from './inflight-tracker';
-import { IoStats, type IoStatsSnapshot } from './io-stats';
+import { IoStats, type IoCounter, type IoStatsSnapshot } from './io-stats';
 import { MAX_PAGE_COUNT } from './page-allocator';
 import type { Pool } from './pool';
 import { rangeError } from './range';
@@ -132,37 +132,7 @@ export class LogicalDisk {
       return Promise.reject(err);
     }
     if (data.length === 0) return opts?.fua ? this.flush() : Promise.resolve();
-    const start = performance.now();
-    const epoch = this.inflight.enter();
-    let io: Promise<void>;
-    try {
-      io = this.writePages(offset, data);
-    } catch (err) {
-      epoch.leave();
-      this.io.write.failed();
-      return Promise.reject(err);
-    }
-    return io.then(
-      () => {
-        epoch.leave();
-        // Allocations are already committed (data before map); the flush makes in-place writes durable.
-        if (opts?.fua) {
-          return this.pool.layout.flush().then(
-            () => this.io.write.done(data.length, start),
-            (err: unknown) => {
-              this.io.write.failed();
-              throw err;
-            },
-          );
-        }
-        this.io.write.done(data.length, start);
-      },
-      (err: unknown) => {
-        epoch.leave();
-        this.io.write.failed();
-        throw err;
-      },
-    );
+    return this.tracked(this.io.write, this.writePages, offset, data, opts?.fua === true);
   }
 
   async writeZeroes(offset: number, length: number, opts?: { fua?: boolean }): Promise<void> {
@@ -248,24 +218,50 @@ export class LogicalDisk {
   }
 
   private readTracked(offset: number, target: Buffer): Promise<void> {
+    return this.tracked(this.io.read, this.readPages, offset, target, false);
+  }
+
+  /**
+   * One read or write on the data path: inside an in-flight epoch (so a page
+   * is never handed back under it) and counted. A plain promise chain, and the
+   * page walker passed as a method, not a closure: this runs per I/O.
+   */
+  private tracked(
+    counter: IoCounter,
+    pages: (this: LogicalDisk, offset: number, buf: Buffer) => Promise<void>,
+    offset: number,
+    buf: Buffer,
+    fua: boolean,
+  ): Promise<void> {
     const start = performance.now();
     const epoch = this.inflight.enter();
     let io: Promise<void>;
     try {
-      io = this.readPages(offset, target);
+      io = pages.call(this, offset, buf);
     } catch (err) {
       epoch.leave();
-      this.io.read.failed();
+      counter.failed();
       return Promise.reject(err);
     }
     return io.then(
       () => {
         epoch.leave();
-        this.io.read.done(target.length, start);
+        if (!fua) {
+          counter.done(buf.length, start);
+          return;
+        }
+        // Allocations are already committed (data before map); the flush makes in-place writes durable.
+        return this.pool.layout.flush().then(
+          () => counter.done(buf.length, start),
+          (err: unknown) => {
+            counter.failed();
+            throw err;
+          },
+        );
       },
       (err: unknown) => {
         epoch.leave();
-        this.io.read.failed();
+        counter.failed();
         throw err;
       },
     );
