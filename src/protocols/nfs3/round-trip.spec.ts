@@ -48,7 +48,7 @@ describe('NFSv3 round trips of every procedure', () => {
       // Every word after the status is a FALSE attributes_follow / handle_follows.
       expect(bytes.subarray(4).every((b) => b === 0)).toBe(true);
       // Same shape as a full failure body, only emptier.
-      if (full.resfail !== undefined) expect(Object.keys((decoded as { resfail: object }).resfail).sort()).toEqual(Object.keys(full.resfail).sort());
+      if (full.resfail !== undefined) expect(Object.keys((decoded as { resfail: object }).resfail).sort()).toEqual(Object.keys(full.resfail as object).sort());
     }
   });
 
