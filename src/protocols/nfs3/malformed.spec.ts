@@ -190,10 +190,10 @@ describe('random and mutated input', () => {
     }
   }
 
-  it('20,000 inputs through every decoder throw nothing but XdrDecodeError', () => {
-    const prng = new Prng(4242);
-    const a = new Arbitrary(77);
-    for (const d of DECODERS) {
+  DECODERS.forEach((d, k) => {
+    it(`${d.name}: 20,000 inputs throw nothing but XdrDecodeError`, () => {
+      const prng = new Prng(4242 + k);
+      const a = new Arbitrary(77 + k);
       const valid = Array.from({ length: 8 }, () => d.samples(a)).flat();
       let decoded = 0;
       for (let i = 0; i < 20_000; i++) {
@@ -206,7 +206,7 @@ describe('random and mutated input', () => {
         }
       }
       // The sweep reached past the first field: some mutated inputs still decode.
-      if (d.name !== 'NULL3args' && d.name !== 'NULL3res') expect(decoded, d.name).toBeGreaterThan(0);
-    }
+      expect(decoded).toBeGreaterThan(0);
+    });
   });
 });

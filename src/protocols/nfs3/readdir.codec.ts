@@ -3,12 +3,13 @@
  * to fill a reply up to the client's limits.
  *
  * How the limits count (RFC 1813):
- * - READDIR `count` and READDIRPLUS `maxcount` bound "the size of the READDIR3resok (READDIRPLUS3resok)
- *   structure, including all XDR overhead": the fixed part (readdir3ResokFixedSize) plus every entry as
- *   it sits in the list, with the TRUE pointer before it (entry3Size / entryplus3Size). The status word
- *   and the RPC header are outside resok and not counted.
- * - READDIRPLUS `dircount` bounds "directory information" only, "not the attributes and file handle":
- *   entryplus3DirSize counts fileid, name and cookie of each entry.
+ * - READDIR `count` and READDIRPLUS `maxcount`: "The maximum size of the READDIR3resok [READDIRPLUS3resok]
+ *   structure, in bytes. The size must include all XDR overhead." That is the fixed part
+ *   (readdir3ResokFixedSize) plus every entry as it sits in the list, with the TRUE pointer before it
+ *   (entry3Size / entryplus3Size). The status word and the RPC header are outside resok, not counted.
+ * - READDIRPLUS `dircount`: "The maximum number of bytes of directory information returned. This number
+ *   should not include the size of the attributes and file handle portions of the result."
+ *   entryplus3DirSize counts each entry's fileid, name and cookie.
  * A handler adds entries while both sums stay within the limits; if not even the first entry fits in
  * count/maxcount it answers NFS3ERR_TOOSMALL.
  */
