@@ -15,7 +15,7 @@ import { Arbitrary, GENERATORS } from './testing/arbitrary';
 
 const onPath = (cmd: string): boolean => (process.env.PATH ?? '').split(delimiter).some((d) => existsSync(join(d, cmd)));
 const missing = [
-  onPath('rpcgen') ? undefined : 'rpcgen (Debian: libc-dev-bin)',
+  onPath('rpcgen') ? undefined : 'rpcgen (Debian: rpcsvc-proto)',
   onPath('cc') ? undefined : 'cc (Debian: gcc)',
   existsSync('/usr/include/tirpc/rpc/rpc.h') ? undefined : 'libtirpc headers (Debian: libtirpc-dev)',
 ].filter((m): m is string => m !== undefined);
