@@ -136,6 +136,13 @@ describe('XDR malformed input: exact errors', () => {
     r.uint32();
     expect(() => r.done('GETATTR3args')).toThrow('4 unexpected bytes after the GETATTR3args');
   });
+  it('clamps a hyper beyond 2^53-1 to 2^53 where a clamped number is asked', () => {
+    const r = new XdrReader(hex('001fffffffffffff 0020000000000001 ffffffffffffffff'));
+    expect(r.uhyperClamped()).toBe(2 ** 53 - 1);
+    expect(r.uhyperClamped()).toBe(2 ** 53);
+    expect(r.uhyperClamped()).toBe(2 ** 53);
+    expect(() => r.uhyperClamped('offset')).toThrow('truncated offset: need 8 bytes, 0 left');
+  });
   it('refuses a hyper beyond 2^53-1 where a number is asked', () => {
     expect(() => new XdrReader(hex('0020000000000000')).uhyper('offset')).toThrow(/exceeds 2\^53-1/);
   });

@@ -63,6 +63,15 @@ export class XdrReader {
     return Number(v);
   }
 
+  /**
+   * An unsigned hyper as a number, values above 2^53-1 clamped to 2^53: for offsets and sizes a peer may
+   * send beyond any real file (the handler answers FBIG or EOF instead of the call failing to decode).
+   */
+  uhyperClamped(what = 'unsigned hyper'): number {
+    const v = this.uhyperBig(what);
+    return v > MAX_SAFE ? 2 ** 53 : Number(v);
+  }
+
   uhyperBig(what = 'unsigned hyper'): bigint {
     return this.buf.readBigUInt64BE(this.take(8, what));
   }
