@@ -172,7 +172,11 @@ export class XdrWriter {
 
   uhyper(v: number | bigint): this {
     const at = this.room(8);
-    this.buf.writeBigUInt64BE(BigInt(v), at);
+    // Two words for a safe integer: BigInt conversion costs about three times as much, five times per fattr3.
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+      this.buf.writeUInt32BE(Math.floor(v / 4294967296), at);
+      this.buf.writeUInt32BE(v >>> 0, at + 4);
+    } else this.buf.writeBigUInt64BE(BigInt(v), at);
     return this;
   }
 
