@@ -211,6 +211,10 @@ export class ShareService {
         this.serial(async () => {
           const row = await this.row(key);
           let changed = false;
+          // Check the new name before growing, so a refused rename changes nothing.
+          const renaming = changes.name !== undefined && changes.name !== row.name;
+          const name = renaming ? validateName('share', changes.name) : row.name;
+          if (renaming && (await this.shares.findOne({ where: { name } }))) throw new NameTaken('share', name);
           if (changes.size !== undefined) {
             const before = (await this.volumes.get(row.volumeId)).size;
             if (changes.size !== before) {
@@ -218,9 +222,7 @@ export class ShareService {
               changed = true;
             }
           }
-          if (changes.name !== undefined && changes.name !== row.name) {
-            const name = validateName('share', changes.name);
-            if (await this.shares.findOne({ where: { name } })) throw new NameTaken('share', name);
+          if (renaming) {
             await this.volumes.renameBacking(row.volumeId, shareVolumeName(name));
             await this.shares.update(row.id, { name });
             changed = true;

@@ -156,7 +156,9 @@ describe('shares in the storage manager (real SQLite catalog)', () => {
     expect(table.resolve('/grown')?.entry.shareId).toBe(s.id);
     expect(table.resolve('/grow1')).toBeUndefined();
     expect((await failure(shares.get('grow1'))).code).toBe('SHARE_NOT_FOUND');
-    expect((await failure(shares.update(actor, 'grown', { name: 'home' }))).code).toBe('NAME_TAKEN');
+    expect((await failure(shares.update(actor, 'grown', { name: 'home', size: 32 * MiB }))).code).toBe('NAME_TAKEN');
+    // The refused rename did not grow it either.
+    expect((await shares.get('grown')).size).toBe(16 * MiB);
     rec.stop();
     expect(rec.seen.map((e) => e.name)).toEqual(['volume.updated', 'share.updated', 'volume.updated', 'share.updated']);
     await shares.remove(actor, 'grown');
