@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { PassThrough, Duplex } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
 import { AcceptStat, AuthFlavor, AuthStat, RejectStat } from '../../src/protocols/oncrpc/constants';
@@ -391,6 +391,39 @@ describe('RPC server: other transports', () => {
     const served = server.handle(serverSide, { remoteAddress: '10.0.0.9', remotePort: 812 });
     const c = new RpcClient(clientSide);
     expect(await c.callOk(TEST_PROG, 1, TestProc.ECHO, str('piped'), (r) => r.string())).toBe('piped');
+    serverSide.destroy();
+    await served;
+    await server.close();
+  });
+
+  it('writes a large result by reference in one writev (no copy of the payload)', async () => {
+    const service = new TestService();
+    const server = new RpcServer([service.program()], { log: new MemoryLog() });
+    const toServer = new PassThrough();
+    const toClient = new PassThrough();
+    const batches: Buffer[][] = [];
+    // A duplex of our own, so the server's writev reaches us as the server made it.
+    const serverSide = new Duplex({
+      read() {},
+      writev(chunks, cb) {
+        batches.push(chunks.map((c) => c.chunk as Buffer));
+        for (const c of chunks) toClient.write(c.chunk);
+        cb();
+      },
+      write(chunk: Buffer, _enc, cb) {
+        batches.push([chunk]);
+        toClient.write(chunk, cb);
+      },
+    });
+    toServer.on('data', (d) => serverSide.push(d));
+    toServer.on('end', () => serverSide.push(null));
+    const served = server.handle(serverSide, { remoteAddress: '10.0.0.9', remotePort: 812 });
+    const c = new RpcClient(Duplex.from({ readable: toClient, writable: toServer }));
+    expect(await c.callOk(TEST_PROG, 1, TestProc.BLOB, u32(100_000), (r) => r.varOpaque().length)).toBe(100_000);
+    const batch = batches.find((b) => b.includes(service.lastBlob!));
+    expect(batch).toBeDefined();
+    // Fragment header, RPC header and length, the payload itself.
+    expect(batch!.reduce((n, b) => n + b.length, 0)).toBe(4 + 24 + 4 + 100_000);
     serverSide.destroy();
     await served;
     await server.close();

@@ -51,6 +51,8 @@ export class TestService {
   runs: Record<string, number> = {};
   running = 0;
   maxRunning = 0;
+  /** The last BLOB payload handed to the encoder (to check it is written by reference). */
+  lastBlob: Buffer | null = null;
   private readonly gates = new Map<number, ReturnType<typeof deferred<void>>>();
 
   private gate(id: number): Promise<void> {
@@ -134,7 +136,7 @@ export class TestService {
       [TestProc.BLOB]: procedure({
         name: 'BLOB',
         ...u32,
-        handle: (n: number) => (this.ran('BLOB'), Buffer.alloc(n, 0x5a)),
+        handle: (n: number) => (this.ran('BLOB'), (this.lastBlob = Buffer.alloc(n, 0x5a))),
         encode: (w, b: Buffer) => void w.varOpaque(b),
         idempotent: true,
       }),

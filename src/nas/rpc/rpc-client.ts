@@ -281,8 +281,10 @@ export class RpcUdpClient extends RpcCaller {
     this.sock.send(bytes, this.port, this.host);
   }
 
+  private closing: Promise<void> | null = null;
+
   close(): Promise<void> {
     this.failAll(new RpcCallFailed('client closed'));
-    return new Promise((r) => this.sock.close(() => r()));
+    return (this.closing ??= new Promise((r) => this.sock.close(() => r())));
   }
 }
