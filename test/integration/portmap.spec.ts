@@ -145,6 +145,7 @@ describe('port mapper v2 and rpcbind v3/v4 served by our RPC server', () => {
 describe('PortmapRegistrar', () => {
   const services: PortmapService[] = [
     { prog: 100003, vers: 3, protocol: 'tcp', port: 2049 },
+    { prog: 100003, vers: 3, protocol: 'tcp6', port: 2049 },
     { prog: 100005, vers: 3, protocol: 'tcp', port: 20048 },
     { prog: 100005, vers: 3, protocol: 'udp', port: 20048 },
   ];
@@ -163,6 +164,8 @@ describe('PortmapRegistrar', () => {
     expect(await getport(c, 100003, 3)).toBe(2049);
     expect(await getport(c, 100005, 3, IPPROTO_UDP)).toBe(20048);
     expect(await getport(c, PMAP_PROG, 2)).toBe(port);
+    // An IPv6 client (libnfs asks v3 GETADDR with the netid of its transport) finds the tcp6 registration.
+    expect(await getaddr(c, 3, 100003, 3, 'tcp6')).toBe('::1.8.1');
     const u = await RpcUdpClient.open('127.0.0.1', port);
     cleanup.push(() => u.close());
     expect(await getport(u as unknown as Caller, 100005, 3)).toBe(20048);
@@ -187,6 +190,7 @@ describe('PortmapRegistrar', () => {
     expect(system.getport(100005, 3, IPPROTO_UDP)).toBe(20048);
     expect(system.dump().map((e) => `${e.r_prog}/${e.r_vers}/${e.r_netid}/${e.r_addr}`).sort()).toEqual([
       '100003/3/tcp/0.0.0.0.8.1',
+      '100003/3/tcp6/::.8.1',
       '100005/3/tcp/0.0.0.0.78.80',
       '100005/3/udp/0.0.0.0.78.80',
       '100024/1/tcp/0.0.0.0.3.3',
@@ -211,14 +215,16 @@ describe('PortmapRegistrar', () => {
 
     const viaSocket = new PortmapRegistrar({ port, systemSocket: join(dir, 'rpcbind.sock'), log: new MemoryLog() });
     expect(await viaSocket.start(services)).toBe('system');
-    expect(local.dump()).toHaveLength(3);
+    expect(local.dump()).toHaveLength(4);
     expect(overTcp.dump()).toHaveLength(0);
     await viaSocket.close();
     expect(local.dump()).toHaveLength(0);
 
-    // No local socket: TCP, where only v2 is spoken.
-    const viaTcp = new PortmapRegistrar({ port, systemSocket: join(dir, 'missing.sock'), log: new MemoryLog() });
+    // No local socket: TCP, where only v2 is spoken (so no IPv6 entry).
+    const log = new MemoryLog();
+    const viaTcp = new PortmapRegistrar({ port, systemSocket: join(dir, 'missing.sock'), log });
     expect(await viaTcp.start(services)).toBe('system');
+    expect(log.lines).toContain(`warn the port mapper at 127.0.0.1:${port} refused to register program 100003 version 3 tcp6 port 2049`);
     expect(overTcp.mappings()).toEqual([
       { prog: 100003, vers: 3, prot: 6, port: 2049 },
       { prog: 100005, vers: 3, prot: 6, port: 20048 },

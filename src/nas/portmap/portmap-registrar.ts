@@ -13,9 +13,13 @@ import { PortmapRegistry } from './portmap-registry';
 export interface PortmapService {
   prog: number;
   vers: number;
-  protocol: 'tcp' | 'udp';
+  /** The netid: tcp and udp over IPv4, tcp6 and udp6 over IPv6 (libnfs asks rpcbind v3 GETADDR over IPv6). */
+  protocol: 'tcp' | 'udp' | 'tcp6' | 'udp6';
   port: number;
 }
+
+/** The service's universal address on the wildcard host of its family. */
+const wildcardAddress = (s: PortmapService): string => toUniversalAddress(s.protocol.endsWith('6') ? '::' : '0.0.0.0', s.port);
 
 export interface PortmapRegistrarOptions {
   /** The port mapper's port: ours binds it, or the system's is found there (default 111). */
@@ -70,8 +74,10 @@ class SystemPortmapper {
   }
 
   set(s: PortmapService): Promise<boolean> {
-    const b: Rpcb = { r_prog: s.prog, r_vers: s.vers, r_netid: s.protocol, r_addr: toUniversalAddress('0.0.0.0', s.port), r_owner: this.owner };
-    return this.call(RpcbProc.RPCBPROC_SET, PmapProc.PMAPPROC_SET, b, s.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, s.port);
+    const b: Rpcb = { r_prog: s.prog, r_vers: s.vers, r_netid: s.protocol, r_addr: wildcardAddress(s), r_owner: this.owner };
+    // Version 2 knows IPv4 TCP and UDP only (protocol 0 is refused as unknown).
+    const prot = s.protocol === 'tcp' ? IPPROTO_TCP : s.protocol === 'udp' ? IPPROTO_UDP : 0;
+    return this.call(RpcbProc.RPCBPROC_SET, PmapProc.PMAPPROC_SET, b, prot, s.port);
   }
 
   /** Every netid of each (prog, vers): clears what a previous run left behind, and ours on shutdown. */
@@ -135,7 +141,7 @@ export class PortmapRegistrar {
       if (udp) this.registry.set({ r_prog: PMAP_PROG, r_vers: v, r_netid: 'udp', r_addr: toUniversalAddress('0.0.0.0', port), r_owner: 'superuser' });
     }
     for (const s of services) {
-      this.registry.set({ r_prog: s.prog, r_vers: s.vers, r_netid: s.protocol, r_addr: toUniversalAddress('0.0.0.0', s.port), r_owner: 'superuser' });
+      this.registry.set({ r_prog: s.prog, r_vers: s.vers, r_netid: s.protocol, r_addr: wildcardAddress(s), r_owner: 'superuser' });
     }
     this._mode = 'own';
     return this._mode;
