@@ -94,10 +94,11 @@ describe.skipIf(!RPCINFO)('rpcinfo pings our RPC server at its address (-a)', ()
 });
 
 describe.skipIf(!RPCINFO || !CAN_UNSHARE)("rpcinfo against our port mapper on rpcbind's local socket", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rpcinfo-'));
+  let dir: string;
   const registry = new PortmapRegistry();
   const server = new RpcServer([portmapProgram(registry)], { log: new MemoryLog() });
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rpcinfo-'));
     await server.listenLocal(join(dir, 'rpcbind.sock'));
     registry.set({ r_prog: 100000, r_vers: 2, r_netid: 'tcp', r_addr: '0.0.0.0.0.111', r_owner: 'superuser' });
     registry.set({ r_prog: 100005, r_vers: 3, r_netid: 'tcp', r_addr: '0.0.0.0.78.80', r_owner: 'superuser' });
@@ -105,7 +106,7 @@ describe.skipIf(!RPCINFO || !CAN_UNSHARE)("rpcinfo against our port mapper on rp
   });
   afterAll(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /** rpcinfo without a host talks to /run/rpcbind.sock: give it a /run where that is ours. */
@@ -200,11 +201,12 @@ describe.skipIf(!RPCINFO || !CAN_UNSHARE || !existsSync(DIST_REGISTRAR))('our po
 });
 
 describe.skipIf(!RPCINFO || !RPCBIND || !CAN_UNSHARE)("registration with the system's rpcbind (a real rpcbind in a private namespace)", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rpcbind-'));
+  let dir: string;
   let rpcbind: ChildProcess | undefined;
   let blocker: Server;
   let takenPort = 0;
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rpcbind-'));
     // rpcbind's /run is our directory, so its local socket is reachable from here; its port 111 is the namespace's.
     const child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', `ip link set lo up && mount --bind ${dir} /run && exec ${RPCBIND} -f`], { stdio: 'ignore' });
     rpcbind = child;
@@ -218,7 +220,7 @@ describe.skipIf(!RPCINFO || !RPCBIND || !CAN_UNSHARE)("registration with the sys
   afterAll(async () => {
     blocker?.close();
     await stop(rpcbind);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const dumpInNs = async () => {
