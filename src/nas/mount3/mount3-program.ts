@@ -64,6 +64,7 @@ export function mount3Program(exports: MountExports, mounts: MountList = new Mou
     versions: {
       [MOUNT_V3]: {
         [MountProc3.MOUNTPROC3_NULL]: NULL_PROCEDURE,
+        /* mountres3 MOUNTPROC3_MNT(dirpath) = 1; */
         [MountProc3.MOUNTPROC3_MNT]: procedure({
           name: 'MNT',
           decode: decodeDirpath,
@@ -76,6 +77,7 @@ export function mount3Program(exports: MountExports, mounts: MountList = new Mou
           idempotent: true,
           mutates: true,
         }),
+        /* mountlist MOUNTPROC3_DUMP(void) = 2; */
         [MountProc3.MOUNTPROC3_DUMP]: procedure({
           name: 'DUMP',
           decode: nothing,
@@ -83,6 +85,7 @@ export function mount3Program(exports: MountExports, mounts: MountList = new Mou
           encode: encodeMountList,
           idempotent: true,
         }),
+        /* void MOUNTPROC3_UMNT(dirpath) = 3; */
         [MountProc3.MOUNTPROC3_UMNT]: procedure({
           name: 'UMNT',
           decode: decodeDirpath,
@@ -91,6 +94,7 @@ export function mount3Program(exports: MountExports, mounts: MountList = new Mou
           idempotent: true,
           mutates: true,
         }),
+        /* void MOUNTPROC3_UMNTALL(void) = 4; */
         [MountProc3.MOUNTPROC3_UMNTALL]: procedure({
           name: 'UMNTALL',
           decode: nothing,
@@ -99,6 +103,7 @@ export function mount3Program(exports: MountExports, mounts: MountList = new Mou
           idempotent: true,
           mutates: true,
         }),
+        /* exports MOUNTPROC3_EXPORT(void) = 5; */
         [MountProc3.MOUNTPROC3_EXPORT]: procedure({
           name: 'EXPORT',
           decode: nothing,

@@ -68,6 +68,7 @@ const nothing = (): void => undefined;
 export function portmapProgram(registry: PortmapRegistry, clock: () => number = Date.now): RpcProgram {
   const v2: RpcVersionTable = {
     [PmapProc.PMAPPROC_NULL]: NULL_PROCEDURE,
+    /* bool PMAPPROC_SET(mapping) = 1; */
     [PmapProc.PMAPPROC_SET]: procedure({
       name: 'SET',
       decode: decodeMapping,
@@ -76,6 +77,7 @@ export function portmapProgram(registry: PortmapRegistry, clock: () => number = 
       idempotent: false,
       mutates: true,
     }),
+    /* bool PMAPPROC_UNSET(mapping) = 2; */
     [PmapProc.PMAPPROC_UNSET]: procedure({
       name: 'UNSET',
       decode: decodeMapping,
@@ -85,6 +87,7 @@ export function portmapProgram(registry: PortmapRegistry, clock: () => number = 
       idempotent: false,
       mutates: true,
     }),
+    /* unsigned int PMAPPROC_GETPORT(mapping) = 3; */
     [PmapProc.PMAPPROC_GETPORT]: procedure({
       name: 'GETPORT',
       decode: decodeMapping,
@@ -92,6 +95,7 @@ export function portmapProgram(registry: PortmapRegistry, clock: () => number = 
       encode: uint,
       idempotent: true,
     }),
+    /* pmaplist PMAPPROC_DUMP(void) = 4; */
     [PmapProc.PMAPPROC_DUMP]: procedure({
       name: 'DUMP',
       decode: nothing,
@@ -116,6 +120,7 @@ export function portmapProgram(registry: PortmapRegistry, clock: () => number = 
 
   const v3: RpcVersionTable = {
     [RpcbProc.RPCBPROC_NULL]: NULL_PROCEDURE,
+    /* bool RPCBPROC_SET(rpcb) = 1; */
     [RpcbProc.RPCBPROC_SET]: procedure({
       name: 'SET',
       decode: decodeRpcb,
@@ -124,6 +129,7 @@ export function portmapProgram(registry: PortmapRegistry, clock: () => number = 
       idempotent: false,
       mutates: true,
     }),
+    /* bool RPCBPROC_UNSET(rpcb) = 2; */
     [RpcbProc.RPCBPROC_UNSET]: procedure({
       name: 'UNSET',
       decode: decodeRpcb,
@@ -132,7 +138,9 @@ export function portmapProgram(registry: PortmapRegistry, clock: () => number = 
       idempotent: false,
       mutates: true,
     }),
+    /* string RPCBPROC_GETADDR(rpcb) = 3; */
     [RpcbProc.RPCBPROC_GETADDR]: getaddr('GETADDR', false),
+    /* rpcblist_ptr RPCBPROC_DUMP(void) = 4; */
     [RpcbProc.RPCBPROC_DUMP]: procedure({
       name: 'DUMP',
       decode: nothing,
@@ -140,6 +148,7 @@ export function portmapProgram(registry: PortmapRegistry, clock: () => number = 
       encode: encodeRpcbList,
       idempotent: true,
     }),
+    /* unsigned int RPCBPROC_GETTIME(void) = 6; */
     [RpcbProc.RPCBPROC_GETTIME]: procedure({
       name: 'GETTIME',
       decode: nothing,
@@ -149,6 +158,7 @@ export function portmapProgram(registry: PortmapRegistry, clock: () => number = 
     }),
   };
 
+  /* string RPCBPROC_GETVERSADDR(rpcb) = 9; (version 4 only) */
   const v4: RpcVersionTable = { ...v3, [RpcbProc.RPCBPROC_GETVERSADDR]: getaddr('GETVERSADDR', true) };
 
   return { prog: PMAP_PROG, name: 'PORTMAP', versions: { 2: v2, 3: v3, 4: v4 } };

@@ -68,8 +68,15 @@ export function emptyStats(): RpcStats {
 
 const DEFAULT_FLAVORS: readonly number[] = [AuthFlavor.AUTH_NONE, AuthFlavor.AUTH_SYS];
 
+interface ProcedureEntry {
+  proc: RpcProcedure;
+  /** "<program>v<version>.<procedure>", made once for stats and logs. */
+  name: string;
+}
+
 interface ProgramEntry {
   program: RpcProgram;
+  versions: Map<number, Map<number, ProcedureEntry>>;
   low: number;
   high: number;
   flavors: ReadonlySet<number>;
@@ -96,20 +103,26 @@ export class RpcDispatcher {
   }
 
   add(program: RpcProgram): void {
-    const versions = Object.keys(program.versions).map(Number);
-    if (versions.length === 0) throw new Error(`program ${program.name} has no versions`);
+    const numbers = Object.keys(program.versions).map(Number);
+    if (numbers.length === 0) throw new Error(`program ${program.name} has no versions`);
     if (this.programs.has(program.prog)) throw new Error(`program ${program.prog} is already served`);
+    const versions = new Map<number, Map<number, ProcedureEntry>>();
+    for (const v of numbers) {
+      const table = program.versions[v];
+      versions.set(v, new Map(Object.keys(table).map((p) => [Number(p), { proc: table[Number(p)], name: `${program.name}v${v}.${table[Number(p)].name}` }])));
+    }
     this.programs.set(program.prog, {
       program,
-      low: Math.min(...versions),
-      high: Math.max(...versions),
+      versions,
+      low: Math.min(...numbers),
+      high: Math.max(...numbers),
       flavors: new Set(program.authFlavors ?? DEFAULT_FLAVORS),
     });
   }
 
   /** Programs and versions served, for registering with a portmapper. */
   served(): Array<{ prog: number; vers: number }> {
-    return [...this.programs.values()].flatMap((e) => Object.keys(e.program.versions).map((v) => ({ prog: e.program.prog, vers: Number(v) })));
+    return [...this.programs.values()].flatMap((e) => [...e.versions.keys()].map((vers) => ({ prog: e.program.prog, vers })));
   }
 
   async dispatch(record: Buffer, peer: RpcPeer): Promise<Buffer[] | null> {
@@ -136,13 +149,13 @@ export class RpcDispatcher {
       this.stats.progUnavail++;
       return this.reply(call.xid, { accept_stat: AcceptStat.PROG_UNAVAIL });
     }
-    const table = entry.program.versions[call.vers];
+    const table = entry.versions.get(call.vers);
     if (!table) {
       this.stats.progMismatch++;
       return this.reply(call.xid, { accept_stat: AcceptStat.PROG_MISMATCH, mismatch_info: { low: entry.low, high: entry.high } });
     }
-    const proc: RpcProcedure | undefined = Object.hasOwn(table, call.proc) ? table[call.proc] : undefined;
-    if (!proc) {
+    const found = table.get(call.proc);
+    if (!found) {
       this.stats.procUnavail++;
       return this.reply(call.xid, { accept_stat: AcceptStat.PROC_UNAVAIL });
     }
@@ -156,7 +169,7 @@ export class RpcDispatcher {
         return this.reply(call.xid, { reject_stat: RejectStat.AUTH_ERROR, auth_stat: understood ? AuthStat.AUTH_TOOWEAK : AuthStat.AUTH_BADCRED });
       }
     }
-    const name = `${entry.program.name}v${call.vers}.${proc.name}`;
+    const { proc, name } = found;
     this.stats.byProc[name] = (this.stats.byProc[name] ?? 0) + 1;
 
     const argsAt = r.offset;
