@@ -126,6 +126,19 @@ export class XdrReader {
   optional<T>(item: (r: XdrReader) => T, what = 'optional'): T | undefined {
     return this.bool(what) ? item(this) : undefined;
   }
+
+  /**
+   * A linked list, `struct *list { T item; list next; }`: TRUE before each
+   * item, FALSE at the end (the RFCs' way to send lists of unknown length).
+   */
+  list<T>(item: (r: XdrReader) => T, max = 0xffffffff, what = 'list'): T[] {
+    const out: T[] = [];
+    while (this.bool(`${what} next`)) {
+      if (out.length >= max) throw new XdrDecodeError(`${what} exceeds its limit of ${max} items`);
+      out.push(item(this));
+    }
+    return out;
+  }
 }
 
 /** Payloads at least this large are kept by reference instead of copied. */
@@ -232,6 +245,12 @@ export class XdrWriter {
     this.bool(v !== undefined);
     if (v !== undefined) item(this, v);
     return this;
+  }
+
+  /** A linked list (see XdrReader.list): TRUE before each item, FALSE at the end. */
+  list<T>(items: readonly T[], item: (w: XdrWriter, v: T) => void): this {
+    for (const v of items) item(this.bool(true), v);
+    return this.bool(false);
   }
 
   /** Reserve a uint32 to fill in later (a count or length known only at the end). */
