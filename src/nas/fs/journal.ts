@@ -1,0 +1,244 @@
+import type { Run } from './block-allocator';
+import { asFsError, fsError, type FsError } from './fs-error';
+import type { BlockStore } from './fs-types';
+import type { Inode } from './inode';
+import type { MetaStatements } from './meta-db';
+
+/** A closed batch: SQL with its values captured at seal time, and what to do once it is durable. */
+interface Sealed {
+  seq: number;
+  ops: Array<() => void>;
+  flush: boolean;
+  freed: Run[];
+  freedInos: number[];
+}
+
+export interface JournalHooks {
+  /** The batch freeing these blocks and inode numbers is durable: they may be reused now. */
+  committed(freed: Run[], freedInos: number[]): void;
+  /** A commit failed: unstable data may be lost (the write verifier must change). */
+  failed(err: FsError): void;
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Group commit of metadata, ordered after data. Changes accumulate in the
+ * open batch (structural SQL as it happens, inode rows and extent maps as
+ * they are at seal time). A commit seals the batch, flushes the data store if
+ * any data was written since the last flush, then applies the batch in one
+ * SQLite transaction (WAL, synchronous=FULL). Callers waiting meanwhile share
+ * the next commit. A failed batch is kept and retried ahead of the next one.
+ */
+export class Journal {
+  private ops: Array<() => void> = [];
+  private dirtyInodes: Inode[] = [];
+  private extentInodes = new Set<Inode>();
+  private freed: Run[] = [];
+  private freedInos: number[] = [];
+  private dataDirty = false;
+  private carry: Sealed | null = null;
+  /** The batch accumulating now; everything done so far is in it or an earlier one. */
+  private openSeq = 1;
+  private committedSeq = 0;
+  private wantedSeq = 0;
+  private readonly waiters: Waiter[] = [];
+  private running: Promise<void> | null = null;
+  private paused = false;
+  private closed = false;
+  private timer?: NodeJS.Timeout;
+  commits = 0;
+
+  constructor(
+    private readonly stmts: MetaStatements,
+    private readonly store: BlockStore,
+    private readonly hooks: JournalHooks,
+  ) {}
+
+  /** Commit in the background every `ms` when anything is pending. */
+  startTimer(ms: number): void {
+    if (ms <= 0) return;
+    this.timer = setInterval(() => {
+      if (this.hasWork) this.request(this.openSeq);
+    }, ms);
+    this.timer.unref();
+  }
+
+  get hasWork(): boolean {
+    return (
+      this.ops.length > 0 ||
+      this.dirtyInodes.length > 0 ||
+      this.extentInodes.size > 0 ||
+      this.freed.length > 0 ||
+      this.freedInos.length > 0 ||
+      this.dataDirty ||
+      this.carry !== null
+    );
+  }
+
+  /** Structural SQL, run in order at commit; capture values, not live objects. */
+  op(fn: () => void): void {
+    this.ops.push(fn);
+  }
+
+  /** The inode's row is written as it is at seal time. */
+  touch(inode: Inode): void {
+    if (inode.dirty) return;
+    inode.dirty = true;
+    this.dirtyInodes.push(inode);
+  }
+
+  /** The inode's extent map changed: its rows are rewritten from extents.dirtyFrom. */
+  touchExtents(inode: Inode): void {
+    this.touch(inode);
+    this.extentInodes.add(inode);
+  }
+
+  /** The inode's rows are being deleted by an op: nothing more to write for it. */
+  forget(inode: Inode): void {
+    this.extentInodes.delete(inode);
+    // Its entry in dirtyInodes is skipped at seal (inode.deleted).
+  }
+
+  /** Blocks given up; they stay allocated until this batch is durable. */
+  freeBlocks(runs: Run[]): void {
+    for (const r of runs) if (r.count > 0) this.freed.push(r);
+  }
+
+  freeIno(ino: number): void {
+    this.freedInos.push(ino);
+  }
+
+  /** Data landed on the store: the next commit must flush it first. */
+  dataWritten(): void {
+    this.dataDirty = true;
+  }
+
+  /** Resolves once everything done before the call is durable. */
+  sync(): Promise<void> {
+    if (this.closed) return Promise.reject(fsError('IO', 'filesystem is closed'));
+    const seq = this.openSeq;
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.request(seq);
+    });
+  }
+
+  /** Stop committing (quiesce); resolves when no commit is running. */
+  async pause(): Promise<void> {
+    this.paused = true;
+    while (this.running) await this.running;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.kick();
+  }
+
+  /** Commit what is pending, then stop. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.paused = false;
+    await this.sync();
+    this.abort();
+  }
+
+  /** Stop at once; pending changes are dropped (a crash, as far as the database knows). */
+  abort(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    const err = fsError('IO', 'filesystem is closed');
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
+  private request(seq: number): void {
+    if (seq > this.wantedSeq) this.wantedSeq = seq;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.paused || this.closed || this.wantedSeq <= this.committedSeq) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.paused && !this.closed && this.wantedSeq > this.committedSeq) {
+      const sealed = this.seal();
+      try {
+        if (sealed.flush) await this.store.flush();
+        if (this.closed) return;
+        if (sealed.ops.length > 0) {
+          const ops = sealed.ops;
+          this.stmts.db.transaction(() => {
+            for (let i = 0; i < ops.length; i++) ops[i]();
+          })();
+          this.commits++;
+        }
+      } catch (err) {
+        this.retryLater(sealed, asFsError(err, 'metadata commit'));
+        continue;
+      }
+      this.committedSeq = sealed.seq;
+      while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.resolve();
+      this.hooks.committed(sealed.freed, sealed.freedInos);
+    }
+  }
+
+  private retryLater(sealed: Sealed, err: FsError): void {
+    this.carry = sealed;
+    if (sealed.flush) this.dataDirty = true;
+    this.hooks.failed(err);
+    while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.reject(err);
+    // Later waiters get their own attempt; without any, wait for the next request.
+    this.wantedSeq = this.waiters.length > 0 ? this.waiters[this.waiters.length - 1].seq : this.committedSeq;
+  }
+
+  private seal(): Sealed {
+    const seq = this.openSeq++;
+    const stmts = this.stmts;
+    const ops = this.ops;
+    this.ops = [];
+    for (const inode of this.dirtyInodes) {
+      inode.dirty = false;
+      if (inode.deleted) continue;
+      const row = inode.row();
+      ops.push(() => stmts.putInode.run(...row));
+    }
+    this.dirtyInodes = [];
+    for (const inode of this.extentInodes) {
+      const map = inode.extents!;
+      const from = map.dirtyFrom;
+      map.dirtyFrom = Infinity;
+      const rows = map.persistedFrom(from);
+      const ino = inode.ino;
+      ops.push(() => {
+        stmts.deleteExtentsFrom.run(ino, from);
+        for (const e of rows) stmts.putExtent.run(ino, e.fblock, e.dblock, e.count);
+      });
+    }
+    this.extentInodes.clear();
+    let sealed: Sealed = { seq, ops, flush: this.dataDirty, freed: this.freed, freedInos: this.freedInos };
+    this.dataDirty = false;
+    this.freed = [];
+    this.freedInos = [];
+    if (this.carry) {
+      const c = this.carry;
+      this.carry = null;
+      sealed = {
+        seq,
+        ops: c.ops.concat(sealed.ops),
+        flush: c.flush || sealed.flush,
+        freed: c.freed.concat(sealed.freed),
+        freedInos: c.freedInos.concat(sealed.freedInos),
+      };
+    }
+    return sealed;
+  }
+}
