@@ -78,10 +78,10 @@ export const configSchema = z
         mountPort: port.default(20048),
         /**
          * Where clients find the ports: auto = our own portmapper on portmapPort when it is free, else
-         * registration with the system's rpcbind there; own = ours or a readiness failure; system =
-         * register with rpcbind only; off = clients give the ports in their URLs.
+         * registration with the system's rpcbind there; own = the same, but readiness fails unless the
+         * portmapper is ours; off = none (clients give the ports in their URLs).
          */
-        portmap: z.enum(['auto', 'own', 'system', 'off']).default('auto'),
+        portmap: z.enum(['auto', 'own', 'off']).default('auto'),
         portmapPort: port.default(111),
       })
       .strict()
