@@ -360,7 +360,9 @@ describe('shares across a restart', () => {
   });
 
   it('keep their export id, key, rules and data; an interrupted delete is finished at the next start', async () => {
-    let gw = await startTestGateway({}, dir);
+    // The storage manager alone: with NAS on, the share's filesystem would own (and trim) the raw volume written here.
+    const env = { STRATA_NAS: 'false' };
+    let gw = await startTestGateway(env, dir);
     let kept: ShareInfo;
     let key: Buffer;
     let doomed: ShareInfo;
@@ -380,7 +382,7 @@ describe('shares across a restart', () => {
     } finally {
       await gw.close({ keepData: true });
     }
-    gw = await startTestGateway({}, dir);
+    gw = await startTestGateway(env, dir);
     try {
       const shares = gw.app.get(ShareService);
       expect(await shares.get('kept')).toEqual({ ...kept, allocatedBytes: MiB });
