@@ -277,15 +277,16 @@ export class ClientSession {
    * twice, which block semantics allow) and log in again in the background.
    */
   private recover(why: string): void {
-    if (this.state === 'closed' || this.state === 'new') return;
+    if (this.state === 'closed') return;
     this.dropChannel();
     const outstanding = [...[...this.pending.values()].sort((a, b) => (a.xid - b.xid) | 0), ...this.waiting];
     this.pending.clear();
     this.waiting.length = 0;
     const down = new PathDown(this.address, why);
     for (const p of outstanding) p.reject(down);
-    // Already recovering: that was a login attempt's DISCOVER; the loop tries again.
-    if (this.state !== 'recovering') this.enterRecovery(why);
+    // Still in connect() (its DISCOVER failed): connect fails, and the client decides. Already recovering: that
+    // was a login attempt's DISCOVER; the loop tries again.
+    if (this.state === 'ready') this.enterRecovery(why);
   }
 
   private enterRecovery(why: string): void {

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../san/transport/clock';
 import { UdpDatagramSocket, type DatagramSocket, type Peer } from '../san/transport/datagram-socket';
 import { ClientSession, idKey, type SessionStats } from './client-session';
 import { PathSet } from './path-set';
-import { GatewayUnreachable, SanError } from './san-error';
+import { GatewayUnreachable, PathDown, SanError } from './san-error';
 import { Volume, volumeFlags, type VolumeDescription } from './volume';
 
 export interface SanClientOptions {
@@ -90,12 +90,12 @@ export class SanClient {
       const results = await Promise.allSettled(sessions.map((s) => s.connect()));
       const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
       // A refusal (wrong key, unknown host, version) is the user's to fix: say it, whatever the other paths did.
-      const refusal = failures.find((e) => !(e instanceof GatewayUnreachable));
+      const refusal = failures.find((e) => !(e instanceof GatewayUnreachable || e instanceof PathDown));
       if (refusal) throw refusal;
       if (failures.length === sessions.length) {
         if (failures.length === 1) throw failures[0];
-        const waited = Math.max(...failures.map(() => o.connectTimeoutMs ?? 5000));
-        throw new GatewayUnreachable(failures.map((e) => (e as GatewayUnreachable).gateway), waited, 'the login (HELLO)');
+        const waited = o.connectTimeoutMs ?? 5000;
+        throw new GatewayUnreachable(failures.map((e) => (e as GatewayUnreachable | PathDown).gateway), waited, 'the login (HELLO)');
       }
       // Some paths answered: the silent ones keep trying and join when they answer.
       results.forEach((r, i) => {

@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayUnreachable, SanClient, type Volume } from '../../src/client';
 import { SanService } from '../../src/san/san.service';
-import { UdpDatagramSocket } from '../../src/san/transport/datagram-socket';
+import { UdpDatagramSocket, type DatagramSocket, type Peer } from '../../src/san/transport/datagram-socket';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { LossyLink } from '../utils/lossy-link';
 import { admin, hostKeyPair } from '../utils/san-fixture';
@@ -54,6 +54,40 @@ function workload(v: Volume, blocks: number) {
       return bad;
     },
   };
+}
+
+/** A link that goes dead (both ways) right after the first login completes, until healed. */
+class CutAfterLogin implements DatagramSocket {
+  private dead = false;
+  private healed = false;
+
+  constructor(private readonly inner: DatagramSocket) {}
+
+  heal(): void {
+    this.healed = true;
+    this.dead = false;
+  }
+
+  send(buf: Buffer, port: number, address: string): void {
+    if (!this.dead) this.inner.send(buf, port, address);
+  }
+
+  onMessage(cb: (buf: Buffer, from: Peer) => void): void {
+    this.inner.onMessage((buf, from) => {
+      if (this.dead) return;
+      // A sealed LOGIN_REPLY is the WELCOME: the session exists, and from now on nothing gets through.
+      if (!this.healed && buf[3] === 5 && (buf[4] & 1) === 1) this.dead = true;
+      cb(buf, from);
+    });
+  }
+
+  local(): Peer {
+    return this.inner.local();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 describe('multipath: two SAN addresses of one gateway', () => {
@@ -155,6 +189,32 @@ describe('multipath: two SAN addresses of one gateway', () => {
     await until('the late path up', () => c.stats()[1].up);
     expect((await v.read(0, 4096))[0]).toBe(1);
     await svc.closeListener(`127.0.0.1:${port}`);
+  });
+
+  it('connects when a path dies between its login and its first DISCOVER, and that path recovers', async () => {
+    let cut: CutAfterLogin | undefined;
+    const c = await SanClient.connect({
+      gateways: paths,
+      host: 'mp',
+      key: key.privateKey,
+      connectTimeoutMs: 1000,
+      socket: async (gateway) => {
+        const inner = await UdpDatagramSocket.bind('127.0.0.1', 0);
+        if (`${gateway.address}:${gateway.port}` !== paths[1]) return inner;
+        return (cut = new CutAfterLogin(inner));
+      },
+    });
+    clients.push(c);
+    expect(c.stats().map((s) => s.up)).toEqual([true, false]);
+    expect(c.stats()[1].lastError).toMatch(/no answer through every retransmission/);
+    const v = await c.open('mp');
+    await v.write(8192, Buffer.alloc(4096, 2));
+    cut!.heal();
+    await until('the path up', () => c.stats()[1].up);
+    const before = c.stats()[1].ops;
+    // Large enough to be split across every path that is up.
+    await v.write(0, Buffer.alloc(1024 * KiB, 3));
+    expect(c.stats()[1].ops).toBeGreaterThan(before);
   });
 
   it('names every address when none answers', async () => {
