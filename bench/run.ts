@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { benchClient, clientTable } from './client.bench';
 import { benchSan } from './san.bench';
 import { benchVirtualization, GiB, type Row } from './virtualization.bench';
 
@@ -42,6 +43,26 @@ async function main(): Promise<void> {
     const [randRead, randWrite, seqRead, seqWrite] = san.rows;
     const met = seqRead.ratio >= 1 && seqWrite.ratio >= 1 && randRead.ratio >= 0.7 && randWrite.ratio >= 0.7;
     console.log(`\ngoal ratio >= 1.0 on 1 MiB sequential, >= 0.7 on 4 KiB random: ${met ? 'met' : 'NOT met'}`);
+  }
+
+  // Three servers per workload: at most 3 rounds (BENCH_CLIENT_ROUNDS) keeps the run short.
+  const clientRounds = Number(process.env.BENCH_CLIENT_ROUNDS ?? Math.min(rounds, 3));
+  const client = await benchClient({ seconds, rounds: clientRounds, region: GiB });
+  if (client.skipped) {
+    console.log(`\nNBD clients: skipped: ${client.skipped}`);
+  } else {
+    console.log(
+      `\nNBD: fio's nbd engine against nbdkit's file plugin, the gateway's own NBD export, and strata-client attach (${client.sessions} SAN sessions, the full SAN path); ${clientRounds} rounds, medians, ratios to nbdkit`,
+    );
+    console.log(clientTable(client.rows));
+    const [randRead, randWrite, seqRead, seqWrite] = client.rows;
+    const gatewayMet = seqRead.gatewayRatio >= 1 && seqWrite.gatewayRatio >= 1 && randRead.gatewayRatio >= 0.7 && randWrite.gatewayRatio >= 0.7;
+    const clientMet = client.rows.every((r) => r.clientRatio >= 0.5);
+    console.log(`\ngoal gateway NBD export >= 1.0 on 1 MiB sequential, >= 0.7 on 4 KiB random: ${gatewayMet ? 'met' : 'NOT met'}`);
+    console.log(`goal strata-client (full SAN path) >= 0.5 on every row: ${clientMet ? 'met' : 'NOT met'}`);
+    if (client.transport) {
+      console.log(`strata-client sessions at the end: ${client.transport.map((t) => `${t.gateway} srtt ${t.srtt?.toFixed(2) ?? '-'} ms, ${t.retransmits} retransmits, ${t.timeouts} timeouts`).join('; ')}`);
+    }
   }
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }

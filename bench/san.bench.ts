@@ -35,7 +35,7 @@ export interface SanBenchResult {
   transport: SessionStats[];
 }
 
-function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+export function freePort(kind: 'tcp' | 'udp'): Promise<number> {
   return new Promise((res) => {
     if (kind === 'udp') {
       const s = createSocket('udp4');
@@ -53,10 +53,11 @@ function freePort(kind: 'tcp' | 'udp'): Promise<number> {
   });
 }
 
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+export const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-async function startGateway(dir: string): Promise<{ child: ChildProcess; url: string; sanPort: number }> {
-  const [http, sanPort] = [await freePort('tcp'), await freePort('udp')];
+/** The built gateway as a child process on free ports (its own NBD export too), the admin password PASSWORD. */
+export async function startGateway(dir: string): Promise<{ child: ChildProcess; url: string; sanPort: number; nbdPort: number }> {
+  const [http, sanPort, nbdPort] = [await freePort('tcp'), await freePort('udp'), await freePort('tcp')];
   const child = spawn(process.execPath, [MAIN], {
     cwd: dir,
     env: {
@@ -64,6 +65,7 @@ async function startGateway(dir: string): Promise<{ child: ChildProcess; url: st
       STRATA_DATA_DIR: dir,
       STRATA_HTTP_PORT: String(http),
       STRATA_SAN_PORT: String(sanPort),
+      STRATA_NBD_PORT: String(nbdPort),
       STRATA_SHELL: 'false',
       STRATA_NAS: 'false',
       STRATA_DEFAULT_POOL: 'false',
@@ -83,22 +85,27 @@ async function startGateway(dir: string): Promise<{ child: ChildProcess; url: st
     if (i > 300) throw new Error('gateway did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, url, sanPort };
+  return { child, url, sanPort, nbdPort };
 }
 
-async function api(url: string, token: string, path: string, json: unknown): Promise<void> {
+export async function adminToken(url: string): Promise<string> {
+  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+  return ((await login.json()) as { token: string }).token;
+}
+
+export async function api(url: string, token: string, path: string, json: unknown): Promise<void> {
   const res = await fetch(`${url}/api/v1/${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
   if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
 }
 
-/** fio's nbd engine against an nbdkit on `port`, for one workload; fio's own figures. */
-async function fio(port: number, w: Workload, region: number, seconds: number, dir: string): Promise<WorkloadResult> {
+/** fio's nbd engine against an NBD URI, for one workload; fio's own figures. */
+export async function fio(uri: string, w: Workload, region: number, seconds: number, dir: string): Promise<WorkloadResult> {
   const rw = w.pattern === 'random' ? `rand${w.op}` : w.op;
   const out = join(dir, 'fio.json');
   await promisify(execFile)('fio', [
     '--name=x',
     '--ioengine=nbd',
-    `--uri=nbd://127.0.0.1:${port}`,
+    `--uri=${uri}`,
     `--rw=${rw}`,
     `--bs=${w.blockSize}`,
     `--iodepth=${w.depth}`,
@@ -123,7 +130,19 @@ async function fio(port: number, w: Workload, region: number, seconds: number, d
   };
 }
 
-const pick = (xs: WorkloadResult[]) => ({
+/** nbdkit's file plugin on a written-through backing file of `region` bytes (like a thick volume: reads hit real blocks). */
+export async function startNbdkit(dir: string, region: number): Promise<{ child: ChildProcess; port: number }> {
+  const img = join(dir, 'nbd.img');
+  writeFileSync(img, '');
+  spawnSync('truncate', ['-s', String(region), img]);
+  spawnSync('dd', ['if=/dev/zero', `of=${img}`, 'bs=1M', `count=${Math.ceil(region / 2 ** 20)}`, 'conv=notrunc', 'status=none']);
+  const port = await freePort('tcp');
+  const child = spawn('nbdkit', ['-f', '-i', '127.0.0.1', '-p', String(port), 'file', img], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  return { child, port };
+}
+
+export const pick = (xs: WorkloadResult[]) => ({
   iops: median(xs.map((x) => x.iops)),
   mbps: median(xs.map((x) => x.mbps)),
   p50us: median(xs.map((x) => x.p50us)),
@@ -140,8 +159,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
   try {
     const gw = await startGateway(dir);
     gateway = gw.child;
-    const login = await fetch(`${gw.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
-    const { token } = (await login.json()) as { token: string };
+    const token = await adminToken(gw.url);
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: opts.region });
     await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
@@ -159,16 +177,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     };
 
     let nbdPort = 0;
-    if (!skipped) {
-      const img = join(dir, 'nbd.img');
-      writeFileSync(img, '');
-      spawnSync('truncate', ['-s', String(opts.region), img]);
-      // Written through, like the thick volume: reads hit real blocks, not holes.
-      spawnSync('dd', ['if=/dev/zero', `of=${img}`, 'bs=1M', `count=${Math.ceil(opts.region / 2 ** 20)}`, 'conv=notrunc', 'status=none']);
-      nbdPort = await freePort('tcp');
-      nbdkit = spawn('nbdkit', ['-f', '-i', '127.0.0.1', '-p', String(nbdPort), 'file', img], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    if (!skipped) ({ child: nbdkit, port: nbdPort } = await startNbdkit(dir, opts.region));
 
     const rows: Row[] = [];
     const ours: SanBenchResult['ours'] = [];
@@ -177,7 +186,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
       const a: WorkloadResult[] = [];
       const b: WorkloadResult[] = [];
       for (let r = 0; r < opts.rounds; r++) {
-        if (!skipped) a.push(await fio(nbdPort, w, opts.region, opts.seconds, dir));
+        if (!skipped) a.push(await fio(`nbd://127.0.0.1:${nbdPort}`, w, opts.region, opts.seconds, dir));
         b.push(await runWorkload(target, w, opts.region, opts.seconds * 1000, r + 1));
       }
       ours.push({ workload: w.name, ...pick(b) });

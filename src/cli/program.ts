@@ -1,5 +1,4 @@
-import { Command, CommanderError } from 'commander';
-import { CliError, EXIT } from './client';
+import { Command } from 'commander';
 import { registerAssignment } from './commands/assignment';
 import { registerAudit } from './commands/audit';
 import { registerAuth } from './commands/auth';
@@ -12,6 +11,7 @@ import { registerUser } from './commands/user';
 import { registerVolume } from './commands/volume';
 import { DEFAULT_URL } from './context';
 import { processIO, type CliIO } from './io';
+import { runProgram } from './run-program';
 
 /** The whole `strata` command tree, writing to `io` (tests pass their own streams). */
 export function buildProgram(io: CliIO = processIO()): Command {
@@ -39,20 +39,6 @@ export function buildProgram(io: CliIO = processIO()): Command {
 }
 
 /** Run one command line; resolves to the exit code. */
-export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const program = buildProgram(io);
-  try {
-    await program.parseAsync(argv);
-    return EXIT.OK;
-  } catch (e) {
-    // Commander has already printed its own message (or the help).
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    const json = Boolean(program.opts().json);
-    if (!(e instanceof CliError)) {
-      io.stderr.write(json ? `${JSON.stringify({ code: 'INTERNAL', message: String(e) })}\n` : `strata: unexpected error: ${(e as Error)?.stack ?? e}\n`);
-      return EXIT.API;
-    }
-    io.stderr.write(json ? `${JSON.stringify(e)}\n` : `strata: ${e.message}${e.showCode ? ` (${e.code})` : ''}\n`);
-    return e.exitCode;
-  }
+export function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  return runProgram(buildProgram(io), argv, io);
 }

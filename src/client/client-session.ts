@@ -10,7 +10,7 @@ import { deriveSessionKeys, ephemeral, signTranscript, type SessionKeys } from '
 import { Channel, type OutgoingSegment } from '../san/transport/channel';
 import type { Clock, TimerHandle } from '../san/transport/clock';
 import { SOCKET_BUFFER, type DatagramSocket, type Peer } from '../san/transport/datagram-socket';
-import { GatewayUnreachable, SanError } from './san-error';
+import { GatewayUnreachable, PathDown, SanError } from './san-error';
 
 type Distribute<T> = T extends unknown ? Omit<T, 'slot' | 'seq' | 'lun'> : never;
 /** A call as the volume layer issues it: the session adds slot and sequence, and turns `volume` into its own LUN. */
@@ -26,10 +26,10 @@ export interface ClientSessionOptions {
   clock: Clock;
   /** How long a first login may take before the gateway counts as unreachable. */
   connectTimeoutMs: number;
-  /** How long to keep logging in again after the gateway went away (restart) before failing pending calls. */
-  reconnectTimeoutMs: number;
   /** An idle session sends NOP this often (keepalive, and boot verifier check). */
   keepaliveMs: number;
+  /** The session went down or came back up (`up` changed). */
+  onStateChange?(session: ClientSession): void;
 }
 
 export interface SessionStats {
@@ -46,6 +46,12 @@ export interface SessionStats {
   ops: number;
   inFlight: number;
   logins: number;
+  /** Logged in and carrying calls; false while the path is down and the session logs in again. */
+  up: boolean;
+  /** Why the path is down, or what the last attempt to bring it back said. */
+  lastError?: string;
+  /** Milliseconds since the path went down. */
+  downForMs?: number;
 }
 
 interface PendingCall {
@@ -61,6 +67,8 @@ interface LoginWait {
   xid: number;
   step: 2 | 4;
   resolve(message: Buffer): void;
+  /** close(): stop retransmitting and fail the login at once. */
+  cancel(): void;
 }
 
 /** Volume id bytes (16) as the hex key volumes are known by on the client side. */
@@ -69,9 +77,11 @@ export const idKey = (id: Buffer) => id.toString('hex');
 /**
  * One session with one gateway address over one UDP socket: login, sealed
  * datagrams, the transport channel, slots and sequences, and recovery. When
- * the gateway restarts (boot verifier changed, NO_SESSION, or it stops
- * answering) the session logs in again, rediscovers its LUNs and resends
- * every call not yet answered.
+ * the path goes down (the gateway stops answering, restarted: boot verifier
+ * changed, or NO_SESSION) every call not yet answered fails with PathDown,
+ * for the volume layer to send again on another path or once this one is
+ * back; meanwhile the session keeps logging in again until it is closed, and
+ * rediscovers its LUNs before it carries calls again.
  */
 export class ClientSession {
   readonly address: string;
@@ -96,6 +106,9 @@ export class ClientSession {
   volumes: VolumeEntry[] = [];
   private keepalive: TimerHandle | undefined;
   private lastSent = 0;
+  private lastError: string | undefined;
+  private downSince = 0;
+  private retryTimer: TimerHandle | undefined;
   private readonly totals = { retransmits: 0, timeouts: 0, bytesSent: 0, bytesReceived: 0, ops: 0, logins: 0 };
 
   constructor(private readonly o: ClientSessionOptions) {
@@ -111,8 +124,24 @@ export class ClientSession {
     this.armKeepalive();
   }
 
+  /** After a first login that got no answer: keep trying in the background (another path carries the I/O meanwhile). */
+  retryInBackground(why: string): void {
+    if (this.state !== 'new') return;
+    this.enterRecovery(why);
+  }
+
   get inFlight(): number {
     return this.pending.size + this.waiting.length;
+  }
+
+  /** Logged in, LUNs known, carrying calls. */
+  get up(): boolean {
+    return this.state === 'ready' && this.channel !== undefined;
+  }
+
+  /** Whether this session's DISCOVER listed the volume (by id, hex). */
+  knows(volumeId: string): boolean {
+    return this.luns.has(volumeId);
   }
 
   /** The LUN numbers of this session, by volume id. */
@@ -145,17 +174,22 @@ export class ClientSession {
       ops: this.totals.ops,
       inFlight: this.inFlight,
       logins: this.totals.logins,
+      up: this.up,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.state === 'recovering' ? { downForMs: this.o.clock.now() - this.downSince } : {}),
     };
   }
 
   /** LOGOUT (best effort), then stop; calls still pending fail. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
-    if (this.state === 'ready' && this.pending.size === 0) {
+    if (this.up && this.pending.size === 0) {
       await Promise.race([this.issue({ op: Opcode.LOGOUT, flags: 0 }).catch(() => undefined), new Promise((r) => this.o.clock.setTimer(500, () => r(undefined)))]);
     }
     this.state = 'closed';
     if (this.keepalive) this.o.clock.clearTimer(this.keepalive);
+    if (this.retryTimer) this.o.clock.clearTimer(this.retryTimer);
+    this.loginWait?.cancel();
     this.channel?.close();
     const closed = new Error(`SAN session to ${this.address} closed`);
     for (const p of [...this.pending.values(), ...this.waiting]) p.reject(closed);
@@ -166,11 +200,10 @@ export class ClientSession {
 
   private issue(request: CallRequest): Promise<Reply> {
     if (this.state === 'closed') return Promise.reject(new Error(`SAN session to ${this.address} is closed`));
+    if (this.state === 'recovering') return Promise.reject(new PathDown(this.address, this.lastError ?? 'logging in again'));
     return new Promise<Reply>((resolve, reject) => {
-      const p: PendingCall = { request, resolve, reject, xid: 0, slot: -1, seq: 0 };
-      this.waiting.push(p);
-      if (this.state === 'ready' && !this.channel) this.recover('the last attempt to log in again failed');
-      else this.dispatch();
+      this.waiting.push({ request, resolve, reject, xid: 0, slot: -1, seq: 0 });
+      this.dispatch();
     });
   }
 
@@ -232,42 +265,81 @@ export class ClientSession {
     this.dispatch();
   }
 
-  /** The gateway stopped answering a call: it may have restarted; log in again and resend. */
+  /** The gateway stopped answering a call: the path is down, or the gateway restarted. */
   private onCallFailed(xid: number): void {
     if (!this.pending.has(xid)) return;
     this.recover('a call got no answer through every retransmission');
   }
 
+  /**
+   * The path is down: fail what is outstanding with PathDown (the volume
+   * layer sends it again elsewhere, or here once back: a write may run
+   * twice, which block semantics allow) and log in again in the background.
+   */
   private recover(why: string): void {
-    if (this.state !== 'ready') return;
-    this.state = 'recovering';
-    if (this.channel) {
-      this.totals.retransmits += this.channel.stats.retransmits;
-      this.totals.timeouts += this.channel.stats.timeouts;
-      this.channel.close();
-      this.channel = undefined;
-    }
-    // Unanswered calls go again, in their order, on the new session (a write may run twice: block semantics allow it).
-    const unanswered = [...this.pending.values()].sort((a, b) => (a.xid - b.xid) | 0);
+    if (this.state === 'closed') return;
+    this.dropChannel();
+    const outstanding = [...[...this.pending.values()].sort((a, b) => (a.xid - b.xid) | 0), ...this.waiting];
     this.pending.clear();
-    this.waiting.unshift(...unanswered);
-    void (async () => {
-      // The calls to resend wait aside while DISCOVER maps their volumes to the new session's LUNs.
-      const resend = this.waiting.splice(0);
+    this.waiting.length = 0;
+    const down = new PathDown(this.address, why);
+    for (const p of outstanding) p.reject(down);
+    // Still in connect() (its DISCOVER failed): connect fails, and the client decides. Already recovering: that
+    // was a login attempt's DISCOVER; the loop tries again.
+    if (this.state === 'ready') this.enterRecovery(why);
+  }
+
+  private enterRecovery(why: string): void {
+    this.state = 'recovering';
+    this.lastError = why;
+    this.downSince = this.o.clock.now();
+    this.o.onStateChange?.(this);
+    void this.relogin();
+  }
+
+  /** Log in again until it works or the session is closed; DISCOVER maps volumes to the new LUNs before any call goes. */
+  private async relogin(): Promise<void> {
+    let pause = 100;
+    while (this.state === 'recovering') {
       try {
-        await this.login(this.o.reconnectTimeoutMs);
+        await this.login(this.o.connectTimeoutMs);
+        const r = await this.direct({ op: Opcode.DISCOVER, flags: 0 });
+        if (r.status !== Status.OK || r.op !== Opcode.DISCOVER) throw this.failure(r);
+        if ((this.state as string) !== 'recovering') return;
+        this.volumes = r.volumes;
+        this.luns = new Map(r.volumes.map((v) => [idKey(v.id), v.lun]));
         this.state = 'ready';
-        await this.discover();
-        this.waiting.unshift(...resend);
+        this.lastError = undefined;
+        this.armKeepalive();
+        this.o.onStateChange?.(this);
         this.dispatch();
+        return;
       } catch (e) {
-        const err = e instanceof Error ? e : new Error(String(e));
-        const failed = new Error(`SAN session to ${this.address} lost (${why}) and could not log in again: ${err.message}`);
-        for (const p of [...resend, ...this.waiting.splice(0)]) p.reject(failed);
-        // Still 'ready' with no channel: the next call starts another attempt.
-        this.state = 'ready';
+        this.lastError = `${e instanceof Error ? e.message : String(e)}`;
+        this.dropChannel();
+        if ((this.state as string) !== 'recovering') return;
+        // A refusal comes back at once (AUTH_FAILED): do not spin; an unanswered login already took its timeout.
+        await new Promise((r) => (this.retryTimer = this.o.clock.setTimer(pause, () => r(undefined))));
+        pause = Math.min(pause * 2, 2000);
       }
-    })();
+    }
+  }
+
+  /** A call sent at once on a free slot of a fresh login, around the waiting queue (DISCOVER while recovering). */
+  private direct(request: CallRequest): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const slot = this.freeSlots.pop();
+      if (slot === undefined || !this.channel) return reject(new PathDown(this.address, 'no channel'));
+      this.send({ request, resolve, reject, xid: 0, slot: -1, seq: 0 }, slot);
+    });
+  }
+
+  private dropChannel(): void {
+    if (!this.channel) return;
+    this.totals.retransmits += this.channel.stats.retransmits;
+    this.totals.timeouts += this.channel.stats.timeouts;
+    this.channel.close();
+    this.channel = undefined;
   }
 
   /** HELLO/CHALLENGE/PROOF/WELCOME (docs/san-protocol.md, section 4), retransmitting until `timeoutMs`. */
@@ -341,14 +413,16 @@ export class ClientSession {
     const started = this.o.clock.now();
     return new Promise<Buffer>((resolve, reject) => {
       let wait = 100;
+      let sent = 0;
       let timer: TimerHandle;
       const attempt = () => {
         if (this.state === 'closed') return reject(new Error(`SAN session to ${this.address} closed`));
         const now = this.o.clock.now();
         if (now >= deadline) {
           this.loginWait = undefined;
-          return reject(new GatewayUnreachable(this.address, now - started, what));
+          return reject(new GatewayUnreachable(this.address, now - started, what, sent));
         }
+        sent++;
         this.o.socket.send(dgram, this.o.gateway.port, this.o.gateway.address);
         timer = this.o.clock.setTimer(Math.min(wait, deadline - now), attempt);
         wait = Math.min(wait * 2, 1000);
@@ -360,6 +434,11 @@ export class ClientSession {
           this.o.clock.clearTimer(timer);
           this.loginWait = undefined;
           resolve(m);
+        },
+        cancel: () => {
+          this.o.clock.clearTimer(timer);
+          this.loginWait = undefined;
+          reject(new Error(`SAN session to ${this.address} closed`));
         },
       };
       attempt();
@@ -479,6 +558,7 @@ export class ClientSession {
 
   /** Idle sessions send NOP: the gateway keeps them, and a changed boot verifier reveals a restart. */
   private armKeepalive(): void {
+    if (this.keepalive) this.o.clock.clearTimer(this.keepalive);
     this.keepalive = this.o.clock.setTimer(this.o.keepaliveMs, () => {
       if (this.state === 'closed') return;
       if (this.state === 'ready' && this.pending.size === 0 && this.o.clock.now() - this.lastSent >= this.o.keepaliveMs) {

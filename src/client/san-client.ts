@@ -5,7 +5,8 @@ import { loadHostKey } from '../san/session-keys';
 import { systemClock, type Clock } from '../san/transport/clock';
 import { UdpDatagramSocket, type DatagramSocket, type Peer } from '../san/transport/datagram-socket';
 import { ClientSession, idKey, type SessionStats } from './client-session';
-import { SanError } from './san-error';
+import { PathSet } from './path-set';
+import { GatewayUnreachable, PathDown, SanError } from './san-error';
 import { Volume, volumeFlags, type VolumeDescription } from './volume';
 
 export interface SanClientOptions {
@@ -20,7 +21,9 @@ export interface SanClientOptions {
   /** Datagram size to ask for (default 1452; up to 65000 on loopback and jumbo frames). */
   datagramSize?: number;
   security?: 'encrypt' | 'integrity';
+  /** How long a login may go unanswered before that address counts as unreachable (default 5 s). */
   connectTimeoutMs?: number;
+  /** How long a call waits for a path when every path is down (gateway restart, network) before it fails (default 60 s). */
   reconnectTimeoutMs?: number;
   keepaliveMs?: number;
   /** Transport seam for tests: the socket each session uses (default: UDP on an ephemeral port). */
@@ -36,7 +39,10 @@ export function parseGateway(text: string): Peer {
 
 /**
  * strata-client's library: log in to one or more gateway addresses with the
- * host's key, discover the volumes assigned to the host, open them.
+ * host's key, discover the volumes assigned to the host, open them. Every
+ * address is a path: connect() succeeds when at least one answers (the
+ * others keep trying in the background), and I/O moves between paths as
+ * they go down and come back.
  *
  *   const c = await SanClient.connect({ gateways: ['127.0.0.1:7700'], host: 'h1', key: pem });
  *   const v = await c.open('data');
@@ -47,6 +53,7 @@ export class SanClient {
 
   private constructor(
     private readonly sessions: ClientSession[],
+    private readonly paths: PathSet,
     readonly host: string,
   ) {}
 
@@ -59,6 +66,7 @@ export class SanClient {
     const per = o.sessionsPerGateway ?? 1;
     const clock = o.clock ?? systemClock;
     const sessions: ClientSession[] = [];
+    const paths = new PathSet(sessions, clock, o.reconnectTimeoutMs ?? 60_000);
     try {
       for (const gateway of peers) {
         for (let i = 0; i < per; i++) {
@@ -73,25 +81,45 @@ export class SanClient {
               socket,
               clock,
               connectTimeoutMs: o.connectTimeoutMs ?? 5000,
-              reconnectTimeoutMs: o.reconnectTimeoutMs ?? 60_000,
               keepaliveMs: o.keepaliveMs ?? 30_000,
+              onStateChange: () => paths.changed(),
             }),
           );
         }
       }
-      await Promise.all(sessions.map((s) => s.connect()));
+      const results = await Promise.allSettled(sessions.map((s) => s.connect()));
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      // A refusal (wrong key, unknown host, version) is the user's to fix: say it, whatever the other paths did.
+      const refusal = failures.find((e) => !(e instanceof GatewayUnreachable || e instanceof PathDown));
+      if (refusal) throw refusal;
+      if (failures.length === sessions.length) {
+        if (failures.length === 1) throw failures[0];
+        const waited = o.connectTimeoutMs ?? 5000;
+        throw new GatewayUnreachable(failures.map((e) => (e as GatewayUnreachable | PathDown).gateway), waited, 'the login (HELLO)');
+      }
+      // Some paths answered: the silent ones keep trying and join when they answer.
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') sessions[i].retryInBackground((r.reason as Error).message);
+      });
     } catch (e) {
       await Promise.allSettled(sessions.map((s) => s.close()));
       throw e;
     }
-    const client = new SanClient(sessions, o.host);
+    const client = new SanClient(sessions, paths, o.host);
     client.volumes = client.describe();
     return client;
   }
 
-  /** The volumes assigned to this host, asked afresh on every session. */
+  /** The volumes assigned to this host, asked afresh on every session that is up. */
   async discover(): Promise<VolumeDescription[]> {
-    await Promise.all(this.sessions.map((s) => s.discover()));
+    const up = this.sessions.filter((s) => s.up);
+    if (up.length === 0) {
+      const down = Math.max(...this.sessions.map((s) => s.stats().downForMs ?? 0));
+      throw new GatewayUnreachable(this.sessions.map((s) => s.address), down, 'since every path went down');
+    }
+    const results = await Promise.allSettled(up.map((s) => s.discover()));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed && results.every((r) => r.status === 'rejected')) throw failed.reason;
     this.volumes = this.describe();
     return this.volumes;
   }
@@ -107,18 +135,18 @@ export class SanClient {
       const names = this.volumes.map((v) => `'${v.name}'`).join(', ') || 'none';
       throw new SanError(Status.NOT_ASSIGNED, `volume ${typeof volume === 'number' ? `lun ${volume}` : `'${volume}'`} is not assigned to host '${this.host}' (assigned: ${names})`);
     }
-    // Only sessions that see the volume carry its I/O (a gateway that lost the assignment would refuse).
-    const sessions = this.sessions.filter((s) => s.volumes.some((v) => idKey(v.id) === found!.id));
-    return new Volume(found, sessions, this.host);
+    // Only sessions whose DISCOVER lists the volume carry its I/O (PathSet.usable), whichever are up at the time.
+    return new Volume(found, this.paths, this.host);
   }
 
   stats(): SessionStats[] {
     return this.sessions.map((s) => s.stats());
   }
 
-  /** Datagram size and max transfer the gateways granted (the smallest over sessions). */
+  /** Datagram size and max transfer the gateways granted (the smallest over sessions that logged in). */
   negotiated(): { datagramSize: number; maxTransfer: number } {
-    return { datagramSize: Math.min(...this.sessions.map((s) => s.datagramSize)), maxTransfer: Math.min(...this.sessions.map((s) => s.maxTransfer)) };
+    const logged = this.sessions.filter((s) => s.maxTransfer > 0);
+    return { datagramSize: Math.min(...logged.map((s) => s.datagramSize)), maxTransfer: Math.min(...logged.map((s) => s.maxTransfer)) };
   }
 
   async close(): Promise<void> {
@@ -130,6 +158,7 @@ export class SanClient {
   }
 
   private describe(): VolumeDescription[] {
-    return this.sessions[0].volumes.map((v) => ({ id: idKey(v.id), name: v.name, lun: v.lun, size: v.size, blockSize: v.blockSize, ...volumeFlags(v.flags) }));
+    const first = this.sessions.find((s) => s.up) ?? this.sessions[0];
+    return first.volumes.map((v) => ({ id: idKey(v.id), name: v.name, lun: v.lun, size: v.size, blockSize: v.blockSize, ...volumeFlags(v.flags) }));
   }
 }

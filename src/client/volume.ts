@@ -1,7 +1,8 @@
 import { CallFlag, Opcode, OPCODE_NAMES, Status } from '../protocols/san/constants';
 import { VOLUME_READ_ONLY, VOLUME_SHARED, type Identity, type Reply } from '../protocols/san/message';
 import type { CallRequest, ClientSession } from './client-session';
-import { SanError } from './san-error';
+import type { PathSet } from './path-set';
+import { PathDown, SanError } from './san-error';
 
 export interface VolumeDescription {
   /** The volume id (16 bytes, hex). */
@@ -18,21 +19,34 @@ export interface VolumeDescription {
 /** Below this an I/O goes whole to one session: splitting small I/O costs more than it gains. */
 const SPLIT_THRESHOLD = 256 * 1024;
 
+/** Calls after which the sessions that carried them must be flushed. */
+const WRITES = new Set<Opcode>([Opcode.WRITE, Opcode.WRITE_ZEROES, Opcode.UNMAP]);
+
+interface Piece {
+  session: ClientSession;
+  offset: number;
+  length: number;
+}
+
 /**
- * An open volume over all of a client's sessions. A large READ or WRITE is
- * cut into block-aligned pieces that run in parallel, one per session; small
- * ones go to the least busy session. FLUSH waits for every earlier write on
- * every session, then flushes on each session that carried writes.
+ * An open volume over all of a client's sessions (paths). A large READ or
+ * WRITE is cut into block-aligned pieces that run in parallel, one per
+ * session; small ones go to the least busy session. A call whose path goes
+ * down (PathDown) is sent again on another path, or waits for one to come
+ * back (PathSet.waitMs), so a lost path never reaches the caller. FLUSH
+ * waits for every earlier write, then flushes on each session that carried
+ * writes (on another path to the same gateway if that one is down: a FLUSH
+ * covers the whole volume there).
  */
 export class Volume {
-  /** Writes not yet answered, per session: FLUSH waits for those issued before it. */
+  /** Writes not yet answered: FLUSH waits for those issued before it. */
   private readonly writes = new Set<Promise<unknown>>();
   private readonly dirty = new Set<ClientSession>();
   private closed = false;
 
   constructor(
     readonly description: VolumeDescription,
-    private readonly sessions: ClientSession[],
+    private readonly paths: PathSet,
     private readonly host: string,
   ) {}
 
@@ -46,7 +60,7 @@ export class Volume {
 
   async read(offset: number, length: number): Promise<Buffer> {
     this.check(offset, length);
-    const pieces = this.split(offset, length);
+    const pieces = await this.split(offset, length);
     if (pieces.length === 1) return this.readPiece(pieces[0].session, offset, length);
     const out = Buffer.allocUnsafe(length);
     await Promise.all(
@@ -61,11 +75,10 @@ export class Volume {
   async write(offset: number, data: Buffer, opts: { fua?: boolean } = {}): Promise<void> {
     this.check(offset, data.length);
     const flags = opts.fua ? CallFlag.FUA : 0;
-    const done = Promise.all(
-      this.split(offset, data.length).map((p) => {
-        this.dirty.add(p.session);
-        return this.call(p.session, { op: Opcode.WRITE, flags, volume: this.description.id, offset: p.offset, data: data.subarray(p.offset - offset, p.offset - offset + p.length) });
-      }),
+    const done = this.split(offset, data.length).then((pieces) =>
+      Promise.all(
+        pieces.map((p) => this.call({ op: Opcode.WRITE, flags, volume: this.description.id, offset: p.offset, data: data.subarray(p.offset - offset, p.offset - offset + p.length) }, p.session)),
+      ),
     );
     this.track(done);
     await done;
@@ -74,40 +87,44 @@ export class Volume {
   /** Durable once every write issued before it is: waits for them, then FLUSH on each session that wrote. */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.writes]);
-    const sessions = this.dirty.size > 0 ? [...this.dirty] : [this.sessions[0]];
+    const sessions = [...this.dirty];
     this.dirty.clear();
-    await Promise.all(sessions.map((s) => this.call(s, { op: Opcode.FLUSH, flags: 0, volume: this.description.id })));
+    if (sessions.length === 0) {
+      await this.call({ op: Opcode.FLUSH, flags: 0, volume: this.description.id });
+      return;
+    }
+    await Promise.all(sessions.map((s) => this.call({ op: Opcode.FLUSH, flags: 0, volume: this.description.id }, s)));
   }
 
   async unmap(offset: number, length: number): Promise<void> {
     this.check(offset, length);
-    await this.tracked(this.call(this.pick(), { op: Opcode.UNMAP, flags: 0, volume: this.description.id, offset, length }));
+    await this.tracked(this.call({ op: Opcode.UNMAP, flags: 0, volume: this.description.id, offset, length }));
   }
 
   async writeZeroes(offset: number, length: number, opts: { fua?: boolean; noUnmap?: boolean } = {}): Promise<void> {
     this.check(offset, length);
     const flags = (opts.fua ? CallFlag.FUA : 0) | (opts.noUnmap ? CallFlag.NO_UNMAP : 0);
-    await this.tracked(this.call(this.pick(), { op: Opcode.WRITE_ZEROES, flags, volume: this.description.id, offset, length }));
+    await this.tracked(this.call({ op: Opcode.WRITE_ZEROES, flags, volume: this.description.id, offset, length }));
   }
 
   /** A write reservation: other hosts' writes get RESERVED until release() or this session ends. */
   async reserve(): Promise<void> {
-    await this.call(this.sessions[0], { op: Opcode.RESERVE, flags: 0, volume: this.description.id });
+    await this.call({ op: Opcode.RESERVE, flags: 0, volume: this.description.id }, this.paths.sessions[0]);
   }
 
   async release(): Promise<void> {
-    await this.call(this.sessions[0], { op: Opcode.RELEASE, flags: 0, volume: this.description.id });
+    await this.call({ op: Opcode.RELEASE, flags: 0, volume: this.description.id }, this.paths.sessions[0]);
   }
 
   async identify(): Promise<Identity> {
-    const r = await this.call(this.sessions[0], { op: Opcode.IDENTIFY, flags: 0, volume: this.description.id });
+    const r = await this.call({ op: Opcode.IDENTIFY, flags: 0, volume: this.description.id });
     if (r.status !== Status.OK || r.op !== Opcode.IDENTIFY) throw new Error('IDENTIFY: unexpected reply');
     const { op: _op, status: _status, slot: _slot, seq: _seq, ...identity } = r;
     return identity;
   }
 
   async capacity(): Promise<{ capacity: number; blockSize: number }> {
-    const r = await this.call(this.sessions[0], { op: Opcode.CAPACITY, flags: 0, volume: this.description.id });
+    const r = await this.call({ op: Opcode.CAPACITY, flags: 0, volume: this.description.id });
     if (r.status !== Status.OK || r.op !== Opcode.CAPACITY) throw new Error('CAPACITY: unexpected reply');
     return { capacity: r.capacity, blockSize: r.blockSize };
   }
@@ -120,15 +137,35 @@ export class Volume {
   }
 
   private async readPiece(session: ClientSession, offset: number, length: number): Promise<Buffer> {
-    const r = await this.call(session, { op: Opcode.READ, flags: 0, volume: this.description.id, offset, length });
+    const r = await this.call({ op: Opcode.READ, flags: 0, volume: this.description.id, offset, length }, session);
     if (r.status !== Status.OK || r.op !== Opcode.READ) throw new Error('READ: unexpected reply');
     return r.data;
   }
 
-  private async call(session: ClientSession, request: CallRequest): Promise<Reply> {
-    const r = await session.call(request);
-    if (r.status !== Status.OK) throw new SanError(r.status, `${OPCODE_NAMES[request.op]} on volume '${this.name}' (host '${this.host}', gateway ${session.address}): ${r.message}`, session.address);
-    return r;
+  /**
+   * One call, on `prefer` while it can carry it, else on the least busy
+   * path; sent again elsewhere when its path goes down under it.
+   */
+  private async call(request: CallRequest, prefer?: ClientSession): Promise<Reply> {
+    let session = prefer && this.paths.usable(prefer, this.description.id) ? prefer : this.paths.pick(this.description.id);
+    let deadline = 0;
+    for (;;) {
+      if (!session) {
+        deadline ||= this.paths.now() + this.paths.waitMs;
+        session = await this.paths.wait(this.description.id, this.name, deadline);
+      }
+      let r: Reply;
+      try {
+        r = await session.call(request);
+      } catch (e) {
+        if (!(e instanceof PathDown)) throw e;
+        session = this.paths.pick(this.description.id);
+        continue;
+      }
+      if (r.status !== Status.OK) throw new SanError(r.status, `${OPCODE_NAMES[request.op]} on volume '${this.name}' (host '${this.host}', gateway ${session.address}): ${r.message}`, session.address);
+      if (WRITES.has(request.op)) this.dirty.add(session);
+      return r;
+    }
   }
 
   private tracked<T>(p: Promise<T>): Promise<T> {
@@ -142,22 +179,20 @@ export class Volume {
     p.then(forget, forget);
   }
 
-  /** Block-aligned pieces, one per session (each at most the session's max transfer). */
-  private split(offset: number, length: number): Array<{ session: ClientSession; offset: number; length: number }> {
+  /** Block-aligned pieces over the paths up now, one per session (each at most the session's max transfer). */
+  private async split(offset: number, length: number): Promise<Piece[]> {
+    const id = this.description.id;
+    const first = this.paths.pick(id) ?? (await this.paths.wait(id, this.name, this.paths.now() + this.paths.waitMs));
+    if (length <= SPLIT_THRESHOLD && length <= first.maxTransfer) return [{ session: first, offset, length }];
+    const sessions = this.paths.all(id);
+    if (sessions.length === 0) sessions.push(first);
     const bs = this.description.blockSize;
-    const maxTransfer = Math.min(...this.sessions.map((s) => s.maxTransfer));
-    if (length <= SPLIT_THRESHOLD && length <= maxTransfer) return [{ session: this.pick(), offset, length }];
-    const per = Math.min(maxTransfer - (maxTransfer % bs), Math.ceil(length / this.sessions.length / bs) * bs);
-    const pieces: Array<{ session: ClientSession; offset: number; length: number }> = [];
-    const order = [...this.sessions].sort((a, b) => a.inFlight - b.inFlight);
+    const maxTransfer = Math.min(...sessions.map((s) => s.maxTransfer));
+    const per = Math.min(maxTransfer - (maxTransfer % bs), Math.ceil(length / sessions.length / bs) * bs);
+    const pieces: Piece[] = [];
+    const order = sessions.sort((a, b) => a.inFlight - b.inFlight);
     for (let at = 0, i = 0; at < length; at += per, i++) pieces.push({ session: order[i % order.length], offset: offset + at, length: Math.min(per, length - at) });
     return pieces;
-  }
-
-  private pick(): ClientSession {
-    let best = this.sessions[0];
-    for (const s of this.sessions) if (s.inFlight < best.inFlight) best = s;
-    return best;
   }
 
   private check(offset: number, length: number): void {
@@ -171,6 +206,5 @@ export class Volume {
     }
   }
 }
-
 
 export const volumeFlags = (flags: number) => ({ readOnly: (flags & VOLUME_READ_ONLY) !== 0, shared: (flags & VOLUME_SHARED) !== 0 });

@@ -79,4 +79,12 @@ describe('loadConfig', () => {
     writeFileSync(join(dir, 'strata.json'), JSON.stringify({ metrics: { public: 'false' } }));
     expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(/metrics\.public/);
   });
+  it('listens for SAN on more addresses from san.addresses or STRATA_SAN_ADDRESSES, and names a bad one', () => {
+    expect(loadConfig({ env: {}, cwd: cwd() }).san.addresses).toEqual([]);
+    const dir = cwd();
+    writeFileSync(join(dir, 'strata.json'), JSON.stringify({ san: { addresses: ['10.0.0.5:7700', '[fd00::5]:7701'] } }));
+    expect(loadConfig({ env: {}, cwd: dir }).san.addresses).toEqual(['10.0.0.5:7700', '[fd00::5]:7701']);
+    expect(loadConfig({ env: { STRATA_SAN_ADDRESSES: '127.0.0.1:7701, 127.0.0.2:7700' }, cwd: dir }).san.addresses).toEqual(['127.0.0.1:7701', '127.0.0.2:7700']);
+    expect(() => loadConfig({ env: { STRATA_SAN_ADDRESSES: '127.0.0.1' }, cwd: cwd() })).toThrow(/san\.addresses\.0: must be host:port/);
+  });
 });

@@ -108,6 +108,13 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         /** 0 picks a free port (tests). */
         port: port.default(7700),
+        /**
+         * More SAN addresses to listen on besides host:port, as `host:port` (`[v6]:port`): each is a path
+         * for multipath clients (another network, another NIC). STRATA_SAN_ADDRESSES takes them comma-separated.
+         */
+        addresses: z
+          .preprocess((v) => (typeof v === 'string' ? v.split(',').map((a) => a.trim()).filter(Boolean) : v), z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):\d{1,5}$/, 'must be host:port')))
+          .default([]),
         /** The largest datagram the gateway agrees to; each client asks for its own, up to this. */
         datagramSize: z.coerce.number().int().min(576).max(65_000).default(65_000),
         /** Slots granted per session: calls in flight at once, each with its reply cached (exactly once). */
@@ -125,6 +132,7 @@ export const configSchema = z
         enabled: true,
         host: '127.0.0.1',
         port: 7700,
+        addresses: [],
         datagramSize: 65_000,
         slots: 64,
         maxTransfer: 8 * 2 ** 20,
@@ -170,6 +178,7 @@ const ENV_KEYS: Record<string, string[]> = {
   STRATA_SAN: ['san', 'enabled'],
   STRATA_SAN_HOST: ['san', 'host'],
   STRATA_SAN_PORT: ['san', 'port'],
+  STRATA_SAN_ADDRESSES: ['san', 'addresses'],
   STRATA_SAN_DATAGRAM_SIZE: ['san', 'datagramSize'],
   STRATA_SAN_SLOTS: ['san', 'slots'],
   STRATA_SAN_MAX_TRANSFER: ['san', 'maxTransfer'],

@@ -36,6 +36,8 @@ export interface NbdExport {
   readonly size: number;
   readonly readOnly: boolean;
   readInto(offset: number, target: Buffer): Promise<void>;
+  /** When the storage hands out its own buffer (a SAN reply), reading into one would cost a copy. */
+  read?(offset: number, length: number): Promise<Buffer>;
   write(offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void>;
   flush(): Promise<void>;
   discard(offset: number, length: number): Promise<void>;
@@ -53,18 +55,22 @@ export const MAX_REQUEST = 32 * 2 ** 20;
 /** Requests of one connection executing at once; reading pauses beyond this. */
 const MAX_INFLIGHT = 64;
 
-/** One domain error → one NBD errno, in one place. */
+/**
+ * One error → one NBD errno, in one place: domain errors of the gateway's
+ * volumes, and the SAN statuses (SanError codes) of strata-client's bridge.
+ */
 export function nbdErrno(err: unknown): NbdErrno {
-  if (err instanceof DomainError) {
-    switch (err.code) {
-      case 'NO_SPACE':
-        return NbdErrno.ENOSPC;
-      case 'OUT_OF_RANGE':
-      case 'INVALID_ARGUMENT':
-        return NbdErrno.EINVAL;
-      case 'FORBIDDEN':
-        return NbdErrno.EPERM;
-    }
+  const code = err instanceof DomainError ? err.code : err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  switch (code) {
+    case 'NO_SPACE':
+      return NbdErrno.ENOSPC;
+    case 'OUT_OF_RANGE':
+    case 'INVALID_ARGUMENT':
+      return NbdErrno.EINVAL;
+    case 'FORBIDDEN':
+    case 'READ_ONLY':
+    case 'RESERVED':
+      return NbdErrno.EPERM;
   }
   return NbdErrno.EIO;
 }
@@ -93,13 +99,25 @@ export class NbdServer {
   constructor(private readonly exports: NbdExports) {}
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {
+    return this.listenOn({ port, host }).then(() => {
+      const a = this.server!.address() as { port: number; address: string };
+      return { port: a.port, host: a.address };
+    });
+  }
+
+  /** Serve on a unix socket (nbd+unix:///name?socket=PATH); EADDRINUSE when the path exists. */
+  listenPath(path: string): Promise<void> {
+    return this.listenOn({ path });
+  }
+
+  private listenOn(where: { port: number; host: string } | { path: string }): Promise<void> {
     const server = createServer({ noDelay: true }, (socket: Socket) => void this.handle(socket));
-    this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
-        const a = server.address() as { port: number; address: string };
-        resolve({ port: a.port, host: a.address });
+      server.listen(where, () => {
+        server.off('error', reject);
+        this.server = server;
+        resolve();
       });
     });
   }
@@ -265,6 +283,7 @@ export class NbdServer {
         case Cmd.READ: {
           if (req.length > MAX_REQUEST) return { error: NbdErrno.EOVERFLOW };
           if (!inRange) return { error: NbdErrno.EINVAL };
+          if (exp.read) return { error: NbdErrno.OK, data: await exp.read(req.offset, req.length) };
           const buf = Buffer.allocUnsafe(req.length);
           await exp.readInto(req.offset, buf);
           return { error: NbdErrno.OK, data: buf };

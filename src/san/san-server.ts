@@ -13,6 +13,7 @@ import type { Clock, TimerHandle } from './transport/clock';
 import { SOCKET_BUFFER, type DatagramSocket, type Peer } from './transport/datagram-socket';
 
 export interface SanServerOptions {
+  /** The first listener; addSocket() adds more (each gateway address is a path for multipath clients). */
   socket: DatagramSocket;
   clock: Clock;
   view: SanView;
@@ -37,6 +38,8 @@ export interface SanServerOptions {
 interface Provisional {
   id: number;
   peer: Peer;
+  /** The listener the HELLO came in on: the PROOF must come the same way, and the session lives there. */
+  socket: DatagramSocket;
   hello: Hello;
   challenge: Extract<Challenge, { status: Status.OK }>;
   /** The CHALLENGE datagram, resent for a retransmitted HELLO. */
@@ -52,10 +55,12 @@ interface Provisional {
 const REPLY_CACHE_BYTES = 64 * 2 ** 20;
 
 /**
- * The SAN target on one datagram socket (docs/san-protocol.md): checks every
- * datagram, runs the login exchange, and routes session traffic to its
- * ServerSession. Nothing a peer sends can throw out of here: what does not
- * check out is counted in `stats` and dropped or answered with ERROR.
+ * The SAN target on one or more datagram sockets (docs/san-protocol.md):
+ * checks every datagram, runs the login exchange, and routes session traffic
+ * to its ServerSession, which answers on the socket it logged in on. Nothing
+ * a peer sends can throw out of here: what does not check out is counted in
+ * `stats` and dropped or answered with ERROR. Sessions, reservations and the
+ * boot verifier are shared by all sockets: they are paths to one gateway.
  */
 export class SanServer {
   readonly stats: SanStats = newSanStats();
@@ -68,10 +73,31 @@ export class SanServer {
   private readonly hellos = new Map<string, number>();
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
+  private readonly sockets = new Set<DatagramSocket>();
 
   constructor(private readonly o: SanServerOptions) {
-    o.socket.onMessage((buf, from) => this.onDatagram(buf, from));
+    this.addSocket(o.socket);
     this.armSweep();
+  }
+
+  /** Serve another listener (another address or port of this gateway). */
+  addSocket(socket: DatagramSocket): void {
+    if (this.sockets.has(socket)) return;
+    this.sockets.add(socket);
+    socket.onMessage((buf, from) => this.onDatagram(buf, from, socket));
+  }
+
+  /**
+   * Stop serving a listener before its socket closes: its sessions and logins
+   * in progress end (their clients log in again on another path, or here once
+   * it is back). Returns how many sessions ended.
+   */
+  removeSocket(socket: DatagramSocket): number {
+    if (!this.sockets.delete(socket)) return 0;
+    for (const p of [...this.provisional.values()]) if (p.socket === socket) this.dropProvisional(p);
+    const gone = [...this.sessions.values()].filter((s) => s.socket === socket);
+    for (const s of gone) s.end();
+    return gone.length;
   }
 
   get sessionCount(): number {
@@ -93,8 +119,8 @@ export class SanServer {
     for (const s of [...this.sessions.values()]) s.end();
   }
 
-  onDatagram(buf: Buffer, from: Peer): void {
-    if (this.closed) return;
+  onDatagram(buf: Buffer, from: Peer, via: DatagramSocket = this.o.socket): void {
+    if (this.closed || !this.sockets.has(via)) return;
     const stats = this.stats;
     stats.datagramsIn++;
     stats.bytesIn += buf.length;
@@ -106,12 +132,12 @@ export class SanServer {
       if (status === Status.BAD_VERSION || status === Status.BAD_KIND) {
         stats.badVersionOrKind++;
         // Only an intact datagram gets here (the CRC is checked first): tell the sender what we speak.
-        this.sendError(from, buf.readUInt32BE(8), buf.readUInt32BE(12), status, (e as Error).message);
+        this.sendError(via, from, buf.readUInt32BE(8), buf.readUInt32BE(12), status, (e as Error).message);
       } else stats.malformed++;
       return;
     }
     try {
-      if (d.header.kind === Kind.LOGIN) return this.onLogin(d, from);
+      if (d.header.kind === Kind.LOGIN) return this.onLogin(d, from, via);
       if (d.header.kind !== Kind.CALL_SEG && d.header.kind !== Kind.ACK) {
         stats.unexpected++;
         return;
@@ -119,7 +145,7 @@ export class SanServer {
       const session = this.sessions.get(d.header.sessionId);
       if (!session) {
         stats.noSession++;
-        this.sendError(from, d.header.sessionId, d.header.xid, Status.NO_SESSION, 'no such session (expired, or the gateway restarted): log in again');
+        this.sendError(via, from, d.header.sessionId, d.header.xid, Status.NO_SESSION, 'no such session (expired, or the gateway restarted): log in again');
         return;
       }
       session.onDatagram(d, buf, from);
@@ -130,30 +156,30 @@ export class SanServer {
     }
   }
 
-  private onLogin(d: Datagram, from: Peer): void {
+  private onLogin(d: Datagram, from: Peer, via: DatagramSocket): void {
     let m: LoginMessage;
     try {
       m = decodeLogin(d.payload);
     } catch (e) {
       this.stats.malformed++;
-      this.sendError(from, d.header.sessionId, d.header.xid, Status.GARBAGE, (e as Error).message);
+      this.sendError(via, from, d.header.sessionId, d.header.xid, Status.GARBAGE, (e as Error).message);
       return;
     }
-    if (m.step === 1 && d.header.sessionId === 0) return this.onHello(m, d.header.xid, from);
-    if (m.step === 3) return this.onProof(m, d.header.sessionId, d.header.xid, from);
+    if (m.step === 1 && d.header.sessionId === 0) return this.onHello(m, d.header.xid, from, via);
+    if (m.step === 3) return this.onProof(m, d.header.sessionId, d.header.xid, from, via);
     this.stats.unexpected++;
   }
 
   /** HELLO → CHALLENGE. Unknown hosts get a challenge too, so the answer does not tell which host names exist. */
-  private onHello(hello: Hello, xid: number, from: Peer): void {
+  private onHello(hello: Hello, xid: number, from: Peer, via: DatagramSocket): void {
     const helloKey = `${from.address}:${from.port}/${xid}`;
     const known = this.provisional.get(this.hellos.get(helloKey) ?? -1);
-    if (known) {
-      this.sendRaw(known.reply, from);
+    if (known && known.socket === via) {
+      this.sendRaw(via, known.reply, from);
       return;
     }
     const refuse = (status: Exclude<Status, Status.OK>, message: string) =>
-      this.sendRaw(this.loginDatagram(0, xid, encodeLogin({ step: 2, status, message })), from);
+      this.sendRaw(via, this.loginDatagram(0, xid, encodeLogin({ step: 2, status, message })), from);
     if (hello.minVersion > VERSION || hello.maxVersion < VERSION) return refuse(Status.BAD_VERSION, `this gateway speaks SBP version ${VERSION} only`);
     if (hello.datagramSize < MIN_DATAGRAM_SIZE) return refuse(Status.GARBAGE, `datagram size ${hello.datagramSize} is below the minimum ${MIN_DATAGRAM_SIZE}`);
     if (hello.security === Security.INTEGRITY && this.o.security === 'encrypt') {
@@ -176,6 +202,7 @@ export class SanServer {
     const p: Provisional = {
       id,
       peer: from,
+      socket: via,
       hello: { ...hello, clientNonce: Buffer.from(hello.clientNonce), clientKey: Buffer.from(hello.clientKey) },
       challenge,
       reply,
@@ -188,20 +215,20 @@ export class SanServer {
     };
     this.provisional.set(id, p);
     this.hellos.set(helloKey, id);
-    this.sendRaw(reply, from);
+    this.sendRaw(via, reply, from);
   }
 
   /** PROOF → WELCOME, sealed under the new keys; or AUTH_FAILED after a fixed delay, audited either way. */
-  private onProof(proof: Proof, id: number, xid: number, from: Peer): void {
+  private onProof(proof: Proof, id: number, xid: number, from: Peer, via: DatagramSocket): void {
     const established = this.sessions.get(id);
-    if (established?.welcome && established.peer.address === from.address && established.peer.port === from.port) {
-      this.sendRaw(established.welcome, from);
+    if (established?.welcome && established.socket === via && established.peer.address === from.address && established.peer.port === from.port) {
+      this.sendRaw(via, established.welcome, from);
       return;
     }
     const p = this.provisional.get(id);
-    if (!p || p.peer.address !== from.address || p.peer.port !== from.port) {
+    if (!p || p.socket !== via || p.peer.address !== from.address || p.peer.port !== from.port) {
       this.stats.noSession++;
-      this.sendError(from, id, xid, Status.NO_SESSION, 'no login in progress for this session id: start with HELLO');
+      this.sendError(via, from, id, xid, Status.NO_SESSION, 'no login in progress for this session id: start with HELLO');
       return;
     }
     if (p.failing) return;
@@ -227,14 +254,15 @@ export class SanServer {
       p.timer = this.o.clock.setTimer(this.o.authFailureDelayMs, () => {
         this.dropProvisional(p);
         if (this.closed) return;
-        this.sendRaw(this.loginDatagram(id, xid, encodeLogin({ step: 4, status: Status.AUTH_FAILED, message: `login refused for host '${p.hello.host}'` })), from);
+        if (!this.sockets.has(via)) return;
+        this.sendRaw(via, this.loginDatagram(id, xid, encodeLogin({ step: 4, status: Status.AUTH_FAILED, message: `login refused for host '${p.hello.host}'` })), from);
       });
       return;
     }
     this.dropProvisional(p);
     const session = new ServerSession(id, host, from, keys, p.hello.security, p.challenge.datagramSize, this.o.slots, {
       clock: this.o.clock,
-      socket: this.o.socket,
+      socket: via,
       stats: this.stats,
       view: this.o.view,
       disk: this.o.disk,
@@ -250,7 +278,7 @@ export class SanServer {
     session.welcome = session.sealed(Kind.LOGIN_REPLY, xid, encodeLogin({ step: 4, status: Status.OK, credits: this.credits(p.challenge.datagramSize) }));
     this.stats.loginsAccepted++;
     this.o.audit({ host: host.name, hostId: host.id, address, ok: true });
-    this.sendRaw(session.welcome, from);
+    this.sendRaw(via, session.welcome, from);
   }
 
   private dropProvisional(p: Provisional): void {
@@ -287,9 +315,10 @@ export class SanServer {
     );
   }
 
-  private sendError(to: Peer, sessionId: number, xid: number, status: Status, message: string): void {
+  private sendError(via: DatagramSocket, to: Peer, sessionId: number, xid: number, status: Status, message: string): void {
     const payload = encodeError({ status, minVersion: VERSION, maxVersion: VERSION, message: message.slice(0, 400) });
     this.sendRaw(
+      via,
       encodeDatagram(
         { version: VERSION, kind: Kind.ERROR, flags: 0, sessionId, xid, segment: 0, segments: 1, messageLength: payload.length, packetNumber: 0n, credits: 0 },
         payload,
@@ -298,9 +327,9 @@ export class SanServer {
     );
   }
 
-  private sendRaw(buf: Buffer, to: Peer): void {
+  private sendRaw(via: DatagramSocket, buf: Buffer, to: Peer): void {
     this.stats.datagramsOut++;
     this.stats.bytesOut += buf.length;
-    this.o.socket.send(buf, to.port, to.address);
+    via.send(buf, to.port, to.address);
   }
 }

@@ -97,6 +97,11 @@ export class ServerSession {
     };
   }
 
+  /** The listener this session logged in on and answers from. */
+  get socket(): DatagramSocket {
+    return this.deps.socket;
+  }
+
   /** A datagram addressed to this session, already CRC-checked. */
   onDatagram(d: Datagram, raw: Buffer, from: Peer): void {
     const stats = this.deps.stats;

@@ -46,7 +46,12 @@ export class UdpDatagramSocket implements DatagramSocket {
   }
 
   send(buf: Buffer, port: number, address: string): void {
-    this.socket.send(buf, port, address, this.onSent);
+    try {
+      this.socket.send(buf, port, address, this.onSent);
+    } catch {
+      // Closed under a late reply (a listener taken away): a lost datagram, not a crash.
+      this.counters.sendErrors++;
+    }
   }
 
   onMessage(cb: (buf: Buffer, from: Peer) => void): void {

@@ -1,0 +1,102 @@
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { WORKLOADS } from './virtualization.bench';
+import { adminToken, api, fio, has, pick, startGateway, startNbdkit } from './san.bench';
+import { median, type WorkloadResult } from './workload';
+
+/*
+ * The client part of the bench: the same fio (nbd engine) against three NBD
+ * servers in one run, round by round: nbdkit's file plugin (the baseline),
+ * the gateway's own NBD export of a volume, and strata-client attach of the
+ * same volume (fio → NBD → strata-client → SAN over UDP → gateway: the full
+ * SAN path). The gateway and strata-client are separate processes, as in use.
+ */
+
+const CLIENT = resolve(__dirname, '../../bin/strata-client.js');
+const SESSIONS = 2;
+const run = promisify(execFile);
+
+type Figures = ReturnType<typeof pick>;
+
+export interface ClientBenchRow {
+  workload: string;
+  nbdkit: Figures;
+  gateway: Figures;
+  client: Figures;
+  /** Medians of per-round ratios to nbdkit (IOPS). */
+  gatewayRatio: number;
+  clientRatio: number;
+}
+
+export interface ClientBenchResult {
+  rows: ClientBenchRow[];
+  skipped?: string;
+  sessions: number;
+  /** Per-session figures of strata-client at the end (from its status). */
+  transport?: Array<{ gateway: string; srtt?: number; retransmits: number; timeouts: number }>;
+}
+
+export async function benchClient(opts: { seconds: number; rounds: number; region: number }): Promise<ClientBenchResult> {
+  const missing = ['nbdkit', 'fio'].filter((c) => !has(c));
+  if (missing.length) return { rows: [], sessions: SESSIONS, skipped: `${missing.join(' and ')} not installed (apt-get install -y nbdkit fio libnbd-bin)` };
+  // Short: strata-client's sockets live under it.
+  const dir = mkdtempSync('/tmp/strata-client-bench-');
+  const home = join(dir, 'client');
+  const client = (...args: string[]) => run(process.execPath, [CLIENT, ...args], { env: { ...process.env, STRATA_CLIENT_HOME: home } });
+  let gateway: ChildProcess | undefined;
+  let nbdkit: ChildProcess | undefined;
+  let attached = false;
+  try {
+    const gw = await startGateway(dir);
+    gateway = gw.child;
+    const token = await adminToken(gw.url);
+    await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: opts.region });
+    await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
+    // Thick, as nbdkit's backing file is all there; exported by the gateway itself too.
+    await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick', nbdExport: true });
+    await client('keygen', '--host', 'bench');
+    await api(gw.url, token, 'hosts', { name: 'bench', publicKey: readFileSync(join(home, 'host.pub'), 'utf8').trim() });
+    await api(gw.url, token, 'assignments', { host: 'bench', volume: 'bench' });
+    await client('login', `127.0.0.1:${gw.sanPort}`);
+    const status = JSON.parse((await client('--json', 'attach', 'bench', '--background', '--listen', '127.0.0.1:0', '--sessions', String(SESSIONS))).stdout) as { uri: string };
+    attached = true;
+    const k = await startNbdkit(dir, opts.region);
+    nbdkit = k.child;
+    const targets = { nbdkit: `nbd://127.0.0.1:${k.port}`, gateway: `nbd://127.0.0.1:${gw.nbdPort}/bench`, client: status.uri };
+
+    const rows: ClientBenchRow[] = [];
+    for (const w of WORKLOADS) {
+      const got: Record<keyof typeof targets, WorkloadResult[]> = { nbdkit: [], gateway: [], client: [] };
+      for (let r = 0; r < opts.rounds; r++) {
+        for (const t of Object.keys(targets) as Array<keyof typeof targets>) got[t].push(await fio(targets[t], w, opts.region, opts.seconds, dir));
+      }
+      const ratio = (t: 'gateway' | 'client') => median(got[t].map((x, i) => x.iops / got.nbdkit[i].iops));
+      rows.push({ workload: w.name, nbdkit: pick(got.nbdkit), gateway: pick(got.gateway), client: pick(got.client), gatewayRatio: ratio('gateway'), clientRatio: ratio('client') });
+    }
+    const final = JSON.parse((await client('--json', 'status', 'bench')).stdout)[0] as { sessions: Array<{ gateway: string; srtt?: number; retransmits: number; timeouts: number }> };
+    return { rows, sessions: SESSIONS, transport: final.sessions.map(({ gateway, srtt, retransmits, timeouts }) => ({ gateway, srtt, retransmits, timeouts })) };
+  } finally {
+    if (attached) await client('detach', 'bench', '--force').catch(() => undefined);
+    nbdkit?.kill('SIGTERM');
+    gateway?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The side-by-side table: nbdkit, then the gateway's NBD export and strata-client, each with its ratio to nbdkit. */
+export function clientTable(rows: ClientBenchRow[]): string {
+  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const cell = (x: Figures) => `${f(x.iops).padStart(8)} ${f(x.mbps).padStart(6)}`;
+  const lines = [
+    `${'workload'.padEnd(18)} ${'nbdkit IOPS'.padStart(11)} ${'MB/s'.padStart(6)}   ${'gateway NBD IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio   ${'strata-client IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio`,
+  ];
+  for (const r of rows) {
+    lines.push(
+      `${r.workload.padEnd(18)} ${cell(r.nbdkit).padStart(18)}   ${cell(r.gateway).padStart(23)}  ${f(r.gatewayRatio, 2).padStart(5)}   ${cell(r.client).padStart(25)}  ${f(r.clientRatio, 2).padStart(5)}`,
+    );
+  }
+  return lines.join('\n');
+}
