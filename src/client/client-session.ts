@@ -1,5 +1,6 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { decodeError } from '../protocols/san/ack';
+import { decodeBundle, encodeBundle, type BundleEntry } from '../protocols/san/bundle';
 import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, openDatagram, sealDatagram, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, Security, transcript, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
@@ -8,6 +9,7 @@ import { segmentCapacity } from '../protocols/san/segments';
 import { ReplayWindow } from '../san/replay-window';
 import { deriveSessionKeys, ephemeral, signTranscript, type SessionKeys } from '../san/session-keys';
 import { Channel, type OutgoingSegment } from '../san/transport/channel';
+import { SegmentBatcher } from '../san/transport/segment-batcher';
 import type { Clock, TimerHandle } from '../san/transport/clock';
 import { SOCKET_BUFFER, type DatagramSocket, type Peer } from '../san/transport/datagram-socket';
 import { GatewayUnreachable, PathDown, SanError } from './san-error';
@@ -92,6 +94,8 @@ export class ClientSession {
   private packetNumber = 0n;
   private replay = new ReplayWindow();
   private channel: Channel | undefined;
+  /** Gathers the channel's small segments into BUNDLE datagrams; one per channel (per login). */
+  private batcher: SegmentBatcher | undefined;
   private capacity = 0;
   maxTransfer = 0;
   datagramSize = 0;
@@ -191,6 +195,7 @@ export class ClientSession {
     if (this.retryTimer) this.o.clock.clearTimer(this.retryTimer);
     this.loginWait?.cancel();
     this.channel?.close();
+    this.batcher?.clear();
     const closed = new Error(`SAN session to ${this.address} closed`);
     for (const p of [...this.pending.values(), ...this.waiting]) p.reject(closed);
     this.pending.clear();
@@ -339,6 +344,7 @@ export class ClientSession {
     this.totals.retransmits += this.channel.stats.retransmits;
     this.totals.timeouts += this.channel.stats.timeouts;
     this.channel.close();
+    this.batcher?.clear();
     this.channel = undefined;
   }
 
@@ -381,11 +387,18 @@ export class ClientSession {
     this.seqs = new Uint32Array(challenge.slots);
     this.freeSlots = Array.from({ length: challenge.slots }, (_, i) => challenge.slots - 1 - i);
     this.totals.logins++;
+    this.batcher?.clear();
+    const batcher = new SegmentBatcher(
+      this.capacity,
+      (d) => this.emit(d),
+      (entries) => this.emitBundle(entries),
+    );
+    this.batcher = batcher;
     this.channel = new Channel({
       role: 'client',
       clock: this.o.clock,
       capacity: this.capacity,
-      emit: (d) => this.emit(d),
+      emit: (d) => batcher.push(d),
       deliver: (x, m) => this.onReply(x, m),
       failed: (x) => this.onCallFailed(x),
       reassemblyBytes: Math.min(1 << 30, challenge.slots * (challenge.maxTransfer + 64)),
@@ -476,12 +489,17 @@ export class ClientSession {
     if (!this.replay.accept(h.packetNumber)) return;
     this.channel.setPeerCredits(h.credits);
     try {
-      if (h.kind === Kind.REPLY_SEG) this.channel.onSegment(h.xid, h.segment, h.segments, h.messageLength, plain);
-      else if (h.kind === Kind.ACK) this.channel.onAck(h.xid, plain);
-      else if (h.kind === Kind.ERROR) this.onError(h.xid, plain);
+      if (h.kind === Kind.BUNDLE) for (const e of decodeBundle(plain)) this.onSegment(e.kind, e.xid, e.segment, e.segments, e.messageLength, e.payload);
+      else this.onSegment(h.kind, h.xid, h.segment, h.segments, h.messageLength, plain);
     } catch (e) {
       if (!(e instanceof SbpDecodeError)) throw e;
     }
+  }
+
+  private onSegment(kind: Kind, xid: number, segment: number, segments: number, messageLength: number, payload: Buffer): void {
+    if (kind === Kind.REPLY_SEG) this.channel!.onSegment(xid, segment, segments, messageLength, payload);
+    else if (kind === Kind.ACK) this.channel!.onAck(xid, payload);
+    else if (kind === Kind.ERROR) this.onError(xid, payload);
   }
 
   private onLoginReply(d: Datagram, raw: Buffer): void {
@@ -523,6 +541,11 @@ export class ClientSession {
     this.freeSlots.push(p.slot);
     p.reject(new SanError(e.status, `gateway ${this.address}: ${e.message}`, this.address));
     this.dispatch();
+  }
+
+  private emitBundle(entries: BundleEntry[]): void {
+    const payload = encodeBundle(entries);
+    this.emit({ kind: Kind.BUNDLE, xid: 0, segment: 0, segments: 1, messageLength: payload.length, payload });
   }
 
   private emit(d: OutgoingSegment): void {

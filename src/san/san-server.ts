@@ -138,7 +138,7 @@ export class SanServer {
     }
     try {
       if (d.header.kind === Kind.LOGIN) return this.onLogin(d, from, via);
-      if (d.header.kind !== Kind.CALL_SEG && d.header.kind !== Kind.ACK) {
+      if (d.header.kind !== Kind.CALL_SEG && d.header.kind !== Kind.ACK && d.header.kind !== Kind.BUNDLE) {
         stats.unexpected++;
         return;
       }

@@ -1,4 +1,5 @@
 import { encodeError } from '../protocols/san/ack';
+import { decodeBundle, encodeBundle, type BundleEntry } from '../protocols/san/bundle';
 import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { openDatagram, sealDatagram, type Datagram } from '../protocols/san/datagram';
 import { Security } from '../protocols/san/login';
@@ -15,6 +16,7 @@ import type { SanHost, SanView } from './san-view';
 import type { SessionKeys } from './session-keys';
 import { SlotTable } from './slot-table';
 import { Channel, type OutgoingSegment } from './transport/channel';
+import { SegmentBatcher } from './transport/segment-batcher';
 import type { Clock } from './transport/clock';
 import type { DatagramSocket, Peer } from './transport/datagram-socket';
 
@@ -55,6 +57,7 @@ export class ServerSession {
   private readonly slots: SlotTable;
   private readonly calls = new Map<number, { slot: number; seq: number }>();
   private readonly ctx: CommandContext;
+  private readonly batcher: SegmentBatcher;
   private ending = false;
   private ended = false;
 
@@ -70,11 +73,16 @@ export class ServerSession {
   ) {
     this.lastHeard = deps.clock.now();
     this.slots = new SlotTable(slotCount, deps.replyCacheBytes);
+    this.batcher = new SegmentBatcher(
+      segmentCapacity(datagramSize),
+      (d) => this.emit(d),
+      (entries) => this.emitBundle(entries),
+    );
     this.channel = new Channel({
       role: 'server',
       clock: deps.clock,
       capacity: segmentCapacity(datagramSize),
-      emit: (d) => this.emit(d),
+      emit: (d) => this.batcher.push(d),
       deliver: (xid, message) => this.onCall(xid, message),
       failed: () => undefined,
       redeliver: (xid) => this.redeliver(xid),
@@ -129,9 +137,8 @@ export class ServerSession {
     this.channel.setPeerCredits(d.header.credits);
     const h = d.header;
     try {
-      if (h.kind === Kind.CALL_SEG) this.channel.onSegment(h.xid, h.segment, h.segments, h.messageLength, plain);
-      else if (h.kind === Kind.ACK) this.channel.onAck(h.xid, plain);
-      else stats.unexpected++;
+      if (h.kind === Kind.BUNDLE) for (const e of decodeBundle(plain)) this.onSegment(e.kind, e.xid, e.segment, e.segments, e.messageLength, e.payload);
+      else this.onSegment(h.kind, h.xid, h.segment, h.segments, h.messageLength, plain);
     } catch (e) {
       if (!(e instanceof SbpDecodeError)) throw e;
       stats.malformed++;
@@ -139,11 +146,18 @@ export class ServerSession {
     }
   }
 
+  private onSegment(kind: Kind, xid: number, segment: number, segments: number, messageLength: number, payload: Buffer): void {
+    if (kind === Kind.CALL_SEG) this.channel.onSegment(xid, segment, segments, messageLength, payload);
+    else if (kind === Kind.ACK) this.channel.onAck(xid, payload);
+    else this.deps.stats.unexpected++;
+  }
+
   /** End the session: timers stop, its reservations go. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
     this.channel.close();
+    this.batcher.clear();
     this.deps.reservations.releaseSession(this.id);
     this.deps.ended(this);
   }
@@ -256,6 +270,11 @@ export class ServerSession {
       d.payload,
       this.security === Security.INTEGRITY,
     );
+  }
+
+  private emitBundle(entries: BundleEntry[]): void {
+    const payload = encodeBundle(entries);
+    this.emit({ kind: Kind.BUNDLE, xid: 0, segment: 0, segments: 1, messageLength: payload.length, payload });
   }
 
   private emit(d: OutgoingSegment): void {

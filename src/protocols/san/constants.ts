@@ -16,8 +16,10 @@ export const enum Kind {
   LOGIN = 4,
   LOGIN_REPLY = 5,
   ERROR = 6,
+  /** Several small segments of one session in one sealed datagram (section 2.1). */
+  BUNDLE = 7,
 }
-export const MAX_KIND = Kind.ERROR;
+export const MAX_KIND = Kind.BUNDLE;
 
 export const enum Flag {
   SEALED = 1 << 0,
