@@ -153,7 +153,7 @@ export class Nfs4Server {
         }
         const positional = this.positionError(op, i, numops);
         if (positional !== undefined) {
-          results.push({ resop: op, res: { status: positional } });
+          results.push({ resop: op, res: this.failure(op, positional, c) } as nfs_resop4);
           break;
         }
         if (!isImplemented(op) || (op !== OP.OP_SEQUENCE && !this.ops[op])) {
@@ -165,7 +165,7 @@ export class Nfs4Server {
           args = readOpArgs(op, r);
         } catch (e) {
           if (!(e instanceof XdrDecodeError)) throw e;
-          results.push({ resop: op, res: { status: e instanceof Nfs4DecodeError ? e.status : nfsstat4.NFS4ERR_BADXDR } });
+          results.push({ resop: op, res: this.failure(op, e instanceof Nfs4DecodeError ? e.status : nfsstat4.NFS4ERR_BADXDR, c) } as nfs_resop4);
           break;
         }
         if (op === OP.OP_SEQUENCE) {
@@ -198,22 +198,23 @@ export class Nfs4Server {
         results.push({ resop: op, res } as nfs_resop4);
         if (res.status !== nfsstat4.NFS4_OK) break;
       }
+      const status = results.length ? results[results.length - 1].res.status : nfsstat4.NFS4_OK;
+      const reply = this.encode(status, tag, results);
+      if (slot) {
+        const size = reply.reduce((n, b) => n + b.length, 0);
+        // Small replies are always kept; a large one only when asked (sa_cachethis), else a retry learns it was not.
+        slot.reply = cachethis || size <= MAX_CACHED ? { bytes: reply } : { bytes: null };
+        if (!slot.reply.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: results[1]?.resop ?? OP.OP_SEQUENCE });
+      }
+      return reply;
     } finally {
+      // Whatever happened, the slot is free again (a failure without a reply leaves nothing to replay).
+      if (slot) slot.inProgress = false;
       if (c.client) {
         c.client.busy--;
         this.clients.renew(c.client);
       }
     }
-    const status = results.length ? results[results.length - 1].res.status : nfsstat4.NFS4_OK;
-    const reply = this.encode(status, tag, results);
-    if (slot) {
-      slot.inProgress = false;
-      const size = reply.reduce((n, b) => n + b.length, 0);
-      // Small replies are always kept; a large one only when asked (sa_cachethis), else a retry learns it was not.
-      slot.reply = cachethis || size <= MAX_CACHED ? { bytes: reply } : { bytes: null };
-      if (!slot.reply.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: results[1]?.resop ?? OP.OP_SEQUENCE });
-    }
-    return reply;
   }
 
   /** What a retry of an uncached reply is told (RFC 8881 section 2.10.6.1.3): the SEQUENCE again, then NFS4ERR_RETRY_UNCACHED_REP. */
@@ -253,8 +254,14 @@ export class Nfs4Server {
     } catch (e) {
       const { status, fault } = nfs4StatusOf(e);
       if (fault) this.shares.fault(e, `NFSv4 ${opName(op)} from ${c.rpc.remoteAddress}`);
-      return (h.fail ? h.fail(status, c) : { status }) as { status: nfsstat4 };
+      return this.failure(op, status, c);
     }
+  }
+
+  /** An operation's failure result: the status, plus what its union carries for failures (SETATTR's attrsset). */
+  private failure(op: number, status: nfsstat4, c: CompoundContext): { status: nfsstat4 } {
+    const h = isImplemented(op) ? (this.ops[op] as OpHandler<Nfs4Opnum> | undefined) : undefined;
+    return (h?.fail ? h.fail(status, c) : { status }) as { status: nfsstat4 };
   }
 
   private encode(status: nfsstat4, tag: Buffer, results: nfs_resop4[]): Buffer[] {

@@ -46,9 +46,9 @@ export interface CompoundHeader {
 export function readCompoundHeader(r: XdrReader): CompoundHeader {
   const tag = r.varOpaque(MAX_TAG, 'tag');
   const minorversion = r.uint32('minorversion');
+  // The count is not checked against the bytes here: the server reads operations as it runs them, and a
+  // COMPOUND that ends early fails at the missing operation with NFS4ERR_BADXDR.
   const numops = r.uint32('argarray count');
-  // Every operation takes at least its 4-byte number.
-  if (numops * 4 > r.remaining) throw new XdrDecodeError(`truncated argarray: ${numops} operations cannot fit in ${r.remaining} bytes`);
   return { tag, minorversion, numops };
 }
 
@@ -73,6 +73,8 @@ export function readOpArgs<K extends Nfs4Opnum>(op: K, r: XdrReader): OpArgs<K> 
  */
 export function readCompound4args(r: XdrReader): COMPOUND4args {
   const h = readCompoundHeader(r);
+  // Every operation takes at least its 4-byte number.
+  if (h.numops * 4 > r.remaining) throw new XdrDecodeError(`truncated argarray: ${h.numops} operations cannot fit in ${r.remaining} bytes`);
   const argarray: nfs_argop4[] = [];
   for (let i = 0; i < h.numops; i++) {
     const argop = r.uint32('argop');

@@ -32,6 +32,8 @@ export interface Res<T> {
   resok?: T;
 }
 
+const VOID: XdrCodec<void> = { read: () => undefined, write: () => undefined };
+
 function ok<T>(body: XdrCodec<T>, what: string): XdrCodec<Res<T>> {
   return {
     read: (r) => {
@@ -41,14 +43,13 @@ function ok<T>(body: XdrCodec<T>, what: string): XdrCodec<Res<T>> {
     write: (w, v) => {
       w.uint32(v.status);
       if (v.status === nfsstat4.NFS4_OK) {
-        if (v.resok === undefined) throw new Error(`${what}: NFS4_OK without a result body`);
-        body.write(w, v.resok);
+        if (v.resok === undefined && body !== VOID) throw new Error(`${what}: NFS4_OK without a result body`);
+        body.write(w, v.resok as T);
       }
     },
   };
 }
 
-const VOID: XdrCodec<void> = { read: () => undefined, write: () => undefined };
 const status: XdrCodec<Res<void>> = { read: (r) => ({ status: r.uint32('status') as nfsstat4 }), write: (w, v) => void w.uint32(v.status) };
 const u32 = (what: string): XdrCodec<number> => ({ read: (r) => r.uint32(what), write: (w, v) => void w.uint32(v) });
 const fattr4: XdrCodec<Fattr4> = { read: (r) => readFattr4(r), write: writeFattr4 };
