@@ -110,6 +110,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     if (c.portmap === 'off' || !this.nfs) return;
     const services = [
       { prog: NFS_PROGRAM, vers: NFS_V3, protocol: 'tcp' as const, port: this.nfs.port },
+      { prog: NFS_PROGRAM, vers: 4, protocol: 'tcp' as const, port: this.nfs.port },
       ...(this.mount ? [{ prog: MOUNT_PROGRAM, vers: MOUNT_V3, protocol: 'tcp' as const, port: this.mount.port }] : []),
     ];
     this.registrar = new PortmapRegistrar({ port: c.portmapPort, host: c.host, log: this.rpcLog() });

@@ -5,6 +5,10 @@ import { Prng } from '../../src/common/prng';
 import { AcceptStat } from '../../src/protocols/oncrpc/constants';
 import { CHANNEL, Nfs4Error, Nfs4TestClient, resultOf, rootCred } from '../utils/nfs4-client';
 import { startNfs4, type Nfs4Fixture } from '../utils/nfs4-fixture';
+import { MemoryRecoveryStore } from '../../src/nas/nfs4/client-table';
+import { Nfs4Server } from '../../src/nas/nfs4/nfs4-server';
+import { RpcServer } from '../../src/nas/rpc/rpc-server';
+import { MemoryLog } from '../utils/rpc-fixture';
 
 const statusOf = async (p: Promise<unknown>): Promise<nfsstat4> => {
   try {
@@ -339,5 +343,83 @@ describe('NFSv4.1 export rules and read-only exports, as in NFSv3', () => {
     // A user cannot open another user's private file.
     await c.call([{ argop: OP.OP_PUTFH, args: f.fh }, { argop: OP.OP_SETATTR, args: { stateid: { seqid: 0, other: Buffer.alloc(12) }, obj_attributes: { mode: 0o600 } } }]);
     expect(await statusOf(user.open(rw, 'squashed.txt', { access: 1 }))).toBe(nfsstat4.NFS4ERR_ACCESS);
+  });
+});
+
+describe('NFSv4.1 restart: grace period, reclaim, RECLAIM_COMPLETE; exclusive creates', () => {
+  it('after a restart a known client reclaims its open, others wait in NFS4ERR_GRACE until it completes', async () => {
+    const store = new MemoryRecoveryStore();
+    const owner = Buffer.from('returning-client');
+    const fx = await startNfs4([{ name: 'g' }], { store });
+    let a = await Nfs4TestClient.connect(fx.port, { ownerId: owner });
+    await a.mount();
+    const dir = await a.fh('/g');
+    const f = await a.open(dir, 'kept.txt', { create: true });
+    expect(store.owners).toEqual([owner.toString('hex')]);
+    // Same filesystems, new server instance (its state is gone, its recovery record is not).
+    const fs = fx.fs('g');
+    await a.rpc.close();
+    const table = fx.table;
+    const restarted = new Nfs4Server({ shares: { list: () => table.list(), byShareName: (n) => table.byShareName(n), byExportId: (id) => table.byExportId(id), decide: (id, cl, cr) => table.decide(id, cl, cr), filesystem: () => fs, fault: () => undefined }, store });
+    const server = new RpcServer([{ prog: 100003, name: 'nfs', versions: { 4: restarted.version() } }], { log: new MemoryLog() });
+    const { port } = await server.listen(0, '127.0.0.1');
+    try {
+      const other = await Nfs4TestClient.connect(port);
+      await other.mount();
+      expect(await statusOf(other.open(dir, 'new.txt', { create: true }))).toBe(nfsstat4.NFS4ERR_GRACE);
+      // A client that held nothing cannot reclaim.
+      const claimPrev = (cl: Nfs4TestClient) => cl.send([{ argop: OP.OP_PUTFH, args: f.fh }, { argop: OP.OP_OPEN, args: { ...cl.openArgs(''), claim: { claim: 1, delegate_type: 0 } } }]);
+      expect((await claimPrev(other)).status).toBe(nfsstat4.NFS4ERR_NO_GRACE);
+      a = await Nfs4TestClient.connect(port, { ownerId: owner });
+      await a.mount({ reclaimComplete: false });
+      const reclaimed = await claimPrev(a);
+      expect(reclaimed.status).toBe(nfsstat4.NFS4_OK);
+      await a.call([{ argop: OP.OP_RECLAIM_COMPLETE, args: false }]);
+      expect((await a.send([{ argop: OP.OP_RECLAIM_COMPLETE, args: false }])).status).toBe(nfsstat4.NFS4ERR_COMPLETE_ALREADY);
+      // Every known client has reclaimed: the grace period is over for everyone.
+      const g = await other.open(dir, 'new.txt', { create: true });
+      await other.close(g.fh, g.stateid);
+      await other.destroy();
+      await a.destroy();
+    } finally {
+      await server.close();
+      await fx.close();
+    }
+  });
+
+  it('a client that has not sent RECLAIM_COMPLETE cannot open', async () => {
+    const fx = await startNfs4([{ name: 'x' }]);
+    const c = await Nfs4TestClient.connect(fx.port);
+    try {
+      await c.mount({ reclaimComplete: false });
+      expect(await statusOf(c.open(await c.fh('/x'), 'f', { create: true }))).toBe(nfsstat4.NFS4ERR_GRACE);
+    } finally {
+      await c.destroy();
+      await fx.close();
+    }
+  });
+
+  it('EXCLUSIVE4_1 creates once per verifier, with its attributes; another verifier finds NFS4ERR_EXIST', async () => {
+    const fx = await startNfs4([{ name: 'x' }]);
+    const c = await Nfs4TestClient.connect(fx.port);
+    try {
+      await c.mount();
+      const dir = await c.fh('/x');
+      const excl = (v: number) => ({ ...c.openArgs('excl.txt'), openhow: { opentype: 1 as const, how: { mode: 3 as const, ch_createboth: { cva_verf: Buffer.alloc(8, v), cva_attrs: { mode: 0o640 } } } } });
+      const first = await c.call([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_OPEN, args: excl(1) }, { argop: OP.OP_GETFH, args: undefined }]);
+      const fh = resultOf<Buffer>(first, OP.OP_GETFH);
+      expect(resultOf<{ attrset: number[] }>(first, OP.OP_OPEN).attrset).toEqual([0, 2]);
+      expect((await c.getattr(fh, [FATTR4.MODE])).mode).toBe(0o640);
+      const again = await c.send([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_OPEN, args: excl(1) }, { argop: OP.OP_GETFH, args: undefined }]);
+      expect(again.status).toBe(nfsstat4.NFS4_OK);
+      expect(resultOf<Buffer>(again, OP.OP_GETFH).equals(fh)).toBe(true);
+      expect((await c.send([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_OPEN, args: excl(2) }])).status).toBe(nfsstat4.NFS4ERR_EXIST);
+      // Attributes outside suppattr_exclcreat are refused.
+      const bad = { ...excl(3), openhow: { opentype: 1 as const, how: { mode: 3 as const, ch_createboth: { cva_verf: Buffer.alloc(8, 3), cva_attrs: { fileid: 5 } } } } };
+      expect((await c.send([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_OPEN, args: bad }])).status).toBe(nfsstat4.NFS4ERR_INVAL);
+    } finally {
+      await c.destroy();
+      await fx.close();
+    }
   });
 });
