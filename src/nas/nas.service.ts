@@ -14,6 +14,8 @@ import { encodeFileHandle } from './file-handle';
 import { FsError } from './fs';
 import { mount3Program, MountList } from './mount3/mount3-program';
 import { nfs3Program } from './nfs3/nfs3-program';
+import { Nfs4Server } from './nfs4/nfs4-server';
+import { FileRecoveryStore } from './nfs4/recovery-store';
 import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar';
 import type { RpcContext } from './rpc/rpc-program';
 import { RpcServer, type RpcAddress } from './rpc/rpc-server';
@@ -36,6 +38,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
   private nfs: RpcAddress | null = null;
   private mount: RpcAddress | null = null;
   private portmapMode: PortmapMode | 'off' = 'off';
+  /** NFSv4.1: sessions, clients and open/lock state, beside NFSv3 on the same program and port. */
+  nfs4: Nfs4Server | null = null;
 
   constructor(
     @Inject(STRATA_CONFIG) private readonly config: StrataConfig,
@@ -63,15 +67,19 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     }
     this.removeLeftovers();
     await Promise.all(this.table.list().map((e) => this.filesystems.mount(e)));
+    const shares = this.nfsShares();
+    this.nfs4 = new Nfs4Server({ shares: { ...shares, list: () => this.table.list(), byShareName: (name) => this.table.byShareName(name) }, store: new FileRecoveryStore(join(this.config.dataDir, 'nfs4', 'clients.json')) });
     this.unwatch = this.table.watch((change) => {
+      this.nfs4?.exportChanged(change);
       if (change.kind === 'removed') void this.filesystems.remove(change.entry);
       else void this.filesystems.mount(change.entry);
     });
 
-    this.server = new RpcServer([nfs3Program(this.nfsShares()), mount3Program(this.mountExports(), this.mounts)], { log: this.rpcLog() });
+    const nfs = nfs3Program(shares);
+    this.server = new RpcServer([{ ...nfs, versions: { ...nfs.versions, 4: this.nfs4.version() } }, mount3Program(this.mountExports(), this.mounts)], { log: this.rpcLog() });
     try {
       this.nfs = await this.server.listen(c.nfsPort, c.host);
-      this.listeners.listening('nfs', `tcp ${this.nfs.host}:${this.nfs.port}`, 'NFSv3 and MOUNT v3');
+      this.listeners.listening('nfs', `tcp ${this.nfs.host}:${this.nfs.port}`, 'NFSv3, NFSv4.1 and MOUNT v3');
     } catch (e) {
       this.listeners.failed('nfs', `cannot listen on tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`);
       this.log.error(`NFS cannot listen on tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`);
@@ -85,7 +93,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       this.log.error(`MOUNT cannot listen on tcp ${c.host}:${c.mountPort}: ${(e as Error).message}`);
     }
     await this.startPortmap();
-    this.log.log(`NFSv3 listening on tcp ${c.host}:${this.nfs.port}, MOUNT v3 on ${this.mount ? this.mount.port : '(none)'}, portmapper: ${this.portmapMode}; ${this.table.size} share(s)`);
+    this.log.log(`NFSv3 and NFSv4.1 listening on tcp ${c.host}:${this.nfs.port}, MOUNT v3 on ${this.mount ? this.mount.port : '(none)'}, portmapper: ${this.portmapMode}; ${this.table.size} share(s)`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -102,6 +110,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     if (c.portmap === 'off' || !this.nfs) return;
     const services = [
       { prog: NFS_PROGRAM, vers: NFS_V3, protocol: 'tcp' as const, port: this.nfs.port },
+      { prog: NFS_PROGRAM, vers: 4, protocol: 'tcp' as const, port: this.nfs.port },
       ...(this.mount ? [{ prog: MOUNT_PROGRAM, vers: MOUNT_V3, protocol: 'tcp' as const, port: this.mount.port }] : []),
     ];
     this.registrar = new PortmapRegistrar({ port: c.portmapPort, host: c.host, log: this.rpcLog() });

@@ -203,6 +203,19 @@ export class XdrWriter {
     return this.uint32(v ? 1 : 0);
   }
 
+  /** Bytes that are already XDR (a cached reply, in pieces as toBuffers() gave them): no padding added, large ones by reference. */
+  raw(data: Buffer): this {
+    if (data.length >= REF_THRESHOLD) {
+      this.cut();
+      this.chunks.push(data);
+      this.flushedBytes += data.length;
+      return this;
+    }
+    const at = this.room(data.length);
+    data.copy(this.buf, at);
+    return this;
+  }
+
   /** opaque x[n]: the caller guarantees data.length is the fixed size. */
   fixedOpaque(data: Buffer): this {
     if (data.length >= REF_THRESHOLD) {

@@ -1,0 +1,273 @@
+import { hostname } from 'node:os';
+import type { stateid4 } from '../../protocols/nfs4/common.codec';
+import { isImplemented, opInMinorVersion, readCompoundHeader, readOpArgs, writeCompoundResHeader, writeResop, type nfs_resop4, type CompoundHeader } from '../../protocols/nfs4/compound.codec';
+import { NFS4_PROGRAM, Nfs4DecodeError, nfs_opnum4 as OP, nfsstat4 } from '../../protocols/nfs4/constants';
+import { type Nfs4Opnum, opName, type OpArgs, type OpRes, type SEQUENCE4resok } from '../../protocols/nfs4/ops.codec';
+import { authSys } from '../../protocols/oncrpc/message';
+import { XdrDecodeError, XdrReader, XdrWriter } from '../../protocols/xdr/xdr';
+import type { ExportChange } from '../exports/export-table';
+import type { RpcContext, RpcProcedure } from '../rpc/rpc-program';
+import { NULL_PROCEDURE } from '../rpc/rpc-program';
+import { type Client, ClientTable, MAX_CACHED, MemoryRecoveryStore, type RecoveryStore, type Session, type Slot } from './client-table';
+import { nfs4Operations } from './nfs4-operations';
+import type { Caller, Nfs4Shares, Obj } from './nfs4-objects';
+import { fail, nfs4StatusOf } from './nfs4-status';
+import { StateTable } from './state-table';
+
+/** The state of one COMPOUND as its operations run (RFC 8881 section 16.2.3). */
+export interface CompoundContext {
+  rpc: RpcContext;
+  minorversion: number;
+  caller: Caller;
+  /** Who set up the client id: AUTH_SYS uid (or none), compared by EXCHANGE_ID and CREATE_SESSION. */
+  principal: string;
+  cur?: Obj;
+  saved?: Obj;
+  curSid?: stateid4;
+  savedSid?: stateid4;
+  session?: Session;
+  client?: Client;
+  /** Bytes of the request's arguments (for ca_maxrequestsize). */
+  requestSize: number;
+  numops: number;
+}
+
+/** One operation's handler: runs with the compound's context, throws for a failure status. */
+export interface OpHandler<K extends Nfs4Opnum> {
+  run(args: OpArgs<K>, c: CompoundContext): Promise<OpRes<K>> | OpRes<K>;
+  /** The result body for a failure (most are the status alone). */
+  fail?(status: nfsstat4, c: CompoundContext): OpRes<K>;
+}
+
+export type OpTable = { [K in Nfs4Opnum]?: OpHandler<K> };
+
+export interface Nfs4ServerOptions {
+  shares: Nfs4Shares;
+  /** Lease time in seconds (RFC 8881 section 8.3). Default 90, as Linux's nfsd. */
+  leaseSeconds?: number;
+  /** Milliseconds clock, injectable for lease and grace tests. */
+  now?: () => number;
+  store?: RecoveryStore;
+  /** eir_server_owner / scope; default the host name, so clients see one server across restarts. */
+  serverOwner?: string;
+}
+
+/** Operations a COMPOUND may start with instead of SEQUENCE, alone (RFC 8881 section 2.10.6.1 and 18.x). */
+const SESSIONLESS = new Set<number>([OP.OP_EXCHANGE_ID, OP.OP_CREATE_SESSION, OP.OP_DESTROY_SESSION, OP.OP_BIND_CONN_TO_SESSION, OP.OP_DESTROY_CLIENTID]);
+
+interface Decoded {
+  header: CompoundHeader;
+  /** The operations' bytes (a view of the request, read as they run). */
+  ops: XdrReader;
+  size: number;
+}
+
+/**
+ * NFSv4.1 (RFC 8881) on the RPC server: NULL and COMPOUND of program 100003 version 4. The COMPOUND runs
+ * its operations in order through the table in nfs4-operations.ts, stops at the first failure, and goes
+ * through the session's slot so a retransmission is answered from the reply cache, never run twice.
+ */
+export class Nfs4Server {
+  readonly clients: ClientTable;
+  readonly state: StateTable;
+  readonly shares: Nfs4Shares;
+  private readonly ops: OpTable;
+  readonly started = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+
+  constructor(opts: Nfs4ServerOptions) {
+    this.shares = opts.shares;
+    const now = opts.now ?? Date.now;
+    this.clients = new ClientTable({
+      leaseSeconds: opts.leaseSeconds ?? 90,
+      now,
+      store: opts.store ?? new MemoryRecoveryStore(),
+      serverOwner: Buffer.from(opts.serverOwner ?? `strata:${hostname()}`),
+      onExpire: (client) => {
+        this.state.dropClient(client).catch((e) => this.shares.fault(e, 'dropping the state of an expired NFSv4 client'));
+      },
+    });
+    this.state = new StateTable(this.clients.boot);
+    this.ops = nfs4Operations(this);
+  }
+
+  /** A share changed: state of a removed share is forgotten. */
+  exportChanged(change: ExportChange): void {
+    if (change.kind === 'removed') this.state.dropExport(change.entry.exportId);
+  }
+
+  /** Version 4 of the NFS program, to serve beside version 3. */
+  version(): Record<number, RpcProcedure<any, any>> {
+    const compound: RpcProcedure<Decoded, Buffer[]> = {
+      name: 'COMPOUND',
+      // Exactly-once comes from the session's slots, not the RPC duplicate request cache.
+      idempotent: true,
+      mutates: true,
+      decode: (r) => {
+        const size = r.remaining;
+        const header = readCompoundHeader(r);
+        const rest = r.fixedOpaque(r.remaining, 'operations');
+        return { header, ops: new XdrReader(rest), size };
+      },
+      handle: (d, ctx) => this.compound(d, ctx),
+      encode: (w, pieces) => {
+        for (const p of pieces) w.raw(p);
+      },
+    };
+    return { 0: NULL_PROCEDURE, 1: compound };
+  }
+
+
+  /** Run one COMPOUND; the reply is COMPOUND4res as buffers (also what a slot keeps). */
+  async compound(d: Decoded, ctx: RpcContext): Promise<Buffer[]> {
+    // The tag is echoed; copy it, since a cached reply outlives the request buffer.
+    const tag = Buffer.from(d.header.tag);
+    const { minorversion, numops } = d.header;
+    if (minorversion !== 1 && minorversion !== 2) return this.encode(nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH, tag, []);
+    this.clients.sweep();
+    const sys = authSys(ctx.cred);
+    const c: CompoundContext = {
+      rpc: ctx,
+      minorversion,
+      caller: { address: ctx.remoteAddress, port: ctx.remotePort, cred: sys ? { uid: sys.uid, gid: sys.gid, gids: sys.gids } : null },
+      principal: sys ? `sys:${sys.uid}` : `flavor:${ctx.cred.flavor}`,
+      requestSize: d.size,
+      numops,
+    };
+    const results: nfs_resop4[] = [];
+    let slot: Slot | undefined;
+    let seqRes: SEQUENCE4resok | undefined;
+    let cachethis = false;
+    try {
+      for (let i = 0; i < numops; i++) {
+        const r = d.ops;
+        let op: number;
+        try {
+          op = r.uint32('argop');
+        } catch {
+          results.push({ resop: OP.OP_ILLEGAL, res: { status: nfsstat4.NFS4ERR_BADXDR } });
+          break;
+        }
+        if (!opInMinorVersion(op, minorversion)) {
+          results.push({ resop: OP.OP_ILLEGAL, res: { status: nfsstat4.NFS4ERR_OP_ILLEGAL } });
+          break;
+        }
+        const positional = this.positionError(op, i, numops);
+        if (positional !== undefined) {
+          results.push({ resop: op, res: this.failure(op, positional, c) } as nfs_resop4);
+          break;
+        }
+        if (!isImplemented(op) || (op !== OP.OP_SEQUENCE && !this.ops[op])) {
+          results.push({ resop: op, res: { status: nfsstat4.NFS4ERR_NOTSUPP } });
+          break;
+        }
+        let args: unknown;
+        try {
+          args = readOpArgs(op, r);
+        } catch (e) {
+          if (!(e instanceof XdrDecodeError)) throw e;
+          results.push({ resop: op, res: this.failure(op, e instanceof Nfs4DecodeError ? e.status : nfsstat4.NFS4ERR_BADXDR, c) } as nfs_resop4);
+          break;
+        }
+        if (op === OP.OP_SEQUENCE) {
+          const a = args as OpArgs<OP.OP_SEQUENCE>;
+          let outcome: ReturnType<ClientTable['sequence']>;
+          try {
+            outcome = this.sequenceChecks(a, c);
+          } catch (e) {
+            results.push({ resop: op, res: { status: nfs4StatusOf(e).status } });
+            break;
+          }
+          if (outcome.kind === 'replay') return this.replay(outcome.reply.bytes, outcome.slot, tag, a);
+          slot = outcome.slot;
+          cachethis = a.sa_cachethis;
+          c.session = outcome.session;
+          c.client = outcome.session.client;
+          c.client.busy++;
+          seqRes = {
+            sr_sessionid: outcome.session.id,
+            sr_sequenceid: a.sa_sequenceid,
+            sr_slotid: a.sa_slotid,
+            sr_highest_slotid: outcome.session.slots.length - 1,
+            sr_target_highest_slotid: outcome.session.slots.length - 1,
+            sr_status_flags: 0,
+          };
+          results.push({ resop: op, res: { status: nfsstat4.NFS4_OK, resok: seqRes } });
+          continue;
+        }
+        const res = await this.run(op, args, c);
+        results.push({ resop: op, res } as nfs_resop4);
+        if (res.status !== nfsstat4.NFS4_OK) break;
+      }
+      const status = results.length ? results[results.length - 1].res.status : nfsstat4.NFS4_OK;
+      const reply = this.encode(status, tag, results);
+      if (slot) {
+        const size = reply.reduce((n, b) => n + b.length, 0);
+        // Small replies are always kept; a large one only when asked (sa_cachethis), else a retry learns it was not.
+        slot.reply = cachethis || size <= MAX_CACHED ? { bytes: reply } : { bytes: null };
+        if (!slot.reply.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: results[1]?.resop ?? OP.OP_SEQUENCE });
+      }
+      return reply;
+    } finally {
+      // Whatever happened, the slot is free again (a failure without a reply leaves nothing to replay).
+      if (slot) slot.inProgress = false;
+      if (c.client) {
+        c.client.busy--;
+        this.clients.renew(c.client);
+      }
+    }
+  }
+
+  /** What a retry of an uncached reply is told (RFC 8881 section 2.10.6.1.3): the SEQUENCE again, then NFS4ERR_RETRY_UNCACHED_REP. */
+  private readonly uncached = new WeakMap<Slot, { seqRes: SEQUENCE4resok; second: number }>();
+
+  private replay(bytes: Buffer[] | null, slot: Slot, tag: Buffer, a: OpArgs<OP.OP_SEQUENCE>): Buffer[] {
+    if (bytes) return bytes;
+    const u = this.uncached.get(slot);
+    const seq: nfs_resop4 = { resop: OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4_OK, resok: u?.seqRes ?? { sr_sessionid: a.sa_sessionid, sr_sequenceid: a.sa_sequenceid, sr_slotid: a.sa_slotid, sr_highest_slotid: 0, sr_target_highest_slotid: 0, sr_status_flags: 0 } } };
+    return this.encode(nfsstat4.NFS4ERR_RETRY_UNCACHED_REP, tag, [seq, { resop: u?.second ?? OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4ERR_RETRY_UNCACHED_REP } }]);
+  }
+
+  /* RFC 8881 section 2.10.6.1 and 18.46.3: SEQUENCE's checks before the slot is taken. */
+  private sequenceChecks(a: OpArgs<OP.OP_SEQUENCE>, c: CompoundContext): ReturnType<ClientTable['sequence']> {
+    const session = this.clients.session(a.sa_sessionid);
+    if (c.numops > session.fore.ca_maxoperations) fail(nfsstat4.NFS4ERR_TOO_MANY_OPS, `${c.numops} operations, the session allows ${session.fore.ca_maxoperations}`);
+    if (c.requestSize > session.fore.ca_maxrequestsize) fail(nfsstat4.NFS4ERR_REQ_TOO_BIG, `request of ${c.requestSize} bytes`);
+    return this.clients.sequence(a);
+  }
+
+  /** Where an operation may stand: SEQUENCE first, or one of the session-less operations alone. */
+  private positionError(op: number, index: number, numops: number): nfsstat4 | undefined {
+    if (index === 0) {
+      if (op === OP.OP_SEQUENCE) return undefined;
+      if (SESSIONLESS.has(op)) return numops > 1 ? nfsstat4.NFS4ERR_NOT_ONLY_OP : undefined;
+      return nfsstat4.NFS4ERR_OP_NOT_IN_SESSION;
+    }
+    if (op === OP.OP_SEQUENCE) return nfsstat4.NFS4ERR_SEQUENCE_POS;
+    if (op === OP.OP_BIND_CONN_TO_SESSION) return nfsstat4.NFS4ERR_NOT_ONLY_OP;
+    return undefined;
+  }
+
+  private async run(op: Nfs4Opnum, args: unknown, c: CompoundContext): Promise<{ status: nfsstat4 }> {
+    const h = this.ops[op] as OpHandler<Nfs4Opnum>;
+    try {
+      return (await h.run(args as never, c)) as { status: nfsstat4 };
+    } catch (e) {
+      const { status, fault } = nfs4StatusOf(e);
+      if (fault) this.shares.fault(e, `NFSv4 ${opName(op)} from ${c.rpc.remoteAddress}`);
+      return this.failure(op, status, c);
+    }
+  }
+
+  /** An operation's failure result: the status, plus what its union carries for failures (SETATTR's attrsset). */
+  private failure(op: number, status: nfsstat4, c: CompoundContext): { status: nfsstat4 } {
+    const h = isImplemented(op) ? (this.ops[op] as OpHandler<Nfs4Opnum> | undefined) : undefined;
+    return (h?.fail ? h.fail(status, c) : { status }) as { status: nfsstat4 };
+  }
+
+  private encode(status: nfsstat4, tag: Buffer, results: nfs_resop4[]): Buffer[] {
+    const w = new XdrWriter(512);
+    writeCompoundResHeader(w, status, tag, results.length);
+    for (const r of results) writeResop(w, r);
+    return w.toBuffers();
+  }
+}
