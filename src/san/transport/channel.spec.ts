@@ -173,6 +173,42 @@ describe('Channel', () => {
     expect(client.pending()).toEqual([]);
   });
 
+  it('acknowledges a one-segment call whose reply is slow, so its timeouts are probes and the window stays open', () => {
+    const clock = new FakeClock();
+    let server!: Channel;
+    const toServer = (d: OutgoingSegment) => clock.setTimer(0.1, () => (d.kind === Kind.ACK ? server.onAck(d.xid, d.payload) : server.onSegment(d.xid, d.segment, d.segments, d.messageLength, d.payload)));
+    const client: Channel = new Channel({ role: 'client', clock, capacity: 100, reassemblyBytes: 1 << 20, maxMessage: 1 << 20, emit: toServer, deliver: (xid) => client.settle(xid), failed: () => undefined });
+    const acks: number[] = [];
+    server = new Channel({
+      role: 'server',
+      clock,
+      capacity: 100,
+      reassemblyBytes: 1 << 20,
+      maxMessage: 1 << 20,
+      emit: (d) => {
+        if (d.kind === Kind.ACK) acks.push(d.xid);
+        clock.setTimer(0.1, () => (d.kind === Kind.ACK ? client.onAck(d.xid, d.payload) : client.onSegment(d.xid, d.segment, d.segments, d.messageLength, d.payload)));
+      },
+      deliver: (xid) => {
+        // Call 1 is answered at once, call 2 only after a long while (a slow disk).
+        if (xid === 1) server.send(Kind.REPLY_SEG, 1, Buffer.alloc(5));
+      },
+      failed: () => undefined,
+    });
+    const window = client.cwnd.size;
+    client.send(Kind.CALL_SEG, 1, Buffer.alloc(50));
+    client.send(Kind.CALL_SEG, 2, Buffer.alloc(50));
+    clock.advance(5);
+    expect(acks).toEqual([2]);
+    expect(client.flight).toBe(0);
+    clock.advance(200);
+    expect(client.stats.timeouts).toBeGreaterThan(0);
+    expect(client.cwnd.size).toBeGreaterThanOrEqual(window);
+    server.send(Kind.REPLY_SEG, 2, Buffer.alloc(5));
+    clock.advance(10);
+    expect(client.pending()).toEqual([]);
+  });
+
   it('drops a partial message that stops arriving', () => {
     const clock = new FakeClock();
     const ch = new Channel({

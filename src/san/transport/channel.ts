@@ -150,6 +150,14 @@ export class Channel {
   /** Recently delivered xids (server: to recognize a retransmitted CALL), oldest first. */
   private readonly delivered = new Set<number>();
   private readonly ackDue = new Set<number>();
+  /**
+   * Server: one-segment CALLs delivered and not yet answered. If the reply
+   * takes longer than the ACK delay they are acknowledged, so the client
+   * knows the call arrived: its later timeouts are then probes of a slow
+   * call, not losses that would shrink its window (a slow disk is not a
+   * congested path).
+   */
+  private readonly unanswered = new Set<number>();
   private pumpTimer: TimerHandle | undefined;
   private retransmitTimer: TimerHandle | undefined;
   private retransmitAt = Infinity;
@@ -190,6 +198,7 @@ export class Channel {
    */
   send(kind: Kind, xid: number, message: Buffer): void {
     if (this.closed) return;
+    this.unanswered.delete(xid);
     const parts = segment(message, this.o.capacity);
     if (this.o.role === 'server' && parts.length === 1) {
       this.emit(kind, xid, 0, 1, message.length, parts[0]);
@@ -294,6 +303,7 @@ export class Channel {
       if (segments === 1) {
         if (payload.length !== length) return;
         this.markDelivered(xid);
+        if (this.o.role === 'server') this.ackIfSlow(xid);
         this.o.deliver(xid, payload);
         return;
       }
@@ -335,6 +345,7 @@ export class Channel {
     this.fresh = [];
     this.resend = [];
     this.incoming.clear();
+    this.unanswered.clear();
   }
 
   /** Xids of tracked outgoing messages. */
@@ -527,10 +538,21 @@ export class Channel {
 
   private delayAck(xid: number): void {
     this.ackDue.add(xid);
+    this.armAckTimer();
+  }
+
+  private ackIfSlow(xid: number): void {
+    this.unanswered.add(xid);
+    this.armAckTimer();
+  }
+
+  private armAckTimer(): void {
     if (this.ackTimer) return;
     this.ackTimer = this.o.clock.setTimer(this.ackDelay, () => {
       this.ackTimer = undefined;
       for (const x of [...this.ackDue]) this.sendAckFor(x);
+      for (const x of this.unanswered) this.sendAck(x, [[0, 0]]);
+      this.unanswered.clear();
     });
   }
 
