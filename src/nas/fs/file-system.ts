@@ -36,6 +36,7 @@ import {
   MAY_READ,
   MAY_WRITE,
   MODE_MASK,
+  type Owned,
   permits,
   permitsData,
   S_ISGID,
@@ -314,8 +315,8 @@ export class FileSystem {
   }
 
   /** Counters for tests and metrics. */
-  stats(): { commits: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
-    return { commits: this.journal.commits, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
+  stats(): { commits: number; flushes: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
+    return { commits: this.journal.commits, flushes: this.journal.flushes, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
   }
 
   // ---- attributes -------------------------------------------------------
@@ -714,7 +715,7 @@ export class FileSystem {
       if (offset + data.length > MAX_FILE_SIZE) throw fsError('FBIG', `write past ${MAX_FILE_SIZE} bytes`);
       const before = inode.wcc();
       if (data.length > 0) await this.writeBlocks(cred, inode, offset, data);
-      if (stable !== 'unstable') await this.journal.sync();
+      if (stable !== 'unstable') await this.journal.sync('data');
       return {
         count: data.length,
         committed: stable === 'unstable' ? 'unstable' : 'file_sync',
@@ -732,7 +733,7 @@ export class FileSystem {
   async commit(id: NodeId): Promise<{ verifier: Buffer; attr: Attr }> {
     try {
       const inode = this.node(id);
-      if (!this.readOnly) await this.journal.sync();
+      if (!this.readOnly) await this.journal.sync('data');
       return { verifier: this.verifier, attr: inode.attr(this.blockSize) };
     } catch (err) {
       throw asFsError(err, `commit of inode ${id.ino}`);
@@ -743,7 +744,7 @@ export class FileSystem {
   async sync(): Promise<void> {
     if (this.readOnly) return;
     try {
-      await this.journal.sync();
+      await this.journal.sync('data');
     } catch (err) {
       throw asFsError(err, 'sync');
     }
@@ -809,7 +810,7 @@ export class FileSystem {
     try {
       await this.idle();
       if (!this.readOnly) {
-        await this.journal.sync();
+        await this.journal.sync('data');
         await this.journal.pause();
         await this.discardsDone();
         this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -903,8 +904,7 @@ export class FileSystem {
     let mode = type === FileType.LNK ? 0o777 : (attrs.mode ?? (type === FileType.DIR ? 0o755 : 0)) & MODE_MASK;
     if (type === FileType.DIR && inheritGroup) mode |= S_ISGID;
     if (type !== FileType.DIR && (mode & S_ISGID) && cred.uid !== 0 && !inGroup(cred, gid)) mode &= ~S_ISGID;
-    const probe = { type, mode, uid: cred.uid, gid };
-    const owner = this.checkSetattr(cred, probe as Inode, { uid: attrs.uid, gid: attrs.gid });
+    const owner = this.checkSetattr(cred, { type, mode, uid: cred.uid, gid, size: 0 }, { uid: attrs.uid, gid: attrs.gid });
     const t = this.now();
     const ino = this.freeInos.pop() ?? this.nextIno++;
     const inode = new Inode({
@@ -948,7 +948,7 @@ export class FileSystem {
   }
 
   /** What a SETATTR would change, after every check; throws before anything changes. */
-  private checkSetattr(cred: Credential, inode: Inode, attrs: SetAttrs): SetattrPlan {
+  private checkSetattr(cred: Credential, inode: Owned & { size: number }, attrs: SetAttrs): SetattrPlan {
     const plan: SetattrPlan = {};
     const root = cred.uid === 0;
     const owner = root || cred.uid === inode.uid;
@@ -1334,8 +1334,9 @@ export class FileSystem {
     }
   }
 
+  /** Namespace and attribute changes: durable before the reply unless the filesystem runs with lazy metadata. */
   private async durable(): Promise<void> {
-    if (this.syncMetadata) await this.journal.sync();
+    if (this.syncMetadata) await this.journal.sync('meta');
   }
 
   private newGen(): number {

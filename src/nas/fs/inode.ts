@@ -189,8 +189,8 @@ export class Inode {
       this.uid,
       this.gid,
       this.size,
-      // Only settled extents are persisted; the row must agree with them.
-      this.extents ? this.extents.blocks - this.extents.pendingBlocks : this.storedBlocks,
+      // The row must agree with the extent rows as committed with it.
+      this.extents ? this.extents.persistedBlocks : this.storedBlocks,
       this.rdevMajor,
       this.rdevMinor,
       this.atimeS,

@@ -27,10 +27,20 @@ interface Waiter {
 }
 
 /**
+ * 'data': everything, data included, is durable (COMMIT, FILE_SYNC, close).
+ * 'meta': namespace and attribute changes are durable; fresh blocks that
+ * unstable writes added may stay unflushed, so their extent rows wait for
+ * the next data commit (the file may come back after a crash with its new
+ * size and zeros where the unstable data was, never with stale bytes).
+ */
+export type SyncKind = 'data' | 'meta';
+
+/**
  * Group commit of metadata, ordered after data. Changes accumulate in the
  * open batch (structural SQL as it happens, inode rows and extent maps as
- * they are at seal time). A commit seals the batch, flushes the data store if
- * any data was written since the last flush, then applies the batch in one
+ * they are at seal time). A commit seals the batch, flushes the data store
+ * when the batch points at fresh blocks (or a data commit was asked for and
+ * data was written since the last flush), then applies the batch in one
  * SQLite transaction (WAL, synchronous=FULL). Callers waiting meanwhile share
  * the next commit. A failed batch is kept and retried ahead of the next one.
  */
@@ -46,12 +56,15 @@ export class Journal {
   private openSeq = 1;
   private committedSeq = 0;
   private wantedSeq = 0;
+  /** The highest batch someone needs committed as a data commit. */
+  private wantedDataSeq = 0;
   private readonly waiters: Waiter[] = [];
   private running: Promise<void> | null = null;
   private paused = false;
   private closed = false;
   private timer?: NodeJS.Timeout;
   commits = 0;
+  flushes = 0;
 
   constructor(
     private readonly stmts: MetaStatements,
@@ -63,7 +76,7 @@ export class Journal {
   startTimer(ms: number): void {
     if (ms <= 0) return;
     this.timer = setInterval(() => {
-      if (this.hasWork) this.request(this.openSeq);
+      if (this.hasWork) this.request(this.openSeq, 'data');
     }, ms);
     this.timer.unref();
   }
@@ -118,13 +131,13 @@ export class Journal {
     this.dataDirty = true;
   }
 
-  /** Resolves once everything done before the call is durable. */
-  sync(): Promise<void> {
+  /** Resolves once everything done before the call is durable (see SyncKind). */
+  sync(kind: SyncKind = 'data'): Promise<void> {
     if (this.closed) return Promise.reject(fsError('IO', 'filesystem is closed'));
     const seq = this.openSeq;
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ seq, resolve, reject });
-      this.request(seq);
+      this.request(seq, kind);
     });
   }
 
@@ -155,8 +168,9 @@ export class Journal {
     for (const w of this.waiters.splice(0)) w.reject(err);
   }
 
-  private request(seq: number): void {
+  private request(seq: number, kind: SyncKind): void {
     if (seq > this.wantedSeq) this.wantedSeq = seq;
+    if (kind === 'data' && seq > this.wantedDataSeq) this.wantedDataSeq = seq;
     this.kick();
   }
 
@@ -172,7 +186,10 @@ export class Journal {
     while (!this.paused && !this.closed && this.wantedSeq > this.committedSeq) {
       const sealed = this.seal();
       try {
-        if (sealed.flush) await this.store.flush();
+        if (sealed.flush) {
+          await this.store.flush();
+          this.flushes++;
+        }
         if (this.closed) return;
         if (sealed.ops.length > 0) {
           const ops = sealed.ops;
@@ -198,13 +215,33 @@ export class Journal {
     while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.reject(err);
     // Later waiters get their own attempt; without any, wait for the next request.
     this.wantedSeq = this.waiters.length > 0 ? this.waiters[this.waiters.length - 1].seq : this.committedSeq;
+    this.wantedDataSeq = Math.min(this.wantedDataSeq, this.wantedSeq);
   }
 
   private seal(): Sealed {
     const seq = this.openSeq++;
+    const data = this.wantedDataSeq >= seq;
     const stmts = this.stmts;
     const ops = this.ops;
     this.ops = [];
+    let fresh = false;
+    // Extent rows first: an inode row carries the block count of the rows committed with it.
+    const deferred: Inode[] = [];
+    for (const inode of this.extentInodes) {
+      const map = inode.extents!;
+      if (!data && map.grown && !map.shrunk) {
+        deferred.push(inode);
+        continue;
+      }
+      fresh ||= map.grown;
+      const { from, rows } = map.takeRows();
+      const ino = inode.ino;
+      ops.push(() => {
+        stmts.deleteExtentsFrom.run(ino, from);
+        for (const e of rows) stmts.putExtent.run(ino, e.fblock, e.dblock, e.count);
+      });
+    }
+    this.extentInodes = new Set(deferred);
     for (const inode of this.dirtyInodes) {
       inode.dirty = false;
       if (inode.deleted) continue;
@@ -212,20 +249,11 @@ export class Journal {
       ops.push(() => stmts.putInode.run(...row));
     }
     this.dirtyInodes = [];
-    for (const inode of this.extentInodes) {
-      const map = inode.extents!;
-      const from = map.dirtyFrom;
-      map.dirtyFrom = Infinity;
-      const rows = map.persistedFrom(from);
-      const ino = inode.ino;
-      ops.push(() => {
-        stmts.deleteExtentsFrom.run(ino, from);
-        for (const e of rows) stmts.putExtent.run(ino, e.fblock, e.dblock, e.count);
-      });
-    }
-    this.extentInodes.clear();
-    let sealed: Sealed = { seq, ops, flush: this.dataDirty, freed: this.freed, freedInos: this.freedInos };
-    this.dataDirty = false;
+    // Deferred extents keep their inodes dirty for the data commit that writes them.
+    for (const inode of deferred) this.touch(inode);
+    const flush = fresh || (data && this.dataDirty);
+    let sealed: Sealed = { seq, ops, flush, freed: this.freed, freedInos: this.freedInos };
+    if (flush) this.dataDirty = false;
     this.freed = [];
     this.freedInos = [];
     if (this.carry) {

@@ -69,11 +69,11 @@ export class CrashStore implements BlockStore {
     this.discards++;
   }
 
-  /** Power loss: this store dies; the returned one holds what survived. */
-  crash(prng: Prng): CrashStore {
+  /** Power loss: this store dies; the returned one holds what survived (with no prng: nothing unflushed). */
+  crash(prng?: Prng): CrashStore {
     this.dead = true;
     const img = Buffer.from(this.durable);
-    for (const p of this.pending) {
+    for (const p of prng ? this.pending : []) {
       const r = prng.next();
       if (r < 1 / 3) apply(img, p);
       else if (r < 2 / 3 && 'data' in p) {
