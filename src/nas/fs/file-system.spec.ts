@@ -54,6 +54,9 @@ describe('mkfs and mount', () => {
       expect(st.totalFiles).toBe(4096);
       expect(st.freeFiles).toBe(4095);
       expect(f.fs.info).toMatchObject({ blockSize: 4096, maxNameBytes: 255, readOnly: false });
+      expect(f.fs.fsId).toMatch(/^[0-9a-f]{32}$/);
+      const id = f.fs.fsId;
+      expect((await f.remount()).fsId).toBe(id);
     } finally {
       await f.cleanup();
     }
@@ -105,6 +108,15 @@ describe('mkfs and mount', () => {
     expect((await fs.commit(f)).verifier.length).toBe(8);
     await fs.close();
     expect(readFileSync(fx.metaPath).equals(dbBytes)).toBe(true);
+  });
+
+  it('refuses a second read-write mount of the same database in the process, and a missing one', async () => {
+    expect(await errCode(FileSystem.open(fx.metaPath, fx.store))).toBe('BUSY');
+    expect(await errCode(FileSystem.open(`${fx.dir}/nope.db`, fx.store))).toBe('NOENT');
+    const ro = await FileSystem.open(fx.metaPath, fx.store, { readOnly: true });
+    expect(ro.getattr(ro.root).ino).toBe(1);
+    await ro.close();
+    fs = await fx.remount(); // close releases the mount
   });
 
   it('fails every call after close with IO', async () => {
@@ -335,6 +347,7 @@ describe('create', () => {
     expect(again.node).toEqual(r.node);
     expect(again.existed).toBe(true);
     expect(await errCode(fs.create(ALICE, fs.root, 'f', { mode: 'exclusive', verifier: Buffer.from('87654321') }))).toBe('EXIST');
+    expect(await errCode(fs.create(ALICE, fs.root, 'x', { mode: 'exclusive', verifier: Buffer.from('1234') }))).toBe('INVAL');
     fs = await fx.remount();
     expect((await fs.create(ALICE, fs.root, 'f', { mode: 'exclusive', verifier: v })).node).toEqual(r.node);
     await file(ALICE, fs.root, 'g');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { settleAll } from '../../virtualization/settle-all';
 import { BlockAllocator, type Run } from './block-allocator';
@@ -57,6 +58,8 @@ const DEFAULT_PAGE_SIZE = 1024 * 1024;
 const LARGE_WRITE_BLOCKS = 16;
 const RELATIME_SECONDS = 24 * 3600;
 const EMPTY = Buffer.alloc(0);
+/** Databases mounted read-write in this process: two engines over one database would corrupt it. */
+const mounted = new Set<string>();
 
 export interface LookupResult {
   node: NodeId;
@@ -110,6 +113,8 @@ export interface Quiesced {
 export class FileSystem {
   readonly root: NodeId;
   readonly info: FsInfo;
+  /** Random at mkfs (32 hex digits), kept for the filesystem's life: a stable fsid. */
+  readonly fsId: string;
   private readonly store: BlockStore;
   private readonly db: MetaStatements['db'];
   private readonly stmts: MetaStatements;
@@ -142,8 +147,10 @@ export class FileSystem {
   /** Discards of freed pages in progress. */
   private readonly discards = new Set<Promise<void>>();
   private closed = false;
+  private readonly key: string;
 
-  private constructor(store: BlockStore, stmts: MetaStatements, opts: FileSystemOptions, init: MountState) {
+  private constructor(key: string, store: BlockStore, stmts: MetaStatements, opts: FileSystemOptions, init: MountState) {
+    this.key = key;
     this.store = store;
     this.stmts = stmts;
     this.db = stmts.db;
@@ -172,6 +179,7 @@ export class FileSystem {
     const rootRow = stmts.getInode.get(ROOT_INO);
     if (!rootRow || rootRow.type !== FileType.DIR) throw fsError('IO', 'filesystem has no root directory');
     this.root = { ino: ROOT_INO, gen: rootRow.gen };
+    this.fsId = String(stmts.meta('fs_id'));
     this.info = {
       blockSize: this.blockSize,
       maxFileSize: MAX_FILE_SIZE,
@@ -243,6 +251,9 @@ export class FileSystem {
    */
   static async open(metaPath: string, store: BlockStore, opts: FileSystemOptions = {}): Promise<FileSystem> {
     const readOnly = opts.readOnly === true;
+    if (!existsSync(metaPath)) throw fsError('NOENT', `no filesystem metadata at '${metaPath}'`);
+    const key = resolve(metaPath);
+    if (!readOnly && mounted.has(key)) throw fsError('BUSY', `filesystem '${metaPath}' is already mounted`);
     const db = openDatabase(metaPath, { readOnly, create: false });
     let fs: FileSystem;
     try {
@@ -277,7 +288,7 @@ export class FileSystem {
         }
       }
       const counts = db.prepare('SELECT COUNT(*) AS n, COALESCE(MAX(ino), 0) AS top FROM inodes').get() as { n: number; top: number };
-      fs = new FileSystem(store, stmts, opts, {
+      fs = new FileSystem(key, store, stmts, opts, {
         blockSize,
         alloc,
         inodeLimit: stmts.metaNumber('inode_limit'),
@@ -292,7 +303,13 @@ export class FileSystem {
       throw asFsError(err, `open of '${metaPath}'`);
     }
     if (!readOnly) {
-      if (opts.trimOnOpen !== false) await fs.trimFreePages();
+      mounted.add(key);
+      try {
+        if (opts.trimOnOpen !== false) await fs.trimFreePages();
+      } catch (err) {
+        fs.abort();
+        throw asFsError(err, `open of '${metaPath}'`);
+      }
       fs.journal.startTimer(opts.commitIntervalMs ?? 1000);
     }
     return fs;
@@ -409,6 +426,7 @@ export class FileSystem {
         const result = { node: { ino: child.ino, gen: child.gen }, attr: child.attr(this.blockSize), dir: { before: dir.wcc(), after: dir.attr(this.blockSize) }, existed: true };
         if (how.mode === 'guarded') throw fsError('EXIST', `'${name}' exists`);
         if (how.mode === 'exclusive') {
+          if (how.verifier.length !== 8) throw fsError('INVAL', 'a create verifier is 8 bytes');
           if (child.type === FileType.REG && child.verifier !== null && child.verifier.equals(how.verifier)) return result;
           throw fsError('EXIST', `'${name}' exists`);
         }
@@ -422,6 +440,7 @@ export class FileSystem {
         }
         return result;
       }
+      if (how.mode === 'exclusive' && how.verifier.length !== 8) throw fsError('INVAL', 'a create verifier is 8 bytes');
       const attrs = how.attrs ?? {};
       const result = this.makeNode(cred, dir, name, FileType.REG, attrs, (inode) => {
         if (how.mode === 'exclusive') inode.verifier = Buffer.from(how.verifier);
@@ -861,6 +880,7 @@ export class FileSystem {
       this.closed = true;
       this.journal.abort();
       this.db.close();
+      if (!this.readOnly) mounted.delete(this.key);
     }
   }
 
@@ -873,6 +893,7 @@ export class FileSystem {
     this.closed = true;
     this.journal.abort();
     this.db.close();
+    if (!this.readOnly) mounted.delete(this.key);
   }
 
   // ---- internals: operations ----------------------------------------------
