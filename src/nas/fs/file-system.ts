@@ -253,7 +253,7 @@ export class FileSystem {
     const readOnly = opts.readOnly === true;
     if (!existsSync(metaPath)) throw fsError('NOENT', `no filesystem metadata at '${metaPath}'`);
     const key = resolve(metaPath);
-    if (!readOnly && mounted.has(key)) throw fsError('BUSY', `filesystem '${metaPath}' is already mounted`);
+    if (!readOnly && mounted.has(key)) throw fsError('IO', `filesystem '${metaPath}' is already mounted read-write in this process`);
     const db = openDatabase(metaPath, { readOnly, create: false });
     let fs: FileSystem;
     try {

@@ -69,11 +69,12 @@ export interface Attr {
   change: number;
 }
 
-/** NFSv3 wcc_attr: what the object looked like before the operation. */
+/** NFSv3 wcc_attr, plus the change attribute NFSv4's change_info4 needs: the object before the operation. */
 export interface WccAttr {
   size: number;
   mtime: Timestamp;
   ctime: Timestamp;
+  change: number;
 }
 
 /** Weak cache consistency data for an object an operation changed. */

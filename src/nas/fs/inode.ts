@@ -157,7 +157,7 @@ export class Inode {
   }
 
   wcc(): WccAttr {
-    return { size: this.size, mtime: { sec: this.mtimeS, nsec: this.mtimeNs }, ctime: { sec: this.ctimeS, nsec: this.ctimeNs } };
+    return { size: this.size, mtime: { sec: this.mtimeS, nsec: this.mtimeNs }, ctime: { sec: this.ctimeS, nsec: this.ctimeNs }, change: this.change };
   }
 
   attr(blockSize: number): Attr {
