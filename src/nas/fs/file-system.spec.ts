@@ -256,8 +256,11 @@ describe('setattr', () => {
     expect(r.after.size).toBe(50);
     expect(r.after.change).toBeGreaterThan(a.change);
     expect(r.after.ctime).not.toEqual(a.ctime);
+    expect(r.after.mtime).toEqual(r.after.ctime);
     const r2 = await fs.setattr(ROOT, f, {});
     expect(r2.after).toEqual(r.after);
+    // Truncating to the size it has changes nothing either.
+    expect((await fs.setattr(ROOT, f, { size: 50 })).after).toEqual(r.after);
   });
 
   it('a refused change leaves the other requested changes undone', async () => {

@@ -361,8 +361,9 @@ export class FileSystem {
         throw fsError('NOT_SYNC', `ctime of inode ${id.ino} is not the one the guard expects`);
       }
       const plan = this.checkSetattr(cred, inode, attrs);
+      const oldSize = inode.size;
       if (plan.size !== undefined) await this.truncate(inode, plan.size);
-      this.applySetattr(inode, plan);
+      this.applySetattr(inode, plan, oldSize);
       await this.durable();
       return { before, after: inode.attr(this.blockSize) };
     } catch (err) {
@@ -433,8 +434,9 @@ export class FileSystem {
         if (child.type !== FileType.REG) throw fsError('EXIST', `'${name}' exists and is not a regular file`);
         if (how.attrs?.size !== undefined) {
           const plan = this.checkSetattr(cred, child, { size: how.attrs.size });
+          const oldSize = child.size;
           await this.truncate(child, plan.size!);
-          this.applySetattr(child, plan);
+          this.applySetattr(child, plan, oldSize);
           await this.durable();
           result.attr = child.attr(this.blockSize);
         }
@@ -1009,7 +1011,8 @@ export class FileSystem {
     return plan;
   }
 
-  private applySetattr(inode: Inode, plan: SetattrPlan): void {
+  /** Apply a checked plan; the size itself was already set by truncate() (from `oldSize`). */
+  private applySetattr(inode: Inode, plan: SetattrPlan, oldSize: number): void {
     const t = this.now();
     let any = false;
     if (plan.uid !== undefined || plan.gid !== undefined) {
@@ -1023,8 +1026,9 @@ export class FileSystem {
       inode.mode = plan.mode;
       any = true;
     }
-    if (plan.size !== undefined) {
-      if (plan.size !== inode.size) inode.setMtime(t);
+    // As POSIX truncate: times change only if the size did.
+    if (plan.size !== undefined && plan.size !== oldSize) {
+      inode.setMtime(t);
       any = true;
     }
     if (plan.atime !== undefined) {
