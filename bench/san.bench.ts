@@ -65,6 +65,7 @@ async function startGateway(dir: string): Promise<{ child: ChildProcess; url: st
       STRATA_HTTP_PORT: String(http),
       STRATA_SAN_PORT: String(sanPort),
       STRATA_SHELL: 'false',
+      STRATA_NAS: 'false',
       STRATA_DEFAULT_POOL: 'false',
       STRATA_ADMIN_PASSWORD: PASSWORD,
       STRATA_LOG_LEVEL: 'warn',

@@ -3,6 +3,7 @@ import { ApiModule } from './api/api.module';
 import { PINO, type PinoLogger } from './common/logger';
 import { STRATA_CONFIG, type StrataConfig } from './config/config';
 import { MetricsModule } from './metrics/metrics.module';
+import { NasModule } from './nas/nas.module';
 import { NbdModule } from './nbd/nbd.module';
 import { SanModule } from './san/san.module';
 import { ShellModule } from './shell/shell.module';
@@ -28,6 +29,6 @@ class ConfigModule {
 export class AppModule {
   /** `logger` false: no logs (tests, the bench). */
   static forConfig(config: StrataConfig, logger: PinoLogger | false = false): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forConfig(config, logger), StorageModule, ApiModule, MetricsModule, ShellModule, SanModule, NbdModule] };
+    return { module: AppModule, imports: [ConfigModule.forConfig(config, logger), StorageModule, ApiModule, MetricsModule, ShellModule, SanModule, NbdModule, NasModule] };
   }
 }

@@ -6,6 +6,7 @@ import { HealthController } from './health.controller';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { ImageController } from './image.controller';
 import { RequestLogMiddleware } from './request-log.middleware';
+import { ShareRulesController, SharesController } from './shares.controller';
 import {
   AssignmentsController,
   AuditController,
@@ -25,6 +26,8 @@ import {
     PoolsController,
     VolumesController,
     ImageController,
+    SharesController,
+    ShareRulesController,
     HostsController,
     AssignmentsController,
     AuditController,

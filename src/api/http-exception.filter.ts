@@ -21,6 +21,7 @@ export function httpStatusOf(code: string): number {
     case 'KEY_TAKEN':
     case 'DEVICE_PATH_TAKEN':
     case 'LAST_ADMIN':
+    case 'SHARE_VOLUME':
       return HttpStatus.CONFLICT;
     case 'DEVICE_IO_ERROR':
     case 'DEVICE_GONE':

@@ -73,7 +73,7 @@ export class ImageController {
   @ApiQuery({ name: 'offset', required: false, description: 'byte offset in the volume where the body goes (default 0)' })
   @Put()
   async upload(@CurrentActor() actor: Actor, @Param('key') key: string, @Query('offset') off: string | undefined, @Req() req: Request) {
-    const disk = await this.volumes.disk(key);
+    const disk = await this.volumes.blockDisk(key);
     const offset = optionalInt(off, 'offset') ?? 0;
     const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
     if (declared !== undefined && offset + declared > disk.size) {

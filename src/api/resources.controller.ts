@@ -6,7 +6,7 @@ import { AuditService } from '../storage/audit.service';
 import { DeviceService } from '../storage/device.service';
 import { HostService } from '../storage/host.service';
 import { PoolService } from '../storage/pool.service';
-import { VolumeService } from '../storage/volume.service';
+import { VolumeService, type VolumeListRole } from '../storage/volume.service';
 import { InvalidArgument } from '../common/errors';
 import { CurrentActor } from './auth.guard';
 import {
@@ -83,9 +83,10 @@ export class VolumesController {
   constructor(private readonly volumes: VolumeService) {}
 
   @ApiQuery({ name: 'pool', required: false })
+  @ApiQuery({ name: 'role', required: false, enum: ['block', 'share', 'all'], description: "block (default): SAN/NBD volumes; share: the shares' own volumes; all" })
   @Get()
-  list(@Query('pool') pool?: string) {
-    return this.volumes.list({ pool });
+  list(@Query('pool') pool?: string, @Query('role') role?: string) {
+    return this.volumes.list({ pool, role: role as VolumeListRole | undefined });
   }
   @Get(':key') get(@Param('key') key: string) {
     return this.volumes.get(key);

@@ -6,6 +6,7 @@ import { registerAuth } from './commands/auth';
 import { registerDevice } from './commands/device';
 import { registerHost } from './commands/host';
 import { registerPool } from './commands/pool';
+import { registerShare } from './commands/share';
 import { registerStatus } from './commands/status';
 import { registerUser } from './commands/user';
 import { registerVolume } from './commands/volume';
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIO = processIO()): Command {
   registerDevice(program, io);
   registerPool(program, io);
   registerVolume(program, io);
+  registerShare(program, io);
   registerHost(program, io);
   registerAssignment(program, io);
   registerAudit(program, io);

@@ -1,9 +1,9 @@
-import type { AssignmentInfo, AuditEntry, DeviceInfo, HostInfo, PoolInfo, VolumeInfo } from '../storage/domain';
+import type { AssignmentInfo, AuditEntry, DeviceInfo, ExportRuleInfo, HostInfo, PoolInfo, ShareInfo, VolumeInfo } from '../storage/domain';
 import { details, percent, size, sizeExact, table, time } from './format';
 
 /*
- * What a person reads about devices, pools, volumes, hosts, assignments and
- * the audit log: shared by the CLI (src/cli/commands) and the SSH admin shell
+ * What a person reads about devices, pools, volumes, shares, hosts,
+ * assignments and the audit log: shared by the CLI (src/cli/commands) and the SSH admin shell
  * (src/shell/commands), so both print the same. No commander here, nor
  * anything that pulls it in: the shell imports this module.
  *
@@ -71,6 +71,7 @@ export function showPool(p: PoolInfo): string {
     ['Free', sizeExact(p.freeBytes)],
     ['Provisioned', `${sizeExact(p.provisionedBytes)}${p.provisionedBytes > p.capacity ? ' (thin overcommit)' : ''}`],
     ['Volumes', p.volumeCount],
+    ['Shares', p.shareCount],
     ['Page size', size(p.pageSize)],
     ['Stripe unit', p.layout === 'raid0' || p.layout === 'raid10' ? size(p.stripeUnit) : null],
     ['Created', time(p.createdAt)],
@@ -100,6 +101,7 @@ export function showVolume(v: VolumeInfo): string {
     ['Page size', size(v.pageSize)],
     ['Serial', v.serial],
     ['NBD export', v.nbdExport ? 'on (loopback)' : 'off'],
+    ['Share', v.share ? `${v.share.name} (this volume is managed through the share)` : null],
     ['State', v.state],
     ['Created', time(v.createdAt)],
   ]);
@@ -109,6 +111,60 @@ export function showVolume(v: VolumeInfo): string {
     v.assignments.map((a) => [a.id, a.hostName, a.access, a.sharing, time(a.createdAt)]),
   );
   return `${head}\n\nAssignments:\n${assignments}`;
+}
+
+export function shareTable(list: ShareInfo[]): string {
+  return table(
+    ['NAME', 'PATH', 'POOL', 'SIZE', 'ALLOCATED', 'EXPORT', 'RULES', 'STATE'],
+    list.map((sh) => [sh.name, sh.path, sh.poolName, size(sh.size), size(sh.allocatedBytes), sh.exportId, sh.rules.length, sh.state]),
+  );
+}
+
+/** `rw`, `ro`, with the squash and anonymous ids only when they differ from the defaults. */
+const squashText = (r: ExportRuleInfo) =>
+  r.squash === 'no_root_squash' ? 'no_root_squash' : `${r.squash}${r.anonUid !== 65534 || r.anonGid !== 65534 ? ` (${r.anonUid}:${r.anonGid})` : ''}`;
+
+export function ruleTable(list: ExportRuleInfo[]): string {
+  return table(
+    ['#', 'CLIENTS', 'ACCESS', 'SQUASH', 'PORT', 'COMMENT', 'ID'],
+    list.map((r) => [r.position, r.clients.join(','), r.access, squashText(r), r.requirePrivilegedPort ? 'secure' : 'insecure', r.comment, r.id]),
+  );
+}
+
+export const NO_RULES = 'No export rules: no client may mount this share (add one with share rule add).';
+
+export function showShare(sh: ShareInfo): string {
+  const head = details([
+    ['Name', sh.name],
+    ['ID', sh.id],
+    ['Mount path', sh.path],
+    ['Pool', sh.poolName],
+    ['Size', sizeExact(sh.size)],
+    ['Allocated', `${sizeExact(sh.allocatedBytes)} ${percent(sh.allocatedBytes, sh.size)}`],
+    ['Volume', sh.volumeName],
+    ['Export ID', sh.exportId],
+    ['State', sh.state],
+    ['Created', time(sh.createdAt)],
+    ['Updated', time(sh.updatedAt)],
+  ]);
+  return `${head}
+
+${sh.rules.length ? `Export rules (the first that matches a client decides):
+${ruleTable(sh.rules)}` : NO_RULES}`;
+}
+
+export function showRule(r: ExportRuleInfo): string {
+  return details([
+    ['Position', r.position],
+    ['ID', r.id],
+    ['Clients', r.clients.join(', ')],
+    ['Access', r.access === 'rw' ? 'read-write' : 'read-only'],
+    ['Squash', r.squash],
+    ['Anonymous uid:gid', `${r.anonUid}:${r.anonGid}`],
+    ['Source port', r.requirePrivilegedPort ? 'privileged only (secure)' : 'any (insecure)'],
+    ['Comment', r.comment],
+    ['Updated', time(r.updatedAt)],
+  ]);
 }
 
 export function hostTable(list: HostInfo[]): string {

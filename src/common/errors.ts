@@ -21,6 +21,8 @@ export type EntityKind =
   | 'volume'
   | 'host'
   | 'assignment'
+  | 'share'
+  | 'rule'
   | 'user'
   | 'token'
   | 'key';

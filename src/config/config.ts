@@ -68,6 +68,24 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, host: '127.0.0.1', port: 10809 }),
+    nas: z
+      .object({
+        /** The NAS front end (src/nas): ONC-RPC over TCP with NFSv3 and MOUNT v3. */
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks a free port (tests). */
+        nfsPort: port.default(2049),
+        mountPort: port.default(20048),
+        /**
+         * Where clients find the ports: auto = our own portmapper on portmapPort when it is free, else
+         * registration with the system's rpcbind there; own = the same, but readiness fails unless the
+         * portmapper is ours; off = none (clients give the ports in their URLs).
+         */
+        portmap: z.enum(['auto', 'own', 'off']).default('auto'),
+        portmapPort: port.default(111),
+      })
+      .strict()
+      .default({ enabled: true, host: '127.0.0.1', nfsPort: 2049, mountPort: 20048, portmap: 'auto', portmapPort: 111 }),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -140,6 +158,12 @@ const ENV_KEYS: Record<string, string[]> = {
   STRATA_NBD: ['nbd', 'enabled'],
   STRATA_NBD_HOST: ['nbd', 'host'],
   STRATA_NBD_PORT: ['nbd', 'port'],
+  STRATA_NAS: ['nas', 'enabled'],
+  STRATA_NAS_HOST: ['nas', 'host'],
+  STRATA_NFS_PORT: ['nas', 'nfsPort'],
+  STRATA_MOUNT_PORT: ['nas', 'mountPort'],
+  STRATA_PORTMAP: ['nas', 'portmap'],
+  STRATA_PORTMAP_PORT: ['nas', 'portmapPort'],
   STRATA_LOG_LEVEL: ['log', 'level'],
   STRATA_METRICS_PUBLIC: ['metrics', 'public'],
   STRATA_STATS_INTERVAL_MS: ['metrics', 'statsIntervalMs'],
@@ -155,7 +179,7 @@ const ENV_KEYS: Record<string, string[]> = {
 };
 
 /** Variables read as on/off switches: 0, false, no and off mean false, anything else true. */
-const BOOLEAN_ENV = new Set(['STRATA_DEFAULT_POOL', 'STRATA_METRICS_PUBLIC', 'STRATA_SHELL', 'STRATA_SAN', 'STRATA_NBD']);
+const BOOLEAN_ENV = new Set(['STRATA_DEFAULT_POOL', 'STRATA_METRICS_PUBLIC', 'STRATA_SHELL', 'STRATA_SAN', 'STRATA_NBD', 'STRATA_NAS']);
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target;

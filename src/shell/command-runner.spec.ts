@@ -186,6 +186,62 @@ describe('CommandRunner.execute', () => {
   });
 });
 
+describe('share commands', () => {
+  const rule = { id: 'r-1', position: 1, clients: ['10.0.0.0/8'], access: 'rw', squash: 'root_squash', anonUid: 65534, anonGid: 65534, requirePrivilegedPort: false, comment: null };
+  const shares = () => ({
+    list: vi.fn(async () => [{ name: 'home', path: '/home', poolName: 'default', size: 2 ** 30, allocatedBytes: 0, exportId: 3, rules: [rule], state: 'online' }]),
+    listRules: vi.fn(async () => [rule]),
+    addRule: vi.fn(async () => rule),
+    updateRule: vi.fn(async () => rule),
+    removeRule: vi.fn(async () => undefined),
+    remove: vi.fn(async () => undefined),
+  });
+
+  it('turns rule flags into rule fields, clients comma-separated', async () => {
+    const sh = shares();
+    const ctx = context(services({ shares: sh }));
+    const r = await exec('share rule add home 10.0.0.0/8,2001:db8::/32 --rw --squash all_squash --anon-uid 1000 --anon-gid 100 --insecure --comment "lab bench" --position 1', ctx);
+    expect(r).toMatchObject({ status: 0, err: '', out: "Added rule 1 of share 'home': 10.0.0.0/8 rw, root_squash." });
+    expect(sh.addRule).toHaveBeenCalledWith(ctx.actor, 'home', {
+      clients: ['10.0.0.0/8', '2001:db8::/32'],
+      access: 'rw',
+      squash: 'all_squash',
+      anonUid: 1000,
+      anonGid: 100,
+      requirePrivilegedPort: false,
+      comment: 'lab bench',
+      position: 1,
+    });
+    expect(await exec('share rule update home 1 --secure --access ro --comment ""', ctx)).toMatchObject({ status: 0 });
+    expect(sh.updateRule).toHaveBeenCalledWith(ctx.actor, 'home', '1', { access: 'ro', requirePrivilegedPort: true, comment: null });
+  });
+
+  it('refuses contradictory, empty or malformed rule flags before calling the service', async () => {
+    const sh = shares();
+    const ctx = context(services({ shares: sh }));
+    expect((await exec('share rule update home 1', ctx)).err).toBe('error: nothing to change: give at least one option (help share rule update) (USAGE)');
+    expect((await exec('share rule update home 1 --secure --insecure', ctx)).err).toBe('error: --secure and --insecure contradict each other (USAGE)');
+    expect((await exec('share rule add home , ', ctx)).err).toContain('give at least one client');
+    expect((await exec('share rule add home * --anon-uid -5', ctx)).err).toContain("--anon-uid must be a whole number, not '-5'");
+    expect((await exec('share rule add home * --squash most', ctx)).err).toContain("--squash must be root_squash, all_squash, no_root_squash, not 'most'");
+    expect(sh.addRule).not.toHaveBeenCalled();
+    expect(sh.updateRule).not.toHaveBeenCalled();
+  });
+
+  it('lists shares and rules, and confirms removals', async () => {
+    const sh = shares();
+    const ctx = context(services({ shares: sh }));
+    expect((await exec('share list', ctx)).out).toMatch(/^NAME +PATH +POOL +SIZE +ALLOCATED +EXPORT +RULES +STATE\nhome +\/home +default +1 GiB +0 B +3 +1 +online$/);
+    expect((await exec('share rule list home', ctx)).out).toMatch(/^# +CLIENTS.*\n1 +10\.0\.0\.0\/8 +rw +root_squash +insecure +- +r-1$/);
+    expect((await exec('share rule remove home 1', ctx)).err).toContain("refusing to remove rule 1 of share 'home' without confirmation");
+    expect((await exec('share delete home -y', ctx)).out).toBe("Deleted share 'home'.");
+    expect(sh.remove).toHaveBeenCalledWith(ctx.actor, 'home', { force: false });
+    expect((await exec('share', ctx)).err).toBe("error: 'share' needs one of: list, show, create, grow, rename, delete, rule (USAGE)");
+    expect((await exec('help', ctx)).out).toMatch(/^ {2}share list\|show\|create\|grow\|rename\|delete\|rule +NAS shares and their export rules$/m);
+    expect(await runner.complete('share rule remove home ', services({ shares: sh }))).toEqual(['1']);
+  });
+});
+
 describe('CommandRunner.complete', () => {
   const s = services({ volumes: volumes(), pools: { list: async () => [{ name: 'default' }, { name: 'fast' }] } });
 

@@ -6,6 +6,7 @@ import { Parsed, wordsOf, type CommandContext, type CommandSpec, type OptionSpec
 import { deviceCommands } from './commands/device.commands';
 import { hostCommands } from './commands/host.commands';
 import { poolCommands } from './commands/pool.commands';
+import { shareCommands } from './commands/share.commands';
 import { statusCommands } from './commands/status.commands';
 import { userCommands } from './commands/user.commands';
 import { volumeCommands } from './commands/volume.commands';
@@ -17,6 +18,7 @@ const GROUPS: Record<string, string> = {
   device: 'backing devices: files, block devices, RAM disks',
   pool: 'storage pools built from device extents',
   volume: 'volumes: block devices carved from pools',
+  share: 'NAS shares and their export rules',
   host: 'SAN client hosts, known by their Ed25519 key',
   assignment: 'which host may use which volume, and how',
   user: 'admin accounts and their SSH keys',
@@ -55,6 +57,7 @@ export class CommandRunner {
       ...deviceCommands,
       ...poolCommands,
       ...volumeCommands,
+      ...shareCommands,
       ...hostCommands,
       ...assignmentCommands,
       ...auditCommands,

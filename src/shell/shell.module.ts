@@ -6,6 +6,7 @@ import { AuthService } from '../storage/auth.service';
 import { DeviceService } from '../storage/device.service';
 import { HostService } from '../storage/host.service';
 import { PoolService } from '../storage/pool.service';
+import { ShareService } from '../storage/share.service';
 import { StorageRuntime } from '../storage/runtime';
 import { VolumeService } from '../storage/volume.service';
 import { SHELL_SERVICES, type ShellServices } from './commands/command';
@@ -16,18 +17,19 @@ import { ShellServer } from './ssh-server';
   providers: [
     {
       provide: SHELL_SERVICES,
-      inject: [DeviceService, PoolService, VolumeService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry],
+      inject: [DeviceService, PoolService, VolumeService, ShareService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry],
       useFactory: (
         devices: DeviceService,
         pools: PoolService,
         volumes: VolumeService,
+        shares: ShareService,
         hosts: HostService,
         assignments: AssignmentService,
         audit: AuditService,
         auth: AuthService,
         runtime: StorageRuntime,
         listeners: ListenerRegistry,
-      ): ShellServices => ({ devices, pools, volumes, hosts, assignments, audit, auth, runtime, listeners }),
+      ): ShellServices => ({ devices, pools, volumes, shares, hosts, assignments, audit, auth, runtime, listeners }),
     },
     ShellServer,
   ],

@@ -3,9 +3,9 @@ import { DataSource, Repository } from 'typeorm';
 import { Conflict, InvalidArgument, NotFound } from '../common/errors';
 import { AuditService } from './audit.service';
 import type { Actor, AssignmentInfo } from './domain';
-import { AssignmentEntity, HostEntity, VolumeEntity } from './entities';
+import { AssignmentEntity, HostEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
-import { findByKey, newId, now } from './lookup';
+import { findByKey, newId, now, shareVolumeError } from './lookup';
 
 export type Access = 'rw' | 'ro';
 export type Sharing = 'exclusive' | 'shared';
@@ -69,6 +69,10 @@ export class AssignmentService {
         const host = await findByKey(this.ds.getRepository(HostEntity), 'host', req.host);
         const volume = await findByKey(this.ds.getRepository(VolumeEntity), 'volume', req.volume);
         if (volume.state !== 'online') throw new NotFound('volume', req.volume);
+        if (volume.role === 'share') {
+          const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: volume.id } });
+          throw shareVolumeError(volume.name, share?.name ?? '?', 'assigned to a SAN host');
+        }
         const others = await this.list({ volume: volume.id });
         if (others.some((o) => o.hostId === host.id)) {
           throw new Conflict('ALREADY_ASSIGNED', `volume '${volume.name}' is already assigned to host '${host.name}'`, {

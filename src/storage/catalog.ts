@@ -4,11 +4,17 @@ import { DataSource } from 'typeorm';
 import { InitialCatalog1763900000000 } from '../../migrations/1763900000000-InitialCatalog';
 import { ExtentState1763910000000 } from '../../migrations/1763910000000-ExtentState';
 import { AdminSshKeys1795450992296 } from '../../migrations/1795450992296-AdminSshKeys';
+import { VolumeNbdExport1795460000000 } from '../../migrations/1795460000000-VolumeNbdExport';
+import { Shares1795470000000 } from '../../migrations/1795470000000-Shares';
 import { CATALOG_ENTITIES } from './entities';
 
-import { VolumeNbdExport1795460000000 } from '../../migrations/1795460000000-VolumeNbdExport';
-
-export const CATALOG_MIGRATIONS = [InitialCatalog1763900000000, ExtentState1763910000000, AdminSshKeys1795450992296, VolumeNbdExport1795460000000];
+export const CATALOG_MIGRATIONS = [
+  InitialCatalog1763900000000,
+  ExtentState1763910000000,
+  AdminSshKeys1795450992296,
+  VolumeNbdExport1795460000000,
+  Shares1795470000000,
+];
 
 /**
  * The SQLite catalog: WAL, foreign keys, and synchronous=FULL so a committed

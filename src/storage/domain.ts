@@ -50,9 +50,12 @@ export interface PoolInfo {
   /** Bytes of pages given to volumes. */
   usedBytes: number;
   freeBytes: number;
-  /** Sum of the sizes of its volumes: above capacity means thin overcommit. */
+  /** Sum of the sizes of its volumes (shares' volumes included): above capacity means thin overcommit. */
   provisionedBytes: number;
+  /** Block volumes. */
   volumeCount: number;
+  /** NAS shares (each on a volume of its own). */
+  shareCount: number;
   state: PoolState;
   members: ExtentInfo[];
   createdAt: string;
@@ -69,9 +72,16 @@ export interface AssignmentInfo {
   createdAt: string;
 }
 
+/** What a volume is for: a SAN/NBD block volume, or the backing disk of a NAS share. */
+export type VolumeRole = 'block' | 'share';
+
 export interface VolumeInfo {
   id: string;
   name: string;
+  /** 'share': the backing volume of a NAS share, managed through the share (never assigned, exported or deleted on its own). */
+  role: VolumeRole;
+  /** The share it backs, when role is 'share'. */
+  share: { id: string; name: string } | null;
   poolId: string;
   poolName: string;
   size: number;
@@ -85,6 +95,64 @@ export interface VolumeInfo {
   nbdExport: boolean;
   assignments: AssignmentInfo[];
   createdAt: string;
+}
+
+export type ExportAccess = 'ro' | 'rw';
+
+/**
+ * root_squash: uid 0 and gid 0 (also in the group list) become the anonymous
+ * ids; all_squash: everyone is anonymous; no_root_squash: ids as sent.
+ */
+export type Squash = 'root_squash' | 'all_squash' | 'no_root_squash';
+
+/** One export rule of a share; the first rule whose clients match a caller decides for it. */
+export interface ExportRuleInfo {
+  id: string;
+  shareId: string;
+  /** 1-based order within the share. */
+  position: number;
+  /** `*`, addresses or CIDR networks, IPv4 or IPv6, in canonical spelling. */
+  clients: string[];
+  access: ExportAccess;
+  squash: Squash;
+  anonUid: number;
+  anonGid: number;
+  /** Only callers from a source port below 1024 (Linux's `secure`). */
+  requirePrivilegedPort: boolean;
+  comment: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A NAS share: a filesystem on its own thin volume, exported to the clients its rules admit. */
+export interface ShareInfo {
+  id: string;
+  name: string;
+  /** What NFS clients mount: `/<name>`. */
+  path: string;
+  poolId: string;
+  poolName: string;
+  volumeId: string;
+  volumeName: string;
+  size: number;
+  /** Bytes of pool pages backing the share's volume. */
+  allocatedBytes: number;
+  /** Stable small integer in NFS file handles; never reused. */
+  exportId: number;
+  state: 'online' | 'degraded' | 'failed';
+  rules: ExportRuleInfo[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * What the NAS data path needs of a share: its public description and its
+ * file-handle key (32 random bytes for the handles' MAC). Only in change
+ * events and ShareService.exports(): never returned by the API.
+ */
+export interface ShareExport {
+  share: ShareInfo;
+  secretKey: Buffer;
 }
 
 export interface HostInfo {

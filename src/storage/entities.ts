@@ -56,7 +56,42 @@ export class VolumeEntity {
   @Column('text') state: 'online' | 'deleting';
   /** Exported by the gateway's own NBD server on loopback. */
   @Column('boolean', { name: 'nbd_export' }) nbdExport: boolean;
+  /** 'share': the backing volume of a NAS share (shares.volume_id points here). */
+  @Column('text') role: 'block' | 'share';
   @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+/** A NAS share; its size and pool are those of its volume. */
+@Entity('shares')
+export class ShareEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) name: string;
+  @Column('text', { name: 'volume_id', unique: true }) volumeId: string;
+  /** In NFS file handles; allocated from settings 'shares.lastExportId', never reused. */
+  @Column('integer', { name: 'export_id', unique: true }) exportId: number;
+  /** 32 random bytes: the MAC key of the share's file handles. */
+  @Column('blob', { name: 'secret_key' }) secretKey: Buffer;
+  @Column('text') state: 'online' | 'deleting';
+  @Column('text', { name: 'created_at' }) createdAt: string;
+  @Column('text', { name: 'updated_at' }) updatedAt: string;
+}
+
+@Entity('export_rules')
+export class ExportRuleEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { name: 'share_id' }) shareId: string;
+  /** 0-based here, 1-based in the API. */
+  @Column('integer') position: number;
+  /** JSON array of canonical client patterns. */
+  @Column('text') clients: string;
+  @Column('text') access: 'ro' | 'rw';
+  @Column('text') squash: 'root_squash' | 'all_squash' | 'no_root_squash';
+  @Column('integer', { name: 'anon_uid' }) anonUid: number;
+  @Column('integer', { name: 'anon_gid' }) anonGid: number;
+  @Column('boolean', { name: 'require_privileged_port' }) requirePrivilegedPort: boolean;
+  @Column('text', { nullable: true }) comment: string | null;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+  @Column('text', { name: 'updated_at' }) updatedAt: string;
 }
 
 @Entity('hosts')
@@ -133,6 +168,8 @@ export const CATALOG_ENTITIES = [
   PoolEntity,
   ExtentEntity,
   VolumeEntity,
+  ShareEntity,
+  ExportRuleEntity,
   HostEntity,
   AssignmentEntity,
   AdminUserEntity,

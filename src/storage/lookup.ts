@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ObjectLiteral, Repository } from 'typeorm';
-import { InvalidArgument, NotFound, type EntityKind } from '../common/errors';
+import { Conflict, InvalidArgument, NotFound, type EntityKind } from '../common/errors';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,3 +31,8 @@ export async function findByKey<T extends ObjectLiteral & { id: string; name: st
 
 export const newId = (): string => randomUUID();
 export const now = (): string => new Date().toISOString();
+
+/** A share's volume is the share's: say so, and where to go instead. */
+export function shareVolumeError(volume: string, share: string, what: string): Conflict {
+  return new Conflict('SHARE_VOLUME', `volume '${volume}' backs share '${share}' and cannot be ${what}: manage it through the share`, { volume, share });
+}

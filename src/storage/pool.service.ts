@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import { InUse, InvalidArgument, NameTaken } from '../common/errors';
 import { DEFAULT_STRIPE_UNIT, usableSize, validateLayout, type LayoutKind } from '../virtualization/layout';
 import { DEFAULT_PAGE_SIZE, validatePageSize } from '../virtualization/pool';
 import { AuditService } from './audit.service';
 import type { Actor, PoolInfo } from './domain';
-import { DeviceEntity, ExtentEntity, PoolEntity, VolumeEntity } from './entities';
+import { DeviceEntity, ExtentEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { findByKey, newId, now, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
 
@@ -183,7 +183,12 @@ export class PoolService {
     return this.audit.audited(actor, 'pool.delete', { type: 'pool', name: key }, async () => {
       const row = await findByKey(this.pools, 'pool', key);
       const volumes = await this.ds.getRepository(VolumeEntity).find({ where: { poolId: row.id } });
-      if (volumes.length > 0) throw new InUse('pool', row.name, `volume(s) ${volumes.map((v) => v.name).join(', ')}`);
+      if (volumes.length > 0) {
+        const shares = await this.ds.getRepository(ShareEntity).find({ where: { volumeId: In(volumes.map((v) => v.id)) } });
+        const block = volumes.filter((v) => v.role !== 'share').map((v) => v.name);
+        const users = [block.length ? `volume(s) ${block.join(', ')}` : '', shares.length ? `share(s) ${shares.map((sh) => sh.name).join(', ')}` : ''];
+        throw new InUse('pool', row.name, users.filter(Boolean).join(' and ') || `volume(s) ${volumes.map((v) => v.name).join(', ')}`);
+      }
       await this.ds.transaction(async (m) => {
         await m.delete(ExtentEntity, { poolId: row.id });
         await m.delete(PoolEntity, row.id);
@@ -220,7 +225,8 @@ export class PoolService {
         usedBytes,
         freeBytes: capacity - usedBytes,
         provisionedBytes: mine.reduce((n, v) => n + v.size, 0),
-        volumeCount: mine.length,
+        volumeCount: mine.filter((v) => v.role !== 'share').length,
+        shareCount: mine.filter((v) => v.role === 'share').length,
         state: pool ? pool.health().state : 'failed',
         members: infos.filter((e) => e.poolId === row.id),
         createdAt: row.createdAt,

@@ -12,6 +12,7 @@ import { DeviceService } from './device.service';
 import { StorageEvents } from './events';
 import { HostService } from './host.service';
 import { PoolService } from './pool.service';
+import { ShareService } from './share.service';
 import { StorageRuntime } from './runtime';
 import { StorageBootstrapService } from './storage-bootstrap.service';
 import { VolumeService } from './volume.service';
@@ -48,10 +49,11 @@ import { VolumeService } from './volume.service';
     DeviceService,
     PoolService,
     VolumeService,
+    ShareService,
     HostService,
     AssignmentService,
     StorageBootstrapService,
   ],
-  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, HostService, AssignmentService, StorageBootstrapService],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, HostService, AssignmentService, StorageBootstrapService],
 })
 export class StorageModule {}

@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { InUse, InvalidArgument, NameTaken, NoSpace, NotFound } from '../common/errors';
 import type { LogicalDisk, Provisioning } from '../virtualization/logical-disk';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
-import type { Actor, VolumeInfo } from './domain';
-import { PoolEntity, VolumeEntity } from './entities';
+import type { Actor, VolumeInfo, VolumeRole } from './domain';
+import { ExportRuleEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
-import { findByKey, newId, now, validateName } from './lookup';
+import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
 
 export interface CreateVolume {
@@ -19,10 +19,13 @@ export interface CreateVolume {
   nbdExport?: boolean;
 }
 
+/** Which volumes a list shows: block volumes unless asked (a share's volume is managed through its share). */
+export type VolumeListRole = VolumeRole | 'all';
+
 /** Volume sizes are whole 4 KiB blocks: every client's logical block size divides them. */
 const BLOCK = 4096;
 
-function checkSize(size: number, field = 'size'): void {
+export function checkSize(size: number, field = 'size'): void {
   if (!Number.isSafeInteger(size) || size <= 0 || size % BLOCK !== 0) {
     throw new InvalidArgument(`${field} must be a positive multiple of 4 KiB (4096 bytes), got ${size}`, field);
   }
@@ -43,8 +46,15 @@ export class VolumeService {
     this.volumes = ds.getRepository(VolumeEntity);
   }
 
-  async list(filter: { pool?: string } = {}): Promise<VolumeInfo[]> {
-    const where = filter.pool ? { poolId: (await findByKey(this.ds.getRepository(PoolEntity), 'pool', filter.pool)).id } : {};
+  async list(filter: { pool?: string; role?: VolumeListRole } = {}): Promise<VolumeInfo[]> {
+    const role = filter.role ?? 'block';
+    if (role !== 'block' && role !== 'share' && role !== 'all') {
+      throw new InvalidArgument(`role must be block, share or all, not '${String(role)}'`, 'role');
+    }
+    const where = {
+      ...(filter.pool ? { poolId: (await findByKey(this.ds.getRepository(PoolEntity), 'pool', filter.pool)).id } : {}),
+      ...(role === 'all' ? {} : { role }),
+    };
     return this.describe(await this.volumes.find({ where: { ...where, state: 'online' }, order: { createdAt: 'ASC' } }));
   }
 
@@ -58,6 +68,13 @@ export class VolumeService {
     const disk = this.runtime.disk(row.id);
     if (!disk) throw new NotFound('volume', key);
     return disk;
+  }
+
+  /** The disk of a block volume, for raw writes: a share's volume holds a filesystem that only the NAS layer may write. */
+  async blockDisk(key: string): Promise<LogicalDisk> {
+    const row = await this.row(key);
+    await this.assertBlock(row, 'written as a raw image');
+    return this.disk(row.id);
   }
 
   create(actor: Actor, req: CreateVolume): Promise<VolumeInfo> {
@@ -85,17 +102,7 @@ export class VolumeService {
       const pages = Math.ceil(req.size / pool.pageSize);
       if (pages > pool.freePages) throw new NoSpace(`pool '${poolRow.name}'`, pool.freePages * pool.pageSize, pages * pool.pageSize);
     }
-    const row = this.volumes.create({
-      id: newId(),
-      name,
-      poolId: poolRow.id,
-      size: req.size,
-      provisioning,
-      serial: randomBytes(8).toString('hex'),
-      state: 'online',
-      nbdExport: req.nbdExport ?? false,
-      createdAt: now(),
-    });
+    const row = this.newRow({ name, poolId: poolRow.id, size: req.size, provisioning, nbdExport: req.nbdExport ?? false, role: 'block' });
     await this.volumes.insert(row);
     const disk = this.runtime.attachVolume(row, []);
     if (provisioning === 'thick') {
@@ -114,26 +121,12 @@ export class VolumeService {
   update(actor: Actor, key: string, changes: { name?: string; size?: number; nbdExport?: boolean }): Promise<VolumeInfo> {
     return this.audit.audited(actor, 'volume.update', { type: 'volume', name: key }, async () => {
       const row = await this.row(key);
-      const disk = this.runtime.disk(row.id)!;
-      if (changes.size !== undefined && changes.size !== row.size) {
-        checkSize(changes.size);
-        if (changes.size < row.size) {
-          throw new InvalidArgument(`volumes only grow: ${changes.size} is smaller than the current ${row.size} bytes`, 'size');
-        }
-        if (row.provisioning === 'thick') {
-          const more = Math.ceil(changes.size / disk.pageSize) - Math.ceil(row.size / disk.pageSize);
-          if (more > disk.pool.freePages) {
-            throw new NoSpace(`pool '${disk.pool.name}'`, disk.pool.freePages * disk.pageSize, more * disk.pageSize);
-          }
-        }
-        await disk.grow(changes.size);
-        await this.volumes.update(row.id, { size: changes.size });
-      }
+      await this.assertBlock(row, 'changed on its own');
+      if (changes.size !== undefined && changes.size !== row.size) await this.resize(row, changes.size);
       if (changes.name !== undefined && changes.name !== row.name) {
         const name = validateName('volume', changes.name);
         if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
-        await this.volumes.update(row.id, { name });
-        disk.name = name;
+        await this.rename(row, name);
       }
       if (changes.nbdExport !== undefined && changes.nbdExport !== row.nbdExport) {
         await this.volumes.update(row.id, { nbdExport: changes.nbdExport });
@@ -148,6 +141,7 @@ export class VolumeService {
   remove(actor: Actor, key: string, opts: { force?: boolean } = {}): Promise<void> {
     return this.audit.audited(actor, 'volume.delete', { type: 'volume', name: key }, async () => {
       const row = await this.row(key);
+      await this.assertBlock(row, 'deleted on its own (delete the share)');
       const assigned = await this.assignments.list({ volume: row.id });
       if (assigned.length > 0 && !opts.force) {
         throw new InUse('volume', row.name, `host(s) ${assigned.map((a) => a.hostName).join(', ')} (revoke them, or delete with force)`);
@@ -158,9 +152,93 @@ export class VolumeService {
     }, undefined, { force: !!opts.force });
   }
 
+  // ---- a share's backing volume: ShareService's half of a share's life ----
+
+  /**
+   * Create a share's thin volume (role 'share'); `alongside` inserts the share
+   * row in the same transaction, so neither exists without the other.
+   */
+  async createBacking(req: { name: string; poolId: string; size: number }, alongside: (m: EntityManager, volume: VolumeEntity) => Promise<void>): Promise<VolumeInfo> {
+    checkSize(req.size);
+    if (await this.volumes.findOne({ where: { name: req.name } })) throw new NameTaken('volume', req.name);
+    const row = this.newRow({ name: req.name, poolId: req.poolId, size: req.size, provisioning: 'thin', nbdExport: false, role: 'share' });
+    await this.ds.transaction(async (m) => {
+      await m.insert(VolumeEntity, row);
+      await alongside(m, row);
+    });
+    this.runtime.attachVolume(row, []);
+    const info = await this.get(row.id);
+    this.events.emit('volume.created', info);
+    return info;
+  }
+
+  async growBacking(volumeId: string, size: number): Promise<VolumeInfo> {
+    const row = await this.row(volumeId);
+    if (size !== row.size) await this.resize(row, size);
+    const info = await this.get(row.id);
+    this.events.emit('volume.updated', info);
+    return info;
+  }
+
+  async renameBacking(volumeId: string, name: string): Promise<void> {
+    const row = await this.row(volumeId);
+    if (name === row.name) return;
+    if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
+    await this.rename(row, name);
+    this.events.emit('volume.updated', await this.get(row.id));
+  }
+
+  /** Destroy a share's volume; the share's row and rules go in the same transaction as the volume's. */
+  async destroyBacking(volumeId: string): Promise<void> {
+    const row = await findByKey(this.volumes, 'volume', volumeId);
+    await this.destroy(row);
+    this.events.emit('volume.deleted', { id: row.id, name: row.name });
+  }
+
+  /** Mark a share's volume 'deleting' with `alongside` (the share's own mark) in one transaction. */
+  async markDeleting(volumeId: string, alongside: (m: EntityManager) => Promise<void>): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await m.update(VolumeEntity, volumeId, { state: 'deleting' });
+      await alongside(m);
+    });
+  }
+
+  private newRow(v: Pick<VolumeEntity, 'name' | 'poolId' | 'size' | 'provisioning' | 'nbdExport' | 'role'>): VolumeEntity {
+    return this.volumes.create({ id: newId(), ...v, serial: randomBytes(8).toString('hex'), state: 'online', createdAt: now() });
+  }
+
+  private async resize(row: VolumeEntity, size: number): Promise<void> {
+    const disk = this.runtime.disk(row.id)!;
+    checkSize(size);
+    if (size < row.size) {
+      throw new InvalidArgument(`${row.role === 'share' ? 'shares' : 'volumes'} only grow: ${size} is smaller than the current ${row.size} bytes`, 'size');
+    }
+    if (row.provisioning === 'thick') {
+      const more = Math.ceil(size / disk.pageSize) - Math.ceil(row.size / disk.pageSize);
+      if (more > disk.pool.freePages) {
+        throw new NoSpace(`pool '${disk.pool.name}'`, disk.pool.freePages * disk.pageSize, more * disk.pageSize);
+      }
+    }
+    await disk.grow(size);
+    await this.volumes.update(row.id, { size });
+  }
+
+  private async rename(row: VolumeEntity, name: string): Promise<void> {
+    await this.volumes.update(row.id, { name });
+    const disk = this.runtime.disk(row.id);
+    if (disk) disk.name = name;
+  }
+
+  /** Refuse to act on a share's volume as if it were a block volume. */
+  private async assertBlock(row: VolumeEntity, what: string): Promise<void> {
+    if (row.role !== 'share') return;
+    const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: row.id } });
+    throw shareVolumeError(row.name, share?.name ?? '?', what);
+  }
+
   /**
    * Mark 'deleting' first so a crash part way is finished at the next boot,
-   * then give the pages back, then drop the row.
+   * then give the pages back, then drop the row (and the share it backs, if any).
    */
   private async destroy(row: VolumeEntity): Promise<void> {
     await this.volumes.update(row.id, { state: 'deleting' });
@@ -168,6 +246,13 @@ export class VolumeService {
     if (disk) await disk.releaseAll();
     await this.ds.transaction(async (m) => {
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
+      if (row.role === 'share') {
+        const share = await m.findOne(ShareEntity, { where: { volumeId: row.id } });
+        if (share) {
+          await m.delete(ExportRuleEntity, { shareId: share.id });
+          await m.delete(ShareEntity, share.id);
+        }
+      }
       await m.delete(VolumeEntity, row.id);
     });
     this.runtime.disks.delete(row.id);
@@ -190,15 +275,20 @@ export class VolumeService {
   private async describe(rows: VolumeEntity[]): Promise<VolumeInfo[]> {
     if (rows.length === 0) return [];
     const pools = await this.ds.getRepository(PoolEntity).find({ where: { id: In([...new Set(rows.map((r) => r.poolId))]) } });
+    const backing = rows.filter((r) => r.role === 'share').map((r) => r.id);
+    const shares = backing.length ? await this.ds.getRepository(ShareEntity).find({ where: { volumeId: In(backing) } }) : [];
     const assignments = await this.assignments.list();
     return rows.map((row) => {
       const disk = this.runtime.disk(row.id);
       const pool = this.runtime.pools.get(row.poolId);
       const pageSize = pool?.pageSize ?? 0;
       const poolState = pool ? pool.health().state : 'failed';
+      const share = row.role === 'share' ? shares.find((sh) => sh.volumeId === row.id) : undefined;
       return {
         id: row.id,
         name: row.name,
+        role: row.role,
+        share: share ? { id: share.id, name: share.name } : null,
         poolId: row.poolId,
         poolName: pools.find((p) => p.id === row.poolId)?.name ?? row.poolId,
         size: row.size,
@@ -214,3 +304,4 @@ export class VolumeService {
     });
   }
 }
+

@@ -270,12 +270,76 @@ describe('strata CLI against a real gateway', () => {
     expect(viaEnv.stderr).toContain(`cannot reach the gateway at ${url}`);
   });
 
+  it('manages shares and their export rules', async () => {
+    const created = await strata(['share', 'create', 'home', '--pool', 'p1', '--size', '8M']);
+    ok(created);
+    expect(created.stdout).toBe("Created share 'home' (8 MiB) in pool 'p1', mounted as /home; add export rules to let clients in.\n");
+    const list = await strata(['share', 'list']);
+    expect(list.stdout.split('\n')[0].split(/\s+/)).toEqual(['NAME', 'PATH', 'POOL', 'SIZE', 'ALLOCATED', 'EXPORT', 'RULES', 'STATE']);
+    expect(list.stdout).toMatch(/^home\s+\/home\s+p1\s+8 MiB\s+0 B\s+\d+\s+0\s+online$/m);
+    expect((await strata(['share', 'show', 'home'])).stdout).toContain('No export rules: no client may mount this share');
+
+    // The share's volume stays out of the volume list unless asked for.
+    expect((await strata(['volume', 'list'])).stdout).not.toContain('share:home');
+    expect((await json<Array<{ name: string; role: string }>>(['volume', 'list', '--role', 'share'])).map((v) => [v.name, v.role])).toEqual([['share:home', 'share']]);
+    const direct = await strata(['volume', 'delete', 'share:home', '--yes']);
+    expect(direct.code).toBe(1);
+    expect(direct.stderr).toBe("strata: volume 'share:home' backs share 'home' and cannot be deleted on its own (delete the share): manage it through the share (SHARE_VOLUME)\n");
+
+    ok(await strata(['share', 'rule', 'add', 'home', '10.0.0.0/8,2001:DB8::/32', '--rw']));
+    const insecure = await strata(['share', 'rule', 'add', 'home', '*', '--squash', 'all_squash', '--anon-uid', '1000', '--anon-gid', '100', '--insecure', '--comment', 'lab']);
+    ok(insecure);
+    expect(insecure.stdout).toBe("Added: Rule 2 of share 'home': * ro, all_squash, any source port.\n");
+    const rules = await strata(['share', 'rule', 'list', 'home']);
+    ok(rules);
+    expect(rules.stdout.split('\n')[0].split(/\s+/)).toEqual(['#', 'CLIENTS', 'ACCESS', 'SQUASH', 'PORT', 'COMMENT', 'ID']);
+    expect(rules.stdout).toMatch(/^1\s+10\.0\.0\.0\/8,2001:db8::\/32\s+rw\s+root_squash\s+secure\s+-\s+[0-9a-f-]{36}$/m);
+    expect(rules.stdout).toMatch(/^2\s+\*\s+ro\s+all_squash \(1000:100\)\s+insecure\s+lab\s+/m);
+
+    const moved = await json<{ position: number; clients: string[] }>(['share', 'rule', 'update', 'home', '2', '--position', '1', '--clients', '192.168.0.0/16']);
+    expect(moved).toMatchObject({ position: 1, clients: ['192.168.0.0/16'] });
+    const bad = await strata(['share', 'rule', 'add', 'home', '10.1.2.3/8']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("the network is 10.0.0.0/8 (or write 10.1.2.3 for that one host) (INVALID_ARGUMENT)");
+    const noChange = await strata(['share', 'rule', 'update', 'home', '1']);
+    expect(noChange.code).toBe(2);
+    const badUid = await strata(['share', 'rule', 'add', 'home', '*', '--anon-uid', 'nobody']);
+    expect(badUid.code).toBe(2);
+    expect(badUid.stderr).toContain("--anon-uid must be a whole number, not 'nobody'");
+
+    expect((await strata(['share', 'rule', 'remove', 'home', '1'])).code).toBe(2);
+    ok(await strata(['-y', 'share', 'rule', 'remove', 'home', '1']));
+    const show = await strata(['share', 'show', 'home']);
+    expect(show.stdout).toMatch(/Mount path:\s+\/home/);
+    expect(show.stdout).toMatch(/^1\s+10\.0\.0\.0\/8,2001:db8::\/32\s+rw/m);
+
+    const file = join(dir, 'rules.json');
+    writeFileSync(file, JSON.stringify([{ clients: ['192.0.2.0/24'], access: 'rw', requirePrivilegedPort: false }]));
+    const replaced = await strata(['share', 'rule', 'replace', 'home', file]);
+    ok(replaced);
+    expect(replaced.stdout).toMatch(/^Share 'home' now has 1 export rule\(s\)\.\n#\s+CLIENTS/);
+    const fromStdin = await strata(['--json', 'share', 'rule', 'replace', 'home', '-'], { input: '{"rules": []}' });
+    ok(fromStdin);
+    expect(JSON.parse(fromStdin.stdout)).toEqual([]);
+
+    ok(await strata(['share', 'grow', 'home', '16M']));
+    ok(await strata(['share', 'rename', 'home', 'house']));
+    const info = await json<{ name: string; path: string; size: number; rules: unknown[] }>(['share', 'show', 'house']);
+    expect(info).toMatchObject({ name: 'house', path: '/house', size: 16 * 2 ** 20, rules: [] });
+    expect(JSON.stringify(info)).not.toMatch(/secret/i);
+    expect((await strata(['share', 'delete', 'house'])).code).toBe(2);
+    ok(await strata(['share', 'delete', 'house', '--yes']));
+    expect((await strata(['share', 'show', 'house'])).stderr).toContain('(SHARE_NOT_FOUND)');
+    expect((await strata(['share', 'list'])).stdout).toBe('No shares.\n');
+  });
+
   it('shows the status screen', async () => {
     const r = await strata(['status']);
     ok(r);
     expect(r.stdout).toMatch(/Gateway:\s+http:\/\/127\.0\.0\.1:\d+ \(up /);
     expect(r.stdout).toMatch(/Ready:\s+yes/);
     expect(r.stdout).toMatch(/Volumes:\s+1/);
+    expect(r.stdout).toMatch(/Shares:\s+0/);
     expect(r.stdout).toMatch(/Hosts:\s+2/);
     expect(r.stdout).toMatch(/p1\s+concat\s+online\s+64 MiB/);
   });
@@ -310,7 +374,7 @@ describe('strata CLI against a real gateway', () => {
   it('shows the actions in the audit log', async () => {
     const r = await strata(['audit', '--actor', 'admin', '--limit', '100']);
     ok(r);
-    for (const action of ['auth.login', 'device.create', 'pool.create', 'volume.create', 'volume.update', 'host.create', 'assignment.create', 'assignment.delete', 'volume.upload']) {
+    for (const action of ['auth.login', 'device.create', 'pool.create', 'volume.create', 'volume.update', 'host.create', 'assignment.create', 'assignment.delete', 'volume.upload', 'share.create', 'share.rule.add', 'share.delete']) {
       expect(r.stdout).toContain(action);
     }
     expect(r.stdout).toMatch(/volume\.create\s+volume huge\s+failure \(NO_SPACE\)/);

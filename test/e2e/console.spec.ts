@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostInfo, VolumeInfo } from '../../src/storage/domain';
+import type { HostInfo, ShareInfo, VolumeInfo } from '../../src/storage/domain';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
 
 const ROOT = resolve(__dirname, '../..');
@@ -322,11 +322,69 @@ describe.skipIf(!haveChromium)('web console in a real browser', () => {
     await shot('dashboard');
   });
 
+  it('creates a share, adds, moves and removes export rules, and deletes it', async () => {
+    await go('Shares');
+    await page.getByRole('button', { name: 'Create share' }).click();
+    const d = dialog();
+    await d.getByLabel('Name').fill('docs');
+    await d.getByLabel('Pool', { exact: true }).selectOption('fast');
+    await d.getByLabel('Size', { exact: true }).fill('8');
+    await d.getByLabel('Size unit').selectOption('M');
+    await d.getByRole('button', { name: 'Create share' }).click();
+    await page.getByText("Created share 'docs' (8 MiB) in pool 'fast'. Add export rules to let clients mount /docs.").waitFor();
+    expect(await visibleText(page.getByRole('row', { name: /docs/ }))).toBe('docs /docs fast 8 MiB 0 B (0%) none: closed online');
+
+    await page.getByRole('link', { name: 'docs', exact: true }).click();
+    await heading('docs').waitFor();
+    const rules = page.getByRole('region', { name: /^Export rules/ });
+    await rules.getByText('No export rules: no client may mount this share.').waitFor();
+    const form = page.getByRole('form', { name: 'Add an export rule' });
+    await form.getByLabel('Clients', { exact: true }).fill('10.0.0.0/8, 2001:DB8::/32');
+    await form.getByLabel('Access').selectOption('rw');
+    await form.getByRole('checkbox', { name: /privileged source port/ }).uncheck();
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByText('Added rule 1: 10.0.0.0/8, 2001:db8::/32 read-write.').waitFor();
+
+    // The API's own words for a network with host bits set, under the form.
+    await form.getByLabel('Clients', { exact: true }).fill('10.1.2.3/8');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    const error = await visibleText(form.locator('.error-note'));
+    expect(error).toContain('the network is 10.0.0.0/8 (or write 10.1.2.3 for that one host)');
+    expect(error).toContain('INVALID_ARGUMENT');
+
+    await form.getByLabel('Clients', { exact: true }).fill('*');
+    await form.getByLabel('Squash').selectOption('all_squash');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByText('Added rule 2: * read-only.').waitFor();
+    await rules.getByRole('button', { name: 'Move rule 2 up' }).click();
+    await page.getByText('Rule 2 is now rule 1.').waitFor();
+    expect(await visibleText(rules.locator('tbody tr').first())).toBe('1 * read-only everyone → nobody privileged only – Remove');
+    await shot('share');
+    const share = (await (await gw.api('shares/docs')).json()) as ShareInfo;
+    expect(share.rules.map((r) => [r.position, r.clients, r.access, r.requirePrivilegedPort])).toEqual([
+      [1, ['*'], 'ro', true],
+      [2, ['10.0.0.0/8', '2001:db8::/32'], 'rw', false],
+    ]);
+
+    await rules.getByRole('button', { name: 'Remove rule 1' }).click();
+    await dialog().getByRole('button', { name: 'Remove rule' }).click();
+    await page.getByText('Removed rule 1 (*).').waitFor();
+    expect(((await (await gw.api('shares/docs')).json()) as ShareInfo).rules).toHaveLength(1);
+
+    await page.getByRole('button', { name: 'Delete share' }).click();
+    expect(await visibleText(dialog())).toContain('its volume share:docs (8 MiB)');
+    await dialog().getByRole('button', { name: 'Delete share' }).click();
+    await heading('Shares').waitFor();
+    await page.getByText('No shares yet').waitFor();
+    expect((await gw.api('shares/docs')).status).toBe(404);
+  });
+
   it('fits 1024 and 768 pixel wide screens without sideways scrolling', async () => {
     const pages: Array<[string, string]> = [
       ['/', 'dashboard'],
       ['/volumes', 'volumes'],
       ['/volumes/vol1', 'volume'],
+      ['/shares', 'shares'],
       ['/pools/fast', 'pool'],
       ['/audit', 'audit'],
     ];

@@ -120,6 +120,25 @@ describe.skipIf(!HAVE_SSH)('SSH admin shell with the OpenSSH client', () => {
     expect(entry).toMatchObject({ actor: 'admin', source: 'ssh:127.0.0.1', outcome: 'success' });
   });
 
+  it.skipIf(!HAVE_SSHPASS)('creates a share with an export rule and deletes it, as REST sees it, audited as the shell admin', async () => {
+    expect(await asAdmin(['share', 'create', 'docs', '--pool', 'default', '--size', '4M'])).toMatchObject({ code: 0, stderr: '' });
+    const added = await asAdmin(['share', 'rule', 'add', 'docs', '10.0.0.0/8,::1', '--rw', '--insecure']);
+    expect(added).toMatchObject({ code: 0, stderr: '', stdout: "Added rule 1 of share 'docs': 10.0.0.0/8,::1 rw, root_squash.\n" });
+    const share = await (await gw.api('shares/docs')).json();
+    expect(share.rules).toEqual([expect.objectContaining({ position: 1, clients: ['10.0.0.0/8', '::1'], access: 'rw', requirePrivilegedPort: false })]);
+    const shown = await asAdmin(['share', 'show', 'docs']);
+    expect(shown.stdout).toMatch(/^Mount path:\s+\/docs$/m);
+    expect(shown.stdout).toMatch(/^1\s+10\.0\.0\.0\/8,::1\s+rw\s+root_squash\s+insecure\s/m);
+    expect(await asAdmin(['share', 'delete', 'docs', '--yes'])).toMatchObject({ code: 0, stdout: "Deleted share 'docs'.\n" });
+    expect((await gw.api('shares/docs')).status).toBe(404);
+    const actions = (await auditOf(gw, 'object=docs&objectType=share')).map((e) => [e.action, e.actor, e.source, e.outcome]);
+    expect(actions).toEqual([
+      ['share.delete', 'admin', 'ssh:127.0.0.1', 'success'],
+      ['share.rule.add', 'admin', 'ssh:127.0.0.1', 'success'],
+      ['share.create', 'admin', 'ssh:127.0.0.1', 'success'],
+    ]);
+  });
+
   it.skipIf(!HAVE_SSHPASS)('prints tables by default and JSON with --json', async () => {
     const list = await asAdmin(['volume', 'list']);
     expect(list.code).toBe(0);

@@ -104,6 +104,31 @@ describe('GET /metrics', () => {
     expect(sampleValue(gone, 'strata_pool_used_bytes', { pool: 'default' })).toBe(0);
   });
 
+  it('counts shares, their size, allocation and rules, and drops a deleted one', async () => {
+    const created = await gw.api('shares', { method: 'POST', json: { name: 'metered-share', pool: 'default', size: '4M', rules: [{ clients: ['*'] }] } });
+    expect(created.status).toBe(201);
+    const labels = { share: 'metered-share', pool: 'default' };
+    const before = await scrape(gw);
+    const shares = sampleValue(before, 'strata_shares', {})!;
+    expect(shares).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(before, 'strata_share_size_bytes', labels)).toBe(4 * MiB);
+    expect(sampleValue(before, 'strata_share_allocated_bytes', labels)).toBe(0);
+    expect(sampleValue(before, 'strata_share_export_rules', { share: 'metered-share' })).toBe(1);
+    // Its volume's I/O series are the volume's own, under the volume's name.
+    expect(sampleValue(before, 'strata_volume_size_bytes', { volume: 'share:metered-share', pool: 'default' })).toBe(4 * MiB);
+
+    await gw.api('shares/metered-share', { method: 'PATCH', json: { size: '8M' } });
+    await gw.api('shares/metered-share/rules', { method: 'PUT', json: { rules: [] } });
+    const changed = await scrape(gw);
+    expect(sampleValue(changed, 'strata_share_size_bytes', labels)).toBe(8 * MiB);
+    expect(sampleValue(changed, 'strata_share_export_rules', { share: 'metered-share' })).toBe(0);
+
+    expect((await gw.api('shares/metered-share', { method: 'DELETE' })).status).toBe(204);
+    const after = await scrape(gw);
+    expect(sampleValue(after, 'strata_shares', {})).toBe(shares - 1);
+    expect(samplesOf(after, 'strata_share_size_bytes', { share: 'metered-share' })).toHaveLength(0);
+  });
+
   it('samples rates per volume and overall for GET /api/v1/stats', async () => {
     const stats = gw.app.get(StatsService);
     expect((await gw.api('volumes', { method: 'POST', json: { name: 'charted', pool: 'default', size: '8M' } })).status).toBe(201);

@@ -35,6 +35,10 @@ export async function startTestGateway(env: Record<string, string> = {}, dataDir
       STRATA_SHELL_PORT: '0',
       STRATA_SAN_PORT: '0',
       STRATA_NBD_PORT: '0',
+      STRATA_NFS_PORT: '0',
+      STRATA_MOUNT_PORT: '0',
+      // Port 111 is machine-wide: tests give clients the ports instead.
+      STRATA_PORTMAP: 'off',
       STRATA_DEFAULT_DEVICE_SIZE: '64M',
       STRATA_ADMIN_PASSWORD: ADMIN_PASSWORD,
       ...env,

@@ -31,7 +31,7 @@ export async function spawnGateway(dataDir: string, env: Record<string, string> 
   let out = '';
   const child = spawn(process.execPath, [MAIN], {
     cwd: dataDir,
-    env: { ...process.env, STRATA_DATA_DIR: dataDir, STRATA_HTTP_PORT: String(port), STRATA_SHELL_PORT: '0', STRATA_SAN_PORT: '0', STRATA_NBD_PORT: '0', STRATA_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, STRATA_DATA_DIR: dataDir, STRATA_HTTP_PORT: String(port), STRATA_SHELL_PORT: '0', STRATA_SAN_PORT: '0', STRATA_NBD_PORT: '0', STRATA_NFS_PORT: '0', STRATA_MOUNT_PORT: '0', STRATA_PORTMAP: 'off', STRATA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));

@@ -12,6 +12,8 @@ import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { PoolPage } from './pages/PoolPage';
 import { PoolsPage } from './pages/PoolsPage';
+import { SharePage } from './pages/SharePage';
+import { SharesPage } from './pages/SharesPage';
 import { VolumePage } from './pages/VolumePage';
 import { VolumesPage } from './pages/VolumesPage';
 import { matchPath, navigate, usePath } from './router';
@@ -26,6 +28,8 @@ const ROUTES: Array<[string, (p: Params) => ReactNode]> = [
   ['/pools/:key', (p) => <PoolPage key={p.key} name={p.key} />],
   ['/volumes', () => <VolumesPage />],
   ['/volumes/:key', (p) => <VolumePage key={p.key} name={p.key} />],
+  ['/shares', () => <SharesPage />],
+  ['/shares/:key', (p) => <SharePage key={p.key} name={p.key} />],
   ['/hosts', () => <HostsPage />],
   ['/hosts/:key', (p) => <HostPage key={p.key} name={p.key} />],
   ['/audit', () => <AuditPage />],

@@ -13,11 +13,15 @@ import type {
   CreateDeviceBody,
   CreateHostBody,
   CreatePoolBody,
+  CreateShareBody,
   CreateVolumeBody,
   DeviceInfo,
+  ExportRuleBody,
+  ExportRuleInfo,
   HostInfo,
   PoolInfo,
   Session,
+  ShareInfo,
   SizeValue,
   VolumeInfo,
 } from './types';
@@ -334,6 +338,20 @@ export const api = {
     remove: (key: string, force: boolean) => request<void>('DELETE', `volumes/${seg(key)}`, { query: { force: force || undefined } }),
     upload: uploadImage,
     download: downloadImage,
+  },
+
+  shares: {
+    list: (signal?: AbortSignal) => get<ShareInfo[]>('shares', undefined, signal),
+    get: (key: string, signal?: AbortSignal) => get<ShareInfo>(`shares/${seg(key)}`, undefined, signal),
+    create: (body: CreateShareBody) => request<ShareInfo>('POST', 'shares', { json: body }),
+    grow: (key: string, size: SizeValue) => request<ShareInfo>('PATCH', `shares/${seg(key)}`, { json: { size } }),
+    remove: (key: string) => request<void>('DELETE', `shares/${seg(key)}`),
+    rules: {
+      add: (share: string, body: ExportRuleBody) => request<ExportRuleInfo>('POST', `shares/${seg(share)}/rules`, { json: body }),
+      update: (share: string, rule: string, body: Partial<ExportRuleBody>) =>
+        request<ExportRuleInfo>('PATCH', `shares/${seg(share)}/rules/${seg(rule)}`, { json: body }),
+      remove: (share: string, rule: string) => request<void>('DELETE', `shares/${seg(share)}/rules/${seg(rule)}`),
+    },
   },
 
   hosts: {

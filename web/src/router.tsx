@@ -45,7 +45,7 @@ export function matchPath(pattern: string, path: string): Record<string, string>
 }
 
 /** The URL of an object's page: names are path segments, escaped. */
-export const pathTo = (section: 'devices' | 'pools' | 'volumes' | 'hosts', name: string) => `/${section}/${encodeURIComponent(name)}`;
+export const pathTo = (section: 'devices' | 'pools' | 'volumes' | 'shares' | 'hosts', name: string) => `/${section}/${encodeURIComponent(name)}`;
 
 type LinkProps = Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> & { to: string };
 

@@ -51,6 +51,7 @@ export interface PoolInfo {
   freeBytes: number;
   provisionedBytes: number;
   volumeCount: number;
+  shareCount: number;
   state: PoolState;
   members: ExtentInfo[];
   createdAt: string;
@@ -67,9 +68,14 @@ export interface AssignmentInfo {
   createdAt: string;
 }
 
+/** 'share': the volume of a NAS share, managed through the share. */
+export type VolumeRole = 'block' | 'share';
+
 export interface VolumeInfo {
   id: string;
   name: string;
+  role: VolumeRole;
+  share: { id: string; name: string } | null;
   poolId: string;
   poolName: string;
   size: number;
@@ -80,6 +86,41 @@ export interface VolumeInfo {
   state: 'online' | 'degraded' | 'failed';
   assignments: AssignmentInfo[];
   createdAt: string;
+}
+
+export type Squash = 'root_squash' | 'all_squash' | 'no_root_squash';
+
+export interface ExportRuleInfo {
+  id: string;
+  shareId: string;
+  /** 1-based; the first rule whose clients match decides. */
+  position: number;
+  clients: string[];
+  access: Access;
+  squash: Squash;
+  anonUid: number;
+  anonGid: number;
+  requirePrivilegedPort: boolean;
+  comment: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ShareInfo {
+  id: string;
+  name: string;
+  path: string;
+  poolId: string;
+  poolName: string;
+  volumeId: string;
+  volumeName: string;
+  size: number;
+  allocatedBytes: number;
+  exportId: number;
+  state: 'online' | 'degraded' | 'failed';
+  rules: ExportRuleInfo[];
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface HostInfo {
@@ -141,6 +182,23 @@ export interface CreateVolumeBody {
   pool: string;
   size: SizeValue;
   provisioning: Provisioning;
+}
+
+export interface CreateShareBody {
+  name: string;
+  pool: string;
+  size: SizeValue;
+}
+
+export interface ExportRuleBody {
+  clients: string[];
+  access?: Access;
+  squash?: Squash;
+  anonUid?: number;
+  anonGid?: number;
+  requirePrivilegedPort?: boolean;
+  comment?: string | null;
+  position?: number;
 }
 
 export interface CreateHostBody {

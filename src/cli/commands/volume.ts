@@ -1,4 +1,4 @@
-import { Argument, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import type { VolumeInfo } from '../../storage/domain';
 import { sizeArg } from '../args';
 import { seg } from '../client';
@@ -15,9 +15,10 @@ export function registerVolume(program: Command, io: CliIO): void {
     .command('list')
     .description('list volumes')
     .option('--pool <pool>', 'only the volumes of this pool')
-    .action(async (opts: { pool?: string }, cmd: Command) => {
+    .addOption(new Option('--role <role>', "block volumes (default), the shares' own volumes, or all").choices(['block', 'share', 'all']))
+    .action(async (opts: { pool?: string; role?: string }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
-      const volumes = await ctx.api.get<VolumeInfo[]>('volumes', { pool: opts.pool });
+      const volumes = await ctx.api.get<VolumeInfo[]>('volumes', { pool: opts.pool, role: opts.role });
       ctx.emit(volumes, volumeTable);
     });
 

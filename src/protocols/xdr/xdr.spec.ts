@@ -93,6 +93,18 @@ describe('XDR round trips', () => {
     r.done();
   });
 
+  it('linked lists: TRUE before each item, FALSE at the end (hand-written), and back', () => {
+    const bytes = new XdrWriter().list([7, 8], (x, v) => x.uint32(v)).toBuffer();
+    expect(bytes).toEqual(hex('00000001 00000007 00000001 00000008 00000000'));
+    const r = new XdrReader(bytes);
+    expect(r.list((x) => x.uint32())).toEqual([7, 8]);
+    r.done();
+    expect(new XdrReader(hex('00000000')).list((x) => x.uint32())).toEqual([]);
+    for (let n = 0; n < bytes.length; n++) expect(() => new XdrReader(bytes.subarray(0, n)).list((x) => x.uint32())).toThrow(XdrDecodeError);
+    expect(() => new XdrReader(bytes).list((x) => x.uint32(), 1, 'exports')).toThrow(new XdrDecodeError('exports exceeds its limit of 1 items'));
+    expect(() => new XdrReader(hex('00000003')).list((x) => x.uint32(), 9, 'groups')).toThrow(new XdrDecodeError('groups next must be 0 or 1, got 3'));
+  });
+
   it('optional items round-trip both ways', () => {
     const w = new XdrWriter().optional(42, (x, v) => x.uint32(v)).optional<number>(undefined, (x, v) => x.uint32(v));
     const r = new XdrReader(w.toBuffer());
@@ -135,6 +147,13 @@ describe('XDR malformed input: exact errors', () => {
     const r = new XdrReader(hex('00000001 00000002'));
     r.uint32();
     expect(() => r.done('GETATTR3args')).toThrow('4 unexpected bytes after the GETATTR3args');
+  });
+  it('clamps a hyper beyond 2^53-1 to 2^53 where a clamped number is asked', () => {
+    const r = new XdrReader(hex('001fffffffffffff 0020000000000001 ffffffffffffffff'));
+    expect(r.uhyperClamped()).toBe(2 ** 53 - 1);
+    expect(r.uhyperClamped()).toBe(2 ** 53);
+    expect(r.uhyperClamped()).toBe(2 ** 53);
+    expect(() => r.uhyperClamped('offset')).toThrow('truncated offset: need 8 bytes, 0 left');
   });
   it('refuses a hyper beyond 2^53-1 where a number is asked', () => {
     expect(() => new XdrReader(hex('0020000000000000')).uhyper('offset')).toThrow(/exceeds 2\^53-1/);

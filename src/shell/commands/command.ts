@@ -6,6 +6,7 @@ import type { DeviceService } from '../../storage/device.service';
 import type { Actor } from '../../storage/domain';
 import type { HostService } from '../../storage/host.service';
 import type { PoolService } from '../../storage/pool.service';
+import type { ShareService } from '../../storage/share.service';
 import type { StorageRuntime } from '../../storage/runtime';
 import type { VolumeService } from '../../storage/volume.service';
 
@@ -14,6 +15,7 @@ export interface ShellServices {
   devices: DeviceService;
   pools: PoolService;
   volumes: VolumeService;
+  shares: ShareService;
   hosts: HostService;
   assignments: AssignmentService;
   audit: AuditService;

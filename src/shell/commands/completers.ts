@@ -5,6 +5,9 @@ export const names = {
   device: async (s) => (await s.devices.list()).map((d) => d.name),
   pool: async (s) => (await s.pools.list()).map((p) => p.name),
   volume: async (s) => (await s.volumes.list()).map((v) => v.name),
+  share: async (s) => (await s.shares.list()).map((sh) => sh.name),
+  /** The rule positions of the share named by the argument before. */
+  rule: async (s, [share]) => (share ? (await s.shares.listRules(share)).map((r) => String(r.position)) : []),
   host: async (s) => (await s.hosts.list()).map((h) => h.name),
   assignment: async (s) => (await s.assignments.list()).map((a) => a.id),
   user: async (s) => (await s.auth.listUsers()).map((u) => u.username),

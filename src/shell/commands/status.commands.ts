@@ -9,9 +9,9 @@ const NO_JOBS = 'No jobs: this gateway has no background job system yet; every c
 export const statusCommands: CommandSpec[] = [
   {
     name: 'status',
-    summary: 'the gateway on one screen: readiness, listeners, pools, devices, volume and host counts',
+    summary: 'the gateway on one screen: readiness, listeners, pools, devices, volume, share and host counts',
     async run({ services: s }) {
-      const [pools, devices, volumes, hosts] = await Promise.all([s.pools.list(), s.devices.list(), s.volumes.list(), s.hosts.list()]);
+      const [pools, devices, volumes, shares, hosts] = await Promise.all([s.pools.list(), s.devices.list(), s.volumes.list(), s.shares.list(), s.hosts.list()]);
       const { reasons, degradedPools } = s.runtime.readiness();
       const data = {
         ready: reasons.length === 0,
@@ -20,6 +20,7 @@ export const statusCommands: CommandSpec[] = [
         uptimeSeconds: Math.round(process.uptime()),
         listeners: s.listeners.list(),
         volumeCount: volumes.length,
+        shareCount: shares.length,
         hostCount: hosts.length,
         pools,
         devices,
@@ -30,6 +31,7 @@ export const statusCommands: CommandSpec[] = [
         ['Up', duration(data.uptimeSeconds)],
         ['Listeners', data.listeners.map((l) => (l.address ? `${l.name} ${l.address}${l.detail ? ` (${l.detail})` : ''}` : `${l.name} DOWN (${l.error})`)).join(', ')],
         ['Volumes', data.volumeCount],
+        ['Shares', data.shareCount],
         ['Hosts', data.hostCount],
       ]);
       const text = [head, pools.length ? poolTable(pools) : 'No pools.', devices.length ? deviceTable(devices) : 'No devices.'].join('\n\n');

@@ -2,7 +2,8 @@ import { parseSize } from '../../common/size';
 import { size } from '../../cli/format';
 import { showVolume, volumeTable } from '../../cli/views';
 import type { CommandSpec } from './command';
-import { names } from './completers';
+import { names, oneOf } from './completers';
+import type { VolumeListRole } from '../../storage/volume.service';
 
 const volume = { name: 'volume', complete: names.volume };
 
@@ -11,9 +12,12 @@ export const volumeCommands: CommandSpec[] = [
     name: 'volume',
     sub: 'list',
     summary: 'list volumes',
-    options: [{ name: 'pool', value: 'pool', help: 'only the volumes of this pool', complete: names.pool }],
+    options: [
+      { name: 'pool', value: 'pool', help: 'only the volumes of this pool', complete: names.pool },
+      { name: 'role', value: 'block|share|all', help: "block volumes (default), the shares' own volumes, or all", complete: oneOf('block', 'share', 'all') },
+    ],
     async run({ services }, p) {
-      const list = await services.volumes.list({ pool: p.opt('pool') });
+      const list = await services.volumes.list({ pool: p.opt('pool'), role: p.opt('role') as VolumeListRole | undefined });
       return { data: list, text: list.length ? volumeTable(list) : 'No volumes.' };
     },
   },

@@ -4,6 +4,7 @@ const PATHS = {
   devices: 'M2 4h12v8H2zM4.5 10h.01M7 10h5',
   pools: 'M8 2l6 3-6 3-6-3zM2 8l6 3 6-3M2 11l6 3 6-3',
   volumes: 'M3 4c0-1.1 2.2-2 5-2s5 .9 5 2v8c0 1.1-2.2 2-5 2s-5-.9-5-2zM3 4c0 1.1 2.2 2 5 2s5-.9 5-2M3 8c0 1.1 2.2 2 5 2s5-.9 5-2',
+  shares: 'M2 4h4l1.5 1.5H14V13H2zM5 9h6',
   hosts: 'M2 2h12v5H2zM2 9h12v5H2zM4.5 4.5h.01M4.5 11.5h.01',
   audit: 'M4 2h8v12H4zM6 5h4M6 8h4M6 11h2',
   logout: 'M6 2H3v12h3M10 5l3 3-3 3M13 8H6',

@@ -8,6 +8,7 @@ const NAV: Array<{ to: string; label: string; icon: IconName }> = [
   { to: '/devices', label: 'Devices', icon: 'devices' },
   { to: '/pools', label: 'Pools', icon: 'pools' },
   { to: '/volumes', label: 'Volumes', icon: 'volumes' },
+  { to: '/shares', label: 'Shares', icon: 'shares' },
   { to: '/hosts', label: 'Hosts', icon: 'hosts' },
   { to: '/audit', label: 'Audit log', icon: 'audit' },
 ];

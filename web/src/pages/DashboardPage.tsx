@@ -11,7 +11,7 @@ import { formatCount, formatMs, formatRate, formatSize, percent, plural } from '
 import { STATS_EVERY_MS, useLoad, useStats } from '../hooks';
 import { Link, pathTo } from '../router';
 import type { Checked, FrontEndStatus, Series, StatsSample } from '../stats';
-import type { DeviceInfo, HostInfo, PoolInfo, VolumeInfo } from '../types';
+import type { DeviceInfo, HostInfo, PoolInfo, ShareInfo, VolumeInfo } from '../types';
 
 /** Inventory changes at human speed; a few seconds keeps the page current without hammering the catalog. */
 const INVENTORY_EVERY_MS = 5000;
@@ -23,6 +23,7 @@ interface Inventory {
   pools: PoolInfo[];
   devices: DeviceInfo[];
   volumes: VolumeInfo[];
+  shares: ShareInfo[];
   hosts: HostInfo[];
 }
 
@@ -30,13 +31,14 @@ export function DashboardPage() {
   const inventory = useLoad<Inventory>(
     'dashboard',
     async (signal) => {
-      const [pools, devices, volumes, hosts] = await Promise.all([
+      const [pools, devices, volumes, shares, hosts] = await Promise.all([
         api.pools.list(signal),
         api.devices.list(signal),
         api.volumes.list(undefined, signal),
+        api.shares.list(signal),
         api.hosts.list(signal),
       ]);
-      return { pools, devices, volumes, hosts };
+      return { pools, devices, volumes, shares, hosts };
     },
     INVENTORY_EVERY_MS,
   );
@@ -94,6 +96,7 @@ function Summary({ inv }: { inv: Inventory }) {
   const unhealthyPools = inv.pools.filter((p) => p.state !== 'online').length;
   const badDevices = inv.devices.filter((d) => d.state !== 'online').length;
   const assigned = inv.volumes.filter((v) => v.assignments.length > 0).length;
+  const closed = inv.shares.filter((s) => s.rules.length === 0).length;
   return (
     <div className="tiles">
       <Tile label="Capacity" value={formatSize(capacity)} detail={`${formatSize(used)} used (${percent(used, capacity)})`} to="/pools" />
@@ -111,6 +114,7 @@ function Summary({ inv }: { inv: Inventory }) {
       />
       <Tile label="Volumes" value={String(inv.volumes.length)} detail={`${assigned} assigned to hosts`} to="/volumes" />
       <Tile label="Hosts" value={String(inv.hosts.length)} detail={plural(inv.hosts.reduce((n, h) => n + h.assignments.length, 0), 'assignment')} to="/hosts" />
+      <Tile label="Shares" value={String(inv.shares.length)} detail={closed ? <span className="text-warn">{closed} without export rules</span> : inv.shares.length ? 'all have export rules' : 'none yet'} to="/shares" />
     </div>
   );
 }
@@ -133,6 +137,7 @@ function PoolCapacity({ pools }: { pools: PoolInfo[] }) {
             </Link>
             <span className="muted">
               {p.layout} · {plural(p.volumeCount, 'volume')}
+              {p.shareCount > 0 && ` · ${plural(p.shareCount, 'share')}`}
             </span>
             <StateBadge state={p.state} />
           </div>

@@ -49,9 +49,14 @@ export function PoolPage({ name }: { name: string }) {
         title={p?.name ?? name}
         crumb={{ label: 'Pools', to: '/pools' }}
         subtitle={p && <StateBadge state={p.state} />}
-        remove={p && { label: 'Delete pool', disabled: p.volumeCount > 0, onClick: () => setDeleting(true) }}
+        remove={p && { label: 'Delete pool', disabled: p.volumeCount + p.shareCount > 0, onClick: () => setDeleting(true) }}
       />
-      {p && p.volumeCount > 0 && <p className="note">Holds {plural(p.volumeCount, 'volume')}: a pool can be deleted once it has none.</p>}
+      {p && p.volumeCount + p.shareCount > 0 && (
+        <p className="note">
+          Holds {[p.volumeCount && plural(p.volumeCount, 'volume'), p.shareCount && plural(p.shareCount, 'share')].filter(Boolean).join(' and ')}: a pool can be deleted
+          once it has none.
+        </p>
+      )}
       <ErrorNote error={pool.error} />
       {p && pool.data && (
         <>

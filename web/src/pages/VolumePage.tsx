@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api } from '../api';
 import { AssignForm } from '../components/AssignForm';
 import { AssignmentTable } from '../components/AssignmentTable';
@@ -6,17 +6,17 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Details } from '../components/Details';
 import { ErrorNote } from '../components/ErrorNote';
 import { Flash } from '../components/Flash';
+import { GrowForm } from '../components/GrowForm';
 import { ImagePanel } from '../components/ImagePanel';
 import { DetailHeader } from '../components/DetailHeader';
 import { Panel } from '../components/Panel';
-import { SizeInput, type SizeValueState } from '../components/SizeInput';
 import { StateBadge } from '../components/StateBadge';
 import { VolumeActivity } from '../components/VolumeActivity';
-import { formatSize, formatSizeExact, formatTime, percent, plural, sizeText } from '../format';
+import { formatSize, formatSizeExact, formatTime, plural } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link, navigate, pathTo } from '../router';
 import type { VolumeInfo } from '../types';
-import { Meter } from './VolumesPage';
+import { AllocatedMeter } from './VolumesPage';
 
 export function VolumePage({ name }: { name: string }) {
   const volume = useLoad(`volume:${name}`, (signal) => api.volumes.get(name, signal));
@@ -39,11 +39,13 @@ export function VolumePage({ name }: { name: string }) {
           )
         }
         remove={
-          v && {
-            label: 'Delete volume',
-            disabled: opening.busy,
-            onClick: () => void opening.run(async () => setDeleting(await api.volumes.get(v.id))),
-          }
+          v && !v.share
+            ? {
+                label: 'Delete volume',
+                disabled: opening.busy,
+                onClick: () => void opening.run(async () => setDeleting(await api.volumes.get(v.id))),
+              }
+            : undefined
         }
       />
       <Flash message={flash} />
@@ -56,7 +58,7 @@ export function VolumePage({ name }: { name: string }) {
                 items={[
                   ['Pool', <Link to={pathTo('pools', v.poolName)}>{v.poolName}</Link>],
                   ['Size', formatSizeExact(v.size)],
-                  ['Allocated', <Meter part={v.allocatedBytes} whole={v.size} label={`${formatSize(v.allocatedBytes)} (${percent(v.allocatedBytes, v.size)})`} />],
+                  ['Allocated', <AllocatedMeter allocated={v.allocatedBytes} size={v.size} />],
                   ['Provisioning', v.provisioning],
                   ['Page size', formatSize(v.pageSize)],
                   ['Serial', <span className="mono">{v.serial}</span>],
@@ -65,71 +67,54 @@ export function VolumePage({ name }: { name: string }) {
                 ]}
               />
             </Panel>
-            <Panel title="Grow">
-              <GrowForm
-                volume={v}
-                onGrown={(g) => {
-                  setFlash(`Volume '${g.name}' is now ${formatSize(g.size)}.`);
-                  volume.reload();
-                }}
-              />
-            </Panel>
+            {v.share ? (
+              <Panel title="Share">
+                <p>
+                  This volume holds the files of share <Link to={pathTo('shares', v.share.name)}>{v.share.name}</Link>. It grows with the share and goes
+                  with it; it is never assigned to a host or written as a raw image.
+                </p>
+              </Panel>
+            ) : (
+              <Panel title="Grow">
+                <GrowForm
+                  what="volume"
+                  current={v.size}
+                  note="Volumes grow, never shrink; the host sees the new size on its next capacity check."
+                  grow={(size) => api.volumes.grow(v.id, size)}
+                  onGrown={(g) => {
+                    setFlash(`Volume '${g.name}' is now ${formatSize(g.size)}.`);
+                    volume.reload();
+                  }}
+                />
+              </Panel>
+            )}
           </div>
           <Panel title="Live I/O">
             <VolumeActivity name={v.name} />
           </Panel>
-          <Panel title={`Assignments (${v.assignments.length})`}>
-            <AssignmentTable assignments={v.assignments} show="host" onRevoked={volume.reload} />
-            <h3 className="subhead">Assign to a host</h3>
-            <AssignForm
-              fixed={{ volume: v.name }}
-              taken={v.assignments.map((a) => a.hostName)}
-              onAssigned={(a) => {
-                setFlash(`Assigned volume '${a.volumeName}' to host '${a.hostName}' (${a.access}, ${a.sharing}).`);
-                volume.reload();
-              }}
-            />
-          </Panel>
-          <Panel title="Image">
-            <ImagePanel volume={v} onChanged={volume.reload} />
-          </Panel>
+          {!v.share && (
+            <>
+              <Panel title={`Assignments (${v.assignments.length})`}>
+                <AssignmentTable assignments={v.assignments} show="host" onRevoked={volume.reload} />
+                <h3 className="subhead">Assign to a host</h3>
+                <AssignForm
+                  fixed={{ volume: v.name }}
+                  taken={v.assignments.map((a) => a.hostName)}
+                  onAssigned={(a) => {
+                    setFlash(`Assigned volume '${a.volumeName}' to host '${a.hostName}' (${a.access}, ${a.sharing}).`);
+                    volume.reload();
+                  }}
+                />
+              </Panel>
+              <Panel title="Image">
+                <ImagePanel volume={v} onChanged={volume.reload} />
+              </Panel>
+            </>
+          )}
         </>
       )}
       {deleting && <DeleteVolumeDialog volume={deleting} onClose={() => setDeleting(null)} />}
     </>
-  );
-}
-
-function GrowForm({ volume, onGrown }: { volume: VolumeInfo; onGrown: (v: VolumeInfo) => void }) {
-  const [size, setSize] = useState<SizeValueState>({ amount: '', unit: 'G' });
-  const [invalid, setInvalid] = useState(false);
-  const action = useAction();
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const text = sizeText(size.amount, size.unit);
-    setInvalid(text === null);
-    if (text === null) return;
-    if (await action.run(async () => onGrown(await api.volumes.grow(volume.id, text)))) setSize({ ...size, amount: '' });
-  };
-
-  return (
-    <form className="form" onSubmit={submit} aria-label="Grow volume">
-      <SizeInput
-        label="New size"
-        required
-        value={size}
-        onChange={setSize}
-        invalid={invalid}
-        hint={invalid ? 'Give a positive number, e.g. 20 or 1.5.' : `Now ${formatSizeExact(volume.size)}. Volumes grow, never shrink; the host sees the new size on its next capacity check.`}
-      />
-      <ErrorNote error={action.error} />
-      <div className="button-row">
-        <button type="submit" className="button button-primary" disabled={action.busy}>
-          {action.busy ? 'Growing…' : 'Grow volume'}
-        </button>
-      </div>
-    </form>
   );
 }
 

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Dialog } from '../components/Dialog';
-import { ErrorNote } from '../components/ErrorNote';
 import { FormActions } from '../components/FormActions';
 import { ListPage, ListTable } from '../components/ListPage';
+import { PoolField } from '../components/PoolField';
 import { SizeInput, type SizeValueState } from '../components/SizeInput';
 import { StateBadge } from '../components/StateBadge';
 import { formatSize, percent, sizeText } from '../format';
@@ -79,7 +79,7 @@ function VolumeTable({ volumes }: { volumes: VolumeInfo[] }) {
           </td>
           <td className="num">{formatSize(v.size)}</td>
           <td className="col-meter">
-            <Meter part={v.allocatedBytes} whole={v.size} label={`${formatSize(v.allocatedBytes)} (${percent(v.allocatedBytes, v.size)})`} />
+            <AllocatedMeter allocated={v.allocatedBytes} size={v.size} />
           </td>
           <td>{v.provisioning}</td>
           <td>
@@ -92,6 +92,11 @@ function VolumeTable({ volumes }: { volumes: VolumeInfo[] }) {
       ))}
     </ListTable>
   );
+}
+
+/** How much of a volume (or a share's volume) has pool pages behind it: the bar and `3.25 MiB (20%)`. */
+export function AllocatedMeter({ allocated, size }: { allocated: number; size: number }) {
+  return <Meter part={allocated} whole={size} label={`${formatSize(allocated)} (${percent(allocated, size)})`} />;
 }
 
 /** A small inline bar with its figure: how much of a volume has pool pages behind it. */
@@ -132,23 +137,7 @@ function CreateVolumeDialog({ onClose, onCreated }: { onClose: () => void; onCre
           <label htmlFor="volume-name">Name</label>
           <input id="volume-name" required autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor="volume-pool">Pool</label>
-          <select id="volume-pool" required value={poolName} onChange={(e) => setPool(e.target.value)}>
-            {(pools.data ?? []).map((p) => (
-              <option key={p.id} value={p.name}>
-                {p.name} — {formatSize(p.freeBytes)} free of {formatSize(p.capacity)}
-                {p.state !== 'online' ? ` (${p.state})` : ''}
-              </option>
-            ))}
-          </select>
-          {pools.data?.length === 0 && (
-            <p className="hint">
-              There are no pools: <Link to="/pools">create a pool</Link> first.
-            </p>
-          )}
-          <ErrorNote error={pools.error} />
-        </div>
+        <PoolField id="volume-pool" pools={pools} value={poolName} onChange={setPool} />
         <SizeInput
           label="Size"
           required

@@ -1,0 +1,184 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListenerRegistry } from '../common/listeners';
+import { STRATA_CONFIG, type StrataConfig } from '../config/config';
+import { MOUNT_PROGRAM, MOUNT_V3, MountStat3 } from '../protocols/mount3/constants';
+import type { ExportNode, MountRes3 } from '../protocols/mount3/codec';
+import { NFS_PROGRAM, NFS_V3 } from '../protocols/nfs3';
+import { AuthFlavor } from '../protocols/oncrpc/constants';
+import { authSys } from '../protocols/oncrpc/message';
+import { StorageRuntime } from '../storage/runtime';
+import { ExportTable, type ExportEntry } from './exports/export-table';
+import { encodeFileHandle } from './file-handle';
+import { FsError } from './fs';
+import { mount3Program, MountList } from './mount3/mount3-program';
+import { nfs3Program } from './nfs3/nfs3-program';
+import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar';
+import type { RpcContext } from './rpc/rpc-program';
+import { RpcServer, type RpcAddress } from './rpc/rpc-server';
+import { ShareFileSystems } from './share-filesystems';
+
+/**
+ * The NAS front end: one RPC server carrying NFSv3 and MOUNT v3 on the NFS
+ * port and the MOUNT port, the filesystems of the shares, and the
+ * portmapper (ours on port 111 when free, else registration with the
+ * system's rpcbind). Shares come and go with the ExportTable's changes.
+ */
+@Injectable()
+export class NasService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('NAS');
+  readonly filesystems: ShareFileSystems;
+  readonly mounts = new MountList();
+  private server: RpcServer | null = null;
+  private registrar: PortmapRegistrar | null = null;
+  private unwatch: (() => void) | null = null;
+  private nfs: RpcAddress | null = null;
+  private mount: RpcAddress | null = null;
+  private portmapMode: PortmapMode | 'off' = 'off';
+
+  constructor(
+    @Inject(STRATA_CONFIG) private readonly config: StrataConfig,
+    private readonly table: ExportTable,
+    private readonly runtime: StorageRuntime,
+    private readonly listeners: ListenerRegistry,
+  ) {
+    this.filesystems = new ShareFileSystems(join(config.dataDir, 'shares'), (id) => runtime.disk(id), this.log);
+  }
+
+  /** Where NFS and MOUNT listen, once they do (tests bind port 0). */
+  addresses(): { nfs: RpcAddress | null; mount: RpcAddress | null; portmap: PortmapMode | 'off' } {
+    return { nfs: this.nfs, mount: this.mount, portmap: this.portmapMode };
+  }
+
+  stats(): RpcServer['stats'] | null {
+    return this.server?.stats ?? null;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const c = this.config.nas;
+    if (!c.enabled) {
+      this.log.log('NAS front end disabled (nas.enabled is false)');
+      return;
+    }
+    this.removeLeftovers();
+    await Promise.all(this.table.list().map((e) => this.filesystems.mount(e)));
+    this.unwatch = this.table.watch((change) => {
+      if (change.kind === 'removed') void this.filesystems.remove(change.entry);
+      else void this.filesystems.mount(change.entry);
+    });
+
+    this.server = new RpcServer([nfs3Program(this.nfsShares()), mount3Program(this.mountExports(), this.mounts)], { log: this.rpcLog() });
+    try {
+      this.nfs = await this.server.listen(c.nfsPort, c.host);
+      this.listeners.listening('nfs', `tcp ${this.nfs.host}:${this.nfs.port}`, 'NFSv3 and MOUNT v3');
+    } catch (e) {
+      this.listeners.failed('nfs', `cannot listen on tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`);
+      this.log.error(`NFS cannot listen on tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`);
+      return;
+    }
+    try {
+      this.mount = await this.server.listen(c.mountPort, c.host);
+      this.listeners.listening('mount', `tcp ${this.mount.host}:${this.mount.port}`, 'MOUNT v3');
+    } catch (e) {
+      this.listeners.failed('mount', `cannot listen on tcp ${c.host}:${c.mountPort}: ${(e as Error).message}`);
+      this.log.error(`MOUNT cannot listen on tcp ${c.host}:${c.mountPort}: ${(e as Error).message}`);
+    }
+    await this.startPortmap();
+    this.log.log(`NFSv3 listening on tcp ${c.host}:${this.nfs.port}, MOUNT v3 on ${this.mount ? this.mount.port : '(none)'}, portmapper: ${this.portmapMode}; ${this.table.size} share(s)`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unwatch?.();
+    await this.registrar?.close().catch(() => undefined);
+    await this.server?.close();
+    await this.filesystems.closeAll();
+    for (const name of ['nfs', 'mount', 'portmap']) this.listeners.closed(name);
+    this.server = null;
+  }
+
+  private async startPortmap(): Promise<void> {
+    const c = this.config.nas;
+    if (c.portmap === 'off' || !this.nfs) return;
+    const services = [
+      { prog: NFS_PROGRAM, vers: NFS_V3, protocol: 'tcp' as const, port: this.nfs.port },
+      ...(this.mount ? [{ prog: MOUNT_PROGRAM, vers: MOUNT_V3, protocol: 'tcp' as const, port: this.mount.port }] : []),
+    ];
+    this.registrar = new PortmapRegistrar({ port: c.portmapPort, host: c.host, log: this.rpcLog() });
+    try {
+      this.portmapMode = await this.registrar.start(services);
+    } catch (e) {
+      this.portmapMode = 'none';
+      this.log.warn(`portmapper: ${(e as Error).message}`);
+    }
+    if (c.portmap === 'own' && this.portmapMode !== 'own') this.listeners.failed('portmap', `port ${c.portmapPort} is taken (nas.portmap is own)`);
+    else if (this.portmapMode === 'own') this.listeners.listening('portmap', `tcp ${c.host}:${c.portmapPort}`, 'portmapper v2, rpcbind v3/v4');
+    else if (this.portmapMode === 'system') this.listeners.listening('portmap', `system rpcbind on port ${c.portmapPort}`, 'registered NFS and MOUNT');
+    else if (c.portmap === 'own') this.listeners.failed('portmap', `no portmapper on port ${c.portmapPort} (mode ${c.portmap})`);
+    else this.log.warn(`no portmapper: clients must name the ports (nfsport=${this.nfs.port}, mountport=${this.mount?.port ?? '?'})`);
+  }
+
+  /** Metadata of shares deleted while the gateway was down. */
+  private removeLeftovers(): void {
+    const dir = join(this.config.dataDir, 'shares');
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (this.table.byShareId(name)) continue;
+      this.log.warn(`removing the metadata of share ${name}, which no longer exists`);
+      void this.filesystems.remove({ shareId: name, exportId: -1 } as ExportEntry);
+    }
+  }
+
+  private rpcLog() {
+    return { debug: (m: string) => this.log.debug(m), warn: (m: string) => this.log.warn(m), error: (m: string, e?: unknown) => this.log.error(e instanceof Error ? `${m}: ${e.stack}` : m) };
+  }
+
+  private credentialOf(ctx: RpcContext): { uid: number; gid: number; gids: readonly number[] } | null {
+    const sys = authSys(ctx.cred);
+    return sys ? { uid: sys.uid, gid: sys.gid, gids: sys.gids } : null;
+  }
+
+  private nfsShares() {
+    return {
+      byExportId: (id: number) => this.table.byExportId(id),
+      decide: (id: number, client: { address: string; port: number }, cred: { uid: number; gid: number; gids: readonly number[] } | null) => this.table.decide(id, client, cred),
+      filesystem: (id: number) => this.filesystems.get(id),
+      fault: (err: unknown, what: string) => this.log.error(`${what}: ${(err as Error)?.stack ?? String(err)}`),
+    };
+  }
+
+  private mountExports() {
+    return {
+      resolveExport: (path: string, ctx: RpcContext): MountRes3 => {
+        const found = this.table.resolve(path);
+        if (!found) return { fhs_status: MountStat3.MNT3ERR_NOENT };
+        const { entry, subpath } = found;
+        const decision = this.table.decide(entry.exportId, { address: ctx.remoteAddress, port: ctx.remotePort }, this.credentialOf(ctx));
+        if (!decision.allowed) {
+          this.log.warn(`MOUNT of ${path} refused for ${ctx.remoteAddress}:${ctx.remotePort}: ${decision.reason}`);
+          return { fhs_status: MountStat3.MNT3ERR_ACCES };
+        }
+        const fs = this.filesystems.get(entry.exportId);
+        if (!fs) return { fhs_status: MountStat3.MNT3ERR_IO };
+        let node = fs.root;
+        try {
+          for (const name of subpath) {
+            const r = fs.lookup(decision.credential, node, name);
+            if (r.attr.type !== 2) return { fhs_status: MountStat3.MNT3ERR_NOTDIR };
+            node = r.node;
+          }
+        } catch (e) {
+          if (e instanceof FsError) return { fhs_status: e.code === 'NOENT' ? MountStat3.MNT3ERR_NOENT : e.code === 'ACCES' ? MountStat3.MNT3ERR_ACCES : MountStat3.MNT3ERR_IO };
+          throw e;
+        }
+        return { fhs_status: MountStat3.MNT3_OK, fhandle: encodeFileHandle({ exportId: entry.exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey), auth_flavors: [AuthFlavor.AUTH_SYS] };
+      },
+      exports: (): ExportNode[] => this.table.list().map((e: ExportEntry) => ({ ex_dir: e.path, ex_groups: e.share.rules.flatMap((r) => r.clients) })),
+    };
+  }
+}

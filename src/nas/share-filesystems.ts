@@ -1,0 +1,101 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExportEntry } from './exports/export-table';
+import { FileSystem, type BlockStore } from './fs';
+
+/** New shares start with a root directory root owns, like a fresh ext4 (clients create under it as root, or the admin chowns). */
+const ROOT = { mode: 0o755, uid: 0, gid: 0 };
+
+interface Mounted {
+  fs: FileSystem;
+  shareId: string;
+}
+
+/**
+ * The mounted filesystem of every share, by export id: metadata in
+ * `<dataDir>/shares/<share id>/meta.sqlite`, data on the share's volume.
+ * A share seen for the first time gets a fresh filesystem (mkfs); one that
+ * cannot be mounted (its volume failed, its metadata is damaged) is left
+ * out with the reason, and its clients get NFS3ERR_IO.
+ */
+export class ShareFileSystems {
+  private readonly mounted = new Map<number, Mounted>();
+  private readonly pending = new Map<number, Promise<void>>();
+  private readonly problems = new Map<number, string>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly storeOf: (volumeId: string) => BlockStore | undefined,
+    private readonly log: { warn(msg: string): void; error(msg: string): void },
+  ) {}
+
+  get(exportId: number): FileSystem | undefined {
+    return this.mounted.get(exportId)?.fs;
+  }
+
+  /** Shares that could not be mounted, with the reason (for readiness and status). */
+  failures(): Array<{ exportId: number; reason: string }> {
+    return [...this.problems].map(([exportId, reason]) => ({ exportId, reason }));
+  }
+
+  metaPath(shareId: string): string {
+    return join(this.dir, shareId, 'meta.sqlite');
+  }
+
+  /** Mount a share's filesystem, making it on first use. Concurrent calls share one attempt. */
+  mount(entry: ExportEntry): Promise<void> {
+    if (this.mounted.has(entry.exportId)) return Promise.resolve();
+    let p = this.pending.get(entry.exportId);
+    if (!p) {
+      p = this.doMount(entry).finally(() => this.pending.delete(entry.exportId));
+      this.pending.set(entry.exportId, p);
+    }
+    return p;
+  }
+
+  private async doMount(entry: ExportEntry): Promise<void> {
+    const store = this.storeOf(entry.volumeId);
+    if (!store) {
+      this.fail(entry, `its volume ${entry.volumeId} is not online`);
+      return;
+    }
+    const path = this.metaPath(entry.shareId);
+    try {
+      mkdirSync(join(this.dir, entry.shareId), { recursive: true, mode: 0o700 });
+      const fs = existsSync(path) ? await FileSystem.open(path, store) : await FileSystem.create(path, store, { root: ROOT });
+      this.mounted.set(entry.exportId, { fs, shareId: entry.shareId });
+      this.problems.delete(entry.exportId);
+    } catch (e) {
+      this.fail(entry, (e as Error).message);
+    }
+  }
+
+  private fail(entry: ExportEntry, reason: string): void {
+    this.problems.set(entry.exportId, reason);
+    this.log.error(`share '${entry.name}' cannot be served: ${reason}`);
+  }
+
+  /**
+   * A share is going away: stop serving it at once. Its volume is about to
+   * be released, so nothing is flushed to it; the metadata goes with it.
+   */
+  async remove(entry: ExportEntry): Promise<void> {
+    await this.pending.get(entry.exportId);
+    const m = this.mounted.get(entry.exportId);
+    this.mounted.delete(entry.exportId);
+    this.problems.delete(entry.exportId);
+    m?.fs.abort();
+    rmSync(join(this.dir, entry.shareId), { recursive: true, force: true });
+  }
+
+  /** Shutdown: flush and close every filesystem. */
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.pending.values()]);
+    const all = [...this.mounted.values()];
+    this.mounted.clear();
+    const results = await Promise.allSettled(all.map((m) => m.fs.close()));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.log.error(`closing the filesystem of share ${all[i].shareId} failed: ${(r.reason as Error).message}`);
+    });
+  }
+}
