@@ -535,8 +535,8 @@ describe('rename', () => {
     expect(r.fromDir.after.nlink).toBe(2);
     expect(r.toDir.after.nlink).toBe(3);
     // NFSv4 change_info4 for both directories.
-    expect(r.fromDir.after.change).toBeGreaterThan(r.fromDir.before.change);
-    expect(r.toDir.after.change).toBeGreaterThan(r.toDir.before.change);
+    expect(r.fromDir.after.change).toBeGreaterThan(r.fromDir.before.change!);
+    expect(r.toDir.after.change).toBeGreaterThan(r.toDir.before.change!);
     expect(fs.lookup(ALICE, c, '..').node).toEqual(b);
     fs = await fx.remount();
     expect(fs.lookup(ALICE, c, '..').node).toEqual(b);

@@ -74,7 +74,8 @@ export interface WccAttr {
   size: number;
   mtime: Timestamp;
   ctime: Timestamp;
-  change: number;
+  /** Always set in the engine's answers (optional so callers may build a WccAttr from an Attr's three fields). */
+  change?: number;
 }
 
 /** Weak cache consistency data for an object an operation changed. */

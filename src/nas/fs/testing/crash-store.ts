@@ -73,7 +73,8 @@ export class CrashStore implements BlockStore {
   crash(prng?: Prng): CrashStore {
     this.dead = true;
     const img = Buffer.from(this.durable);
-    for (const p of prng ? this.pending : []) {
+    if (!prng) return new CrashStore(this.size, this.pageSize, img);
+    for (const p of this.pending) {
       const r = prng.next();
       if (r < 1 / 3) apply(img, p);
       else if (r < 2 / 3 && 'data' in p) {
