@@ -227,7 +227,7 @@ async function crashRun(seed: number, rounds: number): Promise<{ crashes: number
 }
 
 describe('crash consistency', () => {
-  for (const seed of [1, 2, 3, 4]) {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
     it(`survives random power losses with every durable write intact (seed ${seed})`, async () => {
       const r = await crashRun(seed, 25);
       expect(r.crashes).toBe(25);

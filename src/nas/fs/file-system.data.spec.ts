@@ -329,6 +329,20 @@ describe('stability and the write verifier', () => {
     expect((await fx.fs.fsck()).problems).toEqual([]);
   });
 
+  it('zeros past a truncation reach the store before the size change commits', async () => {
+    const store = new CrashStore(8 * MiB, 64 * KiB, Buffer.alloc(8 * MiB, 0xee));
+    const { fx, fs } = await setup({ store });
+    const f = await newFile(fs, 'f');
+    await fs.write(ROOT, f, 0, pattern(10_000, 1), 'file_sync');
+    await fs.setattr(ROOT, f, { size: 5_000 });
+    await fs.setattr(ROOT, f, { size: 10_000 });
+    fs.abort();
+    fx.fs = await FileSystem.open(fx.metaPath, store.crash(), { commitIntervalMs: 0 });
+    const r = await fx.fs.read(ROOT, f, 0, 10_000);
+    expect(r.data.subarray(0, 5_000).equals(pattern(10_000, 1).subarray(0, 5_000))).toBe(true);
+    expect(r.data.subarray(5_000).every((x) => x === 0)).toBe(true);
+  });
+
   it('group commit: many concurrent FILE_SYNC writes share a few commits', async () => {
     const { fs } = await setup();
     const files = await Promise.all(Array.from({ length: 64 }, (_, i) => newFile(fs, `f${i}`)));
@@ -424,6 +438,33 @@ describe('space goes back to the pool', () => {
     expect(env.disk.allocatedPages).toBe(1);
     expect((await fs.read(ROOT, small, 0, 5)).data.toString()).toBe('stays');
     expect((await fs.fsck()).clean).toBe(true);
+  });
+
+  it('discards a crash interrupted are done at the next mount; bytes outside the filesystem are left alone', async () => {
+    const store = new CrashStore(8 * MiB, 64 * KiB);
+    const { fx, fs } = await setup({ store });
+    const f = await newFile(fs, 'f');
+    await fs.write(ROOT, f, 0, pattern(256 * KiB, 1), 'file_sync');
+    const [row] = extentRows(fx, f.ino);
+    store.pauseDiscards();
+    await fs.remove(ROOT, fs.root, 'f');
+    fs.abort();
+    const after = store.crash();
+    const where = row.dblock * 4096;
+    expect(after.bytes.subarray(where, where + 256 * KiB).equals(pattern(256 * KiB, 1))).toBe(true);
+    // Bytes someone put on the volume past anything the filesystem uses.
+    after.bytes.fill(0x42, 7 * MiB, 7 * MiB + 4096);
+    fx.fs = await FileSystem.open(fx.metaPath, after, { commitIntervalMs: 0 });
+    expect(after.discards).toBeGreaterThan(0);
+    expect(after.bytes.subarray(where, where + 256 * KiB).every((x) => x === 0)).toBe(true);
+    expect(after.bytes[7 * MiB]).toBe(0x42);
+    const db = new Database(fx.metaPath, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM pending_discards').get()).toEqual({ n: 0 });
+    db.close();
+    // trimOnOpen discards every wholly free page, those bytes included.
+    await fx.fs.close();
+    fx.fs = await FileSystem.open(fx.metaPath, after, { commitIntervalMs: 0, trimOnOpen: true });
+    expect(after.bytes[7 * MiB]).toBe(0);
   });
 
   it('a freed block is given to another file only after the freeing commit', async () => {

@@ -81,6 +81,22 @@ describe('mkfs and mount', () => {
     expect(fs.readlink(ALICE, fs.lookup(ALICE, d, 'l').node).target).toBe('../elsewhere');
   });
 
+  it('migrates a version 1 database forward at open', async () => {
+    const f = await file(ROOT, fs.root, 'f');
+    await fs.close();
+    const old = new Database(fx.metaPath);
+    old.exec('DROP TABLE pending_discards; UPDATE schema_version SET version = 1');
+    old.close();
+    fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
+    expect(fs.getattr(f).ino).toBe(f.ino);
+    await fs.remove(ROOT, fs.root, 'f'); // writes pending_discards
+    await fs.close();
+    const db = new Database(fx.metaPath, { readonly: true });
+    expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 });
+    db.close();
+    fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
+  });
+
   it('refuses a database written by a newer schema', async () => {
     await fs.close();
     const db = new Database(fx.metaPath);

@@ -171,7 +171,7 @@ export class FileSystem {
     this.zeroBlock = Buffer.alloc(this.blockSize);
     this.writeVerifier = randomBytes(8);
     this.journal = new Journal(stmts, store, {
-      committed: (freed, freedInos) => this.committed(freed, freedInos),
+      committed: (freed, freedInos, seq) => this.committed(freed, freedInos, seq),
       failed: () => {
         this.writeVerifier = randomBytes(8);
       },
@@ -305,7 +305,7 @@ export class FileSystem {
     if (!readOnly) {
       mounted.add(key);
       try {
-        if (opts.trimOnOpen !== false) await fs.trimFreePages();
+        await fs.finishDiscards(opts.trimOnOpen === true);
       } catch (err) {
         fs.abort();
         throw asFsError(err, `open of '${metaPath}'`);
@@ -1079,7 +1079,7 @@ export class FileSystem {
     if (d < 0) return;
     const within = pos % bs;
     await this.store.write(d * bs + within, this.zeroBlock.subarray(0, bs - within));
-    this.journal.dataWritten();
+    this.journal.zeroesWritten();
   }
 
   private async readBlocks(inode: Inode, offset: number, data: Buffer): Promise<void> {
@@ -1164,7 +1164,8 @@ export class FileSystem {
         for (const e of fresh) map.settle(e);
         landed();
         if (fresh.length > 0) this.journal.touchExtents(inode);
-        this.journal.dataWritten();
+        if (gap) this.journal.zeroesWritten();
+        else this.journal.dataWritten();
         const t = this.now();
         if (end > inode.size) inode.size = end;
         inode.setMtime(t);
@@ -1289,37 +1290,42 @@ export class FileSystem {
 
   // ---- internals: commit side ---------------------------------------------
 
-  /** A batch is durable: its freed inode numbers and blocks may be reused; whole free pages are discarded. */
-  private committed(freed: Run[], freedInos: number[]): void {
+  /** A batch is durable: its freed inode numbers and blocks may be reused now; whole free pages are discarded. */
+  private committed(freed: Run[], freedInos: number[], seq: number): void {
     for (const ino of freedInos) {
       const inode = this.inodes.get(ino);
       if (inode?.deleted) this.inodes.delete(ino);
       this.freeInos.push(ino);
     }
-    if (freed.length > 0) this.releaseBlocks(freed);
+    if (freed.length > 0) {
+      for (const r of freed) this.alloc.release(r.start, r.count);
+      // Once the discards are done the batch's pending_discards rows can go (with the next commit).
+      void this.discardFreePages(freed).then(() => this.journal.op(() => this.stmts.deletePendingDiscards.run(seq)));
+    }
     if (this.inodes.size > this.cacheLimit) this.evict();
   }
 
-  private releaseBlocks(runs: Run[]): void {
+  /** Discard the store pages these runs touch that are now wholly free, so their pool pages go back. */
+  private discardFreePages(runs: Iterable<Run>): Promise<void> {
     const per = this.discardBlocks;
     const pages = new Set<number>();
     for (const r of runs) {
-      this.alloc.release(r.start, r.count);
       for (let p = Math.floor(r.start / per); p <= Math.floor((r.start + r.count - 1) / per); p++) pages.add(p);
     }
-    const free = [...pages].filter((p) => this.alloc.countUsed(p * per, Math.min(per, this.alloc.total - p * per)) === 0).sort((a, b) => a - b);
+    const free = [...pages].filter((p) => p * per < this.alloc.total && this.alloc.countUsed(p * per, Math.min(per, this.alloc.total - p * per)) === 0).sort((a, b) => a - b);
+    const done: Promise<void>[] = [];
     for (let i = 0; i < free.length; ) {
       let j = i + 1;
       while (j < free.length && free[j] === free[j - 1] + 1) j++;
       const start = free[i] * per;
-      const count = Math.min(free[j - 1] * per + per, this.alloc.total) - start;
-      this.discardRun(start, count);
+      done.push(this.discardRun(start, Math.min(free[j - 1] * per + per, this.alloc.total) - start));
       i = j;
     }
+    return Promise.all(done).then(() => undefined);
   }
 
-  /** Discard a fully free run so its pool pages go back; it stays reserved meanwhile. Failures only cost space. */
-  private discardRun(start: number, count: number): void {
+  /** Discard a fully free run; it stays reserved meanwhile. Failures only cost space. */
+  private discardRun(start: number, count: number): Promise<void> {
     this.alloc.markUsed(start, count);
     const bs = this.blockSize;
     const p: Promise<void> = this.store
@@ -1330,25 +1336,23 @@ export class FileSystem {
         this.discards.delete(p);
       });
     this.discards.add(p);
+    return p;
   }
 
   private async discardsDone(): Promise<void> {
     while (this.discards.size > 0) await Promise.all([...this.discards]);
   }
 
-  private async trimFreePages(): Promise<void> {
-    const per = this.discardBlocks;
-    const total = this.alloc.total;
-    let runStart = -1;
-    for (let first = 0; first <= total; first += per) {
-      const free = first < total && this.alloc.countUsed(first, Math.min(per, total - first)) === 0;
-      if (free && runStart < 0) runStart = first;
-      if (!free && runStart >= 0) {
-        this.discardRun(runStart, Math.min(first, total) - runStart);
-        runStart = -1;
-      }
-    }
+  /**
+   * At mount: finish the discards a crash interrupted (the runs committed
+   * batches freed), and with trimOnOpen discard every wholly free page.
+   */
+  private async finishDiscards(trimAll: boolean): Promise<void> {
+    const runs = this.db.prepare('SELECT start, count FROM pending_discards').all() as Run[];
+    if (trimAll) runs.push({ start: 0, count: this.alloc.total });
+    if (runs.length > 0) await this.discardFreePages(runs.filter((r) => r.start < this.alloc.total && r.count > 0));
     await this.discardsDone();
+    this.db.prepare('DELETE FROM pending_discards').run();
   }
 
   private evict(): void {

@@ -183,7 +183,11 @@ export interface FileSystemOptions {
   syncMetadata?: boolean;
   /** Background commit period for unstable writes and lazy changes; 0 turns the timer off (tests). Default 1000. */
   commitIntervalMs?: number;
-  /** Discard fully free store pages at open (after a crash they may still hold pool pages). Default true. */
+  /**
+   * Discard every wholly free store page at open, not only those a crash kept
+   * from being discarded (which always happens). Bytes on the store outside
+   * the filesystem's blocks are dropped. Default false.
+   */
   trimOnOpen?: boolean;
   /** Inodes kept in memory beyond those in use. Default 100,000. */
   inodeCacheSize?: number;

@@ -14,8 +14,12 @@ interface Sealed {
 }
 
 export interface JournalHooks {
-  /** The batch freeing these blocks and inode numbers is durable: they may be reused now. */
-  committed(freed: Run[], freedInos: number[]): void;
+  /**
+   * The batch freeing these blocks and inode numbers is durable: they may be
+   * reused now. Its freed runs are also in pending_discards under `seq` until
+   * the engine has discarded what it should.
+   */
+  committed(freed: Run[], freedInos: number[], seq: number): void;
   /** A commit failed: unstable data may be lost (the write verifier must change). */
   failed(err: FsError): void;
 }
@@ -51,6 +55,7 @@ export class Journal {
   private freed: Run[] = [];
   private freedInos: number[] = [];
   private dataDirty = false;
+  private mustFlush = false;
   private carry: Sealed | null = null;
   /** The batch accumulating now; everything done so far is in it or an earlier one. */
   private openSeq = 1;
@@ -126,9 +131,19 @@ export class Journal {
     this.freedInos.push(ino);
   }
 
-  /** Data landed on the store: the next commit must flush it first. */
+  /** Data landed on the store: the next data commit must flush it first. */
   dataWritten(): void {
     this.dataDirty = true;
+  }
+
+  /**
+   * Zeros written past a file's end (truncate, extend, a write leaving a
+   * gap): the size change that relies on them must not commit before them,
+   * so the next commit flushes whatever its kind.
+   */
+  zeroesWritten(): void {
+    this.dataDirty = true;
+    this.mustFlush = true;
   }
 
   /** Resolves once everything done before the call is durable (see SyncKind). */
@@ -191,10 +206,12 @@ export class Journal {
           this.flushes++;
         }
         if (this.closed) return;
-        if (sealed.ops.length > 0) {
-          const ops = sealed.ops;
-          this.stmts.db.transaction(() => {
+        if (sealed.ops.length > 0 || sealed.freed.length > 0) {
+          const { ops, freed, seq } = sealed;
+          const stmts = this.stmts;
+          stmts.db.transaction(() => {
             for (let i = 0; i < ops.length; i++) ops[i]();
+            for (const r of freed) stmts.putPendingDiscard.run(seq, r.start, r.count);
           })();
           this.commits++;
         }
@@ -204,13 +221,13 @@ export class Journal {
       }
       this.committedSeq = sealed.seq;
       while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.resolve();
-      this.hooks.committed(sealed.freed, sealed.freedInos);
+      this.hooks.committed(sealed.freed, sealed.freedInos, sealed.seq);
     }
   }
 
   private retryLater(sealed: Sealed, err: FsError): void {
     this.carry = sealed;
-    if (sealed.flush) this.dataDirty = true;
+    if (sealed.flush) this.dataDirty = this.mustFlush = true;
     this.hooks.failed(err);
     while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.reject(err);
     // Later waiters get their own attempt; without any, wait for the next request.
@@ -251,9 +268,12 @@ export class Journal {
     this.dirtyInodes = [];
     // Deferred extents keep their inodes dirty for the data commit that writes them.
     for (const inode of deferred) this.touch(inode);
-    const flush = fresh || (data && this.dataDirty);
+    const flush = fresh || this.mustFlush || (data && this.dataDirty);
     let sealed: Sealed = { seq, ops, flush, freed: this.freed, freedInos: this.freedInos };
-    if (flush) this.dataDirty = false;
+    if (flush) {
+      this.dataDirty = false;
+      this.mustFlush = false;
+    }
     this.freed = [];
     this.freedInos = [];
     if (this.carry) {
