@@ -329,6 +329,22 @@ describe('stability and the write verifier', () => {
     expect((await fx.fs.fsck()).problems).toEqual([]);
   });
 
+  it('create + unstable write, one at a time: one commit each, no data flush, a bounded amount of SQL', async () => {
+    const { fs } = await setup();
+    const before = fs.stats();
+    for (let i = 0; i < 300; i++) {
+      const f = await newFile(fs, `f${i}`);
+      await fs.write(ROOT, f, 0, Buffer.alloc(100, 1), 'unstable');
+    }
+    const after = fs.stats();
+    expect(after.commits - before.commits).toBe(300);
+    expect(after.flushes - before.flushes).toBe(0);
+    // A dirent, the new inode, the directory, the previous file's new size: files with deferred blocks are not rewritten each time.
+    expect(after.sqlOps - before.sqlOps).toBeLessThanOrEqual(300 * 4);
+    await fs.sync();
+    expect(fs.stats().flushes - after.flushes).toBe(1);
+  });
+
   it('zeros past a truncation reach the store before the size change commits', async () => {
     const store = new CrashStore(8 * MiB, 64 * KiB, Buffer.alloc(8 * MiB, 0xee));
     const { fx, fs } = await setup({ store });

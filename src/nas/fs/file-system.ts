@@ -332,8 +332,8 @@ export class FileSystem {
   }
 
   /** Counters for tests and metrics. */
-  stats(): { commits: number; flushes: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
-    return { commits: this.journal.commits, flushes: this.journal.flushes, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
+  stats(): { commits: number; flushes: number; sqlOps: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
+    return { commits: this.journal.commits, flushes: this.journal.flushes, sqlOps: this.journal.opsCommitted, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
   }
 
   // ---- attributes -------------------------------------------------------

@@ -70,6 +70,8 @@ export class Journal {
   private timer?: NodeJS.Timeout;
   commits = 0;
   flushes = 0;
+  /** SQL operations committed (a batch's structural changes, inode rows, extent rewrites). */
+  opsCommitted = 0;
 
   constructor(
     private readonly stmts: MetaStatements,
@@ -110,9 +112,8 @@ export class Journal {
     this.dirtyInodes.push(inode);
   }
 
-  /** The inode's extent map changed: its rows are rewritten from extents.dirtyFrom. */
+  /** The inode's extent map changed: its rows (and its row) are rewritten from extents.dirtyFrom. */
   touchExtents(inode: Inode): void {
-    this.touch(inode);
     this.extentInodes.add(inode);
   }
 
@@ -214,6 +215,7 @@ export class Journal {
             for (const r of freed) stmts.putPendingDiscard.run(seq, r.start, r.count);
           })();
           this.commits++;
+          this.opsCommitted += ops.length;
         }
       } catch (err) {
         this.retryLater(sealed, asFsError(err, 'metadata commit'));
@@ -251,6 +253,8 @@ export class Journal {
         continue;
       }
       fresh ||= map.grown;
+      // The row carries the block count of these rows: it goes in the same batch.
+      this.touch(inode);
       const { from, rows } = map.takeRows();
       const ino = inode.ino;
       ops.push(() => {
@@ -266,8 +270,6 @@ export class Journal {
       ops.push(() => stmts.putInode.run(...row));
     }
     this.dirtyInodes = [];
-    // Deferred extents keep their inodes dirty for the data commit that writes them.
-    for (const inode of deferred) this.touch(inode);
     const flush = fresh || this.mustFlush || (data && this.dataDirty);
     let sealed: Sealed = { seq, ops, flush, freed: this.freed, freedInos: this.freedInos };
     if (flush) {
