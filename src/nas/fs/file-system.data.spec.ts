@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Prng } from '../../common/prng';
-import { FileSystem, MAX_FILE_SIZE } from './file-system';
+import { FileSystem, MAX_FILE_SIZE, MAX_READ } from './file-system';
 import { FileType, type BlockStore, type Credential, type NodeId } from './fs-types';
 import { CrashStore } from './testing/crash-store';
 import { errCode, pattern } from './testing/fs-expect';
@@ -68,12 +68,15 @@ describe('read and write', () => {
     expect(r.data.subarray(10 * MiB + 10).toString()).toBe('tail');
   });
 
-  it('a file larger than the store can exist as long as its blocks fit', async () => {
+  it('a file larger than the store can exist as long as its blocks fit; one read returns at most MAX_READ', async () => {
     const { fs } = await setup({ storeSize: MiB });
     const f = await newFile(fs, 'f');
     await fs.setattr(ROOT, f, { size: 100 * 2 ** 30 });
     await fs.write(ROOT, f, 50 * 2 ** 30, Buffer.from('x'), 'file_sync');
     expect(fs.getattr(f).used).toBe(4096);
+    const r = await fs.read(ROOT, f, 0, 2 ** 32);
+    expect(r.data.length).toBe(MAX_READ);
+    expect(r.eof).toBe(false);
   });
 
   it('truncate frees whole blocks and zeroes the tail of the last one; extending shows zeros', async () => {

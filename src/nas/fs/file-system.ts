@@ -57,6 +57,8 @@ const DEFAULT_PAGE_SIZE = 1024 * 1024;
 /** A write of at least this many new blocks looks for a free run this long, so large files stay contiguous. */
 const LARGE_WRITE_BLOCKS = 16;
 const RELATIME_SECONDS = 24 * 3600;
+/** A read returns at most this much (a short read, eof false): a huge count must not allocate a huge buffer. */
+export const MAX_READ = 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 /** Databases mounted read-write in this process: two engines over one database would corrupt it. */
 const mounted = new Set<string>();
@@ -693,7 +695,7 @@ export class FileSystem {
 
   // ---- data -------------------------------------------------------------
 
-  /** READ: up to `count` bytes from `offset`; holes read as zeros; eof when the data reaches the end of file. */
+  /** READ: up to `count` bytes (at most MAX_READ) from `offset`; holes read as zeros; eof when the data reaches the end of file. */
   async read(cred: Credential, id: NodeId, offset: number, count: number): Promise<ReadResult> {
     let inode: Inode;
     try {
@@ -709,7 +711,7 @@ export class FileSystem {
       if (inode.dead) throw fsError('STALE', `inode ${id.ino} was removed`);
       const size = inode.size;
       if (offset >= size || count === 0) return { data: EMPTY, eof: offset >= size, attr: inode.attr(this.blockSize) };
-      const end = Math.min(size, offset + count);
+      const end = Math.min(size, offset + Math.min(count, MAX_READ));
       const data = Buffer.allocUnsafe(end - offset);
       await this.readBlocks(inode, offset, data);
       this.touchAtime(inode);
