@@ -35,10 +35,27 @@ export class ExtentMap {
   /** Blocks in pending extents (not persisted yet). */
   pendingBlocks = 0;
   dirtyFrom = Infinity;
+  /** Since the rows were last written: fresh blocks were added (their data must be flushed first) / blocks removed. */
+  grown = false;
+  shrunk = false;
+  /** Blocks in the rows as last written: what the inode row must say until the rows are rewritten. */
+  persistedBlocks: number;
 
   constructor(list: Extent[] = []) {
     this.list = list;
     for (const e of list) this.blocks += e.count;
+    this.persistedBlocks = this.blocks;
+  }
+
+  /** The rows from dirtyFrom on, for a commit; afterwards the map counts as persisted. */
+  takeRows(): { from: number; rows: Extent[] } {
+    const from = this.dirtyFrom;
+    const rows = this.persistedFrom(from);
+    this.dirtyFrom = Infinity;
+    this.grown = false;
+    this.shrunk = false;
+    this.persistedBlocks = this.blocks - this.pendingBlocks;
+    return { from, rows };
   }
 
   /** Index of the first extent that ends after `fblock`. */
@@ -122,6 +139,7 @@ export class ExtentMap {
       this.list.splice(i + 1, 1);
     }
     this.dirtyFrom = Math.min(this.dirtyFrom, start.fblock);
+    this.grown = true;
   }
 
   /** Its first write failed: forget it (its blocks were never persisted). */
@@ -147,6 +165,7 @@ export class ExtentMap {
     if (i >= this.list.length) return freed;
     const first = this.list[i];
     this.dirtyFrom = Math.min(this.dirtyFrom, first.fblock);
+    this.shrunk = true;
     if (first.fblock < fblock) {
       first.count = fblock - first.fblock;
       this.list.length = i + 1;

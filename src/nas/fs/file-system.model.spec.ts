@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../common/prng';
 import { FileSystem } from './file-system';
-import { FileType, type NodeId, type StableHow } from './fs-types';
+import { FileType, type FileSystemOptions, type NodeId, type StableHow } from './fs-types';
 import { CrashStore } from './testing/crash-store';
 import { errCode, pattern } from './testing/fs-expect';
 import { makeFs, ROOT, type Fixture } from './testing/fs-fixture';
@@ -58,11 +58,11 @@ class Model {
 }
 
 /** Run `ops` random operations against the engine and the model, remounting now and then, comparing everything. */
-async function runModel(seed: number, ops: number, syncMetadata: boolean): Promise<void> {
+async function runModel(seed: number, ops: number, opts: FileSystemOptions): Promise<void> {
   const prng = new Prng(seed);
   const store = new CrashStore(64 * 1024 * 1024);
   store.jitter = () => prng.int(0, 2);
-  const fx: Fixture = await makeFs({ store, syncMetadata });
+  const fx: Fixture = await makeFs({ store, ...opts });
   const model = new Model();
   const handles = new Map<number, NodeId>([[0, fx.fs.root]]);
   const pick = <T>(xs: T[]): T => xs[prng.int(0, xs.length)];
@@ -188,14 +188,20 @@ async function runModel(seed: number, ops: number, syncMetadata: boolean): Promi
         const listed = fs.readdir(ROOT, h(dir), 0, undefined, { dots: false }).entries.map((e) => e.name).sort();
         expect(listed).toEqual([...dir.children.keys()].sort());
       } else {
-        await fx.remount({ syncMetadata });
+        await fx.remount(opts);
         await compare(fx.fs, model, handles);
       }
     }
     await compare(fx.fs, model, handles);
+    if (opts.inodeCacheSize !== undefined) {
+      // The walk loaded every inode; the next commit trims the cache back.
+      await fx.fs.sync();
+      expect(fx.fs.stats().cachedInodes).toBeLessThanOrEqual(opts.inodeCacheSize);
+      expect(fx.fs.stats().inodes).toBeGreaterThan(3 * opts.inodeCacheSize);
+    }
     const report = await fx.fs.fsck();
     expect(report.problems).toEqual([]);
-    fx.fs = await fx.remount({ syncMetadata });
+    fx.fs = await fx.remount(opts);
     await compare(fx.fs, model, handles);
     expect(FileSystem.fsck(fx.metaPath).clean).toBe(true);
     // Every kind of outcome was exercised.
@@ -239,14 +245,14 @@ async function compare(fs: FileSystem, model: Model, handles: Map<number, NodeId
 
 describe('randomized model test', () => {
   it('thousands of random operations agree with a simple model, across remounts (durable metadata)', async () => {
-    await runModel(1, 2500, true);
+    await runModel(1, 2500, { syncMetadata: true });
   }, 120_000);
 
   it('thousands of random operations agree with a simple model, across remounts (lazy metadata)', async () => {
-    await runModel(2, 2500, false);
+    await runModel(2, 2500, { syncMetadata: false });
   }, 120_000);
 
-  it('another seed', async () => {
-    await runModel(3, 2000, false);
+  it('the same with an inode cache of 8, so inodes are evicted and reloaded all the time', async () => {
+    await runModel(3, 2000, { syncMetadata: false, inodeCacheSize: 8 });
   }, 120_000);
 });

@@ -54,6 +54,9 @@ describe('mkfs and mount', () => {
       expect(st.totalFiles).toBe(4096);
       expect(st.freeFiles).toBe(4095);
       expect(f.fs.info).toMatchObject({ blockSize: 4096, maxNameBytes: 255, readOnly: false });
+      expect(f.fs.fsId).toMatch(/^[0-9a-f]{32}$/);
+      const id = f.fs.fsId;
+      expect((await f.remount()).fsId).toBe(id);
     } finally {
       await f.cleanup();
     }
@@ -76,6 +79,22 @@ describe('mkfs and mount', () => {
     expect([fs.getattr(d), fs.getattr(f), fs.lookup(ALICE, d, 'l').attr]).toEqual(before);
     expect((await fs.read(ALICE, f, 5000, 10)).data.toString()).toBe('data');
     expect(fs.readlink(ALICE, fs.lookup(ALICE, d, 'l').node).target).toBe('../elsewhere');
+  });
+
+  it('migrates a version 1 database forward at open', async () => {
+    const f = await file(ROOT, fs.root, 'f');
+    await fs.close();
+    const old = new Database(fx.metaPath);
+    old.exec('DROP TABLE pending_discards; UPDATE schema_version SET version = 1');
+    old.close();
+    fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
+    expect(fs.getattr(f).ino).toBe(f.ino);
+    await fs.remove(ROOT, fs.root, 'f'); // writes pending_discards
+    await fs.close();
+    const db = new Database(fx.metaPath, { readonly: true });
+    expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 });
+    db.close();
+    fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
   });
 
   it('refuses a database written by a newer schema', async () => {
@@ -105,6 +124,15 @@ describe('mkfs and mount', () => {
     expect((await fs.commit(f)).verifier.length).toBe(8);
     await fs.close();
     expect(readFileSync(fx.metaPath).equals(dbBytes)).toBe(true);
+  });
+
+  it('refuses a second read-write mount of the same database in the process, and a missing one', async () => {
+    await expect(FileSystem.open(fx.metaPath, fx.store)).rejects.toThrow(/already mounted/);
+    expect(await errCode(FileSystem.open(`${fx.dir}/nope.db`, fx.store))).toBe('NOENT');
+    const ro = await FileSystem.open(fx.metaPath, fx.store, { readOnly: true });
+    expect(ro.getattr(ro.root).ino).toBe(1);
+    await ro.close();
+    fs = await fx.remount(); // close releases the mount
   });
 
   it('fails every call after close with IO', async () => {
@@ -240,12 +268,15 @@ describe('setattr', () => {
     await fs.write(ROOT, f, 0, Buffer.alloc(100, 1), 'unstable');
     const a = fs.getattr(f);
     const r = await fs.setattr(ROOT, f, { size: 50 });
-    expect(r.before).toEqual({ size: 100, mtime: a.mtime, ctime: a.ctime });
+    expect(r.before).toEqual({ size: 100, mtime: a.mtime, ctime: a.ctime, change: a.change });
     expect(r.after.size).toBe(50);
     expect(r.after.change).toBeGreaterThan(a.change);
     expect(r.after.ctime).not.toEqual(a.ctime);
+    expect(r.after.mtime).toEqual(r.after.ctime);
     const r2 = await fs.setattr(ROOT, f, {});
     expect(r2.after).toEqual(r.after);
+    // Truncating to the size it has changes nothing either.
+    expect((await fs.setattr(ROOT, f, { size: 50 })).after).toEqual(r.after);
   });
 
   it('a refused change leaves the other requested changes undone', async () => {
@@ -335,6 +366,7 @@ describe('create', () => {
     expect(again.node).toEqual(r.node);
     expect(again.existed).toBe(true);
     expect(await errCode(fs.create(ALICE, fs.root, 'f', { mode: 'exclusive', verifier: Buffer.from('87654321') }))).toBe('EXIST');
+    expect(await errCode(fs.create(ALICE, fs.root, 'x', { mode: 'exclusive', verifier: Buffer.from('1234') }))).toBe('INVAL');
     fs = await fx.remount();
     expect((await fs.create(ALICE, fs.root, 'f', { mode: 'exclusive', verifier: v })).node).toEqual(r.node);
     await file(ALICE, fs.root, 'g');
@@ -518,6 +550,9 @@ describe('rename', () => {
     const r = await fs.rename(ALICE, a, 'c', b, 'c2');
     expect(r.fromDir.after.nlink).toBe(2);
     expect(r.toDir.after.nlink).toBe(3);
+    // NFSv4 change_info4 for both directories.
+    expect(r.fromDir.after.change).toBeGreaterThan(r.fromDir.before.change!);
+    expect(r.toDir.after.change).toBeGreaterThan(r.toDir.before.change!);
     expect(fs.lookup(ALICE, c, '..').node).toEqual(b);
     fs = await fx.remount();
     expect(fs.lookup(ALICE, c, '..').node).toEqual(b);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { settleAll } from '../../virtualization/settle-all';
 import { BlockAllocator, type Run } from './block-allocator';
@@ -36,6 +37,7 @@ import {
   MAY_READ,
   MAY_WRITE,
   MODE_MASK,
+  type Owned,
   permits,
   permitsData,
   S_ISGID,
@@ -55,7 +57,11 @@ const DEFAULT_PAGE_SIZE = 1024 * 1024;
 /** A write of at least this many new blocks looks for a free run this long, so large files stay contiguous. */
 const LARGE_WRITE_BLOCKS = 16;
 const RELATIME_SECONDS = 24 * 3600;
+/** A read returns at most this much (a short read, eof false): a huge count must not allocate a huge buffer. */
+export const MAX_READ = 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** Databases mounted read-write in this process: two engines over one database would corrupt it. */
+const mounted = new Set<string>();
 
 export interface LookupResult {
   node: NodeId;
@@ -109,6 +115,8 @@ export interface Quiesced {
 export class FileSystem {
   readonly root: NodeId;
   readonly info: FsInfo;
+  /** Random at mkfs (32 hex digits), kept for the filesystem's life: a stable fsid. */
+  readonly fsId: string;
   private readonly store: BlockStore;
   private readonly db: MetaStatements['db'];
   private readonly stmts: MetaStatements;
@@ -141,8 +149,10 @@ export class FileSystem {
   /** Discards of freed pages in progress. */
   private readonly discards = new Set<Promise<void>>();
   private closed = false;
+  private readonly key: string;
 
-  private constructor(store: BlockStore, stmts: MetaStatements, opts: FileSystemOptions, init: MountState) {
+  private constructor(key: string, store: BlockStore, stmts: MetaStatements, opts: FileSystemOptions, init: MountState) {
+    this.key = key;
     this.store = store;
     this.stmts = stmts;
     this.db = stmts.db;
@@ -163,7 +173,7 @@ export class FileSystem {
     this.zeroBlock = Buffer.alloc(this.blockSize);
     this.writeVerifier = randomBytes(8);
     this.journal = new Journal(stmts, store, {
-      committed: (freed, freedInos) => this.committed(freed, freedInos),
+      committed: (freed, freedInos, seq) => this.committed(freed, freedInos, seq),
       failed: () => {
         this.writeVerifier = randomBytes(8);
       },
@@ -171,6 +181,7 @@ export class FileSystem {
     const rootRow = stmts.getInode.get(ROOT_INO);
     if (!rootRow || rootRow.type !== FileType.DIR) throw fsError('IO', 'filesystem has no root directory');
     this.root = { ino: ROOT_INO, gen: rootRow.gen };
+    this.fsId = String(stmts.meta('fs_id'));
     this.info = {
       blockSize: this.blockSize,
       maxFileSize: MAX_FILE_SIZE,
@@ -242,6 +253,9 @@ export class FileSystem {
    */
   static async open(metaPath: string, store: BlockStore, opts: FileSystemOptions = {}): Promise<FileSystem> {
     const readOnly = opts.readOnly === true;
+    if (!existsSync(metaPath)) throw fsError('NOENT', `no filesystem metadata at '${metaPath}'`);
+    const key = resolve(metaPath);
+    if (!readOnly && mounted.has(key)) throw fsError('IO', `filesystem '${metaPath}' is already mounted read-write in this process`);
     const db = openDatabase(metaPath, { readOnly, create: false });
     let fs: FileSystem;
     try {
@@ -276,7 +290,7 @@ export class FileSystem {
         }
       }
       const counts = db.prepare('SELECT COUNT(*) AS n, COALESCE(MAX(ino), 0) AS top FROM inodes').get() as { n: number; top: number };
-      fs = new FileSystem(store, stmts, opts, {
+      fs = new FileSystem(key, store, stmts, opts, {
         blockSize,
         alloc,
         inodeLimit: stmts.metaNumber('inode_limit'),
@@ -291,7 +305,13 @@ export class FileSystem {
       throw asFsError(err, `open of '${metaPath}'`);
     }
     if (!readOnly) {
-      if (opts.trimOnOpen !== false) await fs.trimFreePages();
+      mounted.add(key);
+      try {
+        await fs.finishDiscards(opts.trimOnOpen === true);
+      } catch (err) {
+        fs.abort();
+        throw asFsError(err, `open of '${metaPath}'`);
+      }
       fs.journal.startTimer(opts.commitIntervalMs ?? 1000);
     }
     return fs;
@@ -314,8 +334,8 @@ export class FileSystem {
   }
 
   /** Counters for tests and metrics. */
-  stats(): { commits: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
-    return { commits: this.journal.commits, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
+  stats(): { commits: number; flushes: number; sqlOps: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
+    return { commits: this.journal.commits, flushes: this.journal.flushes, sqlOps: this.journal.opsCommitted, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
   }
 
   // ---- attributes -------------------------------------------------------
@@ -343,8 +363,9 @@ export class FileSystem {
         throw fsError('NOT_SYNC', `ctime of inode ${id.ino} is not the one the guard expects`);
       }
       const plan = this.checkSetattr(cred, inode, attrs);
+      const oldSize = inode.size;
       if (plan.size !== undefined) await this.truncate(inode, plan.size);
-      this.applySetattr(inode, plan);
+      this.applySetattr(inode, plan, oldSize);
       await this.durable();
       return { before, after: inode.attr(this.blockSize) };
     } catch (err) {
@@ -408,19 +429,22 @@ export class FileSystem {
         const result = { node: { ino: child.ino, gen: child.gen }, attr: child.attr(this.blockSize), dir: { before: dir.wcc(), after: dir.attr(this.blockSize) }, existed: true };
         if (how.mode === 'guarded') throw fsError('EXIST', `'${name}' exists`);
         if (how.mode === 'exclusive') {
+          if (how.verifier.length !== 8) throw fsError('INVAL', 'a create verifier is 8 bytes');
           if (child.type === FileType.REG && child.verifier !== null && child.verifier.equals(how.verifier)) return result;
           throw fsError('EXIST', `'${name}' exists`);
         }
         if (child.type !== FileType.REG) throw fsError('EXIST', `'${name}' exists and is not a regular file`);
         if (how.attrs?.size !== undefined) {
           const plan = this.checkSetattr(cred, child, { size: how.attrs.size });
+          const oldSize = child.size;
           await this.truncate(child, plan.size!);
-          this.applySetattr(child, plan);
+          this.applySetattr(child, plan, oldSize);
           await this.durable();
           result.attr = child.attr(this.blockSize);
         }
         return result;
       }
+      if (how.mode === 'exclusive' && how.verifier.length !== 8) throw fsError('INVAL', 'a create verifier is 8 bytes');
       const attrs = how.attrs ?? {};
       const result = this.makeNode(cred, dir, name, FileType.REG, attrs, (inode) => {
         if (how.mode === 'exclusive') inode.verifier = Buffer.from(how.verifier);
@@ -671,7 +695,7 @@ export class FileSystem {
 
   // ---- data -------------------------------------------------------------
 
-  /** READ: up to `count` bytes from `offset`; holes read as zeros; eof when the data reaches the end of file. */
+  /** READ: up to `count` bytes (at most MAX_READ) from `offset`; holes read as zeros; eof when the data reaches the end of file. */
   async read(cred: Credential, id: NodeId, offset: number, count: number): Promise<ReadResult> {
     let inode: Inode;
     try {
@@ -687,7 +711,7 @@ export class FileSystem {
       if (inode.dead) throw fsError('STALE', `inode ${id.ino} was removed`);
       const size = inode.size;
       if (offset >= size || count === 0) return { data: EMPTY, eof: offset >= size, attr: inode.attr(this.blockSize) };
-      const end = Math.min(size, offset + count);
+      const end = Math.min(size, offset + Math.min(count, MAX_READ));
       const data = Buffer.allocUnsafe(end - offset);
       await this.readBlocks(inode, offset, data);
       this.touchAtime(inode);
@@ -714,7 +738,7 @@ export class FileSystem {
       if (offset + data.length > MAX_FILE_SIZE) throw fsError('FBIG', `write past ${MAX_FILE_SIZE} bytes`);
       const before = inode.wcc();
       if (data.length > 0) await this.writeBlocks(cred, inode, offset, data);
-      if (stable !== 'unstable') await this.journal.sync();
+      if (stable !== 'unstable') await this.journal.sync('data');
       return {
         count: data.length,
         committed: stable === 'unstable' ? 'unstable' : 'file_sync',
@@ -732,7 +756,7 @@ export class FileSystem {
   async commit(id: NodeId): Promise<{ verifier: Buffer; attr: Attr }> {
     try {
       const inode = this.node(id);
-      if (!this.readOnly) await this.journal.sync();
+      if (!this.readOnly) await this.journal.sync('data');
       return { verifier: this.verifier, attr: inode.attr(this.blockSize) };
     } catch (err) {
       throw asFsError(err, `commit of inode ${id.ino}`);
@@ -743,7 +767,7 @@ export class FileSystem {
   async sync(): Promise<void> {
     if (this.readOnly) return;
     try {
-      await this.journal.sync();
+      await this.journal.sync('data');
     } catch (err) {
       throw asFsError(err, 'sync');
     }
@@ -809,7 +833,7 @@ export class FileSystem {
     try {
       await this.idle();
       if (!this.readOnly) {
-        await this.journal.sync();
+        await this.journal.sync('data');
         await this.journal.pause();
         await this.discardsDone();
         this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -860,6 +884,7 @@ export class FileSystem {
       this.closed = true;
       this.journal.abort();
       this.db.close();
+      if (!this.readOnly) mounted.delete(this.key);
     }
   }
 
@@ -872,6 +897,7 @@ export class FileSystem {
     this.closed = true;
     this.journal.abort();
     this.db.close();
+    if (!this.readOnly) mounted.delete(this.key);
   }
 
   // ---- internals: operations ----------------------------------------------
@@ -903,8 +929,7 @@ export class FileSystem {
     let mode = type === FileType.LNK ? 0o777 : (attrs.mode ?? (type === FileType.DIR ? 0o755 : 0)) & MODE_MASK;
     if (type === FileType.DIR && inheritGroup) mode |= S_ISGID;
     if (type !== FileType.DIR && (mode & S_ISGID) && cred.uid !== 0 && !inGroup(cred, gid)) mode &= ~S_ISGID;
-    const probe = { type, mode, uid: cred.uid, gid };
-    const owner = this.checkSetattr(cred, probe as Inode, { uid: attrs.uid, gid: attrs.gid });
+    const owner = this.checkSetattr(cred, { type, mode, uid: cred.uid, gid, size: 0 }, { uid: attrs.uid, gid: attrs.gid });
     const t = this.now();
     const ino = this.freeInos.pop() ?? this.nextIno++;
     const inode = new Inode({
@@ -948,7 +973,7 @@ export class FileSystem {
   }
 
   /** What a SETATTR would change, after every check; throws before anything changes. */
-  private checkSetattr(cred: Credential, inode: Inode, attrs: SetAttrs): SetattrPlan {
+  private checkSetattr(cred: Credential, inode: Owned & { size: number }, attrs: SetAttrs): SetattrPlan {
     const plan: SetattrPlan = {};
     const root = cred.uid === 0;
     const owner = root || cred.uid === inode.uid;
@@ -988,7 +1013,8 @@ export class FileSystem {
     return plan;
   }
 
-  private applySetattr(inode: Inode, plan: SetattrPlan): void {
+  /** Apply a checked plan; the size itself was already set by truncate() (from `oldSize`). */
+  private applySetattr(inode: Inode, plan: SetattrPlan, oldSize: number): void {
     const t = this.now();
     let any = false;
     if (plan.uid !== undefined || plan.gid !== undefined) {
@@ -1002,8 +1028,9 @@ export class FileSystem {
       inode.mode = plan.mode;
       any = true;
     }
-    if (plan.size !== undefined) {
-      if (plan.size !== inode.size) inode.setMtime(t);
+    // As POSIX truncate: times change only if the size did.
+    if (plan.size !== undefined && plan.size !== oldSize) {
+      inode.setMtime(t);
       any = true;
     }
     if (plan.atime !== undefined) {
@@ -1054,7 +1081,7 @@ export class FileSystem {
     if (d < 0) return;
     const within = pos % bs;
     await this.store.write(d * bs + within, this.zeroBlock.subarray(0, bs - within));
-    this.journal.dataWritten();
+    this.journal.zeroesWritten();
   }
 
   private async readBlocks(inode: Inode, offset: number, data: Buffer): Promise<void> {
@@ -1139,7 +1166,8 @@ export class FileSystem {
         for (const e of fresh) map.settle(e);
         landed();
         if (fresh.length > 0) this.journal.touchExtents(inode);
-        this.journal.dataWritten();
+        if (gap) this.journal.zeroesWritten();
+        else this.journal.dataWritten();
         const t = this.now();
         if (end > inode.size) inode.size = end;
         inode.setMtime(t);
@@ -1264,37 +1292,42 @@ export class FileSystem {
 
   // ---- internals: commit side ---------------------------------------------
 
-  /** A batch is durable: its freed inode numbers and blocks may be reused; whole free pages are discarded. */
-  private committed(freed: Run[], freedInos: number[]): void {
+  /** A batch is durable: its freed inode numbers and blocks may be reused now; whole free pages are discarded. */
+  private committed(freed: Run[], freedInos: number[], seq: number): void {
     for (const ino of freedInos) {
       const inode = this.inodes.get(ino);
       if (inode?.deleted) this.inodes.delete(ino);
       this.freeInos.push(ino);
     }
-    if (freed.length > 0) this.releaseBlocks(freed);
+    if (freed.length > 0) {
+      for (const r of freed) this.alloc.release(r.start, r.count);
+      // Once the discards are done the batch's pending_discards rows can go (with the next commit).
+      void this.discardFreePages(freed).then(() => this.journal.op(() => this.stmts.deletePendingDiscards.run(seq)));
+    }
     if (this.inodes.size > this.cacheLimit) this.evict();
   }
 
-  private releaseBlocks(runs: Run[]): void {
+  /** Discard the store pages these runs touch that are now wholly free, so their pool pages go back. */
+  private discardFreePages(runs: Iterable<Run>): Promise<void> {
     const per = this.discardBlocks;
     const pages = new Set<number>();
     for (const r of runs) {
-      this.alloc.release(r.start, r.count);
       for (let p = Math.floor(r.start / per); p <= Math.floor((r.start + r.count - 1) / per); p++) pages.add(p);
     }
-    const free = [...pages].filter((p) => this.alloc.countUsed(p * per, Math.min(per, this.alloc.total - p * per)) === 0).sort((a, b) => a - b);
+    const free = [...pages].filter((p) => p * per < this.alloc.total && this.alloc.countUsed(p * per, Math.min(per, this.alloc.total - p * per)) === 0).sort((a, b) => a - b);
+    const done: Promise<void>[] = [];
     for (let i = 0; i < free.length; ) {
       let j = i + 1;
       while (j < free.length && free[j] === free[j - 1] + 1) j++;
       const start = free[i] * per;
-      const count = Math.min(free[j - 1] * per + per, this.alloc.total) - start;
-      this.discardRun(start, count);
+      done.push(this.discardRun(start, Math.min(free[j - 1] * per + per, this.alloc.total) - start));
       i = j;
     }
+    return Promise.all(done).then(() => undefined);
   }
 
-  /** Discard a fully free run so its pool pages go back; it stays reserved meanwhile. Failures only cost space. */
-  private discardRun(start: number, count: number): void {
+  /** Discard a fully free run; it stays reserved meanwhile. Failures only cost space. */
+  private discardRun(start: number, count: number): Promise<void> {
     this.alloc.markUsed(start, count);
     const bs = this.blockSize;
     const p: Promise<void> = this.store
@@ -1305,25 +1338,23 @@ export class FileSystem {
         this.discards.delete(p);
       });
     this.discards.add(p);
+    return p;
   }
 
   private async discardsDone(): Promise<void> {
     while (this.discards.size > 0) await Promise.all([...this.discards]);
   }
 
-  private async trimFreePages(): Promise<void> {
-    const per = this.discardBlocks;
-    const total = this.alloc.total;
-    let runStart = -1;
-    for (let first = 0; first <= total; first += per) {
-      const free = first < total && this.alloc.countUsed(first, Math.min(per, total - first)) === 0;
-      if (free && runStart < 0) runStart = first;
-      if (!free && runStart >= 0) {
-        this.discardRun(runStart, Math.min(first, total) - runStart);
-        runStart = -1;
-      }
-    }
+  /**
+   * At mount: finish the discards a crash interrupted (the runs committed
+   * batches freed), and with trimOnOpen discard every wholly free page.
+   */
+  private async finishDiscards(trimAll: boolean): Promise<void> {
+    const runs = this.db.prepare('SELECT start, count FROM pending_discards').all() as Run[];
+    if (trimAll) runs.push({ start: 0, count: this.alloc.total });
+    if (runs.length > 0) await this.discardFreePages(runs.filter((r) => r.start < this.alloc.total && r.count > 0));
     await this.discardsDone();
+    this.db.prepare('DELETE FROM pending_discards').run();
   }
 
   private evict(): void {
@@ -1334,8 +1365,9 @@ export class FileSystem {
     }
   }
 
+  /** Namespace and attribute changes: durable before the reply unless the filesystem runs with lazy metadata. */
   private async durable(): Promise<void> {
-    if (this.syncMetadata) await this.journal.sync();
+    if (this.syncMetadata) await this.journal.sync('meta');
   }
 
   private newGen(): number {

@@ -23,7 +23,7 @@ export type FsErrorCode =
   | 'BAD_COOKIE' // readdir cookie or cookie verifier no longer valid
   | 'NOT_SYNC' // setattr guard: ctime differs
   | 'BADTYPE' // mknod of a type it cannot make
-  | 'NOTSUPP';
+  | 'NOTSUPP'; // not raised by the engine today; kept so the protocol mappings stay total
 
 export class FsError extends DomainError {
   constructor(

@@ -69,11 +69,13 @@ export interface Attr {
   change: number;
 }
 
-/** NFSv3 wcc_attr: what the object looked like before the operation. */
+/** NFSv3 wcc_attr, plus the change attribute NFSv4's change_info4 needs: the object before the operation. */
 export interface WccAttr {
   size: number;
   mtime: Timestamp;
   ctime: Timestamp;
+  /** Always set in the engine's answers (optional so callers may build a WccAttr from an Attr's three fields). */
+  change?: number;
 }
 
 /** Weak cache consistency data for an object an operation changed. */
@@ -181,7 +183,11 @@ export interface FileSystemOptions {
   syncMetadata?: boolean;
   /** Background commit period for unstable writes and lazy changes; 0 turns the timer off (tests). Default 1000. */
   commitIntervalMs?: number;
-  /** Discard fully free store pages at open (after a crash they may still hold pool pages). Default true. */
+  /**
+   * Discard every wholly free store page at open, not only those a crash kept
+   * from being discarded (which always happens). Bytes on the store outside
+   * the filesystem's blocks are dropped. Default false.
+   */
   trimOnOpen?: boolean;
   /** Inodes kept in memory beyond those in use. Default 100,000. */
   inodeCacheSize?: number;

@@ -4,6 +4,7 @@ export {
   FileSystem,
   ROOT_INO,
   MAX_FILE_SIZE,
+  MAX_READ,
   MAX_LINKS,
   MAX_NAME_BYTES,
   MAX_SYMLINK_BYTES,

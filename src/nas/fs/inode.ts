@@ -157,7 +157,7 @@ export class Inode {
   }
 
   wcc(): WccAttr {
-    return { size: this.size, mtime: { sec: this.mtimeS, nsec: this.mtimeNs }, ctime: { sec: this.ctimeS, nsec: this.ctimeNs } };
+    return { size: this.size, mtime: { sec: this.mtimeS, nsec: this.mtimeNs }, ctime: { sec: this.ctimeS, nsec: this.ctimeNs }, change: this.change };
   }
 
   attr(blockSize: number): Attr {
@@ -189,8 +189,8 @@ export class Inode {
       this.uid,
       this.gid,
       this.size,
-      // Only settled extents are persisted; the row must agree with them.
-      this.extents ? this.extents.blocks - this.extents.pendingBlocks : this.storedBlocks,
+      // The row must agree with the extent rows as committed with it.
+      this.extents ? this.extents.persistedBlocks : this.storedBlocks,
       this.rdevMajor,
       this.rdevMinor,
       this.atimeS,

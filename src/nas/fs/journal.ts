@@ -14,8 +14,12 @@ interface Sealed {
 }
 
 export interface JournalHooks {
-  /** The batch freeing these blocks and inode numbers is durable: they may be reused now. */
-  committed(freed: Run[], freedInos: number[]): void;
+  /**
+   * The batch freeing these blocks and inode numbers is durable: they may be
+   * reused now. Its freed runs are also in pending_discards under `seq` until
+   * the engine has discarded what it should.
+   */
+  committed(freed: Run[], freedInos: number[], seq: number): void;
   /** A commit failed: unstable data may be lost (the write verifier must change). */
   failed(err: FsError): void;
 }
@@ -27,10 +31,20 @@ interface Waiter {
 }
 
 /**
+ * 'data': everything, data included, is durable (COMMIT, FILE_SYNC, close).
+ * 'meta': namespace and attribute changes are durable; fresh blocks that
+ * unstable writes added may stay unflushed, so their extent rows wait for
+ * the next data commit (the file may come back after a crash with its new
+ * size and zeros where the unstable data was, never with stale bytes).
+ */
+export type SyncKind = 'data' | 'meta';
+
+/**
  * Group commit of metadata, ordered after data. Changes accumulate in the
  * open batch (structural SQL as it happens, inode rows and extent maps as
- * they are at seal time). A commit seals the batch, flushes the data store if
- * any data was written since the last flush, then applies the batch in one
+ * they are at seal time). A commit seals the batch, flushes the data store
+ * when the batch points at fresh blocks (or a data commit was asked for and
+ * data was written since the last flush), then applies the batch in one
  * SQLite transaction (WAL, synchronous=FULL). Callers waiting meanwhile share
  * the next commit. A failed batch is kept and retried ahead of the next one.
  */
@@ -41,17 +55,23 @@ export class Journal {
   private freed: Run[] = [];
   private freedInos: number[] = [];
   private dataDirty = false;
+  private mustFlush = false;
   private carry: Sealed | null = null;
   /** The batch accumulating now; everything done so far is in it or an earlier one. */
   private openSeq = 1;
   private committedSeq = 0;
   private wantedSeq = 0;
+  /** The highest batch someone needs committed as a data commit. */
+  private wantedDataSeq = 0;
   private readonly waiters: Waiter[] = [];
   private running: Promise<void> | null = null;
   private paused = false;
   private closed = false;
   private timer?: NodeJS.Timeout;
   commits = 0;
+  flushes = 0;
+  /** SQL operations committed (a batch's structural changes, inode rows, extent rewrites). */
+  opsCommitted = 0;
 
   constructor(
     private readonly stmts: MetaStatements,
@@ -63,7 +83,7 @@ export class Journal {
   startTimer(ms: number): void {
     if (ms <= 0) return;
     this.timer = setInterval(() => {
-      if (this.hasWork) this.request(this.openSeq);
+      if (this.hasWork) this.request(this.openSeq, 'data');
     }, ms);
     this.timer.unref();
   }
@@ -92,9 +112,8 @@ export class Journal {
     this.dirtyInodes.push(inode);
   }
 
-  /** The inode's extent map changed: its rows are rewritten from extents.dirtyFrom. */
+  /** The inode's extent map changed: its rows (and its row) are rewritten from extents.dirtyFrom. */
   touchExtents(inode: Inode): void {
-    this.touch(inode);
     this.extentInodes.add(inode);
   }
 
@@ -113,18 +132,28 @@ export class Journal {
     this.freedInos.push(ino);
   }
 
-  /** Data landed on the store: the next commit must flush it first. */
+  /** Data landed on the store: the next data commit must flush it first. */
   dataWritten(): void {
     this.dataDirty = true;
   }
 
-  /** Resolves once everything done before the call is durable. */
-  sync(): Promise<void> {
+  /**
+   * Zeros written past a file's end (truncate, extend, a write leaving a
+   * gap): the size change that relies on them must not commit before them,
+   * so the next commit flushes whatever its kind.
+   */
+  zeroesWritten(): void {
+    this.dataDirty = true;
+    this.mustFlush = true;
+  }
+
+  /** Resolves once everything done before the call is durable (see SyncKind). */
+  sync(kind: SyncKind = 'data'): Promise<void> {
     if (this.closed) return Promise.reject(fsError('IO', 'filesystem is closed'));
     const seq = this.openSeq;
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ seq, resolve, reject });
-      this.request(seq);
+      this.request(seq, kind);
     });
   }
 
@@ -155,8 +184,9 @@ export class Journal {
     for (const w of this.waiters.splice(0)) w.reject(err);
   }
 
-  private request(seq: number): void {
+  private request(seq: number, kind: SyncKind): void {
     if (seq > this.wantedSeq) this.wantedSeq = seq;
+    if (kind === 'data' && seq > this.wantedDataSeq) this.wantedDataSeq = seq;
     this.kick();
   }
 
@@ -172,14 +202,20 @@ export class Journal {
     while (!this.paused && !this.closed && this.wantedSeq > this.committedSeq) {
       const sealed = this.seal();
       try {
-        if (sealed.flush) await this.store.flush();
+        if (sealed.flush) {
+          await this.store.flush();
+          this.flushes++;
+        }
         if (this.closed) return;
-        if (sealed.ops.length > 0) {
-          const ops = sealed.ops;
-          this.stmts.db.transaction(() => {
+        if (sealed.ops.length > 0 || sealed.freed.length > 0) {
+          const { ops, freed, seq } = sealed;
+          const stmts = this.stmts;
+          stmts.db.transaction(() => {
             for (let i = 0; i < ops.length; i++) ops[i]();
+            for (const r of freed) stmts.putPendingDiscard.run(seq, r.start, r.count);
           })();
           this.commits++;
+          this.opsCommitted += ops.length;
         }
       } catch (err) {
         this.retryLater(sealed, asFsError(err, 'metadata commit'));
@@ -187,24 +223,46 @@ export class Journal {
       }
       this.committedSeq = sealed.seq;
       while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.resolve();
-      this.hooks.committed(sealed.freed, sealed.freedInos);
+      this.hooks.committed(sealed.freed, sealed.freedInos, sealed.seq);
     }
   }
 
   private retryLater(sealed: Sealed, err: FsError): void {
     this.carry = sealed;
-    if (sealed.flush) this.dataDirty = true;
+    if (sealed.flush) this.dataDirty = this.mustFlush = true;
     this.hooks.failed(err);
     while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.reject(err);
     // Later waiters get their own attempt; without any, wait for the next request.
     this.wantedSeq = this.waiters.length > 0 ? this.waiters[this.waiters.length - 1].seq : this.committedSeq;
+    this.wantedDataSeq = Math.min(this.wantedDataSeq, this.wantedSeq);
   }
 
   private seal(): Sealed {
     const seq = this.openSeq++;
+    const data = this.wantedDataSeq >= seq;
     const stmts = this.stmts;
     const ops = this.ops;
     this.ops = [];
+    let fresh = false;
+    // Extent rows first: an inode row carries the block count of the rows committed with it.
+    const deferred: Inode[] = [];
+    for (const inode of this.extentInodes) {
+      const map = inode.extents!;
+      if (!data && map.grown && !map.shrunk) {
+        deferred.push(inode);
+        continue;
+      }
+      fresh ||= map.grown;
+      // The row carries the block count of these rows: it goes in the same batch.
+      this.touch(inode);
+      const { from, rows } = map.takeRows();
+      const ino = inode.ino;
+      ops.push(() => {
+        stmts.deleteExtentsFrom.run(ino, from);
+        for (const e of rows) stmts.putExtent.run(ino, e.fblock, e.dblock, e.count);
+      });
+    }
+    this.extentInodes = new Set(deferred);
     for (const inode of this.dirtyInodes) {
       inode.dirty = false;
       if (inode.deleted) continue;
@@ -212,20 +270,12 @@ export class Journal {
       ops.push(() => stmts.putInode.run(...row));
     }
     this.dirtyInodes = [];
-    for (const inode of this.extentInodes) {
-      const map = inode.extents!;
-      const from = map.dirtyFrom;
-      map.dirtyFrom = Infinity;
-      const rows = map.persistedFrom(from);
-      const ino = inode.ino;
-      ops.push(() => {
-        stmts.deleteExtentsFrom.run(ino, from);
-        for (const e of rows) stmts.putExtent.run(ino, e.fblock, e.dblock, e.count);
-      });
+    const flush = fresh || this.mustFlush || (data && this.dataDirty);
+    let sealed: Sealed = { seq, ops, flush, freed: this.freed, freedInos: this.freedInos };
+    if (flush) {
+      this.dataDirty = false;
+      this.mustFlush = false;
     }
-    this.extentInodes.clear();
-    let sealed: Sealed = { seq, ops, flush: this.dataDirty, freed: this.freed, freedInos: this.freedInos };
-    this.dataDirty = false;
     this.freed = [];
     this.freedInos = [];
     if (this.carry) {

@@ -53,6 +53,13 @@ const MIGRATIONS: Array<{ version: number; up: (db: Db) => void }> = [
       `);
     },
   },
+  {
+    // Runs freed by a committed batch whose whole free pages may still await their discard: redone at mount.
+    version: 2,
+    up(db) {
+      db.exec('CREATE TABLE pending_discards (seq INTEGER NOT NULL, start INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (seq, start)) WITHOUT ROWID');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -149,6 +156,8 @@ export class MetaStatements {
   readonly deleteExtentsFrom: Database.Statement<[number, number]>;
   readonly putOrphan: Database.Statement<[number]>;
   readonly deleteOrphan: Database.Statement<[number]>;
+  readonly putPendingDiscard: Database.Statement<[number, number, number]>;
+  readonly deletePendingDiscards: Database.Statement<[number]>;
   readonly getMeta: Database.Statement<[string], { value: unknown }>;
   readonly putMeta: Database.Statement<[string, unknown]>;
 
@@ -164,6 +173,8 @@ export class MetaStatements {
     this.deleteExtentsFrom = db.prepare('DELETE FROM extents WHERE ino = ? AND fblock >= ?');
     this.putOrphan = db.prepare('INSERT OR IGNORE INTO orphans (ino) VALUES (?)');
     this.deleteOrphan = db.prepare('DELETE FROM orphans WHERE ino = ?');
+    this.putPendingDiscard = db.prepare('INSERT OR REPLACE INTO pending_discards (seq, start, count) VALUES (?, ?, ?)');
+    this.deletePendingDiscards = db.prepare('DELETE FROM pending_discards WHERE seq = ?');
     this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   }

@@ -27,6 +27,7 @@ export class CrashStore implements BlockStore {
   /** Make flush() fail (e.g. a device error): pending writes stay pending. */
   failFlush = false;
   failWrites = false;
+  private discardGate?: Promise<void>;
 
   constructor(size: number, pageSize = 64 * 1024, base?: Buffer) {
     this.size = size;
@@ -62,17 +63,29 @@ export class CrashStore implements BlockStore {
     this.flushes++;
   }
 
+  /** Hold every discard until the returned function is called. */
+  pauseDiscards(): () => void {
+    let resume!: () => void;
+    this.discardGate = new Promise<void>((resolve) => (resume = resolve));
+    return () => {
+      this.discardGate = undefined;
+      resume();
+    };
+  }
+
   async discard(offset: number, length: number): Promise<void> {
+    await this.discardGate;
     await this.settle(offset, length);
     this.image.fill(0, offset, offset + length);
     this.pending.push({ offset, zero: length });
     this.discards++;
   }
 
-  /** Power loss: this store dies; the returned one holds what survived. */
-  crash(prng: Prng): CrashStore {
+  /** Power loss: this store dies; the returned one holds what survived (with no prng: nothing unflushed). */
+  crash(prng?: Prng): CrashStore {
     this.dead = true;
     const img = Buffer.from(this.durable);
+    if (!prng) return new CrashStore(this.size, this.pageSize, img);
     for (const p of this.pending) {
       const r = prng.next();
       if (r < 1 / 3) apply(img, p);
