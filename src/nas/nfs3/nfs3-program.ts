@@ -158,8 +158,11 @@ export function nfs3Program(shares: Nfs3Shares): RpcProgram {
         try {
           return { ok: true, args: codec.decode(r) as Nfs3Args<P> };
         } catch (e) {
-          if (e instanceof Nfs3DecodeError) return { ok: false, status: e.status };
-          throw e;
+          if (!(e instanceof Nfs3DecodeError)) throw e;
+          // The name was readable but refused (too long, not UTF-8): the call is well-formed, so what follows
+          // the name (CREATE's how, RENAME's target) is passed over rather than making the call GARBAGE_ARGS.
+          if (r.remaining > 0) r.fixedOpaque(r.remaining, 'arguments after a refused name');
+          return { ok: false, status: e.status };
         }
       },
       async handle(d, ctx) {
