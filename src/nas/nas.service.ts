@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Conflict, NotFound } from '../common/errors';
 import { ListenerRegistry } from '../common/listeners';
 import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import { MOUNT_PROGRAM, MOUNT_V3, MountStat3 } from '../protocols/mount3/constants';
@@ -8,6 +9,8 @@ import type { ExportNode, MountRes3 } from '../protocols/mount3/codec';
 import { NFS_PROGRAM, NFS_V3 } from '../protocols/nfs3';
 import { AuthFlavor } from '../protocols/oncrpc/constants';
 import { authSys } from '../protocols/oncrpc/message';
+import { AuditService } from '../storage/audit.service';
+import type { Actor } from '../storage/domain';
 import { StorageRuntime } from '../storage/runtime';
 import { ExportTable, type ExportEntry } from './exports/export-table';
 import { encodeFileHandle } from './file-handle';
@@ -18,6 +21,7 @@ import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar'
 import type { RpcContext } from './rpc/rpc-program';
 import { RpcServer, type RpcAddress } from './rpc/rpc-server';
 import { ShareFileSystems } from './share-filesystems';
+import { shareFsckReport, type ShareFsckReport } from './share-fsck';
 
 /**
  * The NAS front end: one RPC server carrying NFSv3 and MOUNT v3 on the NFS
@@ -42,6 +46,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly table: ExportTable,
     private readonly runtime: StorageRuntime,
     private readonly listeners: ListenerRegistry,
+    private readonly audit: AuditService,
   ) {
     this.filesystems = new ShareFileSystems(join(config.dataDir, 'shares'), (id) => runtime.disk(id), this.log);
   }
@@ -53,6 +58,33 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
 
   stats(): RpcServer['stats'] | null {
     return this.server?.stats ?? null;
+  }
+
+  /**
+   * `strata share fsck`: check a share's mounted filesystem (changes wait
+   * while it runs; reads go on), audited as share.fsck with the outcome.
+   * `key` is the share's id or name.
+   */
+  async fsck(actor: Actor, key: string): Promise<ShareFsckReport> {
+    const entry = this.table.byShareId(key) ?? this.table.byShareName(key);
+    const object = { type: 'share', id: entry?.shareId ?? null, name: entry?.name ?? key };
+    try {
+      if (!entry) throw new NotFound('share', key);
+      const fs = this.filesystems.get(entry.exportId);
+      if (!fs) {
+        const why = this.filesystems.failures().find((f) => f.exportId === entry.exportId)?.reason ?? (this.config.nas.enabled ? 'its filesystem is not mounted yet' : 'the NAS front end is disabled (nas.enabled is false)');
+        throw new Conflict('SHARE_NOT_SERVED', `share '${entry.name}' cannot be checked: ${why}`, { share: entry.name });
+      }
+      const report = shareFsckReport(entry, await fs.fsck());
+      await this.audit.record(actor, 'share.fsck', object, 'success', { detail: { clean: report.clean, problems: report.problems.length, byKind: report.byKind } });
+      if (!report.clean) this.log.warn(`fsck of share '${entry.name}' found ${report.problems.length} problem(s): ${JSON.stringify(report.byKind)}`);
+      return report;
+    } catch (e) {
+      await this.audit
+        .record(actor, 'share.fsck', object, 'failure', { errorCode: (e as { code?: string }).code ?? 'INTERNAL', detail: { message: (e as Error).message } })
+        .catch(() => undefined);
+      throw e;
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
