@@ -12,11 +12,12 @@ import { authSys } from '../protocols/oncrpc/message';
 import { AuditService } from '../storage/audit.service';
 import type { Actor } from '../storage/domain';
 import { StorageRuntime } from '../storage/runtime';
+import { StatsService, type NasStatus } from '../metrics/stats.service';
 import { ExportTable, type ExportEntry } from './exports/export-table';
 import { encodeFileHandle } from './file-handle';
 import { FsError } from './fs';
 import { mount3Program, MountList } from './mount3/mount3-program';
-import { nfs3Program } from './nfs3/nfs3-program';
+import { emptyNfs3Counters, nfs3Program } from './nfs3/nfs3-program';
 import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar';
 import type { RpcContext } from './rpc/rpc-program';
 import { RpcServer, type RpcAddress } from './rpc/rpc-server';
@@ -34,12 +35,15 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly log = new Logger('NAS');
   readonly filesystems: ShareFileSystems;
   readonly mounts = new MountList();
+  /** READ/WRITE bytes and error statuses of the NFSv3 handlers (RPC counts: stats()). */
+  readonly nfsCounters = emptyNfs3Counters();
   private server: RpcServer | null = null;
   private registrar: PortmapRegistrar | null = null;
   private unwatch: (() => void) | null = null;
   private nfs: RpcAddress | null = null;
   private mount: RpcAddress | null = null;
   private portmapMode: PortmapMode | 'off' = 'off';
+  private listenError: string | null = null;
 
   constructor(
     @Inject(STRATA_CONFIG) private readonly config: StrataConfig,
@@ -47,8 +51,26 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly runtime: StorageRuntime,
     private readonly listeners: ListenerRegistry,
     private readonly audit: AuditService,
+    stats: StatsService,
   ) {
     this.filesystems = new ShareFileSystems(join(config.dataDir, 'shares'), (id) => runtime.disk(id), this.log);
+    stats.setNasStatus(() => this.status());
+  }
+
+  /** For GET /api/v1/stats: where NFS and MOUNT listen and how clients find them, or why not. */
+  status(): NasStatus {
+    const c = this.config.nas;
+    if (!c.enabled) return { available: false, reason: 'the NAS front end is disabled (nas.enabled is false)' };
+    if (!this.nfs) return { available: false, reason: this.listenError ? `NFS cannot listen: ${this.listenError}` : 'the NFS server is not listening (yet)' };
+    const at = (a: RpcAddress) => `tcp ${a.host}:${a.port}`;
+    const mode = this.portmapMode;
+    return {
+      available: true,
+      address: at(this.nfs),
+      nfs: at(this.nfs),
+      mount: this.mount ? at(this.mount) : null,
+      portmap: mode === 'own' || mode === 'system' ? { mode, port: c.portmapPort } : { mode },
+    };
   }
 
   /** Where NFS and MOUNT listen, once they do (tests bind port 0). */
@@ -100,11 +122,12 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       else void this.filesystems.mount(change.entry);
     });
 
-    this.server = new RpcServer([nfs3Program(this.nfsShares()), mount3Program(this.mountExports(), this.mounts)], { log: this.rpcLog() });
+    this.server = new RpcServer([nfs3Program(this.nfsShares(), this.nfsCounters), mount3Program(this.mountExports(), this.mounts)], { log: this.rpcLog() });
     try {
       this.nfs = await this.server.listen(c.nfsPort, c.host);
       this.listeners.listening('nfs', `tcp ${this.nfs.host}:${this.nfs.port}`, 'NFSv3 and MOUNT v3');
     } catch (e) {
+      this.listenError = `tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`;
       this.listeners.failed('nfs', `cannot listen on tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`);
       this.log.error(`NFS cannot listen on tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`);
       return;
@@ -127,6 +150,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     await this.filesystems.closeAll();
     for (const name of ['nfs', 'mount', 'portmap']) this.listeners.closed(name);
     this.server = null;
+    this.nfs = null;
+    this.mount = null;
   }
 
   private async startPortmap(): Promise<void> {
