@@ -298,6 +298,27 @@ describe('NFSv3 protocol against a live gateway', () => {
     expect(await c.status(3, { what: { dir: betaRoot, name: 'linked' } })).toBe('NFS3ERR_NOENT');
   });
 
+  it.skipIf(process.getuid?.() !== 0)('a rule requiring a privileged port: calls from a port below 1024 pass, others get MNT3ERR_ACCES and NFS3ERR_ACCES', async () => {
+    await createShare(gw, 'secure', { requirePrivilegedPort: true });
+    // Bind a reserved source port (we are root); another test or client may hold one, so try a few.
+    let privileged: Nfs3Client | undefined;
+    for (let port = 1023; !privileged && port > 900; port--) {
+      try {
+        privileged = await Nfs3Client.connect(ports.nfs, { localPort: port });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      }
+    }
+    const sroot = await privileged!.mount('/secure');
+    const fh = await privileged!.create(sroot, 'reserved');
+    expect((await privileged!.getattr(fh)).size).toBe(0);
+    await privileged!.close();
+    // The same handles from an ordinary port: refused, MOUNT too.
+    expect((await c.mnt('/secure')).fhs_status).toBe(13);
+    expect(await c.status(1, { object: fh })).toBe('NFS3ERR_ACCES');
+    expect(await c.status(3, { what: { dir: sroot, name: 'reserved' } })).toBe('NFS3ERR_ACCES');
+  });
+
   it('AUTH_NONE callers act as the anonymous user', async () => {
     const dir = await c.mkdir(root, 'open-dir', 0o777);
     const anon = await Nfs3Client.connect(ports.nfs, { cred: { flavor: AuthFlavor.AUTH_NONE } });
