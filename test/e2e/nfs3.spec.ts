@@ -51,7 +51,8 @@ describe.skipIf(missing.length > 0)('NFSv3 with libnfs tools (nfs-ls, nfs-cp, nf
     gw = await startTestGateway({ STRATA_DEFAULT_DEVICE_SIZE: '512M' });
     await admin(gw, 'POST', 'shares', { name: 'projects', pool: 'default', size: '256M', rules: [{ clients: ['127.0.0.0/8'], access: 'rw', squash: 'no_root_squash', requirePrivilegedPort: false }] });
     const a = gw.app.get(NasService).addresses();
-    url = (path: string) => `nfs://127.0.0.1/projects${path}?version=3&nfsport=${a.nfs!.port}&mountport=${a.mount!.port}`;
+    // As root whoever runs the tests (the share's root directory is root's, mode 0755).
+    url = (path: string) => `nfs://127.0.0.1/projects${path}?version=3&nfsport=${a.nfs!.port}&mountport=${a.mount!.port}&uid=0&gid=0`;
   });
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { XdrWriter } from '../../src/protocols/xdr/xdr';
 import { RpcClient } from '../../src/nas/rpc/rpc-client';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { createShare, nasPorts } from '../utils/nas-fixture';
+import { admin } from '../utils/san-fixture';
 import { authSys, Nfs3Client } from '../utils/nfs3-client';
 
 const NAME_MAX = 255;
@@ -317,6 +318,43 @@ describe('NFSv3 protocol against a live gateway', () => {
     expect((await c.mnt('/secure')).fhs_status).toBe(13);
     expect(await c.status(1, { object: fh })).toBe('NFS3ERR_ACCES');
     expect(await c.status(3, { what: { dir: sroot, name: 'reserved' } })).toBe('NFS3ERR_ACCES');
+  });
+
+  it('a full share answers NFS3ERR_NOSPC, stays consistent, and gets its space back when the file goes', async () => {
+    await createShare(gw, 'tiny', {}, '4M');
+    const troot = await c.mount('/tiny');
+    const fh = await c.create(troot, 'filler');
+    const MiB = 2 ** 20;
+    const statuses: string[] = [];
+    for (let i = 0; i < 6; i++) statuses.push(await c.status(7, { file: fh, offset: i * MiB, count: MiB, stable: stable_how.FILE_SYNC, data: Buffer.alloc(MiB, i + 1) }));
+    expect(statuses).toEqual(['NFS3_OK', 'NFS3_OK', 'NFS3_OK', 'NFS3_OK', 'NFS3ERR_NOSPC', 'NFS3ERR_NOSPC']);
+    expect((await c.ok(18, { fsroot: troot })).fbytes).toBe(0);
+    // What was acknowledged is intact; nothing of the refused writes shows.
+    const data = await c.readAll(fh);
+    expect(data.length).toBe(4 * MiB);
+    for (let i = 0; i < 4; i++) expect(data.subarray(i * MiB, (i + 1) * MiB).every((b) => b === i + 1)).toBe(true);
+    expect(await (await gw.api('shares/tiny/fsck', { method: 'POST' })).json()).toMatchObject({ clean: true });
+    await c.remove(troot, 'filler');
+    // Freed pages are discarded on the volume before the space shows as free again.
+    let free = 0;
+    for (let i = 0; i < 200 && free < 4 * MiB; i++) {
+      free = (await c.ok(18, { fsroot: troot })).fbytes;
+      if (free < 4 * MiB) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(free).toBe(4 * MiB);
+    const again = await c.create(troot, 'again');
+    expect((await c.write(again, 0, Buffer.alloc(MiB, 9))).count).toBe(MiB);
+  });
+
+  it('renaming a share changes its MOUNT path; handles and their data stay valid', async () => {
+    await createShare(gw, 'before-name');
+    const oldRoot = await c.mount('/before-name');
+    const fh = await c.create(oldRoot, 'kept');
+    await c.write(fh, 0, Buffer.from('survives the rename'));
+    await admin(gw, 'PATCH', 'shares/before-name', { name: 'after-name' });
+    expect((await c.mnt('/before-name')).fhs_status).toBe(2);
+    expect(await c.mount('/after-name')).toEqual(oldRoot);
+    expect((await c.readAll(fh)).toString()).toBe('survives the rename');
   });
 
   it('AUTH_NONE callers act as the anonymous user', async () => {

@@ -189,9 +189,13 @@ export class NfsOps {
   }
 }
 
-/** A libnfs URL for a path on a share of a gateway that gives its ports (no portmapper). */
+/**
+ * A libnfs URL for a path on a share of a gateway that gives its ports (no
+ * portmapper). The caller is root (uid=0, gid=0) unless `params` say
+ * otherwise: libnfs would send the uid of whoever runs the tests.
+ */
 export function nfsUrl(ports: { nfs: number; mount: number }, share: string, path = '', params: Record<string, string | number> = {}): string {
-  const q = new URLSearchParams({ version: '3', nfsport: String(ports.nfs), mountport: String(ports.mount) });
+  const q = new URLSearchParams({ version: '3', nfsport: String(ports.nfs), mountport: String(ports.mount), uid: '0', gid: '0' });
   for (const [k, v] of Object.entries(params)) q.set(k, String(v));
   return `nfs://127.0.0.1/${share}${path}?${q.toString()}`;
 }
