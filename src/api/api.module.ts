@@ -1,5 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { NasModule } from '../nas/nas.module';
 import { AuthController, UsersController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { HealthController } from './health.controller';
@@ -18,6 +19,7 @@ import {
 
 /** The REST API under /api/v1: thin controllers over the storage manager's services. */
 @Module({
+  imports: [NasModule],
   controllers: [
     HealthController,
     AuthController,

@@ -26,6 +26,7 @@ export function httpStatusOf(code: string): number {
     case 'DEVICE_IO_ERROR':
     case 'DEVICE_GONE':
     case 'POOL_FAILED':
+    case 'SHARE_NOT_SERVED':
       return HttpStatus.SERVICE_UNAVAILABLE;
     default:
       return HttpStatus.INTERNAL_SERVER_ERROR;

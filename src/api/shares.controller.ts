@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { NasService } from '../nas/nas.service';
 import type { Actor } from '../storage/domain';
 import { ShareService } from '../storage/share.service';
 import { CurrentActor } from './auth.guard';
@@ -10,7 +11,10 @@ import { flag } from './query';
 @ApiBearerAuth()
 @Controller('shares')
 export class SharesController {
-  constructor(private readonly shares: ShareService) {}
+  constructor(
+    private readonly shares: ShareService,
+    private readonly nas: NasService,
+  ) {}
 
   @Get() list() {
     return this.shares.list();
@@ -24,6 +28,12 @@ export class SharesController {
   /** Rename and/or grow (`size`: shares only grow). */
   @Patch(':share') update(@CurrentActor() actor: Actor, @Param('share') key: string, @Body() body: UpdateShareDto) {
     return this.shares.update(actor, key, body);
+  }
+  /** Cross-check the share's filesystem metadata against its block allocation (changes wait meanwhile). */
+  @Post(':share/fsck')
+  @HttpCode(200)
+  fsck(@CurrentActor() actor: Actor, @Param('share') key: string) {
+    return this.nas.fsck(actor, key);
   }
   @ApiQuery({ name: 'force', required: false, description: 'delete even if the NAS layer reports clients using it' })
   @Delete(':share')

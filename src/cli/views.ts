@@ -1,3 +1,4 @@
+import type { ShareFsckReport } from '../nas/share-fsck';
 import type { AssignmentInfo, AuditEntry, DeviceInfo, ExportRuleInfo, HostInfo, PoolInfo, ShareInfo, VolumeInfo } from '../storage/domain';
 import { details, percent, size, sizeExact, table, time } from './format';
 
@@ -151,6 +152,19 @@ export function showShare(sh: ShareInfo): string {
 
 ${sh.rules.length ? `Export rules (the first that matches a client decides):
 ${ruleTable(sh.rules)}` : NO_RULES}`;
+}
+
+/** Problems listed in full up to this many; beyond, the counts by kind say the rest. */
+const FSCK_SHOWN = 50;
+
+export function fsckText(r: ShareFsckReport): string {
+  const totals = `${r.inodes} inodes (${r.directories} directories, ${r.files} files), ${r.usedBlocks} of ${r.totalBlocks} blocks in use`;
+  const orphans = r.pendingOrphans.length ? `; ${r.pendingOrphans.length} removed file(s) still open, reclaimed later` : '';
+  if (r.clean) return `Share '${r.share}': clean. ${totals}${orphans}.`;
+  const kinds = Object.entries(r.byKind).map(([kind, n]) => `${kind} ${n}`);
+  const lines = r.problems.slice(0, FSCK_SHOWN).map((p) => `  ${p.kind}${p.ino !== undefined ? ` (inode ${p.ino})` : ''}: ${p.detail}`);
+  const more = r.problems.length > FSCK_SHOWN ? [`  ... and ${r.problems.length - FSCK_SHOWN} more`] : [];
+  return [`Share '${r.share}': ${r.problems.length} problem(s): ${kinds.join(', ')}. ${totals}${orphans}.`, ...lines, ...more].join('\n');
 }
 
 export function showRule(r: ExportRuleInfo): string {

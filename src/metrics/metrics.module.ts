@@ -15,6 +15,6 @@ import { StorageCollector } from './storage.collector';
 @Module({
   controllers: [MetricsController, StatsController],
   providers: [MetricsRegistry, StorageCollector, StatsService],
-  exports: [MetricsRegistry],
+  exports: [MetricsRegistry, StatsService],
 })
 export class MetricsModule {}

@@ -67,7 +67,7 @@ describe('StatsService', () => {
     expect(r.volumes.alpha).toMatchObject({ readIops: 10, writeIops: 0, writeLatencyMs: null, writeLatencyP99Ms: null });
     expect(r.volumes.beta).toMatchObject({ readIops: 0, writeIops: 5, readLatencyMs: null });
     expect(r.san).toEqual({ available: false, reason: 'the SAN target is disabled or could not listen' });
-    expect(r.nas).toEqual({ available: false, reason: 'NAS server not running yet' });
+    expect(r.nas).toEqual({ available: false, reason: 'the NAS front end is not running' });
   });
 
   it('reports the SAN target as available once it listens, and why not when it failed', () => {
@@ -76,6 +76,19 @@ describe('StatsService', () => {
     expect(stats.report().san).toEqual({ available: false, reason: 'the SAN target is disabled or could not listen: EADDRINUSE' });
     listeners.listening('san', 'udp 127.0.0.1:7700');
     expect(stats.report().san).toEqual({ available: true, address: 'udp 127.0.0.1:7700' });
+  });
+
+  it('reports the NAS front end as its service describes it, live at every report', () => {
+    const { stats } = setup(1000);
+    let listening = false;
+    stats.setNasStatus(() =>
+      listening
+        ? { available: true, address: 'tcp 127.0.0.1:2049', nfs: 'tcp 127.0.0.1:2049', mount: 'tcp 127.0.0.1:20048', portmap: { mode: 'own', port: 111 } }
+        : { available: false, reason: 'the NAS front end is disabled (nas.enabled is false)' },
+    );
+    expect(stats.report().nas).toEqual({ available: false, reason: 'the NAS front end is disabled (nas.enabled is false)' });
+    listening = true;
+    expect(stats.report().nas).toMatchObject({ available: true, mount: 'tcp 127.0.0.1:20048', portmap: { mode: 'own', port: 111 } });
   });
 
   it('counts a volume created since the last sample from zero, forgets a deleted one, and follows a rename', () => {

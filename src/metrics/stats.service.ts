@@ -12,6 +12,18 @@ export const STATS_WINDOW_SECONDS = 300;
 /** A front end's state: where it listens, or why there is nothing to show. */
 export type FrontEndStatus = { available: true; address: string } | { available: false; reason: string };
 
+/** How NFS clients find the ports: our portmapper, the system's rpcbind, neither, or none by configuration. */
+export interface NasPortmapStatus {
+  mode: 'own' | 'system' | 'none' | 'off';
+  /** The portmapper's port (own, system). */
+  port?: number;
+}
+
+/** The NAS front end: where NFS and MOUNT listen and how clients find them, or why it is not serving. */
+export type NasStatus =
+  | { available: true; address: string; nfs: string; mount: string | null; portmap: NasPortmapStatus }
+  | { available: false; reason: string };
+
 export interface StatsReport {
   intervalSeconds: number;
   windowSeconds: number;
@@ -20,7 +32,7 @@ export interface StatsReport {
   /** The latest sample of each volume, by name. */
   volumes: Record<string, RateSample>;
   san: FrontEndStatus;
-  nas: FrontEndStatus;
+  nas: NasStatus;
 }
 
 /**
@@ -41,6 +53,7 @@ export class StatsService implements OnModuleInit, OnModuleDestroy {
   private previous = new Map<string, IoStatsSnapshot>();
   private lastTick: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private nas: () => NasStatus = () => ({ available: false, reason: 'the NAS front end is not running' });
 
   constructor(
     private readonly runtime: StorageRuntime,
@@ -49,6 +62,11 @@ export class StatsService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.intervalMs = config.metrics.statsIntervalMs;
     this.capacity = Math.ceil((STATS_WINDOW_SECONDS * 1000) / this.intervalMs);
+  }
+
+  /** The NAS front end reports its state through this (it lives in a module this one does not import). */
+  setNasStatus(source: () => NasStatus): void {
+    this.nas = source;
   }
 
   onModuleInit(): void {
@@ -95,7 +113,7 @@ export class StatsService implements OnModuleInit, OnModuleDestroy {
       samples: [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)],
       volumes: { ...this.latest },
       san: this.frontEnd('san', 'the SAN target is disabled or could not listen'),
-      nas: { available: false, reason: 'NAS server not running yet' },
+      nas: this.nas(),
     };
   }
 

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Conflict, NotFound } from '../common/errors';
 import { ListenerRegistry } from '../common/listeners';
 import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import { MOUNT_PROGRAM, MOUNT_V3, MountStat3 } from '../protocols/mount3/constants';
@@ -8,18 +9,22 @@ import type { ExportNode, MountRes3 } from '../protocols/mount3/codec';
 import { NFS_PROGRAM, NFS_V3 } from '../protocols/nfs3';
 import { AuthFlavor } from '../protocols/oncrpc/constants';
 import { authSys } from '../protocols/oncrpc/message';
+import { AuditService } from '../storage/audit.service';
+import type { Actor } from '../storage/domain';
 import { StorageRuntime } from '../storage/runtime';
+import { StatsService, type NasStatus } from '../metrics/stats.service';
 import { ExportTable, type ExportEntry } from './exports/export-table';
 import { encodeFileHandle } from './file-handle';
 import { FsError } from './fs';
 import { mount3Program, MountList } from './mount3/mount3-program';
-import { nfs3Program } from './nfs3/nfs3-program';
+import { emptyNfs3Counters, nfs3Program } from './nfs3/nfs3-program';
 import { Nfs4Server } from './nfs4/nfs4-server';
 import { FileRecoveryStore } from './nfs4/recovery-store';
 import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar';
 import type { RpcContext } from './rpc/rpc-program';
 import { RpcServer, type RpcAddress } from './rpc/rpc-server';
 import { ShareFileSystems } from './share-filesystems';
+import { shareFsckReport, type ShareFsckReport } from './share-fsck';
 
 /**
  * The NAS front end: one RPC server carrying NFSv3 and MOUNT v3 on the NFS
@@ -32,6 +37,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly log = new Logger('NAS');
   readonly filesystems: ShareFileSystems;
   readonly mounts = new MountList();
+  /** READ/WRITE bytes and error statuses of the NFSv3 handlers (RPC counts: stats()). */
+  readonly nfsCounters = emptyNfs3Counters();
   private server: RpcServer | null = null;
   private registrar: PortmapRegistrar | null = null;
   private unwatch: (() => void) | null = null;
@@ -40,14 +47,34 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
   private portmapMode: PortmapMode | 'off' = 'off';
   /** NFSv4.1: sessions, clients and open/lock state, beside NFSv3 on the same program and port. */
   nfs4: Nfs4Server | null = null;
+  private listenError: string | null = null;
 
   constructor(
     @Inject(STRATA_CONFIG) private readonly config: StrataConfig,
     private readonly table: ExportTable,
     private readonly runtime: StorageRuntime,
     private readonly listeners: ListenerRegistry,
+    private readonly audit: AuditService,
+    stats: StatsService,
   ) {
     this.filesystems = new ShareFileSystems(join(config.dataDir, 'shares'), (id) => runtime.disk(id), this.log);
+    stats.setNasStatus(() => this.status());
+  }
+
+  /** For GET /api/v1/stats: where NFS and MOUNT listen and how clients find them, or why not. */
+  status(): NasStatus {
+    const c = this.config.nas;
+    if (!c.enabled) return { available: false, reason: 'the NAS front end is disabled (nas.enabled is false)' };
+    if (!this.nfs) return { available: false, reason: this.listenError ? `NFS cannot listen: ${this.listenError}` : 'the NFS server is not listening (yet)' };
+    const at = (a: RpcAddress) => `tcp ${a.host}:${a.port}`;
+    const mode = this.portmapMode;
+    return {
+      available: true,
+      address: at(this.nfs),
+      nfs: at(this.nfs),
+      mount: this.mount ? at(this.mount) : null,
+      portmap: mode === 'own' || mode === 'system' ? { mode, port: c.portmapPort } : { mode },
+    };
   }
 
   /** Where NFS and MOUNT listen, once they do (tests bind port 0). */
@@ -57,6 +84,33 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
 
   stats(): RpcServer['stats'] | null {
     return this.server?.stats ?? null;
+  }
+
+  /**
+   * `strata share fsck`: check a share's mounted filesystem (changes wait
+   * while it runs; reads go on), audited as share.fsck with the outcome.
+   * `key` is the share's id or name.
+   */
+  async fsck(actor: Actor, key: string): Promise<ShareFsckReport> {
+    const entry = this.table.byShareId(key) ?? this.table.byShareName(key);
+    const object = { type: 'share', id: entry?.shareId ?? null, name: entry?.name ?? key };
+    try {
+      if (!entry) throw new NotFound('share', key);
+      const fs = this.filesystems.get(entry.exportId);
+      if (!fs) {
+        const why = this.filesystems.failures().find((f) => f.exportId === entry.exportId)?.reason ?? (this.config.nas.enabled ? 'its filesystem is not mounted yet' : 'the NAS front end is disabled (nas.enabled is false)');
+        throw new Conflict('SHARE_NOT_SERVED', `share '${entry.name}' cannot be checked: ${why}`, { share: entry.name });
+      }
+      const report = shareFsckReport(entry, await fs.fsck());
+      await this.audit.record(actor, 'share.fsck', object, 'success', { detail: { clean: report.clean, problems: report.problems.length, byKind: report.byKind } });
+      if (!report.clean) this.log.warn(`fsck of share '${entry.name}' found ${report.problems.length} problem(s): ${JSON.stringify(report.byKind)}`);
+      return report;
+    } catch (e) {
+      await this.audit
+        .record(actor, 'share.fsck', object, 'failure', { errorCode: (e as { code?: string }).code ?? 'INTERNAL', detail: { message: (e as Error).message } })
+        .catch(() => undefined);
+      throw e;
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,12 +129,13 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       else void this.filesystems.mount(change.entry);
     });
 
-    const nfs = nfs3Program(shares);
+    const nfs = nfs3Program(shares, this.nfsCounters);
     this.server = new RpcServer([{ ...nfs, versions: { ...nfs.versions, 4: this.nfs4.version() } }, mount3Program(this.mountExports(), this.mounts)], { log: this.rpcLog() });
     try {
       this.nfs = await this.server.listen(c.nfsPort, c.host);
       this.listeners.listening('nfs', `tcp ${this.nfs.host}:${this.nfs.port}`, 'NFSv3, NFSv4.1 and MOUNT v3');
     } catch (e) {
+      this.listenError = `tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`;
       this.listeners.failed('nfs', `cannot listen on tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`);
       this.log.error(`NFS cannot listen on tcp ${c.host}:${c.nfsPort}: ${(e as Error).message}`);
       return;
@@ -103,6 +158,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     await this.filesystems.closeAll();
     for (const name of ['nfs', 'mount', 'portmap']) this.listeners.closed(name);
     this.server = null;
+    this.nfs = null;
+    this.mount = null;
   }
 
   private async startPortmap(): Promise<void> {

@@ -236,8 +236,8 @@ describe('share commands', () => {
     expect((await exec('share rule remove home 1', ctx)).err).toContain("refusing to remove rule 1 of share 'home' without confirmation");
     expect((await exec('share delete home -y', ctx)).out).toBe("Deleted share 'home'.");
     expect(sh.remove).toHaveBeenCalledWith(ctx.actor, 'home', { force: false });
-    expect((await exec('share', ctx)).err).toBe("error: 'share' needs one of: list, show, create, grow, rename, delete, rule (USAGE)");
-    expect((await exec('help', ctx)).out).toMatch(/^ {2}share list\|show\|create\|grow\|rename\|delete\|rule +NAS shares and their export rules$/m);
+    expect((await exec('share', ctx)).err).toBe("error: 'share' needs one of: list, show, create, grow, rename, delete, fsck, rule (USAGE)");
+    expect((await exec('help', ctx)).out).toMatch(/^ {2}share list\|show\|create\|grow\|rename\|delete\|fsck\|rule +NAS shares and their export rules$/m);
     expect(await runner.complete('share rule remove home ', services({ shares: sh }))).toEqual(['1']);
   });
 });

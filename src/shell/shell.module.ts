@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ListenerRegistry } from '../common/listeners';
+import { NasModule } from '../nas/nas.module';
+import { NasService } from '../nas/nas.service';
 import { AssignmentService } from '../storage/assignment.service';
 import { AuditService } from '../storage/audit.service';
 import { AuthService } from '../storage/auth.service';
@@ -14,10 +16,11 @@ import { ShellServer } from './ssh-server';
 
 /** The SSH admin shell: its own listener over the storage manager's services. */
 @Module({
+  imports: [NasModule],
   providers: [
     {
       provide: SHELL_SERVICES,
-      inject: [DeviceService, PoolService, VolumeService, ShareService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry],
+      inject: [DeviceService, PoolService, VolumeService, ShareService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService],
       useFactory: (
         devices: DeviceService,
         pools: PoolService,
@@ -29,7 +32,8 @@ import { ShellServer } from './ssh-server';
         auth: AuthService,
         runtime: StorageRuntime,
         listeners: ListenerRegistry,
-      ): ShellServices => ({ devices, pools, volumes, shares, hosts, assignments, audit, auth, runtime, listeners }),
+        nas: NasService,
+      ): ShellServices => ({ devices, pools, volumes, shares, hosts, assignments, audit, auth, runtime, listeners, nas }),
     },
     ShellServer,
   ],

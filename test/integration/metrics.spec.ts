@@ -145,7 +145,7 @@ describe('GET /metrics', () => {
       intervalSeconds: 60,
       windowSeconds: 300,
       san: { available: true, address: expect.stringMatching(/^udp 127\.0\.0\.1:\d+$/) },
-      nas: { available: false, reason: 'NAS server not running yet' },
+      nas: { available: true, nfs: expect.stringMatching(/^tcp 127\.0\.0\.1:\d+$/), portmap: { mode: 'off' } },
     });
     const last = report.samples[report.samples.length - 1];
     expect(last.t).toBe(Date.parse('2030-01-01T00:00:02Z'));

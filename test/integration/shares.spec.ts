@@ -360,9 +360,10 @@ describe('shares across a restart', () => {
   });
 
   it('keep their export id, key, rules and data; an interrupted delete is finished at the next start', async () => {
-    // The storage manager alone: with NAS on, the share's filesystem would own (and trim) the raw volume written here.
-    const env = { STRATA_NAS: 'false' };
-    let gw = await startTestGateway(env, dir);
+    // Raw bytes on the share's volume, without the NAS front end: its filesystem would discard, at mount,
+    // pages it does not own (this checks the storage manager's bookkeeping, not a filesystem).
+    const noNas = { STRATA_NAS: 'false' };
+    let gw = await startTestGateway(noNas, dir);
     let kept: ShareInfo;
     let key: Buffer;
     let doomed: ShareInfo;
@@ -382,7 +383,7 @@ describe('shares across a restart', () => {
     } finally {
       await gw.close({ keepData: true });
     }
-    gw = await startTestGateway(env, dir);
+    gw = await startTestGateway(noNas, dir);
     try {
       const shares = gw.app.get(ShareService);
       expect(await shares.get('kept')).toEqual({ ...kept, allocatedBytes: MiB });

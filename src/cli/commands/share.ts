@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import type { ShareFsckReport } from '../../nas/share-fsck';
 import type { ExportRuleInfo, ShareInfo } from '../../storage/domain';
 import { sizeArg } from '../args';
 import { seg, usageError } from '../client';
@@ -7,7 +8,7 @@ import { Context } from '../context';
 import { size } from '../format';
 import { confirm, type CliIO } from '../io';
 import { ruleFields, SQUASH_MODES, type RuleFlags } from '../rule-flags';
-import { NO_RULES, ruleTable, shareTable, showRule, showShare } from '../views';
+import { fsckText, NO_RULES, ruleTable, shareTable, showRule, showShare } from '../views';
 
 const INSECURE_HELP = 'accept callers from any source port (needed by libnfs tools run as a normal user); the default requires a port below 1024';
 
@@ -80,6 +81,17 @@ export function registerShare(program: Command, io: CliIO): void {
       await confirm(io, ctx.yes, `delete share '${key}'`, ' and every file on it');
       await ctx.api.delete(`shares/${seg(key)}`, { force: opts.force || undefined });
       if (!ctx.json) ctx.out(`Deleted share '${key}'.`);
+    });
+
+  share
+    .command('fsck')
+    .description("check a share's filesystem: metadata cross-checked against block allocation (exit status 1 when problems are found)")
+    .argument('<share>', 'share id or name')
+    .action(async (key: string, _opts: unknown, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const report = await ctx.api.post<ShareFsckReport>(`shares/${seg(key)}/fsck`, {});
+      ctx.emit(report, fsckText);
+      if (!report.clean) process.exitCode = 1;
     });
 
   const rule = share.command('rule').description("a share's export rules: which clients may mount it, and how (the first match decides)");

@@ -15,6 +15,7 @@ import {
   NFS3_PROCEDURE,
   NFS_PROGRAM,
   nfsstat3,
+  NFSSTAT3_NAMES,
   readdir3ResokFixedSize,
   stable_how,
   time_how,
@@ -48,6 +49,18 @@ export interface Nfs3Shares {
   /** A handler met a bug: log it. */
   fault(err: unknown, what: string): void;
 }
+
+/** What the NFSv3 handlers count for metrics (RPC-level counts are the RPC server's). */
+export interface Nfs3Counters {
+  /** File data returned by READ. */
+  readBytes: number;
+  /** File data accepted by WRITE. */
+  writtenBytes: number;
+  /** Replies with a status other than NFS3_OK, by status name (NFS3ERR_NOENT, ...). */
+  errors: Record<string, number>;
+}
+
+export const emptyNfs3Counters = (): Nfs3Counters => ({ readBytes: 0, writtenBytes: 0, errors: {} });
 
 /** Largest READ and WRITE (FSINFO rtmax/wtmax): a whole record fits under the RPC layer's 1 MiB + 4 KiB limit. */
 export const NFS3_MAX_IO = 2 ** 20;
@@ -111,7 +124,11 @@ type Decoded<A> = { ok: true; args: A } | { ok: false; status: nfsstat3 };
  * and whether it may write, then the engine does the work with that
  * credential. Errors become nfsstat3 in one function (nfs3-status.ts).
  */
-export function nfs3Program(shares: Nfs3Shares): RpcProgram {
+export function nfs3Program(shares: Nfs3Shares, counters: Nfs3Counters = emptyNfs3Counters()): RpcProgram {
+  const failed = (status: nfsstat3): void => {
+    const name = NFSSTAT3_NAMES[status] ?? `status ${status}`;
+    counters.errors[name] = (counters.errors[name] ?? 0) + 1;
+  };
   const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => encodeFileHandle({ exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey);
 
   function target(fh: nfs_fh3, ctx: RpcContext, mutates: boolean): Target {
@@ -158,12 +175,18 @@ export function nfs3Program(shares: Nfs3Shares): RpcProgram {
         try {
           return { ok: true, args: codec.decode(r) as Nfs3Args<P> };
         } catch (e) {
-          if (e instanceof Nfs3DecodeError) return { ok: false, status: e.status };
-          throw e;
+          if (!(e instanceof Nfs3DecodeError)) throw e;
+          // The name was readable but refused (too long, not UTF-8): the call is well-formed, so what follows
+          // the name (CREATE's how, RENAME's target) is passed over rather than making the call GARBAGE_ARGS.
+          if (r.remaining > 0) r.fixedOpaque(r.remaining, 'arguments after a refused name');
+          return { ok: false, status: e.status };
         }
       },
       async handle(d, ctx) {
-        if (!d.ok) return fail(d.status, undefined) as Nfs3Res<P>;
+        if (!d.ok) {
+          failed(d.status);
+          return fail(d.status, undefined) as Nfs3Res<P>;
+        }
         let first: Target | undefined;
         const resolve = (fh: nfs_fh3): Target => {
           const t = target(fh, ctx, codec.mutates);
@@ -175,6 +198,7 @@ export function nfs3Program(shares: Nfs3Shares): RpcProgram {
         } catch (e) {
           const { status, fault } = nfs3StatusOf(e);
           if (fault) shares.fault(e, `NFSv3 ${codec.name} from ${ctx.remoteAddress}`);
+          failed(status);
           return fail(status, first) as Nfs3Res<P>;
         }
       },
@@ -250,6 +274,7 @@ export function nfs3Program(shares: Nfs3Shares): RpcProgram {
       async (a, _ctx, resolve) => {
         const t = resolve(a.file);
         const r = await t.fs.read(t.cred, t.node, a.offset, Math.min(a.count, NFS3_MAX_IO));
+        counters.readBytes += r.data.length;
         return { status: nfsstat3.NFS3_OK, resok: { file_attributes: fattr(r.attr, t.entry.exportId), count: r.data.length, eof: r.eof, data: r.data } };
       },
       (status, t) => ({ status, resfail: { file_attributes: attrsOf(t) } }),
@@ -262,6 +287,7 @@ export function nfs3Program(shares: Nfs3Shares): RpcProgram {
         if (a.data.length > NFS3_MAX_IO) throw new Nfs3Failure(nfsstat3.NFS3ERR_INVAL, `WRITE of ${a.data.length} bytes exceeds wtmax ${NFS3_MAX_IO}`);
         // The request buffer is reused once the call returns: the engine may keep unstable data past that.
         const r = await t.fs.write(t.cred, t.node, a.offset, Buffer.from(a.data), STABLE[a.stable]);
+        counters.writtenBytes += r.count;
         return { status: nfsstat3.NFS3_OK, resok: { file_wcc: wcc(r.wcc, t.entry.exportId), count: r.count, committed: COMMITTED[r.committed], verf: r.verifier.readBigUInt64BE(0) } };
       },
       wccFail('file_wcc'),

@@ -1,4 +1,5 @@
 import type { ListenerRegistry } from '../../common/listeners';
+import type { NasService } from '../../nas/nas.service';
 import type { AssignmentService } from '../../storage/assignment.service';
 import type { AuditService } from '../../storage/audit.service';
 import type { AuthService } from '../../storage/auth.service';
@@ -22,6 +23,8 @@ export interface ShellServices {
   auth: AuthService;
   runtime: StorageRuntime;
   listeners: ListenerRegistry;
+  /** The NAS front end (share fsck). */
+  nas: NasService;
 }
 
 export const SHELL_SERVICES = Symbol('SHELL_SERVICES');

@@ -1,7 +1,7 @@
 import { parseSize } from '../../common/size';
 import { size } from '../../cli/format';
 import { ruleFields, SQUASH_MODES } from '../../cli/rule-flags';
-import { NO_RULES, ruleTable, shareTable, showRule, showShare } from '../../cli/views';
+import { fsckText, NO_RULES, ruleTable, shareTable, showRule, showShare } from '../../cli/views';
 import type { ExportRuleInput } from '../../storage/share.service';
 import { UsageError } from '../usage-error';
 import type { CommandSpec, OptionSpec, Parsed } from './command';
@@ -105,6 +105,16 @@ export const shareCommands: CommandSpec[] = [
     async run({ services, actor }, p) {
       await services.shares.remove(actor, p.arg('share'), { force: p.flag('force') });
       return { text: `Deleted share '${p.arg('share')}'.` };
+    },
+  },
+  {
+    name: 'share',
+    sub: 'fsck',
+    summary: "check a share's filesystem: metadata cross-checked against block allocation (exit status 1 when problems are found)",
+    args: [share],
+    async run({ services, actor }, p) {
+      const r = await services.nas.fsck(actor, p.arg('share'));
+      return { data: r, text: fsckText(r), status: r.clean ? 0 : 1 };
     },
   },
   {

@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { MetricsRegistry } from '../metrics/metrics-registry';
+import type { RpcStats } from './rpc/rpc-dispatcher';
+import { NasService } from './nas.service';
+
+/** RPC replies that were not a result, by why: one bounded label. */
+const RPC_REJECTS: ReadonlyArray<[keyof RpcStats, string]> = [
+  ['errors', 'system_err'],
+  ['progUnavail', 'prog_unavail'],
+  ['progMismatch', 'prog_mismatch'],
+  ['procUnavail', 'proc_unavail'],
+  ['denied', 'denied'],
+  ['dropped', 'dropped'],
+];
+
+/**
+ * NFS series, read from the NAS front end's plain counters at every scrape:
+ * calls by program and procedure (NFSv3 and MOUNT share one RPC server),
+ * NFSv3 errors by status, garbage, RPC-level refusals, retransmissions
+ * answered from the duplicate request cache, connections, and file bytes
+ * read and written. Labels come from fixed tables (procedure names, nfsstat3).
+ */
+@Injectable()
+export class NasCollector {
+  constructor(metrics: MetricsRegistry, nas: NasService) {
+    const registers = [metrics.registry];
+    const counter = (name: string, help: string, read: (s: RpcStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const s = nas.stats();
+          this.reset();
+          if (s) this.inc(read(s));
+        },
+      });
+    new Counter<'program' | 'version' | 'procedure'>({
+      name: 'strata_nfs_calls_total',
+      help: 'NFS and MOUNT calls run, by program, version and procedure.',
+      labelNames: ['program', 'version', 'procedure'],
+      registers,
+      collect() {
+        const s = nas.stats();
+        this.reset();
+        if (!s) return;
+        for (const [key, n] of Object.entries(s.byProc)) {
+          // "<program>v<version>.<procedure>", made by the dispatcher from its tables.
+          const m = /^(.+)v(\d+)\.(.+)$/.exec(key);
+          if (m) this.inc({ program: m[1].toLowerCase(), version: m[2], procedure: m[3] }, n);
+        }
+      },
+    });
+    new Counter<'status'>({
+      name: 'strata_nfs_errors_total',
+      help: 'NFSv3 replies with a status other than NFS3_OK, by status.',
+      labelNames: ['status'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [status, n] of Object.entries(nas.nfsCounters.errors)) this.inc({ status }, n);
+      },
+    });
+    new Counter<'reason'>({
+      name: 'strata_nfs_rpc_rejected_total',
+      help: 'RPC calls answered without running the procedure (or not answered), by reason.',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const s = nas.stats();
+        this.reset();
+        if (s) for (const [field, reason] of RPC_REJECTS) this.inc({ reason }, s[field] as number);
+      },
+    });
+    counter('strata_nfs_garbage_total', 'RPC messages too malformed to run: unreadable headers (dropped) and GARBAGE_ARGS replies.', (s) => s.garbage);
+    counter('strata_nfs_record_errors_total', 'Connections closed for breaking record marking (oversized or unframed records).', (s) => s.recordErrors);
+    counter('strata_nfs_retransmitted_calls_total', 'Retransmitted non-idempotent calls answered from the duplicate request cache.', (s) => s.drcHits);
+    counter('strata_nfs_connections_total', 'NFS and MOUNT connections accepted.', (s) => s.connections);
+    new Gauge({
+      name: 'strata_nfs_connections',
+      help: 'NFS and MOUNT connections open now.',
+      registers,
+      collect() {
+        this.set(nas.stats()?.activeConnections ?? 0);
+      },
+    });
+    new Counter({
+      name: 'strata_nfs_read_bytes_total',
+      help: 'File data returned by NFSv3 READ.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(nas.nfsCounters.readBytes);
+      },
+    });
+    new Counter({
+      name: 'strata_nfs_written_bytes_total',
+      help: 'File data accepted by NFSv3 WRITE.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(nas.nfsCounters.writtenBytes);
+      },
+    });
+  }
+}

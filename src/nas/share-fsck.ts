@@ -1,0 +1,19 @@
+import type { FsckProblemKind, FsckReport } from './fs';
+
+/**
+ * What `strata share fsck` shows: the engine's report on a share's
+ * filesystem (metadata cross-checked against block allocation), with the
+ * problems counted by kind.
+ */
+export interface ShareFsckReport extends FsckReport {
+  share: string;
+  shareId: string;
+  /** Problems by kind; empty when clean. */
+  byKind: Partial<Record<FsckProblemKind, number>>;
+}
+
+export function shareFsckReport(share: { shareId: string; name: string }, report: FsckReport): ShareFsckReport {
+  const byKind: Partial<Record<FsckProblemKind, number>> = {};
+  for (const p of report.problems) byKind[p.kind] = (byKind[p.kind] ?? 0) + 1;
+  return { share: share.name, shareId: share.shareId, ...report, byKind };
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NFS_PROGRAM, NFS_V3, stable_how } from '../../src/protocols/nfs3';
+import { encodeCallHeader } from '../../src/protocols/oncrpc/message';
+import { XdrWriter } from '../../src/protocols/xdr/xdr';
+import type { StatsReport } from '../../src/metrics/stats.service';
+import { startTestGateway, type TestGateway } from '../utils/gateway';
+import { createShare, nasPorts } from '../utils/nas-fixture';
+import { authSys, Nfs3Client } from '../utils/nfs3-client';
+import { parseExposition, sampleValue } from '../utils/prometheus-text';
+
+const MiB = 2 ** 20;
+
+/**
+ * The NAS front end in GET /api/v1/stats (where NFS and MOUNT listen, the
+ * portmapper mode) and in /metrics after real NFS traffic: calls by
+ * procedure, errors by status, garbage, connections, bytes.
+ */
+describe('NAS status and metrics', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    await createShare(gw, 'metered');
+  });
+  afterAll(async () => gw?.close());
+
+  const scrape = async () => parseExposition(await (await fetch(`${gw.url}/metrics`)).text());
+
+  it('GET /stats names the NFS and MOUNT addresses and the portmapper mode', async () => {
+    const ports = nasPorts(gw);
+    const stats = (await (await gw.api('stats')).json()) as StatsReport;
+    expect(stats.nas).toEqual({
+      available: true,
+      address: `tcp 127.0.0.1:${ports.nfs}`,
+      nfs: `tcp 127.0.0.1:${ports.nfs}`,
+      mount: `tcp 127.0.0.1:${ports.mount}`,
+      portmap: { mode: 'off' },
+    });
+  });
+
+  it('GET /stats says why when the NAS front end is disabled', async () => {
+    const off = await startTestGateway({ STRATA_NAS: 'false' });
+    try {
+      const stats = (await (await off.api('stats')).json()) as StatsReport;
+      expect(stats.nas).toEqual({ available: false, reason: 'the NAS front end is disabled (nas.enabled is false)' });
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('counts calls by procedure, errors by status, garbage, connections and file bytes', async () => {
+    const before = await scrape();
+    const c = await Nfs3Client.connect(nasPorts(gw).nfs);
+    try {
+      const root = await c.mount('/metered');
+      const fh = await c.create(root, 'data.bin');
+      const data = randomBytes(MiB + 123);
+      await c.write(fh, 0, data.subarray(0, MiB), stable_how.FILE_SYNC);
+      await c.write(fh, MiB, data.subarray(MiB), stable_how.UNSTABLE);
+      await c.commit(fh);
+      expect((await c.readAll(fh, 256 * 1024)).equals(data)).toBe(true);
+      expect(await c.status(3, { what: { dir: root, name: 'missing' } })).toBe('NFS3ERR_NOENT');
+      expect(await c.status(3, { what: { dir: root, name: 'missing-too' } })).toBe('NFS3ERR_NOENT');
+      // A truncated GETATTR: GARBAGE_ARGS.
+      const xid = c.rpc.nextXid();
+      const w = encodeCallHeader(new XdrWriter(), { xid, prog: NFS_PROGRAM, vers: NFS_V3, proc: 1, cred: authSys() });
+      await c.rpc.exchange(xid, [...w.toBuffers(), Buffer.from([0, 0, 0, 40, 1, 2])]);
+      // NFS version 4: PROG_MISMATCH.
+      await c.rpc.call(NFS_PROGRAM, 4, 0);
+
+      const after = await scrape();
+      const delta = (name: string, labels: Record<string, string> = {}) => (sampleValue(after, name, labels) ?? 0) - (sampleValue(before, name, labels) ?? 0);
+      expect(delta('strata_nfs_calls_total', { program: 'mount', version: '3', procedure: 'MNT' })).toBe(1);
+      expect(delta('strata_nfs_calls_total', { program: 'nfs', version: '3', procedure: 'WRITE' })).toBe(2);
+      expect(delta('strata_nfs_calls_total', { program: 'nfs', version: '3', procedure: 'COMMIT' })).toBe(1);
+      expect(delta('strata_nfs_calls_total', { program: 'nfs', version: '3', procedure: 'READ' })).toBe(5);
+      expect(delta('strata_nfs_calls_total', { program: 'nfs', version: '3', procedure: 'LOOKUP' })).toBe(2);
+      expect(delta('strata_nfs_errors_total', { status: 'NFS3ERR_NOENT' })).toBe(2);
+      expect(delta('strata_nfs_garbage_total')).toBe(1);
+      expect(delta('strata_nfs_rpc_rejected_total', { reason: 'prog_mismatch' })).toBe(1);
+      expect(delta('strata_nfs_rpc_rejected_total', { reason: 'system_err' })).toBe(0);
+      expect(delta('strata_nfs_written_bytes_total')).toBe(MiB + 123);
+      expect(delta('strata_nfs_read_bytes_total')).toBe(MiB + 123);
+      expect(delta('strata_nfs_connections_total')).toBe(1);
+      expect(sampleValue(after, 'strata_nfs_connections')).toBeGreaterThanOrEqual(1);
+      // The share's volume shows the same data going to the pool.
+      expect(sampleValue(after, 'strata_volume_bytes_total', { volume: 'share:metered', pool: 'default', op: 'write' })!).toBeGreaterThanOrEqual(MiB + 123);
+    } finally {
+      await c.close();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sampleValue(await scrape(), 'strata_nfs_connections')).toBe(0);
+  });
+});
