@@ -66,7 +66,7 @@ describe('NAS status and metrics', () => {
       const w = encodeCallHeader(new XdrWriter(), { xid, prog: NFS_PROGRAM, vers: NFS_V3, proc: 1, cred: authSys() });
       await c.rpc.exchange(xid, [...w.toBuffers(), Buffer.from([0, 0, 0, 40, 1, 2])]);
       // NFS version 4: PROG_MISMATCH.
-      await c.rpc.call(NFS_PROGRAM, 4, 0);
+      await c.rpc.call(NFS_PROGRAM, 2, 0);
 
       const after = await scrape();
       const delta = (name: string, labels: Record<string, string> = {}) => (sampleValue(after, name, labels) ?? 0) - (sampleValue(before, name, labels) ?? 0);
