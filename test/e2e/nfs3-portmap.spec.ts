@@ -63,7 +63,7 @@ describe.skipIf(why !== null)('libnfs tools through our portmapper on port 111',
   });
 
   it('serves the portmapper itself and reports it in GET /api/v1/stats', async () => {
-    expect(output).toMatch(/NFSv3 listening on tcp 127\.0\.0\.1:2049, MOUNT v3 on 20048, portmapper: own/);
+    expect(output).toMatch(/NFSv3 and NFSv4\.1 listening on tcp 127\.0\.0\.1:2049, MOUNT v3 on 20048, portmapper: own/);
     const script = `
       const base = 'http://127.0.0.1:18080/api/v1';
       (async () => {
