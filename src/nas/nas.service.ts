@@ -126,6 +126,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     this.unwatch = this.table.watch((change) => {
       this.nfs4?.exportChanged(change);
       if (change.kind === 'removed') void this.filesystems.remove(change.entry);
+      // The engine sizes its allocator when it opens: a grown share is opened again to use the new space.
+      else if (change.kind === 'updated' && change.previous && change.previous.size !== change.entry.size) void this.filesystems.remount(change.entry);
       else void this.filesystems.mount(change.entry);
     });
 
@@ -214,6 +216,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       byExportId: (id: number) => this.table.byExportId(id),
       decide: (id: number, client: { address: string; port: number }, cred: { uid: number; gid: number; gids: readonly number[] } | null) => this.table.decide(id, client, cred),
       filesystem: (id: number) => this.filesystems.get(id),
+      opening: (id: number) => this.filesystems.opening(id),
       fault: (err: unknown, what: string) => this.log.error(`${what}: ${(err as Error)?.stack ?? String(err)}`),
     };
   }

@@ -75,6 +75,26 @@ export class ShareFileSystems {
     this.log.error(`share '${entry.name}' cannot be served: ${reason}`);
   }
 
+  /** Close and open a share's filesystem again (its volume grew); calls meanwhile are told to retry. */
+  async remount(entry: ExportEntry): Promise<void> {
+    await this.pending.get(entry.exportId);
+    const m = this.mounted.get(entry.exportId);
+    if (m) {
+      const p = m.fs.close().then(
+        () => this.doMount(entry),
+        (e: Error) => this.fail(entry, `closing it to grow failed: ${e.message}`),
+      );
+      this.mounted.delete(entry.exportId);
+      this.pending.set(entry.exportId, p.finally(() => this.pending.delete(entry.exportId)));
+    }
+    return this.mount(entry);
+  }
+
+  /** Whether the share's filesystem is being opened (or reopened) right now: callers should retry. */
+  opening(exportId: number): boolean {
+    return this.pending.has(exportId);
+  }
+
   /**
    * A share is going away: stop serving it at once. Its volume is about to
    * be released, so nothing is flushed to it; the metadata goes with it.

@@ -46,6 +46,8 @@ export interface Nfs3Shares {
   decide(exportId: number, client: { address: string; port: number }, credential: UnixCredential | null): ExportDecision;
   /** The mounted filesystem of a share, or undefined while it cannot be served (volume failed, not yet open). */
   filesystem(exportId: number): FileSystem | undefined;
+  /** Whether the share's filesystem is being opened right now (a retry will find it). */
+  opening?(exportId: number): boolean;
   /** A handler met a bug: log it. */
   fault(err: unknown, what: string): void;
 }
@@ -141,7 +143,11 @@ export function nfs3Program(shares: Nfs3Shares, counters: Nfs3Counters = emptyNf
     const readOnly = decision.access === 'ro';
     if (mutates && readOnly) throw new Nfs3Failure(nfsstat3.NFS3ERR_ROFS, `share '${entry.name}' is exported read-only to ${ctx.remoteAddress}`);
     const fs = shares.filesystem(h.exportId);
-    if (!fs) throw new Nfs3Failure(nfsstat3.NFS3ERR_IO, `share '${entry.name}' cannot be served now`);
+    if (!fs) {
+      // Being opened (or reopened after a grow): JUKEBOX tells the client to retry shortly, not to fail.
+      if (shares.opening?.(h.exportId)) throw new Nfs3Failure(nfsstat3.NFS3ERR_JUKEBOX, `share '${entry.name}' is being opened`);
+      throw new Nfs3Failure(nfsstat3.NFS3ERR_IO, `share '${entry.name}' cannot be served now`);
+    }
     return { entry, fs, node: { ino: h.ino, gen: h.generation }, cred: decision.credential, readOnly };
   }
 
