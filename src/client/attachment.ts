@@ -186,6 +186,7 @@ export class Attachment {
   }
 
   status(): AttachStatus {
+    this.logPathChanges();
     const d = this.volume.description;
     const sessions = this.client.stats();
     const paths = new Map<string, PathSummary>();
@@ -268,10 +269,14 @@ export class Attachment {
     const c = this.bridge.counters;
     this.samples.push({ at: Date.now(), bytesRead: c.bytesRead, bytesWritten: c.bytesWritten, ops: c.reads + c.writes + c.flushes + c.trims + c.zeroes });
     while (this.samples.length > RATE_WINDOW + 1) this.samples.shift();
-    const stats = this.client.stats();
-    stats.forEach((s, i) => {
+    this.logPathChanges();
+  }
+
+  /** A log line for every path that went down or came back since the last look (sampling, and every status request). */
+  private logPathChanges(): void {
+    this.client.stats().forEach((s, i) => {
       if (s.up === this.lastUp[i]) return;
-      this.o.log?.(s.up ? `path ${s.gateway} (local port ${s.localPort}) is up again (login ${s.logins})` : `path ${s.gateway} (local port ${s.localPort}) is down: ${s.lastError ?? 'no answer'}`);
+      if (this.lastUp[i] !== undefined) this.o.log?.(s.up ? `path ${s.gateway} (local port ${s.localPort}) is up again (login ${s.logins})` : `path ${s.gateway} (local port ${s.localPort}) is down: ${s.lastError ?? 'no answer'}`);
       this.lastUp[i] = s.up;
     });
   }

@@ -353,10 +353,10 @@ describe('strata-client against a real gateway', () => {
         await run('nbdcopy', [s.uri, join(dir, 'after.img')]);
         expect((await cli.status('data')).sessions[1].ops).toBeGreaterThan(before);
         expect((await cli.status('data')).nbd.errors).toBe(0);
-        // The background process logged both changes.
-        const log = readFileSync(join(cli.home, 'run', 'data.log'), 'utf8');
-        expect(log).toContain(`path ${paths[1]} (local port ${back.sessions[1].localPort}) is down: `);
-        expect(log).toContain(`path ${paths[1]} (local port ${back.sessions[1].localPort}) is up again`);
+        // The background process logged both changes (its log file is written asynchronously: wait for the lines).
+        const logged = (line: string) => until(`log line "${line}"`, () => readFileSync(join(cli.home, 'run', 'data.log'), 'utf8').includes(line));
+        await logged(`path ${paths[1]} (local port ${back.sessions[1].localPort}) is down: `);
+        await logged(`path ${paths[1]} (local port ${back.sessions[1].localPort}) is up again`);
       } finally {
         fio?.kill('SIGKILL');
         await cli.detach('data', true);

@@ -358,7 +358,8 @@ describe.skipIf(!haveChromium)('web console in a real browser', () => {
     await page.getByText('Added rule 2: * read-only.').waitFor();
     await rules.getByRole('button', { name: 'Move rule 2 up' }).click();
     await page.getByText('Rule 2 is now rule 1.').waitFor();
-    expect(await visibleText(rules.locator('tbody tr').first())).toBe('1 * read-only everyone → nobody privileged only – Remove');
+    // The notice can show before the table has re-rendered with the reloaded rules.
+    await expect.poll(() => visibleText(rules.locator('tbody tr').first()), { timeout: 10_000 }).toBe('1 * read-only everyone → nobody privileged only – Remove');
     await shot('share');
     const share = (await (await gw.api('shares/docs')).json()) as ShareInfo;
     expect(share.rules.map((r) => [r.position, r.clients, r.access, r.requirePrivilegedPort])).toEqual([

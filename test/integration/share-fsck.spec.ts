@@ -48,7 +48,10 @@ function shell(gw: TestGateway, command: string): Promise<{ code: number; stdout
           let stdout = '';
           stream.on('data', (d: Buffer) => (stdout += d));
           stream.stderr.on('data', (d: Buffer) => (stdout += d));
-          stream.on('exit', (code: number) => {
+          // The exit status can overtake output still queued in the channel: answer once the channel closes.
+          let code = -1;
+          stream.on('exit', (c: number) => (code = c));
+          stream.on('close', () => {
             client.end();
             resolve({ code, stdout });
           });
