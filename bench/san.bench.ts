@@ -1,12 +1,11 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SanClient, type SessionStats } from '../src/client';
+import { api, freePort, has, startGatewayProcess, stopProcess } from './gateway-process';
 import { WORKLOADS, type Row } from './virtualization.bench';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
 
@@ -17,8 +16,6 @@ import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult 
  * the same workloads, round by round.
  */
 
-const MAIN = resolve(__dirname, '../src/main.js');
-const PASSWORD = 'bench-password';
 /** Loopback takes datagrams up to 64 KiB: the largest the protocol allows. */
 const DATAGRAM_SIZE = 65_000;
 const SESSIONS = 2;
@@ -33,62 +30,6 @@ export interface SanBenchResult {
   sessions: number;
   /** Per-session transport counters at the end (retransmits, RTT). */
   transport: SessionStats[];
-}
-
-function freePort(kind: 'tcp' | 'udp'): Promise<number> {
-  return new Promise((res) => {
-    if (kind === 'udp') {
-      const s = createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => {
-        const port = s.address().port;
-        s.close(() => res(port));
-      });
-      return;
-    }
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-
-async function startGateway(dir: string): Promise<{ child: ChildProcess; url: string; sanPort: number }> {
-  const [http, sanPort] = [await freePort('tcp'), await freePort('udp')];
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      STRATA_DATA_DIR: dir,
-      STRATA_HTTP_PORT: String(http),
-      STRATA_SAN_PORT: String(sanPort),
-      STRATA_SHELL: 'false',
-      STRATA_NAS: 'false',
-      STRATA_DEFAULT_POOL: 'false',
-      STRATA_ADMIN_PASSWORD: PASSWORD,
-      STRATA_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${http}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (i > 300) throw new Error('gateway did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, url, sanPort };
-}
-
-async function api(url: string, token: string, path: string, json: unknown): Promise<void> {
-  const res = await fetch(`${url}/api/v1/${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
-  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
 }
 
 /** fio's nbd engine against an nbdkit on `port`, for one workload; fio's own figures. */
@@ -138,10 +79,10 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
   let nbdkit: ChildProcess | undefined;
   let client: SanClient | undefined;
   try {
-    const gw = await startGateway(dir);
+    const sanPort = await freePort('udp');
+    const gw = await startGatewayProcess(dir, { STRATA_SAN_PORT: String(sanPort), STRATA_NAS: 'false' });
     gateway = gw.child;
-    const login = await fetch(`${gw.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
-    const { token } = (await login.json()) as { token: string };
+    const token = gw.token;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: opts.region });
     await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
@@ -149,7 +90,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick' });
     await api(gw.url, token, 'hosts', { name: 'bench', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString() });
     await api(gw.url, token, 'assignments', { host: 'bench', volume: 'bench' });
-    client = await SanClient.connect({ gateways: [`127.0.0.1:${gw.sanPort}`], host: 'bench', key: privateKey, sessionsPerGateway: SESSIONS, datagramSize: DATAGRAM_SIZE });
+    client = await SanClient.connect({ gateways: [`127.0.0.1:${sanPort}`], host: 'bench', key: privateKey, sessionsPerGateway: SESSIONS, datagramSize: DATAGRAM_SIZE });
     const volume = await client.open('bench');
     const target: IoTarget = {
       async read(offset, buf) {
@@ -188,8 +129,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
   } finally {
     await client?.close();
     nbdkit?.kill('SIGTERM');
-    gateway?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await stopProcess(gateway);
     rmSync(dir, { recursive: true, force: true });
   }
 }
