@@ -260,8 +260,8 @@ export function nfs3Program(shares: Nfs3Shares): RpcProgram {
       async (a, _ctx, resolve) => {
         const t = resolve(a.file);
         if (a.data.length > NFS3_MAX_IO) throw new Nfs3Failure(nfsstat3.NFS3ERR_INVAL, `WRITE of ${a.data.length} bytes exceeds wtmax ${NFS3_MAX_IO}`);
-        // The request buffer is reused once the call returns: the engine may keep unstable data past that.
-        const r = await t.fs.write(t.cred, t.node, a.offset, Buffer.from(a.data), STABLE[a.stable]);
+        // No copy here: the share's write-behind store copies what it keeps past the call.
+        const r = await t.fs.write(t.cred, t.node, a.offset, a.data, STABLE[a.stable]);
         return { status: nfsstat3.NFS3_OK, resok: { file_wcc: wcc(r.wcc, t.entry.exportId), count: r.count, committed: COMMITTED[r.committed], verf: r.verifier.readBigUInt64BE(0) } };
       },
       wccFail('file_wcc'),
