@@ -269,6 +269,45 @@ describe('WriteBehindStore', () => {
     for (let i = 0; i < 64; i++) expect(inner.bytes[i * 65536 + 100]).toBe(i);
   });
 
+  it('hands at most maxInFlight writes to the store; contiguous writes waiting meanwhile land as one', async () => {
+    const inner = new GatedStore(1 << 24);
+    const wb = new WriteBehindStore(inner, { maxInFlight: 1, chunkSize: 1 << 20 });
+    const piece = (i: number) => fill(65536, i + 1);
+    for (let i = 0; i < 6; i++) await wb.write(i * 65536, piece(i));
+    // The first went at once; the next five joined into one waiting write.
+    expect(inner.held.map((h) => [h.offset, h.data.length])).toEqual([[0, 65536]]);
+    inner.release();
+    await turns();
+    expect(inner.held.map((h) => [h.offset, h.data.length])).toEqual([[65536, 5 * 65536]]);
+    // A write that does not continue it, or overlaps pending bytes, is a write of its own.
+    await wb.write(10 * 65536, piece(10));
+    await wb.write(65536, piece(20));
+    inner.release();
+    await turns();
+    expect(inner.held.map((h) => [h.offset, h.data.length])).toEqual([[10 * 65536, 65536]]);
+    inner.release();
+    await turns();
+    inner.release();
+    await wb.flush();
+    for (let i = 2; i < 6; i++) expect(inner.bytes[i * 65536]).toBe(i + 1);
+    expect(inner.bytes[65536]).toBe(21);
+    expect(inner.bytes[10 * 65536]).toBe(11);
+  });
+
+  it('joins no more than a chunk holds', async () => {
+    const inner = new GatedStore(1 << 24);
+    const wb = new WriteBehindStore(inner, { maxInFlight: 1, chunkSize: 131072 });
+    for (let i = 0; i < 5; i++) await wb.write(i * 65536, fill(65536, i + 1));
+    const sizes: number[] = [];
+    while (inner.held.length > 0) {
+      sizes.push(inner.held[0].data.length);
+      inner.release();
+      await turns();
+    }
+    expect(sizes).toEqual([65536, 131072, 131072]);
+    await wb.flush();
+  });
+
   it('passes size and page size through', () => {
     const wb = new WriteBehindStore(new GatedStore(1 << 16));
     expect(wb.size).toBe(1 << 16);

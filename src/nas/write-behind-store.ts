@@ -6,9 +6,11 @@ interface Entry {
   seq: number;
   start: number;
   end: number;
-  /** Our copy of the bytes (a view of a pooled buffer when `pooled` is set). */
+  /** Our copy of the bytes (a view of a pooled chunk when `pooled` is set). */
   data: Buffer;
   pooled: Buffer | null;
+  /** Handed to the inner store: no more writes join it. */
+  started: boolean;
   /** Settles true once the bytes are on the inner store, false if the write failed (or was not tried). Never rejects. */
   landed: Promise<boolean>;
 }
@@ -18,14 +20,19 @@ export interface WriteBehindOptions {
   maxBytes?: number;
   /** Writes accepted and not yet landed, at most (bounds the overlap scans). */
   maxWrites?: number;
-  /** Size of the reusable buffers copies of large writes go to (an NFS WRITE's largest). */
+  /** Size of the reusable chunks large writes are copied to; contiguous writes share one while they wait. */
   chunkSize?: number;
+  /** Writes handed to the inner store at once; later ones wait, and contiguous ones join up meanwhile. */
+  maxInFlight?: number;
 }
 
 const LANDED = Promise.resolve(true);
-const DEFAULT_MAX_BYTES = 16 * 2 ** 20;
+const MiB = 2 ** 20;
+const DEFAULT_MAX_BYTES = 32 * MiB;
 const DEFAULT_MAX_WRITES = 1024;
-const DEFAULT_CHUNK = 2 ** 20;
+/** An NFS WRITE's largest: one chunk per WRITE; smaller contiguous writes share one. */
+const DEFAULT_CHUNK = MiB;
+const DEFAULT_IN_FLIGHT = 4;
 /** Writes below this are copied into buffers of their own; larger ones into pooled chunks. */
 const POOL_FROM = 64 * 1024;
 
@@ -49,6 +56,10 @@ const POOL_FROM = 64 * 1024;
  *   verifier, and NFS clients send their unstable data again.
  * - FUA writes go straight through (after the writes they overlap).
  *
+ * At most `maxInFlight` writes are on their way to the inner store; a write
+ * that continues a waiting one joins it while its chunk has room, so small
+ * sequential writes reach the volume in chunk-sized ones.
+ *
  * Accepted bytes are copied, so the caller may reuse its buffer at once (an
  * RPC record is free when its call returns). Large writes are copied into a
  * pool of chunks allocated once: request-sized buffers that each live until
@@ -63,8 +74,13 @@ export class WriteBehindStore implements BlockStore {
   private readonly maxBytes: number;
   private readonly maxWrites: number;
   private readonly chunkSize: number;
-  /** Chunks free for reuse (at most maxBytes / chunkSize are ever made). */
+  private readonly maxChunks: number;
+  private readonly maxInFlight: number;
+  /** Chunks free for reuse, and how many were ever made (at most maxChunks). */
   private readonly chunks: Buffer[] = [];
+  private chunksMade = 0;
+  private inFlight = 0;
+  private slotWaiters: Array<() => void> = [];
   private pending: Entry[] = [];
   private pendingBytes = 0;
   /** Writes that failed, in acceptance order, still holding their data. */
@@ -83,6 +99,8 @@ export class WriteBehindStore implements BlockStore {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     this.maxWrites = opts.maxWrites ?? DEFAULT_MAX_WRITES;
     this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+    this.maxChunks = Math.max(1, Math.floor(this.maxBytes / this.chunkSize));
+    this.maxInFlight = opts.maxInFlight ?? DEFAULT_IN_FLIGHT;
     if (inner.writeZeroes) this.writeZeroes = (offset, length) => this.afterOverlapping(offset, length, () => inner.writeZeroes!(offset, length));
   }
 
@@ -138,32 +156,57 @@ export class WriteBehindStore implements BlockStore {
     const start = offset;
     const end = offset + data.length;
     const before = this.overlapping(start, end);
+    const last = this.pending[this.pending.length - 1];
+    if (before.length === 0 && last && !last.started && last.pooled && last.end === start && last.data.length + data.length <= last.pooled.length) {
+      // Continues a write still waiting for its turn (and overlaps nothing pending): it lands with it.
+      data.copy(last.pooled, last.data.length);
+      last.data = last.pooled.subarray(0, last.data.length + data.length);
+      last.end = end;
+      this.pendingBytes += data.length;
+      return;
+    }
     let pooled: Buffer | null = null;
     let copy: Buffer;
-    if (data.length >= POOL_FROM && data.length <= this.chunkSize) {
-      pooled = this.chunks.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
+    if (data.length >= POOL_FROM && data.length <= this.chunkSize && (this.chunks.length > 0 || this.chunksMade < this.maxChunks)) {
+      pooled = this.chunks.pop() ?? this.newChunk();
       copy = pooled.subarray(0, data.length);
       data.copy(copy);
     } else {
       copy = Buffer.from(data);
     }
-    const entry: Entry = { seq: ++this.seq, start, end, data: copy, pooled, landed: LANDED };
+    const entry: Entry = { seq: ++this.seq, start, end, data: copy, pooled, started: false, landed: LANDED };
     // Listed before land() starts: it may settle synchronously.
     this.pending.push(entry);
     this.pendingBytes += data.length;
     entry.landed = this.land(entry, before);
   }
 
-  /** Write after the overlapping writes accepted earlier; not at all if one of them failed (order must hold). */
+  private newChunk(): Buffer {
+    this.chunksMade++;
+    return Buffer.allocUnsafeSlow(this.chunkSize);
+  }
+
+  /**
+   * Write after the overlapping writes accepted earlier, once a slot is free; not at all if one of those
+   * failed (order must hold).
+   */
   private async land(entry: Entry, before: Entry[]): Promise<boolean> {
     let ok = true;
     if (before.length > 0) ok = (await Promise.all(before.map((e) => e.landed))).every(Boolean);
     if (ok && !this.stopped) {
+      if (this.inFlight >= this.maxInFlight) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+      else this.inFlight++;
+      // The slot is ours (handed over by the write that freed it, or taken above).
+      entry.started = true;
       try {
+        if (this.stopped) throw new Error('store is closed');
         await this.inner.write(entry.start, entry.data);
       } catch {
         ok = false;
       }
+      const next = this.slotWaiters.shift();
+      if (next) next();
+      else this.inFlight--;
     } else {
       ok = false;
     }
