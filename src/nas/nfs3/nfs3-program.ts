@@ -38,6 +38,7 @@ import { FileType, MAX_FILE_SIZE, MAX_LINKS, MAX_NAME_BYTES, type Attr, type Cre
 import type { RpcContext, RpcProcedure, RpcProgram } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
 import { Nfs3Failure, nfs3StatusOf } from './nfs3-status';
+import { BufferPool, ReadAhead } from './read-ahead';
 
 /** What the NFSv3 handlers need from the NAS service: shares by export id, their rules and filesystems. */
 export interface Nfs3Shares {
@@ -112,6 +113,9 @@ type Decoded<A> = { ok: true; args: A } | { ok: false; status: nfsstat3 };
  * credential. Errors become nfsstat3 in one function (nfs3-status.ts).
  */
 export function nfs3Program(shares: Nfs3Shares): RpcProgram {
+  // READ data in reused buffers, given back once the reply is written; read-ahead for sequential readers.
+  const reads = new ReadAhead(new BufferPool(NFS3_MAX_IO, 16));
+  const lent = new WeakMap<object, Buffer>();
   const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => encodeFileHandle({ exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey);
 
   function target(fh: nfs_fh3, ctx: RpcContext, mutates: boolean): Target {
@@ -245,15 +249,26 @@ export function nfs3Program(shares: Nfs3Shares): RpcProgram {
       (status, t) => ({ status, resfail: { symlink_attributes: attrsOf(t) } }),
     ),
 
-    6: proc(
-      6,
-      async (a, _ctx, resolve) => {
-        const t = resolve(a.file);
-        const r = await t.fs.read(t.cred, t.node, a.offset, Math.min(a.count, NFS3_MAX_IO));
-        return { status: nfsstat3.NFS3_OK, resok: { file_attributes: fattr(r.attr, t.entry.exportId), count: r.data.length, eof: r.eof, data: r.data } };
+    6: {
+      ...proc(
+        6,
+        async (a, _ctx, resolve) => {
+          const t = resolve(a.file);
+          const { result: r, buffer } = await reads.read(t.fs, t.entry.exportId, t.cred, t.node, a.offset, Math.min(a.count, NFS3_MAX_IO));
+          const res = { status: nfsstat3.NFS3_OK as const, resok: { file_attributes: fattr(r.attr, t.entry.exportId), count: r.data.length, eof: r.eof, data: r.data } };
+          if (buffer) lent.set(res, buffer);
+          return res;
+        },
+        (status, t) => ({ status, resfail: { file_attributes: attrsOf(t) } }),
+      ),
+      sent(res: object) {
+        const buffer = lent.get(res);
+        if (buffer) {
+          lent.delete(res);
+          reads.pool.give(buffer);
+        }
       },
-      (status, t) => ({ status, resfail: { file_attributes: attrsOf(t) } }),
-    ),
+    },
 
     7: proc(
       7,
