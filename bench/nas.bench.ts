@@ -252,7 +252,7 @@ async function stopGanesha(g: Ganesha | undefined): Promise<void> {
   }
 }
 
-export async function benchNas(opts: { rounds: number; size: number; files: number }): Promise<NasBenchResult> {
+export async function benchNas(opts: { rounds: number; size: number; files: number; verbose?: boolean }): Promise<NasBenchResult> {
   const result: NasBenchResult = { rows: [], size: opts.size, files: opts.files, rounds: opts.rounds };
   const tools = ['nfs-cp', 'nfs-cat', 'nfs-ls'].filter((c) => !has(c));
   if (tools.length) return { ...result, unavailable: `${tools.join(', ')} not installed (apt-get install -y libnfs-utils)` };
@@ -309,6 +309,10 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       for (const who of order) {
         if (who === 'strata') ours.push(await round(strata, source, opts.size, r, driver.path, opts.files));
         else if (ganesha) theirs.push(await round(ganesha.server, source, opts.size, r, driver.path, opts.files));
+      }
+      if (opts.verbose) {
+        const show = (f: RoundFigures | undefined) => (f ? Object.entries(f).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ') : '-');
+        console.log(`NAS round ${r + 1}: strata ${show(ours[r])}; ganesha ${show(theirs[r])}`);
       }
     }
     result.peakRssMiB = peakRssMiB(gateway.pid);

@@ -11,7 +11,8 @@ import { benchVirtualization, GiB, type Row } from './virtualization.bench';
  * time for steadier figures. BENCH_ONLY=nas (or a comma list of
  * virtualization, san, nas) runs only those parts. The NAS part moves whole
  * files: BENCH_NAS_SIZE (default 1G), BENCH_NAS_FILES (metadata files,
- * default 1000) and BENCH_NAS_ROUNDS (default 3).
+ * default 1000) and BENCH_NAS_ROUNDS (default 3); BENCH_NAS_VERBOSE=1 prints
+ * every round's figures.
  */
 function table(title: string, rows: Row[], baseline: string): string {
   const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
       rounds: Number(process.env.BENCH_NAS_ROUNDS ?? 3),
       size: parseSize(process.env.BENCH_NAS_SIZE ?? '1G', 'BENCH_NAS_SIZE'),
       files: Number(process.env.BENCH_NAS_FILES ?? 1000),
+      verbose: process.env.BENCH_NAS_VERBOSE === '1',
     });
     console.log(`\n${nasTable(nas)}`);
   }

@@ -33,11 +33,11 @@ import { authSys } from '../../protocols/oncrpc/message';
 import type { XdrReader } from '../../protocols/xdr/xdr';
 import type { ExportEntry } from '../exports/export-table';
 import type { ExportDecision, UnixCredential } from '../exports/export-rules';
-import { decodeFileHandle, encodeFileHandle } from '../file-handle';
 import { FileType, MAX_FILE_SIZE, MAX_LINKS, MAX_NAME_BYTES, type Attr, type Credential, type FileSystem, type NodeId, type SetAttrs, type StableHow, type Timestamp, type Wcc } from '../fs';
 import type { RpcContext, RpcProcedure, RpcProgram } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
 import { Nfs3Failure, nfs3StatusOf } from './nfs3-status';
+import { HandleCache } from './handle-cache';
 import { BufferPool, ReadAhead } from './read-ahead';
 
 /** What the NFSv3 handlers need from the NAS service: shares by export id, their rules and filesystems. */
@@ -116,10 +116,11 @@ export function nfs3Program(shares: Nfs3Shares): RpcProgram {
   // READ data in reused buffers, given back once the reply is written; read-ahead for sequential readers.
   const reads = new ReadAhead(new BufferPool(NFS3_MAX_IO, 16));
   const lent = new WeakMap<object, Buffer>();
-  const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => encodeFileHandle({ exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey);
+  const handles = new HandleCache();
+  const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => handles.encode({ exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey);
 
   function target(fh: nfs_fh3, ctx: RpcContext, mutates: boolean): Target {
-    const h = decodeFileHandle(fh, (id) => shares.byExportId(id)?.secretKey);
+    const h = handles.decode(fh, (id) => shares.byExportId(id)?.secretKey);
     const entry = shares.byExportId(h.exportId)!;
     if (h.snapshotId !== 0) throw new Nfs3Failure(nfsstat3.NFS3ERR_STALE, 'snapshot handles are not served');
     const sys = authSys(ctx.cred);
