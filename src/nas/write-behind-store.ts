@@ -28,7 +28,12 @@ export interface WriteBehindOptions {
 
 const LANDED = Promise.resolve(true);
 const MiB = 2 ** 20;
-const DEFAULT_MAX_BYTES = 32 * MiB;
+/**
+ * Eight NFS WRITEs: enough to overlap a thin volume's allocation commits; a deeper backlog keeps more
+ * writes' bookkeeping alive across young-generation collections, and V8 then runs a mark-compact every
+ * few megabytes.
+ */
+const DEFAULT_MAX_BYTES = 8 * MiB;
 const DEFAULT_MAX_WRITES = 1024;
 /** An NFS WRITE's largest: one chunk per WRITE; smaller contiguous writes share one. */
 const DEFAULT_CHUNK = MiB;
