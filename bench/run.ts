@@ -1,12 +1,19 @@
 import 'reflect-metadata';
+import { cpus, loadavg } from 'node:os';
+import { parseSize } from '../src/common/size';
 import { benchClient, clientTable } from './client.bench';
+import { benchNas, nasTable } from './nas.bench';
 import { benchSan } from './san.bench';
 import { benchVirtualization, GiB, type Row } from './virtualization.bench';
 
 /**
  * npm run bench: ours and the baseline side by side in one run, with ratios.
  * BENCH_SECONDS (per round, default 2) and BENCH_ROUNDS (default 5) trade
- * time for steadier figures.
+ * time for steadier figures. BENCH_ONLY=nas (or a comma list of
+ * virtualization, san, nas) runs only those parts. The NAS part moves whole
+ * files: BENCH_NAS_SIZE (default 1G), BENCH_NAS_FILES (metadata files,
+ * default 1000) and BENCH_NAS_ROUNDS (default 3); BENCH_NAS_VERBOSE=1 prints
+ * every round's figures.
  */
 function table(title: string, rows: Row[], baseline: string): string {
   const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -25,12 +32,32 @@ function table(title: string, rows: Row[], baseline: string): string {
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  console.log(`Strata benchmarks — node ${process.version}, ${rounds} rounds of ${seconds}s per workload, medians (ratio: median of per-round ratios)\n`);
+  const parts = new Set((process.env.BENCH_ONLY ?? 'virtualization,san,nas').split(',').map((p) => p.trim()));
+  for (const p of parts) if (!['virtualization', 'san', 'nas'].includes(p)) throw new Error(`BENCH_ONLY: unknown part '${p}' (virtualization, san, nas)`);
+  const timedParts = parts.has('virtualization') || parts.has('san') ? `; block workloads: ${rounds} rounds of ${seconds}s each, medians (ratio: median of per-round ratios)` : '';
+  console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)} at start${timedParts}`);
+  if (parts.has('virtualization')) await virtualization(seconds, rounds);
+  if (parts.has('san')) await san(seconds, rounds);
+  if (parts.has('nas')) {
+    const nas = await benchNas({
+      rounds: Number(process.env.BENCH_NAS_ROUNDS ?? 3),
+      size: parseSize(process.env.BENCH_NAS_SIZE ?? '1G', 'BENCH_NAS_SIZE'),
+      files: Number(process.env.BENCH_NAS_FILES ?? 1000),
+      verbose: process.env.BENCH_NAS_VERBOSE === '1',
+    });
+    console.log(`\n${nasTable(nas)}`);
+  }
+  console.log(`\nbench process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+}
+
+async function virtualization(seconds: number, rounds: number): Promise<void> {
   const rows = await benchVirtualization({ seconds, rounds, region: GiB });
   console.log(table('Virtualization layer: thick 1 GiB volume on a file device vs the same backing file from Node (fs.read/fs.write)', rows, 'file'));
   const goal = rows.every((r) => r.ratio >= 0.9);
   console.log(`\ngoal ratio >= 0.90 on every row: ${goal ? 'met' : 'NOT met'}`);
+}
 
+async function san(seconds: number, rounds: number): Promise<void> {
   const san = await benchSan({ seconds, rounds, region: GiB });
   const setup = `${san.sessions} sessions, datagrams of ${san.datagramSize} bytes, security ${san.security}`;
   if (san.skipped) {
@@ -50,21 +77,20 @@ async function main(): Promise<void> {
   const client = await benchClient({ seconds, rounds: clientRounds, region: GiB });
   if (client.skipped) {
     console.log(`\nNBD clients: skipped: ${client.skipped}`);
-  } else {
-    console.log(
-      `\nNBD: fio's nbd engine against nbdkit's file plugin, the gateway's own NBD export, and strata-client attach (${client.sessions} SAN sessions, the full SAN path); ${clientRounds} rounds, medians, ratios to nbdkit`,
-    );
-    console.log(clientTable(client.rows));
-    const [randRead, randWrite, seqRead, seqWrite] = client.rows;
-    const gatewayMet = seqRead.gatewayRatio >= 1 && seqWrite.gatewayRatio >= 1 && randRead.gatewayRatio >= 0.7 && randWrite.gatewayRatio >= 0.7;
-    const clientMet = client.rows.every((r) => r.clientRatio >= 0.5);
-    console.log(`\ngoal gateway NBD export >= 1.0 on 1 MiB sequential, >= 0.7 on 4 KiB random: ${gatewayMet ? 'met' : 'NOT met'}`);
-    console.log(`goal strata-client (full SAN path) >= 0.5 on every row: ${clientMet ? 'met' : 'NOT met'}`);
-    if (client.transport) {
-      console.log(`strata-client sessions at the end: ${client.transport.map((t) => `${t.gateway} srtt ${t.srtt?.toFixed(2) ?? '-'} ms, ${t.retransmits} retransmits, ${t.timeouts} timeouts`).join('; ')}`);
-    }
+    return;
   }
-  console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  console.log(
+    `\nNBD: fio's nbd engine against nbdkit's file plugin, the gateway's own NBD export, and strata-client attach (${client.sessions} SAN sessions, the full SAN path); ${clientRounds} rounds, medians, ratios to nbdkit`,
+  );
+  console.log(clientTable(client.rows));
+  const [randRead, randWrite, seqRead, seqWrite] = client.rows;
+  const gatewayMet = seqRead.gatewayRatio >= 1 && seqWrite.gatewayRatio >= 1 && randRead.gatewayRatio >= 0.7 && randWrite.gatewayRatio >= 0.7;
+  const clientMet = client.rows.every((r) => r.clientRatio >= 0.5);
+  console.log(`\ngoal gateway NBD export >= 1.0 on 1 MiB sequential, >= 0.7 on 4 KiB random: ${gatewayMet ? 'met' : 'NOT met'}`);
+  console.log(`goal strata-client (full SAN path) >= 0.5 on every row: ${clientMet ? 'met' : 'NOT met'}`);
+  if (client.transport) {
+    console.log(`strata-client sessions at the end: ${client.transport.map((t) => `${t.gateway} srtt ${t.srtt?.toFixed(2) ?? '-'} ms, ${t.retransmits} retransmits, ${t.timeouts} timeouts`).join('; ')}`);
+  }
 }
 
 main().catch((e) => {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExportEntry } from './exports/export-table';
 import { FileSystem, type BlockStore } from './fs';
+import { WriteBehindStore } from './write-behind-store';
 
 /** New shares start with a root directory root owns, like a fresh ext4 (clients create under it as root, or the admin chowns). */
 const ROOT = { mode: 0o755, uid: 0, gid: 0 };
@@ -9,11 +10,14 @@ const ROOT = { mode: 0o755, uid: 0, gid: 0 };
 interface Mounted {
   fs: FileSystem;
   shareId: string;
+  store: WriteBehindStore;
 }
 
 /**
  * The mounted filesystem of every share, by export id: metadata in
- * `<dataDir>/shares/<share id>/meta.sqlite`, data on the share's volume.
+ * `<dataDir>/shares/<share id>/meta.sqlite`, data on the share's volume
+ * through a write-behind store (UNSTABLE writes are answered while their
+ * data lands; the engine's commits flush it first).
  * A share seen for the first time gets a fresh filesystem (mkfs); one that
  * cannot be mounted (its volume failed, its metadata is damaged) is left
  * out with the reason, and its clients get NFS3ERR_IO.
@@ -54,16 +58,17 @@ export class ShareFileSystems {
   }
 
   private async doMount(entry: ExportEntry): Promise<void> {
-    const store = this.storeOf(entry.volumeId);
-    if (!store) {
+    const volume = this.storeOf(entry.volumeId);
+    if (!volume) {
       this.fail(entry, `its volume ${entry.volumeId} is not online`);
       return;
     }
     const path = this.metaPath(entry.shareId);
+    const store = new WriteBehindStore(volume);
     try {
       mkdirSync(join(this.dir, entry.shareId), { recursive: true, mode: 0o700 });
       const fs = existsSync(path) ? await FileSystem.open(path, store) : await FileSystem.create(path, store, { root: ROOT });
-      this.mounted.set(entry.exportId, { fs, shareId: entry.shareId });
+      this.mounted.set(entry.exportId, { fs, shareId: entry.shareId, store });
       this.problems.delete(entry.exportId);
     } catch (e) {
       this.fail(entry, (e as Error).message);
@@ -105,6 +110,8 @@ export class ShareFileSystems {
     this.mounted.delete(entry.exportId);
     this.problems.delete(entry.exportId);
     m?.fs.abort();
+    // Writes still on their way settle before the volume goes; those not yet started are dropped.
+    await m?.store.stop();
     rmSync(join(this.dir, entry.shareId), { recursive: true, force: true });
   }
 
@@ -113,7 +120,7 @@ export class ShareFileSystems {
     await Promise.allSettled([...this.pending.values()]);
     const all = [...this.mounted.values()];
     this.mounted.clear();
-    const results = await Promise.allSettled(all.map((m) => m.fs.close()));
+    const results = await Promise.allSettled(all.map((m) => m.fs.close().finally(() => m.store.stop())));
     results.forEach((r, i) => {
       if (r.status === 'rejected') this.log.error(`closing the filesystem of share ${all[i].shareId} failed: ${(r.reason as Error).message}`);
     });

@@ -695,13 +695,18 @@ export class FileSystem {
 
   // ---- data -------------------------------------------------------------
 
-  /** READ: up to `count` bytes (at most MAX_READ) from `offset`; holes read as zeros; eof when the data reaches the end of file. */
-  async read(cred: Credential, id: NodeId, offset: number, count: number): Promise<ReadResult> {
+  /**
+   * READ: up to `count` bytes (at most MAX_READ) from `offset`; holes read as zeros; eof when the data reaches the end of file.
+   * With `into` (at least `count` bytes) the data is read into it and returned as a view of it, so a
+   * caller can reuse its buffers.
+   */
+  async read(cred: Credential, id: NodeId, offset: number, count: number, into?: Buffer): Promise<ReadResult> {
     let inode: Inode;
     try {
       inode = this.node(id);
       this.checkData(cred, inode, MAY_READ);
       checkRange(offset, count);
+      if (into && into.length < count) throw fsError('INVAL', `a ${into.length}-byte buffer cannot take ${count} bytes`);
     } catch (err) {
       throw asFsError(err, `read of inode ${id.ino}`);
     }
@@ -712,7 +717,7 @@ export class FileSystem {
       const size = inode.size;
       if (offset >= size || count === 0) return { data: EMPTY, eof: offset >= size, attr: inode.attr(this.blockSize) };
       const end = Math.min(size, offset + Math.min(count, MAX_READ));
-      const data = Buffer.allocUnsafe(end - offset);
+      const data = into ? into.subarray(0, end - offset) : Buffer.allocUnsafe(end - offset);
       await this.readBlocks(inode, offset, data);
       this.touchAtime(inode);
       return { data, eof: end >= inode.size, attr: inode.attr(this.blockSize) };

@@ -34,11 +34,12 @@ import { authSys } from '../../protocols/oncrpc/message';
 import type { XdrReader } from '../../protocols/xdr/xdr';
 import type { ExportEntry } from '../exports/export-table';
 import type { ExportDecision, UnixCredential } from '../exports/export-rules';
-import { decodeFileHandle, encodeFileHandle } from '../file-handle';
 import { FileType, MAX_FILE_SIZE, MAX_LINKS, MAX_NAME_BYTES, type Attr, type Credential, type FileSystem, type NodeId, type SetAttrs, type StableHow, type Timestamp, type Wcc } from '../fs';
 import type { RpcContext, RpcProcedure, RpcProgram } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
 import { Nfs3Failure, nfs3StatusOf } from './nfs3-status';
+import { HandleCache } from './handle-cache';
+import { BufferPool, ReadAhead } from './read-ahead';
 
 /** What the NFSv3 handlers need from the NAS service: shares by export id, their rules and filesystems. */
 export interface Nfs3Shares {
@@ -131,10 +132,14 @@ export function nfs3Program(shares: Nfs3Shares, counters: Nfs3Counters = emptyNf
     const name = NFSSTAT3_NAMES[status] ?? `status ${status}`;
     counters.errors[name] = (counters.errors[name] ?? 0) + 1;
   };
-  const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => encodeFileHandle({ exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey);
+  // READ data in reused buffers, given back once the reply is written; read-ahead for sequential readers.
+  const reads = new ReadAhead(new BufferPool(NFS3_MAX_IO, 16));
+  const lent = new WeakMap<object, Buffer>();
+  const handles = new HandleCache();
+  const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => handles.encode({ exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey);
 
   function target(fh: nfs_fh3, ctx: RpcContext, mutates: boolean): Target {
-    const h = decodeFileHandle(fh, (id) => shares.byExportId(id)?.secretKey);
+    const h = handles.decode(fh, (id) => shares.byExportId(id)?.secretKey);
     const entry = shares.byExportId(h.exportId)!;
     if (h.snapshotId !== 0) throw new Nfs3Failure(nfsstat3.NFS3ERR_STALE, 'snapshot handles are not served');
     const sys = authSys(ctx.cred);
@@ -275,24 +280,35 @@ export function nfs3Program(shares: Nfs3Shares, counters: Nfs3Counters = emptyNf
       (status, t) => ({ status, resfail: { symlink_attributes: attrsOf(t) } }),
     ),
 
-    6: proc(
-      6,
-      async (a, _ctx, resolve) => {
-        const t = resolve(a.file);
-        const r = await t.fs.read(t.cred, t.node, a.offset, Math.min(a.count, NFS3_MAX_IO));
-        counters.readBytes += r.data.length;
-        return { status: nfsstat3.NFS3_OK, resok: { file_attributes: fattr(r.attr, t.entry.exportId), count: r.data.length, eof: r.eof, data: r.data } };
+    6: {
+      ...proc(
+        6,
+        async (a, _ctx, resolve) => {
+          const t = resolve(a.file);
+          const { result: r, buffer } = await reads.read(t.fs, t.entry.exportId, t.cred, t.node, a.offset, Math.min(a.count, NFS3_MAX_IO));
+          const res = { status: nfsstat3.NFS3_OK as const, resok: { file_attributes: fattr(r.attr, t.entry.exportId), count: r.data.length, eof: r.eof, data: r.data } };
+          counters.readBytes += r.data.length;
+          if (buffer) lent.set(res, buffer);
+          return res;
+        },
+        (status, t) => ({ status, resfail: { file_attributes: attrsOf(t) } }),
+      ),
+      sent(res: object) {
+        const buffer = lent.get(res);
+        if (buffer) {
+          lent.delete(res);
+          reads.pool.give(buffer);
+        }
       },
-      (status, t) => ({ status, resfail: { file_attributes: attrsOf(t) } }),
-    ),
+    },
 
     7: proc(
       7,
       async (a, _ctx, resolve) => {
         const t = resolve(a.file);
         if (a.data.length > NFS3_MAX_IO) throw new Nfs3Failure(nfsstat3.NFS3ERR_INVAL, `WRITE of ${a.data.length} bytes exceeds wtmax ${NFS3_MAX_IO}`);
-        // The request buffer is reused once the call returns: the engine may keep unstable data past that.
-        const r = await t.fs.write(t.cred, t.node, a.offset, Buffer.from(a.data), STABLE[a.stable]);
+        // No copy here: the share's write-behind store copies what it keeps past the call.
+        const r = await t.fs.write(t.cred, t.node, a.offset, a.data, STABLE[a.stable]);
         counters.writtenBytes += r.count;
         return { status: nfsstat3.NFS3_OK, resok: { file_wcc: wcc(r.wcc, t.entry.exportId), count: r.count, committed: COMMITTED[r.committed], verf: r.verifier.readBigUInt64BE(0) } };
       },

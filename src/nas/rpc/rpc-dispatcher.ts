@@ -82,6 +82,12 @@ interface ProgramEntry {
   flavors: ReadonlySet<number>;
 }
 
+/** A reply as buffers for one writev (payloads kept by reference), and what to call once they are written or dropped. */
+export interface RpcReply {
+  buffers: Buffer[];
+  sent?: () => void;
+}
+
 export const peerName = (p: RpcPeer): string => (p.transport === 'local' ? `local#${p.connectionId}` : `${p.remoteAddress}:${p.remotePort}`);
 
 /**
@@ -109,6 +115,9 @@ export class RpcDispatcher {
     const versions = new Map<number, Map<number, ProcedureEntry>>();
     for (const v of numbers) {
       const table = program.versions[v];
+      for (const proc of Object.values(table)) {
+        if (proc.sent && !proc.idempotent) throw new Error(`${program.name}v${v}.${proc.name}: a reply the duplicate request cache keeps cannot release its buffers`);
+      }
       versions.set(v, new Map(Object.keys(table).map((p) => [Number(p), { proc: table[Number(p)], name: `${program.name}v${v}.${table[Number(p)].name}` }])));
     }
     this.programs.set(program.prog, {
@@ -125,7 +134,7 @@ export class RpcDispatcher {
     return [...this.programs.values()].flatMap((e) => [...e.versions.keys()].map((vers) => ({ prog: e.program.prog, vers })));
   }
 
-  async dispatch(record: Buffer, peer: RpcPeer): Promise<Buffer[] | null> {
+  async dispatch(record: Buffer, peer: RpcPeer): Promise<RpcReply | null> {
     const r = new XdrReader(record);
     let call: CallHeader;
     try {
@@ -196,7 +205,7 @@ export class RpcDispatcher {
       }
       if (seen.state === 'done') {
         this.stats.drcHits++;
-        return [...seen.reply];
+        return { buffers: [...seen.reply] };
       }
     }
 
@@ -216,19 +225,25 @@ export class RpcDispatcher {
     };
     const out = await this.run(proc, args, ctx, call, name, peer);
     if (drcKey) {
-      if (out) this.drc!.complete(drcKey, out);
+      if (out) this.drc!.complete(drcKey, out.buffers);
       else this.drc!.forget(drcKey);
     }
     return out;
   }
 
-  private async run(proc: RpcProcedure, args: unknown, ctx: RpcContext, call: CallHeader, name: string, peer: RpcPeer): Promise<Buffer[] | null> {
+  private async run(proc: RpcProcedure, args: unknown, ctx: RpcContext, call: CallHeader, name: string, peer: RpcPeer): Promise<RpcReply | null> {
+    let res: unknown;
+    let handled = false;
     try {
-      const res = await proc.handle(args, ctx);
+      res = await proc.handle(args, ctx);
+      handled = true;
       const w = encodeReplyHeader(new XdrWriter(), call.xid, SUCCESS);
       proc.encode(w, res);
-      return w.toBuffers();
+      const buffers = w.toBuffers();
+      return proc.sent ? { buffers, sent: () => proc.sent!(res) } : { buffers };
     } catch (e) {
+      // A result that could not be encoded is never sent: its buffers are free now.
+      if (handled) proc.sent?.(res);
       if (e instanceof RpcAuthError) {
         this.stats.denied++;
         return this.reply(call.xid, { reject_stat: RejectStat.AUTH_ERROR, auth_stat: e.authStat });
@@ -245,13 +260,13 @@ export class RpcDispatcher {
     }
   }
 
-  private systemError(call: CallHeader, name: string, peer: RpcPeer, err: unknown): Buffer[] {
+  private systemError(call: CallHeader, name: string, peer: RpcPeer, err: unknown): RpcReply {
     this.stats.errors++;
     this.log.error(`${name} xid ${call.xid} from ${peerName(peer)} failed: ${err instanceof Error ? err.message : String(err)}`, err);
     return this.reply(call.xid, { accept_stat: AcceptStat.SYSTEM_ERR });
   }
 
-  private reply(xid: number, status: ReplyStatus): Buffer[] {
-    return encodeReplyHeader(new XdrWriter(32), xid, status).toBuffers();
+  private reply(xid: number, status: ReplyStatus): RpcReply {
+    return { buffers: encodeReplyHeader(new XdrWriter(32), xid, status).toBuffers() };
   }
 }

@@ -35,6 +35,12 @@ export interface RpcProcedure<A = unknown, R = unknown> {
   idempotent: boolean;
   /** Changes state (for metrics and read-only policies). */
   mutates?: boolean;
+  /**
+   * Called once the reply carrying `res` has been written to the transport
+   * (or dropped), so buffers it referenced can be reused. Only for
+   * idempotent procedures: a cached reply must stay valid.
+   */
+  sent?(res: R): void;
 }
 
 /** Procedures of one version, by procedure number. */

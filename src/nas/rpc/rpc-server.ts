@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { encodeFragmentHeader, RecordDecoder, RecordMarkingError } from '../../protocols/oncrpc/record';
 import { DuplicateRequestCache, type DrcOptions } from './duplicate-request-cache';
-import { type RpcLog, type RpcPeer, RpcDispatcher, type RpcStats, peerName } from './rpc-dispatcher';
+import { type RpcLog, type RpcPeer, type RpcReply, RpcDispatcher, type RpcStats, peerName } from './rpc-dispatcher';
 import type { RpcProgram } from './rpc-program';
 
 /** A 1 MiB NFS WRITE or READ plus the largest RPC and NFS headers (credentials are at most 400 bytes each). */
@@ -137,13 +137,14 @@ export class RpcServer {
           this.dispatcher
             .dispatch(msg, peer)
             .then((out) => {
-              if (!out || this.closing) return;
-              const size = out.reduce((n, b) => n + b.length, 0);
-              if (size > MAX_UDP_PAYLOAD) {
-                this.log.warn(`reply of ${size} bytes to ${peerName(peer)} does not fit a UDP datagram; dropped`);
+              if (!out) return;
+              const size = out.buffers.reduce((n, b) => n + b.length, 0);
+              if (this.closing || size > MAX_UDP_PAYLOAD) {
+                if (!this.closing) this.log.warn(`reply of ${size} bytes to ${peerName(peer)} does not fit a UDP datagram; dropped`);
+                out.sent?.();
                 return;
               }
-              sock.send(out, rinfo.port, rinfo.address);
+              sock.send(out.buffers, rinfo.port, rinfo.address, () => out.sent?.());
             })
             .catch((e) => this.log.error(`UDP call from ${peerName(peer)} failed: ${(e as Error).message}`, e))
             .finally(() => inflight--);
@@ -242,15 +243,20 @@ export class RpcServer {
     else if (!busy && conn.stream.isPaused() && !conn.ended) conn.stream.resume();
   }
 
-  private send(conn: Conn, out: Buffer[]): void {
+  private send(conn: Conn, out: RpcReply): void {
     const s = conn.stream;
-    if (s.destroyed || s.writableEnded) return;
-    const size = out.reduce((n, b) => n + b.length, 0);
+    if (s.destroyed || s.writableEnded) {
+      out.sent?.();
+      return;
+    }
+    const { buffers, sent } = out;
+    const size = buffers.reduce((n, b) => n + b.length, 0);
     // cork/uncork turns the header and the pieces into one writev, payloads not copied.
     s.cork();
     s.write(encodeFragmentHeader(size));
     let ok = true;
-    for (const b of out) ok = s.write(b);
+    // The last piece's callback runs once the writev is done (or failed, if the connection goes first).
+    for (let i = 0; i < buffers.length; i++) ok = i === buffers.length - 1 && sent ? s.write(buffers[i], () => sent()) : s.write(buffers[i]);
     s.uncork();
     if (!ok) conn.writeBlocked = true;
   }

@@ -1,0 +1,114 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+/*
+ * The gateway as the benchmarks run it: a separate process (`node
+ * dist/src/main.js`, as in production) on a fresh data directory, driven
+ * over REST, stopped by PID.
+ */
+
+const MAIN = resolve(__dirname, '../src/main.js');
+export const BENCH_PASSWORD = 'bench-password';
+
+export function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+  return new Promise((res) => {
+    if (kind === 'udp') {
+      const s = createSocket('udp4');
+      s.bind(0, '127.0.0.1', () => {
+        const port = s.address().port;
+        s.close(() => res(port));
+      });
+      return;
+    }
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  url: string;
+  token: string;
+}
+
+/**
+ * Start a gateway with only what a benchmark asks for: `env` turns the
+ * front ends it needs on (the shell and the default pool are always off).
+ * Extra node flags (e.g. --cpu-prof) come from STRATA_BENCH_NODE_FLAGS.
+ */
+export async function startGatewayProcess(dir: string, env: Record<string, string>): Promise<GatewayProcess> {
+  const http = await freePort('tcp');
+  const flags = (process.env.STRATA_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, MAIN], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      STRATA_DATA_DIR: dir,
+      STRATA_HTTP_PORT: String(http),
+      STRATA_SHELL: 'false',
+      STRATA_DEFAULT_POOL: 'false',
+      STRATA_ADMIN_PASSWORD: BENCH_PASSWORD,
+      STRATA_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${http}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
+      try {
+        if ((await fetch(`${url}/healthz`)).ok) break;
+      } catch {
+        /* not yet */
+      }
+      if (i > 300) throw new Error('gateway did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: BENCH_PASSWORD }) });
+    const { token } = (await login.json()) as { token: string };
+    return { child, url, token };
+  } catch (e) {
+    await stopProcess(child);
+    throw e;
+  }
+}
+
+export async function api(url: string, token: string, path: string, json: unknown): Promise<unknown> {
+  const res = await fetch(`${url}/api/v1/${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Peak resident set of a live process in MiB (VmHWM), or undefined once it is gone. */
+export function peakRssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
+export async function stopProcess(child: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
+  if ((await Promise.race([exited, late])) === 'late') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  clearTimeout(timer);
+}

@@ -1,0 +1,364 @@
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { api, freePort, has, peakRssMiB, startGatewayProcess, stopProcess } from './gateway-process';
+import { median } from './workload';
+
+/*
+ * The NAS path end to end on loopback, with the real clients of PEERS.md:
+ * the gateway (a separate process, NFSv3 on ephemeral ports) against
+ * nfs-ganesha's VFS FSAL on a directory of the same disk, side by side in
+ * one run. Ganesha needs rpcbind and wants ports 111 and 2049, which are
+ * machine-wide, so it runs in its own network and mount namespace
+ * (unshare) and its clients enter that namespace (nsenter).
+ *
+ * Rows: nfs-cp upload and nfs-cat download of one file, and metadata
+ * through one libnfs mount, one call at a time (bench/nas-meta.c, built
+ * here against libnfs-dev): create + 100-byte write + close, stat, unlink.
+ */
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const META_SOURCE = resolve(__dirname, '../../bench/nas-meta.c');
+
+export interface NasRow {
+  workload: string;
+  unit: 'MB/s' | 'ops/s';
+  /** Medians over the rounds. */
+  ganesha?: number;
+  strata: number;
+  /** Median of the per-round ratios strata / ganesha. */
+  ratio?: number;
+}
+
+export interface NasBenchResult {
+  rows: NasRow[];
+  /** Why the NAS benchmark could not run at all. */
+  unavailable?: string;
+  /** Why there is no ganesha column. */
+  ganeshaSkipped?: string;
+  /** Why there are no metadata rows. */
+  metaSkipped?: string;
+  /** The gateway's peak resident set (VmHWM) in MiB, and ganesha's. */
+  peakRssMiB?: number;
+  ganeshaPeakRssMiB?: number;
+  size: number;
+  files: number;
+  rounds: number;
+}
+
+/** One NFS server as its clients reach it: URLs and how to run a client command next to it. */
+interface Server {
+  name: 'strata' | 'ganesha';
+  /** nfs:// URL of a path in the export (path starts with '/'). */
+  url(path: string): string;
+  /** The client command line, entering the server's namespace if it has one. */
+  command(file: string, args: string[]): [string, string[]];
+}
+
+interface RoundFigures {
+  upload: number;
+  download: number;
+  create?: number;
+  stat?: number;
+  unlink?: number;
+}
+
+const run = promisify(execFile);
+
+/** Run a client and time it; its stdout goes to /dev/null. */
+async function timed(server: Server, file: string, args: string[]): Promise<number> {
+  const [cmd, argv] = server.command(file, args);
+  const t0 = process.hrtime.bigint();
+  await new Promise<void>((res, rej) => {
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', rej);
+    p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${file} ${args.join(' ')} exited with ${code}: ${err.trim()}`))));
+  });
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** sha256 of what nfs-cat reads (outside the timed runs: proves both servers move the right bytes). */
+function catDigest(server: Server, path: string): Promise<string> {
+  const [cmd, argv] = server.command('nfs-cat', [server.url(path)]);
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const h = createHash('sha256');
+    p.stdout.on('data', (d: Buffer) => h.update(d));
+    p.on('error', rej);
+    p.on('exit', (code) => (code === 0 ? res(h.digest('hex')) : rej(new Error(`nfs-cat ${path} exited with ${code}`))));
+  });
+}
+
+function fileDigest(path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('end', () => res(h.digest('hex')))
+      .on('error', rej);
+  });
+}
+
+/** Random bytes (nothing compresses or dedups), written in 16 MiB pieces. */
+function makeSource(path: string, size: number): void {
+  const fd = openSync(path, 'w');
+  try {
+    const chunk = Buffer.allocUnsafe(16 * MiB);
+    for (let done = 0; done < size; ) {
+      const n = Math.min(chunk.length, size - done);
+      randomFillSync(chunk, 0, n);
+      writeSync(fd, chunk, 0, n);
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function metadata(server: Server, driver: string, files: number, dir: string): Promise<Pick<RoundFigures, 'create' | 'stat' | 'unlink'>> {
+  const [cmd, argv] = server.command(driver, ['meta', server.url('/'), String(files), dir]);
+  const { stdout } = await run(cmd, argv);
+  const out: Record<string, number> = {};
+  for (const line of stdout.trim().split('\n')) {
+    const [phase, n, seconds] = line.split(' ');
+    out[phase] = Number(n) / Number(seconds);
+  }
+  if (!(out.create > 0 && out.stat > 0 && out.unlink > 0)) throw new Error(`nas-meta printed ${JSON.stringify(stdout)}`);
+  return { create: out.create, stat: out.stat, unlink: out.unlink };
+}
+
+async function round(server: Server, source: string, size: number, r: number, driver: string | undefined, files: number): Promise<RoundFigures> {
+  const name = `/up-${r}.bin`;
+  const up = await timed(server, 'nfs-cp', [source, server.url(name)]);
+  const down = await timed(server, 'nfs-cat', [server.url(name)]);
+  const fig: RoundFigures = { upload: size / up / 1e6, download: size / down / 1e6 };
+  if (r === 0) {
+    // Once, untimed: what came back is what went up.
+    const [want, got] = await Promise.all([fileDigest(source), catDigest(server, name)]);
+    if (want !== got) throw new Error(`${server.name}: ${name} read back differs from what nfs-cp wrote`);
+  }
+  if (driver) {
+    const [cmd, argv] = server.command(driver, ['rm', server.url('/'), name]);
+    await run(cmd, argv);
+    Object.assign(fig, await metadata(server, driver, files, `meta-${r}`));
+  }
+  // Without the driver nothing removes the file: the share is then sized for all rounds.
+  return fig;
+}
+
+/** Compile the metadata driver; undefined with the reason if cc or libnfs-dev is missing. */
+function buildDriver(dir: string): { path?: string; skipped?: string } {
+  if (!has('cc')) return { skipped: 'no C compiler (apt-get install -y gcc libnfs-dev)' };
+  const out = join(dir, 'nas-meta');
+  const cc = spawnSync('cc', ['-O2', '-o', out, META_SOURCE, '-lnfs'], { encoding: 'utf8' });
+  if (cc.status !== 0) return { skipped: `cannot build bench/nas-meta.c against libnfs (apt-get install -y libnfs-dev): ${cc.stderr.trim().split('\n')[0]}` };
+  return { path: out };
+}
+
+/** Why ganesha cannot run here, if it cannot. */
+function ganeshaMissing(): string | undefined {
+  const missing = ['ganesha.nfsd', 'rpcbind', 'unshare', 'nsenter', 'ip'].filter((c) => !has(c));
+  if (missing.length) return `${missing.join(', ')} not installed (apt-get install -y nfs-ganesha nfs-ganesha-vfs rpcbind util-linux iproute2)`;
+  if (process.getuid?.() !== 0) return 'ganesha runs in its own network namespace, which needs root';
+  return undefined;
+}
+
+interface Ganesha {
+  server: Server;
+  /** ganesha.nfsd, also the namespace's first process. */
+  child: ChildProcess;
+  rpcbindPid(): number | undefined;
+}
+
+/**
+ * nfs-ganesha (VFS FSAL, PEERS.md's config) and rpcbind in a private network
+ * and mount namespace: loopback up, plus an address on it, since glibc's
+ * AI_ADDRCONFIG finds no IPv4 address in a namespace that has only 127.0.0.1
+ * and ganesha then cannot resolve its Bind_addr; a tmpfs on /run so rpcbind's
+ * socket and lock are its own.
+ */
+async function startGanesha(dir: string): Promise<Ganesha> {
+  const g = join(dir, 'ganesha');
+  mkdirSync(join(g, 'export'), { recursive: true });
+  mkdirSync(join(g, 'recov'), { recursive: true });
+  writeFileSync(
+    join(g, 'ganesha.conf'),
+    `NFS_CORE_PARAM { Bind_addr=127.0.0.1; NFS_Port=2049; MNT_Port=20048; Enable_NLM=false;
+  Enable_RQUOTA=false; Enable_UDP=false; Protocols=3,4; mount_path_pseudo=true;
+  Plugins_Dir="/usr/lib/x86_64-linux-gnu/ganesha"; }
+NFS_KRB5 { Active_krb5=false; }
+NFSv4 { Graceless=true; RecoveryRoot="${g}/recov"; Only_Numeric_Owners=true; }
+EXPORT { Export_Id=1; Path="${g}/export"; Pseudo="/export"; Access_Type=RW;
+  Squash=No_Root_Squash; Protocols=3,4; Transports=TCP; SecType=sys; FSAL { Name=VFS; } }
+`,
+  );
+  const rpcbindPidFile = join(g, 'rpcbind.pid');
+  const script = [
+    'set -e',
+    'ip link set lo up',
+    'ip addr add 10.254.254.1/32 dev lo',
+    'mount -t tmpfs tmpfs /run',
+    `rpcbind -f -w & echo $! > ${rpcbindPidFile}`,
+    'sleep 0.3',
+    `exec ganesha.nfsd -F -f ${g}/ganesha.conf -L ${g}/ganesha.log -p ${g}/ganesha.pid -N NIV_EVENT`,
+  ].join('\n');
+  // unshare execs sh, which execs ganesha: the child's PID is ganesha's.
+  const child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const pid = child.pid!;
+  const server: Server = {
+    name: 'ganesha',
+    url: (path) => `nfs://127.0.0.1/export${path === '/' ? '' : path}?version=3`,
+    command: (file, args) => ['nsenter', [`--net=/proc/${pid}/ns/net`, file, ...args]],
+  };
+  const rpcbindPid = () => {
+    try {
+      return Number(readFileSync(rpcbindPidFile, 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const g0: Ganesha = { server, child, rpcbindPid };
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`ganesha exited with ${child.exitCode} (see ${g}/ganesha.log)`);
+      const ls = spawnSync(...server.command('nfs-ls', [server.url('/')]), { stdio: 'ignore', timeout: 5000 });
+      if (ls.status === 0) break;
+      if (i > 60) throw new Error(`ganesha did not answer within 30 s (see ${g}/ganesha.log)`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } catch (e) {
+    await stopGanesha(g0);
+    throw e;
+  }
+  return g0;
+}
+
+async function stopGanesha(g: Ganesha | undefined): Promise<void> {
+  if (!g) return;
+  const rpcbind = g.rpcbindPid();
+  await stopProcess(g.child);
+  if (rpcbind) {
+    try {
+      process.kill(rpcbind, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export async function benchNas(opts: { rounds: number; size: number; files: number; verbose?: boolean }): Promise<NasBenchResult> {
+  const result: NasBenchResult = { rows: [], size: opts.size, files: opts.files, rounds: opts.rounds };
+  const tools = ['nfs-cp', 'nfs-cat', 'nfs-ls'].filter((c) => !has(c));
+  if (tools.length) return { ...result, unavailable: `${tools.join(', ')} not installed (apt-get install -y libnfs-utils)` };
+  const dir = mkdtempSync(join(tmpdir(), 'strata-nas-bench-'));
+  let gateway: ChildProcess | undefined;
+  let ganesha: Ganesha | undefined;
+  try {
+    const driver = buildDriver(dir);
+    result.metaSkipped = driver.skipped;
+    const source = join(dir, 'source.bin');
+    makeSource(source, opts.size);
+
+    const [nfsPort, mountPort] = [await freePort('tcp'), await freePort('tcp')];
+    const gw = await startGatewayProcess(dir, {
+      STRATA_SAN: 'false',
+      STRATA_NBD: 'false',
+      STRATA_NAS: 'true',
+      STRATA_NAS_HOST: '127.0.0.1',
+      STRATA_NFS_PORT: String(nfsPort),
+      STRATA_MOUNT_PORT: String(mountPort),
+      STRATA_PORTMAP: 'off',
+    });
+    gateway = gw.child;
+    // Room for every round's upload when nothing removes them, plus metadata.
+    const shareSize = (driver.path ? 1 : opts.rounds) * opts.size + 256 * MiB;
+    await api(gw.url, gw.token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: shareSize + 256 * MiB });
+    await api(gw.url, gw.token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
+    await api(gw.url, gw.token, 'shares', {
+      name: 'bench',
+      pool: 'bench',
+      size: shareSize,
+      rules: [{ clients: ['127.0.0.1/32'], access: 'rw', squash: 'no_root_squash', requirePrivilegedPort: false }],
+    });
+    const strata: Server = {
+      name: 'strata',
+      url: (path) => `nfs://127.0.0.1/bench${path === '/' ? '' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}`,
+      command: (file, args) => [file, args],
+    };
+
+    result.ganeshaSkipped = ganeshaMissing();
+    if (!result.ganeshaSkipped) {
+      try {
+        ganesha = await startGanesha(dir);
+      } catch (e) {
+        result.ganeshaSkipped = `ganesha did not start: ${(e as Error).message}`;
+      }
+    }
+
+    const ours: RoundFigures[] = [];
+    const theirs: RoundFigures[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      // Alternate who goes first, so neither always meets a warmer (or dirtier) page cache.
+      const order = ganesha && r % 2 === 1 ? ['ganesha', 'strata'] : ['strata', 'ganesha'];
+      for (const who of order) {
+        if (who === 'strata') ours.push(await round(strata, source, opts.size, r, driver.path, opts.files));
+        else if (ganesha) theirs.push(await round(ganesha.server, source, opts.size, r, driver.path, opts.files));
+      }
+      if (opts.verbose) {
+        const show = (f: RoundFigures | undefined) => (f ? Object.entries(f).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ') : '-');
+        console.log(`NAS round ${r + 1}: strata ${show(ours[r])}; ganesha ${show(theirs[r])}`);
+      }
+    }
+    result.peakRssMiB = peakRssMiB(gateway.pid);
+    result.ganeshaPeakRssMiB = peakRssMiB(ganesha?.child.pid);
+
+    const label = `${opts.size >= GiB ? `${opts.size / GiB} GiB` : `${opts.size / MiB} MiB`}`;
+    const rows: Array<[keyof RoundFigures, string, NasRow['unit']]> = [
+      ['upload', `nfs-cp upload ${label}`, 'MB/s'],
+      ['download', `nfs-cat download ${label}`, 'MB/s'],
+      ['create', 'create+write+close', 'ops/s'],
+      ['stat', 'stat', 'ops/s'],
+      ['unlink', 'unlink', 'ops/s'],
+    ];
+    for (const [key, workload, unit] of rows) {
+      if (ours[0][key] === undefined) continue;
+      const row: NasRow = { workload, unit, strata: median(ours.map((f) => f[key]!)) };
+      if (theirs.length) {
+        row.ganesha = median(theirs.map((f) => f[key]!));
+        row.ratio = median(ours.map((f, i) => f[key]! / theirs[i][key]!));
+      }
+      result.rows.push(row);
+    }
+    return result;
+  } finally {
+    await stopProcess(gateway);
+    await stopGanesha(ganesha);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The NAS table as `npm run bench` prints it. */
+export function nasTable(r: NasBenchResult): string {
+  if (r.unavailable) return `NAS: skipped: ${r.unavailable}`;
+  const f = (n: number | undefined, d = 0) => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+  const lines = [
+    `NAS: NFSv3 with libnfs clients on loopback, gateway (separate process) vs nfs-ganesha VFS FSAL; ${r.rounds} rounds, medians (ratio: median of per-round ratios); metadata: ${r.files.toLocaleString('en-US')} files, one call at a time`,
+  ];
+  if (r.ganeshaSkipped) lines.push(`ganesha column skipped: ${r.ganeshaSkipped}`);
+  if (r.metaSkipped) lines.push(`metadata rows skipped: ${r.metaSkipped}`);
+  lines.push(`${'workload'.padEnd(24)} ${'unit'.padEnd(6)} ${'ganesha'.padStart(10)} ${'strata'.padStart(10)}   ratio`);
+  for (const row of r.rows) {
+    lines.push(`${row.workload.padEnd(24)} ${row.unit.padEnd(6)} ${f(row.ganesha).padStart(10)} ${f(row.strata).padStart(10)}   ${row.ratio === undefined ? '-' : f(row.ratio, 2)}`);
+  }
+  lines.push(`gateway peak RSS (VmHWM): ${f(r.peakRssMiB)} MiB${r.ganeshaPeakRssMiB !== undefined ? `; ganesha: ${f(r.ganeshaPeakRssMiB)} MiB` : ''}`);
+  if (r.rows.length && r.rows.every((x) => x.ratio !== undefined)) {
+    lines.push(`goal ratio >= 1.0 on every row: ${r.rows.every((x) => x.ratio! >= 1) ? 'met' : 'NOT met'}`);
+  }
+  return lines.join('\n');
+}
