@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { WORKLOADS } from './virtualization.bench';
-import { adminToken, api, fio, has, pick, startGateway, startNbdkit } from './san.bench';
+import { api, fio, has, pick, startGateway, startNbdkit } from './san.bench';
 import { median, type WorkloadResult } from './workload';
 
 /*
@@ -51,7 +51,7 @@ export async function benchClient(opts: { seconds: number; rounds: number; regio
   try {
     const gw = await startGateway(dir);
     gateway = gw.child;
-    const token = await adminToken(gw.url);
+    const token = gw.token;
     await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: opts.region });
     await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
     // Thick, as nbdkit's backing file is all there; exported by the gateway itself too.

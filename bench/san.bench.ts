@@ -1,12 +1,11 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SanClient, type SessionStats } from '../src/client';
+import { api, freePort, has, startGatewayProcess, type GatewayProcess } from './gateway-process';
 import { WORKLOADS, type Row } from './virtualization.bench';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
 
@@ -17,8 +16,6 @@ import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult 
  * the same workloads, round by round.
  */
 
-const MAIN = resolve(__dirname, '../src/main.js');
-const PASSWORD = 'bench-password';
 /** Loopback takes datagrams up to 64 KiB: the largest the protocol allows. */
 const DATAGRAM_SIZE = 65_000;
 const SESSIONS = 2;
@@ -35,67 +32,11 @@ export interface SanBenchResult {
   transport: SessionStats[];
 }
 
-export function freePort(kind: 'tcp' | 'udp'): Promise<number> {
-  return new Promise((res) => {
-    if (kind === 'udp') {
-      const s = createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => {
-        const port = s.address().port;
-        s.close(() => res(port));
-      });
-      return;
-    }
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-export const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-
-/** The built gateway as a child process on free ports (its own NBD export too), the admin password PASSWORD. */
-export async function startGateway(dir: string): Promise<{ child: ChildProcess; url: string; sanPort: number; nbdPort: number }> {
-  const [http, sanPort, nbdPort] = [await freePort('tcp'), await freePort('udp'), await freePort('tcp')];
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      STRATA_DATA_DIR: dir,
-      STRATA_HTTP_PORT: String(http),
-      STRATA_SAN_PORT: String(sanPort),
-      STRATA_NBD_PORT: String(nbdPort),
-      STRATA_SHELL: 'false',
-      STRATA_NAS: 'false',
-      STRATA_DEFAULT_POOL: 'false',
-      STRATA_ADMIN_PASSWORD: PASSWORD,
-      STRATA_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${http}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (i > 300) throw new Error('gateway did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, url, sanPort, nbdPort };
-}
-
-export async function adminToken(url: string): Promise<string> {
-  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
-  return ((await login.json()) as { token: string }).token;
-}
-
-export async function api(url: string, token: string, path: string, json: unknown): Promise<void> {
-  const res = await fetch(`${url}/api/v1/${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
-  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+/** The built gateway as a child process with its SAN target and NBD export on free ports (and no NAS). */
+export async function startGateway(dir: string): Promise<GatewayProcess & { sanPort: number; nbdPort: number }> {
+  const [sanPort, nbdPort] = [await freePort('udp'), await freePort('tcp')];
+  const gw = await startGatewayProcess(dir, { STRATA_SAN_PORT: String(sanPort), STRATA_NBD_PORT: String(nbdPort), STRATA_NAS: 'false' });
+  return { ...gw, sanPort, nbdPort };
 }
 
 /** fio's nbd engine against an NBD URI, for one workload; fio's own figures. */
@@ -149,6 +90,8 @@ export const pick = (xs: WorkloadResult[]) => ({
   p99us: median(xs.map((x) => x.p99us)),
 });
 
+export { api, has };
+
 export async function benchSan(opts: { seconds: number; rounds: number; region: number }): Promise<SanBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-san-bench-'));
   const missing = ['nbdkit', 'fio'].filter((c) => !has(c));
@@ -159,7 +102,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
   try {
     const gw = await startGateway(dir);
     gateway = gw.child;
-    const token = await adminToken(gw.url);
+    const token = gw.token;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: opts.region });
     await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
