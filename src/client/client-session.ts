@@ -1,6 +1,6 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { decodeError } from '../protocols/san/ack';
-import { decodeBundle, encodeBundle, type BundleEntry } from '../protocols/san/bundle';
+import { decodeBundle } from '../protocols/san/bundle';
 import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, openDatagram, sealDatagram, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, Security, transcript, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
@@ -388,11 +388,7 @@ export class ClientSession {
     this.freeSlots = Array.from({ length: challenge.slots }, (_, i) => challenge.slots - 1 - i);
     this.totals.logins++;
     this.batcher?.clear();
-    const batcher = new SegmentBatcher(
-      this.capacity,
-      (d) => this.emit(d),
-      (entries) => this.emitBundle(entries),
-    );
+    const batcher = new SegmentBatcher(this.capacity, (d) => this.emit(d));
     this.batcher = batcher;
     this.channel = new Channel({
       role: 'client',
@@ -541,11 +537,6 @@ export class ClientSession {
     this.freeSlots.push(p.slot);
     p.reject(new SanError(e.status, `gateway ${this.address}: ${e.message}`, this.address));
     this.dispatch();
-  }
-
-  private emitBundle(entries: BundleEntry[]): void {
-    const payload = encodeBundle(entries);
-    this.emit({ kind: Kind.BUNDLE, xid: 0, segment: 0, segments: 1, messageLength: payload.length, payload });
   }
 
   private emit(d: OutgoingSegment): void {

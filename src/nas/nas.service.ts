@@ -15,7 +15,7 @@ import { StorageRuntime } from '../storage/runtime';
 import { StatsService, type NasStatus } from '../metrics/stats.service';
 import { ExportTable, type ExportEntry } from './exports/export-table';
 import { encodeFileHandle } from './file-handle';
-import { FsError } from './fs';
+import { FileType, FsError } from './fs';
 import { mount3Program, MountList } from './mount3/mount3-program';
 import { emptyNfs3Counters, nfs3Program } from './nfs3/nfs3-program';
 import { Nfs4Server } from './nfs4/nfs4-server';
@@ -198,7 +198,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     for (const name of names) {
       if (this.table.byShareId(name)) continue;
       this.log.warn(`removing the metadata of share ${name}, which no longer exists`);
-      void this.filesystems.remove({ shareId: name, exportId: -1 } as ExportEntry);
+      this.filesystems.removeMetadata(name);
     }
   }
 
@@ -238,7 +238,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
         try {
           for (const name of subpath) {
             const r = fs.lookup(decision.credential, node, name);
-            if (r.attr.type !== 2) return { fhs_status: MountStat3.MNT3ERR_NOTDIR };
+            if (r.attr.type !== FileType.DIR) return { fhs_status: MountStat3.MNT3ERR_NOTDIR };
             node = r.node;
           }
         } catch (e) {

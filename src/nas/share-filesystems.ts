@@ -112,7 +112,12 @@ export class ShareFileSystems {
     m?.fs.abort();
     // Writes still on their way settle before the volume goes; those not yet started are dropped.
     await m?.store.stop();
-    rmSync(join(this.dir, entry.shareId), { recursive: true, force: true });
+    this.removeMetadata(entry.shareId);
+  }
+
+  /** The metadata directory of a share (a share deleted while the gateway was down leaves one behind). */
+  removeMetadata(shareId: string): void {
+    rmSync(join(this.dir, shareId), { recursive: true, force: true });
   }
 
   /** Shutdown: flush and close every filesystem. */

@@ -1,5 +1,5 @@
 import { encodeError } from '../protocols/san/ack';
-import { decodeBundle, encodeBundle, type BundleEntry } from '../protocols/san/bundle';
+import { decodeBundle } from '../protocols/san/bundle';
 import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { openDatagram, sealDatagram, type Datagram } from '../protocols/san/datagram';
 import { Security } from '../protocols/san/login';
@@ -73,11 +73,7 @@ export class ServerSession {
   ) {
     this.lastHeard = deps.clock.now();
     this.slots = new SlotTable(slotCount, deps.replyCacheBytes);
-    this.batcher = new SegmentBatcher(
-      segmentCapacity(datagramSize),
-      (d) => this.emit(d),
-      (entries) => this.emitBundle(entries),
-    );
+    this.batcher = new SegmentBatcher(segmentCapacity(datagramSize), (d) => this.emit(d));
     this.channel = new Channel({
       role: 'server',
       clock: deps.clock,
@@ -270,11 +266,6 @@ export class ServerSession {
       d.payload,
       this.security === Security.INTEGRITY,
     );
-  }
-
-  private emitBundle(entries: BundleEntry[]): void {
-    const payload = encodeBundle(entries);
-    this.emit({ kind: Kind.BUNDLE, xid: 0, segment: 0, segments: 1, messageLength: payload.length, payload });
   }
 
   private emit(d: OutgoingSegment): void {

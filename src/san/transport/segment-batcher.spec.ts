@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeBundle } from '../../protocols/san/bundle';
 import { Kind } from '../../protocols/san/constants';
 import type { OutgoingSegment } from './channel';
 import { SegmentBatcher } from './segment-batcher';
@@ -10,8 +11,7 @@ function rig(capacity: number) {
   const deferred: Array<() => void> = [];
   const b = new SegmentBatcher(
     capacity,
-    (d) => sent.push(`one:${d.xid}`),
-    (e) => sent.push(`bundle:${e.map((x) => x.xid).join(',')}`),
+    (d) => sent.push(d.kind === Kind.BUNDLE ? `bundle:${decodeBundle(d.payload).map((x) => x.xid).join(',')}` : `one:${d.xid}`),
     (fn) => deferred.push(fn),
   );
   const turn = () => deferred.splice(0).forEach((fn) => fn());

@@ -1,4 +1,5 @@
-import { bundledSize, type BundleEntry } from '../../protocols/san/bundle';
+import { bundledSize, encodeBundle } from '../../protocols/san/bundle';
+import { Kind } from '../../protocols/san/constants';
 import type { OutgoingSegment } from './channel';
 
 /**
@@ -17,8 +18,8 @@ export class SegmentBatcher {
   constructor(
     /** Payload bytes one sealed datagram carries. */
     private readonly capacity: number,
-    private readonly sendOne: (d: OutgoingSegment) => void,
-    private readonly sendBundle: (entries: BundleEntry[]) => void,
+    /** Sends one segment: a single one as itself, several as one BUNDLE segment. */
+    private readonly send: (d: OutgoingSegment) => void,
     /** When the gathered segments go: by default at the end of this turn of the event loop. */
     private readonly defer: (fn: () => void) => void = (fn) => void setImmediate(fn),
   ) {}
@@ -27,7 +28,7 @@ export class SegmentBatcher {
     const size = bundledSize(d.payload.length);
     if (size > this.capacity) {
       this.flush();
-      this.sendOne(d);
+      this.send(d);
       return;
     }
     if (this.bytes + size > this.capacity) this.flush();
@@ -48,8 +49,9 @@ export class SegmentBatcher {
     if (q.length === 0) return;
     this.queue = [];
     this.bytes = 0;
-    if (q.length === 1) this.sendOne(q[0]);
-    else this.sendBundle(q);
+    if (q.length === 1) return this.send(q[0]);
+    const payload = encodeBundle(q);
+    this.send({ kind: Kind.BUNDLE, xid: 0, segment: 0, segments: 1, messageLength: payload.length, payload });
   }
 
   /** Forget what is waiting (the session ended). */
