@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,18 +7,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RamDevice } from '../../src/devices/ram-device';
 import { NbdServer, type NbdExport } from '../../src/nbd/nbd-server';
+import { has } from '../utils/tools';
 
 const run = promisify(execFile);
 const MiB = 2 ** 20;
 
-function has(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const tools = ['nbdinfo', 'nbdcopy', 'fio', 'qemu-img'];
 const missing = tools.filter((t) => !has(t));
 if (missing.length) console.warn(`NBD client tests skipped: ${missing.join(', ')} not installed (apt-get install libnbd-bin fio qemu-utils)`);
