@@ -133,20 +133,39 @@ async function metadata(server: Server, driver: string, files: number, dir: stri
   return { create: out.create, stat: out.stat, unlink: out.unlink };
 }
 
-/**
- * Both servers store on the same disk: before a server's round, what the
- * other left behind (dirty pages, the discards of a removed 1 GiB file on a
- * filesystem mounted with `discard`) is flushed first, so neither pays for
- * the other.
- */
-async function quiesceDisk(): Promise<void> {
-  spawnSync('sync');
-  await new Promise((r) => setTimeout(r, 1000));
+/** CPU time (user + system, clock ticks) a process has used so far, or undefined once it is gone. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
 }
 
-async function round(server: Server, source: string, size: number, r: number, driver: string | undefined, files: number): Promise<RoundFigures> {
+/**
+ * Before a server's round: both servers store on the same disk and share two
+ * cores, so what one left behind (dirty pages, discards of a removed 1 GiB
+ * file, background work of its own) is finished first and neither pays for
+ * the other: sync, then wait until every server process has been idle for
+ * half a second (at most 15 s).
+ */
+async function quiesce(pids: number[]): Promise<void> {
+  spawnSync('sync');
+  const deadline = Date.now() + 15_000;
+  let last = pids.map(cpuTicks);
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = pids.map(cpuTicks);
+    // At most one tick (10 ms) of CPU in half a second: idle.
+    if (now.every((t, i) => t === undefined || last[i] === undefined || t - last[i]! <= 1)) return;
+    last = now;
+  }
+}
+
+async function round(server: Server, source: string, size: number, r: number, driver: string | undefined, files: number, pids: number[]): Promise<RoundFigures> {
   const name = `/up-${r}.bin`;
-  await quiesceDisk();
+  await quiesce(pids);
   const up = await timed(server, 'nfs-cp', [source, server.url(name)]);
   const down = await timed(server, 'nfs-cat', [server.url(name)]);
   const fig: RoundFigures = { upload: size / up / 1e6, download: size / down / 1e6 };
@@ -158,6 +177,8 @@ async function round(server: Server, source: string, size: number, r: number, dr
   if (driver) {
     const [cmd, argv] = server.command(driver, ['rm', server.url('/'), name]);
     await run(cmd, argv);
+    // The removal of a 1 GiB file goes on in the background (discards): done before the metadata rows are timed.
+    await quiesce(pids);
     Object.assign(fig, await metadata(server, driver, files, `meta-${r}`));
   }
   // Without the driver nothing removes the file: the share is then sized for all rounds.
@@ -315,12 +336,13 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
 
     const ours: RoundFigures[] = [];
     const theirs: RoundFigures[] = [];
+    const pids = [gateway.pid, ganesha?.child.pid].filter((p): p is number => p !== undefined);
     for (let r = 0; r < opts.rounds; r++) {
       // Alternate who goes first, so neither always meets a warmer (or dirtier) page cache.
       const order = ganesha && r % 2 === 1 ? ['ganesha', 'strata'] : ['strata', 'ganesha'];
       for (const who of order) {
-        if (who === 'strata') ours.push(await round(strata, source, opts.size, r, driver.path, opts.files));
-        else if (ganesha) theirs.push(await round(ganesha.server, source, opts.size, r, driver.path, opts.files));
+        if (who === 'strata') ours.push(await round(strata, source, opts.size, r, driver.path, opts.files, pids));
+        else if (ganesha) theirs.push(await round(ganesha.server, source, opts.size, r, driver.path, opts.files, pids));
       }
       if (opts.verbose) {
         const show = (f: RoundFigures | undefined) => (f ? Object.entries(f).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ') : '-');
