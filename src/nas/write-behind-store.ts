@@ -37,7 +37,8 @@ const DEFAULT_MAX_BYTES = 8 * MiB;
 const DEFAULT_MAX_WRITES = 1024;
 /** An NFS WRITE's largest: one chunk per WRITE; smaller contiguous writes share one. */
 const DEFAULT_CHUNK = MiB;
-const DEFAULT_IN_FLIGHT = 4;
+/** The whole default backlog at once: allocations that land together share one catalog commit and device flush. */
+const DEFAULT_IN_FLIGHT = 8;
 /** Writes below this are copied into buffers of their own; larger ones into pooled chunks. */
 const POOL_FROM = 64 * 1024;
 
