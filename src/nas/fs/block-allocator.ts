@@ -4,6 +4,12 @@ export interface Run {
   count: number;
 }
 
+/** Where runs should start: at a block that is `phase` modulo `every` (the first block asked for). */
+export interface RunAlignment {
+  every: number;
+  phase: number;
+}
+
 const FULL = 0xffffffff;
 
 /**
@@ -80,7 +86,7 @@ export class BlockAllocator {
    * blocks if there is one, then whatever is free after the next-fit rover.
    * The caller checks `free` first; asking for more throws.
    */
-  allocate(count: number, goal = -1, minRun = 1): Run[] {
+  allocate(count: number, goal = -1, minRun = 1, align?: RunAlignment): Run[] {
     if (count > this.free) throw new Error(`cannot allocate ${count} blocks: ${this.free} free`);
     const runs: Run[] = [];
     let remaining = count;
@@ -89,7 +95,10 @@ export class BlockAllocator {
     }
     const want = Math.min(remaining, minRun);
     while (remaining > 0 && want > 1) {
-      const start = this.findRun(this.rover, want);
+      // Aligned if asked (and possible), so whole pages of the file are whole pages of the store.
+      const phase = align ? (align.phase + count - remaining) % align.every : 0;
+      let start = align ? this.findAlignedRun(this.rover, want, align.every, phase) : -1;
+      if (start < 0) start = this.findRun(this.rover, want);
       if (start < 0) break;
       remaining -= this.take(runs, start, this.freeRunLength(start, remaining));
     }
@@ -150,6 +159,26 @@ export class BlockAllocator {
       while (pos < hi) {
         const start = this.findFree(pos);
         if (start < 0 || start >= hi) break;
+        const run = this.freeRunLength(start, len);
+        if (run >= len) return start;
+        pos = start + run + 1;
+      }
+    }
+    return -1;
+  }
+
+  /** Like findRun, for a run whose start is `phase` modulo `every`. */
+  findAlignedRun(from: number, len: number, every: number, phase: number): number {
+    for (const [lo, hi] of [
+      [from, this.total],
+      [0, Math.min(from + len, this.total)],
+    ]) {
+      let pos = lo;
+      while (pos < hi) {
+        const free = this.findFree(pos);
+        if (free < 0 || free >= hi) break;
+        const start = free + ((((phase - free) % every) + every) % every);
+        if (start >= hi || start + len > this.total) break;
         const run = this.freeRunLength(start, len);
         if (run >= len) return start;
         pos = start + run + 1;

@@ -1149,8 +1149,10 @@ export class FileSystem {
             continue;
           }
           const minRun = s.count >= LARGE_WRITE_BLOCKS ? Math.min(s.count, this.discardBlocks) : 1;
+          // Large writes keep file pages on store pages: a page-sized write then fills one store page, not parts of two.
+          const align = minRun > 1 ? { every: this.discardBlocks, phase: s.fblock % this.discardBlocks } : undefined;
           let fb = s.fblock;
-          for (const run of this.alloc.allocate(s.count, map.goalFor(s.fblock), minRun)) {
+          for (const run of this.alloc.allocate(s.count, map.goalFor(s.fblock), minRun, align)) {
             const e = map.addPending(fb, run.start, run.count, gate);
             fresh.push(e);
             this.writeFresh(ios, e, offset, data);
