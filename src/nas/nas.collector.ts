@@ -73,6 +73,19 @@ export class NasCollector {
         if (s) for (const [field, reason] of RPC_REJECTS) this.inc({ reason }, s[field] as number);
       },
     });
+    const fsCounter = (name: string, help: string, read: (s: { commits: number; flushes: number }) => number) =>
+      new Counter<'share'>({
+        name,
+        help,
+        labelNames: ['share'],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of nas.filesystemStats()) this.inc({ share: s.share }, read(s));
+        },
+      });
+    fsCounter('strata_share_metadata_commits_total', "Metadata transactions of a share's filesystem since it was mounted (sync shares commit before each namespace reply).", (s) => s.commits);
+    fsCounter('strata_share_data_flushes_total', "Flushes of a share's volume before metadata that points at new data commits, since it was mounted.", (s) => s.flushes);
     counter('strata_nfs_garbage_total', 'RPC messages too malformed to run: unreadable headers (dropped) and GARBAGE_ARGS replies.', (s) => s.garbage);
     counter('strata_nfs_record_errors_total', 'Connections closed for breaking record marking (oversized or unframed records).', (s) => s.recordErrors);
     counter('strata_nfs_retransmitted_calls_total', 'Retransmitted non-idempotent calls answered from the duplicate request cache.', (s) => s.drcHits);

@@ -86,6 +86,16 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     return this.server?.stats ?? null;
   }
 
+  /** Durability work of each mounted share's filesystem since it was mounted: metadata commits and data flushes. */
+  filesystemStats(): Array<{ share: string; commits: number; flushes: number }> {
+    const out: Array<{ share: string; commits: number; flushes: number }> = [];
+    for (const entry of this.table.list()) {
+      const s = this.filesystems.get(entry.exportId)?.stats();
+      if (s) out.push({ share: entry.name, commits: s.commits, flushes: s.flushes });
+    }
+    return out;
+  }
+
   /**
    * `strata share fsck`: check a share's mounted filesystem (changes wait
    * while it runs; reads go on), audited as share.fsck with the outcome.
@@ -128,7 +138,9 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       if (change.kind === 'removed') void this.filesystems.remove(change.entry);
       // The engine sizes its allocator when it opens: a grown share is opened again to use the new space.
       else if (change.kind === 'updated' && change.previous && change.previous.size !== change.entry.size) void this.filesystems.remount(change.entry);
-      else void this.filesystems.mount(change.entry);
+      else if (change.kind === 'updated' && change.previous && change.previous.share.sync !== change.entry.share.sync) {
+        this.filesystems.applySync(change.entry).catch((e: Error) => this.log.error(`share '${change.entry.name}': switching sync/async failed: ${e.message}`));
+      } else void this.filesystems.mount(change.entry);
     });
 
     const nfs = nfs3Program(shares, this.nfsCounters);

@@ -67,7 +67,8 @@ export class ShareFileSystems {
     const store = new WriteBehindStore(volume);
     try {
       mkdirSync(join(this.dir, entry.shareId), { recursive: true, mode: 0o700 });
-      const fs = existsSync(path) ? await FileSystem.open(path, store) : await FileSystem.create(path, store, { root: ROOT });
+      const opts = { syncMetadata: entry.share.sync };
+      const fs = existsSync(path) ? await FileSystem.open(path, store, opts) : await FileSystem.create(path, store, { ...opts, root: ROOT });
       this.mounted.set(entry.exportId, { fs, shareId: entry.shareId, store });
       this.problems.delete(entry.exportId);
     } catch (e) {
@@ -93,6 +94,12 @@ export class ShareFileSystems {
       this.pending.set(entry.exportId, p.finally(() => this.pending.delete(entry.exportId)));
     }
     return this.mount(entry);
+  }
+
+  /** The share was switched between sync and async (exports(5)): takes effect on the mounted filesystem at once. */
+  async applySync(entry: ExportEntry): Promise<void> {
+    await this.pending.get(entry.exportId);
+    await this.mounted.get(entry.exportId)?.fs.setSyncMetadata(entry.share.sync);
   }
 
   /** Whether the share's filesystem is being opened (or reopened) right now: callers should retry. */

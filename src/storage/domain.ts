@@ -139,6 +139,13 @@ export interface ShareInfo {
   allocatedBytes: number;
   /** Stable small integer in NFS file handles; never reused. */
   exportId: number;
+  /**
+   * Like exports(5) sync (the default): creates, removes, renames and
+   * attribute changes are durable before the reply. false: acknowledged
+   * first, committed within a second (a crash may lose the last second of
+   * them). Writes report their real stability either way.
+   */
+  sync: boolean;
   state: 'online' | 'degraded' | 'failed';
   rules: ExportRuleInfo[];
   createdAt: string;

@@ -72,6 +72,8 @@ export class ShareEntity {
   /** 32 random bytes: the MAC key of the share's file handles. */
   @Column('blob', { name: 'secret_key' }) secretKey: Buffer;
   @Column('text') state: 'online' | 'deleting';
+  /** exports(5) sync: namespace and attribute changes are durable before the reply. */
+  @Column('boolean', { default: true }) sync: boolean;
   @Column('text', { name: 'created_at' }) createdAt: string;
   @Column('text', { name: 'updated_at' }) updatedAt: string;
 }

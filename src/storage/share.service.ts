@@ -33,6 +33,8 @@ export interface CreateShare {
   name: string;
   pool: string;
   size: number;
+  /** exports(5) sync/async; default true (see ShareInfo.sync). */
+  sync?: boolean;
   /** Initial export rules; without any the share admits nobody until a rule is added. */
   rules?: ExportRuleInput[];
 }
@@ -115,6 +117,11 @@ export function normalizeRule(input: unknown, field = '', base?: RuleFields): Ru
   return out;
 }
 
+function checkSync(v: unknown): boolean | undefined {
+  if (v === undefined || typeof v === 'boolean') return v;
+  throw new InvalidArgument('sync must be true or false', 'sync');
+}
+
 /**
  * NAS shares: a name, a thin volume of their own (same pool, same size),
  * an export id for file handles, a secret key for their MAC, and ordered
@@ -177,13 +184,14 @@ export class ShareService {
       { type: 'share', name: req.name },
       () => this.serial(() => this.doCreate(req)),
       (s) => ({ type: 'share', id: s.id, name: s.name }),
-      { pool: req.pool, size: req.size, rules: req.rules },
+      { pool: req.pool, size: req.size, sync: req.sync, rules: req.rules },
     );
   }
 
   private async doCreate(req: CreateShare): Promise<ShareInfo> {
     const name = validateName('share', req.name);
     checkSize(req.size);
+    const sync = checkSync(req.sync) ?? true;
     if (req.rules !== undefined && !Array.isArray(req.rules)) throw new InvalidArgument('rules must be a list of export rules', 'rules');
     const rules = (req.rules ?? []).map((r, i) => normalizeRule(r, `rules[${i}]`));
     if (rules.length > MAX_RULES) throw new InvalidArgument(`a share may have at most ${MAX_RULES} export rules`, 'rules');
@@ -193,7 +201,7 @@ export class ShareService {
     const at = now();
     await this.volumes.createBacking({ name: shareVolumeName(name), poolId: pool.id, size: req.size }, async (m, volume) => {
       const exportId = await this.nextExportId(m);
-      await m.insert(ShareEntity, { id, name, volumeId: volume.id, exportId, secretKey: randomBytes(32), state: 'online', createdAt: at, updatedAt: at });
+      await m.insert(ShareEntity, { id, name, volumeId: volume.id, exportId, secretKey: randomBytes(32), state: 'online', sync, createdAt: at, updatedAt: at });
       await m.insert(ExportRuleEntity, rules.map((r, position) => this.ruleRow(id, position, r, at)));
     });
     const created = await this.exportOf(id);
@@ -201,8 +209,8 @@ export class ShareService {
     return created.share;
   }
 
-  /** Rename and/or grow. Shares only grow, as volumes do. */
-  update(actor: Actor, key: string, changes: { name?: string; size?: number }): Promise<ShareInfo> {
+  /** Rename, grow (shares only grow, as volumes do) and/or switch sync/async. */
+  update(actor: Actor, key: string, changes: { name?: string; size?: number; sync?: boolean }): Promise<ShareInfo> {
     return this.audit.audited(
       actor,
       'share.update',
@@ -215,6 +223,7 @@ export class ShareService {
           const renaming = changes.name !== undefined && changes.name !== row.name;
           const name = renaming ? validateName('share', changes.name) : row.name;
           if (renaming && (await this.shares.findOne({ where: { name } }))) throw new NameTaken('share', name);
+          const sync = checkSync(changes.sync);
           if (changes.size !== undefined) {
             const before = (await this.volumes.get(row.volumeId)).size;
             if (changes.size !== before) {
@@ -225,6 +234,10 @@ export class ShareService {
           if (renaming) {
             await this.volumes.renameBacking(row.volumeId, shareVolumeName(name));
             await this.shares.update(row.id, { name });
+            changed = true;
+          }
+          if (sync !== undefined && sync !== (row.sync !== false)) {
+            await this.shares.update(row.id, { sync });
             changed = true;
           }
           if (!changed) return this.get(row.id);
@@ -439,6 +452,7 @@ export class ShareService {
         size: volume?.size ?? 0,
         allocatedBytes: (disk?.allocatedPages ?? 0) * (pool?.pageSize ?? 0),
         exportId: row.exportId,
+        sync: row.sync !== false,
         state: poolState === 'online' ? 'online' : poolState,
         rules: rules.filter((r) => r.shareId === row.id).map(ruleInfo),
         createdAt: row.createdAt,

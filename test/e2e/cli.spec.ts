@@ -278,6 +278,15 @@ describe('strata CLI against a real gateway', () => {
     expect(list.stdout.split('\n')[0].split(/\s+/)).toEqual(['NAME', 'PATH', 'POOL', 'SIZE', 'ALLOCATED', 'EXPORT', 'RULES', 'STATE']);
     expect(list.stdout).toMatch(/^home\s+\/home\s+p1\s+8 MiB\s+0 B\s+\d+\s+0\s+online$/m);
     expect((await strata(['share', 'show', 'home'])).stdout).toContain('No export rules: no client may mount this share');
+    expect((await strata(['share', 'show', 'home'])).stdout).toMatch(/Metadata:\s+sync \(changes durable before the reply\)/);
+    const toAsync = await strata(['share', 'sync', 'home', 'async']);
+    ok(toAsync);
+    expect(toAsync.stdout).toBe("Share 'home' is now async.\n");
+    expect((await json<{ sync: boolean }>(['share', 'show', 'home'])).sync).toBe(false);
+    ok(await strata(['share', 'sync', 'home', 'sync']));
+    const badMode = await strata(['share', 'sync', 'home', 'later']);
+    expect(badMode.code).toBe(2);
+    expect(badMode.stderr).toContain("mode must be 'sync' or 'async', not 'later'");
 
     // The share's volume stays out of the volume list unless asked for.
     expect((await strata(['volume', 'list'])).stdout).not.toContain('share:home');

@@ -78,6 +78,7 @@ describe('shares in the storage manager (real SQLite catalog)', () => {
       size: 32 * MiB,
       allocatedBytes: 0,
       exportId: expect.any(Number),
+      sync: true,
       state: 'online',
       rules: [],
       createdAt: expect.any(String),
@@ -421,7 +422,13 @@ describe('Shares migration', () => {
       expect(() => db.prepare(`INSERT INTO shares (id, name, volume_id, export_id, secret_key, state, created_at, updated_at) VALUES ('t', 't', 'w', 2, ?, 'online', ?, ?)`).run(Buffer.alloc(16), at, at)).toThrow(/CHECK|FOREIGN/);
       expect(() => db.prepare(`UPDATE volumes SET role = 'nas' WHERE id = 'v'`).run()).toThrow(/CHECK/);
 
-      // The last migration is this one: undo it through TypeORM, as an operator would.
+      // A share made before ShareSync existed is sync, as every share was.
+      expect(db.prepare(`SELECT sync FROM shares WHERE id = 's'`).get()).toEqual({ sync: 1 });
+      expect(() => db.prepare(`UPDATE shares SET sync = 2 WHERE id = 's'`).run()).toThrow(/CHECK/);
+
+      // Undo through TypeORM, as an operator would: the later migrations first, then this one.
+      const last = () => (db.prepare(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`).get() as { name: string }).name;
+      while (last() !== 'Shares1795470000000') await ds.undoLastMigration({ transaction: 'each' });
       await ds.undoLastMigration({ transaction: 'each' });
       expect(tables()).toEqual([]);
       expect(columns()).not.toContain('role');

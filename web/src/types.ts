@@ -117,6 +117,8 @@ export interface ShareInfo {
   size: number;
   allocatedBytes: number;
   exportId: number;
+  /** exports(5) sync (true) or async metadata commits. */
+  sync: boolean;
   state: 'online' | 'degraded' | 'failed';
   rules: ExportRuleInfo[];
   createdAt: string;

@@ -10,6 +10,8 @@ import { confirm, type CliIO } from '../io';
 import { ruleFields, SQUASH_MODES, type RuleFlags } from '../rule-flags';
 import { fsckText, NO_RULES, ruleTable, shareTable, showRule, showShare } from '../views';
 
+const ASYNC_HELP = 'acknowledge creates, removes, renames and attribute changes before they are durable (exports(5) async: a crash may lose the last second of them; writes still report their real stability)';
+
 const INSECURE_HELP = 'accept callers from any source port (needed by libnfs tools run as a normal user); the default requires a port below 1024';
 
 /** One line about a rule, after a change. */
@@ -43,9 +45,10 @@ export function registerShare(program: Command, io: CliIO): void {
     .argument('<name>', 'share name; clients mount /<name>')
     .requiredOption('--pool <pool>', 'pool id or name')
     .requiredOption('--size <size>', 'size like 100G, or bytes', sizeArg)
-    .action(async (name: string, opts: { pool: string; size: number }, cmd: Command) => {
+    .option('--async', ASYNC_HELP)
+    .action(async (name: string, opts: { pool: string; size: number; async?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
-      const created = await ctx.api.post<ShareInfo>('shares', { name, pool: opts.pool, size: opts.size });
+      const created = await ctx.api.post<ShareInfo>('shares', { name, pool: opts.pool, size: opts.size, ...(opts.async ? { sync: false } : {}) });
       ctx.emit(created, (s) => `Created share '${s.name}' (${size(s.size)}) in pool '${s.poolName}', mounted as ${s.path}; add export rules to let clients in.`);
     });
 
@@ -58,6 +61,18 @@ export function registerShare(program: Command, io: CliIO): void {
       const ctx = Context.of(cmd, io);
       const grown = await ctx.api.patch<ShareInfo>(`shares/${seg(key)}`, { size: newSize });
       ctx.emit(grown, (s) => `Share '${s.name}' is now ${size(s.size)}.`);
+    });
+
+  share
+    .command('sync')
+    .description('set how a share commits creates, removes, renames and attribute changes (exports(5) sync/async)')
+    .argument('<share>', 'share id or name')
+    .argument('<mode>', "'sync' (the default: durable before the reply) or 'async' (acknowledged first, committed within a second)")
+    .action(async (key: string, mode: string, _opts: unknown, cmd: Command) => {
+      if (mode !== 'sync' && mode !== 'async') throw usageError(`mode must be 'sync' or 'async', not '${mode}'`);
+      const ctx = Context.of(cmd, io);
+      const changed = await ctx.api.patch<ShareInfo>(`shares/${seg(key)}`, { sync: mode === 'sync' });
+      ctx.emit(changed, (s) => `Share '${s.name}' is now ${s.sync ? 'sync' : 'async'}.`);
     });
 
   share

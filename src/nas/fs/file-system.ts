@@ -136,7 +136,7 @@ export class FileSystem {
   private readonly changeBase: number;
   private writeVerifier: Buffer;
   private readonly readOnly: boolean;
-  private readonly syncMetadata: boolean;
+  private syncMetadata: boolean;
   private readonly atimeMode: 'relatime' | 'strict' | 'none';
   private readonly cacheLimit: number;
   private readonly clock: () => Timestamp;
@@ -1370,6 +1370,18 @@ export class FileSystem {
       if (this.inodes.size <= target) break;
       if (ino !== ROOT_INO && inode.evictable && !inode.dead) this.inodes.delete(ino);
     }
+  }
+
+  /**
+   * Switch between committing namespace and attribute changes before the
+   * reply (exports(5) sync) and committing them in the background (async).
+   * Resolves once whatever async mode left pending is committed, so a share
+   * turned to sync is wholly sync when this returns.
+   */
+  async setSyncMetadata(on: boolean): Promise<void> {
+    if (this.syncMetadata === on) return;
+    this.syncMetadata = on;
+    if (on && !this.readOnly && !this.closed) await this.journal.sync('meta');
   }
 
   /** Namespace and attribute changes: durable before the reply unless the filesystem runs with lazy metadata. */

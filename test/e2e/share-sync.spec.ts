@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createmode3 } from '../../src/protocols/nfs3';
+import { OPEN_RULE } from '../utils/nas-fixture';
+import { Nfs3Client } from '../utils/nfs3-client';
+import { freePort, login, spawnGateway, type GatewayProcess } from '../utils/process-gateway';
+import { parseExposition, sampleValue } from '../utils/prometheus-text';
+
+const PASSWORD = 'share-sync-password';
+const FILES = 20;
+
+/**
+ * exports(5) sync/async per share: a sync share (the default) commits every
+ * namespace change before the reply, an async one acknowledges first and
+ * commits in the background within a second, so it survives kill -9 once
+ * that second has passed. Judged by the share's commit counter and by what
+ * a restart after kill -9 shows.
+ */
+describe('sync and async shares', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-share-sync-'));
+  let gw: GatewayProcess | undefined;
+  const clients: Nfs3Client[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.rpc.destroy();
+    await gw?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ports = { nfs: 0, mount: 0 };
+  let token = '';
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${gw!.url}/api/v1/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> };
+  };
+  const commits = async (share: string) => {
+    const text = await (await fetch(`${gw!.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    return sampleValue(parseExposition(text), 'strata_share_metadata_commits_total', { share }) ?? 0;
+  };
+  const start = async () => {
+    gw = await spawnGateway(dir, { STRATA_ADMIN_PASSWORD: PASSWORD, STRATA_DEFAULT_DEVICE_SIZE: '256M', STRATA_NFS_PORT: String(ports.nfs), STRATA_MOUNT_PORT: String(ports.mount) });
+    token = await login(gw.url, PASSWORD);
+  };
+  const client = async () => {
+    const c = await Nfs3Client.connect(ports.nfs);
+    clients.push(c);
+    return c;
+  };
+
+  it('commits before each reply on a sync share and in the background on an async one', async () => {
+    ports.nfs = await freePort();
+    ports.mount = await freePort();
+    await start();
+    const safe = await api('POST', 'shares', { name: 'safe', pool: 'default', size: '32M', rules: [OPEN_RULE] });
+    expect(safe.status).toBe(201);
+    expect(safe.body.sync).toBe(true);
+    const quick = await api('POST', 'shares', { name: 'quick', pool: 'default', size: '32M', sync: false, rules: [OPEN_RULE] });
+    expect(quick.status).toBe(201);
+    expect(quick.body.sync).toBe(false);
+    expect((await api('PATCH', 'shares/quick', { sync: 'yes' })).body).toMatchObject({ statusCode: 400 });
+
+    const c = await client();
+    for (const share of ['safe', 'quick']) {
+      const root = await c.mount(`/${share}`);
+      const before = await commits(share);
+      for (let i = 0; i < FILES; i++) await c.create(root, `f${i}`, { mode: 0o644 }, createmode3.GUARDED);
+      const made = (await commits(share)) - before;
+      // A sync share commits each create before answering it; an async one only on its one-second timer.
+      if (share === 'safe') expect(made).toBeGreaterThanOrEqual(FILES);
+      else expect(made).toBeLessThan(FILES / 4);
+    }
+
+    // Switched to sync, the async share commits before each reply from then on.
+    const switched = await api('PATCH', 'shares/quick', { sync: true });
+    expect(switched.body.sync).toBe(true);
+    const root = await c.mount('/quick');
+    const before = await commits('quick');
+    for (let i = 0; i < 5; i++) await c.create(root, `g${i}`, { mode: 0o644 }, createmode3.GUARDED);
+    expect((await commits('quick')) - before).toBeGreaterThanOrEqual(5);
+    expect((await api('PATCH', 'shares/quick', { sync: false })).body.sync).toBe(false);
+  });
+
+  it('keeps what an async share committed in the background across kill -9', async () => {
+    const c = await client();
+    const root = await c.mount('/quick');
+    const before = await commits('quick');
+    await c.create(root, 'late', { mode: 0o644 }, createmode3.GUARDED);
+    // The background commit comes within about a second of the change.
+    await expect.poll(() => commits('quick'), { timeout: 15_000, interval: 100 }).toBeGreaterThan(before);
+    expect(await gw!.kill('SIGKILL')).toBeNull();
+    await start();
+    const after = await client();
+    const again = await after.mount('/quick');
+    expect((await after.lookup(again, 'late')).attr.size).toBe(0);
+    for (let i = 0; i < FILES; i++) await after.lookup(again, `f${i}`);
+    expect((await api('GET', 'shares/quick')).body.sync).toBe(false);
+  });
+});
