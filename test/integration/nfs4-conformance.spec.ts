@@ -351,3 +351,71 @@ describe('NFSv4.1 conformance (pynfs 4.1): stateids, opens, locks, directories',
     }
   });
 });
+
+describe('NFSv4.1 conformance (pynfs 4.1): the test tree every run builds and cleans', () => {
+  let fx: Nfs4Fixture;
+  let c: Nfs4TestClient;
+
+  beforeAll(async () => {
+    fx = await startNfs4([{ name: 'data' }]);
+    c = await Nfs4TestClient.connect(fx.port);
+    await c.mount();
+  });
+  afterAll(async () => {
+    await c?.destroy().catch(() => undefined);
+    await fx?.close();
+  });
+
+  const KINDS = [
+    { name: 'dir', objtype: { type: 2 } },
+    { name: 'socket', objtype: { type: 6 } },
+    { name: 'fifo', objtype: { type: 7 } },
+    { name: 'link', objtype: { type: 5, linkdata: '/etc/X11' } },
+    { name: 'block', objtype: { type: 3, devdata: { specdata1: 1, specdata2: 2 } } },
+    { name: 'char', objtype: { type: 4, devdata: { specdata1: 1, specdata2: 2 } } },
+  ];
+
+  it('builds tree/ with every object type, then PUTFH/GETFH, LOOKUPP, RENAME and VERIFY behave on each (PUTFH1*, LKPP1*, RNM2*, RNM3*, VF1r)', async () => {
+    const share = await c.fh('/data');
+    await c.call([{ argop: OP.OP_PUTFH, args: share }, { argop: OP.OP_CREATE, args: { objtype: { type: 2 }, objname: 'tree', createattrs: { mode: 0o755 } } }]);
+    await c.call([{ argop: OP.OP_PUTFH, args: share }, { argop: OP.OP_CREATE, args: { objtype: { type: 2 }, objname: 'tmp', createattrs: { mode: 0o755 } } }]);
+    const tree = await c.fh('/data/tree');
+    for (const k of KINDS) await c.call([{ argop: OP.OP_PUTFH, args: tree }, { argop: OP.OP_CREATE, args: { objtype: k.objtype, objname: k.name, createattrs: { mode: 0o755 } } }]);
+    const { fh: file, stateid } = await c.open(tree, 'file', { create: true });
+    await c.write(file, { ...stateid, seqid: 0 }, 0, Buffer.from('This is the file test data.'));
+    await c.close(file, stateid);
+    const home = await c.fh('/data/tmp');
+    for (const name of ['file', ...KINDS.map((k) => k.name)]) {
+      const fh = await c.fh(`/data/tree/${name}`);
+      const put = await c.call([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_GETFH, args: undefined }]);
+      expect(resultOf<Buffer>(put, OP.OP_GETFH).equals(fh)).toBe(true);
+      if (name === 'dir') continue;
+      const notDir = name === 'link' ? nfsstat4.NFS4ERR_SYMLINK : nfsstat4.NFS4ERR_NOTDIR;
+      expect((await c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_LOOKUPP, args: undefined }])).status).toBe(notDir);
+      // RENAME with the object as the saved (source) or current (target) directory.
+      expect([nfsstat4.NFS4ERR_NOTDIR, notDir]).toContain((await c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_SAVEFH, args: undefined }, { argop: OP.OP_PUTFH, args: home }, { argop: OP.OP_RENAME, args: { oldname: 'x', newname: 'x' } }])).status);
+      expect([nfsstat4.NFS4ERR_NOTDIR, notDir]).toContain((await c.send([{ argop: OP.OP_PUTFH, args: home }, { argop: OP.OP_SAVEFH, args: undefined }, { argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_RENAME, args: { oldname: 'x', newname: 'x' } }])).status);
+    }
+    // VERIFY of every mandatory attribute (rdattr_error aside) against GETATTR's own values.
+    const mand = mask(FATTR4.SUPPORTED_ATTRS, FATTR4.TYPE, FATTR4.FH_EXPIRE_TYPE, FATTR4.CHANGE, FATTR4.SIZE, FATTR4.LINK_SUPPORT, FATTR4.SYMLINK_SUPPORT, FATTR4.NAMED_ATTR, FATTR4.FSID, FATTR4.UNIQUE_HANDLES, FATTR4.LEASE_TIME, FATTR4.FILEHANDLE);
+    const fh = await c.fh('/data/tree/file');
+    const attrs = resultOf(await c.call([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_GETATTR, args: mand }]), OP.OP_GETATTR);
+    expect((await c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_VERIFY, args: attrs }, { argop: OP.OP_PUTFH, args: fh }])).status).toBe(nfsstat4.NFS4_OK);
+    expect((await c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_VERIFY, args: { size: 1 } }])).status).toBe(nfsstat4.NFS4ERR_NOT_SAME);
+    // SUPPATTR_EXCLCREAT is supported, returned, and within SUPPORTED_ATTRS (OPEN12, OPEN13).
+    const s = resultOf<{ supported_attrs: number[]; suppattr_exclcreat: number[] }>(await c.call([{ argop: OP.OP_PUTROOTFH, args: undefined }, { argop: OP.OP_GETATTR, args: mask(FATTR4.SUPPORTED_ATTRS, FATTR4.SUPPATTR_EXCLCREAT) }]), OP.OP_GETATTR);
+    expect(s.suppattr_exclcreat).toBeDefined();
+    s.suppattr_exclcreat.forEach((w, i) => expect((w & ~(s.supported_attrs[i] ?? 0)) >>> 0).toBe(0));
+  });
+
+  it('cleans a directory as the suite does: SETATTR mode with the anonymous stateid on every entry, then REMOVE (environment.clean_dir)', async () => {
+    const tree = await c.fh('/data/tree');
+    const anon: stateid4 = { seqid: 0, other: Buffer.alloc(12) };
+    for (const e of await c.readdir(tree)) {
+      const r = await c.send([{ argop: OP.OP_PUTFH, args: tree }, { argop: OP.OP_LOOKUP, args: e.name }, { argop: OP.OP_SETATTR, args: { stateid: anon, obj_attributes: { mode: 0o755 } } }]);
+      expect({ name: e.name, status: r.status }).toEqual({ name: e.name, status: nfsstat4.NFS4_OK });
+      expect((await c.send([{ argop: OP.OP_PUTFH, args: tree }, { argop: OP.OP_REMOVE, args: e.name }])).status).toBe(nfsstat4.NFS4_OK);
+    }
+    expect(await c.readdir(tree)).toEqual([]);
+  });
+});
