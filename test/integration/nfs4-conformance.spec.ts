@@ -279,6 +279,56 @@ describe('NFSv4.1 conformance (pynfs 4.1): stateids, opens, locks, directories',
     await c.close(fh, stateid);
   });
 
+  it('stateid checks: an older seqid is NFS4ERR_OLD_STATEID, a newer or unknown one NFS4ERR_BAD_STATEID, an earlier boot\'s NFS4ERR_STALE_STATEID, seqid 0 the current one', async () => {
+    const { fh, stateid } = await c.open(dir, 'sids', { create: true, access: 1 });
+    const again = await c.open(dir, 'sids', { access: 3 });
+    expect(again.stateid.seqid).toBe(2);
+    const write = (sid: stateid4) => c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_WRITE, args: { stateid: sid, offset: 0, stable: 2, data: Buffer.from('x') } }]);
+    expect((await write(stateid)).status).toBe(nfsstat4.NFS4ERR_OLD_STATEID);
+    expect((await write({ ...stateid, seqid: 3 })).status).toBe(nfsstat4.NFS4ERR_BAD_STATEID);
+    expect((await write({ ...stateid, seqid: 0 })).status).toBe(nfsstat4.NFS4_OK);
+    const unknown = Buffer.from(stateid.other);
+    unknown.writeUInt32BE(0xffffff, 8);
+    expect((await write({ seqid: 1, other: unknown })).status).toBe(nfsstat4.NFS4ERR_BAD_STATEID);
+    const stale = Buffer.from(stateid.other);
+    stale.writeUInt32BE((stale.readUInt32BE(0) ^ 0x5a5a) >>> 0, 0);
+    expect((await write({ seqid: 1, other: stale })).status).toBe(nfsstat4.NFS4ERR_STALE_STATEID);
+    // Another client's stateid names nothing for this one.
+    const d = await Nfs4TestClient.connect(fx.port);
+    try {
+      await d.mount();
+      expect((await d.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_WRITE, args: { stateid: again.stateid, offset: 0, stable: 2, data: Buffer.from('x') } }])).status).toBe(nfsstat4.NFS4ERR_BAD_STATEID);
+    } finally {
+      await d.destroy().catch(() => undefined);
+    }
+    // The special stateids: anonymous and bypass read; neither closes anything.
+    for (const special of [{ seqid: 0, other: Buffer.alloc(12) }, { seqid: 0xffffffff, other: Buffer.alloc(12, 0xff) }]) {
+      expect((await c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_READ, args: { stateid: special, offset: 0, count: 10 } }])).status).toBe(nfsstat4.NFS4_OK);
+      expect((await c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_CLOSE, args: { seqid: 0, open_stateid: special } }])).status).toBe(nfsstat4.NFS4ERR_BAD_STATEID);
+    }
+    const t = await c.call([{ argop: OP.OP_TEST_STATEID, args: [again.stateid, stateid, { seqid: 1, other: stale }] }]);
+    expect(resultOf<nfsstat4[]>(t, OP.OP_TEST_STATEID)).toEqual([nfsstat4.NFS4_OK, nfsstat4.NFS4ERR_OLD_STATEID, nfsstat4.NFS4ERR_STALE_STATEID]);
+    await c.close(fh, again.stateid);
+  });
+
+  it('owners: numeric strings both ways; name@domain for the names the gateway knows, NFS4ERR_BADOWNER for others', async () => {
+    const { fh, stateid } = await c.open(dir, 'owned', { create: true });
+    await c.close(fh, stateid);
+    const anon: stateid4 = { seqid: 0, other: Buffer.alloc(12) };
+    const setOwner = (owner: string, owner_group?: string) =>
+      c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_SETATTR, args: { stateid: anon, obj_attributes: owner_group === undefined ? { owner } : { owner, owner_group } } }]);
+    const owners = async () => c.getattr(fh, [FATTR4.OWNER, FATTR4.OWNER_GROUP]);
+    expect((await setOwner('1000', '100')).status).toBe(nfsstat4.NFS4_OK);
+    expect(await owners()).toMatchObject({ owner: '1000', owner_group: '100' });
+    expect((await setOwner('1001@example.com', '101@example.com')).status).toBe(nfsstat4.NFS4_OK);
+    expect(await owners()).toMatchObject({ owner: '1001', owner_group: '101' });
+    expect((await setOwner('nobody@example.com', 'nogroup@example.com')).status).toBe(nfsstat4.NFS4_OK);
+    expect(await owners()).toMatchObject({ owner: '65534', owner_group: '65534' });
+    expect((await setOwner('root@example.com')).status).toBe(nfsstat4.NFS4_OK);
+    expect(await owners()).toMatchObject({ owner: '0' });
+    for (const bad of ['alice@example.com', 'alice', '', '0x10', '99999999999']) expect((await setOwner(bad)).status).toBe(nfsstat4.NFS4ERR_BADOWNER);
+  });
+
   it('lock owners belong to the session\'s client whatever clientid lock_owner4 carries; another client conflicts', async () => {
     const { fh, stateid } = await c.open(dir, 'owners', { create: true });
     const lock = (clientid: bigint) => ({ argop: OP.OP_LOCK, args: { locktype: 2, reclaim: false, offset: 0n, length: 100n, locker: { new_lock_owner: true, open_owner: { open_seqid: 0, open_stateid: stateid, lock_seqid: 0, lock_owner: { clientid, owner: Buffer.from('lo') } } } } }) as const;
