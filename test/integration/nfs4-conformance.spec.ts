@@ -458,6 +458,31 @@ describe('NFSv4.1 conformance (pynfs 4.1): the test tree every run builds and cl
     s.suppattr_exclcreat.forEach((w, i) => expect((w & ~(s.supported_attrs[i] ?? 0)) >>> 0).toBe(0));
   });
 
+  it('filehandles and SECINFO: no current filehandle is NFS4ERR_NOFILEHANDLE, SECINFO consumes it, the pseudo root has no parent, a short handle is NFS4ERR_BADHANDLE (LOOK1, LKPP2, LKPP3, RNM4, SEC1, SEC2, SECNN1-4, PUTFH2)', async () => {
+    const nofh = [{ argop: OP.OP_LOOKUP, args: 'x' }, { argop: OP.OP_LOOKUPP, args: undefined }, { argop: OP.OP_GETFH, args: undefined }] as const;
+    for (const op of nofh) expect((await c.send([op])).status).toBe(nfsstat4.NFS4ERR_NOFILEHANDLE);
+    const home = await c.fh('/data/tmp');
+    expect((await c.send([{ argop: OP.OP_PUTFH, args: home }, { argop: OP.OP_RENAME, args: { oldname: 'a', newname: 'b' } }])).status).toBe(nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expect((await c.send([{ argop: OP.OP_PUTROOTFH, args: undefined }, { argop: OP.OP_LOOKUPP, args: undefined }])).status).toBe(nfsstat4.NFS4ERR_NOENT);
+    const { fh, stateid } = await c.open(home, 'sec', { create: true, access: 2 });
+    expect((await c.send([{ argop: OP.OP_PUTFH, args: home }, { argop: OP.OP_SECINFO, args: 'sec' }])).status).toBe(nfsstat4.NFS4_OK);
+    const after = await c.send([{ argop: OP.OP_PUTFH, args: home }, { argop: OP.OP_SECINFO, args: 'sec' }, { argop: OP.OP_GETFH, args: undefined }]);
+    expect(after.status).toBe(nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expect(after.resarray).toHaveLength(4);
+    expect((await c.send([{ argop: OP.OP_PUTROOTFH, args: undefined }, { argop: OP.OP_SECINFO_NO_NAME, args: 0 }])).status).toBe(nfsstat4.NFS4_OK);
+    expect((await c.send([{ argop: OP.OP_PUTROOTFH, args: undefined }, { argop: OP.OP_SECINFO_NO_NAME, args: 0 }, { argop: OP.OP_GETFH, args: undefined }])).status).toBe(nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expect((await c.send([{ argop: OP.OP_PUTROOTFH, args: undefined }, { argop: OP.OP_SECINFO_NO_NAME, args: 1 }])).status).toBe(nfsstat4.NFS4ERR_NOENT);
+    expect((await c.send([...Nfs4TestClient.path('/data/tmp'), { argop: OP.OP_SECINFO_NO_NAME, args: 1 }])).status).toBe(nfsstat4.NFS4_OK);
+    expect((await c.send([...Nfs4TestClient.path('/data'), { argop: OP.OP_SECINFO_NO_NAME, args: 1 }])).status).toBe(nfsstat4.NFS4_OK);
+    expect((await c.send([{ argop: OP.OP_PUTFH, args: Buffer.from('abc') }])).status).toBe(nfsstat4.NFS4ERR_BADHANDLE);
+    await c.close(fh, stateid);
+  });
+
+  it('COMPOUND: no operations is NFS4_OK with the tag echoed; minor version 50 is NFS4ERR_MINOR_VERS_MISMATCH with no results (COMP1, COMP2, COMP4a)', async () => {
+    expect(await c.raw([], { tag: 'tag test' })).toEqual({ status: nfsstat4.NFS4_OK, tag: Buffer.from('tag test'), resarray: [] });
+    expect(await c.raw([{ argop: OP.OP_PUTROOTFH, args: undefined }], { minorversion: 50 })).toEqual({ status: nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH, tag: Buffer.alloc(0), resarray: [] });
+  });
+
   it('cleans a directory as the suite does: SETATTR mode with the anonymous stateid on every entry, then REMOVE (environment.clean_dir)', async () => {
     const tree = await c.fh('/data/tree');
     const anon: stateid4 = { seqid: 0, other: Buffer.alloc(12) };
