@@ -377,6 +377,36 @@ describe('NFSv4.1 conformance (pynfs 4.1): stateids, opens, locks, directories',
     expect((await c.send([{ argop: OP.OP_PUTFH, args: adir }, { argop: OP.OP_OPEN, args: fhClaim }])).status).toBe(nfsstat4.NFS4ERR_ISDIR);
   });
 
+  it('RENAME between directories of every object type, and onto existing objects as POSIX allows (RNM1*, RNM5, RNM12-17)', async () => {
+    const mk = (parent: Buffer, name: string, objtype: object) => c.call([{ argop: OP.OP_PUTFH, args: parent }, { argop: OP.OP_CREATE, args: { objtype, objname: name, createattrs: { mode: 0o755 } } } as never]);
+    await mk(dir, 'rn', { type: 2 });
+    const base = await c.fh('/data/rn');
+    for (const d of ['dir1', 'dir2', 'full']) await mk(base, d, { type: 2 });
+    const [dir1, dir2, full] = [await c.fh('/data/rn/dir1'), await c.fh('/data/rn/dir2'), await c.fh('/data/rn/full')];
+    await mk(full, 'foo', { type: 2 });
+    const rename = (from: Buffer, oldname: string, to: Buffer, newname: string) =>
+      c.send([{ argop: OP.OP_PUTFH, args: from }, { argop: OP.OP_SAVEFH, args: undefined }, { argop: OP.OP_PUTFH, args: to }, { argop: OP.OP_RENAME, args: { oldname, newname } }]);
+    const kinds = [{ type: 2 }, { type: 5, linkdata: '/etc/X11' }, { type: 3, devdata: { specdata1: 1, specdata2: 2 } }, { type: 4, devdata: { specdata1: 1, specdata2: 2 } }, { type: 7 }, { type: 6 }];
+    for (const [i, k] of kinds.entries()) {
+      await mk(dir1, `obj${i}`, k);
+      expect((await rename(dir1, `obj${i}`, dir2, `moved${i}`)).status).toBe(nfsstat4.NFS4_OK);
+    }
+    const { fh, stateid } = await c.open(dir1, 'file', { create: true });
+    await c.close(fh, stateid);
+    expect((await rename(dir1, 'file', dir2, 'bar')).status).toBe(nfsstat4.NFS4_OK);
+    expect((await rename(dir1, 'nothing', dir2, 'bar2')).status).toBe(nfsstat4.NFS4ERR_NOENT);
+    // moved0 is an empty directory, bar a file, full a directory with an entry.
+    expect([nfsstat4.NFS4ERR_EXIST, nfsstat4.NFS4ERR_NOTDIR]).toContain((await rename(dir2, 'moved0', dir2, 'bar')).status);
+    expect([nfsstat4.NFS4ERR_EXIST, nfsstat4.NFS4ERR_ISDIR]).toContain((await rename(dir2, 'bar', dir2, 'moved0')).status);
+    expect([nfsstat4.NFS4ERR_EXIST, nfsstat4.NFS4ERR_NOTEMPTY]).toContain((await rename(dir2, 'moved0', base, 'full')).status);
+    expect([nfsstat4.NFS4ERR_EXIST, nfsstat4.NFS4ERR_ISDIR]).toContain((await rename(dir2, 'bar', base, 'full')).status);
+    await mk(dir2, 'empty', { type: 2 });
+    expect((await rename(dir2, 'moved0', dir2, 'empty')).status).toBe(nfsstat4.NFS4_OK);
+    const again = await c.open(dir2, 'bar2', { create: true });
+    await c.close(again.fh, again.stateid);
+    expect((await rename(dir2, 'bar', dir2, 'bar2')).status).toBe(nfsstat4.NFS4_OK);
+  });
+
   it('RENAME of a name onto itself or onto its own hard link does nothing: change_info before equals after (RNM18-20)', async () => {
     const { fh, stateid } = await c.open(dir, 'self', { create: true });
     await c.close(fh, stateid);
