@@ -64,6 +64,68 @@ describe('NFSv4.1 conformance (pynfs 4.1): client ids and sessions', () => {
     }
   });
 
+  it('EXCHANGE_ID cases by confirmation, verifier, principal and UPD_CONFIRMED_REC_A (EID5a-h, EID6, EID6a-h)', async () => {
+    const d = await fresh();
+    const cred1 = rootCred();
+    const cred2 = rootCred(1111, 37);
+    let n = 0;
+    const owner = () => Buffer.from(`eid-case-${n}`);
+    const verf = (v: number) => Buffer.alloc(8, v);
+    const eid = async (v: number, cred = cred1, flags = 0) => {
+      d.cred = cred;
+      return d.raw([d.exchangeIdOp({ eia_clientowner: { co_ownerid: owner(), co_verifier: verf(v) }, eia_flags: flags })]);
+    };
+    const idOf = (r: Awaited<ReturnType<typeof eid>>) => resultOf<{ eir_clientid: bigint; eir_sequenceid: number }>(r, OP.OP_EXCHANGE_ID);
+    const confirm = async (r: Awaited<ReturnType<typeof eid>>, cred = cred1) => {
+      d.cred = cred;
+      const cs = await d.check(d.raw([Nfs4TestClient.createSessionOp(idOf(r).eir_clientid, idOf(r).eir_sequenceid)]));
+      return resultOf<{ csr_sessionid: Buffer }>(cs, OP.OP_CREATE_SESSION).csr_sessionid;
+    };
+    const seq = (sessionid: Buffer, seqid: number) => d.raw([{ argop: OP.OP_SEQUENCE, args: { sa_sessionid: sessionid, sa_sequenceid: seqid, sa_slotid: 0, sa_highest_slotid: 0, sa_cachethis: false } }]);
+    try {
+      // Unconfirmed: every new EXCHANGE_ID replaces the record with a new client id, whatever changed (EID5a-d).
+      for (const [v, cred] of [[2, cred2], [1, cred1], [1, cred2], [1, cred1]] as const) {
+        n++;
+        const first = idOf(await eid(1)).eir_clientid;
+        expect(idOf(await eid(v, cred)).eir_clientid).not.toBe(first);
+      }
+      // Confirmed without sessions, another principal and verifier: a new id, the old one gone (EID5e).
+      n++;
+      const e5 = await eid(1);
+      const s5 = await confirm(e5);
+      d.cred = cred1;
+      await d.check(d.raw([{ argop: OP.OP_DESTROY_SESSION, args: s5 }]));
+      expect(idOf(await eid(2, cred2)).eir_clientid).not.toBe(idOf(e5).eir_clientid);
+      d.cred = cred1;
+      expect((await d.raw([Nfs4TestClient.createSessionOp(idOf(e5).eir_clientid, idOf(e5).eir_sequenceid + 1)])).status).toBe(nfsstat4.NFS4ERR_STALE_CLIENTID);
+      // Confirmed, same principal, new verifier (a rebooted client): the old session lives until the new id is confirmed (EID5f).
+      n++;
+      const e6 = await eid(1);
+      const s6 = await confirm(e6);
+      const e6b = await eid(2);
+      expect(idOf(e6b).eir_clientid).not.toBe(idOf(e6).eir_clientid);
+      expect((await seq(s6, 1)).status).toBe(nfsstat4.NFS4_OK);
+      await confirm(e6b);
+      expect((await seq(s6, 2)).status).toBe(nfsstat4.NFS4ERR_BADSESSION);
+      // Confirmed, same everything: the same client id (EID5h); the update flag keeps it too (EID6h).
+      n++;
+      const e7 = await eid(1);
+      await confirm(e7);
+      expect(idOf(await eid(1)).eir_clientid).toBe(idOf(e7).eir_clientid);
+      expect(idOf(await eid(1, cred1, 0x40000000)).eir_clientid).toBe(idOf(e7).eir_clientid);
+      expect((await eid(2, cred1, 0x40000000)).status).toBe(nfsstat4.NFS4ERR_NOT_SAME);
+      expect((await eid(1, cred2, 0x40000000)).status).toBe(nfsstat4.NFS4ERR_PERM);
+      expect([nfsstat4.NFS4ERR_NOT_SAME, nfsstat4.NFS4ERR_PERM]).toContain((await eid(2, cred2, 0x40000000)).status);
+      // An update of nothing, or of an unconfirmed record, is NFS4ERR_NOENT (EID6, EID6a-d).
+      n++;
+      expect((await eid(1, cred1, 0x40000000)).status).toBe(nfsstat4.NFS4ERR_NOENT);
+      await eid(1);
+      expect((await eid(1, cred1, 0x40000000)).status).toBe(nfsstat4.NFS4ERR_NOENT);
+    } finally {
+      await d.rpc.close();
+    }
+  });
+
   it('CREATE_SESSION: undefined csa_flags are NFS4ERR_INVAL; a back channel too small for a callback is NFS4ERR_TOOSMALL and consumes no sequence (CSESS15, CSESS29)', async () => {
     const d = await fresh();
     try {
