@@ -228,6 +228,19 @@ describe('NFSv4.1 conformance (pynfs 4.1): client ids and sessions', () => {
     c.cred = uid;
     const again = await c.send([{ argop: OP.OP_PUTROOTFH, args: undefined }, { argop: OP.OP_GETFH, args: undefined }], { seqid });
     expect(again).toEqual(first);
+    // A large WRITE: another offset or another length is a false retry; the same bytes are answered from the cache.
+    const dir = await c.fh('/data');
+    const { fh, stateid } = await c.open(dir, 'retry', { create: true });
+    const write = (offset: number, data: Buffer) => [{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_WRITE, args: { stateid, offset, stable: 2, data } }] as const;
+    const data = Buffer.alloc(64 * 1024, 3);
+    const w = c.seqid + 1;
+    expect((await c.send([...write(0, data)], { seqid: w })).status).toBe(nfsstat4.NFS4_OK);
+    c.seqid = w;
+    expect((await c.send([...write(4096, data)], { seqid: w })).status).toBe(nfsstat4.NFS4ERR_SEQ_FALSE_RETRY);
+    expect((await c.send([...write(0, data.subarray(1))], { seqid: w })).status).toBe(nfsstat4.NFS4ERR_SEQ_FALSE_RETRY);
+    expect((await c.send([...write(0, data)], { seqid: w })).status).toBe(nfsstat4.NFS4_OK);
+    expect((await c.getattr(fh, [FATTR4.SIZE])).size).toBe(64 * 1024);
+    await c.close(fh, stateid);
   });
 
   it('DESTROY_SESSION of the session it runs in must be the last operation (DSESS9004)', async () => {
