@@ -177,9 +177,24 @@ describe('NFSv4.1 conformance (pynfs 4.1): client ids and sessions', () => {
       const dir = await d.fh('/data');
       const { fh, stateid } = await d.open(dir, 'big', { create: true });
       await d.write(fh, stateid, 0, Buffer.alloc(200, 7));
-      const read = await d.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_READ, args: { stateid, offset: 0, count: 200 } }]);
+      await d.write(fh, stateid, 200, Buffer.alloc(200, 7));
+      const read = await d.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_READ, args: { stateid, offset: 0, count: 400 } }]);
       expect(read.status).toBe(nfsstat4.NFS4_OK);
-      expect(resultOf<{ data: Buffer }>(read, OP.OP_READ).data.length).toBeLessThan(200);
+      const alone = resultOf<{ data: Buffer }>(read, OP.OP_READ).data.length;
+      expect(alone).toBeGreaterThan(200);
+      expect(alone).toBeLessThan(400);
+      // After a GETATTR less room is left: the READ shrinks further instead of failing.
+      const after = await d.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_GETATTR, args: mask(FATTR4.TYPE, FATTR4.SIZE, FATTR4.FILEID) }, { argop: OP.OP_READ, args: { stateid, offset: 0, count: 400 } }]);
+      expect(after.status).toBe(nfsstat4.NFS4_OK);
+      expect(resultOf<{ data: Buffer }>(after, OP.OP_READ).data.length).toBeLessThan(alone);
+      // READDIR returns what fits under the limit, not NFS4ERR_REP_TOO_BIG, and the listing completes page by page.
+      for (let i = 0; i < 20; i++) await d.call([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_CREATE, args: { objtype: { type: 2 }, objname: `entry-${i}`, createattrs: {} } }]);
+      const page = await d.send([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_READDIR, args: { cookie: 0, cookieverf: Buffer.alloc(8), dircount: 4096, maxcount: 4096, attr_request: mask(FATTR4.TYPE) } }]);
+      expect(page.status).toBe(nfsstat4.NFS4_OK);
+      const first = resultOf<{ reply: { entries: unknown[]; eof: boolean } }>(page, OP.OP_READDIR).reply;
+      expect(first.eof).toBe(false);
+      expect(first.entries.length).toBeGreaterThan(0);
+      expect((await d.readdir(dir, [FATTR4.TYPE], 4096)).length).toBe(21);
     } finally {
       await d.destroy().catch(() => undefined);
     }

@@ -127,7 +127,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
     if (!client.reclaimComplete) fail(nfsstat4.NFS4ERR_GRACE, 'RECLAIM_COMPLETE has not been done');
   }
 
-  function readdirPseudo(c: CompoundContext, a: { cookie: number; maxcount: number; attr_request: number[] }) {
+  function readdirPseudo(c: CompoundContext, a: { cookie: number; maxcount: number; attr_request: number[] }, cutByLimit: boolean) {
     const list = shares
       .list()
       .filter((e) => shares.decide(e.exportId, { address: c.caller.address, port: c.caller.port }, c.caller.cred).allowed)
@@ -153,7 +153,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
       budget -= size;
       entries.push({ cookie, name: e.name, attrs });
     }
-    if (entries.length === 0 && !eof) fail(nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${a.maxcount} cannot hold one entry`);
+    if (entries.length === 0 && !eof) fail(cutByLimit ? nfsstat4.NFS4ERR_REP_TOO_BIG : nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${a.maxcount} cannot hold one entry`);
     return { status: nfsstat4.NFS4_OK, resok: { cookieverf: Buffer.alloc(8), reply: { entries, eof } } };
   }
 
@@ -330,8 +330,10 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
         if (a.cookie === 1 || a.cookie === 2) fail(nfsstat4.NFS4ERR_BAD_COOKIE, `cookie ${a.cookie} is reserved`);
         // Not even an empty list with eof fits: NFS4ERR_TOOSMALL (RFC 8881 section 18.23.3), as for an entry that does not fit.
         if (a.maxcount < READDIR_FIXED) fail(nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${a.maxcount} cannot hold a READDIR reply`);
-        if (dir.kind === 'pseudo') return readdirPseudo(c, a);
-        const maxcount = Math.min(a.maxcount, c.session ? c.session.fore.ca_maxresponsesize : a.maxcount, NFS4_MAX_IO);
+        // The reply holds no more than the client's maxcount, nor than is left under the session's response limit.
+        const room = c.room();
+        const maxcount = Math.min(a.maxcount, room, NFS4_MAX_IO);
+        if (dir.kind === 'pseudo') return readdirPseudo(c, { ...a, maxcount }, room < a.maxcount);
         let budget = maxcount - READDIR_FIXED;
         const entries: entry4[] = [];
         const wantsError = bitmapAttrs(a.attr_request).includes(FATTR4.RDATTR_ERROR);
@@ -352,7 +354,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
             return true;
           },
         });
-        if (entries.length === 0 && !r.eof) fail(nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${a.maxcount} cannot hold one entry`);
+        if (entries.length === 0 && !r.eof) fail(room < a.maxcount ? nfsstat4.NFS4ERR_REP_TOO_BIG : nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${maxcount} cannot hold one entry`);
         return { status: nfsstat4.NFS4_OK, resok: { cookieverf: r.verifier, reply: { entries, eof: r.eof } } };
       },
     },
@@ -536,7 +538,8 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
       run: async (a, c) => {
         const o = requireFile(need(c));
         checkIo(c, o, a.stateid, false);
-        const limit = c.session ? Math.max(0, c.session.fore.ca_maxresponsesize - 256) : NFS4_MAX_IO;
+        // A READ returns what fits the session's response limit after the results before it (eof, data length: 8 bytes, padding: 3).
+        const limit = Math.max(0, c.room() - 11);
         const r = await o.fs.read(o.cred, o.node, a.offset, Math.min(a.count, NFS4_MAX_IO, limit));
         return { status: nfsstat4.NFS4_OK, resok: { eof: r.eof, data: r.data } };
       },

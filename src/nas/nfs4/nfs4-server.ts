@@ -33,6 +33,8 @@ export interface CompoundContext {
   numops: number;
   /** The position of the operation running now (DESTROY_SESSION must be last in its own session's COMPOUND). */
   index: number;
+  /** Bytes the running operation's result body may take before the reply passes the session's limit (READ and READDIR shrink to it). */
+  room(): number;
 }
 
 /** One operation's handler: runs with the compound's context, throws for a failure status. */
@@ -138,6 +140,8 @@ export class Nfs4Server {
       requestSize: d.size,
       numops,
       index: 0,
+      // The result's resop and status words come on top of the body.
+      room: () => reply.limit - reply.size - 8,
     };
     const reply = new ReplyBuilder(tag);
     let slot: Slot | undefined;
@@ -325,6 +329,11 @@ class ReplyBuilder {
 
   constructor(private readonly tag: Buffer) {
     this.headerSize = 4 + 4 + ((tag.length + 3) & ~3) + 4;
+  }
+
+  /** The reply's size so far. */
+  get size(): number {
+    return this.headerSize + this.bytes;
   }
 
   /** The reply's size with this result added (the result is encoded once and kept for add()). */
