@@ -159,6 +159,24 @@ describe('NFSv4.1 conformance (pynfs 4.1): client ids and sessions', () => {
     }
   });
 
+  it('CREATE_SESSION inside another session\'s COMPOUND confirms its client, and the new session serves (CSESS2, CSESS2b, CSESS5a)', async () => {
+    const d = await fresh();
+    try {
+      const e = resultOf<{ eir_clientid: bigint; eir_sequenceid: number }>(await d.check(d.raw([d.exchangeIdOp()])), OP.OP_EXCHANGE_ID);
+      const r = await c.call([Nfs4TestClient.createSessionOp(e.eir_clientid, e.eir_sequenceid)]);
+      const created = resultOf<{ csr_sessionid: Buffer; csr_sequence: number }>(r, OP.OP_CREATE_SESSION);
+      expect(created.csr_sequence).toBe(e.eir_sequenceid);
+      d.clientid = e.eir_clientid;
+      d.sessionid = created.csr_sessionid;
+      expect((await d.send([{ argop: OP.OP_PUTROOTFH, args: undefined }])).status).toBe(nfsstat4.NFS4_OK);
+      // The same CREATE_SESSION again, now without SEQUENCE, is its replay.
+      const replay = await d.check(d.raw([Nfs4TestClient.createSessionOp(e.eir_clientid, e.eir_sequenceid)]));
+      expect(resultOf<{ csr_sessionid: Buffer }>(replay, OP.OP_CREATE_SESSION).csr_sessionid.equals(created.csr_sessionid)).toBe(true);
+    } finally {
+      await d.destroy().catch(() => undefined);
+    }
+  });
+
   it('a reply larger than ca_maxresponsesize is NFS4ERR_REP_TOO_BIG at the operation that overflows it (CSESS26)', async () => {
     const d = await fresh();
     try {
