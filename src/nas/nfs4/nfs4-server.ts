@@ -256,7 +256,7 @@ export class Nfs4Server {
     reply.tooBig = a.sa_cachethis ? nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE : nfsstat4.NFS4ERR_REP_TOO_BIG;
     if (reply.sizeWith({ resop: OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4_OK, resok: SEQUENCE_SIZED } }) > reply.limit) fail(reply.tooBig, `not even SEQUENCE's reply fits ${reply.limit} bytes`);
     const outcome = this.clients.sequence(a);
-    // The same slot and sequence id with other operations is not a retry (RFC 8881 section 2.10.6.1.3.1).
+    // The same slot and sequence id with other operations is not a retry (RFC 8881 section 2.10.6.2).
     if (outcome.kind === 'replay' && outcome.slot.fingerprint !== fingerprint) fail(nfsstat4.NFS4ERR_SEQ_FALSE_RETRY, `slot ${a.sa_slotid} sequence id ${a.sa_sequenceid} carried another request`);
     return outcome;
   }
@@ -300,7 +300,7 @@ export class Nfs4Server {
 }
 
 /**
- * What tells a retry from a false retry (RFC 8881 section 2.10.6.1.3.1): a retransmission carries the same
+ * What tells a retry from a false retry (RFC 8881 section 2.10.6.2): a retransmission carries the same
  * operations after SEQUENCE, the same sa_cachethis and credential. The checksum covers the operations' start
  * (numbers, handles, stateids, offsets) and end rather than all of a large WRITE's data, which would cost
  * about half a millisecond per MiB on every request for a check the RFC leaves optional.
