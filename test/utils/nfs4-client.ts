@@ -4,7 +4,7 @@ import type { stateid4 } from '../../src/protocols/nfs4/common.codec';
 import { type COMPOUND4res, type nfs_argop4, type nfs_resop4, readCompound4res, writeCompound4args } from '../../src/protocols/nfs4/compound.codec';
 import { NFS4_PROGRAM, nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import type { Fattr4 } from '../../src/protocols/nfs4/fattr4.codec';
-import type { OPEN4args, Res } from '../../src/protocols/nfs4/ops.codec';
+import type { CREATE_SESSION4args, EXCHANGE_ID4args, OPEN4args, Res } from '../../src/protocols/nfs4/ops.codec';
 import { AcceptStat, AuthFlavor } from '../../src/protocols/oncrpc/constants';
 import type { Credential } from '../../src/protocols/oncrpc/message';
 import { XdrWriter } from '../../src/protocols/xdr/xdr';
@@ -70,21 +70,25 @@ export class Nfs4TestClient {
     return res;
   }
 
+  /** EXCHANGE_ID's operation for this client's owner and verifier; fields may be replaced. */
+  exchangeIdOp(args: Partial<EXCHANGE_ID4args> = {}): nfs_argop4 {
+    return { argop: OP.OP_EXCHANGE_ID, args: { eia_clientowner: { co_verifier: this.verifier, co_ownerid: this.ownerId }, eia_flags: 0, eia_state_protect: { spa_how: 0 }, eia_client_impl_id: [], ...args } };
+  }
+
+  /** CREATE_SESSION's operation for a client id and sequence, with CHANNEL both ways unless replaced. */
+  static createSessionOp(clientid: bigint, sequence: number, args: Partial<CREATE_SESSION4args> = {}): nfs_argop4 {
+    return {
+      argop: OP.OP_CREATE_SESSION,
+      args: { csa_clientid: clientid, csa_sequence: sequence, csa_flags: 0, csa_fore_chan_attrs: CHANNEL, csa_back_chan_attrs: CHANNEL, csa_cb_program: 0x40000000, csa_sec_parms: [{ cb_secflavor: 0 }], ...args },
+    };
+  }
+
   /** EXCHANGE_ID, CREATE_SESSION and RECLAIM_COMPLETE: what a client does before its first open. */
-  async mount(opts: { reclaimComplete?: boolean } = {}): Promise<void> {
-    const eid = await this.check(
-      this.raw([{ argop: OP.OP_EXCHANGE_ID, args: { eia_clientowner: { co_verifier: this.verifier, co_ownerid: this.ownerId }, eia_flags: 0, eia_state_protect: { spa_how: 0 }, eia_client_impl_id: [] } }]),
-    );
+  async mount(opts: { reclaimComplete?: boolean; session?: Partial<CREATE_SESSION4args> } = {}): Promise<void> {
+    const eid = await this.check(this.raw([this.exchangeIdOp()]));
     const e = resultOf<{ eir_clientid: bigint; eir_sequenceid: number }>(eid, OP.OP_EXCHANGE_ID);
     this.clientid = e.eir_clientid;
-    const cs = await this.check(
-      this.raw([
-        {
-          argop: OP.OP_CREATE_SESSION,
-          args: { csa_clientid: e.eir_clientid, csa_sequence: e.eir_sequenceid, csa_flags: 0, csa_fore_chan_attrs: CHANNEL, csa_back_chan_attrs: CHANNEL, csa_cb_program: 0x40000000, csa_sec_parms: [{ cb_secflavor: 0 }] },
-        },
-      ]),
-    );
+    const cs = await this.check(this.raw([Nfs4TestClient.createSessionOp(e.eir_clientid, e.eir_sequenceid, opts.session)]));
     this.sessionid = resultOf<{ csr_sessionid: Buffer }>(cs, OP.OP_CREATE_SESSION).csr_sessionid;
     this.seqid = 0;
     if (opts.reclaimComplete !== false) await this.call([{ argop: OP.OP_RECLAIM_COMPLETE, args: false }]);

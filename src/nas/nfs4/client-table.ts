@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { channel_attrs4 } from '../../protocols/nfs4/common.codec';
 import {
   CREATE_SESSION4_FLAG_CONN_BACK_CHAN,
+  CREATE_SESSION4_FLAG_CONN_RDMA,
+  CREATE_SESSION4_FLAG_PERSIST,
   EXCHGID4_FLAG_BIND_PRINC_STATEID,
   EXCHGID4_FLAG_CONFIRMED_R,
   EXCHGID4_FLAG_MASK_PNFS,
-  EXCHGID4_FLAG_SUPP_FENCE_OPS,
   EXCHGID4_FLAG_SUPP_MOVED_MIGR,
   EXCHGID4_FLAG_SUPP_MOVED_REFER,
   EXCHGID4_FLAG_UPD_CONFIRMED_REC_A,
@@ -42,6 +43,8 @@ export class Slot {
   seqid = 0;
   inProgress = false;
   reply: CachedReply | null = null;
+  /** What the last request carried after SEQUENCE (checksum, length, cachethis, credential), to tell a retry from a false one. */
+  fingerprint = '';
 }
 
 export class Session {
@@ -108,8 +111,13 @@ export const MAX_CACHED = 64 * 1024;
 const MIN_REQUEST = 128;
 const MIN_RESPONSE = 128;
 
-const ARG_FLAGS =
-  EXCHGID4_FLAG_SUPP_MOVED_REFER | EXCHGID4_FLAG_SUPP_MOVED_MIGR | EXCHGID4_FLAG_SUPP_FENCE_OPS | EXCHGID4_FLAG_BIND_PRINC_STATEID | EXCHGID4_FLAG_MASK_PNFS | EXCHGID4_FLAG_UPD_CONFIRMED_REC_A;
+/*
+ * The eia_flags a client may set. SUPP_FENCE_OPS (RFC 8881's addition) is left out, as in Linux's nfsd
+ * (EXCHGID4_FLAG_MASK_A): a 4.1 client setting it is refused with NFS4ERR_INVAL like any unknown bit.
+ */
+const ARG_FLAGS = EXCHGID4_FLAG_SUPP_MOVED_REFER | EXCHGID4_FLAG_SUPP_MOVED_MIGR | EXCHGID4_FLAG_BIND_PRINC_STATEID | EXCHGID4_FLAG_MASK_PNFS | EXCHGID4_FLAG_UPD_CONFIRMED_REC_A;
+/* csa_flags a client may set: PERSIST, CONN_BACK_CHAN, CONN_RDMA (Linux's SESSION4_FLAG_MASK_A); others are NFS4ERR_INVAL. */
+const SESSION_FLAGS = CREATE_SESSION4_FLAG_PERSIST | CREATE_SESSION4_FLAG_CONN_BACK_CHAN | CREATE_SESSION4_FLAG_CONN_RDMA;
 
 export type SequenceOutcome = { kind: 'new'; session: Session; slot: Slot } | { kind: 'replay'; session: Session; slot: Slot; reply: CachedReply };
 
@@ -190,7 +198,10 @@ export class ClientTable {
     this.sweep();
     const flags = a.eia_flags >>> 0;
     if ((flags & ~ARG_FLAGS) !== 0) fail(nfsstat4.NFS4ERR_INVAL, `eia_flags 0x${flags.toString(16)} has bits a client may not set`);
-    if (a.eia_state_protect.spa_how !== 0) fail(nfsstat4.NFS4ERR_NOTSUPP, 'only SP4_NONE state protection is supported');
+    // State protection as Linux's nfsd answers it without RPCSEC_GSS: SP4_MACH_CRED needs an integrity-protected
+    // credential (AUTH_SYS never is), SP4_SSV is not offered (RFC 8881 section 18.35.4).
+    if (a.eia_state_protect.spa_how === 1) fail(nfsstat4.NFS4ERR_INVAL, 'SP4_MACH_CRED needs RPCSEC_GSS with integrity or privacy');
+    if (a.eia_state_protect.spa_how === 2) fail(nfsstat4.NFS4ERR_ENCR_ALG_UNSUPP, 'SP4_SSV is not supported');
     const owner = a.eia_clientowner.co_ownerid.toString('hex');
     const verifier = a.eia_clientowner.co_verifier;
     const conf = this.confirmed.get(owner);
@@ -231,12 +242,17 @@ export class ClientTable {
     this.sweep();
     const client = this.byId.get(a.csa_clientid.toString(16));
     if (!client) return fail(nfsstat4.NFS4ERR_STALE_CLIENTID, `client id ${a.csa_clientid} is unknown`);
-    if (client.principal !== principal) fail(nfsstat4.NFS4ERR_CLID_INUSE, 'the client id belongs to another principal');
+    // Only an unconfirmed client id is bound to EXCHANGE_ID's principal; once confirmed, SP4_NONE lets any principal in.
+    if (!client.confirmed && client.principal !== principal) fail(nfsstat4.NFS4ERR_CLID_INUSE, 'the client id belongs to another principal');
     if (a.csa_sequence === client.csSeqid && client.csReply) return client.csReply;
     if (a.csa_sequence !== ((client.csSeqid + 1) >>> 0)) fail(nfsstat4.NFS4ERR_SEQ_MISORDERED, `csa_sequence ${a.csa_sequence}, expected ${(client.csSeqid + 1) >>> 0}`);
     const f = a.csa_fore_chan_attrs;
     if (f.ca_maxrequestsize < MIN_REQUEST || f.ca_maxresponsesize < MIN_RESPONSE) fail(nfsstat4.NFS4ERR_TOOSMALL, 'the fore channel cannot carry a SEQUENCE');
     if (f.ca_maxrequests === 0 || f.ca_maxoperations === 0) fail(nfsstat4.NFS4ERR_INVAL, 'the fore channel has no slots or no operations');
+    if ((a.csa_flags & ~SESSION_FLAGS) !== 0) fail(nfsstat4.NFS4ERR_INVAL, `csa_flags 0x${(a.csa_flags >>> 0).toString(16)} has undefined bits`);
+    const b = a.csa_back_chan_attrs;
+    // A back channel must carry at least a CB_SEQUENCE and one more operation (Linux's check_backchannel_attrs).
+    if (b.ca_maxrequestsize < MIN_REQUEST || b.ca_maxresponsesize < MIN_RESPONSE || b.ca_maxoperations < 2) fail(nfsstat4.NFS4ERR_TOOSMALL, 'the back channel cannot carry a CB_SEQUENCE and an operation');
     const fore: channel_attrs4 = {
       ca_headerpadsize: 0,
       ca_maxrequestsize: Math.min(f.ca_maxrequestsize, MAX_REQUEST),
@@ -246,7 +262,6 @@ export class ClientTable {
       ca_maxrequests: Math.min(f.ca_maxrequests, MAX_SLOTS),
       ca_rdma_ird: [],
     };
-    const b = a.csa_back_chan_attrs;
     const back: channel_attrs4 = { ...b, ca_headerpadsize: 0, ca_maxrequests: Math.min(Math.max(b.ca_maxrequests, 1), 16), ca_maxoperations: Math.min(Math.max(b.ca_maxoperations, 1), 16), ca_rdma_ird: [] };
     if (!client.confirmed) this.confirm(client);
     const id = Buffer.alloc(16);

@@ -19,7 +19,7 @@ import {
 import { bitmapAttrs, encodeAttrlist, FATTR4, type Fattr4, fattrMask } from '../../protocols/nfs4/fattr4.codec';
 import type { entry4, open_delegation4, secinfo4 } from '../../protocols/nfs4/ops.codec';
 import { AuthFlavor } from '../../protocols/oncrpc/constants';
-import { type Attr, type CreateHow, FileType, type StableHow } from '../fs';
+import { type Attr, type CreateHow, FileType, FsError, type StableHow } from '../fs';
 import type { Client } from './client-table';
 import { type AttrSource, fattrOf, NFS4_MAX_IO, setAttrsOf, SUPPATTR_EXCLCREAT, WRITABLE } from './nfs4-attrs';
 import {
@@ -40,7 +40,7 @@ import {
 } from './nfs4-objects';
 import type { CompoundContext, Nfs4Server, OpTable } from './nfs4-server';
 import { fail } from './nfs4-status';
-import { INVALID_STATEID, isAnonymousStateid, isBypassStateid, isCurrentStateid, type LockState, lockRange, type OpenState, type State } from './state-table';
+import { INVALID_STATEID, isAnonymousStateid, isBypassStateid, isCurrentStateid, type LockState, lockOwnerKey, lockRange, type OpenState, type State } from './state-table';
 
 const STABLE: Record<number, StableHow> = { 0: 'unstable', 1: 'data_sync', 2: 'file_sync' };
 const COMMITTED: Record<StableHow, number> = { unstable: 0, data_sync: 1, file_sync: 2 };
@@ -127,7 +127,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
     if (!client.reclaimComplete) fail(nfsstat4.NFS4ERR_GRACE, 'RECLAIM_COMPLETE has not been done');
   }
 
-  function readdirPseudo(c: CompoundContext, a: { cookie: number; maxcount: number; attr_request: number[] }) {
+  function readdirPseudo(c: CompoundContext, a: { cookie: number; maxcount: number; attr_request: number[] }, cutByLimit: boolean) {
     const list = shares
       .list()
       .filter((e) => shares.decide(e.exportId, { address: c.caller.address, port: c.caller.port }, c.caller.cred).allowed)
@@ -153,7 +153,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
       budget -= size;
       entries.push({ cookie, name: e.name, attrs });
     }
-    if (entries.length === 0 && !eof) fail(nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${a.maxcount} cannot hold one entry`);
+    if (entries.length === 0 && !eof) fail(cutByLimit ? nfsstat4.NFS4ERR_REP_TOO_BIG : nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${a.maxcount} cannot hold one entry`);
     return { status: nfsstat4.NFS4_OK, resok: { cookieverf: Buffer.alloc(8), reply: { entries, eof } } };
   }
 
@@ -163,7 +163,9 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
     [OP.OP_EXCHANGE_ID]: { run: (a, c) => ({ status: nfsstat4.NFS4_OK, resok: clients.exchangeId(a, c.principal) }) },
     [OP.OP_CREATE_SESSION]: { run: (a, c) => ({ status: nfsstat4.NFS4_OK, resok: clients.createSession(a, c.principal) }) },
     [OP.OP_DESTROY_SESSION]: {
-      run: (a) => {
+      run: (a, c) => {
+        // Destroying the session this COMPOUND runs in must be its last operation (RFC 8881 section 18.37.3).
+        if (c.session?.id.equals(a) && c.index !== c.numops - 1) fail(nfsstat4.NFS4ERR_NOT_ONLY_OP, 'DESTROY_SESSION of the current session is not the last operation');
         clients.destroySession(a);
         return { status: nfsstat4.NFS4_OK };
       },
@@ -204,7 +206,10 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
     [OP.OP_TEST_STATEID]: { run: (a, c) => ({ status: nfsstat4.NFS4_OK, resok: a.map((s) => state.test(s, clientOf(c))) }) },
     [OP.OP_FREE_STATEID]: {
       run: (a, c) => {
-        state.free(state.find(a, clientOf(c)));
+        // The current stateid (seqid 1, other all zeros) names the one the COMPOUND last set (RFC 8881 section 16.2.3.1.2).
+        const client = clientOf(c);
+        const sid = isCurrentStateid(a) ? (c.curSid ?? fail(nfsstat4.NFS4ERR_BAD_STATEID, 'no current stateid')) : a;
+        state.free(state.find(sid, client));
         return { status: nfsstat4.NFS4_OK };
       },
     },
@@ -323,8 +328,12 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
       run: (a, c) => {
         const dir = requireDir(need(c));
         if (a.cookie === 1 || a.cookie === 2) fail(nfsstat4.NFS4ERR_BAD_COOKIE, `cookie ${a.cookie} is reserved`);
-        if (dir.kind === 'pseudo') return readdirPseudo(c, a);
-        const maxcount = Math.min(a.maxcount, c.session ? c.session.fore.ca_maxresponsesize : a.maxcount, NFS4_MAX_IO);
+        // Not even an empty list with eof fits: NFS4ERR_TOOSMALL (RFC 8881 section 18.23.3), as for an entry that does not fit.
+        if (a.maxcount < READDIR_FIXED) fail(nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${a.maxcount} cannot hold a READDIR reply`);
+        // The reply holds no more than the client's maxcount, nor than is left under the session's response limit.
+        const room = c.room();
+        const maxcount = Math.min(a.maxcount, room, NFS4_MAX_IO);
+        if (dir.kind === 'pseudo') return readdirPseudo(c, { ...a, maxcount }, room < a.maxcount);
         let budget = maxcount - READDIR_FIXED;
         const entries: entry4[] = [];
         const wantsError = bitmapAttrs(a.attr_request).includes(FATTR4.RDATTR_ERROR);
@@ -345,7 +354,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
             return true;
           },
         });
-        if (entries.length === 0 && !r.eof) fail(nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${a.maxcount} cannot hold one entry`);
+        if (entries.length === 0 && !r.eof) fail(room < a.maxcount ? nfsstat4.NFS4ERR_REP_TOO_BIG : nfsstat4.NFS4ERR_TOOSMALL, `maxcount ${maxcount} cannot hold one entry`);
         return { status: nfsstat4.NFS4_OK, resok: { cookieverf: r.verifier, reply: { entries, eof: r.eof } } };
       },
     },
@@ -446,7 +455,13 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
               attrset = s.set;
             }
             const before = w.fs.getattr(w.node);
-            const r = await w.fs.create(w.cred, w.node, claim.file, how);
+            const r = await w.fs.create(w.cred, w.node, claim.file, how).catch((e: unknown) => {
+              // UNCHECKED4 over an existing non-regular object is an OPEN of it: ISDIR, SYMLINK or INVAL, as Linux's nfsd answers.
+              if (!(e instanceof FsError) || e.code !== 'EXIST' || how.mode !== 'unchecked') throw e;
+              const l = w.fs.lookup(w.cred, w.node, claim.file);
+              requireFile(child(w, l.node, l.attr));
+              throw e;
+            });
             created = !r.existed;
             if (r.existed && how.mode === 'unchecked') attrset = how.attrs?.size !== undefined ? [1 << FATTR4.SIZE] : [];
             file = child(w, r.node, r.attr);
@@ -523,7 +538,8 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
       run: async (a, c) => {
         const o = requireFile(need(c));
         checkIo(c, o, a.stateid, false);
-        const limit = c.session ? Math.max(0, c.session.fore.ca_maxresponsesize - 256) : NFS4_MAX_IO;
+        // A READ returns what fits the session's response limit after the results before it (eof, data length: 8 bytes, padding: 3).
+        const limit = Math.max(0, c.room() - 11);
         const r = await o.fs.read(o.cred, o.node, a.offset, Math.min(a.count, NFS4_MAX_IO, limit));
         return { status: nfsstat4.NFS4_OK, resok: { eof: r.eof, data: r.data } };
       },
@@ -580,11 +596,11 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
     },
     [OP.OP_LOCKT]: {
       run: (a, c) => {
-        clientOf(c);
+        const client = clientOf(c);
         const o = requireFile(need(c));
         const { start, end } = lockRange(a.offset, a.length);
         if (clients.inGrace()) fail(nfsstat4.NFS4ERR_GRACE, 'the server is in its grace period');
-        const denied = state.conflict(fileRef(o), `${a.owner.clientid.toString(16)}:${a.owner.owner.toString('hex')}`, a.locktype, start, end);
+        const denied = state.conflict(fileRef(o), lockOwnerKey(client, a.owner.owner), a.locktype, start, end);
         return denied ? { status: nfsstat4.NFS4ERR_DENIED, denied } : { status: nfsstat4.NFS4_OK };
       },
     },

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { crc32 } from 'node:zlib';
 import type { stateid4 } from '../../protocols/nfs4/common.codec';
 import { isImplemented, opInMinorVersion, readCompoundHeader, readOpArgs, writeCompoundResHeader, writeResop, type nfs_resop4, type CompoundHeader } from '../../protocols/nfs4/compound.codec';
 import { NFS4_PROGRAM, Nfs4DecodeError, nfs_opnum4 as OP, nfsstat4 } from '../../protocols/nfs4/constants';
@@ -30,6 +31,10 @@ export interface CompoundContext {
   /** Bytes of the request's arguments (for ca_maxrequestsize). */
   requestSize: number;
   numops: number;
+  /** The position of the operation running now (DESTROY_SESSION must be last in its own session's COMPOUND). */
+  index: number;
+  /** Bytes the running operation's result body may take before the reply passes the session's limit (READ and READDIR shrink to it). */
+  room(): number;
 }
 
 /** One operation's handler: runs with the compound's context, throws for a failure status. */
@@ -59,6 +64,8 @@ interface Decoded {
   header: CompoundHeader;
   /** The operations' bytes (a view of the request, read as they run). */
   ops: XdrReader;
+  /** The same bytes as a buffer: a retry is told from a false retry by what follows SEQUENCE. */
+  opsBytes: Buffer;
   size: number;
 }
 
@@ -106,7 +113,7 @@ export class Nfs4Server {
         const size = r.remaining;
         const header = readCompoundHeader(r);
         const rest = r.fixedOpaque(r.remaining, 'operations');
-        return { header, ops: new XdrReader(rest), size };
+        return { header, ops: new XdrReader(rest), opsBytes: rest, size };
       },
       handle: (d, ctx) => this.compound(d, ctx),
       encode: (w, pieces) => {
@@ -132,32 +139,41 @@ export class Nfs4Server {
       principal: sys ? `sys:${sys.uid}` : `flavor:${ctx.cred.flavor}`,
       requestSize: d.size,
       numops,
+      index: 0,
+      // The result's resop and status words come on top of the body.
+      room: () => reply.limit - reply.size - 8,
     };
-    const results: nfs_resop4[] = [];
+    const reply = new ReplyBuilder(tag);
     let slot: Slot | undefined;
     let seqRes: SEQUENCE4resok | undefined;
     let cachethis = false;
+    // What a result may not push the reply past (RFC 8881 section 2.10.6.4): the session's limits, once SEQUENCE named it.
+    const fits = (r: nfs_resop4): nfs_resop4 => {
+      if (!slot || reply.sizeWith(r) <= reply.limit) return r;
+      return { resop: r.resop, res: this.failure(r.resop, reply.tooBig, c) } as nfs_resop4;
+    };
     try {
       for (let i = 0; i < numops; i++) {
+        c.index = i;
         const r = d.ops;
         let op: number;
         try {
           op = r.uint32('argop');
         } catch {
-          results.push({ resop: OP.OP_ILLEGAL, res: { status: nfsstat4.NFS4ERR_BADXDR } });
+          reply.add({ resop: OP.OP_ILLEGAL, res: { status: nfsstat4.NFS4ERR_BADXDR } });
           break;
         }
         if (!opInMinorVersion(op, minorversion)) {
-          results.push({ resop: OP.OP_ILLEGAL, res: { status: nfsstat4.NFS4ERR_OP_ILLEGAL } });
+          reply.add(fits({ resop: OP.OP_ILLEGAL, res: { status: nfsstat4.NFS4ERR_OP_ILLEGAL } }));
           break;
         }
         const positional = this.positionError(op, i, numops);
         if (positional !== undefined) {
-          results.push({ resop: op, res: this.failure(op, positional, c) } as nfs_resop4);
+          reply.add(fits({ resop: op, res: this.failure(op, positional, c) } as nfs_resop4));
           break;
         }
         if (!isImplemented(op) || (op !== OP.OP_SEQUENCE && !this.ops[op])) {
-          results.push({ resop: op, res: { status: nfsstat4.NFS4ERR_NOTSUPP } });
+          reply.add(fits({ resop: op, res: { status: nfsstat4.NFS4ERR_NOTSUPP } } as nfs_resop4));
           break;
         }
         let args: unknown;
@@ -165,20 +181,22 @@ export class Nfs4Server {
           args = readOpArgs(op, r);
         } catch (e) {
           if (!(e instanceof XdrDecodeError)) throw e;
-          results.push({ resop: op, res: this.failure(op, e instanceof Nfs4DecodeError ? e.status : nfsstat4.NFS4ERR_BADXDR, c) } as nfs_resop4);
+          reply.add(fits({ resop: op, res: this.failure(op, e instanceof Nfs4DecodeError ? e.status : nfsstat4.NFS4ERR_BADXDR, c) } as nfs_resop4));
           break;
         }
         if (op === OP.OP_SEQUENCE) {
           const a = args as OpArgs<OP.OP_SEQUENCE>;
+          const fingerprint = requestFingerprint(d.opsBytes.subarray(r.offset), a.sa_cachethis, c.principal);
           let outcome: ReturnType<ClientTable['sequence']>;
           try {
-            outcome = this.sequenceChecks(a, c);
+            outcome = this.sequenceChecks(a, c, reply, fingerprint);
           } catch (e) {
-            results.push({ resop: op, res: { status: nfs4StatusOf(e).status } });
+            reply.add({ resop: op, res: { status: nfs4StatusOf(e).status } });
             break;
           }
           if (outcome.kind === 'replay') return this.replay(outcome.reply.bytes, outcome.slot, tag, a);
           slot = outcome.slot;
+          slot.fingerprint = fingerprint;
           cachethis = a.sa_cachethis;
           c.session = outcome.session;
           c.client = outcome.session.client;
@@ -191,22 +209,22 @@ export class Nfs4Server {
             sr_target_highest_slotid: outcome.session.slots.length - 1,
             sr_status_flags: 0,
           };
-          results.push({ resop: op, res: { status: nfsstat4.NFS4_OK, resok: seqRes } });
+          reply.add({ resop: op, res: { status: nfsstat4.NFS4_OK, resok: seqRes } });
           continue;
         }
         const res = await this.run(op, args, c);
-        results.push({ resop: op, res } as nfs_resop4);
-        if (res.status !== nfsstat4.NFS4_OK) break;
+        const added = fits({ resop: op, res } as nfs_resop4);
+        reply.add(added);
+        if (added.res.status !== nfsstat4.NFS4_OK) break;
       }
-      const status = results.length ? results[results.length - 1].res.status : nfsstat4.NFS4_OK;
-      const reply = this.encode(status, tag, results);
+      const bytes = reply.finish();
       if (slot) {
-        const size = reply.reduce((n, b) => n + b.length, 0);
+        const size = bytes.reduce((n, b) => n + b.length, 0);
         // Small replies are always kept; a large one only when asked (sa_cachethis), else a retry learns it was not.
-        slot.reply = cachethis || size <= MAX_CACHED ? { bytes: reply } : { bytes: null };
-        if (!slot.reply.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: results[1]?.resop ?? OP.OP_SEQUENCE });
+        slot.reply = cachethis || size <= MAX_CACHED ? { bytes } : { bytes: null };
+        if (!slot.reply.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: reply.resops[1] ?? OP.OP_SEQUENCE });
       }
-      return reply;
+      return bytes;
     } finally {
       // Whatever happened, the slot is free again (a failure without a reply leaves nothing to replay).
       if (slot) slot.inProgress = false;
@@ -227,12 +245,20 @@ export class Nfs4Server {
     return this.encode(nfsstat4.NFS4ERR_RETRY_UNCACHED_REP, tag, [seq, { resop: u?.second ?? OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4ERR_RETRY_UNCACHED_REP } }]);
   }
 
-  /* RFC 8881 section 2.10.6.1 and 18.46.3: SEQUENCE's checks before the slot is taken. */
-  private sequenceChecks(a: OpArgs<OP.OP_SEQUENCE>, c: CompoundContext): ReturnType<ClientTable['sequence']> {
+  /* RFC 8881 section 2.10.6.1, 2.10.6.4 and 18.46.3: SEQUENCE's checks before the slot is taken. */
+  private sequenceChecks(a: OpArgs<OP.OP_SEQUENCE>, c: CompoundContext, reply: ReplyBuilder, fingerprint: string): ReturnType<ClientTable['sequence']> {
     const session = this.clients.session(a.sa_sessionid);
-    if (c.numops > session.fore.ca_maxoperations) fail(nfsstat4.NFS4ERR_TOO_MANY_OPS, `${c.numops} operations, the session allows ${session.fore.ca_maxoperations}`);
-    if (c.requestSize > session.fore.ca_maxrequestsize) fail(nfsstat4.NFS4ERR_REQ_TOO_BIG, `request of ${c.requestSize} bytes`);
-    return this.clients.sequence(a);
+    const fore = session.fore;
+    if (c.numops > fore.ca_maxoperations) fail(nfsstat4.NFS4ERR_TOO_MANY_OPS, `${c.numops} operations, the session allows ${fore.ca_maxoperations}`);
+    if (c.requestSize > fore.ca_maxrequestsize) fail(nfsstat4.NFS4ERR_REQ_TOO_BIG, `request of ${c.requestSize} bytes`);
+    // A reply to be cached must fit ca_maxresponsesize_cached, any other ca_maxresponsesize (as Linux's nfsd).
+    reply.limit = a.sa_cachethis ? Math.min(fore.ca_maxresponsesize_cached, fore.ca_maxresponsesize) : fore.ca_maxresponsesize;
+    reply.tooBig = a.sa_cachethis ? nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE : nfsstat4.NFS4ERR_REP_TOO_BIG;
+    if (reply.sizeWith({ resop: OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4_OK, resok: SEQUENCE_SIZED } }) > reply.limit) fail(reply.tooBig, `not even SEQUENCE's reply fits ${reply.limit} bytes`);
+    const outcome = this.clients.sequence(a);
+    // The same slot and sequence id with other operations is not a retry (RFC 8881 section 2.10.6.2).
+    if (outcome.kind === 'replay' && outcome.slot.fingerprint !== fingerprint) fail(nfsstat4.NFS4ERR_SEQ_FALSE_RETRY, `slot ${a.sa_slotid} sequence id ${a.sa_sequenceid} carried another request`);
+    return outcome;
   }
 
   /** Where an operation may stand: SEQUENCE first, or one of the session-less operations alone. */
@@ -265,9 +291,76 @@ export class Nfs4Server {
   }
 
   private encode(status: nfsstat4, tag: Buffer, results: nfs_resop4[]): Buffer[] {
+    // Used for replies built whole (version mismatch, uncached retries); a COMPOUND's own reply goes through ReplyBuilder.
     const w = new XdrWriter(512);
     writeCompoundResHeader(w, status, tag, results.length);
     for (const r of results) writeResop(w, r);
     return w.toBuffers();
+  }
+}
+
+/**
+ * What tells a retry from a false retry (RFC 8881 section 2.10.6.2): a retransmission carries the same
+ * operations after SEQUENCE, the same sa_cachethis and credential. The checksum covers the operations' start
+ * (numbers, handles, stateids, offsets) and end rather than all of a large WRITE's data, which would cost
+ * about half a millisecond per MiB on every request for a check the RFC leaves optional.
+ */
+function requestFingerprint(ops: Buffer, cachethis: boolean, principal: string): string {
+  const sum = ops.length <= FINGERPRINT_HEAD + FINGERPRINT_TAIL ? crc32(ops) : crc32(ops.subarray(ops.length - FINGERPRINT_TAIL), crc32(ops.subarray(0, FINGERPRINT_HEAD)));
+  return `${sum}:${ops.length}:${cachethis}:${principal}`;
+}
+const FINGERPRINT_HEAD = 4096;
+const FINGERPRINT_TAIL = 256;
+
+/** A SEQUENCE result of the size every one has (the session id is 16 bytes), to measure before the slot is taken. */
+const SEQUENCE_SIZED: SEQUENCE4resok = { sr_sessionid: Buffer.alloc(16), sr_sequenceid: 0, sr_slotid: 0, sr_highest_slotid: 0, sr_target_highest_slotid: 0, sr_status_flags: 0 };
+
+/** COMPOUND4res built one result at a time, so each result's size is known before it joins the reply. */
+class ReplyBuilder {
+  readonly resops: number[] = [];
+  private readonly pieces: Buffer[] = [];
+  private bytes = 0;
+  private status = nfsstat4.NFS4_OK;
+  private readonly headerSize: number;
+  /** The session's response size limit and the status for going past it (set once SEQUENCE named the session). */
+  limit = Number.POSITIVE_INFINITY;
+  tooBig = nfsstat4.NFS4ERR_REP_TOO_BIG;
+  private pending: { r: nfs_resop4; w: XdrWriter } | undefined;
+
+  constructor(private readonly tag: Buffer) {
+    this.headerSize = 4 + 4 + ((tag.length + 3) & ~3) + 4;
+  }
+
+  /** The reply's size so far. */
+  get size(): number {
+    return this.headerSize + this.bytes;
+  }
+
+  /** The reply's size with this result added (the result is encoded once and kept for add()). */
+  sizeWith(r: nfs_resop4): number {
+    return this.headerSize + this.bytes + this.encoded(r).length;
+  }
+
+  add(r: nfs_resop4): void {
+    const w = this.encoded(r);
+    this.pending = undefined;
+    this.pieces.push(...w.toBuffers());
+    this.bytes += w.length;
+    this.resops.push(r.resop);
+    this.status = r.res.status;
+  }
+
+  finish(): Buffer[] {
+    const w = new XdrWriter(16 + this.tag.length);
+    writeCompoundResHeader(w, this.status, this.tag, this.resops.length);
+    return [...w.toBuffers(), ...this.pieces];
+  }
+
+  private encoded(r: nfs_resop4): XdrWriter {
+    if (this.pending?.r === r) return this.pending.w;
+    const w = new XdrWriter(64);
+    writeResop(w, r);
+    this.pending = { r, w };
+    return w;
   }
 }

@@ -76,6 +76,9 @@ export const isBypassStateid = (s: stateid4) => s.seqid === NFS4_UINT32_MAX && i
 export const isCurrentStateid = (s: stateid4) => s.seqid === 1 && isZero(s.other);
 export const INVALID_STATEID: stateid4 = Object.freeze({ seqid: NFS4_UINT32_MAX, other: Buffer.alloc(12) }) as stateid4;
 
+/** A lock owner: its client and its opaque owner (what conflicts are decided between). */
+export const lockOwnerKey = (client: Client, owner: Buffer): string => `${client.key}:${owner.toString('hex')}`;
+
 const isWrite = (t: number) => t === nfs_lock_type4.WRITE_LT || t === nfs_lock_type4.WRITEW_LT;
 const TWO_64 = NFS4_UINT64_MAX + 1n;
 
@@ -271,7 +274,8 @@ export class StateTable {
 
   /** The lock state of a lock owner under an open (LOCK with new_lock_owner), made on first use. */
   lockStateFor(open: OpenState, owner: { clientid: bigint; owner: Buffer }): LockState {
-    const ownerKey = `${owner.clientid.toString(16)}:${owner.owner.toString('hex')}`;
+    // In 4.1 the client is the session's: lock_owner4's clientid is not looked at (RFC 8881 section 18.10.3).
+    const ownerKey = lockOwnerKey(open.client, owner.owner);
     for (const l of open.locks) if (l.ownerKey === ownerKey) return l;
     for (const o of open.file.opens) for (const l of o.locks) if (l.ownerKey === ownerKey) return l;
     const l = new LockState(this.newOther(), open, ownerKey, { clientid: owner.clientid, owner: Buffer.from(owner.owner) });

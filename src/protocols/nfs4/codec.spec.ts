@@ -191,6 +191,42 @@ describe('NFSv4.1 codec: truncated, malformed and random input', () => {
     expect(err('00000000 00000001', readCompoundHeader)).toBeInstanceOf(XdrDecodeError);
   });
 
+  it('CREATE_SESSION with every callback flavor and a one-entry rdma_ird decodes; arrays past their XDR bound do not (pynfs CSESS16, CSESS18, CSESS19, EID3)', () => {
+    const channel = (ird: string) => `00000000 00002000 00002000 00002000 00000080 00000008 ${ird}`;
+    const createSession = (ird: string) => `
+      00000000 00000001 00000001 00000002       # clientid 1, sequence 1, flags CONN_BACK_CHAN
+      ${channel(ird)}                            # fore: pad 0, 8192 x3, 128 ops, 8 slots, rdma_ird
+      ${channel('00000000')}                     # back, no rdma_ird
+      40000000                                   # cb_program
+      00000003                                   # 3 callback_sec_parms4
+      00000000                                   #   AUTH_NONE
+      00000001 00000005 00000001 6d000000        #   AUTH_SYS: stamp 5, machinename "m"
+      00000007 0000000b 00000002 0000000d 00000011 #   uid 7, gid 11, gids [13, 17]
+      00000006 00000003                          #   RPCSEC_GSS, service privacy
+      00000002 68730000 00000002 68630000        #   handles "hs", "hc"`;
+    const read = OP_CODECS[OP.OP_CREATE_SESSION].args.read;
+    const r = new XdrReader(hex(createSession('00000001 00000039')));
+    expect(read(r)).toEqual({
+      csa_clientid: 1n,
+      csa_sequence: 1,
+      csa_flags: 2,
+      csa_fore_chan_attrs: { ca_headerpadsize: 0, ca_maxrequestsize: 8192, ca_maxresponsesize: 8192, ca_maxresponsesize_cached: 8192, ca_maxoperations: 128, ca_maxrequests: 8, ca_rdma_ird: [57] },
+      csa_back_chan_attrs: { ca_headerpadsize: 0, ca_maxrequestsize: 8192, ca_maxresponsesize: 8192, ca_maxresponsesize_cached: 8192, ca_maxoperations: 128, ca_maxrequests: 8, ca_rdma_ird: [] },
+      csa_cb_program: 0x40000000,
+      csa_sec_parms: [
+        { cb_secflavor: 0 },
+        { cb_secflavor: 1, cbsp_sys_cred: { stamp: 5, machinename: 'm', uid: 7, gid: 11, gids: [13, 17] } },
+        { cb_secflavor: 6, cbsp_gss_handles: { gcbp_service: 3, gcbp_handle_from_server: Buffer.from('hs'), gcbp_handle_from_client: Buffer.from('hc') } },
+      ],
+    });
+    expect(r.remaining).toBe(0);
+    expect(() => read(new XdrReader(hex(createSession('00000002 0000000d 00000039'))))).toThrow(XdrDecodeError);
+    const implId = '00000001 64000000 00000001 6e000000 00000000 00000000 00000000'; // domain "d", name "n", date 0
+    const exchangeId = (n: number) => `0102030405060708 00000002 61620000 00000000 00000000 ${n.toString(16).padStart(8, '0')} ${implId.repeat(n)}`;
+    expect(OP_CODECS[OP.OP_EXCHANGE_ID].args.read(new XdrReader(hex(exchangeId(1))))).toMatchObject({ eia_flags: 0, eia_client_impl_id: [{ nii_domain: Buffer.from('d'), nii_name: Buffer.from('n') }] });
+    expect(() => OP_CODECS[OP.OP_EXCHANGE_ID].args.read(new XdrReader(hex(exchangeId(2))))).toThrow(XdrDecodeError);
+  });
+
   it('random and mutated bytes raise only the codec errors', () => {
     const compound = [hex(MOUNT_ARGS_BYTES), hex(MOUNT_RES_BYTES)];
     expectOnlyOwnErrors(6, [...compound, ...samples.map(([b]) => b)], [readCompound4args, readCompound4res, readFattr4, ...samples.map(([, d]) => d)], 400);
