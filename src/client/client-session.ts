@@ -2,7 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { decodeError } from '../protocols/san/ack';
 import { decodeBundle } from '../protocols/san/bundle';
 import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
-import { decodeDatagram, encodeDatagram, openDatagram, sealDatagram, type Datagram } from '../protocols/san/datagram';
+import { decodeDatagram, encodeDatagram, openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, Security, transcript, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
 import { decodeReply, encodeCall, type Call, type Reply, type VolumeEntry } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
@@ -540,7 +540,7 @@ export class ClientSession {
   }
 
   private emit(d: OutgoingSegment): void {
-    const buf = sealDatagram(
+    const parts = sealDatagramParts(
       this.keys!.clientToServer,
       1,
       {
@@ -558,7 +558,7 @@ export class ClientSession {
       d.payload,
       this.o.security === Security.INTEGRITY,
     );
-    this.o.socket.send(buf, this.o.gateway.port, this.o.gateway.address);
+    this.o.socket.send(parts, this.o.gateway.port, this.o.gateway.address);
   }
 
   /** Half the socket's receive buffer in datagrams: the kernel charges overhead per datagram. */

@@ -10,10 +10,16 @@ export interface Peer {
  * test/utils/lossy-link.ts (drops, duplicates, reorders, corrupts) in tests.
  */
 export interface DatagramSocket {
-  send(buf: Buffer, port: number, address: string): void;
+  /** One datagram, given whole or as pieces sent together (one sendmsg with an iovec: no copy to join them). */
+  send(buf: Buffer | readonly Buffer[], port: number, address: string): void;
   onMessage(cb: (buf: Buffer, from: Peer) => void): void;
   local(): Peer;
   close(): Promise<void>;
+}
+
+/** A datagram given as pieces, in one buffer (for wrappers that look into or damage what they pass on). */
+export function whole(buf: Buffer | readonly Buffer[]): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.concat(buf);
 }
 
 /** The kernel caps a request at net.core.rmem_max (4 MiB on these machines): ask for that. */
@@ -45,9 +51,9 @@ export class UdpDatagramSocket implements DatagramSocket {
     });
   }
 
-  send(buf: Buffer, port: number, address: string): void {
+  send(buf: Buffer | readonly Buffer[], port: number, address: string): void {
     try {
-      this.socket.send(buf, port, address, this.onSent);
+      this.socket.send(buf as Buffer | Buffer[], port, address, this.onSent);
     } catch {
       // Closed under a late reply (a listener taken away): a lost datagram, not a crash.
       this.counters.sendErrors++;
