@@ -68,6 +68,8 @@ export interface ChannelStats {
   bytesSent: number;
   retransmits: number;
   timeouts: number;
+  /** Timeouts an ACK later proved spurious (the data had arrived); their window reduction was undone. */
+  spuriousTimeouts: number;
   fastRetransmits: number;
   segmentsReceived: number;
   bytesReceived: number;
@@ -127,6 +129,7 @@ export class Channel {
     bytesSent: 0,
     retransmits: 0,
     timeouts: 0,
+    spuriousTimeouts: 0,
     fastRetransmits: 0,
     segmentsReceived: 0,
     bytesReceived: 0,
@@ -241,10 +244,13 @@ export class Channel {
     let fresh = 0;
     let highest = -1;
     let sample = -1;
+    let spurious = false;
     for (const [first, last] of ranges) {
       for (let i = first; i <= last; i++) {
         if (m.state[i] === SegState.ACKED) continue;
         if (m.state[i] === SegState.IN_FLIGHT) this.inFlight--;
+        // Declared lost by a timeout and not sent again since, yet acknowledged: the first send arrived.
+        else if (m.sends[i] > 0) spurious = true;
         m.state[i] = SegState.ACKED;
         m.acked++;
         fresh++;
@@ -253,6 +259,10 @@ export class Channel {
       highest = last;
     }
     if (sample >= 0) this.rtt.sample(now - m.sentAt[sample]);
+    if (spurious) {
+      this.stats.spuriousTimeouts++;
+      this.cwnd.undoTimeout();
+    }
     if (fresh > 0 || (m.complete && m.awaitsReply)) {
       // Progress, or the server saying it still executes the call: the peer is alive.
       m.attempts = 0;
@@ -470,9 +480,13 @@ export class Channel {
     if (this.retransmitTimer) this.o.clock.clearTimer(this.retransmitTimer);
     this.retransmitAt = at;
     this.retransmitTimer = this.o.clock.setTimer(at - this.o.clock.now(), () => {
-      this.retransmitTimer = undefined;
-      this.retransmitAt = Infinity;
-      this.onRetransmitTimer();
+      // Timers run before the event loop polls sockets: an ACK that arrived while this process was busy (or not
+      // scheduled) still waits there. Look after the poll (setImmediate), so a late ACK already here is not a loss.
+      this.retransmitTimer = this.o.clock.setTimer(0, () => {
+        this.retransmitTimer = undefined;
+        this.retransmitAt = Infinity;
+        this.onRetransmitTimer();
+      });
     });
   }
 
