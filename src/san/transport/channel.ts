@@ -244,13 +244,13 @@ export class Channel {
     let fresh = 0;
     let highest = -1;
     let sample = -1;
-    let spurious = false;
+    let coveredLost = false;
     for (const [first, last] of ranges) {
       for (let i = first; i <= last; i++) {
         if (m.state[i] === SegState.ACKED) continue;
         if (m.state[i] === SegState.IN_FLIGHT) this.inFlight--;
         // Declared lost by a timeout and not sent again since, yet acknowledged: the first send arrived.
-        else if (m.sends[i] > 0) spurious = true;
+        else if (m.sends[i] > 0) coveredLost = true;
         m.state[i] = SegState.ACKED;
         m.acked++;
         fresh++;
@@ -259,7 +259,8 @@ export class Channel {
       highest = last;
     }
     if (sample >= 0) this.rtt.sample(now - m.sentAt[sample]);
-    if (spurious) {
+    // The timeout was spurious when everything it declared lost and that has not gone again has now arrived.
+    if (coveredLost && !this.awaitsResend(m)) {
       this.stats.spuriousTimeouts++;
       this.cwnd.undoTimeout();
     }
@@ -361,6 +362,12 @@ export class Channel {
   /** Xids of tracked outgoing messages. */
   pending(): number[] {
     return [...this.outgoing.keys()];
+  }
+
+  /** Whether a segment of `m` a timeout declared lost is still unacknowledged and not yet sent again. */
+  private awaitsResend(m: Outgoing): boolean {
+    for (let i = 0; i < m.nextFresh; i++) if (m.state[i] === SegState.IDLE && m.sends[i] > 0) return true;
+    return false;
   }
 
   private timeout(m: Outgoing): number {
@@ -514,7 +521,8 @@ export class Channel {
         timedOut = true;
         // Unacknowledged segments sent at least a timeout ago are presumed lost and go again; later
         // ones may still be queued at the receiver, and resending them on a spurious timeout would
-        // only add to that queue.
+        // only add to that queue. Those the smaller window holds back stay IDLE: if an ACK covers them
+        // first, the timeout was spurious (onAck).
         const overdue = now - this.timeout(m) / 2;
         let first = true;
         for (let i = 0; i < m.nextFresh; i++) {
