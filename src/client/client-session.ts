@@ -1,8 +1,8 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { decodeError } from '../protocols/san/ack';
 import { decodeBundle } from '../protocols/san/bundle';
-import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
-import { decodeDatagram, encodeDatagram, openDatagram, sealDatagram, type Datagram } from '../protocols/san/datagram';
+import { DEFAULT_DATAGRAM_SIZE, Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
+import { decodeDatagram, encodeDatagram, openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, Security, transcript, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
 import { decodeReply, encodeCall, type Call, type Reply, type VolumeEntry } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
@@ -11,7 +11,7 @@ import { deriveSessionKeys, ephemeral, signTranscript, type SessionKeys } from '
 import { Channel, type OutgoingSegment } from '../san/transport/channel';
 import { SegmentBatcher } from '../san/transport/segment-batcher';
 import type { Clock, TimerHandle } from '../san/transport/clock';
-import { SOCKET_BUFFER, type DatagramSocket, type Peer } from '../san/transport/datagram-socket';
+import { datagramsThatFit, SOCKET_BUFFER, type DatagramSocket, type Peer } from '../san/transport/datagram-socket';
 import { GatewayUnreachable, PathDown, SanError } from './san-error';
 
 type Distribute<T> = T extends unknown ? Omit<T, 'slot' | 'seq' | 'lun'> : never;
@@ -99,6 +99,8 @@ export class ClientSession {
   private capacity = 0;
   maxTransfer = 0;
   datagramSize = 0;
+  /** Credits granted to the gateway in every datagram; worked out once per login. */
+  private grant = 0;
   private seqs = new Uint32Array(0);
   private freeSlots: number[] = [];
   private readonly waiting: PendingCall[] = [];
@@ -382,6 +384,7 @@ export class ClientSession {
     }
     this.bootVerifier = challenge.bootVerifier;
     this.datagramSize = challenge.datagramSize;
+    this.grant = 0;
     this.capacity = segmentCapacity(challenge.datagramSize);
     this.maxTransfer = challenge.maxTransfer;
     this.seqs = new Uint32Array(challenge.slots);
@@ -540,7 +543,7 @@ export class ClientSession {
   }
 
   private emit(d: OutgoingSegment): void {
-    const buf = sealDatagram(
+    const parts = sealDatagramParts(
       this.keys!.clientToServer,
       1,
       {
@@ -558,12 +561,16 @@ export class ClientSession {
       d.payload,
       this.o.security === Security.INTEGRITY,
     );
-    this.o.socket.send(buf, this.o.gateway.port, this.o.gateway.address);
+    this.o.socket.send(parts, this.o.gateway.port, this.o.gateway.address);
   }
 
-  /** Half the socket's receive buffer in datagrams: the kernel charges overhead per datagram. */
+  /** The datagrams the socket's receive buffer holds, as the kernel granted it (all of it is this session's). */
   private credits(): number {
-    return Math.max(4, Math.floor(SOCKET_BUFFER / 2 / (this.datagramSize || 1452)));
+    if (this.grant === 0) {
+      const granted = this.o.socket.bufferSizes?.().recv ?? 2 * SOCKET_BUFFER;
+      this.grant = Math.max(4, datagramsThatFit(granted, this.datagramSize || DEFAULT_DATAGRAM_SIZE));
+    }
+    return this.grant;
   }
 
   private failure(r: Reply): SanError {

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { BufferPool } from '../common/buffer-pool';
 import { DomainError } from '../common/errors';
 import {
   decodeGoData,
@@ -54,6 +55,9 @@ export interface NbdExports {
 export const MAX_REQUEST = 32 * 2 ** 20;
 /** Requests of one connection executing at once; reading pauses beyond this. */
 const MAX_INFLIGHT = 64;
+/** READs from this size up to POOLED_READ read into pooled buffers, given back once the reply is written. */
+const POOLED_MIN = 64 * 1024;
+const POOLED_READ = 2 ** 20;
 
 /**
  * One error → one NBD errno, in one place: domain errors of the gateway's
@@ -95,6 +99,8 @@ export class NbdServer {
   private readonly sockets = new Set<Duplex>();
   /** Connections in transmission, by export name, so an export can be withdrawn. */
   private readonly serving = new Map<string, Set<Duplex>>();
+  /** 1 MiB READ buffers: a fresh one per read set off a full garbage collection every 64 MB (external memory). */
+  private readonly reads = new BufferPool(POOLED_READ, 32);
 
   constructor(private readonly exports: NbdExports) {}
 
@@ -264,10 +270,12 @@ export class NbdServer {
       this.stats.requests++;
       void this.execute(exp, req, data).then((reply) => {
         if (reply.error !== NbdErrno.OK) this.stats.errors++;
+        const pooled = reply.pooled;
         if (!out.destroyed) {
           out.cork();
           out.write(encodeSimpleReply(reply.error, req.handle));
-          if (reply.data) out.write(reply.data);
+          // The socket is done with the data once the write calls back (written to the kernel, or failed).
+          if (reply.data) out.write(reply.data, pooled ? () => this.reads.give(pooled) : undefined);
           out.uncork();
         }
         done();
@@ -275,7 +283,7 @@ export class NbdServer {
     }
   }
 
-  private async execute(exp: NbdExport, req: Request, data: Buffer | undefined): Promise<{ error: NbdErrno; data?: Buffer }> {
+  private async execute(exp: NbdExport, req: Request, data: Buffer | undefined): Promise<{ error: NbdErrno; data?: Buffer; pooled?: Buffer }> {
     const fua = (req.flags & CmdFlag.FUA) !== 0;
     const inRange = req.offset + req.length <= exp.size;
     try {
@@ -284,6 +292,17 @@ export class NbdServer {
           if (req.length > MAX_REQUEST) return { error: NbdErrno.EOVERFLOW };
           if (!inRange) return { error: NbdErrno.EINVAL };
           if (exp.read) return { error: NbdErrno.OK, data: await exp.read(req.offset, req.length) };
+          if (req.length >= POOLED_MIN && req.length <= POOLED_READ) {
+            const pooled = this.reads.take();
+            const buf = pooled.subarray(0, req.length);
+            try {
+              await exp.readInto(req.offset, buf);
+            } catch (e) {
+              this.reads.give(pooled);
+              throw e;
+            }
+            return { error: NbdErrno.OK, data: buf, pooled };
+          }
           const buf = Buffer.allocUnsafe(req.length);
           await exp.readInto(req.offset, buf);
           return { error: NbdErrno.OK, data: buf };

@@ -10,7 +10,7 @@ import type { SanView } from './san-view';
 import { ServerSession } from './server-session';
 import { deriveSessionKeys, ephemeral, verifyTranscript, type Ephemeral } from './session-keys';
 import type { Clock, TimerHandle } from './transport/clock';
-import { SOCKET_BUFFER, type DatagramSocket, type Peer } from './transport/datagram-socket';
+import { datagramsThatFit, SOCKET_BUFFER, type DatagramSocket, type Peer } from './transport/datagram-socket';
 
 export interface SanServerOptions {
   /** The first listener; addSocket() adds more (each gateway address is a path for multipath clients). */
@@ -31,7 +31,7 @@ export interface SanServerOptions {
   idleTimeoutMs: number;
   authFailureDelayMs: number;
   loginTimeoutMs?: number;
-  /** Kernel receive buffer of the socket: credits share it among sessions. */
+  /** Kernel receive buffer of the socket as granted (twice what was asked): credits share it among sessions. */
   receiveBuffer?: number;
 }
 
@@ -104,10 +104,10 @@ export class SanServer {
     return this.sessions.size;
   }
 
-  /** Credits per session: a share of the receive buffer, counting kernel overhead per datagram twice over. */
+  /** Credits per session: an equal share of the datagrams the receive buffer the kernel granted holds. */
   credits(datagramSize: number): number {
-    const buffer = this.o.receiveBuffer ?? SOCKET_BUFFER;
-    return Math.max(4, Math.floor(buffer / 2 / datagramSize / Math.max(1, this.sessions.size)));
+    const buffer = this.o.receiveBuffer ?? 2 * SOCKET_BUFFER;
+    return Math.max(4, Math.floor(datagramsThatFit(buffer, datagramSize) / Math.max(1, this.sessions.size)));
   }
 
   /** End every session and stop the timers; the owner closes the socket. */

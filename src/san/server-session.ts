@@ -1,7 +1,7 @@
 import { encodeError } from '../protocols/san/ack';
 import { decodeBundle } from '../protocols/san/bundle';
 import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
-import { openDatagram, sealDatagram, type Datagram } from '../protocols/san/datagram';
+import { openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
 import { Security } from '../protocols/san/login';
 import { decodeCall, encodeReply, type Call } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
@@ -160,7 +160,7 @@ export class ServerSession {
 
   /** Seal and send a LOGIN_REPLY (WELCOME) under the new keys. */
   sealed(kind: Kind, xid: number, payload: Buffer): Buffer {
-    return this.seal({ kind, xid, segment: 0, segments: 1, messageLength: payload.length, payload });
+    return Buffer.concat(this.seal({ kind, xid, segment: 0, segments: 1, messageLength: payload.length, payload }));
   }
 
   private onCall(xid: number, message: Buffer): void {
@@ -247,8 +247,8 @@ export class ServerSession {
     this.emit({ kind: Kind.ERROR, xid, segment: 0, segments: 1, messageLength: payload.length, payload });
   }
 
-  private seal(d: OutgoingSegment): Buffer {
-    return sealDatagram(
+  private seal(d: OutgoingSegment): Buffer[] {
+    return sealDatagramParts(
       this.keys.serverToClient,
       2,
       {
@@ -269,10 +269,10 @@ export class ServerSession {
   }
 
   private emit(d: OutgoingSegment): void {
-    const buf = this.seal(d);
+    const parts = this.seal(d);
     const stats = this.deps.stats;
     stats.datagramsOut++;
-    stats.bytesOut += buf.length;
-    this.deps.socket.send(buf, this.peer.port, this.peer.address);
+    stats.bytesOut += parts[0].length + parts[1].length + parts[2].length;
+    this.deps.socket.send(parts, this.peer.port, this.peer.address);
   }
 }

@@ -5,7 +5,7 @@ import { Prng } from '../../src/common/prng';
 import { Kind } from '../../src/protocols/san/constants';
 import { SanService } from '../../src/san/san.service';
 import { StorageRuntime } from '../../src/storage/runtime';
-import { UdpDatagramSocket, type DatagramSocket, type Peer } from '../../src/san/transport/datagram-socket';
+import { UdpDatagramSocket, whole, type DatagramSocket, type Peer } from '../../src/san/transport/datagram-socket';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { LossyLink } from '../utils/lossy-link';
 import { admin, hostKeyPair, sanAddress } from '../utils/san-fixture';
@@ -32,7 +32,8 @@ class HoldingSocket implements DatagramSocket {
     if (h) this.inner.send(h.buf, h.port, h.address);
   }
 
-  send(buf: Buffer, port: number, address: string): void {
+  send(pieces: Buffer | readonly Buffer[], port: number, address: string): void {
+    const buf = whole(pieces);
     if (this.armed && !this.held && this.pick(buf)) {
       this.held = { buf: Buffer.from(buf), port, address };
       return;

@@ -68,7 +68,7 @@ class CutAfterLogin implements DatagramSocket {
     this.dead = false;
   }
 
-  send(buf: Buffer, port: number, address: string): void {
+  send(buf: Buffer | readonly Buffer[], port: number, address: string): void {
     if (!this.dead) this.inner.send(buf, port, address);
   }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SanClient, SanError, GatewayUnreachable } from '../../src/client';
 import { Prng } from '../../src/common/prng';
 import { SanService } from '../../src/san/san.service';
+import { whole, type DatagramSocket } from '../../src/san/transport/datagram-socket';
 import { StorageRuntime } from '../../src/storage/runtime';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { admin, hostKeyPair, sanAddress } from '../utils/san-fixture';
@@ -221,7 +222,8 @@ describe('SAN target and client', () => {
         h.writeUInt32BE(Math.max(1, payload.length), 20);
         h.writeBigUInt64BE(9n, 24);
         const body = Buffer.concat([h, payload]);
-        body.writeUInt32BE(crc32(Buffer.concat([body.subarray(0, 36), payload])), 36);
+        // A SEALED datagram's CRC covers its header only (the GCM tag covers the payload).
+        body.writeUInt32BE(crc32((flags & 1) !== 0 ? body.subarray(0, 36) : Buffer.concat([body.subarray(0, 36), payload])), 36);
         return body;
       };
       const prng = new Prng(9);
@@ -263,11 +265,11 @@ describe('SAN target and client', () => {
     const c = await connect();
     const v = await c.open('data');
     const copies: Buffer[] = [];
-    const session = (c as unknown as { sessions: Array<{ o: { socket: { send(b: Buffer, p: number, a: string): void } } }> }).sessions[0];
+    const session = (c as unknown as { sessions: Array<{ o: { socket: DatagramSocket } }> }).sessions[0];
     const socket = session.o.socket;
     const send = socket.send.bind(socket);
     socket.send = (b, p, a) => {
-      copies.push(Buffer.from(b));
+      copies.push(Buffer.from(whole(b)));
       send(b, p, a);
     };
     await v.write(4096, Buffer.alloc(4096, 5));

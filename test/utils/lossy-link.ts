@@ -1,5 +1,5 @@
 import { Prng } from '../../src/common/prng';
-import type { DatagramSocket, Peer } from '../../src/san/transport/datagram-socket';
+import { whole, type DatagramSocket, type Peer } from '../../src/san/transport/datagram-socket';
 
 export interface LinkFaults {
   /** Probabilities per datagram, per direction. */
@@ -44,8 +44,8 @@ export class LossyLink implements DatagramSocket {
     this.faults = { ...faults };
   }
 
-  send(buf: Buffer, port: number, address: string): void {
-    this.through(buf, (b) => this.inner.send(b, port, address));
+  send(buf: Buffer | readonly Buffer[], port: number, address: string): void {
+    this.through(whole(buf), (b) => this.inner.send(b, port, address));
   }
 
   onMessage(cb: (buf: Buffer, from: Peer) => void): void {

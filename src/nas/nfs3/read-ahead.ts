@@ -1,31 +1,7 @@
+import { BufferPool } from '../../common/buffer-pool';
 import type { Credential, FileSystem, NodeId, ReadResult } from '../fs';
 
-/** Reusable buffers of one size: a READ reply's data, given back once the reply is written. */
-export class BufferPool {
-  private readonly free: Buffer[] = [];
-  made = 0;
-
-  constructor(
-    readonly size: number,
-    /** Buffers kept for reuse at most; more are made when needed and left to the collector. */
-    private readonly keep: number,
-  ) {}
-
-  take(): Buffer {
-    const b = this.free.pop();
-    if (b) return b;
-    this.made++;
-    return Buffer.allocUnsafeSlow(this.size);
-  }
-
-  give(b: Buffer): void {
-    if (this.free.length < this.keep) this.free.push(b);
-  }
-
-  get idle(): number {
-    return this.free.length;
-  }
-}
+export { BufferPool };
 
 /** A read of the next range, started before the client asked for it. */
 interface Ahead {

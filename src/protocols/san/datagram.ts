@@ -17,7 +17,7 @@ import { Flag, HEADER_SIZE, KNOWN_FLAGS, Kind, MAGIC, MAX_KIND, SbpDecodeError, 
  * 20     4    message length
  * 24     8    packet number
  * 32     4    credits
- * 36     4    crc32            of bytes 0..35 then the payload
+ * 36     4    crc32            of bytes 0..35 then the payload; of bytes 0..35 only when SEALED
  * 40     n    payload
  * 40+n  16    GCM tag          when SEALED
  */
@@ -60,8 +60,14 @@ function writeHeader(h: DatagramHeader, payloadLength: number, out: Buffer): voi
   out.writeUInt32BE(h.credits >>> 0, 32);
 }
 
-function checksum(buf: Buffer, payloadEnd: number): number {
-  return crc32(buf.subarray(HEADER_SIZE, payloadEnd), crc32(buf.subarray(0, CRC_AT)));
+/**
+ * The CRC of an unsealed datagram covers header and payload; a SEALED one's
+ * covers the header only, since the GCM tag already covers every payload byte
+ * (a second pass over 64 KB of payload per datagram bought nothing but CPU).
+ */
+function checksum(buf: Buffer, payloadEnd: number, sealed: boolean): number {
+  const head = crc32(buf.subarray(0, CRC_AT));
+  return sealed ? head : crc32(buf.subarray(HEADER_SIZE, payloadEnd), head);
 }
 
 /** An unsealed datagram (login, errors, and tests). */
@@ -71,7 +77,7 @@ export function encodeDatagram(h: DatagramHeader, payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
   writeHeader(h, payload.length, out);
   payload.copy(out, HEADER_SIZE);
-  out.writeUInt32BE(checksum(out, out.length), CRC_AT);
+  out.writeUInt32BE(checksum(out, out.length, false), CRC_AT);
   return out;
 }
 
@@ -84,44 +90,50 @@ function nonce(direction: 1 | 2, packetNumber: bigint): Buffer {
 }
 
 /**
- * A SEALED datagram: AES-256-GCM with header bytes 0..35 as associated data;
- * with `clear` the payload travels in clear and is only authenticated.
+ * A SEALED datagram as the pieces it is sent in (header, payload, tag), so
+ * the 64 KB ciphertext goes to the socket as the cipher produced it instead
+ * of being copied into one more buffer: AES-256-GCM with header bytes 0..35
+ * as associated data; with `clear` the payload travels in clear and is only
+ * authenticated.
  */
-export function sealDatagram(key: Buffer, direction: 1 | 2, h: DatagramHeader, plaintext: Buffer, clear = false): Buffer {
+export function sealDatagramParts(key: Buffer, direction: 1 | 2, h: DatagramHeader, plaintext: Buffer, clear = false): [Buffer, Buffer, Buffer] {
   if (plaintext.length > 0xffff) throw new RangeError('payload longer than 65535 bytes');
   const flags = (h.flags & ~Flag.CLEAR) | Flag.SEALED | (clear ? Flag.CLEAR : 0);
-  const out = Buffer.allocUnsafe(HEADER_SIZE + plaintext.length + TAG_SIZE);
-  writeHeader({ ...h, flags }, plaintext.length, out);
+  const head = Buffer.allocUnsafe(HEADER_SIZE);
+  writeHeader({ ...h, flags }, plaintext.length, head);
   const gcm = createCipheriv('aes-256-gcm', key, nonce(direction, h.packetNumber));
+  gcm.setAAD(head.subarray(0, CRC_AT));
+  let body: Buffer;
   if (clear) {
-    gcm.setAAD(Buffer.concat([out.subarray(0, CRC_AT), plaintext]));
-    gcm.final();
-    plaintext.copy(out, HEADER_SIZE);
+    // Two AAD updates hash exactly as their concatenation would (GHASH keeps partial blocks).
+    gcm.setAAD(plaintext);
+    body = plaintext;
   } else {
-    gcm.setAAD(out.subarray(0, CRC_AT));
-    const body = gcm.update(plaintext);
-    body.copy(out, HEADER_SIZE);
-    gcm.final();
+    body = gcm.update(plaintext);
   }
-  const end = HEADER_SIZE + plaintext.length;
-  gcm.getAuthTag().copy(out, end);
-  out.writeUInt32BE(checksum(out, end), CRC_AT);
-  return out;
+  gcm.final();
+  head.writeUInt32BE(checksum(head, HEADER_SIZE, true), CRC_AT);
+  return [head, body, gcm.getAuthTag()];
 }
 
-/** The plaintext of a SEALED datagram; AUTH_FAILED when forged, corrupted past the CRC, or under another key. */
+/** A SEALED datagram in one buffer (WELCOME, kept for retransmission; tests). */
+export function sealDatagram(key: Buffer, direction: 1 | 2, h: DatagramHeader, plaintext: Buffer, clear = false): Buffer {
+  return Buffer.concat(sealDatagramParts(key, direction, h, plaintext, clear));
+}
+
+/** The plaintext of a SEALED datagram; AUTH_FAILED when forged, its payload corrupted (the CRC covers only its header), or under another key. */
 export function openDatagram(key: Buffer, direction: 1 | 2, d: Datagram, raw: Buffer): Buffer {
   if ((d.header.flags & Flag.SEALED) === 0 || !d.tag) throw new SbpDecodeError(Status.AUTH_FAILED, 'datagram is not sealed');
   const clear = (d.header.flags & Flag.CLEAR) !== 0;
   const gcm = createDecipheriv('aes-256-gcm', key, nonce(direction, d.header.packetNumber));
   gcm.setAuthTag(d.tag);
   try {
+    gcm.setAAD(raw.subarray(0, CRC_AT));
     if (clear) {
-      gcm.setAAD(Buffer.concat([raw.subarray(0, CRC_AT), d.payload]));
+      gcm.setAAD(d.payload);
       gcm.final();
       return d.payload;
     }
-    gcm.setAAD(raw.subarray(0, CRC_AT));
     const plain = gcm.update(d.payload);
     gcm.final();
     return plain;
@@ -147,7 +159,7 @@ export function decodeDatagram(buf: Buffer): Datagram {
     throw new SbpDecodeError(Status.GARBAGE, `datagram is ${buf.length} bytes, its header says ${expected}`);
   }
   const end = HEADER_SIZE + payloadLength;
-  if (buf.readUInt32BE(CRC_AT) !== checksum(buf, end)) throw new SbpDecodeError(Status.GARBAGE, 'CRC mismatch: datagram corrupted');
+  if (buf.readUInt32BE(CRC_AT) !== checksum(buf, end, sealed)) throw new SbpDecodeError(Status.GARBAGE, 'CRC mismatch: datagram corrupted');
   const version = buf[2];
   if (version !== VERSION) throw new SbpDecodeError(Status.BAD_VERSION, `version ${version} is not spoken (supported: ${VERSION}..${VERSION})`);
   const kind = buf[3];

@@ -227,4 +227,78 @@ describe('Channel', () => {
     expect(ch.stats.expiredReassemblies).toBe(1);
     expect(clock.pending).toBe(0);
   });
+
+  it('gives the window back when a late ACK covers segments a timeout declared lost before they went again', () => {
+    const clock = new FakeClock();
+    let server!: Channel;
+    const client: Channel = new Channel({
+      role: 'client',
+      clock,
+      capacity: 100,
+      reassemblyBytes: 1 << 20,
+      maxMessage: 1 << 20,
+      emit: (d) => clock.setTimer(0.1, () => server.onSegment(d.xid, d.segment, d.segments, d.messageLength, d.payload)),
+      deliver: () => undefined,
+      failed: () => undefined,
+    });
+    server = new Channel({
+      role: 'server',
+      clock,
+      capacity: 100,
+      reassemblyBytes: 1 << 20,
+      maxMessage: 1 << 20,
+      // The server's first ACKs reach the client only at 150 ms: it was not scheduled, say; later ones at once.
+      emit: (d) => clock.setTimer(clock.now() < 50 ? 150 - clock.now() : 0.1, () => client.onAck(d.xid, d.payload)),
+      deliver: () => undefined,
+      failed: () => undefined,
+    });
+    const window = client.cwnd.size;
+    client.send(Kind.CALL_SEG, 1, Buffer.alloc(window * 100));
+    clock.advance(120);
+    // One timeout at the initial 100 ms RTO; the halved window resent only part of the data before the ACKs
+    // arrived and covered the rest, never sent again: nothing had been lost.
+    expect(client.stats.timeouts).toBe(1);
+    expect(client.stats.retransmits).toBeGreaterThan(0);
+    expect(client.stats.retransmits).toBeLessThan(window);
+    expect(client.stats.spuriousTimeouts).toBe(1);
+    expect(client.cwnd.size).toBeGreaterThanOrEqual(window);
+  });
+
+  it('keeps the smaller window when segments a timeout declared lost really were', () => {
+    const clock = new FakeClock();
+    let server!: Channel;
+    let lost = 0;
+    const client: Channel = new Channel({
+      role: 'client',
+      clock,
+      capacity: 100,
+      reassemblyBytes: 1 << 20,
+      maxMessage: 1 << 20,
+      emit: (d) => {
+        // Segments 4..7 of the first send are lost on the way.
+        if (d.segment >= 4 && d.segment < 8 && lost < 4) return void lost++;
+        clock.setTimer(0.1, () => server.onSegment(d.xid, d.segment, d.segments, d.messageLength, d.payload));
+      },
+      deliver: () => undefined,
+      failed: () => undefined,
+    });
+    let delivered = 0;
+    server = new Channel({
+      role: 'server',
+      clock,
+      capacity: 100,
+      reassemblyBytes: 1 << 20,
+      maxMessage: 1 << 20,
+      // Every ACK is late until 150 ms, so no hole is reported three times before the timeout.
+      emit: (d) => clock.setTimer(clock.now() < 50 ? 150 - clock.now() : 0.1, () => client.onAck(d.xid, d.payload)),
+      deliver: () => delivered++,
+      failed: () => undefined,
+    });
+    client.send(Kind.CALL_SEG, 1, Buffer.alloc(8 * 100));
+    clock.advance(1000);
+    expect(delivered).toBe(1);
+    expect(client.stats.spuriousTimeouts).toBe(0);
+    expect(client.stats.retransmits).toBeGreaterThanOrEqual(4);
+    expect(client.cwnd.size).toBeLessThan(16);
+  });
 });

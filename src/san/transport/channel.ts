@@ -68,6 +68,8 @@ export interface ChannelStats {
   bytesSent: number;
   retransmits: number;
   timeouts: number;
+  /** Timeouts an ACK later proved spurious (the data had arrived); their window reduction was undone. */
+  spuriousTimeouts: number;
   fastRetransmits: number;
   segmentsReceived: number;
   bytesReceived: number;
@@ -127,6 +129,7 @@ export class Channel {
     bytesSent: 0,
     retransmits: 0,
     timeouts: 0,
+    spuriousTimeouts: 0,
     fastRetransmits: 0,
     segmentsReceived: 0,
     bytesReceived: 0,
@@ -241,10 +244,13 @@ export class Channel {
     let fresh = 0;
     let highest = -1;
     let sample = -1;
+    let coveredLost = false;
     for (const [first, last] of ranges) {
       for (let i = first; i <= last; i++) {
         if (m.state[i] === SegState.ACKED) continue;
         if (m.state[i] === SegState.IN_FLIGHT) this.inFlight--;
+        // Declared lost by a timeout and not sent again since, yet acknowledged: the first send arrived.
+        else if (m.sends[i] > 0) coveredLost = true;
         m.state[i] = SegState.ACKED;
         m.acked++;
         fresh++;
@@ -253,6 +259,11 @@ export class Channel {
       highest = last;
     }
     if (sample >= 0) this.rtt.sample(now - m.sentAt[sample]);
+    // The timeout was spurious when everything it declared lost and that has not gone again has now arrived.
+    if (coveredLost && !this.awaitsResend(m)) {
+      this.stats.spuriousTimeouts++;
+      this.cwnd.undoTimeout();
+    }
     if (fresh > 0 || (m.complete && m.awaitsReply)) {
       // Progress, or the server saying it still executes the call: the peer is alive.
       m.attempts = 0;
@@ -351,6 +362,12 @@ export class Channel {
   /** Xids of tracked outgoing messages. */
   pending(): number[] {
     return [...this.outgoing.keys()];
+  }
+
+  /** Whether a segment of `m` a timeout declared lost is still unacknowledged and not yet sent again. */
+  private awaitsResend(m: Outgoing): boolean {
+    for (let i = 0; i < m.nextFresh; i++) if (m.state[i] === SegState.IDLE && m.sends[i] > 0) return true;
+    return false;
   }
 
   private timeout(m: Outgoing): number {
@@ -470,9 +487,13 @@ export class Channel {
     if (this.retransmitTimer) this.o.clock.clearTimer(this.retransmitTimer);
     this.retransmitAt = at;
     this.retransmitTimer = this.o.clock.setTimer(at - this.o.clock.now(), () => {
-      this.retransmitTimer = undefined;
-      this.retransmitAt = Infinity;
-      this.onRetransmitTimer();
+      // Timers run before the event loop polls sockets: an ACK that arrived while this process was busy (or not
+      // scheduled) still waits there. Look after the poll (setImmediate), so a late ACK already here is not a loss.
+      this.retransmitTimer = this.o.clock.setTimer(0, () => {
+        this.retransmitTimer = undefined;
+        this.retransmitAt = Infinity;
+        this.onRetransmitTimer();
+      });
     });
   }
 
@@ -500,7 +521,8 @@ export class Channel {
         timedOut = true;
         // Unacknowledged segments sent at least a timeout ago are presumed lost and go again; later
         // ones may still be queued at the receiver, and resending them on a spurious timeout would
-        // only add to that queue.
+        // only add to that queue. Those the smaller window holds back stay IDLE: if an ACK covers them
+        // first, the timeout was spurious (onAck).
         const overdue = now - this.timeout(m) / 2;
         let first = true;
         for (let i = 0; i < m.nextFresh; i++) {

@@ -46,4 +46,24 @@ describe('CongestionWindow (AIMD)', () => {
     }
     expect(w.size).toBeGreaterThanOrEqual(2);
   });
+
+  it('gives back what a spurious timeout took, once, and not after a real loss', () => {
+    const w = new CongestionWindow({ initial: 8, min: 2, max: 1000 });
+    w.onAcked(92);
+    expect(w.size).toBe(100);
+    w.onTimeout();
+    expect(w.size).toBe(8);
+    w.undoTimeout();
+    expect(w.size).toBe(100);
+    w.undoTimeout();
+    expect(w.size).toBe(100);
+    const v = new CongestionWindow({ initial: 8, min: 2, max: 1000 });
+    v.onAcked(92);
+    v.onTimeout();
+    v.onAcked(8);
+    v.onLoss();
+    v.undoTimeout();
+    // The loss (no second halving within a window) voids the undo: the window stays where slow start took it.
+    expect(v.size).toBe(16);
+  });
 });

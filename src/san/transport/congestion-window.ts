@@ -20,6 +20,8 @@ export class CongestionWindow {
   private credit = 0;
   /** Segments acked since the last decrease; another decrease waits for a window's worth. */
   private sinceDecrease = Infinity;
+  /** Window and threshold before the last timeout, until an ACK shows whether that timeout was spurious. */
+  private beforeTimeout: { window: number; threshold: number } | undefined;
 
   constructor(private readonly limits: CongestionLimits = DEFAULT_CONGESTION) {
     this.window = limits.initial;
@@ -46,6 +48,7 @@ export class CongestionWindow {
 
   /** A hole reported repeatedly by ACKs: halve, once per window. */
   onLoss(): void {
+    this.beforeTimeout = undefined;
     if (this.sinceDecrease < this.window) return;
     this.threshold = Math.max(this.limits.min, this.window / 2);
     this.window = this.threshold;
@@ -56,9 +59,24 @@ export class CongestionWindow {
   /** A retransmission timeout: the path may have changed; halve, and restart slow start below the threshold. */
   onTimeout(): void {
     if (this.sinceDecrease < this.window) return;
+    this.beforeTimeout = { window: this.window, threshold: this.threshold };
     this.threshold = Math.max(this.limits.min, this.window / 2);
     this.window = Math.max(this.limits.min, Math.min(this.limits.initial, this.threshold));
     this.sinceDecrease = 0;
     this.credit = 0;
+  }
+
+  /**
+   * The last timeout was spurious: an ACK covered data it had declared lost
+   * before any of it was sent again, so nothing was lost and the path is not
+   * congested (the peer was only late, e.g. not scheduled on a busy host).
+   * Restore the window it took, as TCP's Eifel response does (RFC 4015).
+   */
+  undoTimeout(): void {
+    const b = this.beforeTimeout;
+    if (!b) return;
+    this.beforeTimeout = undefined;
+    this.window = Math.max(this.window, b.window);
+    this.threshold = Math.max(this.threshold, b.threshold);
   }
 }
