@@ -13,6 +13,7 @@ import { StorageEvents } from './events';
 import { HostService } from './host.service';
 import { PoolService } from './pool.service';
 import { ShareService } from './share.service';
+import { SnapshotService } from './snapshot.service';
 import { StorageRuntime } from './runtime';
 import { StorageBootstrapService } from './storage-bootstrap.service';
 import { VolumeService } from './volume.service';
@@ -50,10 +51,11 @@ import { VolumeService } from './volume.service';
     PoolService,
     VolumeService,
     ShareService,
+    SnapshotService,
     HostService,
     AssignmentService,
     StorageBootstrapService,
   ],
-  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, HostService, AssignmentService, StorageBootstrapService],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, HostService, AssignmentService, StorageBootstrapService],
 })
 export class StorageModule {}
