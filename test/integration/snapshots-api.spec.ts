@@ -1,19 +1,11 @@
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
-import { startTestGateway, type TestGateway } from '../utils/gateway';
+import { apiJson, startTestGateway, type TestGateway } from '../utils/gateway';
+import { hostKeyPair } from '../utils/san-fixture';
 
 const MiB = 2 ** 20;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function hostKey(): string {
-  const raw = Buffer.from(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x as string, 'base64url');
-  const type = Buffer.from('ssh-ed25519');
-  const blob = Buffer.concat([Buffer.alloc(4), type, Buffer.alloc(4), raw]);
-  blob.writeUInt32BE(type.length, 0);
-  blob.writeUInt32BE(raw.length, 4 + type.length);
-  return `ssh-ed25519 ${blob.toString('base64')} test@host`;
-}
 
 /** Snapshots, rollback and clones through the REST API of a real gateway (real catalog, migrations, devices). */
 describe('snapshots REST API', () => {
@@ -28,11 +20,7 @@ describe('snapshots REST API', () => {
     await gw?.close();
   });
 
-  async function json(path: string, init?: Parameters<TestGateway['api']>[1]) {
-    const res = await gw.api(path, init);
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
+  const json = (path: string, init?: Parameters<TestGateway['api']>[1]) => apiJson(gw, path, init);
   async function put(volume: string, offset: number, data: Buffer) {
     const res = await gw.api(`volumes/${volume}/image?offset=${offset}`, { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream' } });
     expect(res.status).toBe(200);
@@ -135,7 +123,7 @@ describe('snapshots REST API', () => {
   });
 
   it('assigns a snapshot to a host read-only only', async () => {
-    expect((await json('hosts', { method: 'POST', json: { name: 'h1', publicKey: hostKey() } })).status).toBe(201);
+    expect((await json('hosts', { method: 'POST', json: { name: 'h1', publicKey: hostKeyPair().publicPem } })).status).toBe(201);
     const rw = await json('assignments', { method: 'POST', json: { host: 'h1', volume: 'db@monday', access: 'rw' } });
     expect(rw).toMatchObject({ status: 400, body: { code: 'INVALID_ARGUMENT', details: { field: 'access' } } });
     const ro = await json('assignments', { method: 'POST', json: { host: 'h1', volume: 'db@monday' } });
