@@ -8,7 +8,7 @@ import { HttpExceptionFilter } from './http-exception.filter';
 import { ImageController } from './image.controller';
 import { RequestLogMiddleware } from './request-log.middleware';
 import { ShareRulesController, SharesController } from './shares.controller';
-import { SnapshotsController } from './snapshots.controller';
+import { ConsistencyGroupsController, SnapshotSchedulesController, SnapshotsController } from './snapshots.controller';
 import {
   AssignmentsController,
   AuditController,
@@ -29,6 +29,8 @@ import {
     PoolsController,
     VolumesController,
     SnapshotsController,
+    ConsistencyGroupsController,
+    SnapshotSchedulesController,
     ImageController,
     SharesController,
     ShareRulesController,

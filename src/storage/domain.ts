@@ -122,6 +122,30 @@ export interface SnapshotInfo {
   createdAt: string;
 }
 
+export interface ConsistencyGroupInfo {
+  id: string;
+  name: string;
+  volumes: Array<{ id: string; name: string }>;
+  createdAt: string;
+}
+
+export type ScheduleUnit = 'minutes' | 'hours' | 'days';
+
+/** Snapshots of a volume or a consistency group every `every` `unit`s, keeping the last `keep` it took. */
+export interface SnapshotScheduleInfo {
+  id: string;
+  name: string;
+  volume: { id: string; name: string } | null;
+  group: { id: string; name: string } | null;
+  every: number;
+  unit: ScheduleUnit;
+  keep: number;
+  nextRunAt: string;
+  lastRunAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+}
+
 export type ExportAccess = 'ro' | 'rw';
 
 /**

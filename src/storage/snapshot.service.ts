@@ -71,6 +71,11 @@ export class SnapshotService {
     );
   }
 
+  /** take(), one operation at a time with the others (group snapshots and schedules). */
+  takeExclusive(requests: SnapshotRequest[]): Promise<VolumeEntity[]> {
+    return this.exclusive(() => this.take(requests));
+  }
+
   /**
    * Snapshot several volumes at one instant: hold every one (in id order, so
    * two group snapshots cannot wait on each other), wait out writes in flight,
@@ -145,7 +150,12 @@ export class SnapshotService {
     );
   }
 
-  /** For schedules: delete a snapshot by row, revoking its assignments. */
+  /** destroy(), one operation at a time with the others (schedules pruning, revoking assignments). */
+  destroyExclusive(actor: Actor, row: VolumeEntity): Promise<void> {
+    return this.exclusive(() => this.destroy(actor, row, true));
+  }
+
+  /** Delete a snapshot by row, revoking its assignments when forced. */
   async destroy(actor: Actor, row: VolumeEntity, force: boolean): Promise<void> {
     const assigned = await this.assignments.list({ volume: row.id });
     if (assigned.length > 0 && !force) {

@@ -14,6 +14,8 @@ import { HostService } from './host.service';
 import { PoolService } from './pool.service';
 import { ShareService } from './share.service';
 import { SnapshotService } from './snapshot.service';
+import { SnapshotScheduleService } from './snapshot-schedule.service';
+import { ConsistencyGroupService } from './consistency-group.service';
 import { StorageRuntime } from './runtime';
 import { StorageBootstrapService } from './storage-bootstrap.service';
 import { VolumeService } from './volume.service';
@@ -52,10 +54,12 @@ import { VolumeService } from './volume.service';
     VolumeService,
     ShareService,
     SnapshotService,
+    ConsistencyGroupService,
+    SnapshotScheduleService,
     HostService,
     AssignmentService,
     StorageBootstrapService,
   ],
-  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, HostService, AssignmentService, StorageBootstrapService],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService],
 })
 export class StorageModule {}

@@ -273,6 +273,10 @@ export class VolumeService {
     if (disk) await disk.releaseAll();
     await this.ds.transaction(async (m) => {
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
+      // Its group memberships and its own snapshot schedules go with it.
+      await m.query('DELETE FROM consistency_group_members WHERE volume_id = ?', [row.id]);
+      await m.query('UPDATE volumes SET schedule_id = NULL WHERE schedule_id IN (SELECT id FROM snapshot_schedules WHERE volume_id = ?)', [row.id]);
+      await m.query('DELETE FROM snapshot_schedules WHERE volume_id = ?', [row.id]);
       if (row.role === 'share') {
         const share = await m.findOne(ShareEntity, { where: { volumeId: row.id } });
         if (share) {
