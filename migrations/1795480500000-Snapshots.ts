@@ -15,10 +15,12 @@ export class Snapshots1795480500000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     // SQLite cannot alter a CHECK: rebuild volumes from its own stored definition, so columns other migrations added come along.
+    // Each step is skipped when already done: down() leaves the widened CHECK and the new columns behind (see there).
     await rebuildVolumes(q, "CHECK (role IN ('block', 'share'))", "CHECK (role IN ('block', 'share', 'snapshot'))");
-    await q.query(`ALTER TABLE volumes ADD COLUMN origin_id TEXT REFERENCES volumes(id)`);
-    await q.query(`ALTER TABLE volumes ADD COLUMN family_id TEXT`);
-    await q.query(`CREATE INDEX volumes_origin ON volumes(origin_id)`);
+    const columns = ((await q.query(`PRAGMA table_info(volumes)`)) as Array<{ name: string }>).map((c) => c.name);
+    if (!columns.includes('origin_id')) await q.query(`ALTER TABLE volumes ADD COLUMN origin_id TEXT REFERENCES volumes(id)`);
+    if (!columns.includes('family_id')) await q.query(`ALTER TABLE volumes ADD COLUMN family_id TEXT`);
+    await q.query(`CREATE INDEX IF NOT EXISTS volumes_origin ON volumes(origin_id)`);
     await q.query(`CREATE TABLE consistency_groups (
       id TEXT PRIMARY KEY,
       name TEXT NOT NULL UNIQUE,
@@ -42,11 +44,18 @@ export class Snapshots1795480500000 implements MigrationInterface {
       last_error TEXT,
       created_at TEXT NOT NULL,
       CHECK ((volume_id IS NULL) <> (group_id IS NULL)))`);
-    await q.query(`ALTER TABLE volumes ADD COLUMN schedule_id TEXT REFERENCES snapshot_schedules(id)`);
+    if (!columns.includes('schedule_id')) await q.query(`ALTER TABLE volumes ADD COLUMN schedule_id TEXT REFERENCES snapshot_schedules(id)`);
     await q.query(`DROP INDEX page_maps_pool_page`);
     await q.query(`CREATE INDEX page_maps_pool_page ON page_maps(pool_id, pool_page)`);
   }
 
+  /**
+   * Only without snapshots and shared pages. TypeORM undoes a migration with
+   * foreign keys on, and SQLite can then neither rebuild volumes (its parent
+   * rows would count as deleted) nor drop a column with a REFERENCES clause:
+   * so the widened role CHECK and the (then all NULL) origin_id, family_id
+   * and schedule_id columns stay, unused, and up() skips them next time.
+   */
   async down(q: QueryRunner): Promise<void> {
     const shared = (await q.query(
       `SELECT COUNT(*) AS n FROM (SELECT 1 FROM page_maps GROUP BY pool_id, pool_page HAVING COUNT(*) > 1)`,
@@ -57,20 +66,17 @@ export class Snapshots1795480500000 implements MigrationInterface {
     }
     await q.query(`DROP INDEX page_maps_pool_page`);
     await q.query(`CREATE UNIQUE INDEX page_maps_pool_page ON page_maps(pool_id, pool_page)`);
-    await q.query(`ALTER TABLE volumes DROP COLUMN schedule_id`);
+    await q.query(`UPDATE volumes SET family_id = NULL, origin_id = NULL, schedule_id = NULL`);
     await q.query(`DROP TABLE snapshot_schedules`);
     await q.query(`DROP TABLE consistency_group_members`);
     await q.query(`DROP TABLE consistency_groups`);
-    await q.query(`DROP INDEX volumes_origin`);
-    await q.query(`ALTER TABLE volumes DROP COLUMN family_id`);
-    await q.query(`ALTER TABLE volumes DROP COLUMN origin_id`);
-    await rebuildVolumes(q, "CHECK (role IN ('block', 'share', 'snapshot'))", "CHECK (role IN ('block', 'share'))");
   }
 }
 
 /** The documented SQLite table rebuild (TypeORM turns foreign keys off around each migration). */
 async function rebuildVolumes(q: QueryRunner, from: string, to: string): Promise<void> {
   const [table] = (await q.query(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'volumes'`)) as Array<{ sql: string }>;
+  if (table.sql.includes(to)) return;
   if (!table.sql.includes(from)) throw new Error(`volumes table has no '${from}' to change`);
   const indexes = (await q.query(
     `SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'volumes' AND sql IS NOT NULL`,
