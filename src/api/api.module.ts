@@ -8,6 +8,7 @@ import { HttpExceptionFilter } from './http-exception.filter';
 import { ImageController } from './image.controller';
 import { RequestLogMiddleware } from './request-log.middleware';
 import { ShareRulesController, SharesController } from './shares.controller';
+import { ConsistencyGroupsController, SnapshotSchedulesController, SnapshotsController } from './snapshots.controller';
 import {
   AssignmentsController,
   AuditController,
@@ -27,6 +28,9 @@ import {
     DevicesController,
     PoolsController,
     VolumesController,
+    SnapshotsController,
+    ConsistencyGroupsController,
+    SnapshotSchedulesController,
     ImageController,
     SharesController,
     ShareRulesController,

@@ -22,6 +22,9 @@ export function httpStatusOf(code: string): number {
     case 'DEVICE_PATH_TAKEN':
     case 'LAST_ADMIN':
     case 'SHARE_VOLUME':
+    case 'SNAPSHOT_VOLUME':
+    case 'HAS_SNAPSHOTS':
+    case 'READ_ONLY':
       return HttpStatus.CONFLICT;
     case 'DEVICE_IO_ERROR':
     case 'DEVICE_GONE':

@@ -83,7 +83,7 @@ export class VolumesController {
   constructor(private readonly volumes: VolumeService) {}
 
   @ApiQuery({ name: 'pool', required: false })
-  @ApiQuery({ name: 'role', required: false, enum: ['block', 'share', 'all'], description: "block (default): SAN/NBD volumes; share: the shares' own volumes; all" })
+  @ApiQuery({ name: 'role', required: false, enum: ['block', 'share', 'snapshot', 'all'], description: "block (default): SAN/NBD volumes; share: the shares' own volumes; snapshot: snapshots (named volume@snapshot); all" })
   @Get()
   list(@Query('pool') pool?: string, @Query('role') role?: string) {
     return this.volumes.list({ pool, role: role as VolumeListRole | undefined });
@@ -97,11 +97,12 @@ export class VolumesController {
   @Patch(':key') update(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: UpdateVolumeDto) {
     return this.volumes.update(actor, key, body);
   }
-  @ApiQuery({ name: 'force', required: false, description: 'revoke its assignments and delete anyway' })
+  @ApiQuery({ name: 'force', required: false, description: 'revoke its assignments (and its snapshots\') and delete anyway' })
+  @ApiQuery({ name: 'recursive', required: false, description: 'delete its snapshots too (clones stay)' })
   @Delete(':key')
   @HttpCode(204)
-  async remove(@CurrentActor() actor: Actor, @Param('key') key: string, @Query('force') force?: string): Promise<void> {
-    await this.volumes.remove(actor, key, { force: flag(force, 'force') });
+  async remove(@CurrentActor() actor: Actor, @Param('key') key: string, @Query('force') force?: string, @Query('recursive') recursive?: string): Promise<void> {
+    await this.volumes.remove(actor, key, { force: flag(force, 'force'), recursive: flag(recursive, 'recursive') });
   }
 }
 

@@ -6,6 +6,7 @@ import { registerDevice } from './commands/device';
 import { registerHost } from './commands/host';
 import { registerPool } from './commands/pool';
 import { registerShare } from './commands/share';
+import { registerSnapshot } from './commands/snapshot';
 import { registerStatus } from './commands/status';
 import { registerUser } from './commands/user';
 import { registerVolume } from './commands/volume';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIO = processIO()): Command {
   registerDevice(program, io);
   registerPool(program, io);
   registerVolume(program, io);
+  registerSnapshot(program, io);
   registerShare(program, io);
   registerHost(program, io);
   registerAssignment(program, io);

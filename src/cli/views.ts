@@ -1,5 +1,5 @@
 import type { ShareFsckReport } from '../nas/share-fsck';
-import type { AssignmentInfo, AuditEntry, DeviceInfo, ExportRuleInfo, HostInfo, PoolInfo, ShareInfo, VolumeInfo } from '../storage/domain';
+import type { AssignmentInfo, AuditEntry, DeviceInfo, ExportRuleInfo, HostInfo, PoolInfo, ShareInfo, SnapshotInfo, VolumeInfo } from '../storage/domain';
 import { details, percent, size, sizeExact, table, time } from './format';
 
 /*
@@ -91,6 +91,16 @@ export function volumeTable(list: VolumeInfo[]): string {
   );
 }
 
+/** UNIQUE is what deleting the snapshot would give back; VOLUME is the name hosts see it under. */
+export function snapshotTable(list: SnapshotInfo[]): string {
+  return table(
+    ['NAME', 'VOLUME', 'SIZE', 'UNIQUE', 'CREATED', 'HOSTS'],
+    list.map((s) => [s.name, s.volumeName, size(s.size), size(s.uniqueBytes), time(s.createdAt), s.assignments.map((a) => `${a.hostName}(ro)`).join(',')]),
+  );
+}
+
+export const NO_SNAPSHOTS = (volume: string) => `Volume '${volume}' has no snapshots.`;
+
 export function showVolume(v: VolumeInfo): string {
   const head = details([
     ['Name', v.name],
@@ -103,6 +113,7 @@ export function showVolume(v: VolumeInfo): string {
     ['Serial', v.serial],
     ['NBD export', v.nbdExport ? 'on (loopback)' : 'off'],
     ['Share', v.share ? `${v.share.name} (this volume is managed through the share)` : null],
+    ['Snapshot of', v.origin ? `${v.origin.name} (read-only)` : null],
     ['State', v.state],
     ['Created', time(v.createdAt)],
   ]);

@@ -25,7 +25,10 @@ export type EntityKind =
   | 'rule'
   | 'user'
   | 'token'
-  | 'key';
+  | 'key'
+  | 'snapshot'
+  | 'schedule'
+  | 'group';
 
 const upper = (k: EntityKind) => k.toUpperCase();
 
@@ -91,6 +94,14 @@ export class Unauthenticated extends DomainError {
 
 export class Forbidden extends DomainError {
   readonly code = 'FORBIDDEN';
+}
+
+/** A write to a volume that only reads: a snapshot. */
+export class ReadOnlyVolume extends DomainError {
+  readonly code = 'READ_ONLY';
+  constructor(readonly volume: string) {
+    super(`volume '${volume}' is read-only (a snapshot): clone it to get a writable copy`, { volume });
+  }
 }
 
 /** An access outside [0, size) of a device, pool or volume. */

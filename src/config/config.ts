@@ -101,6 +101,13 @@ export const configSchema = z
       })
       .strict()
       .default({ public: true, statsIntervalMs: 1000 }),
+    snapshots: z
+      .object({
+        /** How often the gateway looks for snapshot schedules that are due (they run at minute granularity at best). */
+        scheduleTickMs: z.coerce.number().int().min(10).max(600_000).default(15_000),
+      })
+      .strict()
+      .default({ scheduleTickMs: 15_000 }),
     san: z
       .object({
         /** The SAN block target (src/san): SBP over UDP, docs/san-protocol.md. */
@@ -175,6 +182,7 @@ const ENV_KEYS: Record<string, string[]> = {
   STRATA_LOG_LEVEL: ['log', 'level'],
   STRATA_METRICS_PUBLIC: ['metrics', 'public'],
   STRATA_STATS_INTERVAL_MS: ['metrics', 'statsIntervalMs'],
+  STRATA_SNAPSHOT_TICK_MS: ['snapshots', 'scheduleTickMs'],
   STRATA_SAN: ['san', 'enabled'],
   STRATA_SAN_HOST: ['san', 'host'],
   STRATA_SAN_PORT: ['san', 'port'],

@@ -1,4 +1,4 @@
-import { DeviceGone, DeviceIOError, NoSpace, OutOfRange, PoolFailed } from '../common/errors';
+import { DeviceGone, DeviceIOError, NoSpace, OutOfRange, PoolFailed, ReadOnlyVolume } from '../common/errors';
 import { Status } from '../protocols/san/constants';
 
 /** A refusal decided by the SAN front end itself (not assigned, read-only, reserved…). */
@@ -25,5 +25,6 @@ export function statusOf(err: unknown): { status: Exclude<Status, Status.OK>; me
     return { status: Status.IO_ERROR, message: err.message, fault: false };
   }
   if (err instanceof OutOfRange) return { status: Status.OUT_OF_RANGE, message: err.message, fault: false };
+  if (err instanceof ReadOnlyVolume) return { status: Status.READ_ONLY, message: err.message, fault: false };
   return { status: Status.SERVER_FAULT, message: 'internal error: the gateway log has details', fault: true };
 }

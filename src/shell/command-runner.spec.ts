@@ -142,7 +142,7 @@ describe('CommandRunner.execute', () => {
     expect(overview).toMatch(/^ {2}exit, quit +leave the shell/m);
     expect((await exec('help user key', ctx)).out).toMatch(/^ {2}user key add <user> --key <public-key> \[--name <label>\] +register an SSH public key/m);
     const detail = (await exec('help volume delete', ctx)).out;
-    expect(detail).toMatch(/^usage: volume delete <volume> \[--force\] \[--yes\]\n\ndelete a volume and its data\n\noptions:\n/);
+    expect(detail).toMatch(/^usage: volume delete <volume> \[--force\] \[--recursive\] \[--yes\]\n\ndelete a volume and its data\n\noptions:\n/);
     expect(detail).toMatch(/^ {2}--yes +do it without asking for confirmation$/m);
     expect((await exec('volume delete --help', ctx)).out).toBe(detail);
     expect(await exec('help nothing', ctx)).toMatchObject({ status: 2, err: "error: no command 'nothing': type help for the list (USAGE)" });
@@ -181,7 +181,7 @@ describe('CommandRunner.execute', () => {
       const ctx = context(services({ volumes: v }));
       expect((await exec('volume delete v1 --yes', ctx)).status).toBe(0);
       expect((await exec('volume delete v2 -y --json', ctx)).out).toBe('');
-      expect(v.remove.mock.calls.map((c) => c.slice(1))).toEqual([['v1', { force: false }], ['v2', { force: false }]]);
+      expect(v.remove.mock.calls.map((c) => c.slice(1))).toEqual([['v1', { force: false, recursive: false }], ['v2', { force: false, recursive: false }]]);
     });
   });
 });

@@ -7,6 +7,7 @@ import { deviceCommands } from './commands/device.commands';
 import { hostCommands } from './commands/host.commands';
 import { poolCommands } from './commands/pool.commands';
 import { shareCommands } from './commands/share.commands';
+import { snapshotCommands } from './commands/snapshot.commands';
 import { statusCommands } from './commands/status.commands';
 import { userCommands } from './commands/user.commands';
 import { volumeCommands } from './commands/volume.commands';
@@ -18,6 +19,7 @@ const GROUPS: Record<string, string> = {
   device: 'backing devices: files, block devices, RAM disks',
   pool: 'storage pools built from device extents',
   volume: 'volumes: block devices carved from pools',
+  snapshot: 'snapshots of volumes, rollback and clones',
   share: 'NAS shares and their export rules',
   host: 'SAN client hosts, known by their Ed25519 key',
   assignment: 'which host may use which volume, and how',
@@ -57,6 +59,7 @@ export class CommandRunner {
       ...deviceCommands,
       ...poolCommands,
       ...volumeCommands,
+      ...snapshotCommands,
       ...shareCommands,
       ...hostCommands,
       ...assignmentCommands,

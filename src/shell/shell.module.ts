@@ -9,6 +9,7 @@ import { DeviceService } from '../storage/device.service';
 import { HostService } from '../storage/host.service';
 import { PoolService } from '../storage/pool.service';
 import { ShareService } from '../storage/share.service';
+import { SnapshotService } from '../storage/snapshot.service';
 import { StorageRuntime } from '../storage/runtime';
 import { VolumeService } from '../storage/volume.service';
 import { SHELL_SERVICES, type ShellServices } from './commands/command';
@@ -20,12 +21,13 @@ import { ShellServer } from './ssh-server';
   providers: [
     {
       provide: SHELL_SERVICES,
-      inject: [DeviceService, PoolService, VolumeService, ShareService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService],
+      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService],
       useFactory: (
         devices: DeviceService,
         pools: PoolService,
         volumes: VolumeService,
         shares: ShareService,
+        snapshots: SnapshotService,
         hosts: HostService,
         assignments: AssignmentService,
         audit: AuditService,
@@ -33,7 +35,7 @@ import { ShellServer } from './ssh-server';
         runtime: StorageRuntime,
         listeners: ListenerRegistry,
         nas: NasService,
-      ): ShellServices => ({ devices, pools, volumes, shares, hosts, assignments, audit, auth, runtime, listeners, nas }),
+      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, hosts, assignments, audit, auth, runtime, listeners, nas }),
     },
     ShellServer,
   ],

@@ -24,6 +24,12 @@ function checkModes(access: unknown, sharing: unknown): void {
   }
 }
 
+function checkSnapshotAccess(volume: VolumeEntity, access: Access): void {
+  if (volume.role === 'snapshot' && access === 'rw') {
+    throw new InvalidArgument(`volume '${volume.name}' is a snapshot: it can only be assigned read-only (access ro); clone it for a writable copy`, 'access');
+  }
+}
+
 /** Which host may touch which volume, how: host × volume × rw/ro × exclusive/shared. */
 @Injectable()
 export class AssignmentService {
@@ -63,12 +69,14 @@ export class AssignmentService {
       'assignment.create',
       { type: 'assignment', name: `${req.host}/${req.volume}` },
       async () => {
-        const access = req.access ?? 'rw';
-        const sharing = req.sharing ?? 'exclusive';
-        checkModes(access, sharing);
         const host = await findByKey(this.ds.getRepository(HostEntity), 'host', req.host);
         const volume = await findByKey(this.ds.getRepository(VolumeEntity), 'volume', req.volume);
         if (volume.state !== 'online') throw new NotFound('volume', req.volume);
+        // A snapshot is read-only: assigned 'ro' unless told otherwise, and never 'rw'.
+        const access = req.access ?? (volume.role === 'snapshot' ? 'ro' : 'rw');
+        const sharing = req.sharing ?? 'exclusive';
+        checkModes(access, sharing);
+        checkSnapshotAccess(volume, access);
         if (volume.role === 'share') {
           const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: volume.id } });
           throw shareVolumeError(volume.name, share?.name ?? '?', 'assigned to a SAN host');
@@ -98,6 +106,10 @@ export class AssignmentService {
       const access = changes.access ?? current.access;
       const sharing = changes.sharing ?? current.sharing;
       checkModes(access, sharing);
+      if (access !== current.access) {
+        const volume = await this.ds.getRepository(VolumeEntity).findOne({ where: { id: current.volumeId } });
+        if (volume) checkSnapshotAccess(volume, access);
+      }
       if (sharing !== current.sharing) {
         const others = (await this.list({ volume: current.volumeId })).filter((o) => o.id !== id);
         this.checkSharing(current.volumeName, sharing, others);

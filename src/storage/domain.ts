@@ -72,8 +72,8 @@ export interface AssignmentInfo {
   createdAt: string;
 }
 
-/** What a volume is for: a SAN/NBD block volume, or the backing disk of a NAS share. */
-export type VolumeRole = 'block' | 'share';
+/** What a volume is for: a SAN/NBD block volume, the backing disk of a NAS share, or a read-only snapshot of a volume. */
+export type VolumeRole = 'block' | 'share' | 'snapshot';
 
 export interface VolumeInfo {
   id: string;
@@ -82,6 +82,8 @@ export interface VolumeInfo {
   role: VolumeRole;
   /** The share it backs, when role is 'share'. */
   share: { id: string; name: string } | null;
+  /** The volume it is a snapshot of, when role is 'snapshot'. */
+  origin?: { id: string; name: string } | null;
   poolId: string;
   poolName: string;
   size: number;
@@ -94,6 +96,53 @@ export interface VolumeInfo {
   /** Served by the gateway's NBD export on loopback, under the volume's name. */
   nbdExport: boolean;
   assignments: AssignmentInfo[];
+  createdAt: string;
+}
+
+/** A point-in-time, read-only image of a volume, sharing pool pages with it. */
+export interface SnapshotInfo {
+  id: string;
+  /** Its own name, unique among the volume's snapshots. */
+  name: string;
+  /** `<volume>@<name>`: the volume name it is assigned, discovered and read under. */
+  volumeName: string;
+  /** The volume it is a snapshot of. */
+  originId: string;
+  originName: string;
+  poolName: string;
+  /** The volume's size when the snapshot was taken. */
+  size: number;
+  /** Bytes of pool pages its map points at (shared or not). */
+  allocatedBytes: number;
+  /** Bytes of pool pages only it points at: what deleting it gives back. */
+  uniqueBytes: number;
+  /** The schedule that took it, if any (schedules delete their own old snapshots). */
+  scheduleId: string | null;
+  assignments: AssignmentInfo[];
+  createdAt: string;
+}
+
+export interface ConsistencyGroupInfo {
+  id: string;
+  name: string;
+  volumes: Array<{ id: string; name: string }>;
+  createdAt: string;
+}
+
+export type ScheduleUnit = 'minutes' | 'hours' | 'days';
+
+/** Snapshots of a volume or a consistency group every `every` `unit`s, keeping the last `keep` it took. */
+export interface SnapshotScheduleInfo {
+  id: string;
+  name: string;
+  volume: { id: string; name: string } | null;
+  group: { id: string; name: string } | null;
+  every: number;
+  unit: ScheduleUnit;
+  keep: number;
+  nextRunAt: string;
+  lastRunAt: string | null;
+  lastError: string | null;
   createdAt: string;
 }
 

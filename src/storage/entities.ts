@@ -56,8 +56,43 @@ export class VolumeEntity {
   @Column('text') state: 'online' | 'deleting';
   /** Exported by the gateway's own NBD server on loopback. */
   @Column('boolean', { name: 'nbd_export' }) nbdExport: boolean;
-  /** 'share': the backing volume of a NAS share (shares.volume_id points here). */
-  @Column('text') role: 'block' | 'share';
+  /** 'share': the backing volume of a NAS share (shares.volume_id points here); 'snapshot': a read-only snapshot of origin_id. */
+  @Column('text') role: 'block' | 'share' | 'snapshot';
+  /** A snapshot's volume. */
+  @Column('text', { name: 'origin_id', nullable: true }) originId: string | null;
+  /** Volumes sharing pool pages (a volume, its snapshots, their clones) have one family; null: the volume's own id. */
+  @Column('text', { name: 'family_id', nullable: true }) familyId: string | null;
+  /** The schedule that took this snapshot: it deletes its own beyond its `keep`. */
+  @Column('text', { name: 'schedule_id', nullable: true }) scheduleId: string | null;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+/** A named set of volumes snapshotted at one instant. */
+@Entity('consistency_groups')
+export class ConsistencyGroupEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) name: string;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+@Entity('consistency_group_members')
+export class ConsistencyGroupMemberEntity {
+  @PrimaryColumn('text', { name: 'group_id' }) groupId: string;
+  @PrimaryColumn('text', { name: 'volume_id' }) volumeId: string;
+}
+
+@Entity('snapshot_schedules')
+export class SnapshotScheduleEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) name: string;
+  @Column('text', { name: 'volume_id', nullable: true }) volumeId: string | null;
+  @Column('text', { name: 'group_id', nullable: true }) groupId: string | null;
+  @Column('integer') every: number;
+  @Column('text') unit: 'minutes' | 'hours' | 'days';
+  @Column('integer') keep: number;
+  @Column('text', { name: 'next_run_at' }) nextRunAt: string;
+  @Column('text', { name: 'last_run_at', nullable: true }) lastRunAt: string | null;
+  @Column('text', { name: 'last_error', nullable: true }) lastError: string | null;
   @Column('text', { name: 'created_at' }) createdAt: string;
 }
 
@@ -170,6 +205,9 @@ export const CATALOG_ENTITIES = [
   PoolEntity,
   ExtentEntity,
   VolumeEntity,
+  ConsistencyGroupEntity,
+  ConsistencyGroupMemberEntity,
+  SnapshotScheduleEntity,
   ShareEntity,
   ExportRuleEntity,
   HostEntity,

@@ -36,3 +36,8 @@ export const now = (): string => new Date().toISOString();
 export function shareVolumeError(volume: string, share: string, what: string): Conflict {
   return new Conflict('SHARE_VOLUME', `volume '${volume}' backs share '${share}' and cannot be ${what}: manage it through the share`, { volume, share });
 }
+
+/** A snapshot is managed through its volume's snapshot commands: say so. */
+export function snapshotVolumeError(volume: string, what: string): Conflict {
+  return new Conflict('SNAPSHOT_VOLUME', `volume '${volume}' is a snapshot and cannot be ${what}: use the snapshot commands (clone it for a writable copy)`, { volume });
+}

@@ -31,7 +31,11 @@ export class GroupCommitPageMapStore implements PageMapStore {
   private readonly apply: (batch: Op[]) => void;
 
   constructor(db: SqliteHandle) {
-    this.insert = db.prepare('INSERT INTO page_maps (volume_id, logical_page, pool_id, pool_page) VALUES (?, ?, ?, ?)');
+    // A redirect-on-write moves a logical page to a new pool page: replace its row.
+    this.insert = db.prepare(
+      'INSERT INTO page_maps (volume_id, logical_page, pool_id, pool_page) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (volume_id, logical_page) DO UPDATE SET pool_id = excluded.pool_id, pool_page = excluded.pool_page',
+    );
     this.remove = db.prepare('DELETE FROM page_maps WHERE volume_id = ? AND logical_page = ?');
     this.apply = db.transaction((batch: Op[]) => {
       for (const op of batch) {

@@ -224,8 +224,9 @@ export class PoolService {
         capacity,
         usedBytes,
         freeBytes: capacity - usedBytes,
-        provisionedBytes: mine.reduce((n, v) => n + v.size, 0),
-        volumeCount: mine.filter((v) => v.role !== 'share').length,
+        // Snapshots provision nothing: their pages are counted in usedBytes only.
+        provisionedBytes: mine.filter((v) => v.role !== 'snapshot').reduce((n, v) => n + v.size, 0),
+        volumeCount: mine.filter((v) => v.role === 'block').length,
         shareCount: mine.filter((v) => v.role === 'share').length,
         state: pool ? pool.health().state : 'failed',
         members: infos.filter((e) => e.poolId === row.id),

@@ -175,6 +175,8 @@ export class StorageRuntime {
       pool,
       store: this.store,
       map,
+      family: row.familyId ?? row.id,
+      readOnly: row.role === 'snapshot',
     });
     // The disk marks its pages used in the pool's allocator; boot's consistency check reports any page mapped twice.
     this.disks.set(row.id, disk);

@@ -13,6 +13,9 @@ import { StorageEvents } from './events';
 import { HostService } from './host.service';
 import { PoolService } from './pool.service';
 import { ShareService } from './share.service';
+import { SnapshotService } from './snapshot.service';
+import { SnapshotScheduleService } from './snapshot-schedule.service';
+import { ConsistencyGroupService } from './consistency-group.service';
 import { StorageRuntime } from './runtime';
 import { StorageBootstrapService } from './storage-bootstrap.service';
 import { VolumeService } from './volume.service';
@@ -50,10 +53,13 @@ import { VolumeService } from './volume.service';
     PoolService,
     VolumeService,
     ShareService,
+    SnapshotService,
+    ConsistencyGroupService,
+    SnapshotScheduleService,
     HostService,
     AssignmentService,
     StorageBootstrapService,
   ],
-  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, HostService, AssignmentService, StorageBootstrapService],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService],
 })
 export class StorageModule {}

@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
-import { InUse, InvalidArgument, NameTaken, NoSpace, NotFound } from '../common/errors';
+import { Conflict, InUse, InvalidArgument, NameTaken, NoSpace, NotFound } from '../common/errors';
 import type { LogicalDisk, Provisioning } from '../virtualization/logical-disk';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
 import type { Actor, VolumeInfo, VolumeRole } from './domain';
 import { ExportRuleEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
-import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
+import { findByKey, newId, now, shareVolumeError, snapshotVolumeError, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
 
 export interface CreateVolume {
@@ -48,8 +48,8 @@ export class VolumeService {
 
   async list(filter: { pool?: string; role?: VolumeListRole } = {}): Promise<VolumeInfo[]> {
     const role = filter.role ?? 'block';
-    if (role !== 'block' && role !== 'share' && role !== 'all') {
-      throw new InvalidArgument(`role must be block, share or all, not '${String(role)}'`, 'role');
+    if (role !== 'block' && role !== 'share' && role !== 'snapshot' && role !== 'all') {
+      throw new InvalidArgument(`role must be block, share, snapshot or all, not '${String(role)}'`, 'role');
     }
     const where = {
       ...(filter.pool ? { poolId: (await findByKey(this.ds.getRepository(PoolEntity), 'pool', filter.pool)).id } : {}),
@@ -137,19 +137,35 @@ export class VolumeService {
     }, (v) => ({ type: 'volume', id: v.id, name: v.name }), changes);
   }
 
-  /** Delete a volume and free its pages. Assigned volumes need `force`, which also revokes the assignments. */
-  remove(actor: Actor, key: string, opts: { force?: boolean } = {}): Promise<void> {
+  /**
+   * Delete a volume and free the pages nobody else maps. Assigned volumes need
+   * `force`, which also revokes the assignments; a volume with snapshots needs
+   * `recursive`, which deletes them first (their clones stay: they hold their own references).
+   */
+  remove(actor: Actor, key: string, opts: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
     return this.audit.audited(actor, 'volume.delete', { type: 'volume', name: key }, async () => {
       const row = await this.row(key);
       await this.assertBlock(row, 'deleted on its own (delete the share)');
-      const assigned = await this.assignments.list({ volume: row.id });
-      if (assigned.length > 0 && !opts.force) {
-        throw new InUse('volume', row.name, `host(s) ${assigned.map((a) => a.hostName).join(', ')} (revoke them, or delete with force)`);
+      const snapshots = await this.volumes.find({ where: { originId: row.id, role: 'snapshot' }, order: { createdAt: 'ASC' } });
+      if (snapshots.length > 0 && !opts.recursive) {
+        throw new Conflict(
+          'HAS_SNAPSHOTS',
+          `volume '${row.name}' has ${snapshots.length} snapshot(s) (${snapshots.map((s) => s.name).join(', ')}): delete them, or delete recursively`,
+          { volume: row.name, snapshots: snapshots.map((s) => s.name) },
+        );
       }
-      for (const a of assigned) await this.assignments.remove(actor, a.id);
-      await this.destroy(row);
-      this.events.emit('volume.deleted', { id: row.id, name: row.name });
-    }, undefined, { force: !!opts.force });
+      for (const victim of [...snapshots, row]) {
+        const assigned = await this.assignments.list({ volume: victim.id });
+        if (assigned.length > 0 && !opts.force) {
+          throw new InUse('volume', victim.name, `host(s) ${assigned.map((a) => a.hostName).join(', ')} (revoke them, or delete with force)`);
+        }
+      }
+      for (const victim of [...snapshots, row]) {
+        for (const a of await this.assignments.list({ volume: victim.id })) await this.assignments.remove(actor, a.id);
+        await this.destroy(victim);
+        this.events.emit('volume.deleted', { id: victim.id, name: victim.name });
+      }
+    }, undefined, { force: !!opts.force, recursive: !!opts.recursive });
   }
 
   // ---- a share's backing volume: ShareService's half of a share's life ----
@@ -223,14 +239,24 @@ export class VolumeService {
     await this.volumes.update(row.id, { size });
   }
 
+  /** A volume's snapshots are named after it: `<volume>@<snapshot>`, so they follow a rename. */
   private async rename(row: VolumeEntity, name: string): Promise<void> {
-    await this.volumes.update(row.id, { name });
-    const disk = this.runtime.disk(row.id);
-    if (disk) disk.name = name;
+    const snapshots = await this.volumes.find({ where: { originId: row.id, role: 'snapshot' } });
+    const renamed = snapshots.map((s) => ({ row: s, name: `${name}@${s.name.slice(s.name.indexOf('@') + 1)}` }));
+    await this.ds.transaction(async (m) => {
+      await m.update(VolumeEntity, row.id, { name });
+      for (const r of renamed) await m.update(VolumeEntity, r.row.id, { name: r.name });
+    });
+    for (const r of [{ row, name }, ...renamed]) {
+      const disk = this.runtime.disk(r.row.id);
+      if (disk) disk.name = r.name;
+    }
+    for (const r of renamed) this.events.emit('volume.updated', await this.get(r.row.id));
   }
 
-  /** Refuse to act on a share's volume as if it were a block volume. */
+  /** Refuse to act on a share's volume or a snapshot as if it were a block volume. */
   private async assertBlock(row: VolumeEntity, what: string): Promise<void> {
+    if (row.role === 'snapshot') throw snapshotVolumeError(row.name, what);
     if (row.role !== 'share') return;
     const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: row.id } });
     throw shareVolumeError(row.name, share?.name ?? '?', what);
@@ -239,13 +265,18 @@ export class VolumeService {
   /**
    * Mark 'deleting' first so a crash part way is finished at the next boot,
    * then give the pages back, then drop the row (and the share it backs, if any).
+   * Storage-manager internal (snapshots are destroyed through it too).
    */
-  private async destroy(row: VolumeEntity): Promise<void> {
+  async destroy(row: VolumeEntity): Promise<void> {
     await this.volumes.update(row.id, { state: 'deleting' });
     const disk = this.runtime.disk(row.id);
     if (disk) await disk.releaseAll();
     await this.ds.transaction(async (m) => {
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
+      // Its group memberships and its own snapshot schedules go with it.
+      await m.query('DELETE FROM consistency_group_members WHERE volume_id = ?', [row.id]);
+      await m.query('UPDATE volumes SET schedule_id = NULL WHERE schedule_id IN (SELECT id FROM snapshot_schedules WHERE volume_id = ?)', [row.id]);
+      await m.query('DELETE FROM snapshot_schedules WHERE volume_id = ?', [row.id]);
       if (row.role === 'share') {
         const share = await m.findOne(ShareEntity, { where: { volumeId: row.id } });
         if (share) {
@@ -260,7 +291,10 @@ export class VolumeService {
 
   /** Boot: finish deletes a crash interrupted. */
   async finishInterruptedDeletes(): Promise<void> {
-    for (const row of await this.volumes.find({ where: { state: 'deleting' } })) {
+    // Snapshots first: a volume row goes only after every snapshot that names it as origin.
+    const rows = await this.volumes.find({ where: { state: 'deleting' } });
+    rows.sort((a, b) => Number(b.role === 'snapshot') - Number(a.role === 'snapshot'));
+    for (const row of rows) {
       this.log.warn(`finishing the interrupted delete of volume ${row.name}`);
       await this.destroy(row);
     }
@@ -284,11 +318,13 @@ export class VolumeService {
       const pageSize = pool?.pageSize ?? 0;
       const poolState = pool ? pool.health().state : 'failed';
       const share = row.role === 'share' ? shares.find((sh) => sh.volumeId === row.id) : undefined;
+      const originName = row.originId ? row.name.slice(0, row.name.indexOf('@')) : null;
       return {
         id: row.id,
         name: row.name,
         role: row.role,
         share: share ? { id: share.id, name: share.name } : null,
+        origin: row.originId && originName ? { id: row.originId, name: originName } : null,
         poolId: row.poolId,
         poolName: pools.find((p) => p.id === row.poolId)?.name ?? row.poolId,
         size: row.size,

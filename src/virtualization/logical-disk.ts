@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { InvalidArgument, NoSpace } from '../common/errors';
+import { InvalidArgument, NoSpace, ReadOnlyVolume } from '../common/errors';
 import { InflightTracker } from './inflight-tracker';
 import { IoStats, type IoCounter, type IoStatsSnapshot } from './io-stats';
 import { MAX_PAGE_COUNT } from './page-allocator';
@@ -15,7 +15,11 @@ export interface PageMapEntry {
 }
 
 export interface PageMapStore {
-  /** Durably record new mappings; resolves once committed (the storage manager group-commits these, flushing the pool's devices first). */
+  /**
+   * Durably record new mappings, replacing any a logical page had (a
+   * redirect-on-write moves a page); resolves once committed (the storage
+   * manager group-commits these, flushing the pool's devices first).
+   */
   commitAllocations(volumeId: string, pool: Pool, entries: readonly PageMapEntry[]): Promise<void>;
   /** Durably record that these logical pages no longer map to anything. */
   commitReleases(volumeId: string, logicalPages: readonly number[]): Promise<void>;
@@ -35,11 +39,21 @@ const BATCH_PAGES = 256;
  * Invariant: a mapped pool page never holds bytes of a previous owner, because
  * allocation writes the whole page (also past the volume's end, so growing
  * exposes zeros).
+ *
+ * Snapshots and clones are disks whose maps point at the same pool pages (the
+ * pool counts references). A write to a shared page is redirected: a new page
+ * gets the old contents merged with the new bytes, the map change is
+ * committed, and only then is the old reference dropped, so the other maps
+ * keep seeing the page as it was.
  */
 export class LogicalDisk {
   readonly id: string;
   readonly pool: Pool;
   readonly provisioning: Provisioning;
+  /** Disks that may share pages (a volume, its snapshots and their clones) have one family: the first volume's id. */
+  readonly family: string;
+  /** Snapshots: every write is refused. */
+  readonly readOnly: boolean;
   name: string;
   private readonly store: PageMapStore;
   private bytes: number;
@@ -49,6 +63,12 @@ export class LogicalDisk {
   /** First writes in progress, by logical page: later writers wait for them, readers still see zeros. */
   private readonly allocating = new Map<number, Promise<void>>();
   private readonly inflight = new InflightTracker();
+  /** Whole multi-step mutations (zeroing, discarding, provisioning), which a hold waits out as a whole. */
+  private readonly ops = new InflightTracker();
+  /** Set while a snapshot, rollback or group snapshot holds the disk: new mutations wait on it. */
+  private holdGate: Promise<void> | undefined;
+  /** References dropped after a redirect-on-write, once the I/O that may still read the old page is done. */
+  private readonly dropping = new Set<Promise<void>>();
   /** Releases run one at a time, so two discards can never hand back the same pool page twice. */
   private releases: Promise<void> = Promise.resolve();
   /** Counted since the disk was opened; the data path only adds, metrics and the console read copies. */
@@ -67,6 +87,8 @@ export class LogicalDisk {
     pool: Pool;
     store: PageMapStore;
     map?: Iterable<PageMapEntry>;
+    family?: string;
+    readOnly?: boolean;
   }) {
     if (opts.provisioning !== 'thin' && opts.provisioning !== 'thick') {
       throw new InvalidArgument(`unknown provisioning '${String(opts.provisioning)}'`, 'provisioning');
@@ -75,6 +97,8 @@ export class LogicalDisk {
     this.name = opts.name;
     this.pool = opts.pool;
     this.provisioning = opts.provisioning;
+    this.family = opts.family ?? opts.id;
+    this.readOnly = opts.readOnly === true;
     this.store = opts.store;
     this.bytes = opts.size;
     this.map = new Int32Array(this.pagesFor(opts.size)).fill(UNMAPPED);
@@ -91,6 +115,13 @@ export class LogicalDisk {
 
   get allocatedPages(): number {
     return this.mapped;
+  }
+
+  /** Mapped pages no other map points at: what deleting this disk would give back. */
+  get uniquePages(): number {
+    let n = 0;
+    for (const physical of this.map) if (physical !== UNMAPPED && this.pool.refCount(physical) === 1) n++;
+    return n;
   }
 
   /** Completed and failed operations, bytes and latency histograms since this disk was opened. */
@@ -127,19 +158,22 @@ export class LogicalDisk {
 
   write(offset: number, data: Buffer, opts?: { fua?: boolean }): Promise<void> {
     try {
+      this.assertWritable();
       this.assertRange(offset, data.length);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.holdGate) return this.holdGate.then(() => this.write(offset, data, opts));
     if (data.length === 0) return opts?.fua ? this.flush() : Promise.resolve();
     return this.tracked(this.io.write, this.writePages, offset, data, opts?.fua === true);
   }
 
   async writeZeroes(offset: number, length: number, opts?: { fua?: boolean }): Promise<void> {
+    this.assertWritable();
     this.assertRange(offset, length);
     const start = performance.now();
     try {
-      await this.zeroRange(offset, length);
+      await this.mutation(() => this.zeroRange(offset, length));
       if (opts?.fua) await this.pool.layout.flush();
     } catch (err) {
       this.io.writeZeroes.failed();
@@ -150,10 +184,11 @@ export class LogicalDisk {
 
   /** Thin: whole pages go back to the pool, partial edge pages are zeroed. Thick: the range is zeroed. */
   async discard(offset: number, length: number): Promise<void> {
+    this.assertWritable();
     this.assertRange(offset, length);
     const start = performance.now();
     try {
-      await this.zeroRange(offset, length);
+      await this.mutation(() => this.zeroRange(offset, length));
     } catch (err) {
       this.io.discard.failed();
       throw err;
@@ -173,7 +208,11 @@ export class LogicalDisk {
   }
 
   /** Allocate and zero every unmapped page (thick creation, thick grow), in batches. */
-  async provisionAll(): Promise<void> {
+  provisionAll(): Promise<void> {
+    return this.mutation(() => this.provisionUnmapped());
+  }
+
+  private async provisionUnmapped(): Promise<void> {
     this.assertRoomFor(this.unmappedPages());
     for (let first = 0; first < this.map.length; first += BATCH_PAGES) {
       for (;;) {
@@ -186,7 +225,7 @@ export class LogicalDisk {
           if (gate) waits.push(gate);
           else fresh.push(lp);
         }
-        if (fresh.length > 0) await this.allocatePages(fresh, 0, undefined);
+        if (fresh.length > 0) await this.allocatePages(fresh, 0, undefined, undefined);
         if (waits.length === 0) break;
         // A racing first write owns those pages; if it fails they are still unmapped next round.
         await Promise.all(waits);
@@ -209,12 +248,77 @@ export class LogicalDisk {
     if (this.provisioning === 'thick') await this.provisionAll();
   }
 
-  /** For delete: every mapped page goes back to the pool. The volume must be idle. */
+  /** For delete: this map's references go; pages nobody else maps go back to the pool. The volume must be idle. */
   async releaseAll(): Promise<void> {
     await Promise.all(this.allocating.values());
     for (let first = 0; first < this.map.length; first += BATCH_PAGES) {
       await this.releasePages(first, first + BATCH_PAGES);
     }
+    await this.settled();
+  }
+
+  /**
+   * Stop the disk changing: new writes, zeroing and discards wait until the
+   * returned function is called; resolves once those already running are
+   * done, so mappings() is then a point-in-time image (snapshot, rollback,
+   * consistency group). Reads go on. One holder at a time.
+   */
+  async hold(): Promise<() => void> {
+    while (this.holdGate) await this.holdGate;
+    let open!: () => void;
+    this.holdGate = new Promise<void>((resolve) => (open = resolve));
+    const release = () => {
+      this.holdGate = undefined;
+      open();
+    };
+    try {
+      await Promise.all([this.inflight.drain(), this.ops.drain()]);
+      await Promise.all(this.allocating.values());
+      await this.releases;
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return release;
+  }
+
+  /**
+   * Rollback: make `entries` (a snapshot's map) this disk's map. Call while
+   * held. The new pages gain a reference before `commit` records the new map
+   * durably; the old pages lose theirs only after, so a crash at any point
+   * leaves every page that either catalog state maps still allocated.
+   */
+  async replaceMap(entries: readonly PageMapEntry[], commit: () => Promise<void>): Promise<void> {
+    if (!this.holdGate) throw new Error(`volume '${this.name}': replaceMap needs the disk held`);
+    const map = new Int32Array(this.map.length).fill(UNMAPPED);
+    for (const { logical, physical } of entries) {
+      if (!Number.isInteger(logical) || logical < 0 || logical >= map.length || map[logical] !== UNMAPPED) {
+        throw new InvalidArgument(`volume '${this.name}': logical page ${logical} is outside the volume or given twice`, 'map');
+      }
+      if (!Number.isInteger(physical) || physical < 0 || physical >= this.pool.pageCount || this.pool.refCount(physical) === 0) {
+        throw new InvalidArgument(`volume '${this.name}': pool page ${physical} is not a page in use`, 'map');
+      }
+      map[logical] = physical;
+    }
+    const gained = entries.map((e) => e.physical);
+    this.pool.share(gained);
+    try {
+      await commit();
+    } catch (err) {
+      // Nobody saw the new map, and the snapshot still holds every one of these pages.
+      await this.dropReferences(gained);
+      throw err;
+    }
+    const old: number[] = [];
+    for (const physical of this.map) if (physical !== UNMAPPED) old.push(physical);
+    this.map = map;
+    this.mapped = entries.length;
+    this.dropLater(old);
+  }
+
+  /** Resolves once references dropped by redirect-on-write and rollback are gone (pages nobody maps are back in the pool). */
+  async settled(): Promise<void> {
+    while (this.dropping.size > 0) await Promise.all(this.dropping);
   }
 
   private readTracked(offset: number, target: Buffer): Promise<void> {
@@ -309,19 +413,26 @@ export class LogicalDisk {
     const map = this.map;
     const end = offset + data.length;
     const ios: Promise<void>[] = [];
+    const pool = this.pool;
     let fresh: number[] | undefined;
+    let moved: number[] | undefined;
+    let from: number[] | undefined;
     let runPos = -1;
     let runAddr = 0;
     for (let pos = offset; pos < end; ) {
       const lp = Math.floor(pos / ps);
       const next = Math.min((lp + 1) * ps, end);
       const phys = map[lp];
-      if (phys === UNMAPPED) {
+      if (phys === UNMAPPED || pool.isShared(phys)) {
         if (runPos >= 0) ios.push(layout.write(runAddr, data.subarray(runPos - offset, pos - offset)));
         runPos = -1;
         const gate = this.allocating.get(lp);
         if (gate) ios.push(this.writeAfter(gate, pos, data.subarray(pos - offset, next - offset)));
-        else (fresh ??= []).push(lp);
+        else if (phys === UNMAPPED) (fresh ??= []).push(lp);
+        else {
+          (moved ??= []).push(lp);
+          (from ??= []).push(phys);
+        }
       } else {
         const addr = phys * ps + (pos - lp * ps);
         if (runPos < 0 || runAddr + (pos - runPos) !== addr) {
@@ -333,7 +444,8 @@ export class LogicalDisk {
       pos = next;
     }
     if (runPos >= 0) ios.push(layout.write(runAddr, data.subarray(runPos - offset, end - offset)));
-    if (fresh) ios.push(this.allocatePages(fresh, offset, data));
+    if (fresh) ios.push(this.allocatePages(fresh, offset, data, undefined));
+    if (moved) ios.push(this.allocatePages(moved, offset, data, from));
     return ios.length === 1 ? ios[0] : settleAll(ios);
   }
 
@@ -345,17 +457,18 @@ export class LogicalDisk {
 
   /**
    * Give `logical` pool pages: write each whole page (the bytes of `data` that
-   * fall in it, zeros elsewhere), commit the mappings, then publish them.
-   * On failure the pool pages go back and nothing is mapped.
+   * fall in it; elsewhere zeros, or the old contents when redirecting shared
+   * pages `from`), commit the mappings, then publish them. On failure the new
+   * pool pages go back and nothing changes.
    */
-  private async allocatePages(logical: number[], offset: number, data: Buffer | undefined): Promise<void> {
+  private async allocatePages(logical: number[], offset: number, data: Buffer | undefined, from: number[] | undefined): Promise<void> {
     const physical = this.pool.allocate(logical.length);
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     for (const lp of logical) this.allocating.set(lp, gate);
     try {
       try {
-        await settleAll(this.writeWholePages(logical, physical, offset, data));
+        await settleAll(this.writeWholePages(logical, physical, offset, data, from));
         await this.store.commitAllocations(
           this.id,
           this.pool,
@@ -367,7 +480,8 @@ export class LogicalDisk {
       }
       const map = this.map;
       for (let i = 0; i < logical.length; i++) map[logical[i]] = physical[i];
-      this.mapped += logical.length;
+      if (from) this.dropLater(from);
+      else this.mapped += logical.length;
     } finally {
       for (const lp of logical) this.allocating.delete(lp);
       open();
@@ -379,6 +493,7 @@ export class LogicalDisk {
     physical: number[],
     offset: number,
     data: Buffer | undefined,
+    from: number[] | undefined,
   ): Promise<void>[] {
     const ps = this.pool.pageSize;
     const layout = this.pool.layout;
@@ -391,14 +506,48 @@ export class LogicalDisk {
         ios.push(layout.write(addr, zeroes(ps)));
       } else if (offset <= start && start + ps <= end) {
         ios.push(layout.write(addr, data.subarray(start - offset, start - offset + ps)));
+      } else if (from) {
+        ios.push(this.mergeInto(from[i], addr, start, offset, data));
       } else {
         const page = Buffer.alloc(ps);
-        const from = Math.max(offset, start);
-        data.copy(page, from - start, from - offset, Math.min(end, start + ps) - offset);
+        const at = Math.max(offset, start);
+        data.copy(page, at - start, at - offset, Math.min(end, start + ps) - offset);
         ios.push(layout.write(addr, page));
       }
     }
     return ios;
+  }
+
+  /** Redirect-on-write of a partly written page: the old page's bytes with the new ones laid over them. */
+  private async mergeInto(oldPage: number, addr: number, start: number, offset: number, data: Buffer): Promise<void> {
+    const ps = this.pool.pageSize;
+    const page = Buffer.allocUnsafe(ps);
+    await this.pool.layout.read(oldPage * ps, page);
+    const at = Math.max(offset, start);
+    data.copy(page, at - start, at - offset, Math.min(offset + data.length, start + ps) - offset);
+    await this.pool.layout.write(addr, page);
+  }
+
+  /**
+   * Drop references once every I/O of this disk that may still address the
+   * pages has finished (not awaited by the caller: the write that redirected
+   * is itself one of them). Pages nobody maps any more are discarded and freed.
+   */
+  private dropLater(physical: number[]): void {
+    if (physical.length === 0) return;
+    const done: Promise<void> = this.inflight
+      .drain()
+      .then(() => this.dropReferences(physical))
+      .finally(() => this.dropping.delete(done));
+    this.dropping.add(done);
+  }
+
+  /** Freed pages are discarded before going back, so no discard can land on a next owner's data. */
+  private async dropReferences(physical: number[]): Promise<void> {
+    const freed = this.pool.unshare(physical);
+    if (freed.length === 0) return;
+    await this.discardBestEffort(freed);
+    this.pool.release(freed);
   }
 
   /** Thin: release the whole pages in the range and zero the partial edges. Thick: zero it all. */
@@ -440,7 +589,10 @@ export class LogicalDisk {
     for (let pos = from; pos < to; ) {
       const lp = Math.floor(pos / ps);
       const next = Math.min((lp + 1) * ps, to);
-      if (map[lp] !== UNMAPPED) ios.push(layout.write(map[lp] * ps + (pos - lp * ps), zeroes(ps).subarray(0, next - pos)));
+      const phys = map[lp];
+      // A shared page is not ours to zero in place: redirect it like any write.
+      if (phys !== UNMAPPED && this.pool.isShared(phys)) ios.push(this.writePages(pos, zeroes(ps).subarray(0, next - pos)));
+      else if (phys !== UNMAPPED) ios.push(layout.write(phys * ps + (pos - lp * ps), zeroes(ps).subarray(0, next - pos)));
       pos = next;
     }
     return ios;
@@ -454,25 +606,44 @@ export class LogicalDisk {
 
   /**
    * Commit the release, unmap, wait out I/O that may still address the pages,
-   * discard them, and only then hand them back: a discard issued after the
-   * hand-back could land on the next owner's data.
+   * drop their references, and discard the ones nobody maps any more before
+   * handing them back: a discard issued after the hand-back could land on the
+   * next owner's data, and one on a shared page on a snapshot's.
    */
   private async releaseMapped(first: number, end: number): Promise<void> {
+    const stop = Math.min(end, this.map.length);
+    // A page being redirected gets a new mapping when that settles: release that one, not the old.
+    for (;;) {
+      const busy: Promise<void>[] = [];
+      for (let lp = first; lp < stop; lp++) {
+        const gate = this.allocating.get(lp);
+        if (gate && this.map[lp] !== UNMAPPED) busy.push(gate);
+      }
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
     const logical: number[] = [];
     const physical: number[] = [];
-    const stop = Math.min(end, this.map.length);
     for (let lp = first; lp < stop; lp++) {
       if (this.map[lp] === UNMAPPED) continue;
       logical.push(lp);
       physical.push(this.map[lp]);
     }
     if (logical.length === 0) return;
-    await this.store.commitReleases(this.id, logical);
-    for (const lp of logical) this.map[lp] = UNMAPPED;
-    this.mapped -= logical.length;
+    // Writers to a shared page being released wait, then allocate afresh, instead of redirecting it under us.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    for (const lp of logical) this.allocating.set(lp, gate);
+    try {
+      await this.store.commitReleases(this.id, logical);
+      for (const lp of logical) this.map[lp] = UNMAPPED;
+      this.mapped -= logical.length;
+    } finally {
+      for (const lp of logical) this.allocating.delete(lp);
+      open();
+    }
     await this.inflight.drain();
-    await this.discardBestEffort(physical);
-    this.pool.release(physical);
+    await this.dropReferences(physical);
   }
 
   /** Failures are ignored: the next allocation of these pages rewrites them whole. */
@@ -501,6 +672,21 @@ export class LogicalDisk {
     const free = this.pool.freePages;
     if (pages > free) {
       throw new NoSpace(`pool '${this.pool.name}'`, free * this.pool.pageSize, pages * this.pool.pageSize);
+    }
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new ReadOnlyVolume(this.name);
+  }
+
+  /** Run a multi-step mutation as one unit a hold waits out; it waits for a hold already taken. */
+  private async mutation<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.holdGate) await this.holdGate;
+    const epoch = this.ops.enter();
+    try {
+      return await fn();
+    } finally {
+      epoch.leave();
     }
   }
 
@@ -536,10 +722,9 @@ export class LogicalDisk {
       this.map[logical] = physical;
       this.mapped++;
     }
-    const allocator = this.pool.allocator;
-    for (const physical of this.map) {
-      if (physical !== UNMAPPED && !allocator.isUsed(physical)) allocator.markUsed(physical);
-    }
+    const pages: number[] = [];
+    for (const physical of this.map) if (physical !== UNMAPPED) pages.push(physical);
+    this.pool.share(pages);
   }
 }
 

@@ -248,6 +248,48 @@ describe('strata CLI against a real gateway', () => {
     expect(readFileSync(part).equals(readFileSync(src).subarray(2 ** 20, 2 ** 20 + 4096))).toBe(true);
   });
 
+  it('takes, lists, clones, rolls back and deletes snapshots', async () => {
+    const first = join(dir, 'snap-first.bin');
+    writeFileSync(first, randomBytes(2 * 2 ** 20));
+    ok(await strata(['volume', 'create', 'sv', '--pool', 'p1', '--size', '2M']));
+    ok(await strata(['volume', 'upload', 'sv', first]));
+    const created = await strata(['snapshot', 'create', 'sv', 'before']);
+    ok(created);
+    expect(created.stdout).toBe("Created snapshot 'before' of volume 'sv' (sv@before).\n");
+    writeFileSync(join(dir, 'snap-later.bin'), randomBytes(2 ** 20));
+    ok(await strata(['volume', 'upload', 'sv', join(dir, 'snap-later.bin'), '--offset', '512K']));
+
+    const list = await strata(['snapshot', 'ls', 'sv']);
+    expect(list.stdout.split('\n')[0].split(/\s+/)).toEqual(['NAME', 'VOLUME', 'SIZE', 'UNIQUE', 'CREATED', 'HOSTS']);
+    expect(list.stdout).toMatch(/before\s+sv@before\s+2 MiB\s+/);
+    const [snap] = await json<Array<{ name: string; uniqueBytes: number }>>(['snapshot', 'ls', 'sv']);
+    expect(snap.name).toBe('before');
+
+    const cloned = await strata(['snapshot', 'clone', 'sv', 'before', 'sv-copy']);
+    ok(cloned);
+    expect(cloned.stdout).toBe("Created volume 'sv-copy' (2 MiB) from snapshot 'before' of volume 'sv'.\n");
+    const copy = join(dir, 'snap-copy.bin');
+    ok(await strata(['volume', 'download', 'sv-copy', copy]));
+    expect(sha256(copy)).toBe(sha256(first));
+
+    expect((await strata(['snapshot', 'rollback', 'sv', 'before'])).code).toBe(2);
+    ok(await strata(['snapshot', 'rollback', 'sv', 'before', '--yes']));
+    const back = join(dir, 'snap-back.bin');
+    ok(await strata(['volume', 'download', 'sv', back]));
+    expect(sha256(back)).toBe(sha256(first));
+
+    const refused = await strata(['volume', 'delete', 'sv', '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('(HAS_SNAPSHOTS)');
+    const missing = await strata(['snapshot', 'rm', 'sv', 'nope', '--yes']);
+    expect(missing.stderr).toBe("strata: snapshot 'sv@nope' does not exist (SNAPSHOT_NOT_FOUND)\n");
+    ok(await strata(['snapshot', 'rm', 'sv', 'before', '--yes']));
+    expect((await strata(['snapshot', 'ls', 'sv'])).stdout).toBe("Volume 'sv' has no snapshots.\n");
+    ok(await strata(['volume', 'delete', 'sv', '--yes']));
+    ok(await strata(['volume', 'delete', 'sv-copy', '--yes']));
+    expect((await strata(['pool', 'check', 'p1'])).stdout).toContain("Pool 'p1': consistent");
+  });
+
   it('rejects an upload larger than the volume before sending anything', async () => {
     const big = join(dir, 'big.bin');
     writeFileSync(big, Buffer.alloc(0));

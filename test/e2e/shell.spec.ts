@@ -120,6 +120,29 @@ describe.skipIf(!HAVE_SSH)('SSH admin shell with the OpenSSH client', () => {
     expect(entry).toMatchObject({ actor: 'admin', source: 'ssh:127.0.0.1', outcome: 'success' });
   });
 
+  it.skipIf(!HAVE_SSHPASS)('takes, lists and deletes a snapshot, as REST sees it, audited as the shell admin', async () => {
+    expect(await asAdmin(['volume', 'create', 'sv', '--pool', 'default', '--size', '4M'])).toMatchObject({ code: 0, stderr: '' });
+    const created = await asAdmin(['snapshot', 'create', 'sv', 'daily']);
+    expect(created).toMatchObject({ code: 0, stderr: '', stdout: "Created snapshot 'daily' of volume 'sv' (sv@daily).\n" });
+    expect((await (await gw.api('volumes/sv/snapshots')).json()).map((x: { name: string }) => x.name)).toEqual(['daily']);
+    const list = await asAdmin(['snapshot', 'ls', 'sv']);
+    expect(list.stdout).toMatch(/daily\s+sv@daily\s+4 MiB/);
+    const cloned = await asAdmin(['snapshot', 'clone', 'sv', 'daily', 'sv-clone']);
+    expect(cloned).toMatchObject({ code: 0, stdout: "Created volume 'sv-clone' (4 MiB) from snapshot 'daily' of volume 'sv'.\n" });
+    expect(await asAdmin(['snapshot', 'rollback', 'sv', 'daily', '--yes'])).toMatchObject({ code: 0, stdout: "Rolled volume 'sv' back to snapshot 'daily'.\n" });
+    expect(await asAdmin(['snapshot', 'rm', 'sv', 'daily', '--yes'])).toMatchObject({ code: 0, stdout: "Deleted snapshot 'daily' of volume 'sv'.\n" });
+    expect((await gw.api('volumes/sv@daily')).status).toBe(404);
+    const actions = (await auditOf(gw, 'actor=admin')).filter((e) => e.action.startsWith('snapshot.') || e.action === 'volume.rollback').map((e) => [e.action, e.source, e.outcome]);
+    expect(actions).toEqual([
+      ['snapshot.delete', 'ssh:127.0.0.1', 'success'],
+      ['volume.rollback', 'ssh:127.0.0.1', 'success'],
+      ['snapshot.clone', 'ssh:127.0.0.1', 'success'],
+      ['snapshot.create', 'ssh:127.0.0.1', 'success'],
+    ]);
+    // Later tests expect only their own volumes.
+    for (const v of ['sv-clone', 'sv']) expect(await asAdmin(['volume', 'delete', v, '--yes'])).toMatchObject({ code: 0 });
+  });
+
   it.skipIf(!HAVE_SSHPASS)('creates a share with an export rule and deletes it, as REST sees it, audited as the shell admin', async () => {
     expect(await asAdmin(['share', 'create', 'docs', '--pool', 'default', '--size', '4M'])).toMatchObject({ code: 0, stderr: '' });
     const added = await asAdmin(['share', 'rule', 'add', 'docs', '10.0.0.0/8,::1', '--rw', '--insecure']);

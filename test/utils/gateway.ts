@@ -76,3 +76,10 @@ export async function startTestGateway(env: Record<string, string> = {}, dataDir
     },
   };
 }
+
+/** A call against the API with the status and the parsed JSON body (null when empty). */
+export async function apiJson(gw: TestGateway, path: string, init?: Parameters<TestGateway['api']>[1]): Promise<{ status: number; body: any }> {
+  const res = await gw.api(path, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}

@@ -15,7 +15,7 @@ export function registerVolume(program: Command, io: CliIO): void {
     .command('list')
     .description('list volumes')
     .option('--pool <pool>', 'only the volumes of this pool')
-    .addOption(new Option('--role <role>', "block volumes (default), the shares' own volumes, or all").choices(['block', 'share', 'all']))
+    .addOption(new Option('--role <role>', "block volumes (default), the shares' own volumes, snapshots, or all").choices(['block', 'share', 'snapshot', 'all']))
     .action(async (opts: { pool?: string; role?: string }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const volumes = await ctx.api.get<VolumeInfo[]>('volumes', { pool: opts.pool, role: opts.role });
@@ -82,10 +82,11 @@ export function registerVolume(program: Command, io: CliIO): void {
     .description('delete a volume and its data')
     .argument('<key>', 'volume id or name')
     .option('--force', 'revoke its assignments first instead of refusing')
-    .action(async (key: string, opts: { force?: boolean }, cmd: Command) => {
+    .option('--recursive', 'delete its snapshots too (clones stay)')
+    .action(async (key: string, opts: { force?: boolean; recursive?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
-      await confirm(io, ctx.yes, `delete volume '${key}'`, ` and everything on it${opts.force ? ', revoking its assignments' : ''}`);
-      await ctx.api.delete(`volumes/${seg(key)}`, { force: opts.force || undefined });
+      await confirm(io, ctx.yes, `delete volume '${key}'`, ` and everything on it${opts.recursive ? ' and its snapshots' : ''}${opts.force ? ', revoking its assignments' : ''}`);
+      await ctx.api.delete(`volumes/${seg(key)}`, { force: opts.force || undefined, recursive: opts.recursive || undefined });
       if (!ctx.json) ctx.out(`Deleted volume '${key}'.`);
     });
 

@@ -8,6 +8,7 @@ import type { Actor } from '../../storage/domain';
 import type { HostService } from '../../storage/host.service';
 import type { PoolService } from '../../storage/pool.service';
 import type { ShareService } from '../../storage/share.service';
+import type { SnapshotService } from '../../storage/snapshot.service';
 import type { StorageRuntime } from '../../storage/runtime';
 import type { VolumeService } from '../../storage/volume.service';
 
@@ -17,6 +18,7 @@ export interface ShellServices {
   pools: PoolService;
   volumes: VolumeService;
   shares: ShareService;
+  snapshots: SnapshotService;
   hosts: HostService;
   assignments: AssignmentService;
   audit: AuditService;

@@ -6,6 +6,8 @@ export const names = {
   pool: async (s) => (await s.pools.list()).map((p) => p.name),
   volume: async (s) => (await s.volumes.list()).map((v) => v.name),
   share: async (s) => (await s.shares.list()).map((sh) => sh.name),
+  /** The snapshots of the volume named by the argument before. */
+  snapshot: async (s, [volume]) => (volume ? (await s.snapshots.list(volume)).map((x) => x.name) : []),
   /** The rule positions of the share named by the argument before. */
   rule: async (s, [share]) => (share ? (await s.shares.listRules(share)).map((r) => String(r.position)) : []),
   host: async (s) => (await s.hosts.list()).map((h) => h.name),

@@ -14,7 +14,7 @@ export const volumeCommands: CommandSpec[] = [
     summary: 'list volumes',
     options: [
       { name: 'pool', value: 'pool', help: 'only the volumes of this pool', complete: names.pool },
-      { name: 'role', value: 'block|share|all', help: "block volumes (default), the shares' own volumes, or all", complete: oneOf('block', 'share', 'all') },
+      { name: 'role', value: 'block|share|snapshot|all', help: "block volumes (default), the shares' own volumes, snapshots, or all", complete: oneOf('block', 'share', 'snapshot', 'all') },
     ],
     async run({ services }, p) {
       const list = await services.volumes.list({ pool: p.opt('pool'), role: p.opt('role') as VolumeListRole | undefined });
@@ -76,10 +76,13 @@ export const volumeCommands: CommandSpec[] = [
     sub: 'delete',
     summary: 'delete a volume and its data',
     args: [volume],
-    options: [{ name: 'force', help: 'revoke its assignments first instead of refusing' }],
-    confirm: (p) => `delete volume '${p.arg('volume')}' and everything on it${p.flag('force') ? ', revoking its assignments' : ''}`,
+    options: [
+      { name: 'force', help: 'revoke its assignments first instead of refusing' },
+      { name: 'recursive', help: 'delete its snapshots too (clones stay)' },
+    ],
+    confirm: (p) => `delete volume '${p.arg('volume')}' and everything on it${p.flag('recursive') ? ' and its snapshots' : ''}${p.flag('force') ? ', revoking its assignments' : ''}`,
     async run({ services, actor }, p) {
-      await services.volumes.remove(actor, p.arg('volume'), { force: p.flag('force') });
+      await services.volumes.remove(actor, p.arg('volume'), { force: p.flag('force'), recursive: p.flag('recursive') });
       return { text: `Deleted volume '${p.arg('volume')}'.` };
     },
   },

@@ -44,8 +44,9 @@ export class FakePageMapStore implements PageMapStore {
     this.allocationFailure = undefined;
     if (err) throw err;
     const map = this.volume(volumeId);
-    for (const { logical } of entries) {
-      if (map.has(logical)) throw new Error(`${volumeId}: logical page ${logical} committed while mapped`);
+    for (const { logical, physical } of entries) {
+      // A redirect-on-write replaces a mapping with another page; the same page again is a bug.
+      if (map.get(logical) === physical) throw new Error(`${volumeId}: logical page ${logical} committed twice to page ${physical}`);
     }
     for (const { logical, physical } of entries) map.set(logical, physical);
   }
@@ -61,6 +62,11 @@ export class FakePageMapStore implements PageMapStore {
       if (!map.has(logical)) throw new Error(`${volumeId}: logical page ${logical} released while unmapped`);
     }
     for (const logical of logicalPages) map.delete(logical);
+  }
+
+  /** A whole map committed at once (a snapshot's or clone's creation, a rollback). */
+  replace(volumeId: string, entries: readonly PageMapEntry[]): void {
+    this.committed.set(volumeId, new Map(entries.map((e) => [e.logical, e.physical])));
   }
 
   private volume(volumeId: string): Map<number, number> {

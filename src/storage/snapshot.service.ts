@@ -1,0 +1,321 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource, In, Repository } from 'typeorm';
+import { InUse, InvalidArgument, NameTaken, NotFound } from '../common/errors';
+import type { PageMapEntry } from '../virtualization/logical-disk';
+import { AssignmentService } from './assignment.service';
+import { AuditService } from './audit.service';
+import { sqliteHandle } from './catalog';
+import type { Actor, SnapshotInfo, VolumeInfo } from './domain';
+import { PoolEntity, VolumeEntity } from './entities';
+import { StorageEvents } from './events';
+import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
+import { StorageRuntime } from './runtime';
+import { VolumeService } from './volume.service';
+
+/** One snapshot to take: of which volume, under which name, for which schedule. */
+export interface SnapshotRequest {
+  volume: VolumeEntity;
+  name: string;
+  scheduleId?: string | null;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Snapshots, rollback and clones. A snapshot is a read-only volume named
+ * `<volume>@<snapshot>` whose page map is a copy of its volume's at one
+ * instant; the two share pool pages until a write redirects them. Map rows
+ * and volume rows of one operation go in one SQLite transaction.
+ */
+@Injectable()
+export class SnapshotService {
+  private readonly volumes: Repository<VolumeEntity>;
+  /** Catalog-changing snapshot operations run one at a time: a clone never copies a map that a delete is dropping. */
+  private serial: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly runtime: StorageRuntime,
+    private readonly audit: AuditService,
+    private readonly assignments: AssignmentService,
+    private readonly events: StorageEvents,
+    private readonly volumeService: VolumeService,
+  ) {
+    this.volumes = ds.getRepository(VolumeEntity);
+  }
+
+  async list(volumeKey: string): Promise<SnapshotInfo[]> {
+    const origin = await this.origin(volumeKey);
+    const rows = await this.volumes.find({ where: { originId: origin.id, role: 'snapshot', state: 'online' }, order: { createdAt: 'ASC' } });
+    return this.describe(origin, rows);
+  }
+
+  async get(volumeKey: string, snapshotKey: string): Promise<SnapshotInfo> {
+    const origin = await this.origin(volumeKey);
+    return (await this.describe(origin, [await this.snapshotRow(origin, snapshotKey)]))[0];
+  }
+
+  create(actor: Actor, volumeKey: string, req: { name: string }): Promise<SnapshotInfo> {
+    return this.audit.audited(
+      actor,
+      'snapshot.create',
+      { type: 'volume', name: `${volumeKey}@${String(req.name)}` },
+      () =>
+        this.exclusive(async () => {
+          const origin = await this.origin(volumeKey);
+          const [row] = await this.take([{ volume: origin, name: req.name }]);
+          return this.get(origin.id, row.id);
+        }),
+      (s) => ({ type: 'volume', id: s.id, name: s.volumeName }),
+    );
+  }
+
+  /** take(), one operation at a time with the others (group snapshots and schedules). */
+  takeExclusive(requests: SnapshotRequest[]): Promise<VolumeEntity[]> {
+    return this.exclusive(() => this.take(requests));
+  }
+
+  /**
+   * Snapshot several volumes at one instant: hold every one (in id order, so
+   * two group snapshots cannot wait on each other), wait out writes in flight,
+   * flush, copy the maps, commit all rows in one transaction, attach, release.
+   */
+  async take(requests: SnapshotRequest[]): Promise<VolumeEntity[]> {
+    const names = new Set<string>();
+    for (const r of requests) {
+      validateName('snapshot', r.name);
+      if (r.volume.role !== 'block') {
+        throw r.volume.role === 'share'
+          ? shareVolumeError(r.volume.name, '?', 'snapshotted on its own yet')
+          : new InvalidArgument(`volume '${r.volume.name}' is a snapshot: snapshots of snapshots are not supported (clone it first)`, 'volume');
+      }
+      const full = `${r.volume.name}@${r.name}`;
+      if (names.has(full)) throw new InvalidArgument(`volume '${r.volume.name}' is listed twice`, 'volumes');
+      names.add(full);
+      if (await this.volumes.findOne({ where: { name: full } })) throw new NameTaken('snapshot', full);
+    }
+    const disks = requests.map((r) => {
+      const disk = this.runtime.disk(r.volume.id);
+      if (!disk) throw new NotFound('volume', r.volume.name);
+      return disk;
+    });
+    const releases: Array<() => void> = [];
+    try {
+      for (const disk of [...disks].sort((a, b) => (a.id < b.id ? -1 : 1))) releases.push(await disk.hold());
+      // Every acknowledged write is on stable storage before a map that points at it is committed.
+      await Promise.all([...new Set(disks.map((d) => d.pool))].map((p) => p.layout.flush()));
+      const createdAt = now();
+      const rows = requests.map((r, i) =>
+        this.volumes.create({
+          id: newId(),
+          name: `${r.volume.name}@${r.name}`,
+          poolId: r.volume.poolId,
+          size: disks[i].size,
+          provisioning: 'thin',
+          serial: randomBytes(8).toString('hex'),
+          state: 'online',
+          nbdExport: false,
+          role: 'snapshot',
+          originId: r.volume.id,
+          familyId: disks[i].family,
+          scheduleId: r.scheduleId ?? null,
+          createdAt,
+        }),
+      );
+      const maps = disks.map((d) => d.mappings());
+      this.commit(rows, maps, []);
+      rows.forEach((row, i) => this.runtime.attachVolume(row, maps[i]));
+      for (const row of rows) this.events.emit('volume.created', await this.volumeService.get(row.id));
+      return rows;
+    } finally {
+      for (const release of releases) release();
+    }
+  }
+
+  /** Delete a snapshot: pages only it maps go back to the pool. Assigned snapshots need `force`, which revokes the assignments. */
+  remove(actor: Actor, volumeKey: string, snapshotKey: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.audit.audited(
+      actor,
+      'snapshot.delete',
+      { type: 'volume', name: `${volumeKey}@${snapshotKey}` },
+      () =>
+        this.exclusive(async () => {
+          const origin = await this.origin(volumeKey);
+          const row = await this.snapshotRow(origin, snapshotKey);
+          await this.destroy(actor, row, !!opts.force);
+        }),
+      undefined,
+      { force: !!opts.force },
+    );
+  }
+
+  /** destroy(), one operation at a time with the others (schedules pruning, revoking assignments). */
+  destroyExclusive(actor: Actor, row: VolumeEntity): Promise<void> {
+    return this.exclusive(() => this.destroy(actor, row, true));
+  }
+
+  /** Delete a snapshot by row, revoking its assignments when forced. */
+  async destroy(actor: Actor, row: VolumeEntity, force: boolean): Promise<void> {
+    const assigned = await this.assignments.list({ volume: row.id });
+    if (assigned.length > 0 && !force) {
+      throw new InUse('snapshot', row.name, `host(s) ${assigned.map((a) => a.hostName).join(', ')} (revoke them, or delete with force)`);
+    }
+    for (const a of assigned) await this.assignments.remove(actor, a.id);
+    await this.volumeService.destroy(row);
+    this.events.emit('volume.deleted', { id: row.id, name: row.name });
+  }
+
+  /**
+   * Make the volume read as the snapshot again (its current size is kept;
+   * beyond the snapshot's size it reads zeros). The swap happens between two
+   * I/Os, under a hold; a volume hosts may be writing to (rw assignments,
+   * the NBD export) needs `force`, because their caches would no longer match.
+   */
+  rollback(actor: Actor, volumeKey: string, req: { snapshot: string; force?: boolean }): Promise<VolumeInfo> {
+    return this.audit.audited(
+      actor,
+      'volume.rollback',
+      { type: 'volume', name: volumeKey },
+      () =>
+        this.exclusive(async () => {
+          if (typeof req.snapshot !== 'string' || req.snapshot === '') throw new InvalidArgument('snapshot is required: the name of a snapshot of this volume', 'snapshot');
+          const origin = await this.origin(volumeKey);
+          const snap = await this.snapshotRow(origin, req.snapshot);
+          const writers = (await this.assignments.list({ volume: origin.id })).filter((a) => a.access === 'rw');
+          if (!req.force && (writers.length > 0 || origin.nbdExport)) {
+            const by = [
+              ...(writers.length ? [`host(s) ${writers.map((a) => a.hostName).join(', ')} with read-write access`] : []),
+              ...(origin.nbdExport ? ['the NBD export'] : []),
+            ].join(' and ');
+            throw new InUse('volume', origin.name, `${by} (detach them first, or roll back with force)`);
+          }
+          const disk = this.runtime.disk(origin.id)!;
+          const entries = this.runtime.disk(snap.id)!.mappings();
+          const release = await disk.hold();
+          try {
+            await disk.replaceMap(entries, async () => this.commit([], [], [{ volumeId: origin.id, entries }]));
+          } finally {
+            release();
+          }
+          const info = await this.volumeService.get(origin.id);
+          this.events.emit('volume.updated', info);
+          return info;
+        }),
+      (v) => ({ type: 'volume', id: v.id, name: v.name }),
+      { snapshot: req.snapshot, force: !!req.force },
+    );
+  }
+
+  /** A new thin block volume whose map starts as the snapshot's: instant, and writable. */
+  clone(actor: Actor, volumeKey: string, snapshotKey: string, req: { name: string }): Promise<VolumeInfo> {
+    return this.audit.audited(
+      actor,
+      'snapshot.clone',
+      { type: 'volume', name: String(req.name) },
+      () =>
+        this.exclusive(async () => {
+          const name = validateName('volume', req.name);
+          const origin = await this.origin(volumeKey);
+          const snap = await this.snapshotRow(origin, snapshotKey);
+          if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
+          const source = this.runtime.disk(snap.id)!;
+          const row = this.volumes.create({
+            id: newId(),
+            name,
+            poolId: snap.poolId,
+            size: snap.size,
+            provisioning: 'thin',
+            serial: randomBytes(8).toString('hex'),
+            state: 'online',
+            nbdExport: false,
+            role: 'block',
+            originId: null,
+            familyId: source.family,
+            scheduleId: null,
+            createdAt: now(),
+          });
+          const map = source.mappings();
+          this.commit([row], [map], []);
+          this.runtime.attachVolume(row, map);
+          const info = await this.volumeService.get(row.id);
+          this.events.emit('volume.created', info);
+          return info;
+        }),
+      (v) => ({ type: 'volume', id: v.id, name: v.name }),
+      { volume: volumeKey, snapshot: snapshotKey },
+    );
+  }
+
+  /** New volume rows with their maps, and whole-map replacements, in one synchronous transaction. */
+  private commit(rows: VolumeEntity[], maps: PageMapEntry[][], replace: Array<{ volumeId: string; entries: PageMapEntry[] }>): void {
+    const db = sqliteHandle(this.ds);
+    const insertVolume = db.prepare(
+      `INSERT INTO volumes (id, name, pool_id, size, provisioning, serial, state, nbd_export, role, origin_id, family_id, schedule_id, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
+    );
+    const insertPage = db.prepare('INSERT INTO page_maps (volume_id, logical_page, pool_id, pool_page) VALUES (?, ?, ?, ?)');
+    const clear = db.prepare('DELETE FROM page_maps WHERE volume_id = ?');
+    const pools = new Map(rows.map((r) => [r.id, r.poolId]));
+    db.transaction(() => {
+      rows.forEach((r, i) => {
+        insertVolume.run(r.id, r.name, r.poolId, r.size, r.provisioning, r.serial, r.state, r.role, r.originId, r.familyId, r.scheduleId, r.createdAt);
+        for (const e of maps[i]) insertPage.run(r.id, e.logical, r.poolId, e.physical);
+      });
+      for (const { volumeId, entries } of replace) {
+        const poolId = pools.get(volumeId) ?? this.runtime.disk(volumeId)!.pool.id;
+        clear.run(volumeId);
+        for (const e of entries) insertPage.run(volumeId, e.logical, poolId, e.physical);
+      }
+    })();
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(fn, fn);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The volume whose snapshots these are: an online block volume. */
+  private async origin(key: string): Promise<VolumeEntity> {
+    const row = await findByKey(this.volumes, 'volume', key);
+    if (row.state !== 'online') throw new NotFound('volume', key);
+    if (row.role === 'snapshot') {
+      throw new InvalidArgument(`volume '${row.name}' is itself a snapshot: name the volume it was taken of`, 'volume');
+    }
+    if (row.role === 'share') throw shareVolumeError(row.name, '?', 'snapshotted on its own yet');
+    return row;
+  }
+
+  /** By id, by its own name, or by `<volume>@<name>`. */
+  private async snapshotRow(origin: VolumeEntity, key: string): Promise<VolumeEntity> {
+    const where = UUID_RE.test(key) ? { id: key } : { name: key.includes('@') ? key : `${origin.name}@${key}` };
+    const row = await this.volumes.findOne({ where: { ...where, originId: origin.id, role: 'snapshot', state: 'online' } });
+    if (!row) throw new NotFound('snapshot', `${origin.name}@${key}`);
+    return row;
+  }
+
+  private async describe(origin: VolumeEntity, rows: VolumeEntity[]): Promise<SnapshotInfo[]> {
+    if (rows.length === 0) return [];
+    const pools = await this.ds.getRepository(PoolEntity).find({ where: { id: In([...new Set(rows.map((r) => r.poolId))]) } });
+    const assignments = await this.assignments.list();
+    return rows.map((row) => {
+      const disk = this.runtime.disk(row.id);
+      const pageSize = disk?.pageSize ?? 0;
+      return {
+        id: row.id,
+        name: row.name.slice(row.name.indexOf('@') + 1),
+        volumeName: row.name,
+        originId: origin.id,
+        originName: origin.name,
+        poolName: pools.find((p) => p.id === row.poolId)?.name ?? row.poolId,
+        size: row.size,
+        allocatedBytes: (disk?.allocatedPages ?? 0) * pageSize,
+        uniqueBytes: (disk?.uniquePages ?? 0) * pageSize,
+        scheduleId: row.scheduleId,
+        assignments: assignments.filter((a) => a.volumeId === row.id),
+        createdAt: row.createdAt,
+      };
+    });
+  }
+}
