@@ -6,6 +6,7 @@ import { ExtentState1763910000000 } from '../../migrations/1763910000000-ExtentS
 import { AdminSshKeys1795450992296 } from '../../migrations/1795450992296-AdminSshKeys';
 import { VolumeNbdExport1795460000000 } from '../../migrations/1795460000000-VolumeNbdExport';
 import { Shares1795470000000 } from '../../migrations/1795470000000-Shares';
+import { JobsAndMirrors1795480000000 } from '../../migrations/1795480000000-JobsAndMirrors';
 import { CATALOG_ENTITIES } from './entities';
 
 export const CATALOG_MIGRATIONS = [
@@ -14,6 +15,7 @@ export const CATALOG_MIGRATIONS = [
   AdminSshKeys1795450992296,
   VolumeNbdExport1795460000000,
   Shares1795470000000,
+  JobsAndMirrors1795480000000,
 ];
 
 /**

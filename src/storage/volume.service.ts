@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { InUse, InvalidArgument, NameTaken, NoSpace, NotFound } from '../common/errors';
-import type { LogicalDisk, Provisioning } from '../virtualization/logical-disk';
+import type { Provisioning } from '../virtualization/logical-disk';
+import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
 import type { Actor, VolumeInfo, VolumeRole } from './domain';
@@ -63,7 +64,7 @@ export class VolumeService {
   }
 
   /** The live logical disk behind a volume, for I/O (image transfer, SAN, NAS). */
-  async disk(key: string): Promise<LogicalDisk> {
+  async disk(key: string): Promise<VolumeIo> {
     const row = await this.row(key);
     const disk = this.runtime.disk(row.id);
     if (!disk) throw new NotFound('volume', key);
@@ -71,7 +72,7 @@ export class VolumeService {
   }
 
   /** The disk of a block volume, for raw writes: a share's volume holds a filesystem that only the NAS layer may write. */
-  async blockDisk(key: string): Promise<LogicalDisk> {
+  async blockDisk(key: string): Promise<VolumeIo> {
     const row = await this.row(key);
     await this.assertBlock(row, 'written as a raw image');
     return this.disk(row.id);
@@ -208,7 +209,7 @@ export class VolumeService {
   }
 
   private async resize(row: VolumeEntity, size: number): Promise<void> {
-    const disk = this.runtime.disk(row.id)!;
+    const disk = this.runtime.disks.get(row.id)!;
     checkSize(size);
     if (size < row.size) {
       throw new InvalidArgument(`${row.role === 'share' ? 'shares' : 'volumes'} only grow: ${size} is smaller than the current ${row.size} bytes`, 'size');
@@ -225,7 +226,7 @@ export class VolumeService {
 
   private async rename(row: VolumeEntity, name: string): Promise<void> {
     await this.volumes.update(row.id, { name });
-    const disk = this.runtime.disk(row.id);
+    const disk = this.runtime.disks.get(row.id);
     if (disk) disk.name = name;
   }
 
@@ -242,7 +243,7 @@ export class VolumeService {
    */
   private async destroy(row: VolumeEntity): Promise<void> {
     await this.volumes.update(row.id, { state: 'deleting' });
-    const disk = this.runtime.disk(row.id);
+    const disk = this.runtime.disks.get(row.id);
     if (disk) await disk.releaseAll();
     await this.ds.transaction(async (m) => {
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
@@ -256,6 +257,7 @@ export class VolumeService {
       await m.delete(VolumeEntity, row.id);
     });
     this.runtime.disks.delete(row.id);
+    this.runtime.volumes.delete(row.id);
   }
 
   /** Boot: finish deletes a crash interrupted. */
