@@ -22,6 +22,15 @@ export function httpStatusOf(code: string): number {
     case 'DEVICE_PATH_TAKEN':
     case 'LAST_ADMIN':
     case 'SHARE_VOLUME':
+    case 'MIRRORED':
+    case 'NOT_MIRRORED':
+    case 'MIRROR_IN_SYNC':
+    case 'MIRROR_NOT_IN_SYNC':
+    case 'RESYNC_RUNNING':
+    case 'JOB_ACTIVE':
+    case 'JOB_RUNNING':
+    case 'JOB_FINISHED':
+    case 'JOB_NOT_RESUMABLE':
       return HttpStatus.CONFLICT;
     case 'DEVICE_IO_ERROR':
     case 'DEVICE_GONE':

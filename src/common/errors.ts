@@ -25,7 +25,9 @@ export type EntityKind =
   | 'rule'
   | 'user'
   | 'token'
-  | 'key';
+  | 'key'
+  | 'job'
+  | 'mirror';
 
 const upper = (k: EntityKind) => k.toUpperCase();
 

@@ -68,7 +68,7 @@ export class AssignmentService {
         checkModes(access, sharing);
         const host = await findByKey(this.ds.getRepository(HostEntity), 'host', req.host);
         const volume = await findByKey(this.ds.getRepository(VolumeEntity), 'volume', req.volume);
-        if (volume.state !== 'online') throw new NotFound('volume', req.volume);
+        if (volume.state !== 'online' || volume.mirrorOf) throw new NotFound('volume', req.volume);
         if (volume.role === 'share') {
           const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: volume.id } });
           throw shareVolumeError(volume.name, share?.name ?? '?', 'assigned to a SAN host');

@@ -1,13 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
-import { InUse, InvalidArgument, NameTaken, NoSpace, NotFound } from '../common/errors';
+import { DataSource, EntityManager, In, IsNull, Repository } from 'typeorm';
+import { Conflict, InUse, InvalidArgument, NameTaken, NoSpace, NotFound } from '../common/errors';
 import type { Provisioning } from '../virtualization/logical-disk';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
-import type { Actor, VolumeInfo, VolumeRole } from './domain';
-import { ExportRuleEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
+import type { Actor, MirrorInfo, VolumeInfo, VolumeRole } from './domain';
+import { ExportRuleEntity, MirrorEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
@@ -22,6 +22,9 @@ export interface CreateVolume {
 
 /** Which volumes a list shows: block volumes unless asked (a share's volume is managed through its share). */
 export type VolumeListRole = VolumeRole | 'all';
+
+/** A member's name: '~' is not allowed in names people give, so it never collides with one. */
+export const memberName = (volume: string): string => `${volume}~mirror`;
 
 /** Volume sizes are whole 4 KiB blocks: every client's logical block size divides them. */
 const BLOCK = 4096;
@@ -56,7 +59,8 @@ export class VolumeService {
       ...(filter.pool ? { poolId: (await findByKey(this.ds.getRepository(PoolEntity), 'pool', filter.pool)).id } : {}),
       ...(role === 'all' ? {} : { role }),
     };
-    return this.describe(await this.volumes.find({ where: { ...where, state: 'online' }, order: { createdAt: 'ASC' } }));
+    // A mirror's member is part of its volume, never listed on its own.
+    return this.describe(await this.volumes.find({ where: { ...where, state: 'online', mirrorOf: IsNull() }, order: { createdAt: 'ASC' } }));
   }
 
   async get(key: string): Promise<VolumeInfo> {
@@ -144,6 +148,9 @@ export class VolumeService {
       const row = await this.row(key);
       await this.assertBlock(row, 'deleted on its own (delete the share)');
       const assigned = await this.assignments.list({ volume: row.id });
+      if (await this.ds.getRepository(MirrorEntity).findOne({ where: { volumeId: row.id } })) {
+        throw new Conflict('MIRRORED', `volume '${row.name}' has a mirror: remove the mirror first`, { volume: row.name });
+      }
       if (assigned.length > 0 && !opts.force) {
         throw new InUse('volume', row.name, `host(s) ${assigned.map((a) => a.hostName).join(', ')} (revoke them, or delete with force)`);
       }
@@ -220,6 +227,19 @@ export class VolumeService {
         throw new NoSpace(`pool '${disk.pool.name}'`, disk.pool.freePages * disk.pageSize, more * disk.pageSize);
       }
     }
+    const member = await this.volumes.findOne({ where: { mirrorOf: row.id } });
+    const memberDisk = member ? this.runtime.disks.get(member.id) : undefined;
+    if (member && memberDisk && row.provisioning === 'thick') {
+      const more = Math.ceil(size / memberDisk.pageSize) - Math.ceil(row.size / memberDisk.pageSize);
+      if (more > memberDisk.pool.freePages) {
+        throw new NoSpace(`pool '${memberDisk.pool.name}' (the mirror's)`, memberDisk.pool.freePages * memberDisk.pageSize, more * memberDisk.pageSize);
+      }
+    }
+    // The mirror grows first: a write past the old end must find room on both sides.
+    if (member && memberDisk) {
+      await memberDisk.grow(size);
+      await this.volumes.update(member.id, { size });
+    }
     await disk.grow(size);
     await this.volumes.update(row.id, { size });
   }
@@ -228,6 +248,40 @@ export class VolumeService {
     await this.volumes.update(row.id, { name });
     const disk = this.runtime.disks.get(row.id);
     if (disk) disk.name = name;
+    const member = await this.volumes.findOne({ where: { mirrorOf: row.id } });
+    if (member) {
+      await this.volumes.update(member.id, { name: memberName(name) });
+      const m = this.runtime.disks.get(member.id);
+      if (m) m.name = memberName(name);
+    }
+  }
+
+  // ---- a mirror's member volume: MirrorService's half of a mirror's life ----
+
+  /** Create the hidden member of `origin` on another pool: same size and provisioning (thick: fully provisioned). */
+  async createMember(origin: VolumeInfo, poolId: string, alongside: (m: EntityManager, member: VolumeEntity) => Promise<void>): Promise<VolumeEntity> {
+    const row = this.newRow({ name: memberName(origin.name), poolId, size: origin.size, provisioning: origin.provisioning, nbdExport: false, role: 'block' });
+    row.mirrorOf = origin.id;
+    await this.ds.transaction(async (m) => {
+      await m.insert(VolumeEntity, row);
+      await alongside(m, row);
+    });
+    const disk = this.runtime.attachVolume(row, []);
+    if (row.provisioning === 'thick') {
+      try {
+        await disk.provisionAll();
+      } catch (e) {
+        await this.destroy(row).catch((err) => this.log.error(`cleanup of ${row.name} failed: ${(err as Error).message}`));
+        throw e;
+      }
+    }
+    return row;
+  }
+
+  /** Destroy a member volume whose mirror is already detached; `alongside` drops the mirror's rows in the same transaction. */
+  async destroyMember(memberId: string, alongside: (m: EntityManager) => Promise<void>): Promise<void> {
+    const row = await findByKey(this.volumes, 'volume', memberId);
+    await this.destroy(row, alongside);
   }
 
   /** Refuse to act on a share's volume as if it were a block volume. */
@@ -241,11 +295,12 @@ export class VolumeService {
    * Mark 'deleting' first so a crash part way is finished at the next boot,
    * then give the pages back, then drop the row (and the share it backs, if any).
    */
-  private async destroy(row: VolumeEntity): Promise<void> {
+  private async destroy(row: VolumeEntity, alongside?: (m: EntityManager) => Promise<void>): Promise<void> {
     await this.volumes.update(row.id, { state: 'deleting' });
     const disk = this.runtime.disks.get(row.id);
     if (disk) await disk.releaseAll();
     await this.ds.transaction(async (m) => {
+      await alongside?.(m);
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
       if (row.role === 'share') {
         const share = await m.findOne(ShareEntity, { where: { volumeId: row.id } });
@@ -270,7 +325,7 @@ export class VolumeService {
 
   private async row(key: string): Promise<VolumeEntity> {
     const row = await findByKey(this.volumes, 'volume', key);
-    if (row.state !== 'online') throw new NotFound('volume', key);
+    if (row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
     return row;
   }
 
@@ -280,6 +335,28 @@ export class VolumeService {
     const backing = rows.filter((r) => r.role === 'share').map((r) => r.id);
     const shares = backing.length ? await this.ds.getRepository(ShareEntity).find({ where: { volumeId: In(backing) } }) : [];
     const assignments = await this.assignments.list();
+    const mirrors = await this.ds.getRepository(MirrorEntity).find({ where: { volumeId: In(rows.map((r) => r.id)) } });
+    const members = mirrors.length ? await this.volumes.find({ where: { id: In(mirrors.map((m) => m.memberId)) } }) : [];
+    const allPools = mirrors.length ? await this.ds.getRepository(PoolEntity).find() : pools;
+    const mirrorOf = (row: VolumeEntity): MirrorInfo | null => {
+      const m = mirrors.find((x) => x.volumeId === row.id);
+      const status = this.runtime.disk(row.id)?.status();
+      if (!m || !status) return null;
+      // After a swap the origin row holds the member's pool and the other way round: the mirror is where the primary is not.
+      const memberPool = members.find((v) => v.id === m.memberId)?.poolId ?? '';
+      const total = status.resyncTotal;
+      const syncPercent = status.state === 'in-sync' ? 100 : total > 0 ? Math.floor((100 * (total - Math.min(total, status.dirtyRegions))) / total) : 0;
+      return {
+        poolId: memberPool,
+        poolName: allPools.find((p) => p.id === memberPool)?.name ?? memberPool,
+        state: status.state,
+        reason: status.reason,
+        syncPercent,
+        regionSize: status.regionSize,
+        dirtyRegions: status.dirtyRegions,
+        dirtyBytes: status.dirtyRegions * status.regionSize,
+      };
+    };
     return rows.map((row) => {
       const disk = this.runtime.disk(row.id);
       const pool = this.runtime.pools.get(row.poolId);
@@ -301,6 +378,7 @@ export class VolumeService {
         state: poolState === 'online' ? 'online' : poolState,
         nbdExport: !!row.nbdExport,
         assignments: assignments.filter((a) => a.volumeId === row.id),
+        mirror: mirrorOf(row),
         createdAt: row.createdAt,
       };
     });
