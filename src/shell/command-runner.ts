@@ -7,6 +7,8 @@ import { deviceCommands } from './commands/device.commands';
 import { hostCommands } from './commands/host.commands';
 import { poolCommands } from './commands/pool.commands';
 import { shareCommands } from './commands/share.commands';
+import { jobCommands } from './commands/job.commands';
+import { mirrorCommands } from './commands/mirror.commands';
 import { statusCommands } from './commands/status.commands';
 import { userCommands } from './commands/user.commands';
 import { volumeCommands } from './commands/volume.commands';
@@ -58,6 +60,8 @@ export class CommandRunner {
       ...poolCommands,
       ...volumeCommands,
       ...shareCommands,
+      ...mirrorCommands,
+      ...jobCommands,
       ...hostCommands,
       ...assignmentCommands,
       ...auditCommands,

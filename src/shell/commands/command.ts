@@ -1,4 +1,6 @@
 import type { ListenerRegistry } from '../../common/listeners';
+import type { JobService } from '../../jobs/job.service';
+import type { MirrorSyncService } from '../../services/mirror-sync.service';
 import type { NasService } from '../../nas/nas.service';
 import type { AssignmentService } from '../../storage/assignment.service';
 import type { AuditService } from '../../storage/audit.service';
@@ -25,6 +27,8 @@ export interface ShellServices {
   listeners: ListenerRegistry;
   /** The NAS front end (share fsck). */
   nas: NasService;
+  jobs: JobService;
+  mirrors: MirrorSyncService;
 }
 
 export const SHELL_SERVICES = Symbol('SHELL_SERVICES');
