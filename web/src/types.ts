@@ -225,3 +225,25 @@ export interface AuditFilter {
   limit?: number;
   before?: number;
 }
+
+export type JobState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A long operation (a mirror resync): GET /jobs. */
+export interface JobInfo {
+  id: string;
+  kind: string;
+  target: { type: string; id: string; name: string };
+  state: JobState;
+  bytesDone: number;
+  bytesTotal: number;
+  percent: number;
+  /** Bytes per second, smoothed; 0 unless running. */
+  rate: number;
+  etaSeconds: number | null;
+  error: string | null;
+  resumable: boolean;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
