@@ -298,9 +298,18 @@ export class VolumeService {
   private async destroy(row: VolumeEntity, alongside?: (m: EntityManager) => Promise<void>): Promise<void> {
     await this.volumes.update(row.id, { state: 'deleting' });
     const disk = this.runtime.disks.get(row.id);
+    // A mirror member going (also a removal a crash interrupted): its volume stops writing to it first.
+    for (const face of this.runtime.volumes.values()) {
+      if (!disk || face.mirror !== disk) continue;
+      const release = await face.quiesce();
+      face.detach();
+      release();
+    }
     if (disk) await disk.releaseAll();
     await this.ds.transaction(async (m) => {
       await alongside?.(m);
+      await m.query('DELETE FROM mirror_dirty WHERE volume_id IN (SELECT volume_id FROM mirrors WHERE member_id = ?)', [row.id]);
+      await m.query('DELETE FROM mirrors WHERE member_id = ?', [row.id]);
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
       if (row.role === 'share') {
         const share = await m.findOne(ShareEntity, { where: { volumeId: row.id } });

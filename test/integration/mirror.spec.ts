@@ -237,3 +237,36 @@ describe('mirrors and jobs across gateway restarts', () => {
     expect(sums.mirror).toBe(sums.primary);
   });
 });
+
+describe('JobsAndMirrors migration', () => {
+  it('adds jobs, mirrors, mirror_dirty and volumes.mirror_of with their checks; down removes them', async () => {
+    const { openCatalog, sqliteHandle } = await import('../../src/storage/catalog');
+    const dir = mkdtempSync(join(tmpdir(), 'strata-mig-'));
+    const ds = await openCatalog(join(dir, 'catalog.sqlite'));
+    const db = sqliteHandle(ds);
+    const tables = () => (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('jobs', 'mirrors', 'mirror_dirty') ORDER BY name`).all() as Array<{ name: string }>).map((t) => t.name);
+    const columns = () => (db.prepare(`PRAGMA table_info(volumes)`).all() as Array<{ name: string }>).map((c) => c.name);
+    try {
+      expect(tables()).toEqual(['jobs', 'mirror_dirty', 'mirrors']);
+      expect(columns()).toContain('mirror_of');
+      const at = new Date().toISOString();
+      db.prepare(`INSERT INTO pools (id, name, layout, page_size, stripe_unit, created_at) VALUES ('p', 'p', 'concat', 1048576, 65536, ?)`).run(at);
+      db.prepare(`INSERT INTO volumes (id, name, pool_id, size, provisioning, serial, state, created_at) VALUES ('v', 'v', 'p', 1048576, 'thin', 'x', 'online', ?)`).run(at);
+      db.prepare(`INSERT INTO volumes (id, name, pool_id, size, provisioning, serial, state, created_at, mirror_of) VALUES ('m', 'v~mirror', 'p', 1048576, 'thin', 'y', 'online', ?, 'v')`).run(at);
+      db.prepare(`INSERT INTO mirrors (volume_id, member_id, state, reason, region_size, created_at, updated_at) VALUES ('v', 'm', 'degraded', 'x', 1048576, ?, ?)`).run(at, at);
+      db.prepare(`INSERT INTO mirror_dirty (volume_id, region) VALUES ('v', 3)`).run();
+      expect(() => db.prepare(`INSERT INTO mirror_dirty (volume_id, region) VALUES ('v', 3)`).run()).toThrow(/UNIQUE|PRIMARY/);
+      expect(() => db.prepare(`UPDATE mirrors SET state = 'broken'`).run()).toThrow(/CHECK/);
+      expect(() =>
+        db.prepare(`INSERT INTO jobs (id, kind, target_type, target_id, target_name, state, params, created_by, created_at, updated_at) VALUES ('j', 'k', 'volume', 'v', 'v', 'done', '{}', 'a', ?, ?)`).run(at, at),
+      ).toThrow(/CHECK/);
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(tables()).toEqual([]);
+      expect(columns()).not.toContain('mirror_of');
+      expect((db.prepare(`SELECT name FROM volumes ORDER BY name`).all() as Array<{ name: string }>).map((v) => v.name)).toEqual(['v', 'v~mirror']);
+    } finally {
+      await ds.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Shares1795470000000 } from '../../migrations/1795470000000-Shares';
 import { ExportTable } from '../../src/nas/exports/export-table';
 import { AssignmentService } from '../../src/storage/assignment.service';
-import { openCatalog, sqliteHandle } from '../../src/storage/catalog';
+import { CATALOG_MIGRATIONS, openCatalog, sqliteHandle } from '../../src/storage/catalog';
 import type { Actor, AuditEntry, ShareExport, ShareInfo } from '../../src/storage/domain';
 import { StorageEvents, type StorageEventMap } from '../../src/storage/events';
 import { HostService } from '../../src/storage/host.service';
@@ -421,8 +421,9 @@ describe('Shares migration', () => {
       expect(() => db.prepare(`INSERT INTO shares (id, name, volume_id, export_id, secret_key, state, created_at, updated_at) VALUES ('t', 't', 'w', 2, ?, 'online', ?, ?)`).run(Buffer.alloc(16), at, at)).toThrow(/CHECK|FOREIGN/);
       expect(() => db.prepare(`UPDATE volumes SET role = 'nas' WHERE id = 'v'`).run()).toThrow(/CHECK/);
 
-      // The last migration is this one: undo it through TypeORM, as an operator would.
-      await ds.undoLastMigration({ transaction: 'each' });
+      // Newer migrations come off first, then this one: undone through TypeORM, as an operator would.
+      const newer = CATALOG_MIGRATIONS.length - 1 - CATALOG_MIGRATIONS.indexOf(Shares1795470000000);
+      for (let i = 0; i <= newer; i++) await ds.undoLastMigration({ transaction: 'each' });
       expect(tables()).toEqual([]);
       expect(columns()).not.toContain('role');
       expect(db.prepare(`SELECT name FROM volumes`).all()).toEqual([{ name: 'share:s' }]);
