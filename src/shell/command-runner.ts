@@ -21,6 +21,8 @@ const GROUPS: Record<string, string> = {
   pool: 'storage pools built from device extents',
   volume: 'volumes: block devices carved from pools',
   share: 'NAS shares and their export rules',
+  mirror: "a volume's synchronous mirror on another pool",
+  job: 'long operations: progress, cancel, resume',
   host: 'SAN client hosts, known by their Ed25519 key',
   assignment: 'which host may use which volume, and how',
   user: 'admin accounts and their SSH keys',
