@@ -1,13 +1,21 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
 import { MirrorService } from '../../src/storage/mirror.service';
 import { StorageRuntime } from '../../src/storage/runtime';
 import { FaultyDevice } from '../utils/faulty-device';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
+import { has } from '../utils/tools';
+import { NbdExportService } from '../../src/nbd/nbd-export.service';
+
+const run = promisify(execFile);
+const nbdTools = ['nbdcopy', 'fio'].filter((t) => !has(t));
+if (nbdTools.length) console.warn(`mirror over NBD skipped: ${nbdTools.join(', ')} not installed (apt-get install libnbd-bin fio)`);
 
 const MiB = 2 ** 20;
 
@@ -180,6 +188,51 @@ describe('synchronous mirror through the gateway', () => {
     expect(pools.find((p) => p.name === 'default')!.usedBytes).toBe(0);
     expect(gw.app.get(StorageRuntime).checkConsistency().ok).toBe(true);
     expect((await json(gw, 'volumes/v1/mirror')).status).toBe(409);
+  });
+});
+
+describe.skipIf(nbdTools.length > 0)('a mirrored volume through the NBD export (a real client, unaware of the mirror)', () => {
+  let gw: TestGateway;
+  let faulty: FaultyDevice;
+  let base = '';
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ STRATA_MIRROR_PROBE_MS: '50' });
+    faulty = (await faultyPool(gw, 'mpool'))!;
+    expect((await json(gw, 'volumes', { method: 'POST', json: { name: 'nv', pool: 'default', size: '16M', nbdExport: true } })).status).toBe(201);
+    base = `nbd://127.0.0.1:${gw.app.get(NbdExportService).boundAddress()!.port}`;
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('NBD writes reach both sides in sync, keep succeeding degraded, and the resync makes both equal to what was written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-mirror-nbd-'));
+    try {
+      const added = await json(gw, 'volumes/nv/mirror', { method: 'POST', json: { pool: 'mpool' } });
+      expect((await finished(gw, added.body.job.id)).state).toBe('succeeded');
+      const { stdout } = await run(
+        'fio',
+        ['--name=m', '--ioengine=nbd', `--uri=${base}/nv`, '--rw=randwrite', '--bs=4k', '--iodepth=16', '--size=16M', '--verify=crc32c', '--do_verify=1', '--verify_state_save=0', '--output-format=json'],
+        { maxBuffer: 16 * MiB },
+      );
+      expect(JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0].error).toBe(0);
+      let sums = await checksums(gw, 'nv');
+      expect(sums.mirror).toBe(sums.primary);
+
+      faulty.failReads().failWrites();
+      const data = new Prng(21).bytes(16 * MiB);
+      writeFileSync(join(dir, 'in.img'), data);
+      await run('nbdcopy', [join(dir, 'in.img'), `${base}/nv`]);
+      expect((await json(gw, 'volumes/nv')).body.mirror.state).toBe('degraded');
+      faulty.heal();
+      await until('the automatic resync', async () => (await json(gw, 'volumes/nv')).body.mirror.state === 'in-sync');
+      sums = await checksums(gw, 'nv');
+      expect(sums.mirror).toBe(sums.primary);
+      expect(sums.primary).toBe(createHash('sha256').update(data).digest('hex'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
