@@ -176,6 +176,17 @@ describe('MirroredDisk', () => {
     expect(await checksum(member)).toBe(await checksum(disk.primary));
   });
 
+  it('a write only the mirror took degrades the volume too, and fails', async () => {
+    const { disk, member, store, a } = mirrored();
+    disk.attach(member, store, { state: 'in-sync', reason: null, regionSize: PS, dirty: [] });
+    await disk.write(0, Buffer.alloc(PS, 1));
+    a.device.failWrites = true;
+    await expect(disk.write(2 * PS, Buffer.alloc(100, 2))).rejects.toMatchObject({ code: 'DEVICE_IO_ERROR' });
+    expect(disk.state).toBe('degraded');
+    expect(disk.status()?.reason).toMatch(/^primary write failed/);
+    expect(store.regions('vol')).toEqual([2]);
+  });
+
   it('a failed secondary flush marks every mapped region dirty', async () => {
     const { disk, member, store, b } = mirrored();
     disk.attach(member, store, { state: 'in-sync', reason: null, regionSize: PS, dirty: [] });

@@ -247,7 +247,8 @@ export class MirroredDisk implements VolumeIo {
       try {
         const [p, s] = await Promise.allSettled([op(this.primaryDisk), op(secondary)]);
         if (s.status === 'rejected') await this.secondaryFailed(range(first, last), s.reason);
-        else if (p.status === 'rejected') await this.markDirty(first, last);
+        // Only the mirror took it: the copies differ there, which is what degraded means.
+        else if (p.status === 'rejected') await this.diverged(range(first, last), `primary write failed: ${errorText(p.reason)}`);
         if (p.status === 'rejected') throw p.reason;
       } finally {
         if (gates) this.leaveRegions(first, last);
@@ -305,8 +306,13 @@ export class MirroredDisk implements VolumeIo {
   }
 
   private secondaryFailed(regions: readonly number[], err: unknown): Promise<void> {
+    return this.diverged(regions, `mirror write failed: ${errorText(err)}`);
+  }
+
+  /** The copies differ in `regions`: degrade (the first time, with `why`) and make them durable dirty. */
+  private diverged(regions: readonly number[], why: string): Promise<void> {
     const first = this.mirrorState !== 'degraded';
-    if (first) this.setState('degraded', `mirror write failed: ${(err as Error)?.message ?? String(err)}`);
+    if (first) this.setState('degraded', why);
     const state = first ? { state: this.mirrorState, reason: this.reason } : undefined;
     if (regions.length === 0) return state ? this.store!.setState(this.id, state.state, state.reason) : Promise.resolve();
     // Contiguous in practice (one request); mark each run.
@@ -426,6 +432,10 @@ export class MirroredDisk implements VolumeIo {
     this.resyncTotal = 0;
     this.setState(reason === null ? 'in-sync' : 'degraded', reason);
   }
+}
+
+function errorText(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
 }
 
 function range(first: number, last: number): number[] {
