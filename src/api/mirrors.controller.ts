@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { MirrorSyncService } from '../services/mirror-sync.service';
 import type { Actor } from '../storage/domain';
 import { CurrentActor } from './auth.guard';
 import { AddMirrorDto, ResyncMirrorDto } from './dto/mirrors.dto';
+import { flag } from './query';
 
 /** A volume's synchronous mirror on another pool; its state also shows in GET /volumes/:volume. */
 @ApiTags('volumes')
@@ -24,10 +25,11 @@ export class MirrorsController {
   resync(@CurrentActor() actor: Actor, @Param('volume') volume: string, @Body() body: ResyncMirrorDto) {
     return this.mirrors.resync(actor, volume, body ?? {});
   }
+  @ApiQuery({ name: 'force', required: false, description: 'promote a degraded mirror (its dirty regions hold older bytes)' })
   @Post('swap')
   @HttpCode(200)
-  swap(@CurrentActor() actor: Actor, @Param('volume') volume: string) {
-    return this.mirrors.swap(actor, volume);
+  swap(@CurrentActor() actor: Actor, @Param('volume') volume: string, @Query('force') force?: string) {
+    return this.mirrors.swap(actor, volume, { force: flag(force, 'force') });
   }
   @Delete() remove(@CurrentActor() actor: Actor, @Param('volume') volume: string) {
     return this.mirrors.remove(actor, volume);

@@ -74,8 +74,8 @@ export class MirrorSyncService implements OnModuleInit, OnApplicationBootstrap, 
     }, (v) => ({ type: 'volume', id: v.volume.id, name: v.volume.name }));
   }
 
-  swap(actor: Actor, key: string): Promise<VolumeInfo> {
-    return this.audit.audited(actor, 'mirror.swap', { type: 'volume', name: key }, () => this.mirrors.swap(key), (v) => ({ type: 'volume', id: v.id, name: v.name }));
+  swap(actor: Actor, key: string, opts: { force?: boolean } = {}): Promise<VolumeInfo> {
+    return this.audit.audited(actor, 'mirror.swap', { type: 'volume', name: key }, () => this.mirrors.swap(key, opts), (v) => ({ type: 'volume', id: v.id, name: v.name }), { force: !!opts.force });
   }
 
   /** Remove the mirror; a resync running for it is cancelled first. */

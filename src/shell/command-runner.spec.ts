@@ -287,6 +287,10 @@ describe('mirror and job commands', () => {
     await exec('mirror resync v1', ctx);
     expect(m.resync).toHaveBeenCalledWith(ctx.actor, 'v1', { rateLimit: undefined });
     expect((await exec('mirror swap v1', ctx)).out).toBe("Volume 'v1' now runs on pool 'p2'; its mirror is on pool default, in-sync.");
+    expect(m.swap).toHaveBeenLastCalledWith(ctx.actor, 'v1', { force: false });
+    expect((await exec('mirror swap v1 --force', ctx)).err).toContain("refusing to make the mirror of volume 'v1' the primary, even if it is behind");
+    await exec('mirror swap v1 --force --yes', ctx);
+    expect(m.swap).toHaveBeenLastCalledWith(ctx.actor, 'v1', { force: true });
     expect((await exec('mirror status v1', ctx)).out).toMatch(/Resync job: +j-1 running 25% \(1 MiB of 4 MiB\), 2\.0 MB\/s/);
     expect((await exec('mirror rm v1', ctx)).err).toContain("refusing to remove the mirror of volume 'v1'");
     expect(m.remove).not.toHaveBeenCalled();

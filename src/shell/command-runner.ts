@@ -97,7 +97,8 @@ export class CommandRunner {
         return { status: 0 };
       }
       const p = parse(spec, rest);
-      if (spec.confirm && !p.yes && !(await confirmed(spec.confirm(p), ctx))) {
+      const question = spec.confirm?.(p);
+      if (question && !p.yes && !(await confirmed(question, ctx))) {
         io.err('Cancelled.');
         return { status: 1 };
       }

@@ -91,11 +91,16 @@ export class MirrorService {
   /**
    * Make the mirror the primary: the volume's row and the member's row
    * exchange page maps and pools in one transaction, so the volume keeps its
-   * name, serial and assignments. Only an in-sync mirror can take over.
+   * name, serial and assignments. An in-sync mirror takes over as is; a
+   * degraded one only with `force` (the primary's storage is lost): its
+   * dirty regions then hold older bytes, and stay dirty for the resync back.
    */
-  async swap(key: string): Promise<VolumeInfo> {
+  async swap(key: string, opts: { force?: boolean } = {}): Promise<VolumeInfo> {
     const { volume, disk } = await this.mirrored(key);
-    if (disk.state !== 'in-sync') throw new Conflict('MIRROR_NOT_IN_SYNC', `volume '${volume.name}': the mirror is ${disk.state}, only an in-sync mirror can become the primary`, { volume: volume.name });
+    if (disk.state === 'syncing') throw new Conflict('RESYNC_RUNNING', `volume '${volume.name}' is resyncing: cancel its job first`, { volume: volume.name });
+    if (disk.state !== 'in-sync' && !opts.force) {
+      throw new Conflict('MIRROR_NOT_IN_SYNC', `volume '${volume.name}': the mirror is ${disk.state} (${disk.dirtyCount} regions behind); only force makes it the primary, losing those regions' newer bytes`, { volume: volume.name });
+    }
     const row = await this.mirrorRow(volume.id);
     const release = await disk.quiesce();
     try {
@@ -124,7 +129,7 @@ export class MirrorService {
     } finally {
       release();
     }
-    this.log.log(`volume ${volume.name}: mirror roles swapped`);
+    this.log.log(`volume ${volume.name}: mirror roles swapped${disk.state === 'in-sync' ? '' : ` while ${disk.state} (forced)`}`);
     return this.volumes.get(volume.id);
   }
 

@@ -236,6 +236,57 @@ describe.skipIf(nbdTools.length > 0)('a mirrored volume through the NBD export (
   });
 });
 
+describe("the primary's storage fails", () => {
+  let gw: TestGateway;
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('degrades; a forced swap keeps the volume serving from the mirror; the resync back restores both sides', async () => {
+    gw = await startTestGateway({ STRATA_MIRROR_PROBE_MS: '50' });
+    const faulty = (await faultyPool(gw, 'fp'))!;
+    await json(gw, 'volumes', { method: 'POST', json: { name: 'pv', pool: 'fp', size: '16M' } });
+    await writeRandom(gw, 'pv', 30, 30);
+    const added = await json(gw, 'volumes/pv/mirror', { method: 'POST', json: { pool: 'default' } });
+    expect((await finished(gw, added.body.job.id)).state).toBe('succeeded');
+    const id = (await json(gw, 'volumes/pv')).body.id as string;
+    const face = gw.app.get(StorageRuntime).disk(id)!;
+    const before = createHash('sha256').update(await face.read(0, face.size)).digest('hex');
+
+    faulty.failReads().failWrites();
+    await expect(face.write(MiB, Buffer.alloc(4096, 7))).rejects.toMatchObject({ code: 'DEVICE_IO_ERROR' });
+    const degraded = (await json(gw, 'volumes/pv')).body.mirror;
+    expect(degraded).toMatchObject({ state: 'degraded', dirtyRegions: 1 });
+    expect(degraded.reason).toMatch(/^primary write failed/);
+    const refused = await json(gw, 'volumes/pv/mirror/swap', { method: 'POST' });
+    expect(refused).toMatchObject({ status: 409, body: { code: 'MIRROR_NOT_IN_SYNC' } });
+
+    const swapped = await json(gw, 'volumes/pv/mirror/swap?force=true', { method: 'POST' });
+    expect(swapped.status).toBe(200);
+    expect(swapped.body).toMatchObject({ poolName: 'default', mirror: { poolName: 'fp', state: 'degraded' } });
+    // Served from the mirror now: everything but the region of the failed (unacknowledged) write is as before.
+    const now = await face.read(0, face.size);
+    const expected = Buffer.from(now);
+    expect(now.subarray(MiB, MiB + 4096).equals(Buffer.alloc(4096, 7))).toBe(true);
+    await face.write(2 * MiB, Buffer.alloc(8192, 9));
+    expect((await face.read(2 * MiB, 8192)).equals(Buffer.alloc(8192, 9))).toBe(true);
+    expected.fill(9, 2 * MiB, 2 * MiB + 8192);
+    expect(before).not.toBe(createHash('sha256').update(expected).digest('hex'));
+
+    faulty.heal();
+    await until('the resync back to the old primary', async () => (await json(gw, 'volumes/pv')).body.mirror.state === 'in-sync');
+    const sums = await checksums(gw, 'pv');
+    expect(sums.mirror).toBe(sums.primary);
+    expect(sums.primary).toBe(createHash('sha256').update(expected).digest('hex'));
+    expect(gw.app.get(StorageRuntime).checkConsistency().ok).toBe(true);
+    const audit = (await json(gw, 'audit?action=mirror.swap')).body as Array<{ outcome: string; detail: { force: boolean } }>;
+    expect(audit.map((a) => [a.outcome, a.detail.force])).toEqual([
+      ['success', true],
+      ['failure', false],
+    ]);
+  });
+});
+
 describe('mirrors and jobs across gateway restarts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-mirror-'));
   let gw: TestGateway | undefined;

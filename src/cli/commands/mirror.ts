@@ -42,11 +42,13 @@ export function registerMirror(program: Command, io: CliIO): void {
 
   mirror
     .command('swap')
-    .description('make the mirror the primary (only when in sync); reads then come from it')
+    .description('make the mirror the primary; reads then come from it')
     .argument('<volume>', 'volume id or name')
-    .action(async (volume: string, _opts: unknown, cmd: Command) => {
+    .option('--force', "promote a degraded mirror (the primary's storage is lost): its dirty regions hold older bytes")
+    .action(async (volume: string, opts: { force?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
-      const v = await ctx.api.post<VolumeInfo>(`volumes/${seg(volume)}/mirror/swap`);
+      if (opts.force) await confirm(io, ctx.yes, `make the mirror of volume '${volume}' the primary`, ', even if it is behind (its dirty regions go back to older bytes)');
+      const v = await ctx.api.request<VolumeInfo>('POST', `volumes/${seg(volume)}/mirror/swap`, { query: { force: opts.force || undefined } });
       ctx.emit(v, (x) => `Volume '${x.name}' now runs on pool '${x.poolName}'; its mirror is ${x.mirror ? mirrorLine(x.mirror) : 'gone'}.`);
     });
 

@@ -123,7 +123,7 @@ export interface CommandSpec {
   summary: string;
   args?: ArgSpec[];
   options?: OptionSpec[];
-  /** Destructive: what will be done ("delete volume 'v1' and everything on it"), confirmed unless --yes. */
+  /** Destructive: what will be done ("delete volume 'v1' and everything on it"), confirmed unless --yes; '' when this line needs no confirmation. */
   confirm?: (p: Parsed) => string;
   run(ctx: CommandContext, p: Parsed): Promise<Output>;
 }

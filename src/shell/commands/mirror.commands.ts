@@ -37,10 +37,12 @@ export const mirrorCommands: CommandSpec[] = [
   {
     name: 'mirror',
     sub: 'swap',
-    summary: 'make the mirror the primary (only when in sync)',
+    summary: 'make the mirror the primary; a degraded one only with --force',
     args: [volume],
+    options: [{ name: 'force', help: "promote a degraded mirror (the primary's storage is lost): its dirty regions hold older bytes" }],
+    confirm: (p) => (p.flag('force') ? `make the mirror of volume '${p.arg('volume')}' the primary, even if it is behind` : ''),
     async run({ services, actor }, p) {
-      const v = await services.mirrors.swap(actor, p.arg('volume'));
+      const v = await services.mirrors.swap(actor, p.arg('volume'), { force: p.flag('force') });
       return { data: v, text: `Volume '${v.name}' now runs on pool '${v.poolName}'; its mirror is ${v.mirror ? mirrorLine(v.mirror) : 'gone'}.` };
     },
   },
