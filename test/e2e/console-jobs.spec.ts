@@ -28,8 +28,8 @@ describe.skipIf(!haveChromium)('console Jobs page in a real browser', () => {
     await gw.api('pools', { method: 'POST', json: { name: 'p2', layout: 'concat', members: [{ device: 'd2' }] } });
     const v = await (await gw.api('volumes', { method: 'POST', json: { name: 'web1', pool: 'default', size: '24M' } })).json();
     await gw.app.get(StorageRuntime).disk(v.id)!.write(0, new Prng(5).bytes(24 * MiB));
-    // Four regions a second: slow enough to watch, cancel and resume.
-    const added = await (await gw.api('volumes/web1/mirror', { method: 'POST', json: { pool: 'p2', rateLimit: '4M' } })).json();
+    // Two regions a second (about 12 s in all): slow enough to watch, cancel and resume.
+    const added = await (await gw.api('volumes/web1/mirror', { method: 'POST', json: { pool: 'p2', rateLimit: '2M' } })).json();
     jobId = added.job.id;
     browser = await openBrowser();
     page = browser.page;
@@ -76,6 +76,11 @@ describe.skipIf(!haveChromium)('console Jobs page in a real browser', () => {
     expect(await row().getByRole('button').count()).toBe(0);
     expect((await (await gw.api('volumes/web1')).json()).mirror.state).toBe('in-sync');
     await page.screenshot({ path: join(ARTIFACTS, 'jobs-done.png'), fullPage: true });
+    // The volume's page shows where its mirror is and that it is in sync.
+    await row().getByRole('link', { name: 'web1' }).click();
+    await page.getByRole('heading', { level: 1, name: 'web1', exact: true }).waitFor();
+    const mirror = page.locator('dt', { hasText: /^Mirror$/ }).locator('xpath=following-sibling::dd[1]');
+    expect((await mirror.innerText()).replace(/\s+/g, ' ').trim()).toBe('on pool p2 in-sync');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -85,7 +85,18 @@ export interface VolumeInfo {
   serial: string;
   state: 'online' | 'degraded' | 'failed';
   assignments: AssignmentInfo[];
+  /** Its synchronous mirror on another pool (absent from gateways without mirrors). */
+  mirror?: MirrorInfo | null;
   createdAt: string;
+}
+
+export interface MirrorInfo {
+  poolName: string;
+  state: 'in-sync' | 'syncing' | 'degraded';
+  reason: string | null;
+  syncPercent: number;
+  dirtyRegions: number;
+  dirtyBytes: number;
 }
 
 export type Squash = 'root_squash' | 'all_squash' | 'no_root_squash';
