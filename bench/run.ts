@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { cpus, loadavg } from 'node:os';
 import { parseSize } from '../src/common/size';
 import { benchClient, clientTable } from './client.bench';
+import { benchMirror, mirrorText } from './mirror.bench';
 import { benchNas, nasTable } from './nas.bench';
 import { benchSan } from './san.bench';
 import { benchSnapshot, snapshotTable } from './snapshot.bench';
@@ -11,7 +12,7 @@ import { benchVirtualization, GiB, type Row } from './virtualization.bench';
  * npm run bench: ours and the baseline side by side in one run, with ratios.
  * BENCH_SECONDS (per round, default 2) and BENCH_ROUNDS (default 5) trade
  * time for steadier figures. BENCH_ONLY=nas (or a comma list of
- * virtualization, san, nas, snapshot) runs only those parts. The snapshot
+ * virtualization, san, nas, snapshot, mirror) runs only those parts. The snapshot
  * part writes a BENCH_SNAPSHOT_SIZE (default 1G) volume before and after a snapshot,
  * in a pool of BENCH_SNAPSHOT_PAGE pages (default the pool default, 1M). The NAS part moves whole
  * files: BENCH_NAS_SIZE (default 1G), BENCH_NAS_FILES (metadata files,
@@ -35,8 +36,8 @@ function table(title: string, rows: Row[], baseline: string): string {
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  const parts = new Set((process.env.BENCH_ONLY ?? 'virtualization,san,nas,snapshot').split(',').map((p) => p.trim()));
-  for (const p of parts) if (!['virtualization', 'san', 'nas', 'snapshot'].includes(p)) throw new Error(`BENCH_ONLY: unknown part '${p}' (virtualization, san, nas, snapshot)`);
+  const parts = new Set((process.env.BENCH_ONLY ?? 'virtualization,san,nas,snapshot,mirror').split(',').map((p) => p.trim()));
+  for (const p of parts) if (!['virtualization', 'san', 'nas', 'snapshot', 'mirror'].includes(p)) throw new Error(`BENCH_ONLY: unknown part '${p}' (virtualization, san, nas, snapshot, mirror)`);
   const timedParts = parts.has('virtualization') || parts.has('san') || parts.has('snapshot') ? `; block workloads: ${rounds} rounds of ${seconds}s each, medians (ratio: median of per-round ratios)` : '';
   console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)} at start${timedParts}`);
   if (parts.has('virtualization')) await virtualization(seconds, rounds);
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     const snap = await benchSnapshot({ seconds, rounds, region: parseSize(process.env.BENCH_SNAPSHOT_SIZE ?? '1G', 'BENCH_SNAPSHOT_SIZE'), pageSize });
     console.log(`\n${snapshotTable(snap)}`);
   }
+  if (parts.has('mirror')) console.log(`\n${mirrorText(await benchMirror({ seconds, rounds: Math.min(rounds, 3), region: GiB }))}`);
   console.log(`\nbench process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 

@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config/config';
 import { DeviceService } from '../src/storage/device.service';
 import { SYSTEM_ACTOR } from '../src/storage/domain';
 import { PoolService } from '../src/storage/pool.service';
+import { StorageRuntime } from '../src/storage/runtime';
 import { SnapshotService } from '../src/storage/snapshot.service';
 import { VolumeService } from '../src/storage/volume.service';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
@@ -47,7 +48,7 @@ export async function benchSnapshot(opts: { seconds: number; rounds: number; reg
     const volumes = app.get(VolumeService);
     const snapshots = app.get(SnapshotService);
     await volumes.create(SYSTEM_ACTOR, { name: 'bench', pool: 'bench', size: opts.region });
-    const disk = await volumes.disk('bench');
+    const disk = app.get(StorageRuntime).disks.get((await volumes.get('bench')).id)!;
     const fill = Buffer.alloc(8 * MiB, 0x5a);
     for (let off = 0; off < opts.region; off += fill.length) await disk.write(off, fill);
     await disk.flush();

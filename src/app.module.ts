@@ -1,5 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ApiModule } from './api/api.module';
+import { JobsModule } from './jobs/jobs.module';
+import { ServicesModule } from './services/services.module';
 import { PINO, type PinoLogger } from './common/logger';
 import { STRATA_CONFIG, type StrataConfig } from './config/config';
 import { MetricsModule } from './metrics/metrics.module';
@@ -29,6 +31,6 @@ class ConfigModule {
 export class AppModule {
   /** `logger` false: no logs (tests, the bench). */
   static forConfig(config: StrataConfig, logger: PinoLogger | false = false): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forConfig(config, logger), StorageModule, ApiModule, MetricsModule, ShellModule, SanModule, NbdModule, NasModule] };
+    return { module: AppModule, imports: [ConfigModule.forConfig(config, logger), StorageModule, JobsModule, ServicesModule, ApiModule, MetricsModule, ShellModule, SanModule, NbdModule, NasModule] };
   }
 }

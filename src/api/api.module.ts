@@ -1,11 +1,14 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { NasModule } from '../nas/nas.module';
+import { ServicesModule } from '../services/services.module';
 import { AuthController, UsersController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { HealthController } from './health.controller';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { ImageController } from './image.controller';
+import { JobsController } from './jobs.controller';
+import { MirrorsController } from './mirrors.controller';
 import { RequestLogMiddleware } from './request-log.middleware';
 import { ShareRulesController, SharesController } from './shares.controller';
 import { ConsistencyGroupsController, SnapshotSchedulesController, SnapshotsController } from './snapshots.controller';
@@ -20,7 +23,7 @@ import {
 
 /** The REST API under /api/v1: thin controllers over the storage manager's services. */
 @Module({
-  imports: [NasModule],
+  imports: [NasModule, ServicesModule],
   controllers: [
     HealthController,
     AuthController,
@@ -32,6 +35,8 @@ import {
     ConsistencyGroupsController,
     SnapshotSchedulesController,
     ImageController,
+    MirrorsController,
+    JobsController,
     SharesController,
     ShareRulesController,
     HostsController,

@@ -24,7 +24,17 @@ export function httpStatusOf(code: string): number {
     case 'SHARE_VOLUME':
     case 'SNAPSHOT_VOLUME':
     case 'HAS_SNAPSHOTS':
+    case 'SNAPSHOT_POOL':
     case 'READ_ONLY':
+    case 'MIRRORED':
+    case 'NOT_MIRRORED':
+    case 'MIRROR_IN_SYNC':
+    case 'MIRROR_NOT_IN_SYNC':
+    case 'RESYNC_RUNNING':
+    case 'JOB_ACTIVE':
+    case 'JOB_RUNNING':
+    case 'JOB_FINISHED':
+    case 'JOB_NOT_RESUMABLE':
       return HttpStatus.CONFLICT;
     case 'DEVICE_IO_ERROR':
     case 'DEVICE_GONE':

@@ -5,7 +5,7 @@ import { InvalidArgument, OutOfRange } from '../common/errors';
 import type { Actor } from '../storage/domain';
 import { AuditService } from '../storage/audit.service';
 import { VolumeService } from '../storage/volume.service';
-import type { LogicalDisk } from '../virtualization/logical-disk';
+import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { CurrentActor } from './auth.guard';
 import { optionalInt } from './query';
 
@@ -93,7 +93,7 @@ export class ImageController {
 }
 
 /** Cut the body into CHUNK-sized writes, at most DEPTH in flight, pausing the socket when they back up. */
-async function receive(req: Request, disk: LogicalDisk, offset: number): Promise<number> {
+async function receive(req: Request, disk: VolumeIo, offset: number): Promise<number> {
   let pos = offset;
   let pending = Buffer.allocUnsafe(CHUNK);
   let fill = 0;

@@ -4,6 +4,8 @@ import { registerAudit } from './commands/audit';
 import { registerAuth } from './commands/auth';
 import { registerDevice } from './commands/device';
 import { registerHost } from './commands/host';
+import { registerJob } from './commands/job';
+import { registerMirror } from './commands/mirror';
 import { registerPool } from './commands/pool';
 import { registerShare } from './commands/share';
 import { registerSnapshot } from './commands/snapshot';
@@ -33,6 +35,8 @@ export function buildProgram(io: CliIO = processIO()): Command {
   registerVolume(program, io);
   registerSnapshot(program, io);
   registerShare(program, io);
+  registerMirror(program, io);
+  registerJob(program, io);
   registerHost(program, io);
   registerAssignment(program, io);
   registerAudit(program, io);

@@ -1,5 +1,5 @@
 import type { ShareFsckReport } from '../nas/share-fsck';
-import type { AssignmentInfo, AuditEntry, DeviceInfo, ExportRuleInfo, HostInfo, PoolInfo, ShareInfo, SnapshotInfo, VolumeInfo } from '../storage/domain';
+import type { AssignmentInfo, AuditEntry, DeviceInfo, ExportRuleInfo, HostInfo, MirrorInfo, PoolInfo, ShareInfo, SnapshotInfo, VolumeInfo } from '../storage/domain';
 import { details, percent, size, sizeExact, table, time } from './format';
 
 /*
@@ -84,6 +84,13 @@ export function showPool(p: PoolInfo): string {
   return `${head}\n\nMembers:\n${members}`;
 }
 
+/** 'on pool p2, in-sync' / 'syncing 40%' / 'degraded, 3 dirty regions (3 MiB): why'. */
+export function mirrorLine(m: MirrorInfo): string {
+  const state = m.state === 'syncing' ? `syncing ${m.syncPercent}%` : m.state;
+  const dirty = m.dirtyRegions > 0 ? `, ${m.dirtyRegions} dirty region${m.dirtyRegions === 1 ? '' : 's'} (${size(m.dirtyBytes)})` : '';
+  return `on pool ${m.poolName}, ${state}${dirty}${m.reason && m.state !== 'in-sync' ? `: ${m.reason}` : ''}`;
+}
+
 export function volumeTable(list: VolumeInfo[]): string {
   return table(
     ['NAME', 'POOL', 'SIZE', 'ALLOCATED', 'PROVISIONING', 'STATE', 'HOSTS'],
@@ -114,6 +121,7 @@ export function showVolume(v: VolumeInfo): string {
     ['NBD export', v.nbdExport ? 'on (loopback)' : 'off'],
     ['Share', v.share ? `${v.share.name} (this volume is managed through the share)` : null],
     ['Snapshot of', v.origin ? `${v.origin.name} (read-only)` : null],
+    ['Mirror', v.mirror ? mirrorLine(v.mirror) : null],
     ['State', v.state],
     ['Created', time(v.createdAt)],
   ]);

@@ -28,7 +28,9 @@ export type EntityKind =
   | 'key'
   | 'snapshot'
   | 'schedule'
-  | 'group';
+  | 'group'
+  | 'job'
+  | 'mirror';
 
 const upper = (k: EntityKind) => k.toUpperCase();
 

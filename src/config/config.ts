@@ -147,6 +147,13 @@ export const configSchema = z
         idleTimeoutSeconds: 120,
         authFailureDelayMs: 500,
       }),
+    mirror: z
+      .object({
+        /** How often a degraded mirror is probed; when its device answers again a resync job starts. 0: never (resync by hand). */
+        probeIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+      })
+      .strict()
+      .default({ probeIntervalMs: 5000 }),
   })
   .strict();
 
@@ -193,6 +200,7 @@ const ENV_KEYS: Record<string, string[]> = {
   STRATA_SAN_SECURITY: ['san', 'security'],
   STRATA_SAN_IDLE_TIMEOUT: ['san', 'idleTimeoutSeconds'],
   STRATA_SAN_AUTH_DELAY_MS: ['san', 'authFailureDelayMs'],
+  STRATA_MIRROR_PROBE_MS: ['mirror', 'probeIntervalMs'],
 };
 
 /** Variables read as on/off switches: 0, false, no and off mean false, anything else true. */

@@ -3,7 +3,7 @@ import { encodeError } from '../protocols/san/ack';
 import { Kind, MIN_DATAGRAM_SIZE, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, Security, transcript, type Challenge, type Hello, type LoginMessage, type Proof } from '../protocols/san/login';
-import type { LogicalDisk } from '../virtualization/logical-disk';
+import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { Reservations } from './reservations';
 import { newSanStats, type SanStats } from './san-stats';
 import type { SanView } from './san-view';
@@ -17,7 +17,7 @@ export interface SanServerOptions {
   socket: DatagramSocket;
   clock: Clock;
   view: SanView;
-  disk(volumeId: string): LogicalDisk | undefined;
+  disk(volumeId: string): VolumeIo | undefined;
   /** Record a login attempt (audit log: action san.login). */
   audit(entry: { host: string; hostId: string | null; address: string; ok: boolean; reason?: string }): void;
   /** A bug met while serving a call. */

@@ -5,7 +5,7 @@ import { openDatagram, sealDatagramParts, type Datagram } from '../protocols/san
 import { Security } from '../protocols/san/login';
 import { decodeCall, encodeReply, type Call } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
-import type { LogicalDisk } from '../virtualization/logical-disk';
+import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { COMMANDS, type Command, type CommandContext, type ReplyBody } from './commands/command-table';
 import { LunTable } from './commands/lun-table';
 import { ReplayWindow } from './replay-window';
@@ -25,7 +25,7 @@ export interface SessionDeps {
   socket: DatagramSocket;
   stats: SanStats;
   view: SanView;
-  disk(volumeId: string): LogicalDisk | undefined;
+  disk(volumeId: string): VolumeIo | undefined;
   reservations: Reservations;
   bootVerifier: bigint;
   maxTransfer: number;

@@ -242,6 +242,76 @@ describe('share commands', () => {
   });
 });
 
+describe('mirror and job commands', () => {
+  const mirrorInfo = { poolId: 'p2', poolName: 'p2', state: 'degraded', reason: 'mirror write failed: EIO', syncPercent: 0, regionSize: 2 ** 20, dirtyRegions: 3, dirtyBytes: 3 * 2 ** 20 };
+  const job = {
+    id: 'j-1',
+    kind: 'mirror-resync',
+    target: { type: 'volume', id: 'v', name: 'v1' },
+    state: 'running',
+    bytesDone: 2 ** 20,
+    bytesTotal: 4 * 2 ** 20,
+    percent: 25,
+    rate: 2e6,
+    etaSeconds: 2,
+    error: null,
+    resumable: true,
+    createdBy: 'alice',
+    createdAt: '2026-11-23T21:00:00.000Z',
+    startedAt: '2026-11-23T21:00:00.000Z',
+    finishedAt: null,
+  };
+  const view = { volume: { ...volume('v1'), mirror: mirrorInfo }, job };
+  const mirrors = () => ({
+    add: vi.fn(async () => view),
+    resync: vi.fn(async () => view),
+    swap: vi.fn(async () => ({ ...volume('v1'), poolName: 'p2', mirror: { ...mirrorInfo, poolName: 'default', state: 'in-sync', dirtyRegions: 0, dirtyBytes: 0 } })),
+    remove: vi.fn(async () => ({ ...volume('v1'), mirror: null })),
+    status: vi.fn(async () => view),
+  });
+  const jobs = () => ({
+    list: vi.fn(async () => [job, { ...job, id: 'j-0', state: 'succeeded', percent: 100 }]),
+    get: vi.fn(async () => job),
+    cancel: vi.fn(async () => ({ ...job, state: 'cancelled' })),
+    resume: vi.fn(async () => job),
+    wait: vi.fn(async () => ({ ...job, state: 'failed', error: 'EIO' })),
+  });
+
+  it('adds, resyncs with a rate limit, swaps, shows and removes (with confirmation) a mirror', async () => {
+    const m = mirrors();
+    const ctx = context(services({ mirrors: m }));
+    const added = await exec('mirror add v1 --pool p2 --rate-limit 100M', ctx);
+    expect(added.out).toBe("Volume 'v1': mirror on pool p2, degraded, 3 dirty regions (3 MiB): mirror write failed: EIO.\nJob j-1 (mirror-resync of volume 'v1') is running, 25% done.");
+    expect(m.add).toHaveBeenCalledWith(ctx.actor, 'v1', { pool: 'p2', rateLimit: 100 * 2 ** 20 });
+    expect((await exec('mirror add v1', ctx)).err).toContain('--pool');
+    await exec('mirror resync v1', ctx);
+    expect(m.resync).toHaveBeenCalledWith(ctx.actor, 'v1', { rateLimit: undefined });
+    expect((await exec('mirror swap v1', ctx)).out).toBe("Volume 'v1' now runs on pool 'p2'; its mirror is on pool default, in-sync.");
+    expect(m.swap).toHaveBeenLastCalledWith(ctx.actor, 'v1', { force: false });
+    expect((await exec('mirror swap v1 --force', ctx)).err).toContain("refusing to make the mirror of volume 'v1' the primary, even if it is behind");
+    await exec('mirror swap v1 --force --yes', ctx);
+    expect(m.swap).toHaveBeenLastCalledWith(ctx.actor, 'v1', { force: true });
+    expect((await exec('mirror status v1', ctx)).out).toMatch(/Resync job: +j-1 running 25% \(1 MiB of 4 MiB\), 2\.0 MB\/s/);
+    expect((await exec('mirror rm v1', ctx)).err).toContain("refusing to remove the mirror of volume 'v1'");
+    expect(m.remove).not.toHaveBeenCalled();
+    expect((await exec('mirror rm v1 --yes', ctx)).out).toBe("Removed the mirror of volume 'v1'.");
+  });
+
+  it('lists, shows, cancels, resumes and waits for jobs; jobs lists the unfinished ones', async () => {
+    const j = jobs();
+    const ctx = context(services({ jobs: j }));
+    expect((await exec('job ls', ctx)).out).toMatch(/^ID +KIND +TARGET +STATE +PROGRESS +RATE +ETA +CREATED\nj-1 +mirror-resync +volume v1 +running +25% \(1 MiB of 4 MiB\) +2\.0 MB\/s +2s/);
+    expect((await exec('job ls --state done', ctx)).err).toContain('--state must be one of');
+    expect((await exec('jobs', ctx)).out.split('\n')).toHaveLength(2);
+    expect((await exec('job show j-1', ctx)).out).toMatch(/Progress: +25% \(1 MiB of 4 MiB\)/);
+    expect((await exec('job cancel j-1', ctx)).out).toBe("Job j-1 (mirror-resync of volume 'v1') is cancelled, 25% done.");
+    expect(j.cancel).toHaveBeenCalledWith(ctx.actor, 'j-1');
+    await exec('job resume j-1', ctx);
+    expect(j.resume).toHaveBeenCalledWith(ctx.actor, 'j-1');
+    expect(await exec('job wait j-1', ctx)).toMatchObject({ status: 1 });
+  });
+});
+
 describe('CommandRunner.complete', () => {
   const s = services({ volumes: volumes(), pools: { list: async () => [{ name: 'default' }, { name: 'fast' }] } });
 

@@ -8,6 +8,8 @@ import { hostCommands } from './commands/host.commands';
 import { poolCommands } from './commands/pool.commands';
 import { shareCommands } from './commands/share.commands';
 import { snapshotCommands } from './commands/snapshot.commands';
+import { jobCommands } from './commands/job.commands';
+import { mirrorCommands } from './commands/mirror.commands';
 import { statusCommands } from './commands/status.commands';
 import { userCommands } from './commands/user.commands';
 import { volumeCommands } from './commands/volume.commands';
@@ -21,6 +23,8 @@ const GROUPS: Record<string, string> = {
   volume: 'volumes: block devices carved from pools',
   snapshot: 'snapshots of volumes, rollback and clones',
   share: 'NAS shares and their export rules',
+  mirror: "a volume's synchronous mirror on another pool",
+  job: 'long operations: progress, cancel, resume',
   host: 'SAN client hosts, known by their Ed25519 key',
   assignment: 'which host may use which volume, and how',
   user: 'admin accounts and their SSH keys',
@@ -61,6 +65,8 @@ export class CommandRunner {
       ...volumeCommands,
       ...snapshotCommands,
       ...shareCommands,
+      ...mirrorCommands,
+      ...jobCommands,
       ...hostCommands,
       ...assignmentCommands,
       ...auditCommands,
@@ -94,7 +100,8 @@ export class CommandRunner {
         return { status: 0 };
       }
       const p = parse(spec, rest);
-      if (spec.confirm && !p.yes && !(await confirmed(spec.confirm(p), ctx))) {
+      const question = spec.confirm?.(p);
+      if (question && !p.yes && !(await confirmed(question, ctx))) {
         io.err('Cancelled.');
         return { status: 1 };
       }

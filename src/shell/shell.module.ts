@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { ListenerRegistry } from '../common/listeners';
 import { NasModule } from '../nas/nas.module';
 import { NasService } from '../nas/nas.service';
+import { JobService } from '../jobs/job.service';
+import { MirrorSyncService } from '../services/mirror-sync.service';
+import { ServicesModule } from '../services/services.module';
 import { AssignmentService } from '../storage/assignment.service';
 import { AuditService } from '../storage/audit.service';
 import { AuthService } from '../storage/auth.service';
@@ -17,11 +20,11 @@ import { ShellServer } from './ssh-server';
 
 /** The SSH admin shell: its own listener over the storage manager's services. */
 @Module({
-  imports: [NasModule],
+  imports: [NasModule, ServicesModule],
   providers: [
     {
       provide: SHELL_SERVICES,
-      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService],
+      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService],
       useFactory: (
         devices: DeviceService,
         pools: PoolService,
@@ -35,7 +38,9 @@ import { ShellServer } from './ssh-server';
         runtime: StorageRuntime,
         listeners: ListenerRegistry,
         nas: NasService,
-      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, hosts, assignments, audit, auth, runtime, listeners, nas }),
+        jobs: JobService,
+        mirrors: MirrorSyncService,
+      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors }),
     },
     ShellServer,
   ],

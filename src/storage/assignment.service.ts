@@ -71,7 +71,7 @@ export class AssignmentService {
       async () => {
         const host = await findByKey(this.ds.getRepository(HostEntity), 'host', req.host);
         const volume = await findByKey(this.ds.getRepository(VolumeEntity), 'volume', req.volume);
-        if (volume.state !== 'online') throw new NotFound('volume', req.volume);
+        if (volume.state !== 'online' || volume.mirrorOf) throw new NotFound('volume', req.volume);
         // A snapshot is read-only: assigned 'ro' unless told otherwise, and never 'rw'.
         const access = req.access ?? (volume.role === 'snapshot' ? 'ro' : 'rw');
         const sharing = req.sharing ?? 'exclusive';

@@ -7,6 +7,7 @@ import { AdminSshKeys1795450992296 } from '../../migrations/1795450992296-AdminS
 import { VolumeNbdExport1795460000000 } from '../../migrations/1795460000000-VolumeNbdExport';
 import { Shares1795470000000 } from '../../migrations/1795470000000-Shares';
 import { ShareSync1795475000000 } from '../../migrations/1795475000000-ShareSync';
+import { JobsAndMirrors1795480000000 } from '../../migrations/1795480000000-JobsAndMirrors';
 import { Snapshots1795480500000 } from '../../migrations/1795480500000-Snapshots';
 import { CATALOG_ENTITIES } from './entities';
 
@@ -17,6 +18,7 @@ export const CATALOG_MIGRATIONS = [
   VolumeNbdExport1795460000000,
   Shares1795470000000,
   ShareSync1795475000000,
+  JobsAndMirrors1795480000000,
   Snapshots1795480500000,
 ];
 

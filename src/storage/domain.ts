@@ -96,6 +96,8 @@ export interface VolumeInfo {
   /** Served by the gateway's NBD export on loopback, under the volume's name. */
   nbdExport: boolean;
   assignments: AssignmentInfo[];
+  /** Its synchronous mirror on another pool, if it has one. */
+  mirror: MirrorInfo | null;
   createdAt: string;
 }
 
@@ -242,3 +244,40 @@ export interface Actor {
 }
 
 export const SYSTEM_ACTOR: Actor = { name: 'system', source: 'gateway' };
+
+export type JobState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A long operation as persisted: progress and checkpoint survive a restart. */
+export interface JobRecord {
+  id: string;
+  kind: string;
+  target: { type: string; id: string; name: string };
+  state: JobState;
+  params: Record<string, unknown>;
+  /** Kind-specific resume point (e.g. the next region to copy); null before the first one. */
+  checkpoint: Record<string, unknown> | null;
+  bytesDone: number;
+  bytesTotal: number;
+  error: string | null;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+}
+
+export type MirrorState = 'in-sync' | 'syncing' | 'degraded';
+
+/** A volume's synchronous mirror, as GET /volumes/:v shows it. */
+export interface MirrorInfo {
+  /** Where the mirror member lives (after a swap: where the old primary lives). */
+  poolId: string;
+  poolName: string;
+  state: MirrorState;
+  reason: string | null;
+  /** Copied share of the running resync, 0-100 (100 when in sync). */
+  syncPercent: number;
+  regionSize: number;
+  dirtyRegions: number;
+  dirtyBytes: number;
+}

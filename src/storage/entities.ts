@@ -58,6 +58,8 @@ export class VolumeEntity {
   @Column('boolean', { name: 'nbd_export' }) nbdExport: boolean;
   /** 'share': the backing volume of a NAS share (shares.volume_id points here); 'snapshot': a read-only snapshot of origin_id. */
   @Column('text') role: 'block' | 'share' | 'snapshot';
+  /** Set on a mirror's member: the hidden copy of that volume, never listed, assigned or addressed on its own. */
+  @Column('text', { name: 'mirror_of', nullable: true }) mirrorOf: string | null;
   /** A snapshot's volume. */
   @Column('text', { name: 'origin_id', nullable: true }) originId: string | null;
   /** Volumes sharing pool pages (a volume, its snapshots, their clones) have one family; null: the volume's own id. */
@@ -94,6 +96,42 @@ export class SnapshotScheduleEntity {
   @Column('text', { name: 'last_run_at', nullable: true }) lastRunAt: string | null;
   @Column('text', { name: 'last_error', nullable: true }) lastError: string | null;
   @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+/** A volume's synchronous mirror; the member volume lives on another pool. */
+@Entity('mirrors')
+export class MirrorEntity {
+  @PrimaryColumn('text', { name: 'volume_id' }) volumeId: string;
+  @Column('text', { name: 'member_id', unique: true }) memberId: string;
+  @Column('text') state: 'in-sync' | 'syncing' | 'degraded';
+  @Column('text', { nullable: true }) reason: string | null;
+  /** Dirty tracking unit: the larger page size of the two pools. */
+  @Column('integer', { name: 'region_size' }) regionSize: number;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+  @Column('text', { name: 'updated_at' }) updatedAt: string;
+}
+
+/** A long operation (resync, later replication, backup, restore, clone copy), resumable from its checkpoint. */
+@Entity('jobs')
+export class JobEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text') kind: string;
+  @Column('text', { name: 'target_type' }) targetType: string;
+  @Column('text', { name: 'target_id' }) targetId: string;
+  @Column('text', { name: 'target_name' }) targetName: string;
+  @Column('text') state: 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+  /** JSON. */
+  @Column('text') params: string;
+  /** JSON, kind-specific; null before the first checkpoint. */
+  @Column('text', { nullable: true }) checkpoint: string | null;
+  @Column('integer', { name: 'bytes_done' }) bytesDone: number;
+  @Column('integer', { name: 'bytes_total' }) bytesTotal: number;
+  @Column('text', { nullable: true }) error: string | null;
+  @Column('text', { name: 'created_by' }) createdBy: string;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+  @Column('text', { name: 'started_at', nullable: true }) startedAt: string | null;
+  @Column('text', { name: 'finished_at', nullable: true }) finishedAt: string | null;
+  @Column('text', { name: 'updated_at' }) updatedAt: string;
 }
 
 /** A NAS share; its size and pool are those of its volume. */
@@ -208,6 +246,8 @@ export const CATALOG_ENTITIES = [
   ConsistencyGroupEntity,
   ConsistencyGroupMemberEntity,
   SnapshotScheduleEntity,
+  MirrorEntity,
+  JobEntity,
   ShareEntity,
   ExportRuleEntity,
   HostEntity,

@@ -6,10 +6,12 @@ import { MissingDevice } from '../devices/missing-device';
 import { openDevice, type DeviceSpec } from '../devices/open-device';
 import { createLayout, type Extent } from '../virtualization/layout';
 import { LogicalDisk, type PageMapEntry } from '../virtualization/logical-disk';
+import { MirroredDisk } from '../virtualization/mirrored-disk';
 import { Pool } from '../virtualization/pool';
 import { checkAllocations } from '../virtualization/logical-disk';
 import { sqliteHandle } from './catalog';
-import { DeviceEntity, ExtentEntity, PoolEntity, VolumeEntity } from './entities';
+import { DeviceEntity, ExtentEntity, MirrorEntity, PoolEntity, VolumeEntity } from './entities';
+import { GroupCommitMirrorStore } from './mirror-store';
 import { GroupCommitPageMapStore } from './page-map-store';
 import type { ExtentInfo } from './domain';
 
@@ -42,8 +44,12 @@ export function deviceSpec(row: Pick<DeviceEntity, 'kind' | 'path' | 'name' | 's
 export class StorageRuntime {
   readonly devices = new Map<string, OpenDevice>();
   readonly pools = new Map<string, Pool>();
+  /** Every volume's logical disk, mirror members included: the control path's view. */
   readonly disks = new Map<string, LogicalDisk>();
+  /** The data path's view: one stable object per (visible) volume, mirrored or not. */
+  readonly volumes = new Map<string, MirroredDisk>();
   readonly store: GroupCommitPageMapStore;
+  readonly mirrorStore: GroupCommitMirrorStore;
   private readonly log = new Logger('StorageRuntime');
 
   constructor(
@@ -51,6 +57,7 @@ export class StorageRuntime {
     private readonly listeners: ListenerRegistry,
   ) {
     this.store = new GroupCommitPageMapStore(sqliteHandle(ds));
+    this.mirrorStore = new GroupCommitMirrorStore(sqliteHandle(ds));
   }
 
   async boot(): Promise<void> {
@@ -73,6 +80,7 @@ export class StorageRuntime {
     for (const row of await this.ds.getRepository(VolumeEntity).find()) {
       this.attachVolume(row, maps.get(row.id) ?? []);
     }
+    await this.attachMirrors();
     const report = this.checkConsistency();
     for (const p of report.pools) {
       if (p.leaked.length || p.doubleAllocated.length) {
@@ -180,11 +188,34 @@ export class StorageRuntime {
     });
     // The disk marks its pages used in the pool's allocator; boot's consistency check reports any page mapped twice.
     this.disks.set(row.id, disk);
+    if (!row.mirrorOf) this.volumes.set(row.id, new MirroredDisk(disk));
     return disk;
   }
 
-  disk(volumeId: string): LogicalDisk | undefined {
-    return this.disks.get(volumeId);
+  /** Boot: join each mirrored volume with its member and the dirty set the catalog kept. */
+  private async attachMirrors(): Promise<void> {
+    const dirty = new Map<string, number[]>();
+    const rows = sqliteHandle(this.ds).prepare('SELECT volume_id AS v, region AS r FROM mirror_dirty').all() as Array<{ v: string; r: number }>;
+    for (const { v, r } of rows) {
+      let list = dirty.get(v);
+      if (!list) dirty.set(v, (list = []));
+      list.push(r);
+    }
+    for (const m of await this.ds.getRepository(MirrorEntity).find()) {
+      const face = this.volumes.get(m.volumeId);
+      const member = this.disks.get(m.memberId);
+      if (!face || !member) {
+        this.log.error(`mirror of volume ${m.volumeId}: ${face ? 'member' : 'volume'} is missing`);
+        continue;
+      }
+      face.attach(member, this.mirrorStore, { state: m.state, reason: m.reason, regionSize: m.regionSize, dirty: dirty.get(m.volumeId) ?? [] });
+      if (face.state !== 'in-sync') this.log.warn(`volume ${face.name}: mirror ${face.state} (${face.status()?.dirtyRegions ?? 0} dirty regions)`);
+    }
+  }
+
+  /** The volume as the data path uses it (reads, writes, unmaps, flushes reach its mirror too). */
+  disk(volumeId: string): MirroredDisk | undefined {
+    return this.volumes.get(volumeId);
   }
 
   /** Cross-check every pool's allocator against the page maps of its volumes. */
@@ -225,10 +256,12 @@ export class StorageRuntime {
   /** Flush every volume and close every device: graceful shutdown. */
   async shutdown(): Promise<void> {
     await this.store.idle();
+    await this.mirrorStore.idle();
     await Promise.allSettled([...this.pools.values()].map((p) => p.layout.flush()));
     await Promise.allSettled([...this.devices.values()].map((d) => d.device.close()));
     this.devices.clear();
     this.pools.clear();
     this.disks.clear();
+    this.volumes.clear();
   }
 }

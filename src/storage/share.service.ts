@@ -4,7 +4,7 @@ import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { InvalidArgument, NameTaken, NotFound } from '../common/errors';
 import { canonicalClient } from '../nas/exports/cidr';
 import { ANONYMOUS_ID } from '../nas/exports/export-rules';
-import type { LogicalDisk } from '../virtualization/logical-disk';
+import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { AuditService } from './audit.service';
 import type { Actor, ExportAccess, ExportRuleInfo, ShareExport, ShareInfo, Squash } from './domain';
 import { ExportRuleEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
@@ -157,7 +157,7 @@ export class ShareService {
   }
 
   /** The live logical disk of a share's volume: where its filesystem lives. */
-  async disk(key: string): Promise<LogicalDisk> {
+  async disk(key: string): Promise<VolumeIo> {
     const row = await this.row(key);
     const disk = this.runtime.disk(row.volumeId);
     if (!disk) throw new NotFound('share', key);

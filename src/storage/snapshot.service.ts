@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, In, Repository } from 'typeorm';
-import { InUse, InvalidArgument, NameTaken, NotFound } from '../common/errors';
+import { Conflict, InUse, InvalidArgument, NameTaken, NotFound } from '../common/errors';
 import type { PageMapEntry } from '../virtualization/logical-disk';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
@@ -96,7 +96,7 @@ export class SnapshotService {
       if (await this.volumes.findOne({ where: { name: full } })) throw new NameTaken('snapshot', full);
     }
     const disks = requests.map((r) => {
-      const disk = this.runtime.disk(r.volume.id);
+      const disk = this.runtime.disks.get(r.volume.id);
       if (!disk) throw new NotFound('volume', r.volume.name);
       return disk;
     });
@@ -190,8 +190,15 @@ export class SnapshotService {
             ].join(' and ');
             throw new InUse('volume', origin.name, `${by} (detach them first, or roll back with force)`);
           }
-          const disk = this.runtime.disk(origin.id)!;
-          const entries = this.runtime.disk(snap.id)!.mappings();
+          // A mirror's other side would not follow the new map; a swapped volume's pages are on another pool than its snapshots'.
+          if (this.runtime.disk(origin.id)?.mirror) {
+            throw new Conflict('MIRRORED', `volume '${origin.name}' has a mirror: remove the mirror before rolling it back`, { volume: origin.name });
+          }
+          const disk = this.runtime.disks.get(origin.id)!;
+          const entries = this.runtime.disks.get(snap.id)!.mappings();
+          if (disk.pool !== this.runtime.disks.get(snap.id)!.pool) {
+            throw new Conflict('SNAPSHOT_POOL', `snapshot '${snap.name}' is on pool '${this.runtime.disks.get(snap.id)!.pool.name}' and volume '${origin.name}' now on '${disk.pool.name}' (mirror roles were swapped): clone the snapshot instead`, { volume: origin.name, snapshot: snap.name });
+          }
           const release = await disk.hold();
           try {
             await disk.replaceMap(entries, async () => this.commit([], [], [{ volumeId: origin.id, entries }]));
@@ -219,7 +226,7 @@ export class SnapshotService {
           const origin = await this.origin(volumeKey);
           const snap = await this.snapshotRow(origin, snapshotKey);
           if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
-          const source = this.runtime.disk(snap.id)!;
+          const source = this.runtime.disks.get(snap.id)!;
           const row = this.volumes.create({
             id: newId(),
             name,
@@ -263,7 +270,7 @@ export class SnapshotService {
         for (const e of maps[i]) insertPage.run(r.id, e.logical, r.poolId, e.physical);
       });
       for (const { volumeId, entries } of replace) {
-        const poolId = pools.get(volumeId) ?? this.runtime.disk(volumeId)!.pool.id;
+        const poolId = pools.get(volumeId) ?? this.runtime.disks.get(volumeId)!.pool.id;
         clear.run(volumeId);
         for (const e of entries) insertPage.run(volumeId, e.logical, poolId, e.physical);
       }
@@ -300,7 +307,7 @@ export class SnapshotService {
     const pools = await this.ds.getRepository(PoolEntity).find({ where: { id: In([...new Set(rows.map((r) => r.poolId))]) } });
     const assignments = await this.assignments.list();
     return rows.map((row) => {
-      const disk = this.runtime.disk(row.id);
+      const disk = this.runtime.disks.get(row.id);
       const pageSize = disk?.pageSize ?? 0;
       return {
         id: row.id,

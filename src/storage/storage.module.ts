@@ -11,6 +11,8 @@ import { openCatalog } from './catalog';
 import { DeviceService } from './device.service';
 import { StorageEvents } from './events';
 import { HostService } from './host.service';
+import { JobStore } from './job-store';
+import { MirrorService } from './mirror.service';
 import { PoolService } from './pool.service';
 import { ShareService } from './share.service';
 import { SnapshotService } from './snapshot.service';
@@ -59,7 +61,9 @@ import { VolumeService } from './volume.service';
     HostService,
     AssignmentService,
     StorageBootstrapService,
+    JobStore,
+    MirrorService,
   ],
-  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService, JobStore, MirrorService],
 })
 export class StorageModule {}

@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Repository } from 'typeorm';
 import { Conflict, InUse, InvalidArgument, NameTaken, NoSpace, NotFound } from '../common/errors';
 import type { LogicalDisk, Provisioning } from '../virtualization/logical-disk';
+import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
-import type { Actor, VolumeInfo, VolumeRole } from './domain';
-import { ExportRuleEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
+import type { Actor, MirrorInfo, VolumeInfo, VolumeRole } from './domain';
+import { ExportRuleEntity, MirrorEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, newId, now, shareVolumeError, snapshotVolumeError, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
@@ -21,6 +22,9 @@ export interface CreateVolume {
 
 /** Which volumes a list shows: block volumes unless asked (a share's volume is managed through its share). */
 export type VolumeListRole = VolumeRole | 'all';
+
+/** A member's name: '~' is not allowed in names people give, so it never collides with one. */
+export const memberName = (volume: string): string => `${volume}~mirror`;
 
 /** Volume sizes are whole 4 KiB blocks: every client's logical block size divides them. */
 const BLOCK = 4096;
@@ -55,7 +59,8 @@ export class VolumeService {
       ...(filter.pool ? { poolId: (await findByKey(this.ds.getRepository(PoolEntity), 'pool', filter.pool)).id } : {}),
       ...(role === 'all' ? {} : { role }),
     };
-    return this.describe(await this.volumes.find({ where: { ...where, state: 'online' }, order: { createdAt: 'ASC' } }));
+    // A mirror's member is part of its volume, never listed on its own.
+    return this.describe(await this.volumes.find({ where: { ...where, state: 'online', mirrorOf: IsNull() }, order: { createdAt: 'ASC' } }));
   }
 
   async get(key: string): Promise<VolumeInfo> {
@@ -63,7 +68,7 @@ export class VolumeService {
   }
 
   /** The live logical disk behind a volume, for I/O (image transfer, SAN, NAS). */
-  async disk(key: string): Promise<LogicalDisk> {
+  async disk(key: string): Promise<VolumeIo> {
     const row = await this.row(key);
     const disk = this.runtime.disk(row.id);
     if (!disk) throw new NotFound('volume', key);
@@ -71,7 +76,7 @@ export class VolumeService {
   }
 
   /** The disk of a block volume, for raw writes: a share's volume holds a filesystem that only the NAS layer may write. */
-  async blockDisk(key: string): Promise<LogicalDisk> {
+  async blockDisk(key: string): Promise<VolumeIo> {
     const row = await this.row(key);
     await this.assertBlock(row, 'written as a raw image');
     return this.disk(row.id);
@@ -146,6 +151,9 @@ export class VolumeService {
     return this.audit.audited(actor, 'volume.delete', { type: 'volume', name: key }, async () => {
       const row = await this.row(key);
       await this.assertBlock(row, 'deleted on its own (delete the share)');
+      if (await this.ds.getRepository(MirrorEntity).findOne({ where: { volumeId: row.id } })) {
+        throw new Conflict('MIRRORED', `volume '${row.name}' has a mirror: remove the mirror first`, { volume: row.name });
+      }
       const snapshots = await this.volumes.find({ where: { originId: row.id, role: 'snapshot' }, order: { createdAt: 'ASC' } });
       if (snapshots.length > 0 && !opts.recursive) {
         throw new Conflict(
@@ -224,7 +232,7 @@ export class VolumeService {
   }
 
   private async resize(row: VolumeEntity, size: number): Promise<void> {
-    const disk = this.runtime.disk(row.id)!;
+    const disk = this.runtime.disks.get(row.id)!;
     checkSize(size);
     if (size < row.size) {
       throw new InvalidArgument(`${row.role === 'share' ? 'shares' : 'volumes'} only grow: ${size} is smaller than the current ${row.size} bytes`, 'size');
@@ -235,6 +243,19 @@ export class VolumeService {
         throw new NoSpace(`pool '${disk.pool.name}'`, disk.pool.freePages * disk.pageSize, more * disk.pageSize);
       }
     }
+    const member = await this.volumes.findOne({ where: { mirrorOf: row.id } });
+    const memberDisk = member ? this.runtime.disks.get(member.id) : undefined;
+    if (member && memberDisk && row.provisioning === 'thick') {
+      const more = Math.ceil(size / memberDisk.pageSize) - Math.ceil(row.size / memberDisk.pageSize);
+      if (more > memberDisk.pool.freePages) {
+        throw new NoSpace(`pool '${memberDisk.pool.name}' (the mirror's)`, memberDisk.pool.freePages * memberDisk.pageSize, more * memberDisk.pageSize);
+      }
+    }
+    // The mirror grows first: a write past the old end must find room on both sides.
+    if (member && memberDisk) {
+      await memberDisk.grow(size);
+      await this.volumes.update(member.id, { size });
+    }
     await disk.grow(size);
     await this.volumes.update(row.id, { size });
   }
@@ -243,15 +264,45 @@ export class VolumeService {
   private async rename(row: VolumeEntity, name: string): Promise<void> {
     const snapshots = await this.volumes.find({ where: { originId: row.id, role: 'snapshot' } });
     const renamed = snapshots.map((s) => ({ row: s, name: `${name}@${s.name.slice(s.name.indexOf('@') + 1)}` }));
+    const member = await this.volumes.findOne({ where: { mirrorOf: row.id } });
     await this.ds.transaction(async (m) => {
       await m.update(VolumeEntity, row.id, { name });
       for (const r of renamed) await m.update(VolumeEntity, r.row.id, { name: r.name });
+      if (member) await m.update(VolumeEntity, member.id, { name: memberName(name) });
     });
-    for (const r of [{ row, name }, ...renamed]) {
-      const disk = this.runtime.disk(r.row.id);
+    for (const r of [{ row, name }, ...renamed, ...(member ? [{ row: member, name: memberName(name) }] : [])]) {
+      const disk = this.runtime.disks.get(r.row.id);
       if (disk) disk.name = r.name;
     }
     for (const r of renamed) this.events.emit('volume.updated', await this.get(r.row.id));
+  }
+
+  // ---- a mirror's member volume: MirrorService's half of a mirror's life ----
+
+  /** Create the hidden member of `origin` on another pool: same size and provisioning (thick: fully provisioned). */
+  async createMember(origin: VolumeInfo, poolId: string, alongside: (m: EntityManager, member: VolumeEntity) => Promise<void>): Promise<VolumeEntity> {
+    const row = this.newRow({ name: memberName(origin.name), poolId, size: origin.size, provisioning: origin.provisioning, nbdExport: false, role: 'block' });
+    row.mirrorOf = origin.id;
+    await this.ds.transaction(async (m) => {
+      await m.insert(VolumeEntity, row);
+      await alongside(m, row);
+    });
+    const disk = this.runtime.attachVolume(row, []);
+    if (row.provisioning === 'thick') {
+      try {
+        await disk.provisionAll();
+      } catch (e) {
+        await this.destroy(row).catch((err) => this.log.error(`cleanup of ${row.name} failed: ${(err as Error).message}`));
+        throw e;
+      }
+    }
+    return row;
+  }
+
+  /** Destroy a member volume whose mirror is already detached; `alongside` drops the mirror's rows in the same transaction. */
+  async destroyMember(memberId: string, alongside: (m: EntityManager) => Promise<void>): Promise<void> {
+    const row = await findByKey(this.volumes, 'volume', memberId);
+    await this.destroy(row, alongside);
   }
 
   /** Refuse to act on a share's volume or a snapshot as if it were a block volume. */
@@ -267,11 +318,21 @@ export class VolumeService {
    * then give the pages back, then drop the row (and the share it backs, if any).
    * Storage-manager internal (snapshots are destroyed through it too).
    */
-  async destroy(row: VolumeEntity): Promise<void> {
+  async destroy(row: VolumeEntity, alongside?: (m: EntityManager) => Promise<void>): Promise<void> {
     await this.volumes.update(row.id, { state: 'deleting' });
-    const disk = this.runtime.disk(row.id);
+    const disk = this.runtime.disks.get(row.id);
+    // A mirror member going (also a removal a crash interrupted): its volume stops writing to it first.
+    for (const face of this.runtime.volumes.values()) {
+      if (!disk || face.mirror !== disk) continue;
+      const release = await face.quiesce();
+      face.detach();
+      release();
+    }
     if (disk) await disk.releaseAll();
     await this.ds.transaction(async (m) => {
+      await alongside?.(m);
+      await m.query('DELETE FROM mirror_dirty WHERE volume_id IN (SELECT volume_id FROM mirrors WHERE member_id = ?)', [row.id]);
+      await m.query('DELETE FROM mirrors WHERE member_id = ?', [row.id]);
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
       // Its group memberships and its own snapshot schedules go with it.
       await m.query('DELETE FROM consistency_group_members WHERE volume_id = ?', [row.id]);
@@ -287,6 +348,7 @@ export class VolumeService {
       await m.delete(VolumeEntity, row.id);
     });
     this.runtime.disks.delete(row.id);
+    this.runtime.volumes.delete(row.id);
   }
 
   /** Boot: finish deletes a crash interrupted. */
@@ -302,7 +364,7 @@ export class VolumeService {
 
   private async row(key: string): Promise<VolumeEntity> {
     const row = await findByKey(this.volumes, 'volume', key);
-    if (row.state !== 'online') throw new NotFound('volume', key);
+    if (row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
     return row;
   }
 
@@ -312,6 +374,28 @@ export class VolumeService {
     const backing = rows.filter((r) => r.role === 'share').map((r) => r.id);
     const shares = backing.length ? await this.ds.getRepository(ShareEntity).find({ where: { volumeId: In(backing) } }) : [];
     const assignments = await this.assignments.list();
+    const mirrors = await this.ds.getRepository(MirrorEntity).find({ where: { volumeId: In(rows.map((r) => r.id)) } });
+    const members = mirrors.length ? await this.volumes.find({ where: { id: In(mirrors.map((m) => m.memberId)) } }) : [];
+    const allPools = mirrors.length ? await this.ds.getRepository(PoolEntity).find() : pools;
+    const mirrorOf = (row: VolumeEntity): MirrorInfo | null => {
+      const m = mirrors.find((x) => x.volumeId === row.id);
+      const status = this.runtime.disk(row.id)?.status();
+      if (!m || !status) return null;
+      // After a swap the origin row holds the member's pool and the other way round: the mirror is where the primary is not.
+      const memberPool = members.find((v) => v.id === m.memberId)?.poolId ?? '';
+      const total = status.resyncTotal;
+      const syncPercent = status.state === 'in-sync' ? 100 : total > 0 ? Math.floor((100 * (total - Math.min(total, status.dirtyRegions))) / total) : 0;
+      return {
+        poolId: memberPool,
+        poolName: allPools.find((p) => p.id === memberPool)?.name ?? memberPool,
+        state: status.state,
+        reason: status.reason,
+        syncPercent,
+        regionSize: status.regionSize,
+        dirtyRegions: status.dirtyRegions,
+        dirtyBytes: status.dirtyRegions * status.regionSize,
+      };
+    };
     return rows.map((row) => {
       const disk = this.runtime.disk(row.id);
       const pool = this.runtime.pools.get(row.poolId);
@@ -335,6 +419,7 @@ export class VolumeService {
         state: poolState === 'online' ? 'online' : poolState,
         nbdExport: !!row.nbdExport,
         assignments: assignments.filter((a) => a.volumeId === row.id),
+        mirror: mirrorOf(row),
         createdAt: row.createdAt,
       };
     });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Shares1795470000000 } from '../../migrations/1795470000000-Shares';
 import { ExportTable } from '../../src/nas/exports/export-table';
 import { AssignmentService } from '../../src/storage/assignment.service';
-import { openCatalog, sqliteHandle } from '../../src/storage/catalog';
+import { CATALOG_MIGRATIONS, openCatalog, sqliteHandle } from '../../src/storage/catalog';
 import type { Actor, AuditEntry, ShareExport, ShareInfo } from '../../src/storage/domain';
 import { StorageEvents, type StorageEventMap } from '../../src/storage/events';
 import { HostService } from '../../src/storage/host.service';

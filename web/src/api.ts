@@ -19,6 +19,7 @@ import type {
   ExportRuleBody,
   ExportRuleInfo,
   HostInfo,
+  JobInfo,
   PoolInfo,
   Session,
   ShareInfo,
@@ -367,6 +368,12 @@ export const api = {
   },
 
   audit: (filter: AuditFilter, signal?: AbortSignal) => get<AuditEntry[]>('audit', { ...filter }, signal),
+
+  jobs: {
+    list: (signal?: AbortSignal) => get<JobInfo[]>('jobs', undefined, signal),
+    cancel: (id: string) => request<JobInfo>('POST', `jobs/${seg(id)}/cancel`),
+    resume: (id: string) => request<JobInfo>('POST', `jobs/${seg(id)}/resume`),
+  },
 
   /** Raw: the statistics endpoint is young, so its shape is checked by stats.ts before anything is drawn. */
   stats: (signal?: AbortSignal) => get<unknown>('stats', undefined, signal),

@@ -85,7 +85,18 @@ export interface VolumeInfo {
   serial: string;
   state: 'online' | 'degraded' | 'failed';
   assignments: AssignmentInfo[];
+  /** Its synchronous mirror on another pool (absent from gateways without mirrors). */
+  mirror?: MirrorInfo | null;
   createdAt: string;
+}
+
+export interface MirrorInfo {
+  poolName: string;
+  state: 'in-sync' | 'syncing' | 'degraded';
+  reason: string | null;
+  syncPercent: number;
+  dirtyRegions: number;
+  dirtyBytes: number;
 }
 
 export type Squash = 'root_squash' | 'all_squash' | 'no_root_squash';
@@ -226,4 +237,26 @@ export interface AuditFilter {
   until?: string;
   limit?: number;
   before?: number;
+}
+
+export type JobState = 'queued' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A long operation (a mirror resync): GET /jobs. */
+export interface JobInfo {
+  id: string;
+  kind: string;
+  target: { type: string; id: string; name: string };
+  state: JobState;
+  bytesDone: number;
+  bytesTotal: number;
+  percent: number;
+  /** Bytes per second, smoothed; 0 unless running. */
+  rate: number;
+  etaSeconds: number | null;
+  error: string | null;
+  resumable: boolean;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
 }

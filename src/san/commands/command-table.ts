@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Writer } from '../../protocols/san/buffer-io';
 import { Opcode, Status } from '../../protocols/san/constants';
 import { VOLUME_READ_ONLY, VOLUME_SHARED, type Call, type Reply } from '../../protocols/san/message';
-import type { LogicalDisk } from '../../virtualization/logical-disk';
+import type { VolumeIo } from '../../virtualization/mirrored-disk';
 import type { Reservations } from '../reservations';
 import type { SanAssignment, SanVolume, SanView } from '../san-view';
 import { SanStatusError } from '../san-status';
@@ -21,7 +21,7 @@ export interface CommandContext {
   hostKey: Buffer;
   luns: LunTable;
   view: SanView;
-  disk(volumeId: string): LogicalDisk | undefined;
+  disk(volumeId: string): VolumeIo | undefined;
   reservations: Reservations;
   bootVerifier: bigint;
   maxTransfer: number;
@@ -47,7 +47,7 @@ export interface Command<K extends Opcode> {
 interface Target {
   volume: SanVolume;
   assignment: SanAssignment;
-  disk: LogicalDisk;
+  disk: VolumeIo;
 }
 
 /** Every call first: the host must still exist with the key it logged in with. */

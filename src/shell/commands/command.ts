@@ -1,4 +1,6 @@
 import type { ListenerRegistry } from '../../common/listeners';
+import type { JobService } from '../../jobs/job.service';
+import type { MirrorSyncService } from '../../services/mirror-sync.service';
 import type { NasService } from '../../nas/nas.service';
 import type { AssignmentService } from '../../storage/assignment.service';
 import type { AuditService } from '../../storage/audit.service';
@@ -27,6 +29,8 @@ export interface ShellServices {
   listeners: ListenerRegistry;
   /** The NAS front end (share fsck). */
   nas: NasService;
+  jobs: JobService;
+  mirrors: MirrorSyncService;
 }
 
 export const SHELL_SERVICES = Symbol('SHELL_SERVICES');
@@ -121,7 +125,7 @@ export interface CommandSpec {
   summary: string;
   args?: ArgSpec[];
   options?: OptionSpec[];
-  /** Destructive: what will be done ("delete volume 'v1' and everything on it"), confirmed unless --yes. */
+  /** Destructive: what will be done ("delete volume 'v1' and everything on it"), confirmed unless --yes; '' when this line needs no confirmation. */
   confirm?: (p: Parsed) => string;
   run(ctx: CommandContext, p: Parsed): Promise<Output>;
 }

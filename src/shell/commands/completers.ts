@@ -11,6 +11,7 @@ export const names = {
   /** The rule positions of the share named by the argument before. */
   rule: async (s, [share]) => (share ? (await s.shares.listRules(share)).map((r) => String(r.position)) : []),
   host: async (s) => (await s.hosts.list()).map((h) => h.name),
+  job: async (s) => (await s.jobs.list()).map((j) => j.id),
   assignment: async (s) => (await s.assignments.list()).map((a) => a.id),
   user: async (s) => (await s.auth.listUsers()).map((u) => u.username),
   /** The key ids of the admin named by the argument before. */

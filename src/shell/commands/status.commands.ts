@@ -1,10 +1,10 @@
 import { details, duration } from '../../cli/format';
+import { jobTable } from '../../cli/job-views';
 import { deviceTable, poolTable } from '../../cli/views';
 import type { CommandSpec } from './command';
 
 const NO_SESSIONS =
   'No SAN or NFS sessions: this gateway has no SAN target or NFS server yet, so no client can hold a session.';
-const NO_JOBS = 'No jobs: this gateway has no background job system yet; every command finishes before it returns.';
 
 export const statusCommands: CommandSpec[] = [
   {
@@ -47,9 +47,11 @@ export const statusCommands: CommandSpec[] = [
   },
   {
     name: 'jobs',
-    summary: 'background jobs (resync, replication, backup)',
-    async run() {
-      return { data: { jobs: [], reason: NO_JOBS }, text: NO_JOBS };
+    summary: 'background jobs that have not ended (all of them: job ls)',
+    async run({ services }) {
+      const all = await services.jobs.list();
+      const open = all.filter((j) => j.state === 'queued' || j.state === 'running' || j.state === 'paused');
+      return { data: open, text: open.length ? jobTable(open) : 'No jobs running.' };
     },
   },
 ];

@@ -5,6 +5,11 @@ const TONES: Record<string, string> = {
   failed: 'bad',
   missing: 'bad',
   failure: 'bad',
+  succeeded: 'ok',
+  'in-sync': 'ok',
+  syncing: 'warn',
+  paused: 'warn',
+  cancelled: 'warn',
 };
 
 /** A state word with its colour: green is healthy, amber needs attention, red is broken. */

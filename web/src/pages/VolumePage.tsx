@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { api } from '../api';
 import { AssignForm } from '../components/AssignForm';
 import { AssignmentTable } from '../components/AssignmentTable';
@@ -15,7 +15,7 @@ import { VolumeActivity } from '../components/VolumeActivity';
 import { formatSize, formatSizeExact, formatTime, plural } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link, navigate, pathTo } from '../router';
-import type { VolumeInfo } from '../types';
+import type { MirrorInfo, VolumeInfo } from '../types';
 import { AllocatedMeter } from './VolumesPage';
 
 export function VolumePage({ name }: { name: string }) {
@@ -61,6 +61,7 @@ export function VolumePage({ name }: { name: string }) {
                   ['Allocated', <AllocatedMeter allocated={v.allocatedBytes} size={v.size} />],
                   ['Provisioning', v.provisioning],
                   ['Page size', formatSize(v.pageSize)],
+                  ...(v.mirror ? [['Mirror', <MirrorState mirror={v.mirror} />] as [string, ReactNode]] : []),
                   ['Serial', <span className="mono">{v.serial}</span>],
                   ['ID', <span className="mono">{v.id}</span>],
                   ['Created', formatTime(v.createdAt)],
@@ -152,5 +153,16 @@ function DeleteVolumeDialog({ volume: v, onClose }: { volume: VolumeInfo; onClos
         )}
       </ul>
     </ConfirmDialog>
+  );
+}
+
+/** 'on pool p2' with its state badge, the sync share or what is behind, and why. */
+function MirrorState({ mirror: m }: { mirror: MirrorInfo }) {
+  return (
+    <span>
+      on pool <Link to={pathTo('pools', m.poolName)}>{m.poolName}</Link> <StateBadge state={m.state} title={m.reason ?? undefined} />
+      {m.state === 'syncing' && <> {m.syncPercent}%</>}
+      {m.dirtyRegions > 0 && <span className="muted"> {formatSize(m.dirtyBytes)} behind</span>}
+    </span>
   );
 }
