@@ -73,11 +73,6 @@ export class MirrorService {
     const { volume, disk } = await this.mirrored(key);
     if (disk.state === 'syncing') throw new Conflict('RESYNC_RUNNING', `volume '${volume.name}' is resyncing: cancel its job first`, { volume: volume.name });
     const row = await this.mirrorRow(volume.id);
-    // Snapshots and clones share the primary's pages on its pool: a swap would leave them on the other side.
-    const shared = this.runtime.disks.get(volume.id)!;
-    if (shared.uniquePages !== shared.allocatedPages) {
-      throw new Conflict('HAS_SNAPSHOTS', `volume '${volume.name}' shares pages with snapshots or clones on pool '${shared.pool.name}': delete them before swapping its mirror`, { volume: volume.name });
-    }
     const release = await disk.quiesce();
     try {
       disk.detach();
@@ -133,6 +128,9 @@ export class MirrorService {
         new LogicalDisk({ id: like.id, name: like.name, size: like.size, provisioning: like.provisioning, pool: from.pool, store: this.runtime.store, map, family: like.family });
       const primary = build(member, origin, memberMap);
       const secondary = build(origin, member, originMap);
+      // The new disks took a reference on every page they map; the old disks' references go.
+      member.pool.unshare(memberMap.map((e) => e.physical));
+      origin.pool.unshare(originMap.map((e) => e.physical));
       this.runtime.disks.set(volume.id, primary);
       this.runtime.disks.set(row.memberId, secondary);
       disk.replaceDisks(primary, secondary);
