@@ -7,6 +7,7 @@ import { AuditService } from '../storage/audit.service';
 import { SYSTEM_ACTOR, type Actor, type JobState, type VolumeInfo } from '../storage/domain';
 import { MirrorService } from '../storage/mirror.service';
 import { StorageRuntime } from '../storage/runtime';
+import type { LogicalDisk } from '../virtualization/logical-disk';
 import type { MirroredDisk } from '../virtualization/mirrored-disk';
 import { MirrorResyncJob, RESYNC_KIND } from './mirror-resync.job';
 
@@ -141,18 +142,23 @@ export class MirrorSyncService implements OnModuleInit, OnApplicationBootstrap, 
 }
 
 /**
- * Does the mirror's storage answer? A read of a page it holds (or of its
- * pool's first bytes): never a write, which could race a late mirrored write.
- * A device that reads but cannot write fails the resync, which backs off.
+ * Can a resync run? Both sides must answer: the mirror it copies to, and the
+ * primary it copies from (after a primary failure only a swap helps). A read
+ * of a page each holds (or of its pool's first bytes): never a write, which
+ * could race a late mirrored write. A device that reads but cannot write
+ * fails the resync, which backs off.
  */
 async function probe(disk: MirroredDisk): Promise<boolean> {
-  const member = disk.mirror!;
+  return (await answers(disk.mirror!)) && (await answers(disk.primary));
+}
+
+async function answers(side: LogicalDisk): Promise<boolean> {
   const buf = Buffer.allocUnsafe(4096);
   try {
-    const first = member.mappings()[0];
-    if (first) await member.readInto(first.logical * member.pageSize, buf.subarray(0, Math.min(4096, member.size - first.logical * member.pageSize)));
-    else await member.pool.layout.read(0, buf);
-    return member.pool.health().state !== 'failed';
+    const first = side.mappings()[0];
+    if (first) await side.readInto(first.logical * side.pageSize, buf.subarray(0, Math.min(4096, side.size - first.logical * side.pageSize)));
+    else await side.pool.layout.read(0, buf);
+    return side.pool.health().state !== 'failed';
   } catch {
     return false;
   }
