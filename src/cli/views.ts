@@ -1,5 +1,5 @@
 import type { ShareFsckReport } from '../nas/share-fsck';
-import type { AssignmentInfo, AuditEntry, DeviceInfo, ExportRuleInfo, HostInfo, MirrorInfo, PoolInfo, ShareInfo, SnapshotInfo, VolumeInfo } from '../storage/domain';
+import type { AssignmentInfo, AuditEntry, ConsistencyGroupInfo, DeviceInfo, ExportRuleInfo, HostInfo, MirrorInfo, PoolInfo, ShareInfo, SnapshotInfo, SnapshotScheduleInfo, VolumeInfo } from '../storage/domain';
 import { details, percent, size, sizeExact, table, time } from './format';
 
 /*
@@ -107,6 +107,22 @@ export function snapshotTable(list: SnapshotInfo[]): string {
 }
 
 export const NO_SNAPSHOTS = (volume: string) => `Volume '${volume}' has no snapshots.`;
+
+export function groupTable(list: ConsistencyGroupInfo[]): string {
+  return table(['NAME', 'VOLUMES', 'CREATED'], list.map((g) => [g.name, g.volumes.map((v) => v.name).join(','), time(g.createdAt)]));
+}
+
+const scheduleTarget = (s: SnapshotScheduleInfo) => (s.volume ? `volume ${s.volume.name}` : `group ${s.group?.name ?? '?'}`);
+
+export function scheduleTable(list: SnapshotScheduleInfo[]): string {
+  return table(
+    ['NAME', 'OF', 'EVERY', 'KEEP', 'NEXT', 'LAST', 'LAST ERROR'],
+    list.map((s) => [s.name, scheduleTarget(s), `${s.every} ${s.unit}`, s.keep, time(s.nextRunAt), s.lastRunAt ? time(s.lastRunAt) : null, s.lastError]),
+  );
+}
+
+export const scheduleLine = (s: SnapshotScheduleInfo) =>
+  `Schedule '${s.name}' snapshots ${scheduleTarget(s)} every ${s.every} ${s.unit}, keeping ${s.keep}; first at ${time(s.nextRunAt)}.`;
 
 export function showVolume(v: VolumeInfo): string {
   const head = details([

@@ -12,6 +12,8 @@ import { DeviceService } from '../storage/device.service';
 import { HostService } from '../storage/host.service';
 import { PoolService } from '../storage/pool.service';
 import { ShareService } from '../storage/share.service';
+import { ConsistencyGroupService } from '../storage/consistency-group.service';
+import { SnapshotScheduleService } from '../storage/snapshot-schedule.service';
 import { SnapshotService } from '../storage/snapshot.service';
 import { StorageRuntime } from '../storage/runtime';
 import { VolumeService } from '../storage/volume.service';
@@ -24,13 +26,15 @@ import { ShellServer } from './ssh-server';
   providers: [
     {
       provide: SHELL_SERVICES,
-      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService],
+      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService],
       useFactory: (
         devices: DeviceService,
         pools: PoolService,
         volumes: VolumeService,
         shares: ShareService,
         snapshots: SnapshotService,
+        groups: ConsistencyGroupService,
+        schedules: SnapshotScheduleService,
         hosts: HostService,
         assignments: AssignmentService,
         audit: AuditService,
@@ -40,7 +44,7 @@ import { ShellServer } from './ssh-server';
         nas: NasService,
         jobs: JobService,
         mirrors: MirrorSyncService,
-      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors }),
+      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, groups, schedules, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors }),
     },
     ShellServer,
   ],

@@ -290,6 +290,28 @@ describe('strata CLI against a real gateway', () => {
     expect((await strata(['pool', 'check', 'p1'])).stdout).toContain("Pool 'p1': consistent");
   });
 
+  it('manages consistency groups and snapshot schedules', async () => {
+    ok(await strata(['volume', 'create', 'ga', '--pool', 'p1', '--size', '1M']));
+    ok(await strata(['volume', 'create', 'gb', '--pool', 'p1', '--size', '1M']));
+    const created = await strata(['snapshot', 'group', 'create', 'pair', '--volume', 'ga', '--volume', 'gb']);
+    ok(created);
+    expect(created.stdout).toBe("Created consistency group 'pair' of ga, gb.\n");
+    expect((await strata(['snapshot', 'group', 'ls'])).stdout).toMatch(/pair\s+ga,gb\s+/);
+    const took = await strata(['snapshot', 'group', 'take', 'pair', 'first']);
+    ok(took);
+    expect(took.stdout).toBe('Took ga@first, gb@first at one instant.\n');
+    const added = await strata(['snapshot', 'schedule', 'add', 'nightly', '--group', 'pair', '--every', '1', '--unit', 'days', '--keep', '7', '--start', '2030-01-01T02:00:00Z']);
+    ok(added);
+    expect(added.stdout).toContain("Schedule 'nightly' snapshots group pair every 1 days, keeping 7; first at ");
+    expect((await strata(['snapshot', 'schedule', 'add', 'x', '--volume', 'ga', '--every', 'often', '--unit', 'days', '--keep', '7'])).code).toBe(2);
+    const list = await json<Array<{ name: string; nextRunAt: string }>>(['snapshot', 'schedule', 'ls']);
+    expect(list.map((x) => [x.name, x.nextRunAt])).toEqual([['nightly', '2030-01-01T02:00:00.000Z']]);
+    ok(await strata(['snapshot', 'schedule', 'rm', 'nightly', '--yes']));
+    ok(await strata(['snapshot', 'group', 'rm', 'pair', '--yes']));
+    expect((await strata(['snapshot', 'group', 'ls'])).stdout).toBe('No consistency groups.\n');
+    for (const v of ['ga', 'gb']) ok(await strata(['volume', 'delete', v, '--recursive', '--yes']));
+  });
+
   it('rejects an upload larger than the volume before sending anything', async () => {
     const big = join(dir, 'big.bin');
     writeFileSync(big, Buffer.alloc(0));

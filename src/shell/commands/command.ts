@@ -10,6 +10,8 @@ import type { Actor } from '../../storage/domain';
 import type { HostService } from '../../storage/host.service';
 import type { PoolService } from '../../storage/pool.service';
 import type { ShareService } from '../../storage/share.service';
+import type { ConsistencyGroupService } from '../../storage/consistency-group.service';
+import type { SnapshotScheduleService } from '../../storage/snapshot-schedule.service';
 import type { SnapshotService } from '../../storage/snapshot.service';
 import type { StorageRuntime } from '../../storage/runtime';
 import type { VolumeService } from '../../storage/volume.service';
@@ -21,6 +23,8 @@ export interface ShellServices {
   volumes: VolumeService;
   shares: ShareService;
   snapshots: SnapshotService;
+  groups: ConsistencyGroupService;
+  schedules: SnapshotScheduleService;
   hosts: HostService;
   assignments: AssignmentService;
   audit: AuditService;
