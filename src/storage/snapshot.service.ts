@@ -195,9 +195,10 @@ export class SnapshotService {
             throw new Conflict('MIRRORED', `volume '${origin.name}' has a mirror: remove the mirror before rolling it back`, { volume: origin.name });
           }
           const disk = this.runtime.disks.get(origin.id)!;
-          const entries = this.runtime.disks.get(snap.id)!.mappings();
-          if (disk.pool !== this.runtime.disks.get(snap.id)!.pool) {
-            throw new Conflict('SNAPSHOT_POOL', `snapshot '${snap.name}' is on pool '${this.runtime.disks.get(snap.id)!.pool.name}' and volume '${origin.name}' now on '${disk.pool.name}' (mirror roles were swapped): clone the snapshot instead`, { volume: origin.name, snapshot: snap.name });
+          const snapDisk = this.runtime.disks.get(snap.id)!;
+          const entries = snapDisk.mappings();
+          if (disk.pool !== snapDisk.pool) {
+            throw new Conflict('SNAPSHOT_POOL', `snapshot '${snap.name}' is on pool '${snapDisk.pool.name}' and volume '${origin.name}' now on '${disk.pool.name}' (mirror roles were swapped): clone the snapshot instead`, { volume: origin.name, snapshot: snap.name });
           }
           const release = await disk.hold();
           try {

@@ -3,7 +3,7 @@ import type { stateid4 } from '../../src/protocols/nfs4/common.codec';
 import { EXCHGID4_FLAG_CONFIRMED_R, EXCHGID4_FLAG_MASK_PNFS, EXCHGID4_FLAG_USE_NON_PNFS, EXCHGID4_FLAG_USE_PNFS_DS, nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import { FATTR4 } from '../../src/protocols/nfs4/fattr4.codec';
 import { CHANNEL, Nfs4TestClient, resultOf, rootCred } from '../utils/nfs4-client';
-import { startNfs4, type Nfs4Fixture } from '../utils/nfs4-fixture';
+import { mountedNfs4, startNfs4, type Nfs4Fixture } from '../utils/nfs4-fixture';
 
 /*
  * The behaviours the pynfs 4.1 server suite (nfs4.1/testserver.py, flags "all") checks, one case per
@@ -26,15 +26,7 @@ describe('NFSv4.1 conformance (pynfs 4.1): client ids and sessions', () => {
   let c: Nfs4TestClient;
   const fresh = () => Nfs4TestClient.connect(fx.port);
 
-  beforeAll(async () => {
-    fx = await startNfs4([{ name: 'data' }]);
-    c = await fresh();
-    await c.mount();
-  });
-  afterAll(async () => {
-    await c?.destroy().catch(() => undefined);
-    await fx?.close();
-  });
+  mountedNfs4((m) => ({ fx, c } = m));
 
   it('EXCHANGE_ID: undefined and server-only flags are NFS4ERR_INVAL, state protection as Linux answers it without GSS (EID4, EID7, EID50)', async () => {
     const d = await fresh();
@@ -309,15 +301,9 @@ describe('NFSv4.1 conformance (pynfs 4.1): stateids, opens, locks, directories',
   let c: Nfs4TestClient;
   let dir: Buffer;
 
+  mountedNfs4((m) => ({ fx, c } = m));
   beforeAll(async () => {
-    fx = await startNfs4([{ name: 'data' }]);
-    c = await Nfs4TestClient.connect(fx.port);
-    await c.mount();
     dir = await c.fh('/data');
-  });
-  afterAll(async () => {
-    await c?.destroy().catch(() => undefined);
-    await fx?.close();
   });
 
   const openOp = (name: string, create = true) => ({ argop: OP.OP_OPEN, args: c.openArgs(name, { create }) }) as const;
@@ -544,15 +530,7 @@ describe('NFSv4.1 conformance (pynfs 4.1): the test tree every run builds and cl
   let fx: Nfs4Fixture;
   let c: Nfs4TestClient;
 
-  beforeAll(async () => {
-    fx = await startNfs4([{ name: 'data' }]);
-    c = await Nfs4TestClient.connect(fx.port);
-    await c.mount();
-  });
-  afterAll(async () => {
-    await c?.destroy().catch(() => undefined);
-    await fx?.close();
-  });
+  mountedNfs4((m) => ({ fx, c } = m));
 
   const KINDS = [
     { name: 'dir', objtype: { type: 2 } },

@@ -4,7 +4,7 @@ import { nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import { Prng } from '../../src/common/prng';
 import { AcceptStat } from '../../src/protocols/oncrpc/constants';
 import { CHANNEL, Nfs4Error, Nfs4TestClient, resultOf, rootCred } from '../utils/nfs4-client';
-import { startNfs4, type Nfs4Fixture } from '../utils/nfs4-fixture';
+import { mountedNfs4, startNfs4, type Nfs4Fixture } from '../utils/nfs4-fixture';
 import { MemoryRecoveryStore } from '../../src/nas/nfs4/client-table';
 import { Nfs4Server } from '../../src/nas/nfs4/nfs4-server';
 import { RpcServer } from '../../src/nas/rpc/rpc-server';
@@ -68,15 +68,7 @@ describe('NFSv4.1 sessions: slot table, reply cache, positions, minor versions',
   let fx: Nfs4Fixture;
   let c: Nfs4TestClient;
 
-  beforeAll(async () => {
-    fx = await startNfs4([{ name: 'data' }]);
-    c = await Nfs4TestClient.connect(fx.port);
-    await c.mount();
-  });
-  afterAll(async () => {
-    await c?.destroy().catch(() => undefined);
-    await fx?.close();
-  });
+  mountedNfs4((m) => ({ fx, c } = m));
 
   it('a retransmitted SEQUENCE gets the cached reply, not a second execution', async () => {
     const dir = await c.fh('/data');

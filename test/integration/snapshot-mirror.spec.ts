@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
-import { MirrorService } from '../../src/storage/mirror.service';
 import { StorageRuntime } from '../../src/storage/runtime';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
+import { checksums, finished, json } from '../utils/mirror-fixture';
 
 const MiB = 2 ** 20;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -17,28 +17,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  */
 describe('snapshots and mirrors together', () => {
   let gw: TestGateway;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await gw.api(path, { method, ...(body === undefined ? {} : { json: body }) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = async (method: string, path: string, body?: unknown) => json(gw, path, { method, ...(body === undefined ? {} : { json: body }) });
   const volumeId = async (name: string) => (await call('GET', `volumes/${encodeURIComponent(name)}`)).body.id as string;
-  const sides = async (name: string) => {
-    const runtime = gw.app.get(StorageRuntime);
-    const id = await volumeId(name);
-    const member = await gw.app.get(MirrorService).memberOf(id);
-    const face = runtime.disk(id)!;
-    const m = runtime.disks.get(member!.id)!;
-    return { primary: sha(await face.read(0, face.size)), mirror: sha(await m.read(0, m.size)) };
-  };
-  const settledJob = async (id: string) => {
-    for (let i = 0; i < 600; i++) {
-      const j = (await call('GET', `jobs/${id}`)).body;
-      if (j.state !== 'running' && j.state !== 'queued') return j;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`job ${id} did not finish`);
-  };
 
   beforeAll(async () => {
     gw = await startTestGateway({ STRATA_DEFAULT_DEVICE_SIZE: '128M' });
@@ -57,7 +37,7 @@ describe('snapshots and mirrors together', () => {
     await face.write(0, rng.bytes(16 * MiB));
     const added = await call('POST', 'volumes/db/mirror', { pool: 'p2' });
     expect(added.status).toBe(201);
-    expect((await settledJob(added.body.job.id)).state).toBe('succeeded');
+    expect((await finished(gw, added.body.job.id)).state).toBe('succeeded');
 
     const taken = await face.read(0, 16 * MiB);
     expect((await call('POST', 'volumes/db/snapshots', { name: 'before' })).status).toBe(201);
@@ -65,7 +45,7 @@ describe('snapshots and mirrors together', () => {
     for (let i = 0; i < 40; i++) await face.write(rng.int(0, 1023) * 4096, rng.bytes(4096));
     const snap = runtime.disk(await volumeId('db@before'))!;
     expect(sha(await snap.read(0, 16 * MiB))).toBe(sha(taken));
-    const now = await sides('db');
+    const now = await checksums(gw, 'db');
     expect(now.mirror).toBe(now.primary);
     expect(now.primary).not.toBe(sha(taken));
 
@@ -84,7 +64,7 @@ describe('snapshots and mirrors together', () => {
     expect(sha(await runtime.disk(await volumeId('db'))!.read(0, 16 * MiB))).toBe(sha(taken));
     expect((await call('DELETE', 'volumes/db/snapshots/before')).status).toBeLessThan(300);
     const again = await call('POST', 'volumes/db/mirror', { pool: 'p2' });
-    expect((await settledJob(again.body.job.id)).state).toBe('succeeded');
+    expect((await finished(gw, again.body.job.id)).state).toBe('succeeded');
     const swapped = await call('POST', 'volumes/db/mirror/swap');
     expect(swapped.status).toBe(200);
     expect(swapped.body.poolName).toBe('p2');

@@ -6,6 +6,8 @@ import { type MemoryRecoveryStore } from '../../src/nas/nfs4/client-table';
 import { Nfs4Server } from '../../src/nas/nfs4/nfs4-server';
 import { RpcServer } from '../../src/nas/rpc/rpc-server';
 import type { ExportRuleInfo, ShareExport } from '../../src/storage/domain';
+import { afterAll, beforeAll } from 'vitest';
+import { Nfs4TestClient } from './nfs4-client';
 import { MemoryLog } from './rpc-fixture';
 
 export interface ShareSpec {
@@ -98,4 +100,24 @@ export async function startNfs4(specs: ShareSpec[], opts: { leaseSeconds?: numbe
       for (const f of fixtures.values()) await f.cleanup();
     },
   };
+}
+
+/**
+ * For a describe block: a server with one share 'data' and a v4.1 client
+ * mounted on it before the tests, both stopped after them. `use` receives
+ * them once they are up.
+ */
+export function mountedNfs4(use: (m: { fx: Nfs4Fixture; c: Nfs4TestClient }) => void): void {
+  let fx: Nfs4Fixture | undefined;
+  let c: Nfs4TestClient | undefined;
+  beforeAll(async () => {
+    fx = await startNfs4([{ name: 'data' }]);
+    c = await Nfs4TestClient.connect(fx.port);
+    await c.mount();
+    use({ fx, c });
+  });
+  afterAll(async () => {
+    await c?.destroy().catch(() => undefined);
+    await fx?.close();
+  });
 }
