@@ -19,3 +19,4 @@ export {
   type Provisioning,
 } from './logical-disk';
 export { checkAllocations } from './check-allocations';
+export { changedRuns, runTotals, type ChangedRun } from './page-diff';
