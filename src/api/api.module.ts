@@ -9,6 +9,7 @@ import { HttpExceptionFilter } from './http-exception.filter';
 import { ImageController } from './image.controller';
 import { JobsController } from './jobs.controller';
 import { MirrorsController } from './mirrors.controller';
+import { ReplicaController, ReplicationsController } from './replications.controller';
 import { RequestLogMiddleware } from './request-log.middleware';
 import { ShareRulesController, SharesController } from './shares.controller';
 import { ConsistencyGroupsController, SnapshotSchedulesController, SnapshotsController } from './snapshots.controller';
@@ -36,6 +37,8 @@ import {
     SnapshotSchedulesController,
     ImageController,
     MirrorsController,
+    ReplicationsController,
+    ReplicaController,
     JobsController,
     SharesController,
     ShareRulesController,

@@ -35,6 +35,13 @@ export function httpStatusOf(code: string): number {
     case 'JOB_RUNNING':
     case 'JOB_FINISHED':
     case 'JOB_NOT_RESUMABLE':
+    case 'REPLICATED':
+    case 'REPLICATION_SNAPSHOT':
+    case 'ALREADY_REPLICATED':
+    case 'ALREADY_REPLICA':
+    case 'VOLUME_HAS_WRITERS':
+    case 'NO_CONSISTENT_POINT':
+    case 'NOT_REPLICA':
       return HttpStatus.CONFLICT;
     case 'DEVICE_IO_ERROR':
     case 'DEVICE_GONE':

@@ -116,6 +116,15 @@ export class Volume {
     await this.call({ op: Opcode.RELEASE, flags: 0, volume: this.description.id }, this.paths.sessions[0]);
   }
 
+  /**
+   * REPLICA_COMMIT (docs/san-protocol.md, section 10): the replica this host
+   * writes holds cycle `cycle` now; the gateway snapshots it. Send it after
+   * flush() has returned.
+   */
+  async replicaCommit(cycle: number): Promise<void> {
+    await this.call({ op: Opcode.REPLICA_COMMIT, flags: 0, volume: this.description.id, cycle });
+  }
+
   async identify(): Promise<Identity> {
     const r = await this.call({ op: Opcode.IDENTIFY, flags: 0, volume: this.description.id });
     if (r.status !== Status.OK || r.op !== Opcode.IDENTIFY) throw new Error('IDENTIFY: unexpected reply');

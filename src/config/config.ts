@@ -154,6 +154,19 @@ export const configSchema = z
       })
       .strict()
       .default({ probeIntervalMs: 5000 }),
+    replication: z
+      .object({
+        /** How often the gateway looks for replications whose next scheduled cycle is due. */
+        tickMs: z.coerce.number().int().min(10).max(600_000).default(15_000),
+        /** Datagram size a cycle asks the target for: 1452 fits any Ethernet path; up to 65000 on jumbo frames or loopback. */
+        datagramSize: z.coerce.number().int().min(576).max(65_000).default(1452),
+        /** SAN sessions (UDP ports) a cycle opens to the target; writes spread over them. */
+        sessions: z.coerce.number().int().min(1).max(16).default(1),
+        /** How long a cycle waits for a target that stopped answering (a restart) before the cycle fails; it resumes from its checkpoint. */
+        reconnectTimeoutMs: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .default({ tickMs: 15_000, datagramSize: 1452, sessions: 1, reconnectTimeoutMs: 60_000 }),
   })
   .strict();
 
@@ -201,6 +214,10 @@ const ENV_KEYS: Record<string, string[]> = {
   STRATA_SAN_IDLE_TIMEOUT: ['san', 'idleTimeoutSeconds'],
   STRATA_SAN_AUTH_DELAY_MS: ['san', 'authFailureDelayMs'],
   STRATA_MIRROR_PROBE_MS: ['mirror', 'probeIntervalMs'],
+  STRATA_REPLICATION_TICK_MS: ['replication', 'tickMs'],
+  STRATA_REPLICATION_DATAGRAM_SIZE: ['replication', 'datagramSize'],
+  STRATA_REPLICATION_SESSIONS: ['replication', 'sessions'],
+  STRATA_REPLICATION_RECONNECT_MS: ['replication', 'reconnectTimeoutMs'],
 };
 
 /** Variables read as on/off switches: 0, false, no and off mean false, anything else true. */

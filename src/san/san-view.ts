@@ -19,6 +19,8 @@ export interface SanVolume {
   id: string;
   name: string;
   serial: string;
+  /** The host that writes it, when it is a replica (REPLICA_COMMIT is only for that host). */
+  replicaHostId: string | null;
 }
 
 /**
@@ -129,6 +131,6 @@ export class SanView {
   }
 
   private putVolume(v: VolumeInfo): void {
-    this.volumes.set(v.id, { id: v.id, name: v.name, serial: v.serial });
+    this.volumes.set(v.id, { id: v.id, name: v.name, serial: v.serial, replicaHostId: v.replica?.hostId ?? null });
   }
 }

@@ -4,11 +4,15 @@ import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import { AuditService } from '../storage/audit.service';
 import { StorageEvents } from '../storage/events';
 import { HostService } from '../storage/host.service';
+import { NotReplica, ReplicaService } from '../storage/replica.service';
 import { StorageRuntime } from '../storage/runtime';
 import { VolumeService } from '../storage/volume.service';
 import { SanServer } from './san-server';
 import type { SanStats } from './san-stats';
-import { SanView } from './san-view';
+import { SanView, type SanHost } from './san-view';
+import { SanStatusError } from './san-status';
+import { Status } from '../protocols/san/constants';
+import { DomainError, NoSpace } from '../common/errors';
 import { systemClock } from './transport/clock';
 import { UdpDatagramSocket, type Peer } from './transport/datagram-socket';
 
@@ -52,6 +56,7 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly events: StorageEvents,
     private readonly audit: AuditService,
     private readonly registry: ListenerRegistry,
+    private readonly replicas: ReplicaService,
   ) {}
 
   /** Where the first listener listens, once it does (tests bind port 0). */
@@ -108,6 +113,7 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
         disk: (id) => this.runtime.disk(id),
         audit: (a) => this.recordLogin(a),
         fault: (err, what) => this.log.error(`${what}: ${(err as Error)?.stack ?? String(err)}`),
+        replicaCommit: (host, volumeId, cycle) => this.replicaCommit(host, volumeId, cycle),
         datagramSize: c.datagramSize,
         slots: c.slots,
         maxTransfer: c.maxTransfer,
@@ -164,6 +170,17 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
     }
     const where = this.listeners.map((l) => `udp ${show(l.socket.local())}`).join(', ');
     this.registry.listening(LISTENER, where, `SBP v1, security ${c.security}`);
+  }
+
+  /** REPLICA_COMMIT into the storage manager; its refusals become SAN statuses (san-status.ts maps the rest). */
+  private async replicaCommit(host: SanHost, volumeId: string, cycle: number): Promise<void> {
+    try {
+      await this.replicas.commit(volumeId, host.id, host.name, cycle);
+    } catch (e) {
+      if (e instanceof NotReplica) throw new SanStatusError(Status.NOT_REPLICA, e.message);
+      if (e instanceof DomainError && !(e instanceof NoSpace)) throw new SanStatusError(Status.IO_ERROR, `the replica's consistent point could not be recorded: ${e.message}`);
+      throw e;
+    }
   }
 
   private recordLogin(a: { host: string; hostId: string | null; address: string; ok: boolean; reason?: string }): void {

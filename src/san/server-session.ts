@@ -35,6 +35,8 @@ export interface SessionDeps {
   credits(): number;
   fault(err: unknown, what: string): void;
   ended(session: ServerSession): void;
+  /** REPLICA_COMMIT's effect in the storage manager (absent: the gateway keeps no replicas). */
+  replicaCommit?(host: SanHost, volumeId: string, cycle: number): Promise<void>;
 }
 
 /** Xids of recent calls, to find the slot a retransmitted call used. */
@@ -98,6 +100,7 @@ export class ServerSession {
       bootVerifier: deps.bootVerifier,
       maxTransfer: deps.maxTransfer,
       logout: () => (this.ending = true),
+      replicaCommit: deps.replicaCommit ? (volumeId, cycle) => deps.replicaCommit!(host, volumeId, cycle) : undefined,
     };
   }
 

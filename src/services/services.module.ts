@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { MirrorSyncService } from './mirror-sync.service';
+import { ReplicationService } from './replication.service';
 
-/** Storage services over the virtualization layer: mirrors now; snapshots, replication and backup join here. */
+/** Storage services over the virtualization layer: mirrors and replication; backup joins here. */
 @Module({
-  providers: [MirrorSyncService],
-  exports: [MirrorSyncService],
+  providers: [MirrorSyncService, ReplicationService],
+  exports: [MirrorSyncService, ReplicationService],
 })
 export class ServicesModule {}

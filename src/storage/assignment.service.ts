@@ -30,6 +30,12 @@ function checkSnapshotAccess(volume: VolumeEntity, access: Access): void {
   }
 }
 
+function checkReplicaAccess(volume: VolumeEntity, replicaHost: string | null, hostId: string, access: Access): void {
+  if (access === 'rw' && replicaHost !== null && replicaHost !== hostId) {
+    throw new InvalidArgument(`volume '${volume.name}' is a replica: only its source gateway writes it; assign it read-only (access ro), or promote it first`, 'access');
+  }
+}
+
 /** Which host may touch which volume, how: host × volume × rw/ro × exclusive/shared. */
 @Injectable()
 export class AssignmentService {
@@ -72,11 +78,15 @@ export class AssignmentService {
         const host = await findByKey(this.ds.getRepository(HostEntity), 'host', req.host);
         const volume = await findByKey(this.ds.getRepository(VolumeEntity), 'volume', req.volume);
         if (volume.state !== 'online' || volume.mirrorOf) throw new NotFound('volume', req.volume);
-        // A snapshot is read-only: assigned 'ro' unless told otherwise, and never 'rw'.
-        const access = req.access ?? (volume.role === 'snapshot' ? 'ro' : 'rw');
-        const sharing = req.sharing ?? 'exclusive';
+        const replicaHost = await this.replicaHost(volume.id);
+        // A snapshot is read-only: assigned 'ro' unless told otherwise, and never 'rw'; so is a replica to all but its source.
+        const readOnly = volume.role === 'snapshot' || (replicaHost !== null && replicaHost !== host.id);
+        const access = req.access ?? (readOnly ? 'ro' : 'rw');
+        // A replica's source host shares it with readers.
+        const sharing = req.sharing ?? (replicaHost !== null ? 'shared' : 'exclusive');
         checkModes(access, sharing);
         checkSnapshotAccess(volume, access);
+        checkReplicaAccess(volume, replicaHost, host.id, access);
         if (volume.role === 'share') {
           const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: volume.id } });
           throw shareVolumeError(volume.name, share?.name ?? '?', 'assigned to a SAN host');
@@ -109,6 +119,7 @@ export class AssignmentService {
       if (access !== current.access) {
         const volume = await this.ds.getRepository(VolumeEntity).findOne({ where: { id: current.volumeId } });
         if (volume) checkSnapshotAccess(volume, access);
+        if (volume) checkReplicaAccess(volume, await this.replicaHost(volume.id), current.hostId, access);
       }
       if (sharing !== current.sharing) {
         const others = (await this.list({ volume: current.volumeId })).filter((o) => o.id !== id);
@@ -127,6 +138,12 @@ export class AssignmentService {
       await this.repo.delete(id);
       this.events.emit('assignment.deleted', current);
     });
+  }
+
+  /** The host writing a replica volume (docs/replication.md), or null when the volume is no replica. */
+  private async replicaHost(volumeId: string): Promise<string | null> {
+    const [row] = (await this.ds.query('SELECT host_id AS hostId FROM replicas WHERE volume_id = ?', [volumeId])) as Array<{ hostId: string }>;
+    return row?.hostId ?? null;
   }
 
   /** An exclusive volume has exactly one host; a shared one may have many, all shared. */

@@ -98,6 +98,49 @@ export interface VolumeInfo {
   assignments: AssignmentInfo[];
   /** Its synchronous mirror on another pool, if it has one. */
   mirror: MirrorInfo | null;
+  /** Set when it is a replica received from another gateway (docs/replication.md). */
+  replica?: ReplicaInfo | null;
+  createdAt: string;
+}
+
+/** A replica volume: written only by the source gateway's host, snapshotted at each cycle the source commits. */
+export interface ReplicaInfo {
+  hostId: string;
+  /** Null when that host was removed since (the replica can still be promoted). */
+  hostName: string | null;
+  /** The last cycle committed; 0 before the first (the replica holds no consistent point yet). */
+  lastCycle: number;
+  lastCommitAt: string | null;
+  /** `<volume>@cycle-<n>`, the last consistent point, or null. */
+  snapshot: string | null;
+}
+
+/** A source volume's replication to a volume on another gateway. */
+export interface ReplicationInfo {
+  id: string;
+  volume: { id: string; name: string };
+  /** The target gateway's SAN address, `host:port`. */
+  target: string;
+  targetVolume: string;
+  /** The host name this gateway logs in to the target as (registered there with the replication key). */
+  hostName: string;
+  /** Seconds between scheduled cycles, or null: on demand only. */
+  everySeconds: number | null;
+  /** Bytes per second, 0 for none. */
+  rateLimit: number;
+  /** The last cycle the target committed; 0 before the first. */
+  lastCycle: number;
+  /** When that cycle completed. */
+  lastGoodAt: string | null;
+  /** The instant the replica holds (the last good cycle's snapshot). */
+  lastPointAt: string | null;
+  /** Seconds from that instant to now: how far the replica is behind; null before the first cycle. */
+  lagSeconds: number | null;
+  bytesSent: number;
+  lastError: string | null;
+  nextRunAt: string | null;
+  /** The cycle job running or waiting now, if any (its id). */
+  activeJobId: string | null;
   createdAt: string;
 }
 

@@ -134,6 +134,41 @@ export class JobEntity {
   @Column('text', { name: 'updated_at' }) updatedAt: string;
 }
 
+/** A volume copied in cycles to a volume on another gateway (source side). */
+@Entity('replications')
+export class ReplicationEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { name: 'volume_id', unique: true }) volumeId: string;
+  /** The target gateway's SAN address, `host:port`. */
+  @Column('text', { name: 'target_address' }) targetAddress: string;
+  @Column('text', { name: 'target_volume' }) targetVolume: string;
+  /** The host name the target registered this gateway's replication key under. */
+  @Column('text', { name: 'host_name' }) hostName: string;
+  /** A cycle this often (when none is running); null: on demand only. */
+  @Column('integer', { name: 'every_seconds', nullable: true }) everySeconds: number | null;
+  /** Bytes per second, 0: no limit. */
+  @Column('integer', { name: 'rate_limit' }) rateLimit: number;
+  /** The last cycle the target committed and this side recorded; 0 before the first. */
+  @Column('integer', { name: 'last_cycle' }) lastCycle: number;
+  @Column('text', { name: 'last_good_at', nullable: true }) lastGoodAt: string | null;
+  /** When the snapshot of the last good cycle was taken: the replica holds the volume as it was then. */
+  @Column('text', { name: 'last_point_at', nullable: true }) lastPointAt: string | null;
+  @Column('integer', { name: 'bytes_sent' }) bytesSent: number;
+  @Column('text', { name: 'last_error', nullable: true }) lastError: string | null;
+  @Column('text', { name: 'next_run_at', nullable: true }) nextRunAt: string | null;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+/** A volume received from another gateway (target side): only `hostId` writes it, REPLICA_COMMIT snapshots it. */
+@Entity('replicas')
+export class ReplicaEntity {
+  @PrimaryColumn('text', { name: 'volume_id' }) volumeId: string;
+  @Column('text', { name: 'host_id' }) hostId: string;
+  @Column('integer', { name: 'last_cycle' }) lastCycle: number;
+  @Column('text', { name: 'last_commit_at', nullable: true }) lastCommitAt: string | null;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
 /** A NAS share; its size and pool are those of its volume. */
 @Entity('shares')
 export class ShareEntity {
@@ -248,6 +283,8 @@ export const CATALOG_ENTITIES = [
   SnapshotScheduleEntity,
   MirrorEntity,
   JobEntity,
+  ReplicationEntity,
+  ReplicaEntity,
   ShareEntity,
   ExportRuleEntity,
   HostEntity,

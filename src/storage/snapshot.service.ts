@@ -20,6 +20,9 @@ export interface SnapshotRequest {
   scheduleId?: string | null;
 }
 
+/** Snapshots replication takes are `<volume>@repl-<cycle>`; people cannot take or delete them. */
+export const REPLICATION_PREFIX = 'repl-';
+
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -64,6 +67,9 @@ export class SnapshotService {
       () =>
         this.exclusive(async () => {
           const origin = await this.origin(volumeKey);
+          if (typeof req.name === 'string' && req.name.startsWith(REPLICATION_PREFIX)) {
+            throw new InvalidArgument(`snapshot names starting with '${REPLICATION_PREFIX}' are kept for replication cycles`, 'name');
+          }
           const [row] = await this.take([{ volume: origin, name: req.name }]);
           return this.get(origin.id, row.id);
         }),
@@ -143,10 +149,23 @@ export class SnapshotService {
         this.exclusive(async () => {
           const origin = await this.origin(volumeKey);
           const row = await this.snapshotRow(origin, snapshotKey);
+          await this.checkNotReplicationBase(origin, row);
           await this.destroy(actor, row, !!opts.force);
         }),
       undefined,
       { force: !!opts.force },
+    );
+  }
+
+  /** A replication's own snapshot goes only with the replication (or when its next cycle is done). */
+  private async checkNotReplicationBase(origin: VolumeEntity, row: VolumeEntity): Promise<void> {
+    if (!row.name.slice(row.name.indexOf('@') + 1).startsWith(REPLICATION_PREFIX)) return;
+    const [replication] = (await this.ds.query('SELECT id FROM replications WHERE volume_id = ?', [origin.id])) as Array<{ id: string }>;
+    if (!replication) return;
+    throw new Conflict(
+      'REPLICATION_SNAPSHOT',
+      `snapshot '${row.name}' is the base of the replication of volume '${origin.name}': the replication deletes it after its next cycle (or remove the replication)`,
+      { volume: origin.name, snapshot: row.name, replication: replication.id },
     );
   }
 

@@ -18,6 +18,8 @@ import { ShareService } from './share.service';
 import { SnapshotService } from './snapshot.service';
 import { SnapshotScheduleService } from './snapshot-schedule.service';
 import { ConsistencyGroupService } from './consistency-group.service';
+import { ReplicaService } from './replica.service';
+import { ReplicationStore } from './replication-store';
 import { StorageRuntime } from './runtime';
 import { StorageBootstrapService } from './storage-bootstrap.service';
 import { VolumeService } from './volume.service';
@@ -63,7 +65,9 @@ import { VolumeService } from './volume.service';
     StorageBootstrapService,
     JobStore,
     MirrorService,
+    ReplicaService,
+    ReplicationStore,
   ],
-  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService, JobStore, MirrorService],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService, JobStore, MirrorService, ReplicaService, ReplicationStore],
 })
 export class StorageModule {}

@@ -6,8 +6,8 @@ import type { LogicalDisk, Provisioning } from '../virtualization/logical-disk';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
-import type { Actor, MirrorInfo, VolumeInfo, VolumeRole } from './domain';
-import { ExportRuleEntity, MirrorEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
+import type { Actor, MirrorInfo, ReplicaInfo, VolumeInfo, VolumeRole } from './domain';
+import { ExportRuleEntity, HostEntity, MirrorEntity, PoolEntity, ReplicaEntity, ReplicationEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, newId, now, shareVolumeError, snapshotVolumeError, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
@@ -153,6 +153,9 @@ export class VolumeService {
       await this.assertBlock(row, 'deleted on its own (delete the share)');
       if (await this.ds.getRepository(MirrorEntity).findOne({ where: { volumeId: row.id } })) {
         throw new Conflict('MIRRORED', `volume '${row.name}' has a mirror: remove the mirror first`, { volume: row.name });
+      }
+      if (await this.ds.getRepository(ReplicationEntity).findOne({ where: { volumeId: row.id } })) {
+        throw new Conflict('REPLICATED', `volume '${row.name}' is replicated to another gateway: remove the replication first (strata replication rm ${row.name})`, { volume: row.name });
       }
       const snapshots = await this.volumes.find({ where: { originId: row.id, role: 'snapshot' }, order: { createdAt: 'ASC' } });
       if (snapshots.length > 0 && !opts.recursive) {
@@ -334,6 +337,7 @@ export class VolumeService {
       await m.query('DELETE FROM mirror_dirty WHERE volume_id IN (SELECT volume_id FROM mirrors WHERE member_id = ?)', [row.id]);
       await m.query('DELETE FROM mirrors WHERE member_id = ?', [row.id]);
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
+      await m.query('DELETE FROM replicas WHERE volume_id = ?', [row.id]);
       // Its group memberships and its own snapshot schedules go with it.
       await m.query('DELETE FROM consistency_group_members WHERE volume_id = ?', [row.id]);
       await m.query('UPDATE volumes SET schedule_id = NULL WHERE schedule_id IN (SELECT id FROM snapshot_schedules WHERE volume_id = ?)', [row.id]);
@@ -377,6 +381,14 @@ export class VolumeService {
     const mirrors = await this.ds.getRepository(MirrorEntity).find({ where: { volumeId: In(rows.map((r) => r.id)) } });
     const members = mirrors.length ? await this.volumes.find({ where: { id: In(mirrors.map((m) => m.memberId)) } }) : [];
     const allPools = mirrors.length ? await this.ds.getRepository(PoolEntity).find() : pools;
+    const replicas = await this.ds.getRepository(ReplicaEntity).find({ where: { volumeId: In(rows.map((r) => r.id)) } });
+    const replicaHosts = replicas.length ? await this.ds.getRepository(HostEntity).find({ where: { id: In(replicas.map((r) => r.hostId)) } }) : [];
+    const replicaOf = (row: VolumeEntity): ReplicaInfo | null => {
+      const r = replicas.find((x) => x.volumeId === row.id);
+      if (!r) return null;
+      const snapshot = r.lastCycle > 0 ? `${row.name}@cycle-${r.lastCycle}` : null;
+      return { hostId: r.hostId, hostName: replicaHosts.find((h) => h.id === r.hostId)?.name ?? null, lastCycle: r.lastCycle, lastCommitAt: r.lastCommitAt, snapshot };
+    };
     const mirrorOf = (row: VolumeEntity): MirrorInfo | null => {
       const m = mirrors.find((x) => x.volumeId === row.id);
       const status = this.runtime.disk(row.id)?.status();
@@ -420,6 +432,7 @@ export class VolumeService {
         nbdExport: !!row.nbdExport,
         assignments: assignments.filter((a) => a.volumeId === row.id),
         mirror: mirrorOf(row),
+        replica: replicaOf(row),
         createdAt: row.createdAt,
       };
     });

@@ -70,6 +70,19 @@ describe('reference bytes', () => {
     expect(decodeReply(bytes)).toEqual({ op: Opcode.WRITE, status: Status.READ_ONLY, slot: 1, seq: 2, message: 'read-only' });
   });
 
+  it('a REPLICA_COMMIT call names its lun and cycle; NOT_REPLICA is status 19 (section 10)', () => {
+    // opcode 0x0e, flags, slot, sequence, u32 lun, u64 cycle
+    const bytes = Buffer.from('0e' + '00' + '0002' + '0000002a' + '00000003' + '0000000100000007', 'hex');
+    const call: Call = { op: Opcode.REPLICA_COMMIT, flags: 0, slot: 2, seq: 42, lun: 3, cycle: 2 ** 32 + 7 };
+    expect(encodeCall(call).toString('hex')).toBe(bytes.toString('hex'));
+    expect(decodeCall(bytes)).toEqual(call);
+    const ok = Buffer.from('0e' + '00' + '0002' + '0000002a', 'hex');
+    expect(decodeReply(ok)).toEqual({ op: Opcode.REPLICA_COMMIT, status: Status.OK, slot: 2, seq: 42 });
+    const refused = Buffer.from('0e' + '13' + '0002' + '0000002a' + '0004' + Buffer.from('nope').toString('hex'), 'hex');
+    expect(decodeReply(refused)).toEqual({ op: Opcode.REPLICA_COMMIT, status: Status.NOT_REPLICA, slot: 2, seq: 42, message: 'nope' });
+    expect(encodeReply({ op: Opcode.REPLICA_COMMIT, status: Status.NOT_REPLICA, slot: 2, seq: 42, message: 'nope' }).equals(refused)).toBe(true);
+  });
+
   it('an ACK lists inclusive ranges', () => {
     expect(encodeAck([[0, 3], [5, 5]]).toString('hex')).toBe('0002' + '00000003' + '00050005');
   });
@@ -90,6 +103,8 @@ const calls: Call[] = [
   { op: Opcode.RELEASE, flags: 0, slot: 0, seq: 9, lun: 1 },
   { op: Opcode.NOP, flags: 0, slot: 0, seq: 10, time: 123456789n },
   { op: Opcode.LOGOUT, flags: 0, slot: 0, seq: 11 },
+  { op: Opcode.REPLICA_COMMIT, flags: 0, slot: 5, seq: 12, lun: 1, cycle: 1 },
+  { op: Opcode.REPLICA_COMMIT, flags: 0, slot: 0, seq: 13, lun: 0xffffffff, cycle: Number.MAX_SAFE_INTEGER },
 ];
 
 const replies: Reply[] = [
@@ -125,6 +140,8 @@ const replies: Reply[] = [
   { op: Opcode.FLUSH, status: Status.OK, slot: 2, seq: 10 },
   { op: Opcode.WRITE, status: Status.NO_SPACE, slot: 2, seq: 11, message: "pool 'default' is full" },
   { op: Opcode.READ, status: Status.NOT_ASSIGNED, slot: 2, seq: 12, message: 'lun 4 is not assigned to host h1' },
+  { op: Opcode.REPLICA_COMMIT, status: Status.OK, slot: 3, seq: 13 },
+  { op: Opcode.REPLICA_COMMIT, status: Status.NOT_REPLICA, slot: 3, seq: 14, message: "volume 'db' is not a replica received from host 'src'" },
 ];
 
 const logins: LoginMessage[] = [
@@ -254,7 +271,15 @@ describe('malformed input: exact errors', () => {
     expectDecodeError(() => r.add(0, Buffer.alloc(10)), Status.GARBAGE, /expected 1396/);
     expectDecodeError(() => r.add(2, Buffer.alloc(604)), Status.GARBAGE);
     expectDecodeError(() => decodeLogin(Buffer.from('01010120')), Status.GARBAGE);
-    expectDecodeError(() => decodeReply(Buffer.from('0c13000000000001', 'hex')), Status.GARBAGE, /unknown status 19/);
+    expectDecodeError(() => decodeReply(Buffer.from('0c14000000000001', 'hex')), Status.GARBAGE, /unknown status 20/);
+    expectDecodeError(() => decodeCall(Buffer.from('0e00000000000001' + '00000001' + '00000000000001', 'hex')), Status.GARBAGE, /cycle/);
+    expectDecodeError(() => decodeCall(Buffer.concat([encodeCall(calls[15]), Buffer.from([0])])), Status.GARBAGE, /1 trailing/);
+  });
+
+  it('a REPLICA_COMMIT cycle past 2^53 is refused, not rounded', () => {
+    const bytes = encodeCall({ op: Opcode.REPLICA_COMMIT, flags: 0, slot: 0, seq: 1, lun: 0, cycle: 1 });
+    bytes.writeBigUInt64BE(2n ** 53n, 12);
+    expectDecodeError(() => decodeCall(bytes), Status.GARBAGE, /cycle.*2\^53/);
   });
 
   it('a u64 offset past 2^53 is refused, not rounded', () => {

@@ -41,6 +41,8 @@ export const enum Opcode {
   RELEASE = 0x0b,
   NOP = 0x0c,
   LOGOUT = 0x0d,
+  /** A consistent point of a replica volume (section 10): the target snapshots it. */
+  REPLICA_COMMIT = 0x0e,
 }
 
 export const OPCODE_NAMES: Record<number, string> = {
@@ -57,6 +59,7 @@ export const OPCODE_NAMES: Record<number, string> = {
   [Opcode.RELEASE]: 'RELEASE',
   [Opcode.NOP]: 'NOP',
   [Opcode.LOGOUT]: 'LOGOUT',
+  [Opcode.REPLICA_COMMIT]: 'REPLICA_COMMIT',
 };
 
 export const enum CallFlag {
@@ -84,7 +87,11 @@ export const enum Status {
   BUSY = 16,
   REVOKED = 17,
   SERVER_FAULT = 18,
+  /** REPLICA_COMMIT on a volume that is not a replica received from this host (section 10). */
+  NOT_REPLICA = 19,
 }
+/** The highest status code v1 defines: a reply with a higher one does not decode. */
+export const MAX_STATUS = Status.NOT_REPLICA;
 
 export const STATUS_NAMES: Record<number, string> = {
   0: 'OK',
@@ -106,6 +113,7 @@ export const STATUS_NAMES: Record<number, string> = {
   16: 'BUSY',
   17: 'REVOKED',
   18: 'SERVER_FAULT',
+  19: 'NOT_REPLICA',
 };
 
 /** A datagram or message that does not decode; `status` is what the peer is told, if anything. */

@@ -1,5 +1,5 @@
 import { Reader, strSize, Writer } from './buffer-io';
-import { Opcode, OPCODE_NAMES, SbpDecodeError, Status } from './constants';
+import { MAX_STATUS, Opcode, OPCODE_NAMES, SbpDecodeError, Status } from './constants';
 
 /*
  * CALL:   u8 opcode | u8 flags  | u16 slot | u32 slot sequence | fields | data
@@ -13,7 +13,7 @@ const PREFIX = 8;
 type LunOp = Opcode.IDENTIFY | Opcode.CAPACITY | Opcode.READY | Opcode.FLUSH | Opcode.RESERVE | Opcode.RELEASE;
 type RangeOp = Opcode.UNMAP | Opcode.WRITE_ZEROES;
 /** Calls whose OK reply is the prefix alone. */
-type BareReplyOp = Opcode.READY | Opcode.FLUSH | Opcode.RESERVE | Opcode.RELEASE | Opcode.WRITE | RangeOp | Opcode.LOGOUT;
+type BareReplyOp = Opcode.READY | Opcode.FLUSH | Opcode.RESERVE | Opcode.RELEASE | Opcode.WRITE | RangeOp | Opcode.LOGOUT | Opcode.REPLICA_COMMIT;
 
 interface Slotted {
   slot: number;
@@ -27,6 +27,11 @@ export type Call = Slotted & { flags: number } & (
     | { op: Opcode.WRITE; lun: number; offset: number; data: Buffer }
     | { op: RangeOp; lun: number; offset: number; length: number }
     | { op: Opcode.NOP; time: bigint }
+    /*
+     * REPLICA_COMMIT (section 10): u32 lun | u64 cycle → — (status says).
+     * Sent after the cycle's FLUSH; the target snapshots the replica as `<volume>@cycle-<cycle>`.
+     */
+    | { op: Opcode.REPLICA_COMMIT; lun: number; cycle: number }
   );
 
 export interface VolumeEntry {
@@ -92,6 +97,8 @@ export function encodeCall(c: Call): Buffer {
       return prefix(new Writer(PREFIX + 20), c.op, c.flags, c).u32(c.lun).u64(c.offset).u64(c.length).done();
     case Opcode.NOP:
       return prefix(new Writer(PREFIX + 8), c.op, c.flags, c).u64(c.time).done();
+    case Opcode.REPLICA_COMMIT:
+      return prefix(new Writer(PREFIX + 12), c.op, c.flags, c).u32(c.lun).u64(c.cycle).done();
   }
 }
 
@@ -128,6 +135,9 @@ export function decodeCall(buf: Buffer): Call {
       break;
     case Opcode.NOP:
       call = { ...base, op, time: r.u64big('time') };
+      break;
+    case Opcode.REPLICA_COMMIT:
+      call = { ...base, op, lun: r.u32('lun'), cycle: r.u64('cycle') };
       break;
     default:
       throw new SbpDecodeError(Status.BAD_OPCODE, `unknown opcode 0x${op.toString(16)}`);
@@ -180,7 +190,7 @@ export function decodeReply(buf: Buffer): Reply {
   if (!(op in OPCODE_NAMES)) throw new SbpDecodeError(Status.BAD_OPCODE, `unknown opcode 0x${op.toString(16)}`);
   let reply: Reply;
   if (status !== Status.OK) {
-    if (status > Status.SERVER_FAULT) throw new SbpDecodeError(Status.GARBAGE, `unknown status ${status}`);
+    if (status > MAX_STATUS) throw new SbpDecodeError(Status.GARBAGE, `unknown status ${status}`);
     reply = { slot, seq, op, status: status as Exclude<Status, Status.OK>, message: r.str('message') };
   } else {
     const base = { slot, seq, status: Status.OK as const };

@@ -26,6 +26,8 @@ export interface CommandContext {
   bootVerifier: bigint;
   maxTransfer: number;
   logout(): void;
+  /** Snapshot a replica this host writes as cycle `cycle` (REPLICA_COMMIT); undefined when the gateway keeps no replicas. */
+  replicaCommit?(volumeId: string, cycle: number): Promise<void>;
 }
 
 type Body<R> = R extends unknown ? Omit<R, 'slot' | 'seq'> : never;
@@ -273,6 +275,21 @@ export const COMMANDS: { [K in Opcode]: Command<K> } = {
     rereadable: false,
     async handle(ctx, call) {
       return { op: Opcode.NOP, status: ok, time: call.time, bootVerifier: ctx.bootVerifier };
+    },
+  },
+  // REPLICA_COMMIT: u32 lun, u64 cycle → — (section 10). After the cycle's FLUSH: the replica becomes `<volume>@cycle-<cycle>`.
+  [Opcode.REPLICA_COMMIT]: {
+    name: 'REPLICA_COMMIT',
+    mutates: true,
+    rereadable: false,
+    async handle(ctx, call) {
+      const t = target(ctx, call.lun, true);
+      if (t.volume.replicaHostId !== ctx.hostId || !ctx.replicaCommit) {
+        throw new SanStatusError(Status.NOT_REPLICA, `volume '${t.volume.name}' is not a replica received from host '${ctx.hostName}'`);
+      }
+      if (call.cycle < 1) throw new SanStatusError(Status.GARBAGE, 'REPLICA_COMMIT: cycle numbers start at 1');
+      await ctx.replicaCommit(t.volume.id, call.cycle);
+      return { op: Opcode.REPLICA_COMMIT, status: ok };
     },
   },
   // LOGOUT: — → —; the session ends once the reply is out.

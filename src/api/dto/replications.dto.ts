@@ -1,0 +1,33 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsSize } from './size';
+
+export class CreateReplicationDto {
+  @ApiProperty({ example: 'db', description: 'the block volume to replicate (name or id)' }) @IsString() @MaxLength(200) volume: string;
+  @ApiProperty({ example: '10.0.0.2:7700', description: "the target gateway's SAN address, host[:port] (port 7700 when left out)" })
+  @IsString()
+  @MaxLength(300)
+  target: string;
+  @ApiProperty({ example: 'db-replica', description: 'the replica volume on the target (accepted there with strata replica accept)' })
+  @IsString()
+  @MaxLength(63)
+  targetVolume: string;
+  @ApiPropertyOptional({ description: "the host name the target registered this gateway's replication key under (default: this machine's host name)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(63)
+  hostName?: string;
+  @ApiPropertyOptional({ oneOf: [{ type: 'string', example: '15m' }, { type: 'integer' }], description: 'a cycle this often (30s, 15m, 1h, 1d, or seconds); absent: on demand only' })
+  @IsOptional()
+  @ValidateIf((_, v) => typeof v === 'string')
+  @MaxLength(20)
+  every?: string | number;
+  @IsOptional() @IsSize('rateLimit', { required: false, description: 'bandwidth limit, bytes per second (or 50M)' }) rateLimit?: number;
+}
+
+export class AcceptReplicaDto {
+  @ApiProperty({ example: 'site-a', description: "the host registered with the source gateway's replication key (strata replication identity there)" })
+  @IsString()
+  @MaxLength(200)
+  host: string;
+}

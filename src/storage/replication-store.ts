@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, Like, Repository } from 'typeorm';
+import { InvalidArgument, NotFound } from '../common/errors';
+import { AuditService } from './audit.service';
+import { SYSTEM_ACTOR, type Actor } from './domain';
+import { ReplicationEntity, VolumeEntity } from './entities';
+import { newId, now } from './lookup';
+import { REPLICATION_PREFIX, SnapshotService } from './snapshot.service';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A replication as the catalog keeps it, with its volume's current name. */
+export interface ReplicationRecord {
+  id: string;
+  volumeId: string;
+  volumeName: string;
+  targetAddress: string;
+  targetVolume: string;
+  hostName: string;
+  everySeconds: number | null;
+  rateLimit: number;
+  lastCycle: number;
+  lastGoodAt: string | null;
+  lastPointAt: string | null;
+  bytesSent: number;
+  lastError: string | null;
+  nextRunAt: string | null;
+  createdAt: string;
+}
+
+export type ReplicationChanges = Partial<Pick<ReplicationRecord, 'everySeconds' | 'rateLimit' | 'lastCycle' | 'lastGoodAt' | 'lastPointAt' | 'bytesSent' | 'lastError' | 'nextRunAt'>>;
+
+/** A snapshot a replication cycle copies from: `<volume>@repl-<cycle>`. */
+export interface CycleSnapshot {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+const actor: Actor = { ...SYSTEM_ACTOR, source: 'replication' };
+
+/**
+ * The source side of replication in the catalog: the replications table and
+ * the cycle snapshots `<volume>@repl-<n>` (taken and deleted only here, so
+ * SnapshotService refuses people's deletes of them while a replication exists).
+ */
+@Injectable()
+export class ReplicationStore {
+  private readonly repo: Repository<ReplicationEntity>;
+  private readonly volumes: Repository<VolumeEntity>;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly snapshots: SnapshotService,
+    private readonly audit: AuditService,
+  ) {
+    this.repo = ds.getRepository(ReplicationEntity);
+    this.volumes = ds.getRepository(VolumeEntity);
+  }
+
+  async list(): Promise<ReplicationRecord[]> {
+    return this.records(await this.repo.find({ order: { createdAt: 'ASC' } }));
+  }
+
+  /** By the replication's id, or its volume's id or name. */
+  async get(key: string): Promise<ReplicationRecord> {
+    let row = UUID_RE.test(key) ? await this.repo.findOne({ where: [{ id: key }, { volumeId: key }] }) : null;
+    if (!row && !UUID_RE.test(key)) {
+      const volume = await this.volumes.findOne({ where: { name: key } });
+      if (volume) row = await this.repo.findOne({ where: { volumeId: volume.id } });
+    }
+    if (!row) throw new NotFound('replication', key);
+    return (await this.records([row]))[0];
+  }
+
+  /** The online block volume a replication may copy. */
+  async sourceVolume(key: string): Promise<{ id: string; name: string }> {
+    const row = UUID_RE.test(key) ? await this.volumes.findOne({ where: { id: key } }) : await this.volumes.findOne({ where: { name: key } });
+    if (!row || row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
+    if (row.role !== 'block') throw new InvalidArgument(`volume '${row.name}' is a ${row.role === 'share' ? "share's volume" : 'snapshot'}: only block volumes are replicated`, 'volume');
+    return { id: row.id, name: row.name };
+  }
+
+  async create(r: Pick<ReplicationRecord, 'volumeId' | 'targetAddress' | 'targetVolume' | 'hostName' | 'everySeconds' | 'rateLimit' | 'nextRunAt'>): Promise<ReplicationRecord> {
+    const id = newId();
+    await this.repo.insert({ id, ...r, lastCycle: 0, lastGoodAt: null, lastPointAt: null, bytesSent: 0, lastError: null, createdAt: now() });
+    return this.get(id);
+  }
+
+  async update(id: string, changes: ReplicationChanges): Promise<void> {
+    await this.repo.update(id, changes);
+  }
+
+  /** The replication goes, and every cycle snapshot it kept with it. */
+  async remove(id: string): Promise<void> {
+    const rec = await this.get(id);
+    await this.repo.delete(id);
+    for (const s of await this.cycleSnapshots(rec.volumeId)) await this.dropSnapshot(s.id);
+  }
+
+  /** `<volume>@repl-<cycle>`, if it exists. */
+  async cycleSnapshot(volumeId: string, cycle: number): Promise<CycleSnapshot | null> {
+    return (await this.cycleSnapshots(volumeId)).find((s) => s.name.endsWith(`@${REPLICATION_PREFIX}${cycle}`)) ?? null;
+  }
+
+  /** Take `<volume>@repl-<cycle>`, or find the one an interrupted cycle took already. */
+  async takeCycleSnapshot(volumeId: string, cycle: number): Promise<CycleSnapshot> {
+    const found = await this.cycleSnapshot(volumeId, cycle);
+    if (found) return found;
+    const volume = await this.volumes.findOneOrFail({ where: { id: volumeId } });
+    const name = `${REPLICATION_PREFIX}${cycle}`;
+    const [row] = await this.audit.audited(actor, 'snapshot.create', { type: 'volume', name: `${volume.name}@${name}` }, () => this.snapshots.takeExclusive([{ volume, name }]));
+    return { id: row.id, name: row.name, createdAt: row.createdAt };
+  }
+
+  /** Every `repl-` snapshot of the volume, oldest first. */
+  async cycleSnapshots(volumeId: string): Promise<CycleSnapshot[]> {
+    const rows = await this.volumes.find({ where: { originId: volumeId, role: 'snapshot', state: 'online', name: Like(`%@${REPLICATION_PREFIX}%`) }, order: { createdAt: 'ASC' } });
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt }));
+  }
+
+  async dropSnapshot(id: string): Promise<void> {
+    const row = await this.volumes.findOne({ where: { id } });
+    if (!row) return;
+    await this.audit.audited(actor, 'snapshot.delete', { type: 'volume', id: row.id, name: row.name }, () => this.snapshots.destroyExclusive(actor, row));
+  }
+
+  private async records(rows: ReplicationEntity[]): Promise<ReplicationRecord[]> {
+    if (rows.length === 0) return [];
+    const volumes = await this.volumes.find({ where: { id: In(rows.map((r) => r.volumeId)) } });
+    return rows.map((r) => ({
+      id: r.id,
+      volumeId: r.volumeId,
+      volumeName: volumes.find((v) => v.id === r.volumeId)?.name ?? r.volumeId,
+      targetAddress: r.targetAddress,
+      targetVolume: r.targetVolume,
+      hostName: r.hostName,
+      everySeconds: r.everySeconds,
+      rateLimit: r.rateLimit,
+      lastCycle: r.lastCycle,
+      lastGoodAt: r.lastGoodAt,
+      lastPointAt: r.lastPointAt,
+      bytesSent: r.bytesSent,
+      lastError: r.lastError,
+      nextRunAt: r.nextRunAt,
+      createdAt: r.createdAt,
+    }));
+  }
+}
