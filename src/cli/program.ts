@@ -7,6 +7,7 @@ import { registerHost } from './commands/host';
 import { registerJob } from './commands/job';
 import { registerMirror } from './commands/mirror';
 import { registerPool } from './commands/pool';
+import { registerReplication } from './commands/replication';
 import { registerShare } from './commands/share';
 import { registerSnapshot } from './commands/snapshot';
 import { registerStatus } from './commands/status';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIO = processIO()): Command {
   registerSnapshot(program, io);
   registerShare(program, io);
   registerMirror(program, io);
+  registerReplication(program, io);
   registerJob(program, io);
   registerHost(program, io);
   registerAssignment(program, io);

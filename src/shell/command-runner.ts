@@ -10,6 +10,7 @@ import { shareCommands } from './commands/share.commands';
 import { snapshotCommands } from './commands/snapshot.commands';
 import { jobCommands } from './commands/job.commands';
 import { mirrorCommands } from './commands/mirror.commands';
+import { replicationCommands } from './commands/replication.commands';
 import { statusCommands } from './commands/status.commands';
 import { userCommands } from './commands/user.commands';
 import { volumeCommands } from './commands/volume.commands';
@@ -66,6 +67,7 @@ export class CommandRunner {
       ...snapshotCommands,
       ...shareCommands,
       ...mirrorCommands,
+      ...replicationCommands,
       ...jobCommands,
       ...hostCommands,
       ...assignmentCommands,

@@ -4,6 +4,8 @@ import { NasModule } from '../nas/nas.module';
 import { NasService } from '../nas/nas.service';
 import { JobService } from '../jobs/job.service';
 import { MirrorSyncService } from '../services/mirror-sync.service';
+import { ReplicationService } from '../services/replication.service';
+import { ReplicaService } from '../storage/replica.service';
 import { ServicesModule } from '../services/services.module';
 import { AssignmentService } from '../storage/assignment.service';
 import { AuditService } from '../storage/audit.service';
@@ -26,7 +28,7 @@ import { ShellServer } from './ssh-server';
   providers: [
     {
       provide: SHELL_SERVICES,
-      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService],
+      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService, ReplicationService, ReplicaService],
       useFactory: (
         devices: DeviceService,
         pools: PoolService,
@@ -44,7 +46,9 @@ import { ShellServer } from './ssh-server';
         nas: NasService,
         jobs: JobService,
         mirrors: MirrorSyncService,
-      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, groups, schedules, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors }),
+        replications: ReplicationService,
+        replicas: ReplicaService,
+      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, groups, schedules, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors, replications, replicas }),
     },
     ShellServer,
   ],

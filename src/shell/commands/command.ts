@@ -1,6 +1,8 @@
 import type { ListenerRegistry } from '../../common/listeners';
 import type { JobService } from '../../jobs/job.service';
 import type { MirrorSyncService } from '../../services/mirror-sync.service';
+import type { ReplicationService } from '../../services/replication.service';
+import type { ReplicaService } from '../../storage/replica.service';
 import type { NasService } from '../../nas/nas.service';
 import type { AssignmentService } from '../../storage/assignment.service';
 import type { AuditService } from '../../storage/audit.service';
@@ -35,6 +37,8 @@ export interface ShellServices {
   nas: NasService;
   jobs: JobService;
   mirrors: MirrorSyncService;
+  replications: ReplicationService;
+  replicas: ReplicaService;
 }
 
 export const SHELL_SERVICES = Symbol('SHELL_SERVICES');

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/program';
+import { JobService } from '../../src/jobs/job.service';
+import { CommandRunner } from '../../src/shell/command-runner';
+import { SHELL_SERVICES, type ShellServices } from '../../src/shell/commands/command';
+import type { AuditEntry } from '../../src/storage/domain';
+import { apiJson, startTestGateway, type TestGateway } from '../utils/gateway';
+import { REPLICATION_ENV, volumeHash, writeVolume } from '../utils/replication-fixture';
+import { admin, sanAddress } from '../utils/san-fixture';
+
+const MiB = 2 ** 20;
+
+/** `strata …` in this process against a gateway; resolves to the exit code and what was printed. */
+async function cli(gw: TestGateway, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const home = mkdtempSync(join(tmpdir(), 'strata-cli-home-'));
+  const code = await run(['node', 'strata', ...argv], { stdin: new PassThrough(), stdout, stderr, env: { HOME: home, XDG_CONFIG_HOME: home, STRATA_URL: gw.url, STRATA_TOKEN: gw.token } });
+  return { code, stdout: out, stderr: err };
+}
+
+/** A line in the SSH admin shell, run by its command runner on the gateway's own services. */
+async function shell(gw: TestGateway, line: string): Promise<{ status: number; out: string; err: string }> {
+  const services = gw.app.get<ShellServices>(SHELL_SERVICES);
+  const out: string[] = [];
+  const err: string[] = [];
+  const r = await new CommandRunner().execute(line, { services, actor: { name: 'admin', source: 'ssh:test' }, terminal: false, ask: async () => 'y' }, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { status: r.status, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('replication from the CLI and the SSH shell', () => {
+  let a: TestGateway;
+  let b: TestGateway;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startTestGateway(REPLICATION_ENV), startTestGateway(REPLICATION_ENV)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  it('identity, host add, replica accept, replication create / run / ls / show, replica status / promote, replication rm', async () => {
+    const id = await cli(a, 'replication', 'identity');
+    expect(id.code, id.stderr).toBe(0);
+    const key = id.stdout.split('\n')[0];
+    expect(key).toMatch(/^ssh-ed25519 [A-Za-z0-9+/=]+$/);
+    expect(id.stdout).toMatch(/strata host add \S+ --key 'ssh-ed25519 /);
+    // The same key at every call, from the 0600 file.
+    expect((await cli(a, 'replication', 'identity')).stdout.split('\n')[0]).toBe(key);
+
+    expect((await cli(b, 'host', 'add', 'site-a', '--key', key)).code).toBe(0);
+    expect((await cli(b, 'volume', 'create', 'web-r', '--pool', 'default', '--size', '8M')).code).toBe(0);
+    const accepted = await cli(b, 'replica', 'accept', 'web-r', '--host', 'site-a');
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.stdout).toMatch(/replica written by host 'site-a'/);
+
+    await admin(a, 'POST', 'volumes', { name: 'web', pool: 'default', size: '8M' });
+    await writeVolume(a, 'web', 0, randomBytes(2 * MiB));
+    const created = await cli(a, 'replication', 'create', 'web', '--target', sanAddress(b), '--target-volume', 'web-r', '--host-name', 'site-a', '--every', '1h', '--rate', '500M');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/replicates to 'web-r' on 127\.0\.0\.1:\d+ as host 'site-a', every 1h 0m/);
+
+    const ran = await cli(a, 'replication', 'run', 'web', '--wait');
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/replication of replication 'web'\) is succeeded/);
+    expect(await volumeHash(b, 'web-r@cycle-1')).toBe(await volumeHash(a, 'web@repl-1'));
+
+    const ls = await cli(a, 'replication', 'ls');
+    expect(ls.stdout.split('\n')[0]).toMatch(/^VOLUME\s+TARGET\s+TARGET VOLUME\s+SCHEDULE\s+LAST CYCLE\s+LAG\s+SENT/);
+    expect(ls.stdout.split('\n')[1]).toMatch(/^web\s+127\.0\.0\.1:\d+\s+web-r\s+every 1h 0m\s+1\s+\S+\s+2 MiB\s+idle/);
+    const show = await cli(a, 'replication', 'show', 'web');
+    expect(show.stdout).toMatch(/Last good cycle:\s+1, done/);
+    expect(show.stdout).toMatch(/Rate limit:\s+500 MiB\/s/);
+    expect(show.stdout).toMatch(/Cycle job:\s+\S+ \(cycle 1\) succeeded 100% of 2 MiB/);
+
+    // The same from the SSH shell.
+    const shellLs = await shell(a, 'replication ls');
+    expect(shellLs.status).toBe(0);
+    expect(shellLs.out).toMatch(/web\s+127\.0\.0\.1:\d+\s+web-r/);
+    const shellRun = await shell(a, 'replication run web');
+    expect(shellRun.status, shellRun.err).toBe(0);
+    await a.app.get(JobService).wait((await apiJson(a, 'replications/web')).body.job.id);
+    const status = await shell(b, 'replica status web-r');
+    expect(status.out).toMatch(/Written by host:\s+site-a/);
+    expect(status.out).toMatch(/Consistent point:\s+web-r@cycle-2/);
+
+    const promoted = await cli(b, '--yes', 'replica', 'promote', 'web-r');
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect((await cli(b, 'replica', 'status', 'web-r')).stdout).toMatch(/is not a replica/);
+    const gone = await shell(a, 'replication rm web --yes');
+    expect(gone.status, gone.err).toBe(0);
+    expect((await cli(a, 'replication', 'ls')).stdout).toMatch(/No replications/);
+
+    const audit = (await apiJson(a, 'audit?limit=200')).body as AuditEntry[];
+    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['replication.create', 'replication.run', 'replication.delete']));
+    const auditB = (await apiJson(b, 'audit?limit=200')).body as AuditEntry[];
+    expect(auditB.map((e) => e.action)).toEqual(expect.arrayContaining(['replica.accept', 'replica.promote']));
+  });
+});
