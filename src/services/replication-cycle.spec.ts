@@ -101,6 +101,7 @@ function options(runs: ChangedRun[], over: Partial<CopyOptions> = {}): CopyOptio
     depth: 4,
     zeroChunk: 3 * PS,
     checkpointBytes: 5 * PS,
+    checkpointMs: Infinity,
     stopping: () => false,
     saved: [] as CyclePosition[],
     admitted: 0,

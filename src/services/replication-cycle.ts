@@ -35,8 +35,10 @@ export interface CopyOptions {
   depth: number;
   /** Bytes per WRITE ZEROES (they move no data, but bound how long one call takes). */
   zeroChunk: number;
-  /** Checkpoint after at least this many bytes (data and zeroed) since the last one. */
+  /** Checkpoint after at least this many bytes (data and zeroed) since the last one… */
   checkpointBytes: number;
+  /** …or this long, whichever comes first (each one costs a FLUSH on the target and a catalog write). */
+  checkpointMs: number;
   stopping(): boolean;
   /** Before `bytes` of data go out: the bandwidth limit waits here, so nothing is issued ahead of it. */
   admit(bytes: number): Promise<void>;
@@ -89,6 +91,7 @@ export async function copyRuns(source: CycleSource, target: ReplicaTarget, o: Co
   let next = 0;
   let firstOpen = 0;
   let sinceCheckpoint = 0;
+  let checkpointAt = Date.now();
   const inflight = new Set<Promise<void>>();
   let failure: unknown = null;
 
@@ -120,6 +123,7 @@ export async function copyRuns(source: CycleSource, target: ReplicaTarget, o: Co
     await target.flush();
     await o.checkpoint(at);
     sinceCheckpoint = 0;
+    checkpointAt = Date.now();
   };
 
   for (const p of pieces(o.runs, o.from, o.chunk, o.zeroChunk)) {
@@ -140,7 +144,7 @@ export async function copyRuns(source: CycleSource, target: ReplicaTarget, o: Co
       },
     );
     inflight.add(task);
-    if (sinceCheckpoint >= o.checkpointBytes) {
+    if (sinceCheckpoint >= o.checkpointBytes || (sinceCheckpoint > 0 && Date.now() - checkpointAt >= o.checkpointMs)) {
       await Promise.all(inflight);
       if (failure) break;
       await checkpoint();

@@ -33,9 +33,10 @@ export interface CycleTuning {
   depth: number;
   zeroChunk: number;
   checkpointBytes: number;
+  checkpointMs: number;
 }
 
-export const DEFAULT_TUNING: CycleTuning = { chunk: 1 << 20, depth: 16, zeroChunk: 256 << 20, checkpointBytes: 64 << 20 };
+export const DEFAULT_TUNING: CycleTuning = { chunk: 1 << 20, depth: 16, zeroChunk: 256 << 20, checkpointBytes: 64 << 20, checkpointMs: 1000 };
 
 /**
  * One replication cycle (docs/replication.md): snapshot `<volume>@repl-<n>`,
@@ -95,6 +96,7 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
         depth: this.tuning.depth,
         zeroChunk: this.tuning.zeroChunk,
         checkpointBytes: this.tuning.checkpointBytes,
+        checkpointMs: this.tuning.checkpointMs,
         stopping: () => ctx.stopping,
         admit: async (bytes) => {
           issued += bytes;
