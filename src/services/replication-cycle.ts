@@ -116,14 +116,26 @@ export async function copyRuns(source: CycleSource, target: ReplicaTarget, o: Co
     sinceCheckpoint += p.length;
   };
 
-  const checkpoint = async () => {
-    // Everything issued so far is covered by the flush, so the finished prefix is durable after it.
+  // One checkpoint at a time, beside the copy: the FLUSH covers every write that finished before it was sent,
+  // so the finished prefix taken now is durable once it returns, while later writes keep the pipeline full.
+  let saving: Promise<void> | null = null;
+  const startCheckpoint = () => {
     advance();
     const at = safe;
-    await target.flush();
-    await o.checkpoint(at);
     sinceCheckpoint = 0;
     checkpointAt = Date.now();
+    saving = target
+      .flush()
+      .then(() => o.checkpoint(at))
+      .then(
+        () => {
+          saving = null;
+        },
+        (e: unknown) => {
+          saving = null;
+          failure ??= e;
+        },
+      );
   };
 
   for (const p of pieces(o.runs, o.from, o.chunk, o.zeroChunk)) {
@@ -144,13 +156,10 @@ export async function copyRuns(source: CycleSource, target: ReplicaTarget, o: Co
       },
     );
     inflight.add(task);
-    if (sinceCheckpoint >= o.checkpointBytes || (sinceCheckpoint > 0 && Date.now() - checkpointAt >= o.checkpointMs)) {
-      await Promise.all(inflight);
-      if (failure) break;
-      await checkpoint();
-    }
+    if (!saving && (sinceCheckpoint >= o.checkpointBytes || (sinceCheckpoint > 0 && Date.now() - checkpointAt >= o.checkpointMs))) startCheckpoint();
   }
   await Promise.all(inflight);
+  if (saving) await saving;
   advance();
   if (failure) {
     // What finished before the failure is worth keeping: a flush makes it durable if the target still answers.

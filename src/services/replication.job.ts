@@ -36,7 +36,7 @@ export interface CycleTuning {
   checkpointMs: number;
 }
 
-export const DEFAULT_TUNING: CycleTuning = { chunk: 1 << 20, depth: 16, zeroChunk: 256 << 20, checkpointBytes: 64 << 20, checkpointMs: 1000 };
+export const DEFAULT_TUNING: CycleTuning = { chunk: 1 << 20, depth: 16, zeroChunk: 256 << 20, checkpointBytes: 256 << 20, checkpointMs: 2000 };
 
 /**
  * One replication cycle (docs/replication.md): snapshot `<volume>@repl-<n>`,
