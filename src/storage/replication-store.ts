@@ -5,7 +5,7 @@ import { AuditService } from './audit.service';
 import { SYSTEM_ACTOR, type Actor } from './domain';
 import { ReplicationEntity, VolumeEntity } from './entities';
 import { newId, now } from './lookup';
-import { REPLICATION_PREFIX, SnapshotService } from './snapshot.service';
+import { REPLICATION_PREFIX, REPLICATION_SNAPSHOT_RE, SnapshotService } from './snapshot.service';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -113,10 +113,10 @@ export class ReplicationStore {
     return { id: row.id, name: row.name, createdAt: row.createdAt };
   }
 
-  /** Every `repl-` snapshot of the volume, oldest first. */
+  /** Every `repl-<n>` snapshot of the volume, oldest first (not a schedule's `repl-…-<time>` ones). */
   async cycleSnapshots(volumeId: string): Promise<CycleSnapshot[]> {
     const rows = await this.volumes.find({ where: { originId: volumeId, role: 'snapshot', state: 'online', name: Like(`%@${REPLICATION_PREFIX}%`) }, order: { createdAt: 'ASC' } });
-    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt }));
+    return rows.filter((r) => REPLICATION_SNAPSHOT_RE.test(r.name.slice(r.name.indexOf('@') + 1))).map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt }));
   }
 
   async dropSnapshot(id: string): Promise<void> {

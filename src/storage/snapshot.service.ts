@@ -20,8 +20,9 @@ export interface SnapshotRequest {
   scheduleId?: string | null;
 }
 
-/** Snapshots replication takes are `<volume>@repl-<cycle>`; people cannot take or delete them. */
+/** Snapshots replication takes are `<volume>@repl-<cycle>`; people cannot take them, nor delete them while the volume is replicated. */
 export const REPLICATION_PREFIX = 'repl-';
+export const REPLICATION_SNAPSHOT_RE = /^repl-\d+$/;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -67,8 +68,8 @@ export class SnapshotService {
       () =>
         this.exclusive(async () => {
           const origin = await this.origin(volumeKey);
-          if (typeof req.name === 'string' && req.name.startsWith(REPLICATION_PREFIX)) {
-            throw new InvalidArgument(`snapshot names starting with '${REPLICATION_PREFIX}' are kept for replication cycles`, 'name');
+          if (typeof req.name === 'string' && REPLICATION_SNAPSHOT_RE.test(req.name)) {
+            throw new InvalidArgument(`snapshot names like '${REPLICATION_PREFIX}<number>' are kept for replication cycles`, 'name');
           }
           const [row] = await this.take([{ volume: origin, name: req.name }]);
           return this.get(origin.id, row.id);
@@ -159,7 +160,7 @@ export class SnapshotService {
 
   /** A replication's own snapshot goes only with the replication (or when its next cycle is done). */
   private async checkNotReplicationBase(origin: VolumeEntity, row: VolumeEntity): Promise<void> {
-    if (!row.name.slice(row.name.indexOf('@') + 1).startsWith(REPLICATION_PREFIX)) return;
+    if (!REPLICATION_SNAPSHOT_RE.test(row.name.slice(row.name.indexOf('@') + 1))) return;
     const [replication] = (await this.ds.query('SELECT id FROM replications WHERE volume_id = ?', [origin.id])) as Array<{ id: string }>;
     if (!replication) return;
     throw new Conflict(

@@ -66,6 +66,11 @@ describe('replication between two gateways', () => {
     expect(del.body.code).toBe('REPLICATION_SNAPSHOT');
     const reserved = await apiJson(a, 'volumes/db/snapshots', { method: 'POST', json: { name: 'repl-9' } });
     expect(reserved.status).toBe(400);
+    // Only repl-<number> is replication's: another snapshot whose name starts so is the user's, kept by cycles.
+    await admin(a, 'POST', 'volumes/db/snapshots', { name: 'repl-notes' });
+    expect((await runCycle(a, 'db')).state).toBe('succeeded');
+    expect(((await apiJson(a, 'volumes/db/snapshots')).body as Array<{ name: string }>).map((x) => x.name)).toEqual(['repl-notes', 'repl-5']);
+    expect((await apiJson(a, 'volumes/db/snapshots/repl-notes', { method: 'DELETE' })).status).toBe(204);
     const vol = await apiJson(a, 'volumes/db?recursive=true', { method: 'DELETE' });
     expect(vol.status).toBe(409);
     expect(vol.body.code).toBe('REPLICATED');
@@ -109,6 +114,14 @@ describe('replication between two gateways', () => {
     expect(refused.state).toBe('failed');
     expect(refused.error).toMatch(/cannot reach the replica 'db-r' on 127\.0\.0\.1:\d+ as host 'nobody': .*refused the login of host 'nobody'.*not the one registered/);
     expect((await apiJson(a, 'replications/lonely')).body.replication.lastError).toBe(refused.error);
+    await admin(a, 'DELETE', 'replications/lonely');
+
+    // A host of that name exists, with another key: refused the same way.
+    await admin(b, 'POST', 'hosts', { name: 'impostor', publicKey: hostKeyPair().publicPem });
+    await replicate(a, b, 'lonely', 'db-r', { hostName: 'impostor' });
+    const wrongKey = await runCycle(a, 'lonely');
+    expect(wrongKey.state).toBe('failed');
+    expect(wrongKey.error).toMatch(/as host 'impostor': .*refused the login of host 'impostor'.*not the one registered/);
     await admin(a, 'DELETE', 'replications/lonely');
 
     // The right key, but no such volume assigned on the target.
