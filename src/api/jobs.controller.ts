@@ -7,7 +7,7 @@ import { CurrentActor } from './auth.guard';
 
 const STATES: JobState[] = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'];
 
-/** Long operations (mirror resyncs now): progress, rate, ETA, cancel and resume. */
+/** Long operations (mirror resyncs, replication cycles): progress, rate, ETA, cancel and resume. */
 @ApiTags('jobs')
 @ApiBearerAuth()
 @Controller('jobs')

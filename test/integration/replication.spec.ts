@@ -109,22 +109,23 @@ describe('replication between two gateways', () => {
     await admin(a, 'POST', 'volumes', { name: 'lonely', pool: 'default', size: '4M' });
     await writeVolume(a, 'lonely', 0, randomBytes(MiB));
     // The target knows no host by this name: the login is refused.
-    await replicate(a, b, 'lonely', 'db-r', { hostName: 'nobody' });
+    await replicate(a, b, 'lonely', 'lonely-r', { hostName: 'nobody' });
     const refused = await runCycle(a, 'lonely');
     expect(refused.state).toBe('failed');
-    expect(refused.error).toMatch(/cannot reach the replica 'db-r' on 127\.0\.0\.1:\d+ as host 'nobody': .*refused the login of host 'nobody'.*not the one registered/);
+    expect(refused.error).toMatch(/cannot reach the replica 'lonely-r' on 127\.0\.0\.1:\d+ as host 'nobody': .*refused the login of host 'nobody'.*not the one registered/);
     expect((await apiJson(a, 'replications/lonely')).body.replication.lastError).toBe(refused.error);
     await admin(a, 'DELETE', 'replications/lonely');
 
     // A host of that name exists, with another key: refused the same way.
     await admin(b, 'POST', 'hosts', { name: 'impostor', publicKey: hostKeyPair().publicPem });
-    await replicate(a, b, 'lonely', 'db-r', { hostName: 'impostor' });
+    await replicate(a, b, 'lonely', 'lonely-r', { hostName: 'impostor' });
     const wrongKey = await runCycle(a, 'lonely');
     expect(wrongKey.state).toBe('failed');
     expect(wrongKey.error).toMatch(/as host 'impostor': .*refused the login of host 'impostor'.*not the one registered/);
     await admin(a, 'DELETE', 'replications/lonely');
 
     // The right key, but no such volume assigned on the target.
+    await pairGateways(a, b, 'lonely-r', '4M');
     await replicate(a, b, 'lonely', 'not-there');
     const unassigned = await runCycle(a, 'lonely');
     expect(unassigned.state).toBe('failed');

@@ -12,7 +12,7 @@ const STATES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled
 const POLL_MS = 500;
 
 export function registerJob(program: Command, io: CliIO): void {
-  const job = program.command('job').description('long operations (mirror resyncs): progress, rate, ETA, cancel, resume');
+  const job = program.command('job').description('long operations (mirror resyncs, replication cycles): progress, rate, ETA, cancel, resume');
 
   job
     .command('ls')
