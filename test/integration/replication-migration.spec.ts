@@ -24,7 +24,7 @@ describe('Replication migration', () => {
 
       // Newer migrations go first.
       const last = () => (db.prepare(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`).all() as Array<{ name: string }>)[0].name;
-      while (last() !== 'Replication1795490000000') await ds.undoLastMigration({ transaction: 'each' });
+      while (last() !== 'Replication1795495000000') await ds.undoLastMigration({ transaction: 'each' });
       await ds.undoLastMigration({ transaction: 'each' });
       expect(tables()).toEqual([]);
       await ds.runMigrations({ transaction: 'each' });

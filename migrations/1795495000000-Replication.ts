@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * on a target gateway a replica is a volume written only by the source's
  * host, with the last committed cycle kept as a snapshot.
  */
-export class Replication1795490000000 implements MigrationInterface {
-  name = 'Replication1795490000000';
+export class Replication1795495000000 implements MigrationInterface {
+  name = 'Replication1795495000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE TABLE replications (
