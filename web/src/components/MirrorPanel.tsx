@@ -4,7 +4,7 @@ import { formatSize } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link, pathTo } from '../router';
 import { dirtyText, mirrorHealth } from '../snapshots';
-import type { MirrorInfo, MirrorStatus, VolumeInfo } from '../types';
+import type { JobInfo, MirrorInfo, MirrorStatus, VolumeInfo } from '../types';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Details } from './Details';
 import { ErrorNote } from './ErrorNote';
@@ -68,13 +68,16 @@ interface MirrorDetailsProps {
 
 function MirrorDetails({ volume: v, mirror, status, onChanged, onFlash }: MirrorDetailsProps) {
   const [confirming, setConfirming] = useState<'swap' | 'remove' | null>(null);
+  // The resync this page started: a short one may end before the next look, its job stays on the Jobs page.
+  const [started, setStarted] = useState<JobInfo | null>(null);
   const resync = useAction();
   const health = mirrorHealth(mirror);
   const job = status?.job ?? null;
 
   const startResync = () =>
     void resync.run(async () => {
-      await api.mirror.resync(v.id);
+      const s = await api.mirror.resync(v.id);
+      setStarted(s.job);
       onFlash(`Resync of '${v.name}' started: it copies only the dirty regions.`);
       onChanged();
     });
@@ -94,14 +97,14 @@ function MirrorDetails({ volume: v, mirror, status, onChanged, onFlash }: Mirror
           ['Dirty', dirtyText(mirror)],
           [
             'Resync',
-            job ? (
-              <div>
+            <div>
+              {job ? (
                 <ProgressBar label={`resync of ${v.name}`} done={job.bytesDone} total={job.bytesTotal} rate={job.state === 'running' ? job.rate : undefined} />
-                <Link to="/jobs">Job {job.state} on the Jobs page</Link>
-              </div>
-            ) : (
-              <span className="muted">no job running</span>
-            ),
+              ) : (
+                <span className="muted">no job running </span>
+              )}
+              {(job ?? started) && <Link to="/jobs">See the resync job on the Jobs page</Link>}
+            </div>,
           ],
         ]}
       />
@@ -199,14 +202,14 @@ function AddMirrorForm({ volume: v, onAdded }: { volume: VolumeInfo; onAdded: (s
 
   return (
     <>
-    <p className="hint">No mirror: every write lands on pool {v.poolName} only. A mirror on another pool takes every write too, before it is acknowledged.</p>
-    <form className="form form-inline" onSubmit={submit} aria-label="Add a mirror">
-      <PoolField id="mirror-pool" pools={others} value={poolName} onChange={setPool} />
-      <button type="submit" className="button button-primary" disabled={action.busy || !poolName}>
-        {action.busy ? 'Adding…' : 'Add mirror'}
-      </button>
-      <ErrorNote error={action.error} />
-    </form>
+      <p className="hint">No mirror: every write lands on pool {v.poolName} only. A mirror on another pool takes every write too, before it is acknowledged.</p>
+      <form className="form form-inline" onSubmit={submit} aria-label="Add a mirror">
+        <PoolField id="mirror-pool" pools={others} value={poolName} onChange={setPool} />
+        <button type="submit" className="button button-primary" disabled={action.busy || !poolName}>
+          {action.busy ? 'Adding…' : 'Add mirror'}
+        </button>
+        <ErrorNote error={action.error} />
+      </form>
     </>
   );
 }

@@ -52,8 +52,8 @@ describe('SnapshotTable', () => {
       />,
     );
     expect(rows(html)).toEqual([
-      ['before-upgrade', '64 MiB', '8 MiB', '3 MiB (3 pages)', '2025-01-31 14:03:59Z', 'none', 'CloneRoll backDelete'],
-      ['hourly-20250131-150000 (scheduled)', '64 MiB', '8 MiB', '0 B (0 pages)', '2025-01-31 14:03:59Z', 'backup1', 'CloneRoll backDelete'],
+      ['before-upgrade', '64 MiB', '8 MiB', '3 MiB (3 pages)', '2025-01-31 14:03:59Z', 'none', 'Clone Roll back Delete'],
+      ['hourly-20250131-150000 (scheduled)', '64 MiB', '8 MiB', '0 B (0 pages)', '2025-01-31 14:03:59Z', 'backup1', 'Clone Roll back Delete'],
     ]);
     expect(html).toContain('aria-label="Roll back to snapshot before-upgrade"');
   });

@@ -143,17 +143,15 @@ export function SnapshotTable({ snapshots, pageSize, onPick }: SnapshotTableProp
                 )}
               </td>
               <td className="actions-cell">
-                <div className="button-row">
-                  <button type="button" className="button button-small" onClick={() => onPick('clone', s)} aria-label={`Clone snapshot ${s.name}`}>
-                    Clone
-                  </button>
-                  <button type="button" className="button button-small" onClick={() => onPick('rollback', s)} aria-label={`Roll back to snapshot ${s.name}`}>
-                    Roll back
-                  </button>
-                  <button type="button" className="button button-small" onClick={() => onPick('delete', s)} aria-label={`Delete snapshot ${s.name}`}>
-                    Delete
-                  </button>
-                </div>
+                <button type="button" className="button button-small" onClick={() => onPick('clone', s)} aria-label={`Clone snapshot ${s.name}`}>
+                  Clone
+                </button>{' '}
+                <button type="button" className="button button-small" onClick={() => onPick('rollback', s)} aria-label={`Roll back to snapshot ${s.name}`}>
+                  Roll back
+                </button>{' '}
+                <button type="button" className="button button-small" onClick={() => onPick('delete', s)} aria-label={`Delete snapshot ${s.name}`}>
+                  Delete
+                </button>
               </td>
             </tr>
           ))}

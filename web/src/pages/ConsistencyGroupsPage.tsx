@@ -2,7 +2,6 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Dialog } from '../components/Dialog';
-import { Flash } from '../components/Flash';
 import { FormActions } from '../components/FormActions';
 import { ListPage, ListTable } from '../components/ListPage';
 import { formatSize, formatTime, plural } from '../format';
@@ -15,28 +14,72 @@ type Pending = { kind: 'snapshot' | 'delete'; group: ConsistencyGroupInfo };
 
 export function ConsistencyGroupsPage() {
   const groups = useLoad('groups', (signal) => api.groups.list(signal));
+  return (
+    <ListPage
+      title="Consistency groups"
+      subtitle="Volumes snapshotted together, at one instant: new writes wait while every member's snapshot is taken"
+      createLabel="Create group"
+      list={groups}
+      table={(items, done) => <GroupTable groups={items} done={done} />}
+      dialog={(close, created) => <CreateGroupDialog onClose={close} onCreated={(g) => created(`Created consistency group '${g.name}' of ${plural(g.volumes.length, 'volume')}.`)} />}
+    />
+  );
+}
+
+/** The groups with their row actions; done(message) flashes on the page and reloads the list. */
+function GroupTable({ groups, done }: { groups: ConsistencyGroupInfo[]; done: (message: string) => void }) {
   const [pending, setPending] = useState<Pending | null>(null);
-  // The row dialogs report through the page's flash, as the create dialog does.
-  const [note, setNote] = useState<string | null>(null);
+  const onPick = (kind: Pending['kind'], group: ConsistencyGroupInfo) => setPending({ kind, group });
+  const finish = (message: string) => {
+    setPending(null);
+    done(message);
+  };
   return (
     <>
-      <ListPage
-        title="Consistency groups"
-        subtitle="Volumes snapshotted together, at one instant: new writes wait while every member's snapshot is taken"
-        createLabel="Create group"
-        list={groups}
-        table={(items) => <GroupTable groups={items} onPick={(kind, group) => setPending({ kind, group })} />}
-        dialog={(close, created) => <CreateGroupDialog onClose={close} onCreated={(g) => created(`Created consistency group '${g.name}' of ${plural(g.volumes.length, 'volume')}.`)} />}
-      />
-      <Flash message={note} />
+      <ListTable
+        empty="No consistency groups yet: create one from volumes that must be snapshotted at the same instant (a database and its log, say)."
+        count={groups.length}
+        head={
+          <>
+            <th scope="col">Name</th>
+            <th scope="col">Volumes</th>
+            <th scope="col">Created</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </>
+        }
+      >
+        {groups.map((g) => (
+          <tr key={g.id} data-group={g.name}>
+            <td className="strong">{g.name}</td>
+            <td>
+              {g.volumes.map((v, i) => (
+                <span key={v.id}>
+                  {i > 0 && ', '}
+                  <Link to={pathTo('volumes', v.name)}>{v.name}</Link>
+                </span>
+              ))}
+            </td>
+            <td className="nowrap">{formatTime(g.createdAt)}</td>
+            <td className="actions-cell">
+              <button type="button" className="button button-small" onClick={() => onPick('snapshot', g)} aria-label={`Snapshot group ${g.name}`}>
+                Take snapshot
+              </button>{' '}
+              <button type="button" className="button button-small" onClick={() => onPick('delete', g)} aria-label={`Delete group ${g.name}`}>
+                Delete
+              </button>
+            </td>
+          </tr>
+        ))}
+      </ListTable>
       {pending?.kind === 'snapshot' && (
         <GroupSnapshotDialog
           group={pending.group}
           onClose={() => setPending(null)}
-          onTaken={(snaps) => {
-            setPending(null);
-            setNote(`Took snapshot '${snaps[0]?.name}' of ${snaps.map((s) => s.originName).join(', ')} at one instant (${formatSize(snaps.reduce((n, s) => n + s.size, 0))} in all).`);
-          }}
+          onTaken={(snaps) =>
+            finish(`Took snapshot '${snaps[0]?.name}' of ${snaps.map((s) => s.originName).join(', ')} at one instant (${formatSize(snaps.reduce((n, s) => n + s.size, 0))} in all).`)
+          }
         />
       )}
       {pending?.kind === 'delete' && (
@@ -45,63 +88,15 @@ export function ConsistencyGroupsPage() {
           confirmLabel="Delete group"
           onClose={() => setPending(null)}
           onConfirm={() => api.groups.remove(pending.group.id)}
-          onDone={() => {
-            setPending(null);
-            setNote(`Deleted consistency group '${pending.group.name}'.`);
-            groups.reload();
-          }}
+          onDone={() => finish(`Deleted consistency group '${pending.group.name}'.`)}
         >
           <p>
-            The group goes: its volumes are no longer snapshotted together (and a schedule of the group, if any, must go first). The volumes and the snapshots
+            The group goes: its volumes are no longer snapshotted together (a schedule of the group, if any, must go first). The volumes and the snapshots
             already taken stay.
           </p>
         </ConfirmDialog>
       )}
     </>
-  );
-}
-
-function GroupTable({ groups, onPick }: { groups: ConsistencyGroupInfo[]; onPick: (kind: Pending['kind'], g: ConsistencyGroupInfo) => void }) {
-  return (
-    <ListTable
-      empty="No consistency groups yet: create one from volumes that must be snapshotted at the same instant (a database and its log, say)."
-      count={groups.length}
-      head={
-        <>
-          <th scope="col">Name</th>
-          <th scope="col">Volumes</th>
-          <th scope="col">Created</th>
-          <th scope="col">
-            <span className="sr-only">Actions</span>
-          </th>
-        </>
-      }
-    >
-      {groups.map((g) => (
-        <tr key={g.id} data-group={g.name}>
-          <td className="strong">{g.name}</td>
-          <td>
-            {g.volumes.map((v, i) => (
-              <span key={v.id}>
-                {i > 0 && ', '}
-                <Link to={pathTo('volumes', v.name)}>{v.name}</Link>
-              </span>
-            ))}
-          </td>
-          <td className="nowrap">{formatTime(g.createdAt)}</td>
-          <td className="actions-cell">
-            <div className="button-row">
-              <button type="button" className="button button-small" onClick={() => onPick('snapshot', g)} aria-label={`Snapshot group ${g.name}`}>
-                Take snapshot
-              </button>
-              <button type="button" className="button button-small" onClick={() => onPick('delete', g)} aria-label={`Delete group ${g.name}`}>
-                Delete
-              </button>
-            </div>
-          </td>
-        </tr>
-      ))}
-    </ListTable>
   );
 }
 
