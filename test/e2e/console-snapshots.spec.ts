@@ -186,6 +186,17 @@ describe.skipIf(!haveChromium)('console snapshots, schedules, consistency groups
     expect((await json<SnapshotInfo[]>('volumes/vol2/snapshots')).map((s) => s.name)).toEqual(['cg1']);
   });
 
+  it('deletes a volume with its snapshots after a confirm that names them; its clone stays', async () => {
+    await openVolume('vol1');
+    await page.getByRole('button', { name: 'Delete volume' }).click();
+    const said = await text(dialog());
+    expect(said).toContain('1 snapshot, deleted with it: before (clones of them stay)');
+    await dialog().getByRole('button', { name: 'Delete volume' }).click();
+    await heading('Volumes').waitFor();
+    expect((await gw.api('volumes/vol1')).status).toBe(404);
+    expect((await read('vol1-copy', 0, 16 * MiB)).equals(original)).toBe(true);
+  });
+
   it('adds a mirror on a second pool, sees it healthy, swaps the roles and removes it', async () => {
     await openVolume('m1');
     const mirror = region('Mirror');
