@@ -323,4 +323,6 @@ export interface MirrorInfo {
   regionSize: number;
   dirtyRegions: number;
   dirtyBytes: number;
+  /** Regions in the write-intent log (written in the last seconds): what a crash now would resync. */
+  intentRegions: number;
 }

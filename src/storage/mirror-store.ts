@@ -4,10 +4,11 @@ import type { SqliteHandle } from './catalog';
 type Op =
   | { kind: 'mark'; volumeId: string; regions: readonly number[]; state?: { state: MirrorState; reason: string | null } }
   | { kind: 'clear'; volumeId: string; regions: readonly number[] }
+  | { kind: 'intent' | 'settled'; volumeId: string; regions: readonly number[] }
   | { kind: 'state'; volumeId: string; state: MirrorState; reason: string | null };
 
 /**
- * Mirror dirty sets and states in the catalog, group-committed: every change
+ * Mirror dirty sets, write-intent logs and states in the catalog, group-committed: every change
  * queued while a transaction runs goes into the next one, in order, so a
  * region cleared and then dirtied again ends up dirty.
  */
@@ -21,12 +22,15 @@ export class GroupCommitMirrorStore implements MirrorStore {
     const mark = db.prepare('INSERT OR IGNORE INTO mirror_dirty (volume_id, region) VALUES (?, ?)');
     const clear = db.prepare('DELETE FROM mirror_dirty WHERE volume_id = ? AND region = ?');
     const state = db.prepare('UPDATE mirrors SET state = ?, reason = ?, updated_at = ? WHERE volume_id = ?');
+    const intent = db.prepare('INSERT OR IGNORE INTO mirror_intent (volume_id, region) VALUES (?, ?)');
+    const settled = db.prepare('DELETE FROM mirror_intent WHERE volume_id = ? AND region = ?');
+    const statements = { mark, clear, intent, settled };
     this.apply = db.transaction((ops: Op[]) => {
       const at = new Date().toISOString();
       for (const op of ops) {
         if (op.kind === 'state') state.run(op.state, op.reason, at, op.volumeId);
         else {
-          const stmt = op.kind === 'mark' ? mark : clear;
+          const stmt = statements[op.kind];
           for (const r of op.regions) stmt.run(op.volumeId, r);
           if (op.kind === 'mark' && op.state) state.run(op.state.state, op.state.reason, at, op.volumeId);
         }
@@ -40,6 +44,14 @@ export class GroupCommitMirrorStore implements MirrorStore {
 
   clearDirty(volumeId: string, regions: readonly number[]): Promise<void> {
     return regions.length === 0 ? Promise.resolve() : this.enqueue({ kind: 'clear', volumeId, regions });
+  }
+
+  markIntent(volumeId: string, regions: readonly number[]): Promise<void> {
+    return regions.length === 0 ? Promise.resolve() : this.enqueue({ kind: 'intent', volumeId, regions });
+  }
+
+  clearIntent(volumeId: string, regions: readonly number[]): Promise<void> {
+    return regions.length === 0 ? Promise.resolve() : this.enqueue({ kind: 'settled', volumeId, regions });
   }
 
   setState(volumeId: string, state: MirrorState, reason: string | null): Promise<void> {

@@ -192,16 +192,33 @@ export class StorageRuntime {
     return disk;
   }
 
-  /** Boot: join each mirrored volume with its member and the dirty set the catalog kept. */
+  /**
+   * Boot: join each mirrored volume with its member and the dirty set the
+   * catalog kept. Regions left in a write-intent log had mirrored writes in
+   * flight when the gateway stopped without a clean shutdown: they join the
+   * dirty set (in one transaction) and the mirror comes up degraded, so the
+   * monitor resyncs them.
+   */
   private async attachMirrors(): Promise<void> {
-    const dirty = new Map<string, number[]>();
-    const rows = sqliteHandle(this.ds).prepare('SELECT volume_id AS v, region AS r FROM mirror_dirty').all() as Array<{ v: string; r: number }>;
-    for (const { v, r } of rows) {
-      let list = dirty.get(v);
-      if (!list) dirty.set(v, (list = []));
-      list.push(r);
+    const db = sqliteHandle(this.ds);
+    const mirrors = await this.ds.getRepository(MirrorEntity).find();
+    const intents = regionsByVolume(db.prepare('SELECT volume_id AS v, region AS r FROM mirror_intent').all() as Array<{ v: string; r: number }>);
+    if (intents.size > 0) {
+      const at = new Date().toISOString();
+      db.transaction(() => {
+        db.prepare('INSERT OR IGNORE INTO mirror_dirty (volume_id, region) SELECT volume_id, region FROM mirror_intent').run();
+        db.prepare('DELETE FROM mirror_intent').run();
+        for (const m of mirrors) {
+          const logged = intents.get(m.volumeId)?.length ?? 0;
+          if (logged === 0 || m.state === 'degraded') continue;
+          m.state = 'degraded';
+          m.reason = `the gateway stopped with mirrored writes in flight: ${logged} region(s) may differ`;
+          db.prepare('UPDATE mirrors SET state = ?, reason = ?, updated_at = ? WHERE volume_id = ?').run(m.state, m.reason, at, m.volumeId);
+        }
+      })();
     }
-    for (const m of await this.ds.getRepository(MirrorEntity).find()) {
+    const dirty = regionsByVolume(db.prepare('SELECT volume_id AS v, region AS r FROM mirror_dirty').all() as Array<{ v: string; r: number }>);
+    for (const m of mirrors) {
       const face = this.volumes.get(m.volumeId);
       const member = this.disks.get(m.memberId);
       if (!face || !member) {
@@ -209,7 +226,7 @@ export class StorageRuntime {
         continue;
       }
       face.attach(member, this.mirrorStore, { state: m.state, reason: m.reason, regionSize: m.regionSize, dirty: dirty.get(m.volumeId) ?? [] });
-      if (face.state !== 'in-sync') this.log.warn(`volume ${face.name}: mirror ${face.state} (${face.status()?.dirtyRegions ?? 0} dirty regions)`);
+      if (face.state !== 'in-sync') this.log.warn(`volume ${face.name}: mirror ${face.state}: ${face.status()?.reason ?? 'no reason recorded'} (${face.status()?.dirtyRegions ?? 0} dirty regions)`);
     }
   }
 
@@ -256,6 +273,8 @@ export class StorageRuntime {
   /** Flush every volume and close every device: graceful shutdown. */
   async shutdown(): Promise<void> {
     await this.store.idle();
+    // A clean stop leaves the write-intent logs empty (regions with writes still in flight stay, and get resynced).
+    await Promise.allSettled([...this.volumes.values()].map((v) => v.sweepIntents({ all: true })));
     await this.mirrorStore.idle();
     await Promise.allSettled([...this.pools.values()].map((p) => p.layout.flush()));
     await Promise.allSettled([...this.devices.values()].map((d) => d.device.close()));
@@ -264,4 +283,14 @@ export class StorageRuntime {
     this.disks.clear();
     this.volumes.clear();
   }
+}
+
+function regionsByVolume(rows: Array<{ v: string; r: number }>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const { v, r } of rows) {
+    let list = out.get(v);
+    if (!list) out.set(v, (list = []));
+    list.push(r);
+  }
+  return out;
 }

@@ -406,6 +406,7 @@ export class VolumeService {
         regionSize: status.regionSize,
         dirtyRegions: status.dirtyRegions,
         dirtyBytes: status.dirtyRegions * status.regionSize,
+        intentRegions: status.intentRegions,
       };
     };
     return rows.map((row) => {

@@ -19,13 +19,13 @@ function side(name: string, pageSize = PS) {
   return { device, pool };
 }
 
-function mirrored(opts: { secondaryPageSize?: number } = {}) {
+function mirrored(opts: { secondaryPageSize?: number; intentLingerMs?: number; clock?: () => number } = {}) {
   const pages = new FakePageMapStore();
   const a = side('a');
   const b = side('b', opts.secondaryPageSize);
   const origin = new LogicalDisk({ id: 'vol', name: 'vol', size: SIZE, provisioning: 'thin', pool: a.pool, store: pages });
   const member = new LogicalDisk({ id: 'member', name: 'vol~mirror', size: SIZE, provisioning: 'thin', pool: b.pool, store: pages });
-  const disk = new MirroredDisk(origin);
+  const disk = new MirroredDisk(origin, { intentLingerMs: opts.intentLingerMs ?? 0, clock: opts.clock });
   const store = new FakeMirrorStore();
   return { disk, origin, member, store, a, b, pages };
 }
@@ -127,9 +127,10 @@ describe('MirroredDisk', () => {
     expect(await checksum(member)).toBe(await checksum(disk.primary));
   });
 
-  it('many writes racing a resync leave both sides identical', async () => {
+  // Each side completes I/O in its own random order, and many writes overlap ones still in flight.
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('many overlapping writes racing a resync leave both sides identical (seed %i)', async (seed) => {
     const { disk, member, store, a, b } = mirrored();
-    const rng = new Prng(5);
+    const rng = new Prng(seed);
     await disk.write(0, rng.bytes(SIZE));
     disk.attach(member, store, { state: 'degraded', reason: 'new', regionSize: PS, dirty: disk.mappedRegions(PS) });
     a.device.jitter = () => rng.int(0, 3);
@@ -143,6 +144,8 @@ describe('MirroredDisk', () => {
     }
     await Promise.all([sync, ...writes]);
     expect(disk.state).toBe('in-sync');
+    // And once in sync, overlapping writes in flight together still land in one order on both sides.
+    await Promise.all(Array.from({ length: 64 }, () => disk.write(rng.int(0, 4) * 4096, rng.bytes(rng.int(1, 3) * 4096))));
     expect(await checksum(member)).toBe(await checksum(disk.primary));
   });
 
@@ -229,5 +232,117 @@ describe('MirroredDisk', () => {
     await w;
     expect(origin.allocatedPages).toBe(1);
     expect(member.allocatedPages).toBe(0);
+  });
+
+  describe('write-intent log', () => {
+    it('a mirrored write is logged durably before either side sees it; a hot region is logged once', async () => {
+      const { disk, member, store, a, b } = mirrored({ intentLingerMs: 1000 });
+      disk.attach(member, store, { state: 'in-sync', reason: null, regionSize: PS, dirty: [] });
+      const writes = [a.device.writes, b.device.writes];
+      const release = store.hold();
+      let acked = false;
+      const w = disk.write(3 * PS + 100, Buffer.alloc(4096, 1)).then(() => (acked = true));
+      await turns();
+      expect({ acked, writes: [a.device.writes, b.device.writes] }).toEqual({ acked: false, writes });
+      release();
+      await w;
+      expect(store.intentRegions('vol')).toEqual([3]);
+      expect(disk.status()?.intentRegions).toBe(1);
+      const commits = store.intentCommits;
+      for (let i = 0; i < 5; i++) await disk.write(3 * PS + i * 4096, Buffer.alloc(4096, i));
+      expect(store.intentCommits).toBe(commits);
+      // A write spanning two regions logs both.
+      await disk.write(5 * PS - 512, Buffer.alloc(1024, 2));
+      expect(store.intentRegions('vol')).toEqual([3, 4, 5]);
+      // Degraded writes are in the dirty set instead: nothing more is logged.
+      b.device.failWrites = true;
+      await disk.write(9 * PS, Buffer.alloc(512, 3));
+      expect(disk.state).toBe('degraded');
+      await disk.write(10 * PS, Buffer.alloc(512, 3));
+      expect(store.intentRegions('vol')).toEqual([3, 4, 5, 9]);
+      expect(store.regions('vol')).toEqual([9, 10]);
+    });
+
+    it('a region leaves the log once idle for the linger time, after both sides were flushed', async () => {
+      let now = 1_000_000;
+      const { disk, member, store, a, b } = mirrored({ intentLingerMs: 1000, clock: () => now });
+      disk.attach(member, store, { state: 'in-sync', reason: null, regionSize: PS, dirty: [] });
+      await disk.write(0, Buffer.alloc(PS, 1));
+      now += 600;
+      await disk.write(2 * PS, Buffer.alloc(PS, 2));
+      now += 500;
+      const flushes = [a.device.flushes, b.device.flushes];
+      await disk.sweepIntents();
+      // Region 0 was idle 1100 ms, region 2 only 500 ms.
+      expect(store.intentRegions('vol')).toEqual([2]);
+      expect(a.device.flushes).toBeGreaterThan(flushes[0]);
+      expect(b.device.flushes).toBeGreaterThan(flushes[1]);
+      // A write in flight keeps its region logged whatever the clock says.
+      const hold = b.device.pause('write');
+      const w = disk.write(2 * PS, Buffer.alloc(512, 5));
+      await turns();
+      now += 5000;
+      await disk.sweepIntents();
+      expect(store.intentRegions('vol')).toEqual([2]);
+      hold();
+      await w;
+      await disk.sweepIntents();
+      expect(store.intentRegions('vol')).toEqual([2]);
+      await disk.sweepIntents({ all: true });
+      expect(store.intentRegions('vol')).toEqual([]);
+      expect(disk.status()?.intentRegions).toBe(0);
+    });
+
+    it('a region written again while the sweep flushes stays logged', async () => {
+      let now = 0;
+      const { disk, member, store, b } = mirrored({ intentLingerMs: 1000, clock: () => now });
+      disk.attach(member, store, { state: 'in-sync', reason: null, regionSize: PS, dirty: [] });
+      await disk.write(PS, Buffer.alloc(512, 1));
+      now += 2000;
+      // The sweep's flush of the secondary waits; a write to the region lands meanwhile.
+      const gate = b.device.pause('write');
+      b.device.pause('read');
+      let flushed!: () => void;
+      const flushing = new Promise<void>((r) => (flushed = r));
+      const flush = member.flush.bind(member);
+      member.flush = async () => {
+        await flushing;
+        return flush();
+      };
+      const sweep = disk.sweepIntents();
+      await turns();
+      now += 1;
+      const w = disk.write(PS + 512, Buffer.alloc(512, 2));
+      await turns();
+      gate();
+      flushed();
+      await Promise.all([sweep, w]);
+      expect(store.intentRegions('vol')).toEqual([1]);
+    });
+
+    it('at a crash mid-write the log holds the region the copies may differ in: resynced, both sides match', async () => {
+      const { disk, member, store, b, origin, pages } = mirrored({ intentLingerMs: 60_000 });
+      disk.attach(member, store, { state: 'in-sync', reason: null, regionSize: PS, dirty: [] });
+      const rng = new Prng(77);
+      await disk.write(0, rng.bytes(8 * PS));
+      await disk.sweepIntents({ all: true });
+      expect(store.intentRegions('vol')).toEqual([]);
+      // The secondary never completes this write: the gateway dies with it in flight.
+      b.device.pause('write');
+      void disk.write(6 * PS + 4096, rng.bytes(8192));
+      await turns();
+      expect(store.intentRegions('vol')).toEqual([6]);
+      expect(await checksum(member)).not.toBe(await checksum(origin));
+
+      // The next start (what the runtime does with the catalog): logged regions join the dirty set, degraded.
+      const b2 = side('b2');
+      b.device.data.copy(b2.device.data);
+      const member2 = new LogicalDisk({ id: 'member', name: 'vol~mirror', size: SIZE, provisioning: 'thin', pool: b2.pool, store: pages, map: pages.committed.get('member') ? [...pages.committed.get('member')!].map(([logical, physical]) => ({ logical, physical })) : [] });
+      const again = new MirroredDisk(origin, { intentLingerMs: 0 });
+      again.attach(member2, store, { state: 'degraded', reason: 'crash', regionSize: PS, dirty: store.intentRegions('vol') });
+      await resyncMirror(again);
+      expect(again.state).toBe('in-sync');
+      expect(await checksum(member2)).toBe(await checksum(origin));
+    });
   });
 });

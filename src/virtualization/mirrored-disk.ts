@@ -15,6 +15,10 @@ export interface MirrorStore {
   markDirty(volumeId: string, regions: readonly number[], state?: { state: MirrorState; reason: string | null }): Promise<void>;
   /** Remove copied regions; a region lost here is only copied once more after a restart. */
   clearDirty(volumeId: string, regions: readonly number[]): Promise<void>;
+  /** Add regions to the write-intent log; resolves once committed. */
+  markIntent(volumeId: string, regions: readonly number[]): Promise<void>;
+  /** Remove regions whose writes are done and flushed on both sides; a region lost here only costs a copy after a crash. */
+  clearIntent(volumeId: string, regions: readonly number[]): Promise<void>;
   setState(volumeId: string, state: MirrorState, reason: string | null): Promise<void>;
 }
 
@@ -44,7 +48,12 @@ export interface MirrorStatus {
   dirtyRegions: number;
   /** Regions to copy when the running resync started (0 when none runs). */
   resyncTotal: number;
+  /** Regions in the write-intent log: written lately, and copied again if the gateway crashes now. */
+  intentRegions: number;
 }
+
+/** How long a region stays in the write-intent log after its last write (a hot region costs one mark, not one per write). */
+export const INTENT_LINGER_MS = 5000;
 
 /**
  * A volume as the data path sees it: one object per volume for its whole
@@ -57,6 +66,12 @@ export interface MirrorStatus {
  * writes then go to the primary only and the regions they touch are made
  * durable in the dirty set before the write is acknowledged. A resync copies
  * dirty regions under a per-region gate, so no concurrent write is lost.
+ *
+ * A crash between the two halves of a mirrored write would leave the copies
+ * different where nobody recorded it, so a write-intent log (md's bitmap)
+ * covers that: a region is durable in the log before a mirrored write to it
+ * starts, and leaves it once it has been idle for a while and both sides are
+ * flushed. At boot, logged regions join the dirty set and get resynced.
  */
 export class MirroredDisk implements VolumeIo {
   private primaryDisk: LogicalDisk;
@@ -79,9 +94,22 @@ export class MirroredDisk implements VolumeIo {
   private readonly idleWaiters = new Map<number, () => void>();
   private resyncTotal = 0;
   private readonly listeners: Array<(state: MirrorState) => void> = [];
+  /** The write-intent log in memory: regions logged (or being logged), writes in flight per region, last write per region. */
+  private readonly intents = new Set<number>();
+  private readonly intentMarking = new Map<number, Promise<void>>();
+  private readonly intentBusy = new Map<number, number>();
+  private readonly intentTouched = new Map<number, number>();
+  /** Mirrored writes in flight by byte range, in arrival order. */
+  private readonly ordered = new Set<{ start: number; end: number; finished: Promise<void> }>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private readonly lingerMs: number;
+  private readonly now: () => number;
 
-  constructor(origin: LogicalDisk) {
+  constructor(origin: LogicalDisk, opts: { intentLingerMs?: number; clock?: () => number } = {}) {
     this.primaryDisk = origin;
+    this.lingerMs = opts.intentLingerMs ?? INTENT_LINGER_MS;
+    this.now = opts.clock ?? Date.now;
   }
 
   get primary(): LogicalDisk {
@@ -131,6 +159,7 @@ export class MirroredDisk implements VolumeIo {
       regionSize: this.regionBytes,
       dirtyRegions: this.dirty.size,
       resyncTotal: this.gates ? this.resyncTotal : 0,
+      intentRegions: this.intents.size,
     };
   }
 
@@ -182,6 +211,7 @@ export class MirroredDisk implements VolumeIo {
     this.store = null;
     this.dirty.clear();
     this.marking.clear();
+    this.dropIntents();
     this.mirrorState = 'in-sync';
     this.reason = null;
     return member;
@@ -244,18 +274,148 @@ export class MirroredDisk implements VolumeIo {
       }
       const gates = this.gates;
       if (gates) await this.enterRegions(gates, first, last);
+      this.intentEnter(first, last);
+      const order = this.orderAfter(offset, offset + length);
       try {
+        await Promise.all([order.after, this.markIntent(first, last)]);
         const [p, s] = await Promise.allSettled([op(this.primaryDisk), op(secondary)]);
         if (s.status === 'rejected') await this.secondaryFailed(range(first, last), s.reason);
         // Only the mirror took it: the copies differ there, which is what degraded means.
         else if (p.status === 'rejected') await this.diverged(range(first, last), `primary write failed: ${errorText(p.reason)}`);
         if (p.status === 'rejected') throw p.reason;
       } finally {
+        order.done();
+        this.intentLeave(first, last);
         if (gates) this.leaveRegions(first, last);
       }
     } finally {
       epoch.leave();
     }
+  }
+
+  /**
+   * Overlapping mirrored writes run one after the other, in arrival order:
+   * each side could otherwise complete two of them in a different order and
+   * the copies would end up different where nobody recorded it.
+   */
+  private orderAfter(start: number, end: number): { after: Promise<unknown>; done: () => void } {
+    const before: Promise<void>[] = [];
+    for (const w of this.ordered) if (w.start < end && start < w.end) before.push(w.finished);
+    let done!: () => void;
+    const entry = { start, end, finished: new Promise<void>((r) => (done = r)) };
+    this.ordered.add(entry);
+    return {
+      after: before.length === 0 ? Promise.resolve() : Promise.all(before),
+      done: () => {
+        this.ordered.delete(entry);
+        done();
+      },
+    };
+  }
+
+  // ---- write-intent log ----
+
+  private intentEnter(first: number, last: number): void {
+    for (let r = first; r <= last; r++) this.intentBusy.set(r, (this.intentBusy.get(r) ?? 0) + 1);
+  }
+
+  private intentLeave(first: number, last: number): void {
+    const t = this.now();
+    for (let r = first; r <= last; r++) {
+      const n = (this.intentBusy.get(r) ?? 1) - 1;
+      if (n > 0) this.intentBusy.set(r, n);
+      else this.intentBusy.delete(r);
+      this.intentTouched.set(r, t);
+    }
+  }
+
+  /** Regions first..last are in the durable write-intent log once this resolves. */
+  private markIntent(first: number, last: number): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const fresh: number[] = [];
+    for (let r = first; r <= last; r++) {
+      const pending = this.intentMarking.get(r);
+      if (pending) waits.push(pending);
+      else if (!this.intents.has(r)) fresh.push(r);
+    }
+    if (fresh.length > 0) {
+      for (const r of fresh) this.intents.add(r);
+      const commit = this.store!.markIntent(this.id, fresh);
+      for (const r of fresh) this.intentMarking.set(r, commit);
+      waits.push(
+        commit.then(
+          () => {
+            for (const r of fresh) if (this.intentMarking.get(r) === commit) this.intentMarking.delete(r);
+          },
+          (e: unknown) => {
+            // Not logged: the write fails before it starts, and a later one tries to log the region again.
+            for (const r of fresh) {
+              if (this.intentMarking.get(r) !== commit) continue;
+              this.intentMarking.delete(r);
+              this.intents.delete(r);
+            }
+            throw e;
+          },
+        ),
+      );
+      this.startSweeper();
+    }
+    return waits.length === 0 ? Promise.resolve() : waits.length === 1 ? waits[0] : Promise.all(waits).then(noop);
+  }
+
+  private startSweeper(): void {
+    if (this.sweepTimer || this.lingerMs <= 0) return;
+    this.sweepTimer = setInterval(() => void this.sweepIntents().catch(noop), Math.max(100, this.lingerMs / 2));
+    this.sweepTimer.unref();
+  }
+
+  private dropIntents(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    this.intents.clear();
+    this.intentMarking.clear();
+    this.intentTouched.clear();
+  }
+
+  /**
+   * Take out of the log the regions idle for the linger time (all idle ones
+   * with `all`): flush both sides first, so what was written there is
+   * durable on each, then clear those still untouched. A clear queued ahead
+   * of a new mark of the same region commits before it, so a region written
+   * meanwhile ends up logged.
+   */
+  sweepIntents(opts: { all?: boolean } = {}): Promise<void> {
+    this.sweeping ??= this.sweep(opts.all === true).finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  private async sweep(all: boolean): Promise<void> {
+    const store = this.store;
+    if (!store || !this.secondary) return;
+    const t = this.now();
+    const due = new Map<number, number | undefined>();
+    for (const r of this.intents) {
+      if (this.intentMarking.has(r) || this.intentBusy.has(r)) continue;
+      const touched = this.intentTouched.get(r);
+      if (all || touched === undefined || t - touched >= this.lingerMs) due.set(r, touched);
+    }
+    if (due.size === 0) {
+      if (this.intents.size === 0 && this.sweepTimer) {
+        clearInterval(this.sweepTimer);
+        this.sweepTimer = null;
+      }
+      return;
+    }
+    await this.flush();
+    if (this.store !== store) return;
+    const settled: number[] = [];
+    for (const [r, touched] of due) {
+      if (!this.intents.has(r) || this.intentMarking.has(r) || this.intentBusy.has(r) || this.intentTouched.get(r) !== touched) continue;
+      this.intents.delete(r);
+      this.intentTouched.delete(r);
+      settled.push(r);
+    }
+    await store.clearIntent(this.id, settled);
   }
 
   private async enterRegions(gates: Map<number, Promise<void>>, first: number, last: number): Promise<void> {

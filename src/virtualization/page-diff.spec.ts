@@ -7,6 +7,7 @@ import { changedRuns, runTotals } from './page-diff';
 import { Pool } from './pool';
 import { FakePageMapStore } from './testing/fake-page-map-store';
 import { MemDevice } from './testing/mem-device';
+import { snapshotOf } from './testing/snapshot-of';
 
 const PS = 64 * 1024;
 
@@ -21,16 +22,7 @@ function volume(e: Env, id: string, size: number): LogicalDisk {
   return new LogicalDisk({ id, name: id, size, provisioning: 'thin', pool: e.pool, store: e.store });
 }
 
-async function snapshot(e: Env, origin: LogicalDisk, id: string): Promise<LogicalDisk> {
-  const release = await origin.hold();
-  try {
-    const map = origin.mappings();
-    e.store.replace(id, map);
-    return new LogicalDisk({ id, name: id, size: origin.size, provisioning: 'thin', pool: e.pool, store: e.store, map, family: origin.family, readOnly: true });
-  } finally {
-    release();
-  }
-}
+const snapshot = (e: Env, origin: LogicalDisk, id: string) => snapshotOf(e.pool, e.store, origin, id);
 
 /** Apply runs read from `next` onto a copy of `base`'s bytes: what a replica or an incremental restore does. */
 async function apply(baseBytes: Buffer, next: LogicalDisk, runs: ReturnType<typeof changedRuns>): Promise<Buffer> {

@@ -8,6 +8,7 @@ import { LogicalDisk, type Provisioning } from './logical-disk';
 import { Pool } from './pool';
 import { FakePageMapStore } from './testing/fake-page-map-store';
 import { MemDevice } from './testing/mem-device';
+import { snapshotOf } from './testing/snapshot-of';
 
 const PS = 64 * 1024;
 
@@ -24,17 +25,7 @@ function volume(e: Env, id: string, size: number, provisioning: Provisioning = '
   return new LogicalDisk({ id, name: id, size, provisioning, pool: e.pool, store: e.store });
 }
 
-/** What the storage manager does: hold the origin, copy its map into a read-only disk of the same family, release. */
-async function snapshot(e: Env, origin: LogicalDisk, id: string): Promise<LogicalDisk> {
-  const release = await origin.hold();
-  try {
-    const map = origin.mappings();
-    e.store.replace(id, map);
-    return new LogicalDisk({ id, name: id, size: origin.size, provisioning: 'thin', pool: e.pool, store: e.store, map, family: origin.family, readOnly: true });
-  } finally {
-    release();
-  }
-}
+const snapshot = (e: Env, origin: LogicalDisk, id: string) => snapshotOf(e.pool, e.store, origin, id);
 
 function clone(e: Env, snap: LogicalDisk, id: string): LogicalDisk {
   const map = snap.mappings();

@@ -1,17 +1,16 @@
 // page.evaluate callbacks run in the browser: they use its globals.
 /// <reference lib="dom" />
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
 import { StorageRuntime } from '../../src/storage/runtime';
-import { ARTIFACTS, buildConsoleIfStale, CHROMIUM, openBrowser } from '../utils/console-browser';
+import { ARTIFACTS, buildConsoleIfStale, chromiumFor, loginAsAdmin, openBrowser } from '../utils/console-browser';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
 
 const MiB = 2 ** 20;
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`console jobs e2e skipped: ${CHROMIUM} is missing (apt-get install chromium to run it)`);
+const haveChromium = chromiumFor('console jobs e2e');
 
 describe.skipIf(!haveChromium)('console Jobs page in a real browser', () => {
   let gw: TestGateway;
@@ -45,10 +44,7 @@ describe.skipIf(!haveChromium)('console Jobs page in a real browser', () => {
   const bar = () => row().getByRole('progressbar');
 
   it('lists the running resync with a progress bar that moves by itself', async () => {
-    await page.goto(`${gw.url}/`);
-    await page.getByLabel('Username').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await loginAsAdmin(page, gw.url, ADMIN_PASSWORD);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Jobs', exact: true }).waitFor();
     expect(await row().getByRole('cell').first().innerText()).toBe('mirror-resync');

@@ -302,6 +302,14 @@ describe('JobsAndMirrors migration', () => {
       db.prepare(`INSERT INTO mirrors (volume_id, member_id, state, reason, region_size, created_at, updated_at) VALUES ('v', 'm', 'degraded', 'x', 1048576, ?, ?)`).run(at, at);
       db.prepare(`INSERT INTO mirror_dirty (volume_id, region) VALUES ('v', 3)`).run();
       expect(() => db.prepare(`INSERT INTO mirror_dirty (volume_id, region) VALUES ('v', 3)`).run()).toThrow(/UNIQUE|PRIMARY/);
+      // The write-intent log (MirrorIntent migration) belongs to a mirror and goes with it.
+      expect(() => db.prepare(`INSERT INTO mirror_intent (volume_id, region) VALUES ('m', 1)`).run()).toThrow(/FOREIGN KEY/);
+      expect(() => db.prepare(`INSERT INTO mirror_intent (volume_id, region) VALUES ('v', -1)`).run()).toThrow(/CHECK/);
+      db.prepare(`INSERT INTO mirror_intent (volume_id, region) VALUES ('v', 1), ('v', 2)`).run();
+      db.prepare(`DELETE FROM mirror_dirty`).run();
+      db.prepare(`DELETE FROM mirrors`).run();
+      expect(db.prepare(`SELECT COUNT(*) AS n FROM mirror_intent`).get()).toEqual({ n: 0 });
+      db.prepare(`INSERT INTO mirrors (volume_id, member_id, state, reason, region_size, created_at, updated_at) VALUES ('v', 'm', 'degraded', 'x', 1048576, ?, ?)`).run(at, at);
       expect(() => db.prepare(`UPDATE mirrors SET state = 'broken'`).run()).toThrow(/CHECK/);
       expect(() =>
         db.prepare(`INSERT INTO jobs (id, kind, target_type, target_id, target_name, state, params, created_by, created_at, updated_at) VALUES ('j', 'k', 'volume', 'v', 'v', 'done', '{}', 'a', ?, ?)`).run(at, at),

@@ -26,9 +26,11 @@ describe('consistency groups', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({ STRATA_DEFAULT_DEVICE_SIZE: '256M' });
-    // A RAM pool with small pages: redirect-on-write costs little, so the writer races the snapshots hard.
-    expect((await json('devices', { method: 'POST', json: { name: 'mem', kind: 'ram', size: 64 * MiB } })).status).toBe(201);
-    expect((await json('pools', { method: 'POST', json: { name: 'fast', layout: 'concat', pageSize: 65536, members: [{ device: 'mem' }] } })).status).toBe(201);
+    // A file device, not RAM: its writes and flushes complete on the thread pool, so the writer
+    // really runs between any two steps of a snapshot (RAM I/O completes in microtasks, and a
+    // member-by-member snapshot would then look atomic). Small pages keep redirect-on-write cheap.
+    expect((await json('devices', { method: 'POST', json: { name: 'disk', kind: 'file', size: 64 * MiB } })).status).toBe(201);
+    expect((await json('pools', { method: 'POST', json: { name: 'fast', layout: 'concat', pageSize: 65536, members: [{ device: 'disk' }] } })).status).toBe(201);
     for (const name of ['a', 'b', 'c']) expect((await json('volumes', { method: 'POST', json: { name, pool: 'fast', size: SIZE } })).status).toBe(201);
   });
   afterAll(async () => {
@@ -58,6 +60,19 @@ describe('consistency groups', () => {
     const groups = gw.app.get(ConsistencyGroupService);
     const disk = (name: string) => [...runtime.disks.values()].find((d) => d.name === name) as LogicalDisk;
     const [a, b] = [disk('a'), disk('b')];
+    // Holds and releases, in order: one instant means every member is held before any is released.
+    const holds: string[] = [];
+    for (const d of [a, b]) {
+      const hold = d.hold.bind(d);
+      d.hold = async () => {
+        const release = await hold();
+        holds.push(`hold ${d.name}`);
+        return () => {
+          holds.push(`release ${d.name}`);
+          release();
+        };
+      };
+    }
 
     // The writer: counter n into a block of A, then n into a block of B, each acknowledged before the next.
     let stop = false;
@@ -72,8 +87,6 @@ describe('consistency groups', () => {
         const at = (n % blocks) * BLOCK;
         await a.write(at, block);
         await b.write(at, block);
-        // RAM I/O completes in microtasks: let timers (the snapshot loop) in now and then.
-        if (n % 8 === 0) await new Promise(setImmediate);
       }
     })();
     const taken: string[] = [];
@@ -85,6 +98,11 @@ describe('consistency groups', () => {
     stop = true;
     await writer;
     expect(n).toBeGreaterThan(12);
+    for (let i = 0; i < taken.length; i++) {
+      expect(holds.slice(4 * i, 4 * i + 2).sort()).toEqual(['hold a', 'hold b']);
+      expect(holds.slice(4 * i + 2, 4 * i + 4).sort()).toEqual(['release a', 'release b']);
+    }
+    expect(holds).toHaveLength(4 * taken.length);
 
     const seen: Array<[number, number]> = [];
     for (const name of taken) {

@@ -21,6 +21,22 @@ export function buildConsoleIfStale(): void {
   execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'pipe' });
 }
 
+/** Whether the browser tests can run; when not, says which test is skipped and why. */
+export function chromiumFor(what: string): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  console.warn(`${what} skipped: ${CHROMIUM} is missing (apt-get install chromium to run it)`);
+  return false;
+}
+
+/** Log in on the console's login page as the bootstrap admin. */
+export async function loginAsAdmin(page: Page, url: string, password: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
 /** Headless system Chromium with a throwaway profile; close() removes the profile too. */
 export async function openBrowser(): Promise<{ page: Page; ctx: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'strata-chromium-'));

@@ -3,6 +3,7 @@ import { sessionStore } from './api';
 import { Shell } from './components/Shell';
 import { useSession } from './hooks';
 import { AuditPage } from './pages/AuditPage';
+import { ConsistencyGroupsPage } from './pages/ConsistencyGroupsPage';
 import { JobsPage } from './pages/JobsPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { DevicePage } from './pages/DevicePage';
@@ -33,6 +34,7 @@ const ROUTES: Array<[string, (p: Params) => ReactNode]> = [
   ['/shares/:key', (p) => <SharePage key={p.key} name={p.key} />],
   ['/hosts', () => <HostsPage />],
   ['/hosts/:key', (p) => <HostPage key={p.key} name={p.key} />],
+  ['/consistency-groups', () => <ConsistencyGroupsPage />],
   ['/jobs', () => <JobsPage />],
   ['/audit', () => <AuditPage />],
 ];

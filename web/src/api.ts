@@ -9,10 +9,12 @@ import type {
   AssignmentInfo,
   AuditEntry,
   AuditFilter,
+  ConsistencyGroupInfo,
   CreateAssignmentBody,
   CreateDeviceBody,
   CreateHostBody,
   CreatePoolBody,
+  CreateScheduleBody,
   CreateShareBody,
   CreateVolumeBody,
   DeviceInfo,
@@ -20,10 +22,13 @@ import type {
   ExportRuleInfo,
   HostInfo,
   JobInfo,
+  MirrorStatus,
   PoolInfo,
   Session,
   ShareInfo,
   SizeValue,
+  SnapshotInfo,
+  SnapshotScheduleInfo,
   VolumeInfo,
 } from './types';
 
@@ -335,10 +340,49 @@ export const api = {
     get: (key: string, signal?: AbortSignal) => get<VolumeInfo>(`volumes/${seg(key)}`, undefined, signal),
     create: (body: CreateVolumeBody) => request<VolumeInfo>('POST', 'volumes', { json: body }),
     grow: (key: string, size: SizeValue) => request<VolumeInfo>('PATCH', `volumes/${seg(key)}`, { json: { size } }),
-    /** force revokes the volume's assignments: only after the admin has seen them named. */
-    remove: (key: string, force: boolean) => request<void>('DELETE', `volumes/${seg(key)}`, { query: { force: force || undefined } }),
+    /** force revokes the volume's assignments, recursive deletes its snapshots: only after the admin has seen them named. */
+    remove: (key: string, force: boolean, recursive = false) =>
+      request<void>('DELETE', `volumes/${seg(key)}`, { query: { force: force || undefined, recursive: recursive || undefined } }),
     upload: uploadImage,
     download: downloadImage,
+    /** Makes the volume read as the snapshot again; force when hosts or the NBD export may be writing to it. */
+    rollback: (key: string, snapshot: string, force: boolean) =>
+      request<VolumeInfo>('POST', `volumes/${seg(key)}/rollback`, { json: { snapshot, ...(force && { force: true }) } }),
+  },
+
+  snapshots: {
+    list: (volume: string, signal?: AbortSignal) => get<SnapshotInfo[]>(`volumes/${seg(volume)}/snapshots`, undefined, signal),
+    create: (volume: string, name: string) => request<SnapshotInfo>('POST', `volumes/${seg(volume)}/snapshots`, { json: { name } }),
+    /** force revokes the snapshot's assignments. */
+    remove: (volume: string, snapshot: string, force: boolean) =>
+      request<void>('DELETE', `volumes/${seg(volume)}/snapshots/${seg(snapshot)}`, { query: { force: force || undefined } }),
+    /** A new writable thin volume that starts as the snapshot. */
+    clone: (volume: string, snapshot: string, name: string) =>
+      request<VolumeInfo>('POST', `volumes/${seg(volume)}/snapshots/${seg(snapshot)}/clone`, { json: { name } }),
+  },
+
+  groups: {
+    list: (signal?: AbortSignal) => get<ConsistencyGroupInfo[]>('consistency-groups', undefined, signal),
+    create: (name: string, volumes: string[]) => request<ConsistencyGroupInfo>('POST', 'consistency-groups', { json: { name, volumes } }),
+    remove: (key: string) => request<void>('DELETE', `consistency-groups/${seg(key)}`),
+    /** One snapshot named `name` of every member, all at one instant. */
+    snapshot: (key: string, name: string) => request<SnapshotInfo[]>('POST', `consistency-groups/${seg(key)}/snapshots`, { json: { name } }),
+  },
+
+  schedules: {
+    list: (signal?: AbortSignal) => get<SnapshotScheduleInfo[]>('snapshot-schedules', undefined, signal),
+    create: (body: CreateScheduleBody) => request<SnapshotScheduleInfo>('POST', 'snapshot-schedules', { json: body }),
+    remove: (key: string) => request<void>('DELETE', `snapshot-schedules/${seg(key)}`),
+  },
+
+  mirror: {
+    status: (volume: string, signal?: AbortSignal) => get<MirrorStatus>(`volumes/${seg(volume)}/mirror`, undefined, signal),
+    /** Adds the mirror and starts its initial sync job. */
+    add: (volume: string, pool: string) => request<MirrorStatus>('POST', `volumes/${seg(volume)}/mirror`, { json: { pool } }),
+    resync: (volume: string) => request<MirrorStatus>('POST', `volumes/${seg(volume)}/mirror/resync`, { json: {} }),
+    /** force promotes a degraded mirror, whose dirty regions hold older bytes: only after the admin has read so. */
+    swap: (volume: string, force: boolean) => request<VolumeInfo>('POST', `volumes/${seg(volume)}/mirror/swap`, { query: { force: force || undefined } }),
+    remove: (volume: string) => request<VolumeInfo>('DELETE', `volumes/${seg(volume)}/mirror`),
   },
 
   shares: {

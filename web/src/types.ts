@@ -68,14 +68,16 @@ export interface AssignmentInfo {
   createdAt: string;
 }
 
-/** 'share': the volume of a NAS share, managed through the share. */
-export type VolumeRole = 'block' | 'share';
+/** 'share': the volume of a NAS share, managed through the share; 'snapshot': a read-only snapshot volume (`<volume>@<name>`). */
+export type VolumeRole = 'block' | 'share' | 'snapshot';
 
 export interface VolumeInfo {
   id: string;
   name: string;
   role: VolumeRole;
   share: { id: string; name: string } | null;
+  /** The volume it is a snapshot of, when role is 'snapshot'. */
+  origin?: { id: string; name: string } | null;
   poolId: string;
   poolName: string;
   size: number;
@@ -84,19 +86,81 @@ export interface VolumeInfo {
   allocatedBytes: number;
   serial: string;
   state: 'online' | 'degraded' | 'failed';
+  /** Served by the gateway's NBD export on loopback: a rollback changes data under it. */
+  nbdExport: boolean;
   assignments: AssignmentInfo[];
   /** Its synchronous mirror on another pool (absent from gateways without mirrors). */
   mirror?: MirrorInfo | null;
   createdAt: string;
 }
 
+export type MirrorState = 'in-sync' | 'syncing' | 'degraded';
+
 export interface MirrorInfo {
+  /** Where the mirror member lives (after a swap: where the old primary lives). */
+  poolId: string;
   poolName: string;
-  state: 'in-sync' | 'syncing' | 'degraded';
+  state: MirrorState;
   reason: string | null;
+  /** Copied share of the running resync, 0-100 (100 when in sync). */
   syncPercent: number;
+  /** The unit the mirror tracks changes in: a dirty region is this many bytes the mirror lacks. */
+  regionSize: number;
   dirtyRegions: number;
   dirtyBytes: number;
+}
+
+/** GET /volumes/:v/mirror, and what adding a mirror or starting a resync answers. */
+export interface MirrorStatus {
+  volume: VolumeInfo;
+  /** The resync job running or waiting, if any. */
+  job: JobInfo | null;
+}
+
+/** A point-in-time, read-only image of a volume, sharing pool pages with it: GET /volumes/:v/snapshots. */
+export interface SnapshotInfo {
+  id: string;
+  name: string;
+  /** `<volume>@<name>`: the volume name it is assigned and read under. */
+  volumeName: string;
+  originId: string;
+  originName: string;
+  poolName: string;
+  /** The volume's size when the snapshot was taken. */
+  size: number;
+  /** Bytes of pool pages its map points at (shared or not). */
+  allocatedBytes: number;
+  /** Bytes of pool pages only it points at: what deleting it gives back. */
+  uniqueBytes: number;
+  /** The schedule that took it, if any. */
+  scheduleId: string | null;
+  assignments: AssignmentInfo[];
+  createdAt: string;
+}
+
+/** Volumes snapshotted together, at one instant: GET /consistency-groups. */
+export interface ConsistencyGroupInfo {
+  id: string;
+  name: string;
+  volumes: Array<{ id: string; name: string }>;
+  createdAt: string;
+}
+
+export type ScheduleUnit = 'minutes' | 'hours' | 'days';
+
+/** Snapshots of a volume or a group every `every` `unit`s, keeping the last `keep`: GET /snapshot-schedules. */
+export interface SnapshotScheduleInfo {
+  id: string;
+  name: string;
+  volume: { id: string; name: string } | null;
+  group: { id: string; name: string } | null;
+  every: number;
+  unit: ScheduleUnit;
+  keep: number;
+  nextRunAt: string;
+  lastRunAt: string | null;
+  lastError: string | null;
+  createdAt: string;
 }
 
 export type Squash = 'root_squash' | 'all_squash' | 'no_root_squash';
@@ -212,6 +276,15 @@ export interface ExportRuleBody {
   requirePrivilegedPort?: boolean;
   comment?: string | null;
   position?: number;
+}
+
+export interface CreateScheduleBody {
+  name: string;
+  volume?: string;
+  group?: string;
+  every: number;
+  unit: ScheduleUnit;
+  keep: number;
 }
 
 export interface CreateHostBody {

@@ -4,7 +4,9 @@ import type { MirrorState, MirrorStore } from '../mirrored-disk';
 export class FakeMirrorStore implements MirrorStore {
   readonly dirty = new Map<string, Set<number>>();
   readonly states = new Map<string, { state: MirrorState; reason: string | null }>();
+  readonly intents = new Map<string, Set<number>>();
   markCommits = 0;
+  intentCommits = 0;
   private gate?: Promise<void>;
 
   hold(): () => void {
@@ -32,6 +34,23 @@ export class FakeMirrorStore implements MirrorStore {
   async clearDirty(volumeId: string, regions: readonly number[]): Promise<void> {
     if (this.gate) await this.gate;
     for (const r of regions) this.dirty.get(volumeId)?.delete(r);
+  }
+
+  intentRegions(volumeId: string): number[] {
+    return [...(this.intents.get(volumeId) ?? [])].sort((a, b) => a - b);
+  }
+
+  async markIntent(volumeId: string, regions: readonly number[]): Promise<void> {
+    this.intentCommits++;
+    if (this.gate) await this.gate;
+    const set = this.intents.get(volumeId) ?? new Set<number>();
+    for (const r of regions) set.add(r);
+    this.intents.set(volumeId, set);
+  }
+
+  async clearIntent(volumeId: string, regions: readonly number[]): Promise<void> {
+    if (this.gate) await this.gate;
+    for (const r of regions) this.intents.get(volumeId)?.delete(r);
   }
 
   async setState(volumeId: string, state: MirrorState, reason: string | null): Promise<void> {

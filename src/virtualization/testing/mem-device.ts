@@ -25,7 +25,7 @@ export class MemDevice implements BlockDevice {
 
   /** Macrotask turns to wait before each I/O completes; lets concurrent I/O finish out of order. */
   jitter?: () => number;
-  private readonly gates = new Map<'read' | 'discard', Promise<void>>();
+  private readonly gates = new Map<'read' | 'write' | 'discard', Promise<void>>();
 
   constructor(
     readonly label: string,
@@ -34,8 +34,8 @@ export class MemDevice implements BlockDevice {
     this.data = Buffer.alloc(size);
   }
 
-  /** Hold every read (or discard) until the returned function is called. */
-  pause(op: 'read' | 'discard'): () => void {
+  /** Hold every read (write, discard) until the returned function is called. */
+  pause(op: 'read' | 'write' | 'discard'): () => void {
     let resume!: () => void;
     this.gates.set(op, new Promise<void>((resolve) => (resume = resolve)));
     return () => {
@@ -54,6 +54,7 @@ export class MemDevice implements BlockDevice {
 
   async write(offset: number, data: Buffer): Promise<void> {
     this.check(offset, data.length);
+    await this.gates.get('write');
     await this.settle('write', offset, this.failWrites);
     data.copy(this.data, offset);
     this.writes++;

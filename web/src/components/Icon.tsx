@@ -7,6 +7,8 @@ const PATHS = {
   shares: 'M2 4h4l1.5 1.5H14V13H2zM5 9h6',
   hosts: 'M2 2h12v5H2zM2 9h12v5H2zM4.5 4.5h.01M4.5 11.5h.01',
   audit: 'M4 2h8v12H4zM6 5h4M6 8h4M6 11h2',
+  // Two volumes bound by one frame: snapshotted together.
+  groups: 'M2 3h12v10H2zM4.5 5.5h3v5h-3zM8.5 5.5h3v5h-3z',
   jobs: 'M8 2a6 6 0 1 0 6 6M8 5v3l2 2M11 2h3v3',
   logout: 'M6 2H3v12h3M10 5l3 3-3 3M13 8H6',
 } as const;

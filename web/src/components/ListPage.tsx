@@ -10,8 +10,8 @@ interface ListPageProps<T> {
   /** The header button that opens the create dialog. */
   createLabel: string;
   list: Loaded<T[]>;
-  /** The loaded items (possibly none). */
-  table: (items: T[]) => ReactNode;
+  /** The loaded items (possibly none); done(message) is for row actions: it flashes the message and reloads the list. */
+  table: (items: T[], done: (message: string) => void) => ReactNode;
   /** The create dialog: close() dismisses it; created(message) closes it, flashes the message and reloads the list. */
   dialog: (close: () => void, created: (message: string) => void) => ReactNode;
 }
@@ -36,7 +36,7 @@ export function ListPage<T>({ title, subtitle, createLabel, list, table, dialog 
       </PageHeader>
       <Flash message={flash} />
       <ErrorNote error={list.error} />
-      {list.data && table(list.data)}
+      {list.data && table(list.data, created)}
       {open && dialog(close, created)}
     </>
   );

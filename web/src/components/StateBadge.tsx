@@ -7,7 +7,9 @@ const TONES: Record<string, string> = {
   failure: 'bad',
   succeeded: 'ok',
   'in-sync': 'ok',
+  healthy: 'ok',
   syncing: 'warn',
+  resyncing: 'warn',
   paused: 'warn',
   cancelled: 'warn',
 };

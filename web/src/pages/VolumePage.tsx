@@ -9,19 +9,22 @@ import { Flash } from '../components/Flash';
 import { GrowForm } from '../components/GrowForm';
 import { ImagePanel } from '../components/ImagePanel';
 import { DetailHeader } from '../components/DetailHeader';
+import { MirrorPanel } from '../components/MirrorPanel';
 import { Panel } from '../components/Panel';
+import { SchedulesPanel } from '../components/SchedulesPanel';
+import { SnapshotsPanel } from '../components/SnapshotsPanel';
 import { StateBadge } from '../components/StateBadge';
 import { VolumeActivity } from '../components/VolumeActivity';
 import { formatSize, formatSizeExact, formatTime, plural } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link, navigate, pathTo } from '../router';
-import type { MirrorInfo, VolumeInfo } from '../types';
+import type { MirrorInfo, SnapshotInfo, VolumeInfo } from '../types';
 import { AllocatedMeter } from './VolumesPage';
 
 export function VolumePage({ name }: { name: string }) {
   const volume = useLoad(`volume:${name}`, (signal) => api.volumes.get(name, signal));
   const [flash, setFlash] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<VolumeInfo | null>(null);
+  const [deleting, setDeleting] = useState<{ volume: VolumeInfo; snapshots: SnapshotInfo[] } | null>(null);
   // The delete dialog lists what goes with the volume as it is now, not as the page last loaded it.
   const opening = useAction();
   const v = volume.data;
@@ -43,7 +46,11 @@ export function VolumePage({ name }: { name: string }) {
             ? {
                 label: 'Delete volume',
                 disabled: opening.busy,
-                onClick: () => void opening.run(async () => setDeleting(await api.volumes.get(v.id))),
+                onClick: () =>
+                  void opening.run(async () => {
+                    const [volume, snapshots] = await Promise.all([api.volumes.get(v.id), api.snapshots.list(v.id)]);
+                    setDeleting({ volume, snapshots });
+                  }),
               }
             : undefined
         }
@@ -107,6 +114,9 @@ export function VolumePage({ name }: { name: string }) {
                   }}
                 />
               </Panel>
+              <SnapshotsPanel volume={v} onChanged={volume.reload} onFlash={setFlash} />
+              <SchedulesPanel volume={v} onFlash={setFlash} />
+              <MirrorPanel volume={v} onChanged={volume.reload} onFlash={setFlash} />
               <Panel title="Image">
                 <ImagePanel volume={v} onChanged={volume.reload} />
               </Panel>
@@ -114,21 +124,22 @@ export function VolumePage({ name }: { name: string }) {
           )}
         </>
       )}
-      {deleting && <DeleteVolumeDialog volume={deleting} onClose={() => setDeleting(null)} />}
+      {deleting && <DeleteVolumeDialog volume={deleting.volume} snapshots={deleting.snapshots} onClose={() => setDeleting(null)} />}
     </>
   );
 }
 
-/** Names what goes with the volume; force (revoking its assignments) only for the ones listed here. */
-function DeleteVolumeDialog({ volume: v, onClose }: { volume: VolumeInfo; onClose: () => void }) {
-  const hosts = v.assignments;
+/** Names what goes with the volume; force (revoking assignments) and recursive (its snapshots) only for the ones listed here. */
+function DeleteVolumeDialog({ volume: v, snapshots, onClose }: { volume: VolumeInfo; snapshots: SnapshotInfo[]; onClose: () => void }) {
+  // Its snapshots' hosts lose them too: force covers theirs as well.
+  const hosts = [...v.assignments, ...snapshots.flatMap((s) => s.assignments)];
   return (
     <ConfirmDialog
       title={`Delete volume ${v.name}?`}
       confirmLabel={hosts.length ? `Revoke ${plural(hosts.length, 'assignment')} and delete` : 'Delete volume'}
       onClose={onClose}
       onDone={() => navigate('/volumes')}
-      onConfirm={() => api.volumes.remove(v.id, hosts.length > 0)}
+      onConfirm={() => api.volumes.remove(v.id, hosts.length > 0, snapshots.length > 0)}
     >
       <p>This cannot be undone. Deleting the volume loses:</p>
       <ul className="loss-list">
@@ -146,9 +157,14 @@ function DeleteVolumeDialog({ volume: v, onClose }: { volume: VolumeInfo; onClos
             {hosts.map((a, i) => (
               <span key={a.id}>
                 {i > 0 && ', '}
-                <strong>{a.hostName}</strong> ({a.access}, {a.sharing})
+                <strong>{a.hostName}</strong> ({a.volumeName}, {a.access}, {a.sharing})
               </span>
             ))}
+          </li>
+        )}
+        {snapshots.length > 0 && (
+          <li>
+            {plural(snapshots.length, 'snapshot')}, deleted with it: {snapshots.map((s) => s.name).join(', ')} (clones of them stay)
           </li>
         )}
       </ul>
