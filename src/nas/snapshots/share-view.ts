@@ -185,48 +185,48 @@ export class ShareView implements FsView {
     if (!id.snap) return this.live.release(id);
   }
 
-  // ---- changes: the live share only -------------------------------------------------------
+  // ---- changes: the live share only (async, so a refusal rejects like the engine's own) -----
 
-  setattr(cred: Credential, id: NodeId, attrs: SetAttrs, guard?: Timestamp): Promise<Wcc> {
+  async setattr(cred: Credential, id: NodeId, attrs: SetAttrs, guard?: Timestamp): Promise<Wcc> {
     return this.writable(id).setattr(cred, id, attrs, guard);
   }
 
-  create(cred: Credential, dirId: NodeId, name: string, how: CreateHow): Promise<CreateResult & { existed: boolean }> {
+  async create(cred: Credential, dirId: NodeId, name: string, how: CreateHow): Promise<CreateResult & { existed: boolean }> {
     return this.newName(dirId, name).create(cred, dirId, name, how);
   }
 
-  mkdir(cred: Credential, dirId: NodeId, name: string, attrs?: SetAttrs): Promise<CreateResult> {
+  async mkdir(cred: Credential, dirId: NodeId, name: string, attrs?: SetAttrs): Promise<CreateResult> {
     return this.newName(dirId, name).mkdir(cred, dirId, name, attrs);
   }
 
-  symlink(cred: Credential, dirId: NodeId, name: string, target: string, attrs?: SetAttrs): Promise<CreateResult> {
+  async symlink(cred: Credential, dirId: NodeId, name: string, target: string, attrs?: SetAttrs): Promise<CreateResult> {
     return this.newName(dirId, name).symlink(cred, dirId, name, target, attrs);
   }
 
-  mknod(cred: Credential, dirId: NodeId, name: string, type: FileType, attrs?: SetAttrs, rdev?: { major: number; minor: number }): Promise<CreateResult> {
+  async mknod(cred: Credential, dirId: NodeId, name: string, type: FileType, attrs?: SetAttrs, rdev?: { major: number; minor: number }): Promise<CreateResult> {
     return this.newName(dirId, name).mknod(cred, dirId, name, type, attrs, rdev);
   }
 
-  remove(cred: Credential, dirId: NodeId, name: string): Promise<{ dir: Wcc }> {
+  async remove(cred: Credential, dirId: NodeId, name: string): Promise<{ dir: Wcc }> {
     return this.writable(dirId).remove(cred, dirId, name);
   }
 
-  rmdir(cred: Credential, dirId: NodeId, name: string): Promise<{ dir: Wcc }> {
+  async rmdir(cred: Credential, dirId: NodeId, name: string): Promise<{ dir: Wcc }> {
     return this.writable(dirId).rmdir(cred, dirId, name);
   }
 
-  rename(cred: Credential, fromId: NodeId, fromName: string, toId: NodeId, toName: string): Promise<RenameResult> {
+  async rename(cred: Credential, fromId: NodeId, fromName: string, toId: NodeId, toName: string): Promise<RenameResult> {
     this.writable(fromId);
     return this.newName(toId, toName).rename(cred, fromId, fromName, toId, toName);
   }
 
-  link(cred: Credential, id: NodeId, dirId: NodeId, name: string): Promise<{ attr: Attr; dir: Wcc }> {
+  async link(cred: Credential, id: NodeId, dirId: NodeId, name: string): Promise<{ attr: Attr; dir: Wcc }> {
     const fs = this.newName(dirId, name);
     if (id.snap) return fail('XDEV', 'a file of a snapshot cannot be linked into the live share');
     return fs.link(cred, id, dirId, name);
   }
 
-  write(cred: Credential, id: NodeId, offset: number, data: Buffer, stable: StableHow): Promise<WriteResult> {
+  async write(cred: Credential, id: NodeId, offset: number, data: Buffer, stable: StableHow): Promise<WriteResult> {
     return this.writable(id).write(cred, id, offset, data, stable);
   }
 
