@@ -6,6 +6,7 @@ import { nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import { FATTR4 } from '../../src/protocols/nfs4/fattr4.codec';
 import { SYSTEM_ACTOR } from '../../src/storage/domain';
 import { apiJson, startTestGateway, type TestGateway } from '../utils/gateway';
+import { strata } from '../utils/in-process-cli';
 import { createShare, nasPorts } from '../utils/nas-fixture';
 import { Nfs3Client } from '../utils/nfs3-client';
 import { Nfs4TestClient, resultOf } from '../utils/nfs4-client';
@@ -138,11 +139,20 @@ describe('share snapshots under /.snapshots/', () => {
     await v4.close(live.fh, live.stateid);
   });
 
-  it('checks a snapshot with share fsck', async () => {
+  it('checks a snapshot with share fsck, and takes and lists share snapshots with the CLI', async () => {
     const nas = gw.app.get(NasService);
     const report = await nas.fsck(SYSTEM_ACTOR, 'docs', { snapshot: 'monday' });
     expect(report).toMatchObject({ clean: true, snapshot: 'monday' });
     expect((await nas.fsck(SYSTEM_ACTOR, 'docs')).clean).toBe(true);
+    const fsck = await strata(gw, ['share', 'fsck', 'docs', '--snapshot', 'monday']);
+    expect(fsck).toMatchObject({ code: 0 });
+    expect(fsck.stdout).toMatch(/^Snapshot 'monday' of share 'docs': clean\./);
+    expect(await json('shares/docs/fsck?snapshot=nope', { method: 'POST' })).toMatchObject({ status: 404, body: { code: 'SNAPSHOT_NOT_FOUND' } });
+    const made = await strata(gw, ['snapshot', 'create', 'docs', 'cli']);
+    expect(made).toMatchObject({ code: 0, stdout: "Created snapshot 'cli' of volume 'share:docs' (share:docs@cli).\n" });
+    expect((await strata(gw, ['snapshot', 'ls', 'share:docs'])).stdout).toMatch(/monday[\s\S]*cli/);
+    expect(await strata(gw, ['snapshot', 'rm', 'docs', 'cli', '--yes'])).toMatchObject({ code: 0 });
+    expect((await json('volumes/docs/snapshots')).body.map((s: { name: string }) => s.name)).toEqual(['monday']);
   });
 
   it('keeps the handles across a restart, and answers STALE once the snapshot is deleted', async () => {
@@ -155,7 +165,7 @@ describe('share snapshots under /.snapshots/', () => {
     expect((await c.readAll(oldA)).toString()).toBe('second');
 
     const second = await json('volumes/share:docs/snapshots', { method: 'POST', json: { name: 'tuesday' } });
-    expect(second.body.share.handleId).toBe(2);
+    expect(second.body.share.handleId).toBe(3);
     const snaps = (await c.lookup(root, '.snapshots')).fh;
     expect(await c.readdirNames(snaps)).toEqual(['.', '..', 'monday', 'tuesday']);
     const tuesdayA = (await c.lookup((await c.lookup(snaps, 'tuesday')).fh, 'a.txt')).fh;
@@ -172,7 +182,7 @@ describe('share snapshots under /.snapshots/', () => {
     expect(await c.status(3, { what: { dir: snaps, name: 'monday' } })).toBe('NFS3ERR_NOENT');
     expect(existsSync(join(gw.dataDir, 'shares', list.body[0].share.id, 'snapshots', `${mondayId}.sqlite`))).toBe(false);
     // A number is never reused: the next snapshot does not bring the old handles back to life.
-    expect((await json('volumes/docs/snapshots', { method: 'POST', json: { name: 'monday' } })).body.share.handleId).toBe(3);
+    expect((await json('volumes/docs/snapshots', { method: 'POST', json: { name: 'monday' } })).body.share.handleId).toBe(4);
     expect(await c.status(1, { object: snapA })).toBe('NFS3ERR_STALE');
     expect((await c.readAll(tuesdayA)).toString()).toBe('second');
   });
