@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, Repository } from 'typeorm';
-import { InvalidArgument, NameTaken, NotFound } from '../common/errors';
+import { InvalidArgument, NameTaken } from '../common/errors';
 import { AuditService } from './audit.service';
 import type { Actor, ConsistencyGroupInfo, SnapshotInfo } from './domain';
 import { ConsistencyGroupEntity, ConsistencyGroupMemberEntity, VolumeEntity } from './entities';
