@@ -29,11 +29,12 @@ export class SharesController {
   @Patch(':share') update(@CurrentActor() actor: Actor, @Param('share') key: string, @Body() body: UpdateShareDto) {
     return this.shares.update(actor, key, body);
   }
-  /** Cross-check the share's filesystem metadata against its block allocation (changes wait meanwhile). */
+  /** Cross-check the share's filesystem metadata against its block allocation (changes wait meanwhile), or one of its snapshots'. */
+  @ApiQuery({ name: 'snapshot', required: false, description: "check this snapshot's metadata copy instead of the live share" })
   @Post(':share/fsck')
   @HttpCode(200)
-  fsck(@CurrentActor() actor: Actor, @Param('share') key: string) {
-    return this.nas.fsck(actor, key);
+  fsck(@CurrentActor() actor: Actor, @Param('share') key: string, @Query('snapshot') snapshot?: string) {
+    return this.nas.fsck(actor, key, snapshot === undefined ? {} : { snapshot });
   }
   @ApiQuery({ name: 'force', required: false, description: 'delete even if the NAS layer reports clients using it' })
   @Delete(':share')

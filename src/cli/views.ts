@@ -196,11 +196,12 @@ const FSCK_SHOWN = 50;
 export function fsckText(r: ShareFsckReport): string {
   const totals = `${r.inodes} inodes (${r.directories} directories, ${r.files} files), ${r.usedBlocks} of ${r.totalBlocks} blocks in use`;
   const orphans = r.pendingOrphans.length ? `; ${r.pendingOrphans.length} removed file(s) still open, reclaimed later` : '';
-  if (r.clean) return `Share '${r.share}': clean. ${totals}${orphans}.`;
+  const what = r.snapshot === undefined ? `Share '${r.share}'` : `Snapshot '${r.snapshot}' of share '${r.share}'`;
+  if (r.clean) return `${what}: clean. ${totals}${orphans}.`;
   const kinds = Object.entries(r.byKind).map(([kind, n]) => `${kind} ${n}`);
   const lines = r.problems.slice(0, FSCK_SHOWN).map((p) => `  ${p.kind}${p.ino !== undefined ? ` (inode ${p.ino})` : ''}: ${p.detail}`);
   const more = r.problems.length > FSCK_SHOWN ? [`  ... and ${r.problems.length - FSCK_SHOWN} more`] : [];
-  return [`Share '${r.share}': ${r.problems.length} problem(s): ${kinds.join(', ')}. ${totals}${orphans}.`, ...lines, ...more].join('\n');
+  return [`${what}: ${r.problems.length} problem(s): ${kinds.join(', ')}. ${totals}${orphans}.`, ...lines, ...more].join('\n');
 }
 
 export function showRule(r: ExportRuleInfo): string {

@@ -16,6 +16,22 @@ describe('NFS file handles', () => {
     expect(fh).toEqual(expected);
   });
 
+  it('carries a snapshot number in bytes 8..11 (0xffffffff: /.snapshots itself), covered by the MAC', () => {
+    for (const [snapshotId, hex] of [
+      [7, '00000007'],
+      [0xffffffff, 'ffffffff'],
+    ] as const) {
+      const fh = encodeFileHandle({ exportId: 3, snapshotId, ino: 5, generation: 2 }, KEY);
+      const body = Buffer.from('01000000' + '00000003' + hex + '0000000000000005' + '00000002', 'hex');
+      expect(fh).toEqual(Buffer.concat([body, createHmac('sha256', KEY).update(body).digest().subarray(0, 16)]));
+      expect(decodeFileHandle(fh, keyOf)).toEqual({ exportId: 3, snapshotId, ino: 5, generation: 2 });
+      // Moving a handle into another snapshot (or out to the live share) is a forgery.
+      const moved = Buffer.from(fh);
+      moved.writeUInt32BE(snapshotId === 7 ? 0 : 7, 8);
+      expect(() => decodeFileHandle(moved, keyOf)).toThrow(expect.objectContaining({ problem: 'forged' }));
+    }
+  });
+
   it('round-trips and is the same for the same object every time (stable across restarts)', () => {
     const prng = new Prng(5);
     for (let i = 0; i < 200; i++) {

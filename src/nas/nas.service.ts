@@ -10,12 +10,13 @@ import { NFS_PROGRAM, NFS_V3 } from '../protocols/nfs3';
 import { AuthFlavor } from '../protocols/oncrpc/constants';
 import { authSys } from '../protocols/oncrpc/message';
 import { AuditService } from '../storage/audit.service';
-import type { Actor } from '../storage/domain';
+import type { Actor, ShareSnapshotRef } from '../storage/domain';
+import { SnapshotService, type FrozenShare } from '../storage/snapshot.service';
 import { StorageRuntime } from '../storage/runtime';
 import { StatsService, type NasStatus } from '../metrics/stats.service';
 import { ExportTable, type ExportEntry } from './exports/export-table';
 import { encodeFileHandle } from './file-handle';
-import { FileType, FsError } from './fs';
+import { FileSystem, FileType, FsError } from './fs';
 import { mount3Program, MountList } from './mount3/mount3-program';
 import { emptyNfs3Counters, nfs3Program } from './nfs3/nfs3-program';
 import { Nfs4Server } from './nfs4/nfs4-server';
@@ -25,6 +26,8 @@ import type { RpcContext } from './rpc/rpc-program';
 import { RpcServer, type RpcAddress } from './rpc/rpc-server';
 import { ShareFileSystems } from './share-filesystems';
 import { shareFsckReport, type ShareFsckReport } from './share-fsck';
+import { ShareView, timestampOf } from './snapshots/share-view';
+import { SnapshotMounts } from './snapshots/snapshot-mounts';
 
 /**
  * The NAS front end: one RPC server carrying NFSv3 and MOUNT v3 on the NFS
@@ -36,6 +39,11 @@ import { shareFsckReport, type ShareFsckReport } from './share-fsck';
 export class NasService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('NAS');
   readonly filesystems: ShareFileSystems;
+  /** Share snapshots being served under `/.snapshots/`, opened read-only on demand. */
+  readonly snapshotMounts: SnapshotMounts;
+  /** Each share as NFS sees it (live filesystem and snapshots), by export id; rebuilt when the share is remounted. */
+  private readonly views = new Map<number, ShareView>();
+  private readonly unregisterSnapshots: () => void;
   readonly mounts = new MountList();
   /** READ/WRITE bytes and error statuses of the NFSv3 handlers (RPC counts: stats()). */
   readonly nfsCounters = emptyNfs3Counters();
@@ -56,9 +64,62 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly listeners: ListenerRegistry,
     private readonly audit: AuditService,
     stats: StatsService,
+    snapshots: SnapshotService,
   ) {
     this.filesystems = new ShareFileSystems(join(config.dataDir, 'shares'), (id) => runtime.disk(id), this.log);
+    this.snapshotMounts = new SnapshotMounts(join(config.dataDir, 'shares'), (id) => runtime.disk(id));
     stats.setNasStatus(() => this.status());
+    this.unregisterSnapshots = snapshots.registerShareHook({
+      freeze: (share) => this.freeze(share),
+      dropped: (share, snapshotId) => this.snapshotMounts.drop(share.id, snapshotId),
+    });
+  }
+
+  /**
+   * A share snapshot's half on the NAS side: hold the share's filesystem
+   * still (changes in flight finish, new ones wait; data and metadata
+   * committed, the volume flushed) while the storage manager copies the
+   * volume's map, and copy the metadata database at that same instant.
+   */
+  private async freeze(share: { id: string; name: string }): Promise<FrozenShare> {
+    const entry = this.table.byShareId(share.id);
+    if (entry) await this.filesystems.settled(entry.exportId);
+    const fs = entry ? this.filesystems.get(entry.exportId) : undefined;
+    if (!entry || !fs) {
+      const why = entry ? this.filesystems.failures().find((f) => f.exportId === entry.exportId)?.reason : undefined;
+      const reason = !this.config.nas.enabled ? 'the NAS front end is disabled (nas.enabled is false)' : (why ?? 'its filesystem is not mounted');
+      throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' cannot be snapshotted: ${reason}`, { share: share.name });
+    }
+    const q = await fs.quiesce();
+    return {
+      copyMetadata: async (snapshotId) => {
+        this.snapshotMounts.prepare(share.id);
+        fs.copyMetadata(this.snapshotMounts.metaPath(share.id, snapshotId));
+      },
+      discard: (snapshotId) => this.snapshotMounts.drop(share.id, snapshotId),
+      release: () => q.release(),
+    };
+  }
+
+  /** The share as NFS serves it: its live filesystem with `/.snapshots`; undefined while the filesystem is not mounted. */
+  view(exportId: number): ShareView | undefined {
+    const live = this.filesystems.get(exportId);
+    if (!live) return undefined;
+    const known = this.views.get(exportId);
+    if (known && known.live === live) return known;
+    const entry = this.table.byExportId(exportId);
+    if (!entry) return undefined;
+    const shareId = entry.shareId;
+    const view = new ShareView(
+      live,
+      {
+        list: () => this.table.byExportId(exportId)?.snapshots ?? [],
+        open: (ref: ShareSnapshotRef) => this.snapshotMounts.open(shareId, ref),
+      },
+      timestampOf(entry.share.createdAt),
+    );
+    this.views.set(exportId, view);
+    return view;
   }
 
   /** For GET /api/v1/stats: where NFS and MOUNT listen and how clients find them, or why not. */
@@ -101,11 +162,19 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
    * while it runs; reads go on), audited as share.fsck with the outcome.
    * `key` is the share's id or name.
    */
-  async fsck(actor: Actor, key: string): Promise<ShareFsckReport> {
+  async fsck(actor: Actor, key: string, opts: { snapshot?: string } = {}): Promise<ShareFsckReport> {
     const entry = this.table.byShareId(key) ?? this.table.byShareName(key);
     const object = { type: 'share', id: entry?.shareId ?? null, name: entry?.name ?? key };
     try {
       if (!entry) throw new NotFound('share', key);
+      if (opts.snapshot !== undefined) {
+        // A snapshot's metadata copy is never written: checked as an unmounted filesystem, whatever serves it meanwhile.
+        const ref = entry.snapshots.find((s) => s.name === opts.snapshot || s.volumeId === opts.snapshot);
+        if (!ref) throw new NotFound('snapshot', `${entry.name}@${opts.snapshot}`);
+        const report = { ...shareFsckReport(entry, FileSystem.fsck(this.snapshotMounts.metaPath(entry.shareId, ref.volumeId))), snapshot: ref.name };
+        await this.audit.record(actor, 'share.fsck', object, 'success', { detail: { snapshot: ref.name, clean: report.clean, problems: report.problems.length, byKind: report.byKind } });
+        return report;
+      }
       const fs = this.filesystems.get(entry.exportId);
       if (!fs) {
         const why = this.filesystems.failures().find((f) => f.exportId === entry.exportId)?.reason ?? (this.config.nas.enabled ? 'its filesystem is not mounted yet' : 'the NAS front end is disabled (nas.enabled is false)');
@@ -130,12 +199,19 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       return;
     }
     this.removeLeftovers();
+    for (const e of this.table.list()) {
+      for (const name of this.snapshotMounts.removeLeftovers(e.shareId, e.snapshots)) this.log.warn(`share '${e.name}': removed ${name}, the metadata copy of a snapshot that does not exist`);
+    }
     await Promise.all(this.table.list().map((e) => this.filesystems.mount(e)));
     const shares = this.nfsShares();
     this.nfs4 = new Nfs4Server({ shares: { ...shares, list: () => this.table.list(), byShareName: (name) => this.table.byShareName(name) }, store: new FileRecoveryStore(join(this.config.dataDir, 'nfs4', 'clients.json')) });
     this.unwatch = this.table.watch((change) => {
       this.nfs4?.exportChanged(change);
-      if (change.kind === 'removed') void this.filesystems.remove(change.entry);
+      if (change.kind === 'removed') {
+        this.views.delete(change.entry.exportId);
+        this.snapshotMounts.closeShare(change.entry.snapshots.map((x) => x.volumeId));
+        void this.filesystems.remove(change.entry);
+      }
       // The engine sizes its allocator when it opens: a grown share is opened again to use the new space.
       else if (change.kind === 'updated' && change.previous && change.previous.size !== change.entry.size) void this.filesystems.remount(change.entry);
       else if (change.kind === 'updated' && change.previous && change.previous.share.sync !== change.entry.share.sync) {
@@ -167,8 +243,11 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
 
   async beforeApplicationShutdown(): Promise<void> {
     this.unwatch?.();
+    this.unregisterSnapshots();
     await this.registrar?.close().catch(() => undefined);
     await this.server?.close();
+    this.snapshotMounts.closeAll();
+    this.views.clear();
     await this.filesystems.closeAll();
     for (const name of ['nfs', 'mount', 'portmap']) this.listeners.closed(name);
     this.server = null;
@@ -227,7 +306,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     return {
       byExportId: (id: number) => this.table.byExportId(id),
       decide: (id: number, client: { address: string; port: number }, cred: { uid: number; gid: number; gids: readonly number[] } | null) => this.table.decide(id, client, cred),
-      filesystem: (id: number) => this.filesystems.get(id),
+      filesystem: (id: number) => this.view(id),
       opening: (id: number) => this.filesystems.opening(id),
       fault: (err: unknown, what: string) => this.log.error(`${what}: ${(err as Error)?.stack ?? String(err)}`),
     };
@@ -244,7 +323,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
           this.log.warn(`MOUNT of ${path} refused for ${ctx.remoteAddress}:${ctx.remotePort}: ${decision.reason}`);
           return { fhs_status: MountStat3.MNT3ERR_ACCES };
         }
-        const fs = this.filesystems.get(entry.exportId);
+        // Through the view, so a snapshot (`/<share>/.snapshots/<name>`) can be mounted as well.
+        const fs = this.view(entry.exportId);
         if (!fs) return { fhs_status: MountStat3.MNT3ERR_IO };
         let node = fs.root;
         try {
@@ -257,7 +337,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
           if (e instanceof FsError) return { fhs_status: e.code === 'NOENT' ? MountStat3.MNT3ERR_NOENT : e.code === 'ACCES' ? MountStat3.MNT3ERR_ACCES : MountStat3.MNT3ERR_IO };
           throw e;
         }
-        return { fhs_status: MountStat3.MNT3_OK, fhandle: encodeFileHandle({ exportId: entry.exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey), auth_flavors: [AuthFlavor.AUTH_SYS] };
+        return { fhs_status: MountStat3.MNT3_OK, fhandle: encodeFileHandle({ exportId: entry.exportId, snapshotId: node.snap ?? 0, ino: node.ino, generation: node.gen }, entry.secretKey), auth_flavors: [AuthFlavor.AUTH_SYS] };
       },
       exports: (): ExportNode[] => this.table.list().map((e: ExportEntry) => ({ ex_dir: e.path, ex_groups: e.share.rules.flatMap((r) => r.clients) })),
     };

@@ -102,6 +102,11 @@ export class ShareFileSystems {
     await this.mounted.get(entry.exportId)?.fs.setSyncMetadata(entry.share.sync);
   }
 
+  /** Resolves once a mount or remount in progress is done (at once when none is). */
+  async settled(exportId: number): Promise<void> {
+    await this.pending.get(exportId);
+  }
+
   /** Whether the share's filesystem is being opened (or reopened) right now: callers should retry. */
   opening(exportId: number): boolean {
     return this.pending.has(exportId);

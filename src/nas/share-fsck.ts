@@ -10,6 +10,8 @@ export interface ShareFsckReport extends FsckReport {
   shareId: string;
   /** Problems by kind; empty when clean. */
   byKind: Partial<Record<FsckProblemKind, number>>;
+  /** Set when a snapshot of the share was checked rather than the live share. */
+  snapshot?: string;
 }
 
 export function shareFsckReport(share: { shareId: string; name: string }, report: FsckReport): ShareFsckReport {

@@ -87,9 +87,11 @@ export class AssignmentService {
         checkModes(access, sharing);
         checkSnapshotAccess(volume, access);
         checkReplicaAccess(volume, replicaHost, host.id, access);
-        if (volume.role === 'share') {
-          const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: volume.id } });
-          throw shareVolumeError(volume.name, share?.name ?? '?', 'assigned to a SAN host');
+        // A share's snapshot is its volume's too: its blocks mean nothing without the metadata copy.
+        const backing = volume.role === 'snapshot' && volume.originId ? volume.originId : volume.id;
+        if (volume.role === 'share' || backing !== volume.id) {
+          const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: backing } });
+          if (volume.role === 'share' || share) throw shareVolumeError(volume.name, share?.name ?? '?', 'assigned to a SAN host');
         }
         const others = await this.list({ volume: volume.id });
         if (others.some((o) => o.hostId === host.id)) {

@@ -9,6 +9,7 @@ import { Shares1795470000000 } from '../../migrations/1795470000000-Shares';
 import { ShareSync1795475000000 } from '../../migrations/1795475000000-ShareSync';
 import { JobsAndMirrors1795480000000 } from '../../migrations/1795480000000-JobsAndMirrors';
 import { Snapshots1795480500000 } from '../../migrations/1795480500000-Snapshots';
+import { ShareSnapshots1795481000000 } from '../../migrations/1795481000000-ShareSnapshots';
 import { MirrorIntent1795490000000 } from '../../migrations/1795490000000-MirrorIntent';
 import { Replication1795495000000 } from '../../migrations/1795495000000-Replication';
 import { CATALOG_ENTITIES } from './entities';
@@ -22,6 +23,7 @@ export const CATALOG_MIGRATIONS = [
   ShareSync1795475000000,
   JobsAndMirrors1795480000000,
   Snapshots1795480500000,
+  ShareSnapshots1795481000000,
   MirrorIntent1795490000000,
   Replication1795495000000,
 ];

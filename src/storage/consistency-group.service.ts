@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, Repository } from 'typeorm';
-import { InvalidArgument, NameTaken, NotFound } from '../common/errors';
+import { InvalidArgument, NameTaken } from '../common/errors';
 import { AuditService } from './audit.service';
 import type { Actor, ConsistencyGroupInfo, SnapshotInfo } from './domain';
 import { ConsistencyGroupEntity, ConsistencyGroupMemberEntity, VolumeEntity } from './entities';
@@ -8,10 +8,10 @@ import { findByKey, newId, now, validateName } from './lookup';
 import { SnapshotService } from './snapshot.service';
 
 /**
- * Named sets of volumes snapshotted at one instant: every member is held
- * (new writes wait, those in flight finish) before any map is copied, so a
- * group snapshot never shows a write on one volume without the writes on
- * the others that were acknowledged before it.
+ * Named sets of volumes and shares snapshotted at one instant: every share
+ * is frozen and every volume held (new writes wait, those in flight finish)
+ * before any map is copied, so a group snapshot never shows a write on one
+ * member without the writes on the others that were acknowledged before it.
  */
 @Injectable()
 export class ConsistencyGroupService {
@@ -116,13 +116,12 @@ export class ConsistencyGroupService {
 
   private async resolve(keys: unknown): Promise<VolumeEntity[]> {
     if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string')) {
-      throw new InvalidArgument('volumes must be a non-empty list of volume names or ids', 'volumes');
+      throw new InvalidArgument('volumes must be a non-empty list of volume or share names or ids', 'volumes');
     }
     const rows: VolumeEntity[] = [];
     for (const key of keys as string[]) {
-      const row = await findByKey(this.ds.getRepository(VolumeEntity), 'volume', key);
-      if (row.state !== 'online') throw new NotFound('volume', key);
-      if (row.role !== 'block') throw new InvalidArgument(`volume '${row.name}' is a ${row.role} volume: only block volumes can be in a group`, 'volumes');
+      // Block volumes and shares (by share name or `share:<name>`); never snapshots.
+      const row = await this.snapshots.origin(key);
       if (rows.some((r) => r.id === row.id)) throw new InvalidArgument(`volume '${row.name}' is listed twice`, 'volumes');
       rows.push(row);
     }

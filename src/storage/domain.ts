@@ -154,6 +154,8 @@ export interface SnapshotInfo {
   /** The volume it is a snapshot of. */
   originId: string;
   originName: string;
+  /** Set for a snapshot of a share: the share, and the number its NFS handles carry. */
+  share?: { id: string; name: string; handleId: number };
   poolName: string;
   /** The volume's size when the snapshot was taken. */
   size: number;
@@ -254,6 +256,18 @@ export interface ShareInfo {
 export interface ShareExport {
   share: ShareInfo;
   secretKey: Buffer;
+  /** Its snapshots, oldest first: what NFS clients see under `/.snapshots/`. */
+  snapshots: ShareSnapshotRef[];
+}
+
+/** A snapshot of a share as the NAS serves it, read-only, under `/.snapshots/<name>/`. */
+export interface ShareSnapshotRef {
+  /** The snapshot volume (the share's data at that instant); also names the metadata copy. */
+  volumeId: string;
+  name: string;
+  /** The number file handles under `/.snapshots/<name>/` carry: per share, never reused. */
+  handleId: number;
+  createdAt: string;
 }
 
 export interface HostInfo {

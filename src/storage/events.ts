@@ -21,6 +21,8 @@ export interface StorageEventMap {
   'share.updated': [ShareExport];
   /** Its export rules were added, changed, removed, reordered or replaced; `share.rules` holds the new list. */
   'share.rules.changed': [ShareExport];
+  /** A snapshot of it was taken or deleted; `snapshots` holds the new list. */
+  'share.snapshots.changed': [ShareExport];
   /** About to go: from now on nobody may use it; its volume is destroyed next. */
   'share.deleting': [ShareInfo];
   'share.deleted': [{ id: string; name: string; exportId: number; volumeId: string }];

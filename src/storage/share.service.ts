@@ -6,7 +6,7 @@ import { canonicalClient } from '../nas/exports/cidr';
 import { ANONYMOUS_ID } from '../nas/exports/export-rules';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { AuditService } from './audit.service';
-import type { Actor, ExportAccess, ExportRuleInfo, ShareExport, ShareInfo, Squash } from './domain';
+import type { Actor, ExportAccess, ExportRuleInfo, ShareExport, ShareInfo, ShareSnapshotRef, Squash } from './domain';
 import { ExportRuleEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, newId, now, validateName } from './lookup';
@@ -168,7 +168,31 @@ export class ShareService {
   async exports(): Promise<ShareExport[]> {
     const rows = await this.shares.find({ where: { state: 'online' }, order: { createdAt: 'ASC' } });
     const infos = await this.describe(rows);
-    return infos.map((share, i) => ({ share, secretKey: Buffer.from(rows[i].secretKey) }));
+    const snapshots = await this.snapshotRefs();
+    return infos.map((share, i) => ({ share, secretKey: Buffer.from(rows[i].secretKey), snapshots: snapshots.get(share.id) ?? [] }));
+  }
+
+  /** The share a volume backs (its row), if it backs one. Storage-manager internal. */
+  async rowOfVolume(volumeId: string): Promise<ShareEntity | null> {
+    return this.shares.findOne({ where: { volumeId } });
+  }
+
+  /** Online snapshots of shares, by share id, oldest first. */
+  private async snapshotRefs(shareId?: string): Promise<Map<string, ShareSnapshotRef[]>> {
+    const rows = (await this.ds.query(
+      `SELECT s.share_id AS shareId, s.volume_id AS volumeId, s.handle_id AS handleId, v.name AS name, v.created_at AS createdAt
+         FROM share_snapshots s JOIN volumes v ON v.id = s.volume_id
+        WHERE v.state = 'online' ${shareId ? 'AND s.share_id = ?' : ''}
+        ORDER BY v.created_at, s.handle_id`,
+      shareId ? [shareId] : [],
+    )) as Array<{ shareId: string; volumeId: string; handleId: number; name: string; createdAt: string }>;
+    const out = new Map<string, ShareSnapshotRef[]>();
+    for (const r of rows) {
+      const list = out.get(r.shareId) ?? [];
+      list.push({ volumeId: r.volumeId, name: r.name.slice(r.name.indexOf('@') + 1), handleId: r.handleId, createdAt: r.createdAt });
+      out.set(r.shareId, list);
+    }
+    return out;
   }
 
   /** Plug the NAS layer into deletes; returns the unregister. */
@@ -414,9 +438,11 @@ export class ShareService {
     return next;
   }
 
-  private async exportOf(id: string): Promise<ShareExport> {
+  /** What the NAS needs of one share (file-handle key, snapshots): for change events only. */
+  async exportOf(id: string): Promise<ShareExport> {
     const row = await findByKey(this.shares, 'share', id);
-    return { share: (await this.describe([row]))[0], secretKey: Buffer.from(row.secretKey) };
+    const snapshots = (await this.snapshotRefs(row.id)).get(row.id) ?? [];
+    return { share: (await this.describe([row]))[0], secretKey: Buffer.from(row.secretKey), snapshots };
   }
 
   private async row(key: string): Promise<ShareEntity> {

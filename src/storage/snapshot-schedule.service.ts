@@ -96,9 +96,8 @@ export class SnapshotScheduleService implements OnApplicationBootstrap, OnApplic
         let volumeId: string | null = null;
         let groupId: string | null = null;
         if (req.volume !== undefined) {
-          const v = await findByKey(this.ds.getRepository(VolumeEntity), 'volume', req.volume);
-          if (v.role !== 'block' || v.state !== 'online') throw new InvalidArgument(`volume '${v.name}' is not a block volume: only those have scheduled snapshots`, 'volume');
-          volumeId = v.id;
+          // A block volume or a share (by share name or `share:<name>`).
+          volumeId = (await this.snapshots.origin(String(req.volume))).id;
         } else {
           groupId = (await findByKey(this.ds.getRepository(ConsistencyGroupEntity), 'group', req.group as string)).id;
         }

@@ -7,9 +7,10 @@ import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
 import { sqliteHandle } from './catalog';
 import type { Actor, SnapshotInfo, VolumeInfo } from './domain';
-import { PoolEntity, VolumeEntity } from './entities';
+import { PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
+import { ShareService } from './share.service';
 import { StorageRuntime } from './runtime';
 import { VolumeService } from './volume.service';
 
@@ -26,6 +27,28 @@ export const REPLICATION_SNAPSHOT_RE = /^repl-\d+$/;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A share's filesystem held still for a snapshot: nothing changes it until release(). */
+export interface FrozenShare {
+  /** Copy the metadata database, as it stands now, for the snapshot volume `snapshotId`: durable when this resolves. */
+  copyMetadata(snapshotId: string): Promise<void>;
+  /** Remove a copy made for a snapshot that was not committed after all. */
+  discard(snapshotId: string): void;
+  /** Let changes run again. Idempotent. */
+  release(): void;
+}
+
+/**
+ * What the NAS layer plugs into share snapshots (the storage manager knows
+ * volumes and rows, the NAS knows the filesystem): freeze a share's
+ * filesystem and copy its metadata at the instant the volume is snapshotted,
+ * and forget a snapshot once it is deleted.
+ */
+export interface ShareSnapshotHook {
+  freeze(share: { id: string; name: string; volumeId: string }): Promise<FrozenShare>;
+  /** The snapshot's rows are gone: close it and delete its metadata copy. */
+  dropped(share: { id: string; name: string }, snapshotId: string): void | Promise<void>;
+}
+
 /**
  * Snapshots, rollback and clones. A snapshot is a read-only volume named
  * `<volume>@<snapshot>` whose page map is a copy of its volume's at one
@@ -37,6 +60,7 @@ export class SnapshotService {
   private readonly volumes: Repository<VolumeEntity>;
   /** Catalog-changing snapshot operations run one at a time: a clone never copies a map that a delete is dropping. */
   private serial: Promise<unknown> = Promise.resolve();
+  private shareHook: ShareSnapshotHook | null = null;
 
   constructor(
     private readonly ds: DataSource,
@@ -45,8 +69,17 @@ export class SnapshotService {
     private readonly assignments: AssignmentService,
     private readonly events: StorageEvents,
     private readonly volumeService: VolumeService,
+    private readonly shares: ShareService,
   ) {
     this.volumes = ds.getRepository(VolumeEntity);
+  }
+
+  /** The NAS layer's half of share snapshots; returns the unregister. Without it shares cannot be snapshotted. */
+  registerShareHook(hook: ShareSnapshotHook): () => void {
+    this.shareHook = hook;
+    return () => {
+      if (this.shareHook === hook) this.shareHook = null;
+    };
   }
 
   async list(volumeKey: string): Promise<SnapshotInfo[]> {
@@ -84,18 +117,26 @@ export class SnapshotService {
   }
 
   /**
-   * Snapshot several volumes at one instant: hold every one (in id order, so
-   * two group snapshots cannot wait on each other), wait out writes in flight,
-   * flush, copy the maps, commit all rows in one transaction, attach, release.
+   * Snapshot several volumes and shares at one instant: freeze every share's
+   * filesystem (changes in flight finish, new ones wait, data on the volume)
+   * and copy its metadata, hold every volume (in id order, so two group
+   * snapshots cannot wait on each other), wait out writes in flight, flush,
+   * copy the maps, commit all rows in one transaction, attach, release. A
+   * failure anywhere commits nothing and removes the metadata copies.
    */
   async take(requests: SnapshotRequest[]): Promise<VolumeEntity[]> {
     const names = new Set<string>();
+    const shareOf = new Map<string, ShareEntity>();
     for (const r of requests) {
       validateName('snapshot', r.name);
-      if (r.volume.role !== 'block') {
-        throw r.volume.role === 'share'
-          ? shareVolumeError(r.volume.name, '?', 'snapshotted on its own yet')
-          : new InvalidArgument(`volume '${r.volume.name}' is a snapshot: snapshots of snapshots are not supported (clone it first)`, 'volume');
+      if (r.volume.role === 'snapshot') {
+        throw new InvalidArgument(`volume '${r.volume.name}' is a snapshot: snapshots of snapshots are not supported (clone it first)`, 'volume');
+      }
+      if (r.volume.role === 'share') {
+        const share = await this.shares.rowOfVolume(r.volume.id);
+        if (!share || share.state !== 'online') throw new NotFound('share', r.volume.name);
+        if (!this.shareHook) throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' cannot be snapshotted: the NAS layer is not running`, { share: share.name });
+        shareOf.set(r.volume.id, share);
       }
       const full = `${r.volume.name}@${r.name}`;
       if (names.has(full)) throw new InvalidArgument(`volume '${r.volume.name}' is listed twice`, 'volumes');
@@ -107,37 +148,53 @@ export class SnapshotService {
       if (!disk) throw new NotFound('volume', r.volume.name);
       return disk;
     });
+    const createdAt = now();
+    const rows = requests.map((r, i) =>
+      this.volumes.create({
+        id: newId(),
+        name: `${r.volume.name}@${r.name}`,
+        poolId: r.volume.poolId,
+        size: disks[i].size,
+        provisioning: 'thin',
+        serial: randomBytes(8).toString('hex'),
+        state: 'online',
+        nbdExport: false,
+        role: 'snapshot',
+        originId: r.volume.id,
+        familyId: disks[i].family,
+        scheduleId: r.scheduleId ?? null,
+        createdAt,
+      }),
+    );
+    const frozen: FrozenShare[] = [];
+    const copied: Array<{ frozen: FrozenShare; snapshotId: string }> = [];
     const releases: Array<() => void> = [];
+    let committed = false;
     try {
+      // Shares first, in id order: a frozen filesystem writes nothing to its volume, so its metadata copy and its map agree.
+      const shareRows = rows.map((row, i) => ({ row, share: shareOf.get(requests[i].volume.id) })).filter((x) => x.share);
+      shareRows.sort((a, b) => (a.share!.id < b.share!.id ? -1 : 1));
+      for (const { row, share } of shareRows) {
+        const f = await this.shareHook!.freeze({ id: share!.id, name: share!.name, volumeId: share!.volumeId });
+        frozen.push(f);
+        await f.copyMetadata(row.id);
+        copied.push({ frozen: f, snapshotId: row.id });
+      }
       for (const disk of [...disks].sort((a, b) => (a.id < b.id ? -1 : 1))) releases.push(await disk.hold());
       // Every acknowledged write is on stable storage before a map that points at it is committed.
       await Promise.all([...new Set(disks.map((d) => d.pool))].map((p) => p.layout.flush()));
-      const createdAt = now();
-      const rows = requests.map((r, i) =>
-        this.volumes.create({
-          id: newId(),
-          name: `${r.volume.name}@${r.name}`,
-          poolId: r.volume.poolId,
-          size: disks[i].size,
-          provisioning: 'thin',
-          serial: randomBytes(8).toString('hex'),
-          state: 'online',
-          nbdExport: false,
-          role: 'snapshot',
-          originId: r.volume.id,
-          familyId: disks[i].family,
-          scheduleId: r.scheduleId ?? null,
-          createdAt,
-        }),
-      );
       const maps = disks.map((d) => d.mappings());
-      this.commit(rows, maps, []);
+      this.commit(rows, maps, [], shareRows.map(({ row, share }) => ({ volumeId: row.id, shareId: share!.id })));
+      committed = true;
       rows.forEach((row, i) => this.runtime.attachVolume(row, maps[i]));
-      for (const row of rows) this.events.emit('volume.created', await this.volumeService.get(row.id));
-      return rows;
     } finally {
       for (const release of releases) release();
+      if (!committed) for (const c of copied) c.frozen.discard(c.snapshotId);
+      for (const f of frozen) f.release();
     }
+    for (const row of rows) this.events.emit('volume.created', await this.volumeService.get(row.id));
+    for (const share of new Set(shareOf.values())) this.events.emit('share.snapshots.changed', await this.shares.exportOf(share.id));
+    return rows;
   }
 
   /** Delete a snapshot: pages only it maps go back to the pool. Assigned snapshots need `force`, which revokes the assignments. */
@@ -182,8 +239,14 @@ export class SnapshotService {
       throw new InUse('snapshot', row.name, `host(s) ${assigned.map((a) => a.hostName).join(', ')} (revoke them, or delete with force)`);
     }
     for (const a of assigned) await this.assignments.remove(actor, a.id);
+    const origin = row.originId ? await this.volumes.findOne({ where: { id: row.originId } }) : null;
+    const share = origin?.role === 'share' ? await this.shares.rowOfVolume(origin.id) : null;
     await this.volumeService.destroy(row);
     this.events.emit('volume.deleted', { id: row.id, name: row.name });
+    if (share) {
+      await this.shareHook?.dropped({ id: share.id, name: share.name }, row.id);
+      if (share.state === 'online') this.events.emit('share.snapshots.changed', await this.shares.exportOf(share.id));
+    }
   }
 
   /**
@@ -201,6 +264,7 @@ export class SnapshotService {
         this.exclusive(async () => {
           if (typeof req.snapshot !== 'string' || req.snapshot === '') throw new InvalidArgument('snapshot is required: the name of a snapshot of this volume', 'snapshot');
           const origin = await this.origin(volumeKey);
+          if (origin.role === 'share') throw shareVolumeError(origin.name, await this.shareName(origin), 'rolled back yet (read the old files under /.snapshots/)');
           const snap = await this.snapshotRow(origin, req.snapshot);
           const writers = (await this.assignments.list({ volume: origin.id })).filter((a) => a.access === 'rw');
           if (!req.force && (writers.length > 0 || origin.nbdExport)) {
@@ -245,6 +309,7 @@ export class SnapshotService {
         this.exclusive(async () => {
           const name = validateName('volume', req.name);
           const origin = await this.origin(volumeKey);
+          if (origin.role === 'share') throw shareVolumeError(origin.name, await this.shareName(origin), 'cloned into a block volume (copy the files from /.snapshots/)');
           const snap = await this.snapshotRow(origin, snapshotKey);
           if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
           const source = this.runtime.disks.get(snap.id)!;
@@ -276,7 +341,12 @@ export class SnapshotService {
   }
 
   /** New volume rows with their maps, and whole-map replacements, in one synchronous transaction. */
-  private commit(rows: VolumeEntity[], maps: PageMapEntry[][], replace: Array<{ volumeId: string; entries: PageMapEntry[] }>): void {
+  private commit(
+    rows: VolumeEntity[],
+    maps: PageMapEntry[][],
+    replace: Array<{ volumeId: string; entries: PageMapEntry[] }>,
+    shareSnapshots: Array<{ volumeId: string; shareId: string }> = [],
+  ): void {
     const db = sqliteHandle(this.ds);
     const insertVolume = db.prepare(
       `INSERT INTO volumes (id, name, pool_id, size, provisioning, serial, state, nbd_export, role, origin_id, family_id, schedule_id, created_at)
@@ -284,12 +354,20 @@ export class SnapshotService {
     );
     const insertPage = db.prepare('INSERT INTO page_maps (volume_id, logical_page, pool_id, pool_page) VALUES (?, ?, ?, ?)');
     const clear = db.prepare('DELETE FROM page_maps WHERE volume_id = ?');
+    const nextHandle = db.prepare('UPDATE shares SET last_snapshot_handle = last_snapshot_handle + 1 WHERE id = ? RETURNING last_snapshot_handle AS n');
+    const insertShareSnapshot = db.prepare('INSERT INTO share_snapshots (volume_id, share_id, handle_id) VALUES (?, ?, ?)');
     const pools = new Map(rows.map((r) => [r.id, r.poolId]));
     db.transaction(() => {
       rows.forEach((r, i) => {
         insertVolume.run(r.id, r.name, r.poolId, r.size, r.provisioning, r.serial, r.state, r.role, r.originId, r.familyId, r.scheduleId, r.createdAt);
         for (const e of maps[i]) insertPage.run(r.id, e.logical, r.poolId, e.physical);
       });
+      for (const { volumeId, shareId } of shareSnapshots) {
+        const [{ n }] = nextHandle.all(shareId) as Array<{ n: number }>;
+        // Handles carry it as a 32-bit number, and 0 and 0xffffffff mean the live share and /.snapshots itself.
+        if (n >= 0xffffffff) throw new Conflict('SNAPSHOT_NUMBERS', `share ${shareId} has used up its snapshot numbers`, { share: shareId });
+        insertShareSnapshot.run(volumeId, shareId, n);
+      }
       for (const { volumeId, entries } of replace) {
         const poolId = pools.get(volumeId) ?? this.runtime.disks.get(volumeId)!.pool.id;
         clear.run(volumeId);
@@ -304,15 +382,29 @@ export class SnapshotService {
     return run;
   }
 
-  /** The volume whose snapshots these are: an online block volume. */
-  private async origin(key: string): Promise<VolumeEntity> {
-    const row = await findByKey(this.volumes, 'volume', key);
-    if (row.state !== 'online') throw new NotFound('volume', key);
+  /**
+   * The volume whose snapshots these are: an online block volume or a
+   * share's volume. A key no volume has may name a share (`home` for
+   * `share:home`).
+   */
+  async origin(key: string): Promise<VolumeEntity> {
+    let row: VolumeEntity;
+    try {
+      row = await findByKey(this.volumes, 'volume', key);
+    } catch (e) {
+      const share = e instanceof NotFound ? await this.ds.getRepository(ShareEntity).findOne({ where: UUID_RE.test(key) ? { id: key } : { name: key } }) : null;
+      if (!share || share.state !== 'online') throw e;
+      row = await findByKey(this.volumes, 'volume', share.volumeId);
+    }
+    if (row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
     if (row.role === 'snapshot') {
       throw new InvalidArgument(`volume '${row.name}' is itself a snapshot: name the volume it was taken of`, 'volume');
     }
-    if (row.role === 'share') throw shareVolumeError(row.name, '?', 'snapshotted on its own yet');
     return row;
+  }
+
+  private async shareName(volume: VolumeEntity): Promise<string> {
+    return (await this.shares.rowOfVolume(volume.id))?.name ?? '?';
   }
 
   /** By id, by its own name, or by `<volume>@<name>`. */
@@ -327,6 +419,12 @@ export class SnapshotService {
     if (rows.length === 0) return [];
     const pools = await this.ds.getRepository(PoolEntity).find({ where: { id: In([...new Set(rows.map((r) => r.poolId))]) } });
     const assignments = await this.assignments.list();
+    const share = origin.role === 'share' ? await this.shares.rowOfVolume(origin.id) : null;
+    const handles = new Map<string, number>();
+    if (share) {
+      const found = (await this.ds.query(`SELECT volume_id AS id, handle_id AS n FROM share_snapshots WHERE share_id = ?`, [share.id])) as Array<{ id: string; n: number }>;
+      for (const h of found) handles.set(h.id, h.n);
+    }
     return rows.map((row) => {
       const disk = this.runtime.disks.get(row.id);
       const pageSize = disk?.pageSize ?? 0;
@@ -336,6 +434,7 @@ export class SnapshotService {
         volumeName: row.name,
         originId: origin.id,
         originName: origin.name,
+        ...(share ? { share: { id: share.id, name: share.name, handleId: handles.get(row.id) ?? 0 } } : {}),
         poolName: pools.find((p) => p.id === row.poolId)?.name ?? row.poolId,
         size: row.size,
         allocatedBytes: (disk?.allocatedPages ?? 0) * pageSize,

@@ -218,14 +218,20 @@ export class VolumeService {
   /** Destroy a share's volume; the share's row and rules go in the same transaction as the volume's. */
   async destroyBacking(volumeId: string): Promise<void> {
     const row = await findByKey(this.volumes, 'volume', volumeId);
+    // The share's snapshots go first: each names the volume as its origin.
+    for (const snap of await this.volumes.find({ where: { originId: row.id, role: 'snapshot' }, order: { createdAt: 'ASC' } })) {
+      await this.destroy(snap);
+      this.events.emit('volume.deleted', { id: snap.id, name: snap.name });
+    }
     await this.destroy(row);
     this.events.emit('volume.deleted', { id: row.id, name: row.name });
   }
 
-  /** Mark a share's volume 'deleting' with `alongside` (the share's own mark) in one transaction. */
+  /** Mark a share's volume and its snapshots 'deleting' with `alongside` (the share's own mark) in one transaction. */
   async markDeleting(volumeId: string, alongside: (m: EntityManager) => Promise<void>): Promise<void> {
     await this.ds.transaction(async (m) => {
       await m.update(VolumeEntity, volumeId, { state: 'deleting' });
+      await m.update(VolumeEntity, { originId: volumeId, role: 'snapshot' }, { state: 'deleting' });
       await alongside(m);
     });
   }
@@ -338,6 +344,7 @@ export class VolumeService {
       await m.query('DELETE FROM mirrors WHERE member_id = ?', [row.id]);
       await m.query('DELETE FROM page_maps WHERE volume_id = ?', [row.id]);
       await m.query('DELETE FROM replicas WHERE volume_id = ?', [row.id]);
+      await m.query('DELETE FROM share_snapshots WHERE volume_id = ?', [row.id]);
       // Its group memberships and its own snapshot schedules go with it.
       await m.query('DELETE FROM consistency_group_members WHERE volume_id = ?', [row.id]);
       await m.query('UPDATE volumes SET schedule_id = NULL WHERE schedule_id IN (SELECT id FROM snapshot_schedules WHERE volume_id = ?)', [row.id]);

@@ -2,39 +2,15 @@ import Database from 'better-sqlite3';
 import { PassThrough } from 'node:stream';
 import { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as cli } from '../../src/cli/program';
 import { NasService } from '../../src/nas/nas.service';
 import type { ShareFsckReport } from '../../src/nas/share-fsck';
 import { ShellServer } from '../../src/shell/ssh-server';
 import type { AuditEntry } from '../../src/storage/domain';
 import { stable_how } from '../../src/protocols/nfs3';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
+import { strata } from '../utils/in-process-cli';
 import { createShare, nasPorts } from '../utils/nas-fixture';
 import { Nfs3Client } from '../utils/nfs3-client';
-
-/** The CLI in this process, with its output captured (the gateway lives here too). */
-async function strata(gw: TestGateway, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const saved = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    const code = await cli(['node', 'strata', ...args], {
-      stdin: new PassThrough(),
-      stdout,
-      stderr,
-      env: { STRATA_URL: gw.url, STRATA_TOKEN: gw.token, STRATA_CLI_CONFIG: '/nonexistent/strata-cli.json' },
-    });
-    // A command that succeeds but reports problems sets the process exit code, as `pool check` does.
-    return { code: code || Number(process.exitCode ?? 0), stdout: out, stderr: err };
-  } finally {
-    process.exitCode = saved;
-  }
-}
 
 /** One command through the SSH admin shell; its output and exit status. */
 function shell(gw: TestGateway, command: string): Promise<{ code: number; stdout: string }> {

@@ -102,9 +102,11 @@ export function registerShare(program: Command, io: CliIO): void {
     .command('fsck')
     .description("check a share's filesystem: metadata cross-checked against block allocation (exit status 1 when problems are found)")
     .argument('<share>', 'share id or name')
-    .action(async (key: string, _opts: unknown, cmd: Command) => {
+    .option('--snapshot <name>', 'check one of its snapshots instead of the live share')
+    .action(async (key: string, opts: { snapshot?: string }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
-      const report = await ctx.api.post<ShareFsckReport>(`shares/${seg(key)}/fsck`, {});
+      const query = opts.snapshot === undefined ? '' : `?snapshot=${encodeURIComponent(opts.snapshot)}`;
+      const report = await ctx.api.post<ShareFsckReport>(`shares/${seg(key)}/fsck${query}`, {});
       ctx.emit(report, fsckText);
       if (!report.clean) process.exitCode = 1;
     });

@@ -1,4 +1,4 @@
-import type { ShareExport, ShareInfo } from '../../storage/domain';
+import type { ShareExport, ShareInfo, ShareSnapshotRef } from '../../storage/domain';
 import type { StorageEventMap, StorageEvents } from '../../storage/events';
 import { CompiledExportRules, type ExportClient, type ExportDecision, type UnixCredential } from './export-rules';
 
@@ -16,6 +16,8 @@ export interface ExportEntry {
   volumeId: string;
   size: number;
   share: ShareInfo;
+  /** Its snapshots, oldest first: served read-only under `/.snapshots/<name>/`. */
+  snapshots: ShareSnapshotRef[];
   rules: CompiledExportRules;
   /** Set when the stored rules could not be compiled: the share then admits nobody, and this says why. */
   ruleError?: string;
@@ -40,6 +42,7 @@ export class ExportTable {
     'share.created': (e) => this.put(e),
     'share.updated': (e) => this.put(e),
     'share.rules.changed': (e) => this.put(e),
+    'share.snapshots.changed': (e) => this.put(e),
     'share.deleting': (s) => this.remove(s.id),
     'share.deleted': (s) => this.remove(s.id),
   };
@@ -129,6 +132,7 @@ export class ExportTable {
       volumeId: s.volumeId,
       size: s.size,
       share: s,
+      snapshots: e.snapshots ?? [],
       rules,
       ...(ruleError ? { ruleError } : {}),
     };

@@ -29,7 +29,7 @@ import {
 import { checkFileSystem, type FsckOptions, type FsckReport } from './fsck';
 import { directorySize, Inode } from './inode';
 import { Journal } from './journal';
-import { openDatabase, MetaStatements, type InodeRow } from './meta-db';
+import { copySnapshotDatabase, openDatabase, MetaStatements, type InodeRow } from './meta-db';
 import {
   accessMask,
   inGroup,
@@ -252,6 +252,30 @@ export class FileSystem {
    * the free-block map from the extents, discard fully free store pages.
    */
   static async open(metaPath: string, store: BlockStore, opts: FileSystemOptions = {}): Promise<FileSystem> {
+    const fs = FileSystem.load(metaPath, store, opts);
+    if (!fs.readOnly) {
+      mounted.add(fs.key);
+      try {
+        await fs.finishDiscards(opts.trimOnOpen === true);
+      } catch (err) {
+        fs.abort();
+        throw asFsError(err, `open of '${metaPath}'`);
+      }
+      fs.journal.startTimer(opts.commitIntervalMs ?? 1000);
+    }
+    return fs;
+  }
+
+  /**
+   * Mount read-only at once (no await: nothing is written, so nothing waits):
+   * how a share snapshot's metadata copy is opened on the first call that
+   * reaches it.
+   */
+  static openReadOnly(metaPath: string, store: BlockStore, opts: Omit<FileSystemOptions, 'readOnly'> = {}): FileSystem {
+    return FileSystem.load(metaPath, store, { ...opts, readOnly: true });
+  }
+
+  private static load(metaPath: string, store: BlockStore, opts: FileSystemOptions): FileSystem {
     const readOnly = opts.readOnly === true;
     if (!existsSync(metaPath)) throw fsError('NOENT', `no filesystem metadata at '${metaPath}'`);
     const key = resolve(metaPath);
@@ -303,16 +327,6 @@ export class FileSystem {
     } catch (err) {
       db.close();
       throw asFsError(err, `open of '${metaPath}'`);
-    }
-    if (!readOnly) {
-      mounted.add(key);
-      try {
-        await fs.finishDiscards(opts.trimOnOpen === true);
-      } catch (err) {
-        fs.abort();
-        throw asFsError(err, `open of '${metaPath}'`);
-      }
-      fs.journal.startTimer(opts.commitIntervalMs ?? 1000);
     }
     return fs;
   }
@@ -856,6 +870,20 @@ export class FileSystem {
         release();
       },
     };
+  }
+
+  /**
+   * While quiesced (the caller holds a quiesce()): write the metadata as
+   * committed to `dest`, a database of its own that a snapshot opens
+   * read-only. Durable when this returns; see copySnapshotDatabase.
+   */
+  copyMetadata(dest: string): void {
+    if (!this.gate || this.closed) throw fsError('INVAL', 'copyMetadata needs a quiesced, open filesystem');
+    try {
+      copySnapshotDatabase(this.db, dest);
+    } catch (err) {
+      throw asFsError(err, `copy of the metadata to '${dest}'`);
+    }
   }
 
   /**

@@ -20,6 +20,7 @@ export type FsErrorCode =
   | 'NAMETOOLONG' // a name over 255 bytes or a symlink target over 4096
   | 'NOTEMPTY'
   | 'STALE' // the (ino, generation) no longer names a live object
+  | 'XDEV' // a link across filesystems (a share and one of its snapshots)
   | 'BAD_COOKIE' // readdir cookie or cookie verifier no longer valid
   | 'NOT_SYNC' // setattr guard: ctime differs
   | 'BADTYPE' // mknod of a type it cannot make

@@ -30,6 +30,12 @@ export interface Credential {
 export interface NodeId {
   ino: number;
   gen: number;
+  /**
+   * Which view of the share the object is in: absent or 0 the live
+   * filesystem, else a snapshot (or `/.snapshots` itself). The engine
+   * ignores it; the NAS snapshot view sets it and file handles carry it.
+   */
+  snap?: number;
 }
 
 export interface Timestamp {
@@ -67,6 +73,8 @@ export interface Attr {
   ctime: Timestamp;
   /** NFSv4 change attribute: grows on every data or metadata change, also across crashes and remounts. */
   change: number;
+  /** The view the object is in (see NodeId.snap): each is a filesystem of its own to clients (its own fsid). */
+  snap?: number;
 }
 
 /** NFSv3 wcc_attr, plus the change attribute NFSv4's change_info4 needs: the object before the operation. */

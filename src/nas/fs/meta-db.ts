@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fsError } from './fs-error';
 
 type Db = Database.Database;
@@ -121,6 +123,46 @@ export function openDatabase(path: string, opts: { readOnly: boolean; create: bo
     throw err;
   }
   return db;
+}
+
+/**
+ * A snapshot's copy of the metadata: `VACUUM INTO` a file of its own (one
+ * consistent read of the committed state), then in the copy drop what only
+ * a mounted filesystem needs (orphans: removed files still open, which no
+ * name reaches; discards still to do), leave WAL mode so a read-only open
+ * needs no -shm file, and fsync the file and its directory.
+ */
+export function copySnapshotDatabase(db: Db, dest: string): void {
+  // VACUUM INTO refuses a file that exists: a leftover of a failed attempt goes.
+  rmSync(dest, { force: true });
+  db.prepare('VACUUM INTO ?').run(dest);
+  const copy = new Database(dest, { fileMustExist: true });
+  try {
+    copy.pragma('journal_mode = DELETE');
+    copy.pragma('synchronous = FULL');
+    copy.transaction(() =>
+      copy.exec(`
+        DELETE FROM extents WHERE ino IN (SELECT ino FROM orphans);
+        DELETE FROM dirents WHERE dir IN (SELECT ino FROM orphans);
+        DELETE FROM inodes WHERE ino IN (SELECT ino FROM orphans);
+        DELETE FROM orphans;
+        DELETE FROM pending_discards;
+      `),
+    )();
+  } finally {
+    copy.close();
+  }
+  fsyncPath(dest);
+  fsyncPath(dirname(dest));
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function migrate(db: Db, readOnly: boolean): void {

@@ -34,7 +34,8 @@ import { authSys } from '../../protocols/oncrpc/message';
 import type { XdrReader } from '../../protocols/xdr/xdr';
 import type { ExportEntry } from '../exports/export-table';
 import type { ExportDecision, UnixCredential } from '../exports/export-rules';
-import { FileType, MAX_FILE_SIZE, MAX_LINKS, MAX_NAME_BYTES, type Attr, type Credential, type FileSystem, type NodeId, type SetAttrs, type StableHow, type Timestamp, type Wcc } from '../fs';
+import { FileType, MAX_FILE_SIZE, MAX_LINKS, MAX_NAME_BYTES, type Attr, type Credential, type NodeId, type SetAttrs, type StableHow, type Timestamp, type Wcc } from '../fs';
+import type { FsView } from '../snapshots/share-view';
 import type { RpcContext, RpcProcedure, RpcProgram } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
 import { Nfs3Failure, nfs3StatusOf } from './nfs3-status';
@@ -45,8 +46,8 @@ import { BufferPool, ReadAhead } from './read-ahead';
 export interface Nfs3Shares {
   byExportId(exportId: number): ExportEntry | undefined;
   decide(exportId: number, client: { address: string; port: number }, credential: UnixCredential | null): ExportDecision;
-  /** The mounted filesystem of a share, or undefined while it cannot be served (volume failed, not yet open). */
-  filesystem(exportId: number): FileSystem | undefined;
+  /** The mounted filesystem of a share (with its snapshots), or undefined while it cannot be served (volume failed, not yet open). */
+  filesystem(exportId: number): FsView | undefined;
   /** Whether the share's filesystem is being opened right now (a retry will find it). */
   opening?(exportId: number): boolean;
   /** A handler met a bug: log it. */
@@ -73,13 +74,18 @@ const MAX_DIR_REPLY = 256 * 1024;
 /** A resolved call target: the share, its filesystem, the object, and the caller as the export rules see it. */
 interface Target {
   entry: ExportEntry;
-  fs: FileSystem;
+  fs: FsView;
   node: NodeId;
   cred: Credential;
   readOnly: boolean;
 }
 
 const ts = (t: Timestamp): nfstime3 => ({ seconds: t.sec, nseconds: t.nsec });
+
+/** A share's live filesystem is fsid = export id; each snapshot (and `/.snapshots`) a filesystem of its own above it. */
+function fsidOf(exportId: number, snap: number | undefined): bigint {
+  return snap ? BigInt(exportId) + BigInt(snap) * 2n ** 32n : BigInt(exportId);
+}
 
 function fattr(a: Attr, exportId: number): fattr3 {
   return {
@@ -91,7 +97,7 @@ function fattr(a: Attr, exportId: number): fattr3 {
     size: a.size,
     used: a.used,
     rdev: { specdata1: a.rdev.major, specdata2: a.rdev.minor },
-    fsid: BigInt(exportId),
+    fsid: fsidOf(exportId, a.snap),
     fileid: a.ino,
     atime: ts(a.atime),
     mtime: ts(a.mtime),
@@ -136,24 +142,29 @@ export function nfs3Program(shares: Nfs3Shares, counters: Nfs3Counters = emptyNf
   const reads = new ReadAhead(new BufferPool(NFS3_MAX_IO, 16));
   const lent = new WeakMap<object, Buffer>();
   const handles = new HandleCache();
-  const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => handles.encode({ exportId, snapshotId: 0, ino: node.ino, generation: node.gen }, entry.secretKey);
+  const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => handles.encode({ exportId, snapshotId: node.snap ?? 0, ino: node.ino, generation: node.gen }, entry.secretKey);
 
   function target(fh: nfs_fh3, ctx: RpcContext, mutates: boolean): Target {
     const h = handles.decode(fh, (id) => shares.byExportId(id)?.secretKey);
     const entry = shares.byExportId(h.exportId)!;
-    if (h.snapshotId !== 0) throw new Nfs3Failure(nfsstat3.NFS3ERR_STALE, 'snapshot handles are not served');
     const sys = authSys(ctx.cred);
     const decision = shares.decide(h.exportId, { address: ctx.remoteAddress, port: ctx.remotePort }, sys ? { uid: sys.uid, gid: sys.gid, gids: sys.gids } : null);
     if (!decision.allowed) throw new Nfs3Failure(nfsstat3.NFS3ERR_ACCES, `share '${entry.name}': ${decision.reason}`);
-    const readOnly = decision.access === 'ro';
-    if (mutates && readOnly) throw new Nfs3Failure(nfsstat3.NFS3ERR_ROFS, `share '${entry.name}' is exported read-only to ${ctx.remoteAddress}`);
+    if (mutates && decision.access === 'ro') throw new Nfs3Failure(nfsstat3.NFS3ERR_ROFS, `share '${entry.name}' is exported read-only to ${ctx.remoteAddress}`);
     const fs = shares.filesystem(h.exportId);
     if (!fs) {
       // Being opened (or reopened after a grow): JUKEBOX tells the client to retry shortly, not to fail.
       if (shares.opening?.(h.exportId)) throw new Nfs3Failure(nfsstat3.NFS3ERR_JUKEBOX, `share '${entry.name}' is being opened`);
       throw new Nfs3Failure(nfsstat3.NFS3ERR_IO, `share '${entry.name}' cannot be served now`);
     }
-    return { entry, fs, node: { ino: h.ino, gen: h.generation }, cred: decision.credential, readOnly };
+    const node: NodeId = h.snapshotId === 0 ? { ino: h.ino, gen: h.generation } : { ino: h.ino, gen: h.generation, snap: h.snapshotId };
+    // Under /.snapshots/ everything is read-only; a handle into a deleted snapshot is STALE first.
+    const snapshot = h.snapshotId !== 0;
+    if (snapshot && mutates) {
+      fs.getattr(node);
+      throw new Nfs3Failure(nfsstat3.NFS3ERR_ROFS, `share '${entry.name}': snapshots are read-only`);
+    }
+    return { entry, fs, node, cred: decision.credential, readOnly: decision.access === 'ro' || snapshot };
   }
 
   /** Attributes for a failure reply, if the object can still be seen. */
@@ -223,6 +234,7 @@ export function nfs3Program(shares: Nfs3Shares, counters: Nfs3Counters = emptyNf
   /** Same share for both handles of RENAME and LINK; a handle of another share is NFS3ERR_XDEV. */
   const sameShare = (a: Target, b: Target) => {
     if (a.entry.exportId !== b.entry.exportId) throw new Nfs3Failure(nfsstat3.NFS3ERR_XDEV, 'objects are on different shares');
+    if ((a.node.snap ?? 0) !== (b.node.snap ?? 0)) throw new Nfs3Failure(nfsstat3.NFS3ERR_XDEV, 'objects are in different snapshots of the share');
   };
 
   const created = (t: Target, r: { node: NodeId; attr: Attr; dir: Wcc }) => ({
@@ -438,7 +450,7 @@ export function nfs3Program(shares: Nfs3Shares, counters: Nfs3Counters = emptyNf
       18,
       (a, _ctx, resolve) => {
         const t = resolve(a.fsroot);
-        const s = t.fs.fsstat();
+        const s = t.fs.fsstat(t.node);
         return {
           status: nfsstat3.NFS3_OK,
           resok: { obj_attributes: fattr(t.fs.getattr(t.node), t.entry.exportId), tbytes: s.totalBytes, fbytes: s.freeBytes, abytes: s.availBytes, tfiles: s.totalFiles, ffiles: s.freeFiles, afiles: s.availFiles, invarsec: 0 },

@@ -1,5 +1,6 @@
 import { BufferPool } from '../../common/buffer-pool';
-import type { Credential, FileSystem, NodeId, ReadResult } from '../fs';
+import type { Credential, NodeId, ReadResult } from '../fs';
+import type { FsView } from '../snapshots/share-view';
 
 export { BufferPool };
 
@@ -61,9 +62,9 @@ export class ReadAhead {
     this.minCount = opts.minCount ?? 64 * 1024;
   }
 
-  async read(fs: FileSystem, scope: number, cred: Credential, node: NodeId, offset: number, count: number): Promise<ReadOutcome> {
+  async read(fs: FsView, scope: number, cred: Credential, node: NodeId, offset: number, count: number): Promise<ReadOutcome> {
     if (count < this.minCount || count > this.pool.size) return { result: await fs.read(cred, node, offset, count), buffer: null };
-    const key = `${scope}/${node.ino}/${node.gen}`;
+    const key = `${scope}/${node.snap ?? 0}/${node.ino}/${node.gen}`;
     const state = this.state(key);
     const alone = state.running === 0;
     state.running++;
@@ -96,7 +97,7 @@ export class ReadAhead {
   }
 
   /** Read-ahead data for this caller, if the file has not changed since its read began; else null (buffer returned). */
-  private async use(fs: FileSystem, cred: Credential, node: NodeId, a: Ahead): Promise<ReadOutcome | null> {
+  private async use(fs: FsView, cred: Credential, node: NodeId, a: Ahead): Promise<ReadOutcome | null> {
     const r = await a.result;
     let now: ReadResult;
     try {
@@ -114,7 +115,7 @@ export class ReadAhead {
     return { result: { data: r.data, eof: a.offset + r.data.length >= now.attr.size, attr: now.attr }, buffer: a.buf };
   }
 
-  private start(fs: FileSystem, cred: Credential, node: NodeId, offset: number, count: number): Ahead | null {
+  private start(fs: FsView, cred: Credential, node: NodeId, offset: number, count: number): Ahead | null {
     let change: number;
     try {
       change = fs.getattr(node).change;

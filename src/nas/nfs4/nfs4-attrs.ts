@@ -114,7 +114,7 @@ export function fattrOf(src: AttrSource, request: bitmap4): Fattr4 {
         out.named_attr = false;
         break;
       case FATTR4.FSID:
-        out.fsid = src.fsid ?? { major: src.exportId, minor: 0 };
+        out.fsid = src.fsid ?? { major: src.exportId, minor: src.attr.snap ?? 0 };
         break;
       case FATTR4.UNIQUE_HANDLES:
         out.unique_handles = true;

@@ -2,7 +2,8 @@ import { nfsstat4 } from '../../protocols/nfs4/constants';
 import type { ExportDecision, UnixCredential } from '../exports/export-rules';
 import type { ExportEntry } from '../exports/export-table';
 import { decodeFileHandle, encodeFileHandle } from '../file-handle';
-import { type Attr, type Credential, FileType, type FileSystem, type NodeId, MAX_NAME_BYTES } from '../fs';
+import { type Attr, type Credential, FileType, type NodeId, MAX_NAME_BYTES } from '../fs';
+import type { FsView } from '../snapshots/share-view';
 import { fail } from './nfs4-status';
 
 /** What the NFSv4 handlers need from the NAS service: the shares, their rules and filesystems. */
@@ -11,7 +12,7 @@ export interface Nfs4Shares {
   byShareName(name: string): ExportEntry | undefined;
   byExportId(exportId: number): ExportEntry | undefined;
   decide(exportId: number, client: { address: string; port: number }, credential: UnixCredential | null): ExportDecision;
-  filesystem(exportId: number): FileSystem | undefined;
+  filesystem(exportId: number): FsView | undefined;
   fault(err: unknown, what: string): void;
 }
 
@@ -24,11 +25,14 @@ export interface PseudoObj {
 export interface ShareObj {
   kind: 'share';
   entry: ExportEntry;
-  fs: FileSystem;
+  fs: FsView;
   node: NodeId;
   type: FileType;
   cred: Credential;
+  /** No change allowed: the export is read-only to this caller, or the object is in a snapshot. */
   readOnly: boolean;
+  /** What the export rules alone say (readOnly without the snapshot part). */
+  exportReadOnly: boolean;
 }
 
 export type Obj = PseudoObj | ShareObj;
@@ -68,34 +72,36 @@ export function shareRoot(shares: Nfs4Shares, entry: ExportEntry, caller: Caller
   const a = admit(shares, entry, caller);
   if (!a) return fail(nfsstat4.NFS4ERR_NOENT, `share '${entry.name}' is not exported to ${caller.address}`);
   const fs = shares.filesystem(entry.exportId) ?? fail(nfsstat4.NFS4ERR_IO, `share '${entry.name}' cannot be served now`);
-  return { kind: 'share', entry, fs, node: fs.root, type: FileType.DIR, cred: a.cred, readOnly: a.readOnly };
+  return { kind: 'share', entry, fs, node: fs.root, type: FileType.DIR, cred: a.cred, readOnly: a.readOnly, exportReadOnly: a.readOnly };
 }
 
 /** PUTFH: the object a handle names, the export rules applied as for NFSv3 (NFS4ERR_ACCESS outside them). */
 export function fromHandle(shares: Nfs4Shares, fh: Buffer, caller: Caller): Obj {
   if (fh.equals(PSEUDO_FH)) return PSEUDO;
   const h = decodeFileHandle(fh, (id) => shares.byExportId(id)?.secretKey);
-  if (h.snapshotId !== 0) fail(nfsstat4.NFS4ERR_STALE, 'snapshot handles are not served');
   const entry = shares.byExportId(h.exportId)!;
   const a = admit(shares, entry, caller);
   if (!a) return fail(nfsstat4.NFS4ERR_ACCESS, `share '${entry.name}' refuses ${caller.address}`);
   const fs = shares.filesystem(h.exportId) ?? fail(nfsstat4.NFS4ERR_IO, `share '${entry.name}' cannot be served now`);
-  const node = { ino: h.ino, gen: h.generation };
+  const node: NodeId = h.snapshotId === 0 ? { ino: h.ino, gen: h.generation } : { ino: h.ino, gen: h.generation, snap: h.snapshotId };
   const attr = fs.getattr(node);
-  return { kind: 'share', entry, fs, node, type: attr.type, cred: a.cred, readOnly: a.readOnly };
+  return { kind: 'share', entry, fs, node, type: attr.type, cred: a.cred, readOnly: a.readOnly || h.snapshotId !== 0, exportReadOnly: a.readOnly };
 }
 
 export function handleOf(o: Obj): Buffer {
   if (o.kind === 'pseudo') return PSEUDO_FH;
-  return encodeFileHandle({ exportId: o.entry.exportId, snapshotId: 0, ino: o.node.ino, generation: o.node.gen }, o.entry.secretKey);
+  return encodeFileHandle({ exportId: o.entry.exportId, snapshotId: o.node.snap ?? 0, ino: o.node.ino, generation: o.node.gen }, o.entry.secretKey);
 }
 
-/** A child object of the same share, with the same caller. */
+/** Another object of the same share, with the same caller; read-only when in a snapshot (LOOKUP crosses into `/.snapshots` and back). */
 export function child(o: ShareObj, node: NodeId, attr: Attr): ShareObj {
-  return { ...o, node, type: attr.type };
+  return { ...o, node, type: attr.type, readOnly: o.exportReadOnly || !!node.snap };
 }
 
-export const isRoot = (o: ShareObj) => o.node.ino === o.fs.root.ino && o.node.gen === o.fs.root.gen;
+/** Whether two NodeIds name one object: the same inode in the same view. */
+export const sameNode = (a: NodeId, b: NodeId) => a.ino === b.ino && a.gen === b.gen && (a.snap ?? 0) === (b.snap ?? 0);
+
+export const isRoot = (o: ShareObj) => sameNode(o.node, o.fs.root);
 
 /* component4 rules (RFC 8881 section 14.2): not empty, no '/', not '.' or '..', at most maxname bytes. */
 export function checkName(name: string): void {

@@ -34,6 +34,7 @@ import {
   pseudoAttr,
   requireDir,
   requireFile,
+  sameNode,
   shareRoot,
   type ShareObj,
   writableDir,
@@ -90,7 +91,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
       attr: o.fs.getattr(o.node),
       exportId: o.entry.exportId,
       handle: () => handleOf(o),
-      fsstat: () => o.fs.fsstat(),
+      fsstat: () => o.fs.fsstat(o.node),
       leaseSeconds: clients.leaseSeconds,
       mountedOn: isRoot(o) ? PSEUDO_FILEID_BASE + o.entry.exportId : undefined,
     };
@@ -106,7 +107,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
   const fileRef = (o: ShareObj) => ({ exportId: o.entry.exportId, fs: o.fs, node: o.node });
   const sameFile = (s: State, o: ShareObj) => {
     const r = s.file.ref;
-    if (r.exportId !== o.entry.exportId || r.node.ino !== o.node.ino || r.node.gen !== o.node.gen) fail(nfsstat4.NFS4ERR_BAD_STATEID, 'the stateid is for another file');
+    if (r.exportId !== o.entry.exportId || !sameNode(r.node, o.node)) fail(nfsstat4.NFS4ERR_BAD_STATEID, 'the stateid is for another file');
   };
 
   /* RFC 8881 section 9.1.2 and 18.22.3: READ, WRITE and SETATTR(size) check the stateid against the file and its share modes. */

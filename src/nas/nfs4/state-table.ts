@@ -1,14 +1,15 @@
 import type { stateid4 } from '../../protocols/nfs4/common.codec';
 import { NFS4_UINT32_MAX, NFS4_UINT64_MAX, nfs_lock_type4, nfsstat4 } from '../../protocols/nfs4/constants';
 import type { LOCK4denied } from '../../protocols/nfs4/ops.codec';
-import type { FileSystem, NodeId } from '../fs';
+import type { NodeId } from '../fs';
+import type { FsView } from '../snapshots/share-view';
 import type { Client } from './client-table';
 import { fail } from './nfs4-status';
 
 /** The file an open or lock is on: one object of one share. */
 export interface FileRef {
   exportId: number;
-  fs: FileSystem;
+  fs: Pick<FsView, 'hold' | 'release'>;
   node: NodeId;
 }
 
@@ -125,7 +126,7 @@ export class StateTable {
   }
 
   private fileKey(f: FileRef): string {
-    return `${f.exportId}:${f.node.ino}:${f.node.gen}`;
+    return `${f.exportId}:${f.node.snap ?? 0}:${f.node.ino}:${f.node.gen}`;
   }
 
   /** Which state a stateid names, for this client (RFC 8881 section 8.2.2: seqid 0 means the current one). */

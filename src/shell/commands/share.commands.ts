@@ -112,8 +112,10 @@ export const shareCommands: CommandSpec[] = [
     sub: 'fsck',
     summary: "check a share's filesystem: metadata cross-checked against block allocation (exit status 1 when problems are found)",
     args: [share],
+    options: [{ name: 'snapshot', value: 'name', help: 'check one of its snapshots instead of the live share' }],
     async run({ services, actor }, p) {
-      const r = await services.nas.fsck(actor, p.arg('share'));
+      const snapshot = p.opt('snapshot');
+      const r = await services.nas.fsck(actor, p.arg('share'), snapshot === undefined ? {} : { snapshot });
       return { data: r, text: fsckText(r), status: r.clean ? 0 : 1 };
     },
   },

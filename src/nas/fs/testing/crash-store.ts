@@ -41,6 +41,11 @@ export class CrashStore implements BlockStore {
     return this.image;
   }
 
+  /** Bytes that would survive a power loss now: writes completed before the last flush began. */
+  get durableBytes(): Buffer {
+    return this.durable;
+  }
+
   async readInto(offset: number, target: Buffer): Promise<void> {
     await this.settle(offset, target.length);
     this.image.copy(target, 0, offset, offset + target.length);
