@@ -25,6 +25,7 @@ import type {
   MirrorStatus,
   PoolInfo,
   Session,
+  ShareFsckReport,
   ShareInfo,
   SizeValue,
   SnapshotInfo,
@@ -391,6 +392,8 @@ export const api = {
     create: (body: CreateShareBody) => request<ShareInfo>('POST', 'shares', { json: body }),
     grow: (key: string, size: SizeValue) => request<ShareInfo>('PATCH', `shares/${seg(key)}`, { json: { size } }),
     remove: (key: string) => request<void>('DELETE', `shares/${seg(key)}`),
+    /** Checks the live share's metadata, or with snapshot that snapshot's metadata copy; problems or not, the report. */
+    fsck: (key: string, snapshot?: string) => request<ShareFsckReport>('POST', `shares/${seg(key)}/fsck`, { query: { snapshot } }),
     rules: {
       add: (share: string, body: ExportRuleBody) => request<ExportRuleInfo>('POST', `shares/${seg(share)}/rules`, { json: body }),
       update: (share: string, rule: string, body: Partial<ExportRuleBody>) =>

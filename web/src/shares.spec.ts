@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_RULE, accessText, clientsFromText, portText, ruleBody, squashText } from './shares';
+import { EMPTY_RULE, accessText, clientsFromText, fsckText, portText, ruleBody, snapshotPath, squashText } from './shares';
 
 describe('export rule wording', () => {
   it('says who is squashed to whom', () => {
@@ -31,5 +31,23 @@ describe('the rule form', () => {
     expect(ruleBody(EMPTY_RULE)).toEqual({ error: 'Give at least one client: an address, a network like 10.0.0.0/8, or *.' });
     expect(ruleBody({ ...EMPTY_RULE, clients: '*', anonUid: '-1' })).toEqual({ error: 'The anonymous uid must be a whole number from 0 to 4294967295.' });
     expect(ruleBody({ ...EMPTY_RULE, clients: '*', anonGid: '4294967296' })).toEqual({ error: 'The anonymous gid must be a whole number from 0 to 4294967295.' });
+  });
+});
+
+describe('share snapshot wording', () => {
+  it('gives the path clients read a snapshot under', () => {
+    expect(snapshotPath('/home', 'monday')).toBe('/home/.snapshots/monday/');
+    expect(snapshotPath('/home/', 'snap-20260101-000000')).toBe('/home/.snapshots/snap-20260101-000000/');
+  });
+  it('sums up an fsck report: counts when clean, problems by kind when not', () => {
+    const base = { problems: [], byKind: {}, files: 12, directories: 3 };
+    expect(fsckText({ ...base, clean: true })).toBe('clean: 12 files, 3 directories');
+    expect(fsckText({ ...base, clean: true, files: 1, directories: 1 })).toBe('clean: 1 file, 1 directory');
+    const problems = [
+      { kind: 'orphan', detail: 'x' },
+      { kind: 'nlink', detail: 'y' },
+      { kind: 'orphan', detail: 'z' },
+    ];
+    expect(fsckText({ ...base, clean: false, problems, byKind: { orphan: 2, nlink: 1 } })).toBe('3 problems: nlink 1, orphan 2');
   });
 });

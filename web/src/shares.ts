@@ -2,7 +2,8 @@
  * How export rules read in the console, and the rule form's fields as the
  * API takes them. Pure, so the spec can pin the wording.
  */
-import type { ExportRuleBody, ExportRuleInfo, Squash } from './types';
+import { plural } from './format';
+import type { ExportRuleBody, ExportRuleInfo, ShareFsckReport, Squash } from './types';
 
 /** The conventional nobody/nogroup: the API's default anonymous ids. */
 export const ANONYMOUS_ID = 65534;
@@ -68,4 +69,16 @@ export function ruleBody(f: RuleFormState): { body: ExportRuleBody } | { error: 
   return {
     body: { clients, access: f.access, squash: f.squash, anonUid, anonGid, requirePrivilegedPort: f.requirePrivilegedPort, ...(comment && { comment }) },
   };
+}
+
+/** Where NFS clients find a share's snapshot, read-only: `/home/.snapshots/monday/` (docs/nas.md). */
+export const snapshotPath = (sharePath: string, snapshot: string) => `${sharePath.replace(/\/+$/, '')}/.snapshots/${snapshot}/`;
+
+/** One line for an fsck report: `clean: 12 files, 3 directories` or `2 problems: nlink 1, orphan 1`. */
+export function fsckText(r: Pick<ShareFsckReport, 'clean' | 'problems' | 'byKind' | 'files' | 'directories'>): string {
+  if (r.clean) return `clean: ${plural(r.files, 'file')}, ${r.directories} ${r.directories === 1 ? 'directory' : 'directories'}`;
+  const kinds = Object.entries(r.byKind)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kind, n]) => `${kind} ${n}`);
+  return `${plural(r.problems.length, 'problem')}: ${kinds.join(', ')}`;
 }

@@ -125,6 +125,8 @@ export interface SnapshotInfo {
   volumeName: string;
   originId: string;
   originName: string;
+  /** Set for a snapshot of a share: the share, and the number its NFS handles carry. */
+  share?: { id: string; name: string; handleId: number };
   poolName: string;
   /** The volume's size when the snapshot was taken. */
   size: number;
@@ -198,6 +200,22 @@ export interface ShareInfo {
   rules: ExportRuleInfo[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** POST /shares/:share/fsck[?snapshot=]: the filesystem's metadata cross-checked against its block allocation. */
+export interface ShareFsckReport {
+  share: string;
+  shareId: string;
+  /** Set when a snapshot's metadata copy was checked rather than the live share. */
+  snapshot?: string;
+  clean: boolean;
+  problems: Array<{ kind: string; ino?: number; detail: string; repaired?: boolean }>;
+  byKind: Record<string, number>;
+  inodes: number;
+  directories: number;
+  files: number;
+  usedBlocks: number;
+  totalBlocks: number;
 }
 
 export interface HostInfo {

@@ -8,8 +8,11 @@ import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorNote } from './ErrorNote';
 import { Panel } from './Panel';
 
-/** A volume's snapshot schedules: every N minutes/hours/days, keep the last K; add and remove. */
-export function SchedulesPanel({ volume: v, onFlash }: { volume: VolumeInfo; onFlash: (message: string) => void }) {
+/** What a schedule snapshots: a block volume, or a share (by its volume's id, which the schedule names; by the share's name for people). */
+type Subject = Pick<VolumeInfo, 'id' | 'name'>;
+
+/** A volume's or share's snapshot schedules: every N minutes/hours/days, keep the last K; add and remove. */
+export function SchedulesPanel({ volume: v, onFlash }: { volume: Subject; onFlash: (message: string) => void }) {
   // The API lists every schedule (volumes' and groups'); there are few, so this volume's are picked here.
   const schedules = useLoad(`schedules:${v.id}`, async (signal) => (await api.schedules.list(signal)).filter((s) => s.volume?.id === v.id));
   const [removing, setRemoving] = useState<SnapshotScheduleInfo | null>(null);
@@ -83,7 +86,7 @@ export function SchedulesPanel({ volume: v, onFlash }: { volume: VolumeInfo; onF
   );
 }
 
-function AddScheduleForm({ volume: v, onAdded }: { volume: VolumeInfo; onAdded: (s: SnapshotScheduleInfo) => void }) {
+function AddScheduleForm({ volume: v, onAdded }: { volume: Subject; onAdded: (s: SnapshotScheduleInfo) => void }) {
   const [name, setName] = useState('');
   const [every, setEvery] = useState('1');
   const [unit, setUnit] = useState<ScheduleUnit>('hours');

@@ -9,6 +9,8 @@ import { ExportRuleTable } from '../components/ExportRuleTable';
 import { Flash } from '../components/Flash';
 import { GrowForm } from '../components/GrowForm';
 import { Panel } from '../components/Panel';
+import { SchedulesPanel } from '../components/SchedulesPanel';
+import { ShareSnapshotsPanel } from '../components/ShareSnapshotsPanel';
 import { StateBadge } from '../components/StateBadge';
 import { formatSize, formatSizeExact, formatTime, plural } from '../format';
 import { useAction, useLoad } from '../hooks';
@@ -99,6 +101,9 @@ export function SharePage({ name }: { name: string }) {
               }}
             />
           </Panel>
+          <ShareSnapshotsPanel share={s} onFlash={setFlash} />
+          {/* A share's schedules name its volume; people know it by the share's name. */}
+          <SchedulesPanel volume={{ id: s.volumeId, name: s.name }} onFlash={setFlash} />
         </>
       )}
       {removing && s && (

@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Prng } from '../../src/common/prng';
+import type { SnapshotInfo, SnapshotScheduleInfo } from '../../src/storage/domain';
+import { ARTIFACTS, buildConsoleIfStale, chromiumFor, loginAsAdmin, openBrowser } from '../utils/console-browser';
+import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
+import { createShare, nasPorts } from '../utils/nas-fixture';
+import { Nfs3Client } from '../utils/nfs3-client';
+
+const haveChromium = chromiumFor('console share snapshots e2e');
+
+/** The share page's snapshots: taken in the browser, read by an NFS client under /.snapshots/, checked, deleted; and its schedules. */
+describe.skipIf(!haveChromium)('console share snapshots and schedules in a real browser', () => {
+  let gw: TestGateway;
+  let nfs: Nfs3Client;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const before = new Prng(21).bytes(300_000);
+  const after = new Prng(22).bytes(300_000);
+
+  const json = async <T>(path: string, init?: RequestInit & { json?: unknown }): Promise<T> => {
+    const res = await gw.api(path, init);
+    expect(res.ok, `${init?.method ?? 'GET'} ${path}: ${res.status}`).toBe(true);
+    return (await res.json()) as T;
+  };
+  const region = (name: string) => page.getByRole('region', { name, exact: true });
+  const dialog = () => page.getByRole('dialog');
+  const flash = (text: string) => page.locator('.flash', { hasText: text });
+  const text = async (l: Locator) => (await l.innerText()).replace(/\s+/g, ' ').trim();
+
+  beforeAll(async () => {
+    buildConsoleIfStale();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    gw = await startTestGateway({ STRATA_DEFAULT_DEVICE_SIZE: '128M' });
+    await createShare(gw, 'home');
+    nfs = await Nfs3Client.connect(nasPorts(gw).nfs);
+    const root = await nfs.mount('/home');
+    await nfs.write(await nfs.create(root, 'notes.txt'), 0, before);
+    browser = await openBrowser();
+    page = browser.page;
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await loginAsAdmin(page, gw.url, ADMIN_PASSWORD);
+  }, 180_000);
+
+  afterAll(async () => {
+    await nfs?.close();
+    await browser?.close();
+    await gw?.close();
+  });
+
+  it('takes a snapshot named by the time; an NFS client reads the file as it was under /.snapshots/<name>/', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Shares', exact: true }).click();
+    await page.getByRole('link', { name: 'home', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'home', exact: true }).waitFor();
+    const panel = region('Snapshots (0)');
+    await panel.getByText('No snapshots yet', { exact: false }).waitFor();
+    expect(await text(panel)).toContain('read-only under /home/.snapshots/<name>/');
+
+    // A blank name: the console names it snap-YYYYMMDD-HHMMSS, as on a volume's page.
+    await page.getByRole('form', { name: 'Take a snapshot' }).getByRole('button', { name: 'Take snapshot' }).click();
+    await flash("of share 'home'").waitFor();
+    const [snap] = await json<SnapshotInfo[]>('volumes/home/snapshots');
+    expect(snap.name).toMatch(/^snap-\d{8}-\d{6}$/);
+    expect(snap.share?.name).toBe('home');
+    const row = page.locator(`tr[data-snapshot="${snap.name}"]`);
+    await row.waitFor();
+    expect(await text(row)).toContain(`/home/.snapshots/${snap.name}/`);
+    expect(await text(row)).toContain(snap.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+
+    // The live file changes; the snapshot's copy does not.
+    const root = await nfs.mount('/home');
+    await nfs.write((await nfs.lookup(root, 'notes.txt')).fh, 0, after);
+    const inSnapshot = await nfs.lookup((await nfs.lookup(await nfs.lookup(root, '.snapshots').then((d) => d.fh), snap.name)).fh, 'notes.txt');
+    expect((await nfs.readAll(inSnapshot.fh)).equals(before)).toBe(true);
+    expect((await nfs.readAll((await nfs.lookup(root, 'notes.txt')).fh)).equals(after)).toBe(true);
+  });
+
+  it("checks a snapshot's metadata copy, and a name taken twice shows the API's message", async () => {
+    const [snap] = await json<SnapshotInfo[]>('volumes/home/snapshots');
+    await page.getByRole('button', { name: `Check snapshot ${snap.name}` }).click();
+    const report = page.locator(`[data-fsck="${snap.name}"]`);
+    await report.waitFor();
+    expect(await text(report)).toBe(`Snapshot ${snap.name}: clean: 1 file, 1 directory`);
+
+    const form = page.getByRole('form', { name: 'Take a snapshot' });
+    await form.getByLabel('Name').fill('monday');
+    await form.getByRole('button', { name: 'Take snapshot' }).click();
+    await flash("Took snapshot 'monday' of share 'home': clients read it under /home/.snapshots/monday/").waitFor();
+    await form.getByLabel('Name').fill('monday');
+    await form.getByRole('button', { name: 'Take snapshot' }).click();
+    await form.locator('.error-note').waitFor();
+    expect(await text(form.locator('.error-note'))).toMatch(/monday.*NAME_TAKEN/);
+    expect((await json<SnapshotInfo[]>('volumes/home/snapshots')).map((s) => s.name)).toEqual([snap.name, 'monday']);
+  });
+
+  it('deletes a snapshot after a confirm that names its path; clients no longer find it', async () => {
+    await page.getByRole('button', { name: 'Delete snapshot monday' }).click();
+    expect(await text(dialog())).toContain('/home/.snapshots/monday/');
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
+    expect((await json<SnapshotInfo[]>('volumes/home/snapshots')).map((s) => s.name)).toContain('monday');
+    await page.getByRole('button', { name: 'Delete snapshot monday' }).click();
+    await dialog().getByRole('button', { name: 'Delete snapshot' }).click();
+    await flash("Deleted snapshot 'monday' of share 'home'.").waitFor();
+    await page.locator('tr[data-snapshot="monday"]').waitFor({ state: 'detached' });
+    expect((await json<SnapshotInfo[]>('volumes/home/snapshots')).map((s) => s.name)).not.toContain('monday');
+    const dir = (await nfs.lookup(await nfs.mount('/home'), '.snapshots')).fh;
+    await expect(nfs.lookup(dir, 'monday')).rejects.toThrow();
+  });
+
+  it('adds and removes a snapshot schedule of the share', async () => {
+    const form = page.getByRole('form', { name: 'Add a schedule' });
+    await form.getByLabel('Name').fill('home-hourly');
+    await form.getByLabel('Every').fill('2');
+    await form.getByLabel('Keep the last').fill('5');
+    await form.getByRole('button', { name: 'Add schedule' }).click();
+    await flash("Schedule 'home-hourly' snapshots 'home' every 2 hours, keeps the last 5").waitFor();
+    const [sched] = await json<SnapshotScheduleInfo[]>('snapshot-schedules');
+    expect(sched).toMatchObject({ name: 'home-hourly', every: 2, unit: 'hours', keep: 5 });
+    expect(sched.volume?.name).toBe('share:home');
+    await region('Snapshot schedules (1)').locator('tr[data-schedule="home-hourly"]').waitFor();
+
+    await page.getByRole('button', { name: 'Remove schedule home-hourly' }).click();
+    await dialog().getByRole('button', { name: 'Remove schedule' }).click();
+    await flash("Removed schedule 'home-hourly'.").waitFor();
+    expect(await json<SnapshotScheduleInfo[]>('snapshot-schedules')).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-share-snapshots.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
