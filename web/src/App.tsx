@@ -14,6 +14,7 @@ import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { PoolPage } from './pages/PoolPage';
 import { PoolsPage } from './pages/PoolsPage';
+import { ReplicationPage } from './pages/ReplicationPage';
 import { SharePage } from './pages/SharePage';
 import { SharesPage } from './pages/SharesPage';
 import { VolumePage } from './pages/VolumePage';
@@ -35,6 +36,7 @@ const ROUTES: Array<[string, (p: Params) => ReactNode]> = [
   ['/hosts', () => <HostsPage />],
   ['/hosts/:key', (p) => <HostPage key={p.key} name={p.key} />],
   ['/consistency-groups', () => <ConsistencyGroupsPage />],
+  ['/replication', () => <ReplicationPage />],
   ['/jobs', () => <JobsPage />],
   ['/audit', () => <AuditPage />],
 ];

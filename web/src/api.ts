@@ -14,6 +14,7 @@ import type {
   CreateDeviceBody,
   CreateHostBody,
   CreatePoolBody,
+  CreateReplicationBody,
   CreateScheduleBody,
   CreateShareBody,
   CreateVolumeBody,
@@ -24,6 +25,9 @@ import type {
   JobInfo,
   MirrorStatus,
   PoolInfo,
+  ReplicationIdentity,
+  ReplicationInfo,
+  ReplicationView,
   Session,
   ShareFsckReport,
   ShareInfo,
@@ -384,6 +388,24 @@ export const api = {
     /** force promotes a degraded mirror, whose dirty regions hold older bytes: only after the admin has read so. */
     swap: (volume: string, force: boolean) => request<VolumeInfo>('POST', `volumes/${seg(volume)}/mirror/swap`, { query: { force: force || undefined } }),
     remove: (volume: string) => request<VolumeInfo>('DELETE', `volumes/${seg(volume)}/mirror`),
+  },
+
+  replications: {
+    identity: (signal?: AbortSignal) => get<ReplicationIdentity>('replication/identity', undefined, signal),
+    list: (signal?: AbortSignal) => get<ReplicationInfo[]>('replications', undefined, signal),
+    get: (key: string, signal?: AbortSignal) => get<ReplicationView>(`replications/${seg(key)}`, undefined, signal),
+    create: (body: CreateReplicationBody) => request<ReplicationInfo>('POST', 'replications', { json: body }),
+    /** A cycle now: an interrupted one goes on from its checkpoint. */
+    run: (key: string) => request<ReplicationView>('POST', `replications/${seg(key)}/run`),
+    /** A running cycle is cancelled and the repl- snapshots deleted; the replica on the target keeps its last cycle. */
+    remove: (key: string) => request<void>('DELETE', `replications/${seg(key)}`),
+  },
+
+  /** Target side: a volume another gateway writes as its replica. */
+  replicas: {
+    accept: (volume: string, host: string) => request<VolumeInfo>('POST', `volumes/${seg(volume)}/replica`, { json: { host } }),
+    /** force promotes a replica with no committed cycle (its contents may be partial): only after the admin has read so. */
+    promote: (volume: string, force: boolean) => request<VolumeInfo>('POST', `volumes/${seg(volume)}/replica/promote`, { query: { force: force || undefined } }),
   },
 
   shares: {

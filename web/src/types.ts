@@ -91,7 +91,74 @@ export interface VolumeInfo {
   assignments: AssignmentInfo[];
   /** Its synchronous mirror on another pool (absent from gateways without mirrors). */
   mirror?: MirrorInfo | null;
+  /** Set when it is a replica written by another gateway (absent from gateways without replication). */
+  replica?: ReplicaInfo | null;
   createdAt: string;
+}
+
+/** A replica volume (target side): written only by the source gateway's host, snapshotted at each cycle the source commits. */
+export interface ReplicaInfo {
+  hostId: string;
+  /** Null when that host was removed since (the replica can still be promoted). */
+  hostName: string | null;
+  /** The last cycle committed; 0 before the first (no consistent point yet). */
+  lastCycle: number;
+  lastCommitAt: string | null;
+  /** `<volume>@cycle-<n>`, the last consistent point, or null. */
+  snapshot: string | null;
+}
+
+/** A source volume's replication to a volume on another gateway: GET /replications. */
+export interface ReplicationInfo {
+  id: string;
+  volume: { id: string; name: string };
+  /** The target gateway's SAN address, `host:port`. */
+  target: string;
+  targetVolume: string;
+  /** The host name this gateway logs in to the target as. */
+  hostName: string;
+  /** Seconds between scheduled cycles, or null: on demand only. */
+  everySeconds: number | null;
+  /** Bytes per second, 0 for none. */
+  rateLimit: number;
+  /** The last cycle the target committed; 0 before the first. */
+  lastCycle: number;
+  lastGoodAt: string | null;
+  /** The instant the replica holds (the last good cycle's snapshot). */
+  lastPointAt: string | null;
+  /** How far the replica is behind, in seconds; null before the first cycle. */
+  lagSeconds: number | null;
+  bytesSent: number;
+  lastError: string | null;
+  nextRunAt: string | null;
+  /** The cycle job running or waiting now, if any. */
+  activeJobId: string | null;
+  createdAt: string;
+}
+
+/** GET /replications/:key and what a run answers: the replication with its running (or last) cycle job. */
+export interface ReplicationView {
+  replication: ReplicationInfo;
+  job: JobInfo | null;
+}
+
+/** GET /replication/identity: the key a target registers this gateway under. */
+export interface ReplicationIdentity {
+  publicKey: string;
+  fingerprint: string;
+  hostName: string;
+  /** The ready `strata host add` line for the target. */
+  register: string;
+}
+
+export interface CreateReplicationBody {
+  volume: string;
+  target: string;
+  targetVolume: string;
+  hostName?: string;
+  /** `30s`, `15m`, `1h`, `1d`; absent: on demand only. */
+  every?: string;
+  rateLimit?: SizeValue;
 }
 
 export type MirrorState = 'in-sync' | 'syncing' | 'degraded';

@@ -10,6 +10,8 @@ const PATHS = {
   // Two volumes bound by one frame: snapshotted together.
   groups: 'M2 3h12v10H2zM4.5 5.5h3v5h-3zM8.5 5.5h3v5h-3z',
   jobs: 'M8 2a6 6 0 1 0 6 6M8 5v3l2 2M11 2h3v3',
+  // A volume here, its copy there, and the way between them.
+  replication: 'M2 3h5v5H2zM9 8h5v5H9zM4.5 8v3.5H9M11.5 8V4.5H7',
   logout: 'M6 2H3v12h3M10 5l3 3-3 3M13 8H6',
 } as const;
 

@@ -11,6 +11,7 @@ const NAV: Array<{ to: string; label: string; icon: IconName }> = [
   { to: '/shares', label: 'Shares', icon: 'shares' },
   { to: '/hosts', label: 'Hosts', icon: 'hosts' },
   { to: '/consistency-groups', label: 'Consistency groups', icon: 'groups' },
+  { to: '/replication', label: 'Replication', icon: 'replication' },
   { to: '/jobs', label: 'Jobs', icon: 'jobs' },
   { to: '/audit', label: 'Audit log', icon: 'audit' },
 ];

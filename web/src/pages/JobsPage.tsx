@@ -26,7 +26,7 @@ export function JobsPage() {
   const act = (fn: () => Promise<unknown>) => void action.run(fn).then((ok) => ok && jobs.reload());
   return (
     <>
-      <PageHeader title="Jobs" subtitle="Long operations (mirror resyncs): progress, rate and time left, cancel and resume" />
+      <PageHeader title="Jobs" subtitle="Long operations (mirror resyncs, replication cycles): progress, rate and time left, cancel and resume" />
       <ErrorNote error={jobs.error ?? action.error} />
       {jobs.data && (
         <ListTable
@@ -49,7 +49,15 @@ export function JobsPage() {
           {jobs.data.map((j) => (
             <tr key={j.id} data-job={j.id}>
               <td className="nowrap">{j.kind}</td>
-              <td>{j.target.type === 'volume' ? <Link to={pathTo('volumes', j.target.name)}>{j.target.name}</Link> : j.target.name}</td>
+              <td>
+                {j.target.type === 'volume' ? (
+                  <Link to={pathTo('volumes', j.target.name)}>{j.target.name}</Link>
+                ) : j.target.type === 'replication' ? (
+                  <Link to="/replication">replication of {j.target.name}</Link>
+                ) : (
+                  j.target.name
+                )}
+              </td>
               <td>
                 <StateBadge state={j.state} title={j.error ?? undefined} />
               </td>

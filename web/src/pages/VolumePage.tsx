@@ -11,6 +11,7 @@ import { ImagePanel } from '../components/ImagePanel';
 import { DetailHeader } from '../components/DetailHeader';
 import { MirrorPanel } from '../components/MirrorPanel';
 import { Panel } from '../components/Panel';
+import { ReplicaPanel } from '../components/ReplicaPanel';
 import { SchedulesPanel } from '../components/SchedulesPanel';
 import { SnapshotsPanel } from '../components/SnapshotsPanel';
 import { StateBadge } from '../components/StateBadge';
@@ -117,6 +118,7 @@ export function VolumePage({ name }: { name: string }) {
               <SnapshotsPanel volume={v} onChanged={volume.reload} onFlash={setFlash} />
               <SchedulesPanel volume={v} onFlash={setFlash} />
               <MirrorPanel volume={v} onChanged={volume.reload} onFlash={setFlash} />
+              <ReplicaPanel volume={v} onChanged={volume.reload} onFlash={setFlash} />
               <Panel title="Image">
                 <ImagePanel volume={v} onChanged={volume.reload} />
               </Panel>

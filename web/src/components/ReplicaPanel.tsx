@@ -1,0 +1,141 @@
+import { useState, type FormEvent } from 'react';
+import { api } from '../api';
+import { formatTime } from '../format';
+import { useAction, useLoad } from '../hooks';
+import { promoteEffect, replicaText } from '../replication';
+import { Link, pathTo } from '../router';
+import type { ReplicaInfo, VolumeInfo } from '../types';
+import { ConfirmDialog } from './ConfirmDialog';
+import { Details } from './Details';
+import { ErrorNote } from './ErrorNote';
+import { Panel } from './Panel';
+
+interface ReplicaPanelProps {
+  volume: VolumeInfo;
+  /** The volume's replica state changed (accepted, promoted): reload its page. */
+  onChanged: () => void;
+  onFlash: (message: string) => void;
+}
+
+/**
+ * The target side of replication on a volume's page: a replica's writer and
+ * last committed cycle, and promote; on an ordinary volume, accept it as the
+ * replica another gateway's host writes.
+ */
+export function ReplicaPanel({ volume: v, onChanged, onFlash }: ReplicaPanelProps) {
+  const [promoting, setPromoting] = useState<ReplicaInfo | null>(null);
+  const r = v.replica;
+  return (
+    <Panel title="Replica">
+      {r ? (
+        <>
+          <p className="hint">
+            Another Strata gateway writes this volume as its replica; other hosts can only be assigned it read-only. It holds the source's data as of its last
+            committed cycle.
+          </p>
+          <Details
+            items={[
+              ['Written by host', r.hostName ? <Link to={pathTo('hosts', r.hostName)}>{r.hostName}</Link> : <span className="muted">a host since removed</span>],
+              ['Last committed cycle', <span data-replica="cycle">{r.lastCycle === 0 ? 'none yet' : `cycle ${r.lastCycle}`}</span>],
+              ['Committed at', r.lastCommitAt ? formatTime(r.lastCommitAt) : null],
+              ['Consistent point', r.snapshot ? <span className="mono">{r.snapshot}</span> : null],
+              ['State', replicaText(r)],
+            ]}
+          />
+          <div className="form-inline">
+            <button type="button" className="button button-danger" onClick={() => setPromoting(r)}>
+              Promote replica
+            </button>
+          </div>
+        </>
+      ) : (
+        <AcceptReplicaForm
+          volume={v}
+          onAccepted={(name, host) => {
+            onFlash(`Volume '${name}' is now the replica host '${host}' writes; create the replication on the source gateway.`);
+            onChanged();
+          }}
+        />
+      )}
+      {promoting && (
+        <PromoteDialog
+          volume={v}
+          replica={promoting}
+          onClose={() => setPromoting(null)}
+          onDone={() => {
+            setPromoting(null);
+            onFlash(`Promoted '${v.name}': it is an ordinary volume now.`);
+            onChanged();
+          }}
+        />
+      )}
+    </Panel>
+  );
+}
+
+function AcceptReplicaForm({ volume: v, onAccepted }: { volume: VolumeInfo; onAccepted: (volume: string, host: string) => void }) {
+  const hosts = useLoad('replica:hosts', (signal) => api.hosts.list(signal));
+  const [host, setHost] = useState('');
+  const action = useAction();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    await action.run(async () => {
+      const accepted = await api.replicas.accept(v.id, host);
+      onAccepted(accepted.name, host);
+    });
+  };
+  return (
+    <>
+      <p className="hint">
+        Make this volume the replica of a volume on another gateway: pick the host registered with that gateway's replication key (its Replication page shows
+        it). The host gets read-write access; every other host only read-only. A volume another host writes cannot be accepted.
+      </p>
+      <form className="form form-inline" onSubmit={submit} aria-label="Accept as replica">
+        <div className="field">
+          <label htmlFor="replica-host">Source gateway's host</label>
+          <select id="replica-host" required value={host} onChange={(e) => setHost(e.target.value)}>
+            <option value="">Choose a host…</option>
+            {(hosts.data ?? []).map((h) => (
+              <option key={h.id} value={h.name}>
+                {h.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" className="button button-primary" disabled={action.busy}>
+          {action.busy ? 'Accepting…' : 'Accept as replica'}
+        </button>
+        <ErrorNote error={action.error ?? hosts.error} />
+      </form>
+    </>
+  );
+}
+
+/** Says what promoting rolls back and whose writes stop; force only when there is no committed cycle, and then it says so. */
+function PromoteDialog({ volume: v, replica: r, onClose, onDone }: { volume: VolumeInfo; replica: ReplicaInfo; onClose: () => void; onDone: () => void }) {
+  const effect = promoteEffect(r);
+  return (
+    <ConfirmDialog
+      title={`Promote replica ${v.name}?`}
+      confirmLabel={effect.force ? 'Promote anyway' : 'Promote'}
+      onClose={onClose}
+      onDone={onDone}
+      onConfirm={() => api.replicas.promote(v.id, effect.force)}
+    >
+      <p>The volume becomes an ordinary volume that hosts may write. This cannot be undone:</p>
+      <ul className="loss-list">
+        <li>{effect.rollback}</li>
+        <li>
+          {r.hostName ? (
+            <>
+              host <strong>{r.hostName}</strong> loses its read-write assignment
+            </>
+          ) : (
+            'the source host\u2019s assignment goes'
+          )}
+          : cycles from the source fail (NOT_REPLICA) until its replication is removed there
+        </li>
+      </ul>
+    </ConfirmDialog>
+  );
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { cycleText, durationText, everyText, lagText, promoteEffect, rateLimitText, replicaText } from './replication';
+
+describe('replication wording', () => {
+  it('states a lag in its two largest units', () => {
+    expect(durationText(0)).toBe('0s');
+    expect(durationText(59.9)).toBe('59s');
+    expect(durationText(60)).toBe('1m 0s');
+    expect(durationText(185)).toBe('3m 5s');
+    expect(durationText(3600 * 2 + 600 + 59)).toBe('2h 10m');
+    expect(durationText(86_400 * 3 + 3600 * 4 + 7)).toBe('3d 4h');
+    expect(durationText(-5)).toBe('0s');
+    expect(lagText({ lagSeconds: null })).toBe('no cycle yet');
+    expect(lagText({ lagSeconds: 7 })).toBe('7s');
+  });
+
+  it('states a schedule as the CLI takes it', () => {
+    expect(everyText({ everySeconds: null })).toBe('on demand');
+    expect(everyText({ everySeconds: 900 })).toBe('every 15m');
+    expect(everyText({ everySeconds: 90 })).toBe('every 90s');
+    expect(everyText({ everySeconds: 7200 })).toBe('every 2h');
+    expect(everyText({ everySeconds: 86_400 })).toBe('every 1d');
+    expect(everyText({ everySeconds: 5400 })).toBe('every 90m');
+  });
+
+  it('states the last good cycle and the rate limit', () => {
+    expect(cycleText({ lastCycle: 0, lastGoodAt: null })).toBe('none yet');
+    expect(cycleText({ lastCycle: 4, lastGoodAt: '2026-11-24T00:48:07.123Z' })).toBe('cycle 4, 2026-11-24 00:48:07Z');
+    expect(rateLimitText({ rateLimit: 0 })).toBe('no limit');
+    expect(rateLimitText({ rateLimit: 50 * 2 ** 20 })).toBe('50 MiB/s');
+  });
+
+  it("states a replica's state and what promoting it rolls back", () => {
+    const none = { lastCycle: 0, lastCommitAt: null, snapshot: null, hostName: 'site-a' };
+    expect(replicaText(none)).toBe('no cycle committed yet: it holds no consistent image');
+    expect(promoteEffect(none).force).toBe(true);
+    expect(promoteEffect(none).rollback).toMatch(/nothing to roll back to.*may be partial/);
+    const two = { lastCycle: 2, lastCommitAt: '2026-11-24T01:00:00.000Z', snapshot: 'db-r@cycle-2', hostName: 'site-a' };
+    expect(replicaText(two)).toBe('cycle 2 committed at 2026-11-24 01:00:00Z; consistent point db-r@cycle-2');
+    expect(promoteEffect(two)).toEqual({
+      force: false,
+      rollback: 'If a cycle was cut off after cycle 2, what it wrote is rolled back: the volume reads as db-r@cycle-2, the source as it was when that cycle was committed (2026-11-24 01:00:00Z).',
+    });
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Words for replication: how the Replication page and a replica's volume
+ * page state lag, schedules and cycles. Pure, so the spec pins the wording.
+ */
+import { formatRate, formatTime } from './format';
+import type { ReplicaInfo, ReplicationInfo } from './types';
+
+/** `42s`, `3m 5s`, `2h 10m`, `3d 4h`: the two largest units say enough for a figure to alert on. */
+export function durationText(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+/** How old the replica's contents are, or that it holds nothing consistent yet. */
+export const lagText = (r: Pick<ReplicationInfo, 'lagSeconds'>) => (r.lagSeconds === null ? 'no cycle yet' : durationText(r.lagSeconds));
+
+const EVERY_UNITS: Array<[number, string]> = [
+  [86_400, 'd'],
+  [3600, 'h'],
+  [60, 'm'],
+];
+
+/** The schedule as `replication create --every` takes it: `every 15m`, `every 90s`, or on demand. */
+export function everyText(r: Pick<ReplicationInfo, 'everySeconds'>): string {
+  const s = r.everySeconds;
+  if (s === null) return 'on demand';
+  const [size, unit] = EVERY_UNITS.find(([n]) => s % n === 0) ?? [1, 's'];
+  return `every ${s / size}${unit}`;
+}
+
+/** `cycle 4, 2026-11-24 00:48:07Z` or `none yet`. */
+export function cycleText(r: Pick<ReplicationInfo, 'lastCycle' | 'lastGoodAt'>): string {
+  if (r.lastCycle === 0) return 'none yet';
+  return r.lastGoodAt ? `cycle ${r.lastCycle}, ${formatTime(r.lastGoodAt)}` : `cycle ${r.lastCycle}`;
+}
+
+export const rateLimitText = (r: Pick<ReplicationInfo, 'rateLimit'>) => (r.rateLimit > 0 ? formatRate(r.rateLimit) : 'no limit');
+
+/** The target side's state of a replica, in a line. */
+export function replicaText(r: Pick<ReplicaInfo, 'lastCycle' | 'lastCommitAt' | 'snapshot'>): string {
+  if (r.lastCycle === 0) return 'no cycle committed yet: it holds no consistent image';
+  return `cycle ${r.lastCycle} committed${r.lastCommitAt ? ` at ${formatTime(r.lastCommitAt)}` : ''}; consistent point ${r.snapshot ?? '–'}`;
+}
+
+/** What promoting a replica does to its contents, for the confirm dialog. */
+export function promoteEffect(r: Pick<ReplicaInfo, 'lastCycle' | 'lastCommitAt' | 'snapshot' | 'hostName'>): { force: boolean; rollback: string } {
+  if (r.lastCycle === 0 || !r.snapshot) {
+    return {
+      force: true,
+      rollback: 'No cycle was ever committed, so there is nothing to roll back to: the volume keeps whatever part of the first copy arrived, which may be partial.',
+    };
+  }
+  return {
+    force: false,
+    rollback: `If a cycle was cut off after cycle ${r.lastCycle}, what it wrote is rolled back: the volume reads as ${r.snapshot}, the source as it was${r.lastCommitAt ? ` when that cycle was committed (${formatTime(r.lastCommitAt)})` : ''}.`,
+  };
+}
