@@ -127,6 +127,13 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
     await cell('sent').getByText('5 MiB', { exact: true }).waitFor();
     await cell('state').getByText('idle').waitFor();
     expect(await volumeHash(b, 'db-r')).toBe(await volumeHash(a, 'db@repl-1'));
+    await pa.screenshot({ path: join(ARTIFACTS, 'console-replication-list.png'), fullPage: true });
+
+    // The source volume's page says where it goes, and offers no accept-as-replica.
+    await row().getByRole('link', { name: 'db', exact: true }).click();
+    await pa.getByRole('heading', { level: 1, name: 'db', exact: true }).waitFor();
+    expect(await text(pa.locator('[data-replica="source"]'))).toBe(`This volume is replicated to db-r on ${sanAddress(b)} (on demand; last good cycle: cycle 1, ${r.lastGoodAt!.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}): see the Replication page.`);
+    expect(await pa.getByRole('form', { name: 'Accept as replica' }).count()).toBe(0);
 
     // The cycle's job, on the Jobs page, links back here.
     await pa.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs', exact: true }).click();

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { formatTime } from '../format';
 import { useAction, useLoad } from '../hooks';
-import { promoteEffect, replicaText } from '../replication';
+import { cycleText, everyText, promoteEffect, replicaText } from '../replication';
 import { Link, pathTo } from '../router';
 import type { ReplicaInfo, VolumeInfo } from '../types';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -49,7 +49,7 @@ export function ReplicaPanel({ volume: v, onChanged, onFlash }: ReplicaPanelProp
           </div>
         </>
       ) : (
-        <AcceptReplicaForm
+        <SourceOrAccept
           volume={v}
           onAccepted={(name, host) => {
             onFlash(`Volume '${name}' is now the replica host '${host}' writes; create the replication on the source gateway.`);
@@ -71,6 +71,22 @@ export function ReplicaPanel({ volume: v, onChanged, onFlash }: ReplicaPanelProp
       )}
     </Panel>
   );
+}
+
+/** A volume this gateway replicates elsewhere is a source, not a replica candidate: say where it goes instead of offering accept. */
+function SourceOrAccept({ volume: v, onAccepted }: { volume: VolumeInfo; onAccepted: (volume: string, host: string) => void }) {
+  const replications = useLoad(`replications:${v.id}`, async (signal) => (await api.replications.list(signal)).filter((r) => r.volume.id === v.id));
+  const [source] = replications.data ?? [];
+  if (!replications.data && !replications.error) return null;
+  if (source) {
+    return (
+      <p data-replica="source">
+        This volume is replicated to <span className="mono">{source.targetVolume}</span> on <span className="mono">{source.target}</span> ({everyText(source)}; last good cycle:{' '}
+        {cycleText(source)}): see the <Link to="/replication">Replication page</Link>.
+      </p>
+    );
+  }
+  return <AcceptReplicaForm volume={v} onAccepted={onAccepted} />;
 }
 
 function AcceptReplicaForm({ volume: v, onAccepted }: { volume: VolumeInfo; onAccepted: (volume: string, host: string) => void }) {
