@@ -83,7 +83,7 @@ function IdentityPanel() {
 
 type Pending = { kind: 'remove'; replication: ReplicationInfo };
 
-function ReplicationTable({ replications, done }: { replications: ReplicationInfo[]; done: (message: string) => void }) {
+export function ReplicationTable({ replications, done }: { replications: ReplicationInfo[]; done: (message: string) => void }) {
   const [pending, setPending] = useState<Pending | null>(null);
   const running = useAction();
   const run = (r: ReplicationInfo) =>
