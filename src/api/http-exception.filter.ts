@@ -35,6 +35,13 @@ export function httpStatusOf(code: string): number {
     case 'JOB_RUNNING':
     case 'JOB_FINISHED':
     case 'JOB_NOT_RESUMABLE':
+    case 'SNAPSHOT_NEEDED':
+    case 'BACKUP_HAS_DEPENDENTS':
+    case 'BACKUP_NOT_COMPLETE':
+    case 'BACKUP_TARGET_ERROR':
+    case 'BACKUP_DAMAGED':
+    case 'BACKUP_VOLUME_CHANGED':
+    case 'RESTORE_NEEDS_FORCE':
       return HttpStatus.CONFLICT;
     case 'DEVICE_IO_ERROR':
     case 'DEVICE_GONE':

@@ -30,7 +30,9 @@ export type EntityKind =
   | 'schedule'
   | 'group'
   | 'job'
-  | 'mirror';
+  | 'mirror'
+  | 'backup'
+  | 'target';
 
 const upper = (k: EntityKind) => k.toUpperCase();
 

@@ -9,6 +9,7 @@ import { Shares1795470000000 } from '../../migrations/1795470000000-Shares';
 import { ShareSync1795475000000 } from '../../migrations/1795475000000-ShareSync';
 import { JobsAndMirrors1795480000000 } from '../../migrations/1795480000000-JobsAndMirrors';
 import { Snapshots1795480500000 } from '../../migrations/1795480500000-Snapshots';
+import { Backups1795491000000 } from '../../migrations/1795491000000-Backups';
 import { CATALOG_ENTITIES } from './entities';
 
 export const CATALOG_MIGRATIONS = [
@@ -20,6 +21,7 @@ export const CATALOG_MIGRATIONS = [
   ShareSync1795475000000,
   JobsAndMirrors1795480000000,
   Snapshots1795480500000,
+  Backups1795491000000,
 ];
 
 /**

@@ -11,6 +11,7 @@ import { PoolEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
+import { SnapshotKeepers } from './snapshot-keepers';
 import { VolumeService } from './volume.service';
 
 /** One snapshot to take: of which volume, under which name, for which schedule. */
@@ -41,6 +42,7 @@ export class SnapshotService {
     private readonly assignments: AssignmentService,
     private readonly events: StorageEvents,
     private readonly volumeService: VolumeService,
+    private readonly keepers: SnapshotKeepers,
   ) {
     this.volumes = ds.getRepository(VolumeEntity);
   }
@@ -143,6 +145,7 @@ export class SnapshotService {
         this.exclusive(async () => {
           const origin = await this.origin(volumeKey);
           const row = await this.snapshotRow(origin, snapshotKey);
+          await this.keepers.assertDeletable(row);
           await this.destroy(actor, row, !!opts.force);
         }),
       undefined,

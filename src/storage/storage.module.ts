@@ -16,6 +16,8 @@ import { MirrorService } from './mirror.service';
 import { PoolService } from './pool.service';
 import { ShareService } from './share.service';
 import { SnapshotService } from './snapshot.service';
+import { SnapshotKeepers } from './snapshot-keepers';
+import { BackupCatalog } from './backup-catalog';
 import { SnapshotScheduleService } from './snapshot-schedule.service';
 import { ConsistencyGroupService } from './consistency-group.service';
 import { StorageRuntime } from './runtime';
@@ -55,6 +57,7 @@ import { VolumeService } from './volume.service';
     PoolService,
     VolumeService,
     ShareService,
+    SnapshotKeepers,
     SnapshotService,
     ConsistencyGroupService,
     SnapshotScheduleService,
@@ -63,7 +66,8 @@ import { VolumeService } from './volume.service';
     StorageBootstrapService,
     JobStore,
     MirrorService,
+    BackupCatalog,
   ],
-  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService, JobStore, MirrorService],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService, JobStore, MirrorService, SnapshotKeepers, BackupCatalog],
 })
 export class StorageModule {}
