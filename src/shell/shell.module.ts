@@ -3,6 +3,7 @@ import { ListenerRegistry } from '../common/listeners';
 import { NasModule } from '../nas/nas.module';
 import { NasService } from '../nas/nas.service';
 import { JobService } from '../jobs/job.service';
+import { BackupService } from '../services/backup/backup.service';
 import { MirrorSyncService } from '../services/mirror-sync.service';
 import { ServicesModule } from '../services/services.module';
 import { AssignmentService } from '../storage/assignment.service';
@@ -26,7 +27,7 @@ import { ShellServer } from './ssh-server';
   providers: [
     {
       provide: SHELL_SERVICES,
-      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService],
+      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService, BackupService],
       useFactory: (
         devices: DeviceService,
         pools: PoolService,
@@ -44,7 +45,8 @@ import { ShellServer } from './ssh-server';
         nas: NasService,
         jobs: JobService,
         mirrors: MirrorSyncService,
-      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, groups, schedules, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors }),
+        backups: BackupService,
+      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, groups, schedules, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors, backups }),
     },
     ShellServer,
   ],

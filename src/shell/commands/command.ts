@@ -1,5 +1,6 @@
 import type { ListenerRegistry } from '../../common/listeners';
 import type { JobService } from '../../jobs/job.service';
+import type { BackupService } from '../../services/backup/backup.service';
 import type { MirrorSyncService } from '../../services/mirror-sync.service';
 import type { NasService } from '../../nas/nas.service';
 import type { AssignmentService } from '../../storage/assignment.service';
@@ -35,6 +36,7 @@ export interface ShellServices {
   nas: NasService;
   jobs: JobService;
   mirrors: MirrorSyncService;
+  backups: BackupService;
 }
 
 export const SHELL_SERVICES = Symbol('SHELL_SERVICES');
