@@ -9,6 +9,7 @@ import { backupRuns, carriedDigests } from './backup-chain';
 import { DeviceSink, DirectorySink, type BackupSink } from './backup-files';
 import { decodeManifest, DIGEST_BYTES, encodeManifest, imageDigestOf, pageCount, zeroDigest, type BackupManifest, type BackupRun } from './backup-manifest';
 import { PoolSink, type PoolSinkDeps } from './pool-sink';
+import { pieces, readAhead } from './read-ahead';
 
 export const BACKUP_KIND = 'backup';
 
@@ -112,35 +113,30 @@ export class BackupJob implements JobKind<BackupParams, BackupCheckpoint> {
   private async copy(ctx: JobContext<BackupParams, BackupCheckpoint>, disk: LogicalDisk, runs: BackupRun[], from: number, sink: BackupSink, digests: Buffer): Promise<void> {
     const throttle = new Throttle(ctx.params.rateLimit ?? 0, this.sleep);
     const chunk = chunkFor(disk.pageSize);
-    const buf = Buffer.allocUnsafe(chunk);
     let saved = Date.now();
-    let next = from;
-    for (const run of runs) {
-      const end = run.offset + run.length;
-      if (end <= next) continue;
-      for (let at = Math.max(run.offset, next); at < end; ) {
+    await readAhead(
+      pieces(runs.map((r) => ({ ...r, read: r.kind === 'data' })), from, chunk),
+      chunk,
+      (offset, into) => disk.readInto(offset, into),
+      async (piece, data) => {
         if (ctx.stopping) throw new Error('stopped');
-        if (run.kind === 'zero') {
-          zeroDigests(at, end, disk.pageSize, digests);
-          await sink.writeZeros(at, end - at);
-          at = end;
+        const end = piece.offset + piece.length;
+        if (!data) {
+          zeroDigests(piece.offset, end, disk.pageSize, digests);
+          await sink.writeZeros(piece.offset, piece.length);
         } else {
-          const data = buf.subarray(0, Math.min(chunk, end - at));
-          await disk.readInto(at, data);
-          hashPages(data, at, disk.pageSize, digests);
-          await sink.writeData(at, data);
+          hashPages(data, piece.offset, disk.pageSize, digests);
+          await sink.writeData(piece.offset, data);
           ctx.progress(data.length);
-          at += data.length;
           await throttle.pace(data.length, () => ctx.stopping);
         }
-        next = at;
         if (Date.now() - saved >= CHECKPOINT_MS) {
           await sink.sync();
-          await ctx.checkpoint({ next });
+          await ctx.checkpoint({ next: end });
           saved = Date.now();
         }
-      }
-    }
+      },
+    );
     await sink.sync();
     await ctx.checkpoint({ next: disk.size });
   }
@@ -184,17 +180,10 @@ function zeroDigests(from: number, end: number, pageSize: number, digests: Buffe
 
 /** The digests of the runs' pages below `until`, read back from the snapshot. */
 async function hashRuns(disk: LogicalDisk, runs: readonly BackupRun[], until: number, digests: Buffer): Promise<void> {
+  const below = runs.filter((r) => r.offset < until).map((r) => ({ offset: r.offset, length: Math.min(r.length, until - r.offset), read: r.kind === 'data' }));
   const chunk = chunkFor(disk.pageSize);
-  const buf = Buffer.allocUnsafe(chunk);
-  for (const run of runs) {
-    const end = Math.min(run.offset + run.length, until);
-    if (run.kind === 'zero') zeroDigests(run.offset, end, disk.pageSize, digests);
-    else {
-      for (let at = run.offset; at < end; at += chunk) {
-        const data = buf.subarray(0, Math.min(chunk, end - at));
-        await disk.readInto(at, data);
-        hashPages(data, at, disk.pageSize, digests);
-      }
-    }
-  }
+  await readAhead(pieces(below, 0, chunk), chunk, (offset, into) => disk.readInto(offset, into), async (piece, data) => {
+    if (data) hashPages(data, piece.offset, disk.pageSize, digests);
+    else zeroDigests(piece.offset, piece.offset + piece.length, disk.pageSize, digests);
+  });
 }

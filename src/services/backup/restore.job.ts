@@ -10,6 +10,7 @@ import { ChainError, composeChain, type ChainSegment } from './backup-chain';
 import { BackupDamaged, openImageDevice, openImageFile, type ImageReader } from './backup-files';
 import { decodeManifest, DIGEST_BYTES, ManifestError, zeroDigest, type BackupManifest } from './backup-manifest';
 import { chunkFor } from './backup.job';
+import { pieces, readAhead } from './read-ahead';
 
 export const RESTORE_KIND = 'restore';
 export const VERIFY_KIND = 'backup-verify';
@@ -108,27 +109,33 @@ export class ChainReader {
   async each(from: number, out: (offset: number, data: Buffer | null, length: number) => Promise<void>, stopping: () => boolean): Promise<void> {
     const ps = this.last.pageSize;
     const chunk = chunkFor(ps);
-    const buf = Buffer.allocUnsafe(chunk);
-    for (const seg of this.segments) {
-      const end = seg.offset + seg.length;
-      if (end <= from) continue;
-      for (let at = Math.max(seg.offset, from); at < end; ) {
-        if (stopping()) throw new Error('stopped');
-        const length = seg.source === null ? end - at : Math.min(chunk, end - at);
-        if (seg.source === null) {
-          for (let p = at; p < end; p += ps) this.check(p, zeroDigest(Math.min(ps, end - p)), null);
-          await out(at, null, length);
-        } else {
-          const data = buf.subarray(0, length);
-          await (await this.reader(seg.source)).read(at, data);
-          for (let i = 0; i < length; i += ps) {
-            this.check(at + i, createHash('sha256').update(data.subarray(i, Math.min(i + ps, length))).digest(), seg.source);
-          }
-          await out(at, data, length);
-        }
-        at += length;
+    /** The source of the segment a piece is in (pieces never cross segments): the last one starting at or below it. */
+    const sourceOf = (offset: number): number | null => {
+      let lo = 0;
+      let hi = this.segments.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (this.segments[mid].offset <= offset) lo = mid;
+        else hi = mid - 1;
       }
-    }
+      return this.segments[lo].source;
+    };
+    await readAhead(
+      pieces(this.segments.map((s) => ({ offset: s.offset, length: s.length, read: s.source !== null })), from, chunk),
+      chunk,
+      async (offset, into) => (await this.reader(sourceOf(offset)!)).read(offset, into),
+      async (piece, data) => {
+        if (stopping()) throw new Error('stopped');
+        const end = piece.offset + piece.length;
+        if (!data) {
+          for (let p = piece.offset; p < end; p += ps) this.check(p, zeroDigest(Math.min(ps, end - p)), null);
+        } else {
+          const src = sourceOf(piece.offset);
+          for (let i = 0; i < data.length; i += ps) this.check(piece.offset + i, createHash('sha256').update(data.subarray(i, Math.min(i + ps, data.length))).digest(), src);
+        }
+        await out(piece.offset, data, piece.length);
+      },
+    );
   }
 
   /** The digest the chosen backup has for this page, or a precise error. */
