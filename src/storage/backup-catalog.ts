@@ -5,16 +5,7 @@ import type { BackupRecord, BackupState, BackupTargetInfo, BackupTargetKind } fr
 import { BackupEntity, BackupTargetEntity, DeviceEntity, PoolEntity } from './entities';
 import { findByKey, newId, now, validateName } from './lookup';
 
-export interface NewBackup {
-  volumeId: string;
-  volumeName: string;
-  snapshotName: string;
-  kind: 'full' | 'incremental';
-  parentId: string | null;
-  targetId: string;
-  createdBy: string;
-  id?: string;
-}
+export type NewBackup = Pick<BackupRecord, 'volumeId' | 'volumeName' | 'snapshotName' | 'kind' | 'parentId' | 'targetId' | 'createdBy'> & { id?: string };
 
 export type BackupChanges = Partial<Pick<BackupRecord, 'location' | 'size' | 'pageSize' | 'bytesStored' | 'imageDigest' | 'state' | 'jobId' | 'finishedAt'>> & { manifest?: string };
 
