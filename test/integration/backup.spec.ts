@@ -219,4 +219,30 @@ describe('client-free backup and restore', () => {
     expect((await call('DELETE', `backups/${started.body.backup.id}`)).status).toBe(204);
     expect((await call('DELETE', 'backup-targets/usb')).status).toBe(204);
   });
+
+  it('a cancelled backup keeps its snapshot and partial image, and resumed it completes from its checkpoint', async () => {
+    expect((await call('POST', 'volumes', { name: 'slow', pool: 'default', size: 16 * MiB })).status).toBe(201);
+    await (await face('slow')).write(0, new Prng(77).bytes(16 * MiB));
+    const want = await image('slow');
+    const started = await call('POST', 'backups', { volume: 'slow', target: 'dir', rateLimit: '8M' });
+    expect(started.status).toBe(201);
+    const jobId = started.body.job.id as string;
+    for (let i = 0; i < 400 && !((await call('GET', `jobs/${jobId}`)).body.checkpoint?.next > 0); i++) await new Promise((r) => setTimeout(r, 25));
+    const cancelled = await call('POST', `jobs/${jobId}/cancel`);
+    expect(cancelled.body.state).toBe('cancelled');
+    const at = cancelled.body.checkpoint.next as number;
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(16 * MiB);
+    expect((await call('GET', `backups/${started.body.backup.id}`)).body).toMatchObject({ state: 'pending', job: { state: 'cancelled' } });
+    const refused = await call('DELETE', `volumes/slow/snapshots/backup-${started.body.backup.id}`);
+    expect(refused.body.message).toMatch(/is being made from it \(job .* is cancelled\)/);
+    // The volume changes meanwhile: the backup is of the snapshot, taken before.
+    await (await face('slow')).write(0, Buffer.alloc(MiB, 9));
+    expect((await call('POST', `jobs/${jobId}/resume`)).status).toBe(200);
+    const done = await finished(gw, jobId);
+    expect(done.state, done.error).toBe('succeeded');
+    expect(done.bytesDone).toBe(16 * MiB);
+    expect((await restoreTo(started.body.backup.id, 'slow-r')).state).toBe('succeeded');
+    expect(await image('slow-r')).toBe(want);
+  });
 });

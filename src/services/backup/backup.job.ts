@@ -114,29 +114,41 @@ export class BackupJob implements JobKind<BackupParams, BackupCheckpoint> {
     const throttle = new Throttle(ctx.params.rateLimit ?? 0, this.sleep);
     const chunk = chunkFor(disk.pageSize);
     let saved = Date.now();
-    await readAhead(
-      pieces(runs.map((r) => ({ ...r, read: r.kind === 'data' })), from, chunk),
-      chunk,
-      (offset, into) => disk.readInto(offset, into),
-      async (piece, data) => {
-        if (ctx.stopping) throw new Error('stopped');
-        const end = piece.offset + piece.length;
-        if (!data) {
-          zeroDigests(piece.offset, end, disk.pageSize, digests);
-          await sink.writeZeros(piece.offset, piece.length);
-        } else {
-          hashPages(data, piece.offset, disk.pageSize, digests);
-          await sink.writeData(piece.offset, data);
-          ctx.progress(data.length);
-          await throttle.pace(data.length, () => ctx.stopping);
-        }
-        if (Date.now() - saved >= CHECKPOINT_MS) {
-          await sink.sync();
-          await ctx.checkpoint({ next: end });
-          saved = Date.now();
-        }
-      },
-    );
+    /** The end of the last piece on the target: where a stop leaves the checkpoint, so progress is never counted twice. */
+    let done = from;
+    try {
+      await readAhead(
+        pieces(runs.map((r) => ({ ...r, read: r.kind === 'data' })), from, chunk),
+        chunk,
+        (offset, into) => disk.readInto(offset, into),
+        async (piece, data) => {
+          if (ctx.stopping) throw new Error('stopped');
+          const end = piece.offset + piece.length;
+          if (!data) {
+            zeroDigests(piece.offset, end, disk.pageSize, digests);
+            await sink.writeZeros(piece.offset, piece.length);
+          } else {
+            hashPages(data, piece.offset, disk.pageSize, digests);
+            await sink.writeData(piece.offset, data);
+            ctx.progress(data.length);
+          }
+          done = end;
+          if (Date.now() - saved >= CHECKPOINT_MS) {
+            await sink.sync();
+            await ctx.checkpoint({ next: end });
+            saved = Date.now();
+          }
+          if (data) await throttle.pace(data.length, () => ctx.stopping);
+        },
+      );
+    } catch (e) {
+      // Stopped or failed: what is on the target is kept, synced, for the resume.
+      await sink
+        .sync()
+        .then(() => ctx.checkpoint({ next: done }))
+        .catch(() => undefined);
+      throw e;
+    }
     await sink.sync();
     await ctx.checkpoint({ next: disk.size });
   }

@@ -197,24 +197,31 @@ export class RestoreJob implements JobKind<RestoreParams, ChainCheckpoint> {
     ctx.setTotal(reader.dataBytes);
     const throttle = new Throttle(ctx.params.rateLimit ?? 0, this.sleep);
     let saved = Date.now();
+    let done = ctx.resumeFrom?.next ?? 0;
     try {
       await reader.each(
-        ctx.resumeFrom?.next ?? 0,
+        done,
         async (offset, data, length) => {
           if (data) await disk.write(offset, data);
           else await disk.discard(offset, length);
-          if (data) {
-            ctx.progress(length);
-            await throttle.pace(length, () => ctx.stopping);
-          }
+          if (data) ctx.progress(length);
+          done = offset + length;
           if (Date.now() - saved >= CHECKPOINT_MS) {
             await disk.flush();
-            await ctx.checkpoint({ next: offset + length });
+            await ctx.checkpoint({ next: done });
             saved = Date.now();
           }
+          if (data) await throttle.pace(length, () => ctx.stopping);
         },
         () => ctx.stopping,
       );
+    } catch (e) {
+      // Where it got stays the resume point, so progress is never counted twice.
+      await disk
+        .flush()
+        .then(() => ctx.checkpoint({ next: done }))
+        .catch(() => undefined);
+      throw e;
     } finally {
       await reader.close();
     }
@@ -237,18 +244,23 @@ export class VerifyJob implements JobKind<VerifyParams, ChainCheckpoint> {
     const reader = new ChainReader(this.env, chain);
     ctx.setTotal(reader.dataBytes);
     let saved = Date.now();
+    let done = ctx.resumeFrom?.next ?? 0;
     try {
       await reader.each(
-        ctx.resumeFrom?.next ?? 0,
+        done,
         async (offset, data, length) => {
           if (data) ctx.progress(length);
+          done = offset + length;
           if (Date.now() - saved >= CHECKPOINT_MS) {
-            await ctx.checkpoint({ next: offset + length });
+            await ctx.checkpoint({ next: done });
             saved = Date.now();
           }
         },
         () => ctx.stopping,
       );
+    } catch (e) {
+      await ctx.checkpoint({ next: done }).catch(() => undefined);
+      throw e;
     } finally {
       await reader.close();
     }
