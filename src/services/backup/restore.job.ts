@@ -178,6 +178,45 @@ export class ChainReader {
   }
 }
 
+/**
+ * Run a chain reader from the job's checkpoint: each piece handled, progress
+ * counted, a checkpoint about once a second (after `sync`), and on a stop or
+ * a failure one where it got, so a resume never counts a byte twice.
+ */
+async function walk(
+  ctx: JobContext<{ backupId: string }, ChainCheckpoint>,
+  reader: ChainReader,
+  handle: (offset: number, data: Buffer | null, length: number) => Promise<void>,
+  sync: () => Promise<void>,
+): Promise<void> {
+  let saved = Date.now();
+  let done = ctx.resumeFrom?.next ?? 0;
+  const save = async () => {
+    await sync();
+    await ctx.checkpoint({ next: done });
+  };
+  try {
+    await reader.each(
+      done,
+      async (offset, data, length) => {
+        await handle(offset, data, length);
+        if (data) ctx.progress(length);
+        done = offset + length;
+        if (Date.now() - saved >= CHECKPOINT_MS) {
+          await save();
+          saved = Date.now();
+        }
+      },
+      () => ctx.stopping,
+    );
+  } catch (e) {
+    await save().catch(() => undefined);
+    throw e;
+  } finally {
+    await reader.close();
+  }
+}
+
 /** Write a backup's image onto a volume (a new one, or one overwritten with force), checking every page. */
 export class RestoreJob implements JobKind<RestoreParams, ChainCheckpoint> {
   readonly kind = RESTORE_KIND;
@@ -196,35 +235,16 @@ export class RestoreJob implements JobKind<RestoreParams, ChainCheckpoint> {
     if (disk.size < reader.size) throw new Conflict('BACKUP_NOT_COMPLETE', `volume '${disk.name}' holds ${disk.size} bytes, the backup ${reader.size}`, { volume: disk.name });
     ctx.setTotal(reader.dataBytes);
     const throttle = new Throttle(ctx.params.rateLimit ?? 0, this.sleep);
-    let saved = Date.now();
-    let done = ctx.resumeFrom?.next ?? 0;
-    try {
-      await reader.each(
-        done,
-        async (offset, data, length) => {
-          if (data) await disk.write(offset, data);
-          else await disk.discard(offset, length);
-          if (data) ctx.progress(length);
-          done = offset + length;
-          if (Date.now() - saved >= CHECKPOINT_MS) {
-            await disk.flush();
-            await ctx.checkpoint({ next: done });
-            saved = Date.now();
-          }
-          if (data) await throttle.pace(length, () => ctx.stopping);
-        },
-        () => ctx.stopping,
-      );
-    } catch (e) {
-      // Where it got stays the resume point, so progress is never counted twice.
-      await disk
-        .flush()
-        .then(() => ctx.checkpoint({ next: done }))
-        .catch(() => undefined);
-      throw e;
-    } finally {
-      await reader.close();
-    }
+    await walk(
+      ctx,
+      reader,
+      async (offset, data, length) => {
+        if (!data) return disk.discard(offset, length);
+        await disk.write(offset, data);
+        await throttle.pace(length, () => ctx.stopping);
+      },
+      () => disk.flush(),
+    );
     // A larger volume restored over: past the image it reads as zeros, like the volume the backup was of.
     if (disk.size > reader.size) await disk.discard(reader.size, disk.size - reader.size);
     await disk.flush();
@@ -240,29 +260,8 @@ export class VerifyJob implements JobKind<VerifyParams, ChainCheckpoint> {
   constructor(private readonly env: ChainEnv) {}
 
   async run(ctx: JobContext<VerifyParams, ChainCheckpoint>): Promise<void> {
-    const chain = await loadChain(this.env.catalog, ctx.params.backupId);
-    const reader = new ChainReader(this.env, chain);
+    const reader = new ChainReader(this.env, await loadChain(this.env.catalog, ctx.params.backupId));
     ctx.setTotal(reader.dataBytes);
-    let saved = Date.now();
-    let done = ctx.resumeFrom?.next ?? 0;
-    try {
-      await reader.each(
-        done,
-        async (offset, data, length) => {
-          if (data) ctx.progress(length);
-          done = offset + length;
-          if (Date.now() - saved >= CHECKPOINT_MS) {
-            await ctx.checkpoint({ next: done });
-            saved = Date.now();
-          }
-        },
-        () => ctx.stopping,
-      );
-    } catch (e) {
-      await ctx.checkpoint({ next: done }).catch(() => undefined);
-      throw e;
-    } finally {
-      await reader.close();
-    }
+    await walk(ctx, reader, async () => undefined, async () => undefined);
   }
 }
