@@ -224,7 +224,7 @@ describe('client-free backup and restore', () => {
     expect((await call('POST', 'volumes', { name: 'slow', pool: 'default', size: 16 * MiB })).status).toBe(201);
     await (await face('slow')).write(0, new Prng(77).bytes(16 * MiB));
     const want = await image('slow');
-    const started = await call('POST', 'backups', { volume: 'slow', target: 'dir', rateLimit: '8M' });
+    const started = await call('POST', 'backups', { volume: 'slow', target: 'dir', rateLimit: '4M' });
     expect(started.status).toBe(201);
     const jobId = started.body.job.id as string;
     for (let i = 0; i < 400 && !((await call('GET', `jobs/${jobId}`)).body.checkpoint?.next > 0); i++) await new Promise((r) => setTimeout(r, 25));

@@ -116,7 +116,9 @@ export class DirectorySink implements BackupSink {
   }
 
   async sync(): Promise<void> {
-    const fd = this.openFd();
+    // Finished before a restart: the image is already synced and in place.
+    if (this.fd === null) return;
+    const fd = this.fd;
     await new Promise<void>((res, rej) => fs.fdatasync(fd, (e) => (e ? rej(e) : res()))).catch((e) => this.ioError('sync', e));
   }
 
