@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { cpus, loadavg } from 'node:os';
 import { parseSize } from '../src/common/size';
+import { backupTable, benchBackup } from './backup.bench';
 import { benchClient, clientTable } from './client.bench';
 import { benchMirror, mirrorText } from './mirror.bench';
 import { benchNas, nasTable } from './nas.bench';
@@ -13,13 +14,14 @@ import { benchVirtualization, GiB, type Row } from './virtualization.bench';
  * npm run bench: ours and the baseline side by side in one run, with ratios.
  * BENCH_SECONDS (per round, default 2) and BENCH_ROUNDS (default 5) trade
  * time for steadier figures. BENCH_ONLY=nas (or a comma list of
- * virtualization, san, nas, snapshot, mirror, replication) runs only those parts. The snapshot
+ * virtualization, san, nas, snapshot, mirror, replication, backup) runs only those parts. The snapshot
  * part writes a BENCH_SNAPSHOT_SIZE (default 1G) volume before and after a snapshot,
  * in a pool of BENCH_SNAPSHOT_PAGE pages (default the pool default, 1M). The NAS part moves whole
  * files: BENCH_NAS_SIZE (default 1G), BENCH_NAS_FILES (metadata files,
  * default 1000) and BENCH_NAS_ROUNDS (default 3); BENCH_NAS_VERBOSE=1 prints
  * every round's figures. The replication part copies a BENCH_REPLICATION_SIZE (default 1G)
  * volume in full and then incrementally, BENCH_REPLICATION_ROUNDS times (default 1: a round writes 3 GiB).
+ * The backup part backs up a BENCH_BACKUP_SIZE (default 1G) volume, full then incremental, and restores it.
  */
 function table(title: string, rows: Row[], baseline: string): string {
   const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -38,8 +40,9 @@ function table(title: string, rows: Row[], baseline: string): string {
 async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  const parts = new Set((process.env.BENCH_ONLY ?? 'virtualization,san,nas,snapshot,mirror,replication').split(',').map((p) => p.trim()));
-  for (const p of parts) if (!['virtualization', 'san', 'nas', 'snapshot', 'mirror', 'replication'].includes(p)) throw new Error(`BENCH_ONLY: unknown part '${p}' (virtualization, san, nas, snapshot, mirror, replication)`);
+  const parts = new Set((process.env.BENCH_ONLY ?? 'virtualization,san,nas,snapshot,mirror,replication,backup').split(',').map((p) => p.trim()));
+  const known = ['virtualization', 'san', 'nas', 'snapshot', 'mirror', 'replication', 'backup'];
+  for (const p of parts) if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part '${p}' (${known.join(', ')})`);
   const timedParts = parts.has('virtualization') || parts.has('san') || parts.has('snapshot') ? `; block workloads: ${rounds} rounds of ${seconds}s each, medians (ratio: median of per-round ratios)` : '';
   console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)} at start${timedParts}`);
   if (parts.has('virtualization')) await virtualization(seconds, rounds);
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     const size = parseSize(process.env.BENCH_REPLICATION_SIZE ?? '1G', 'BENCH_REPLICATION_SIZE');
     console.log(`\n${replicationText(await benchReplication({ size, rounds: Number(process.env.BENCH_REPLICATION_ROUNDS ?? 1) }))}`);
   }
+  if (parts.has('backup')) console.log(`\n${backupTable(await benchBackup({ region: parseSize(process.env.BENCH_BACKUP_SIZE ?? '1G', 'BENCH_BACKUP_SIZE') }))}`);
   console.log(`\nbench process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { NasModule } from '../nas/nas.module';
 import { ServicesModule } from '../services/services.module';
 import { AuthController, UsersController } from './auth.controller';
+import { BackupsController, BackupTargetsController } from './backups.controller';
 import { AuthGuard } from './auth.guard';
 import { HealthController } from './health.controller';
 import { HttpExceptionFilter } from './http-exception.filter';
@@ -40,6 +41,8 @@ import {
     ReplicationsController,
     ReplicaController,
     JobsController,
+    BackupTargetsController,
+    BackupsController,
     SharesController,
     ShareRulesController,
     HostsController,

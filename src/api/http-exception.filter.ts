@@ -42,6 +42,13 @@ export function httpStatusOf(code: string): number {
     case 'VOLUME_HAS_WRITERS':
     case 'NO_CONSISTENT_POINT':
     case 'NOT_REPLICA':
+    case 'SNAPSHOT_NEEDED':
+    case 'BACKUP_HAS_DEPENDENTS':
+    case 'BACKUP_NOT_COMPLETE':
+    case 'BACKUP_TARGET_ERROR':
+    case 'BACKUP_DAMAGED':
+    case 'BACKUP_VOLUME_CHANGED':
+    case 'RESTORE_NEEDS_FORCE':
       return HttpStatus.CONFLICT;
     case 'DEVICE_IO_ERROR':
     case 'DEVICE_GONE':

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAssignment } from './commands/assignment';
 import { registerAudit } from './commands/audit';
 import { registerAuth } from './commands/auth';
+import { registerBackup } from './commands/backup';
 import { registerDevice } from './commands/device';
 import { registerHost } from './commands/host';
 import { registerJob } from './commands/job';
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIO = processIO()): Command {
   registerMirror(program, io);
   registerReplication(program, io);
   registerJob(program, io);
+  registerBackup(program, io);
   registerHost(program, io);
   registerAssignment(program, io);
   registerAudit(program, io);

@@ -32,7 +32,9 @@ export type EntityKind =
   | 'job'
   | 'mirror'
   | 'replication'
-  | 'replica';
+  | 'replica'
+  | 'backup'
+  | 'target';
 
 const upper = (k: EntityKind) => k.toUpperCase();
 

@@ -1,5 +1,6 @@
 import { NotFound } from '../common/errors';
 import type { JobContext, JobKind } from '../jobs/job-kind';
+import { Throttle } from '../jobs/throttle';
 import type { JobRecord, JobState } from '../storage/domain';
 import type { StorageRuntime } from '../storage/runtime';
 import { resyncMirror, ResyncStopped } from '../virtualization/mirror-resync';
@@ -39,9 +40,7 @@ export class MirrorResyncJob implements JobKind<ResyncParams, ResyncCheckpoint> 
     const disk = this.runtime.disk(ctx.params.volumeId);
     if (!disk?.mirror) throw new NotFound('mirror', ctx.params.volumeId);
     ctx.setTotal(ctx.bytesDone + disk.dirtyCount * disk.regionSize);
-    const limit = ctx.params.rateLimit ?? 0;
-    const began = Date.now();
-    let sent = 0;
+    const throttle = new Throttle(ctx.params.rateLimit ?? 0, this.sleep);
     let saved = Date.now();
     let at = ctx.resumeFrom?.next ?? 0;
     try {
@@ -51,15 +50,11 @@ export class MirrorResyncJob implements JobKind<ResyncParams, ResyncCheckpoint> 
         copied: async (bytes, next) => {
           ctx.progress(bytes);
           at = next;
-          sent += bytes;
           if (Date.now() - saved >= CHECKPOINT_MS) {
             saved = Date.now();
             await ctx.checkpoint({ next });
           }
-          // The bandwidth limit: wait out any lead over it, in steps so a cancel is not kept waiting.
-          for (let ahead = this.lead(limit, sent, began); ahead > 0 && !ctx.stopping; ahead = this.lead(limit, sent, began)) {
-            await this.sleep(Math.min(ahead, 100));
-          }
+          await throttle.pace(bytes, () => ctx.stopping);
         },
       });
     } catch (e) {
@@ -68,10 +63,6 @@ export class MirrorResyncJob implements JobKind<ResyncParams, ResyncCheckpoint> 
       throw e instanceof ResyncStopped && ctx.stopping ? new ResyncStopped('stopped') : e;
     }
     ctx.setTotal(ctx.bytesDone);
-  }
-
-  private lead(limit: number, sent: number, began: number): number {
-    return limit > 0 ? (sent * 1000) / limit - (Date.now() - began) : 0;
   }
 
   ended(job: JobRecord, state: JobState): void {

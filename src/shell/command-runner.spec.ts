@@ -312,6 +312,55 @@ describe('mirror and job commands', () => {
   });
 });
 
+describe('backup commands', () => {
+  const job = { id: 'j-9', kind: 'backup', target: { type: 'volume', id: 'v', name: 'db' }, state: 'running', bytesDone: 0, bytesTotal: 8 * 2 ** 20, percent: 0, rate: 0, etaSeconds: null, error: null, resumable: true, createdBy: 'alice', createdAt: '2026-11-23T21:00:00.000Z', startedAt: null, finishedAt: null };
+  const target = { id: 't', name: 'nightly', kind: 'directory', path: '/srv/b', poolId: null, poolName: null, backupCount: 1, createdAt: '2026-11-23T21:00:00.000Z' };
+  const backup = { id: 'b-1', volumeId: 'v', volumeName: 'db', snapshotName: 'backup-b-1', kind: 'full', parentId: null, targetId: 't', targetName: 'nightly', targetKind: 'directory', location: '/srv/b/db/b-1.img', size: 8 * 2 ** 20, pageSize: 2 ** 20, bytesStored: 8 * 2 ** 20, imageDigest: 'ab'.repeat(32), state: 'complete', jobId: 'j-9', job: { ...job, state: 'succeeded' }, dependents: ['b-2'], createdBy: 'alice', createdAt: '2026-11-23T21:00:00.000Z', finishedAt: '2026-11-23T21:00:01.000Z' };
+  const backups = () => ({
+    addTarget: vi.fn(async () => target),
+    listTargets: vi.fn(async () => [target]),
+    removeTarget: vi.fn(async () => target),
+    create: vi.fn(async () => ({ backup: { ...backup, state: 'pending' }, job })),
+    list: vi.fn(async () => [backup]),
+    get: vi.fn(async () => backup),
+    remove: vi.fn(async () => undefined),
+    restore: vi.fn(async () => ({ volume: volume('db2'), job: { ...job, kind: 'restore', target: { type: 'volume', id: 'w', name: 'db2' } } })),
+    verify: vi.fn(async () => ({ ...job, kind: 'backup-verify' })),
+  });
+  const jobs = (end: Record<string, unknown>) => ({ wait: vi.fn(async () => ({ ...job, ...end })) });
+
+  it('adds and lists targets, backs up with a rate and waits, lists and shows backups', async () => {
+    const b = backups();
+    const ctx = context(services({ backups: b, jobs: jobs({ state: 'succeeded', percent: 100 }) }));
+    expect((await exec('backup target add nightly --directory /srv/b', ctx)).out).toBe("Added backup target 'nightly' (directory, /srv/b).");
+    expect(b.addTarget).toHaveBeenCalledWith(ctx.actor, { name: 'nightly', kind: 'directory', path: '/srv/b' });
+    expect(await exec('backup target add x --directory /a --pool p', ctx)).toMatchObject({ status: 2, err: expect.stringContaining('give exactly one of --directory, --device or --pool') });
+    expect((await exec('backup target ls', ctx)).out).toMatch(/^NAME +KIND +WHERE +BACKUPS +CREATED\nnightly +directory +\/srv\/b +1 /);
+    const created = await exec('backup create db --target nightly --incremental --rate 50M --wait', ctx);
+    expect(b.create).toHaveBeenCalledWith(ctx.actor, { volume: 'db', target: 'nightly', incremental: true, rateLimit: 50 * 2 ** 20 });
+    expect(created).toMatchObject({ status: 0 });
+    expect(created.out).toBe("Backup b-1 (full) of volume 'db' to target 'nightly' started.\nJob j-9 (backup of volume 'db') is running, 0% done.\nJob j-9 (backup of volume 'db') is succeeded, 100% done.");
+    expect((await exec('backup ls --volume db', ctx)).out).toMatch(/^ID +VOLUME +KIND +TARGET +STATE +SIZE +STORED +CREATED\nb-1 +db +full +nightly +complete +8 MiB +8 MiB /);
+    expect((await exec('backup show b-1', ctx)).out).toMatch(/Dependents: +b-2\n/);
+  });
+
+  it('restores with --to or --over and --force (confirmed), verifies waiting for the result, removes with confirmation', async () => {
+    const b = backups();
+    const ctx = context(services({ backups: b, jobs: jobs({ kind: 'backup-verify', state: 'failed', error: 'page 3 does not match' }) }));
+    expect(await exec('backup restore b-1', ctx)).toMatchObject({ status: 2, err: expect.stringContaining('give either --to') });
+    expect((await exec('backup restore b-1 --to db2', ctx)).out).toBe("Restoring into volume 'db2'.\nJob j-9 (restore of volume 'db2') is running, 0% done.");
+    expect((await exec('backup restore b-1 --over db --force', ctx)).err).toContain("refusing to restore backup b-1 over volume 'db'");
+    await exec('backup restore b-1 --over db --force --yes', ctx);
+    expect(b.restore).toHaveBeenLastCalledWith(ctx.actor, 'b-1', { to: undefined, pool: undefined, over: 'db', force: true, rateLimit: undefined });
+    const verified = await exec('backup verify b-1', ctx);
+    expect(verified).toMatchObject({ status: 1 });
+    expect(verified.out).toContain('page 3 does not match');
+    expect((await exec('backup rm b-1', ctx)).err).toContain('refusing to remove backup b-1');
+    await exec('backup rm b-1 --with-dependents --yes', ctx);
+    expect(b.remove).toHaveBeenCalledWith(ctx.actor, 'b-1', { withDependents: true });
+  });
+});
+
 describe('CommandRunner.complete', () => {
   const s = services({ volumes: volumes(), pools: { list: async () => [{ name: 'default' }, { name: 'fast' }] } });
 

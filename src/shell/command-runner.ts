@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DomainError } from '../common/errors';
 import { assignmentCommands } from './commands/assignment.commands';
 import { auditCommands } from './commands/audit.commands';
+import { backupCommands } from './commands/backup.commands';
 import { Parsed, wordsOf, type CommandContext, type CommandSpec, type OptionSpec, type ShellServices } from './commands/command';
 import { deviceCommands } from './commands/device.commands';
 import { hostCommands } from './commands/host.commands';
@@ -26,6 +27,7 @@ const GROUPS: Record<string, string> = {
   share: 'NAS shares and their export rules',
   mirror: "a volume's synchronous mirror on another pool",
   job: 'long operations: progress, cancel, resume',
+  backup: 'client-free backups of volumes; restore and verify',
   host: 'SAN client hosts, known by their Ed25519 key',
   assignment: 'which host may use which volume, and how',
   user: 'admin accounts and their SSH keys',
@@ -69,6 +71,7 @@ export class CommandRunner {
       ...mirrorCommands,
       ...replicationCommands,
       ...jobCommands,
+      ...backupCommands,
       ...hostCommands,
       ...assignmentCommands,
       ...auditCommands,

@@ -3,6 +3,7 @@ import { ListenerRegistry } from '../common/listeners';
 import { NasModule } from '../nas/nas.module';
 import { NasService } from '../nas/nas.service';
 import { JobService } from '../jobs/job.service';
+import { BackupService } from '../services/backup/backup.service';
 import { MirrorSyncService } from '../services/mirror-sync.service';
 import { ReplicationService } from '../services/replication.service';
 import { ReplicaService } from '../storage/replica.service';
@@ -28,7 +29,7 @@ import { ShellServer } from './ssh-server';
   providers: [
     {
       provide: SHELL_SERVICES,
-      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService, ReplicationService, ReplicaService],
+      inject: [DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, AuditService, AuthService, StorageRuntime, ListenerRegistry, NasService, JobService, MirrorSyncService, ReplicationService, ReplicaService, BackupService],
       useFactory: (
         devices: DeviceService,
         pools: PoolService,
@@ -48,7 +49,8 @@ import { ShellServer } from './ssh-server';
         mirrors: MirrorSyncService,
         replications: ReplicationService,
         replicas: ReplicaService,
-      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, groups, schedules, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors, replications, replicas }),
+        backups: BackupService,
+      ): ShellServices => ({ devices, pools, volumes, shares, snapshots, groups, schedules, hosts, assignments, audit, auth, runtime, listeners, nas, jobs, mirrors, replications, replicas, backups }),
     },
     ShellServer,
   ],

@@ -11,6 +11,7 @@ import { JobsAndMirrors1795480000000 } from '../../migrations/1795480000000-Jobs
 import { Snapshots1795480500000 } from '../../migrations/1795480500000-Snapshots';
 import { ShareSnapshots1795481000000 } from '../../migrations/1795481000000-ShareSnapshots';
 import { MirrorIntent1795490000000 } from '../../migrations/1795490000000-MirrorIntent';
+import { Backups1795491000000 } from '../../migrations/1795491000000-Backups';
 import { Replication1795495000000 } from '../../migrations/1795495000000-Replication';
 import { CATALOG_ENTITIES } from './entities';
 
@@ -25,6 +26,7 @@ export const CATALOG_MIGRATIONS = [
   Snapshots1795480500000,
   ShareSnapshots1795481000000,
   MirrorIntent1795490000000,
+  Backups1795491000000,
   Replication1795495000000,
 ];
 

@@ -340,3 +340,44 @@ export interface MirrorInfo {
   /** Regions in the write-intent log (written in the last seconds): what a crash now would resync. */
   intentRegions: number;
 }
+
+export type BackupTargetKind = 'directory' | 'device' | 'pool';
+
+/** Where backups go. */
+export interface BackupTargetInfo {
+  id: string;
+  name: string;
+  kind: BackupTargetKind;
+  /** The directory, or the device or file path; null for a pool. */
+  path: string | null;
+  poolId: string | null;
+  poolName: string | null;
+  /** Backups the catalog holds on it (any state). */
+  backupCount: number;
+  createdAt: string;
+}
+
+/** 'pending': its job has not finished (running, paused, failed or cancelled: see the job). */
+export type BackupState = 'pending' | 'complete' | 'overwritten';
+
+/** One backup as the catalog keeps it. */
+export interface BackupRecord {
+  id: string;
+  volumeId: string;
+  volumeName: string;
+  snapshotName: string;
+  kind: 'full' | 'incremental';
+  parentId: string | null;
+  targetId: string;
+  location: string | null;
+  size: number;
+  pageSize: number;
+  bytesStored: number;
+  /** SHA-256 of the image's page digests (see docs/backup.md). */
+  imageDigest: string | null;
+  state: BackupState;
+  jobId: string | null;
+  createdBy: string;
+  createdAt: string;
+  finishedAt: string | null;
+}

@@ -273,6 +273,44 @@ export class AuditEntity {
   @Column('text', { nullable: true }) detail: string | null;
 }
 
+/** Where backups go: a directory of image files, a device or file holding one raw image, or a pool of this gateway. */
+@Entity('backup_targets')
+export class BackupTargetEntity {
+  @PrimaryColumn('text') id: string;
+  @Column('text', { unique: true }) name: string;
+  @Column('text') kind: 'directory' | 'device' | 'pool';
+  @Column('text', { nullable: true }) path: string | null;
+  @Column('text', { name: 'pool_id', nullable: true }) poolId: string | null;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+}
+
+/** One backup of a volume's snapshot; 'complete' once its image and manifest are durable on the target. */
+@Entity('backups')
+export class BackupEntity {
+  @PrimaryColumn('text') id: string;
+  /** Not a foreign key: a backup outlives its volume. */
+  @Column('text', { name: 'volume_id' }) volumeId: string;
+  @Column('text', { name: 'volume_name' }) volumeName: string;
+  @Column('text', { name: 'snapshot_name' }) snapshotName: string;
+  @Column('text') kind: 'full' | 'incremental';
+  @Column('text', { name: 'parent_id', nullable: true }) parentId: string | null;
+  @Column('text', { name: 'target_id' }) targetId: string;
+  /** The image file (directory), the device path, or the snapshot volume's id (pool). */
+  @Column('text', { nullable: true }) location: string | null;
+  @Column('integer') size: number;
+  @Column('integer', { name: 'page_size' }) pageSize: number;
+  @Column('integer', { name: 'bytes_stored' }) bytesStored: number;
+  @Column('text', { name: 'image_digest', nullable: true }) imageDigest: string | null;
+  /** The manifest's JSON, byte for byte what a directory target holds beside the image. */
+  @Column('text', { nullable: true }) manifest: string | null;
+  /** 'overwritten': a newer backup to the same device took its place. */
+  @Column('text') state: 'pending' | 'complete' | 'overwritten';
+  @Column('text', { name: 'job_id', nullable: true }) jobId: string | null;
+  @Column('text', { name: 'created_by' }) createdBy: string;
+  @Column('text', { name: 'created_at' }) createdAt: string;
+  @Column('text', { name: 'finished_at', nullable: true }) finishedAt: string | null;
+}
+
 export const CATALOG_ENTITIES = [
   DeviceEntity,
   PoolEntity,
@@ -293,4 +331,6 @@ export const CATALOG_ENTITIES = [
   AdminSshKeyEntity,
   ApiTokenEntity,
   AuditEntity,
+  BackupTargetEntity,
+  BackupEntity,
 ];

@@ -12,6 +12,7 @@ import { StorageEvents } from './events';
 import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
 import { ShareService } from './share.service';
 import { StorageRuntime } from './runtime';
+import { SnapshotKeepers } from './snapshot-keepers';
 import { VolumeService } from './volume.service';
 
 /** One snapshot to take: of which volume, under which name, for which schedule. */
@@ -70,6 +71,7 @@ export class SnapshotService {
     private readonly events: StorageEvents,
     private readonly volumeService: VolumeService,
     private readonly shares: ShareService,
+    private readonly keepers: SnapshotKeepers,
   ) {
     this.volumes = ds.getRepository(VolumeEntity);
   }
@@ -208,6 +210,7 @@ export class SnapshotService {
           const origin = await this.origin(volumeKey);
           const row = await this.snapshotRow(origin, snapshotKey);
           await this.checkNotReplicationBase(origin, row);
+          await this.keepers.assertDeletable(row);
           await this.destroy(actor, row, !!opts.force);
         }),
       undefined,

@@ -16,6 +16,8 @@ import { MirrorService } from './mirror.service';
 import { PoolService } from './pool.service';
 import { ShareService } from './share.service';
 import { SnapshotService } from './snapshot.service';
+import { SnapshotKeepers } from './snapshot-keepers';
+import { BackupCatalog } from './backup-catalog';
 import { SnapshotScheduleService } from './snapshot-schedule.service';
 import { ConsistencyGroupService } from './consistency-group.service';
 import { ReplicaService } from './replica.service';
@@ -57,6 +59,7 @@ import { VolumeService } from './volume.service';
     PoolService,
     VolumeService,
     ShareService,
+    SnapshotKeepers,
     SnapshotService,
     ConsistencyGroupService,
     SnapshotScheduleService,
@@ -67,7 +70,8 @@ import { VolumeService } from './volume.service';
     MirrorService,
     ReplicaService,
     ReplicationStore,
+    BackupCatalog,
   ],
-  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService, JobStore, MirrorService, ReplicaService, ReplicationStore],
+  exports: [ListenerRegistry, StorageRuntime, StorageEvents, AuditService, AuthService, DeviceService, PoolService, VolumeService, ShareService, SnapshotService, ConsistencyGroupService, SnapshotScheduleService, HostService, AssignmentService, StorageBootstrapService, JobStore, MirrorService, ReplicaService, ReplicationStore, SnapshotKeepers, BackupCatalog],
 })
 export class StorageModule {}

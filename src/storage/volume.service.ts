@@ -11,6 +11,7 @@ import { ExportRuleEntity, HostEntity, MirrorEntity, PoolEntity, ReplicaEntity, 
 import { StorageEvents } from './events';
 import { findByKey, newId, now, shareVolumeError, snapshotVolumeError, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
+import { SnapshotKeepers } from './snapshot-keepers';
 
 export interface CreateVolume {
   name: string;
@@ -46,6 +47,7 @@ export class VolumeService {
     private readonly audit: AuditService,
     private readonly assignments: AssignmentService,
     private readonly events: StorageEvents,
+    private readonly keepers: SnapshotKeepers,
   ) {
     this.volumes = ds.getRepository(VolumeEntity);
   }
@@ -165,6 +167,7 @@ export class VolumeService {
           { volume: row.name, snapshots: snapshots.map((s) => s.name) },
         );
       }
+      for (const snap of snapshots) await this.keepers.assertDeletable(snap, { originDeleted: true });
       for (const victim of [...snapshots, row]) {
         const assigned = await this.assignments.list({ volume: victim.id });
         if (assigned.length > 0 && !opts.force) {

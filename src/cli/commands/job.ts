@@ -57,13 +57,17 @@ export function registerJob(program: Command, io: CliIO): void {
     .description('wait for a job to end, with a progress bar on a terminal; exits 1 unless it succeeded')
     .argument('<id>', 'job id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const ctx = Context.of(cmd, io);
-      const end = await waitFor(ctx, io, id);
-      ctx.emit(end, jobLine);
-      if (end.state !== 'succeeded') {
-        throw new CliError(`job ${end.id} ${end.state}${end.error ? `: ${end.error}` : ''}`, { exitCode: EXIT.API, code: `JOB_${end.state.toUpperCase()}`, showCode: false });
-      }
+      await waitAndReport(Context.of(cmd, io), io, id);
     });
+}
+
+/** Wait for a job, print how it ended, and exit 1 unless it succeeded. */
+export async function waitAndReport(ctx: Context, io: CliIO, id: string): Promise<void> {
+  const end = await waitFor(ctx, io, id);
+  ctx.emit(end, jobLine);
+  if (end.state !== 'succeeded') {
+    throw new CliError(`job ${end.id} ${end.state}${end.error ? `: ${end.error}` : ''}`, { exitCode: EXIT.API, code: `JOB_${end.state.toUpperCase()}`, showCode: false });
+  }
 }
 
 /** Poll until the job is neither queued nor running; a bar on stderr when it is a terminal. */

@@ -1,5 +1,6 @@
 import type { ListenerRegistry } from '../../common/listeners';
 import type { JobService } from '../../jobs/job.service';
+import type { BackupService } from '../../services/backup/backup.service';
 import type { MirrorSyncService } from '../../services/mirror-sync.service';
 import type { ReplicationService } from '../../services/replication.service';
 import type { ReplicaService } from '../../storage/replica.service';
@@ -39,6 +40,7 @@ export interface ShellServices {
   mirrors: MirrorSyncService;
   replications: ReplicationService;
   replicas: ReplicaService;
+  backups: BackupService;
 }
 
 export const SHELL_SERVICES = Symbol('SHELL_SERVICES');

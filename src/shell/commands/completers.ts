@@ -12,6 +12,8 @@ export const names = {
   rule: async (s, [share]) => (share ? (await s.shares.listRules(share)).map((r) => String(r.position)) : []),
   host: async (s) => (await s.hosts.list()).map((h) => h.name),
   job: async (s) => (await s.jobs.list()).map((j) => j.id),
+  backup: async (s) => (await s.backups.list()).map((b) => b.id),
+  backupTarget: async (s) => (await s.backups.listTargets()).map((t) => t.name),
   assignment: async (s) => (await s.assignments.list()).map((a) => a.id),
   user: async (s) => (await s.auth.listUsers()).map((u) => u.username),
   /** The key ids of the admin named by the argument before. */
