@@ -3,6 +3,7 @@ import { sessionStore } from './api';
 import { Shell } from './components/Shell';
 import { useSession } from './hooks';
 import { AuditPage } from './pages/AuditPage';
+import { BackupsPage } from './pages/BackupsPage';
 import { ConsistencyGroupsPage } from './pages/ConsistencyGroupsPage';
 import { JobsPage } from './pages/JobsPage';
 import { DashboardPage } from './pages/DashboardPage';
@@ -37,6 +38,7 @@ const ROUTES: Array<[string, (p: Params) => ReactNode]> = [
   ['/hosts/:key', (p) => <HostPage key={p.key} name={p.key} />],
   ['/consistency-groups', () => <ConsistencyGroupsPage />],
   ['/replication', () => <ReplicationPage />],
+  ['/backups', () => <BackupsPage />],
   ['/jobs', () => <JobsPage />],
   ['/audit', () => <AuditPage />],
 ];

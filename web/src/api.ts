@@ -7,6 +7,10 @@
  */
 import type {
   AssignmentInfo,
+  BackupInfo,
+  BackupTargetInfo,
+  CreateBackupBody,
+  CreateBackupTargetBody,
   AuditEntry,
   AuditFilter,
   ConsistencyGroupInfo,
@@ -34,6 +38,8 @@ import type {
   SizeValue,
   SnapshotInfo,
   SnapshotScheduleInfo,
+  StartedBackup,
+  StartedRestore,
   VolumeInfo,
 } from './types';
 
@@ -438,8 +444,25 @@ export const api = {
 
   audit: (filter: AuditFilter, signal?: AbortSignal) => get<AuditEntry[]>('audit', { ...filter }, signal),
 
+  backups: {
+    targets: {
+      list: (signal?: AbortSignal) => get<BackupTargetInfo[]>('backup-targets', undefined, signal),
+      create: (body: CreateBackupTargetBody) => request<BackupTargetInfo>('POST', 'backup-targets', { json: body }),
+      remove: (key: string) => request<void>('DELETE', `backup-targets/${seg(key)}`),
+    },
+    list: (signal?: AbortSignal) => get<BackupInfo[]>('backups', undefined, signal),
+    create: (body: CreateBackupBody) => request<StartedBackup>('POST', 'backups', { json: body }),
+    /** withDependents also removes the incrementals built on it: only after the admin has seen them named. */
+    remove: (id: string, withDependents: boolean) => request<void>('DELETE', `backups/${seg(id)}`, { query: { withDependents: withDependents || undefined } }),
+    /** Into a new thin volume `to` (in `pool`, default the backed-up volume's). */
+    restore: (id: string, to: string, pool?: string) => request<StartedRestore>('POST', `backups/${seg(id)}/restore`, { json: { to, ...(pool && { pool }) } }),
+    /** A job that reads the backup's chain and checks every page against its digest. */
+    verify: (id: string) => request<JobInfo>('POST', `backups/${seg(id)}/verify`),
+  },
+
   jobs: {
     list: (signal?: AbortSignal) => get<JobInfo[]>('jobs', undefined, signal),
+    get: (id: string, signal?: AbortSignal) => get<JobInfo>(`jobs/${seg(id)}`, undefined, signal),
     cancel: (id: string) => request<JobInfo>('POST', `jobs/${seg(id)}/cancel`),
     resume: (id: string) => request<JobInfo>('POST', `jobs/${seg(id)}/resume`),
   },

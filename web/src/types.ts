@@ -418,3 +418,75 @@ export interface JobInfo {
   startedAt: string | null;
   finishedAt: string | null;
 }
+
+export type BackupTargetKind = 'directory' | 'device' | 'pool';
+
+/** Where backups go: GET /backup-targets. */
+export interface BackupTargetInfo {
+  id: string;
+  name: string;
+  kind: BackupTargetKind;
+  /** The directory, or the device or file path; null for a pool. */
+  path: string | null;
+  poolId: string | null;
+  poolName: string | null;
+  /** Backups the catalog holds on it (any state). */
+  backupCount: number;
+  createdAt: string;
+}
+
+export interface CreateBackupTargetBody {
+  name: string;
+  kind: BackupTargetKind;
+  path?: string;
+  pool?: string;
+}
+
+/** 'pending': its job has not finished (running, paused, failed or cancelled: see the job). */
+export type BackupState = 'pending' | 'complete' | 'overwritten';
+
+/** One backup in the catalog, with its target and its job: GET /backups. */
+export interface BackupInfo {
+  id: string;
+  volumeId: string;
+  volumeName: string;
+  snapshotName: string;
+  kind: 'full' | 'incremental';
+  /** The backup an incremental builds on. */
+  parentId: string | null;
+  targetId: string;
+  targetName: string;
+  targetKind: BackupTargetKind;
+  location: string | null;
+  size: number;
+  pageSize: number;
+  bytesStored: number;
+  imageDigest: string | null;
+  state: BackupState;
+  jobId: string | null;
+  job: JobInfo | null;
+  /** Backups that build on this one. */
+  dependents: string[];
+  createdBy: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface CreateBackupBody {
+  volume: string;
+  target: string;
+  incremental?: boolean;
+  rateLimit?: SizeValue;
+}
+
+/** POST /backups answers the pending backup and the job that makes it. */
+export interface StartedBackup {
+  backup: BackupInfo;
+  job: JobInfo;
+}
+
+/** POST /backups/:id/restore answers the volume being written and the job. */
+export interface StartedRestore {
+  volume: VolumeInfo;
+  job: JobInfo;
+}

@@ -12,6 +12,8 @@ const PATHS = {
   jobs: 'M8 2a6 6 0 1 0 6 6M8 5v3l2 2M11 2h3v3',
   // A volume here, its copy there, and the way between them.
   replication: 'M2 3h5v5H2zM9 8h5v5H9zM4.5 8v3.5H9M11.5 8V4.5H7',
+  // A box the copies go into, its lid and the arrow in.
+  backups: 'M2 7h12v7H2zM1.5 5h13v2h-13zM8 1v7.5M5.5 6L8 8.5 10.5 6',
   logout: 'M6 2H3v12h3M10 5l3 3-3 3M13 8H6',
 } as const;
 

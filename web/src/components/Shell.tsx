@@ -12,6 +12,7 @@ const NAV: Array<{ to: string; label: string; icon: IconName }> = [
   { to: '/hosts', label: 'Hosts', icon: 'hosts' },
   { to: '/consistency-groups', label: 'Consistency groups', icon: 'groups' },
   { to: '/replication', label: 'Replication', icon: 'replication' },
+  { to: '/backups', label: 'Backups', icon: 'backups' },
   { to: '/jobs', label: 'Jobs', icon: 'jobs' },
   { to: '/audit', label: 'Audit log', icon: 'audit' },
 ];

@@ -26,7 +26,7 @@ export function JobsPage() {
   const act = (fn: () => Promise<unknown>) => void action.run(fn).then((ok) => ok && jobs.reload());
   return (
     <>
-      <PageHeader title="Jobs" subtitle="Long operations (mirror resyncs, replication cycles): progress, rate and time left, cancel and resume" />
+      <PageHeader title="Jobs" subtitle="Long operations (mirror resyncs, replication cycles, backups, restores, verifies): progress, rate and time left, cancel and resume" />
       <ErrorNote error={jobs.error ?? action.error} />
       {jobs.data && (
         <ListTable
@@ -54,6 +54,8 @@ export function JobsPage() {
                   <Link to={pathTo('volumes', j.target.name)}>{j.target.name}</Link>
                 ) : j.target.type === 'replication' ? (
                   <Link to="/replication">replication of {j.target.name}</Link>
+                ) : j.target.type === 'backup' ? (
+                  <Link to="/backups">backup {j.target.name}</Link>
                 ) : (
                   j.target.name
                 )}
