@@ -214,13 +214,9 @@ export function BackupTable({ backups, done }: { backups: BackupInfo[]; done: (m
             <th scope="col">Target</th>
             <th scope="col">State</th>
             <th scope="col" className="num">
-              Size
-            </th>
-            <th scope="col" className="num">
               Stored
             </th>
             <th scope="col">Chain</th>
-            <th scope="col">Created</th>
             <th scope="col">
               <span className="sr-only">Actions</span>
             </th>
@@ -231,6 +227,7 @@ export function BackupTable({ backups, done }: { backups: BackupInfo[]; done: (m
           <tr key={b.id} data-backup={b.id}>
             <td className="nowrap">
               <span className="mono strong">{shortId(b.id)}</span> <span className="muted">{b.kind}</span>
+              <div className="muted">{formatTime(b.createdAt)}</div>
             </td>
             <td>
               <Link to={pathTo('volumes', b.volumeName)}>{b.volumeName}</Link>
@@ -239,12 +236,13 @@ export function BackupTable({ backups, done }: { backups: BackupInfo[]; done: (m
             <td data-cell="state">
               <span className={b.state === 'pending' && b.job?.state === 'failed' ? 'text-bad' : b.state === 'complete' ? undefined : 'muted'}>{backupStateText(b)}</span>
             </td>
-            <td className="num nowrap">{formatSize(b.size)}</td>
-            <td className="num nowrap">{formatSize(b.bytesStored)}</td>
-            <td className="mono nowrap" data-cell="chain">
+            <td className="num nowrap">
+              {formatSize(b.bytesStored)}
+              <div className="muted">of {formatSize(b.size)}</div>
+            </td>
+            <td className="mono" data-cell="chain">
               {chainText(b, backups)}
             </td>
-            <td className="nowrap">{formatTime(b.createdAt)}</td>
             <td className="actions-cell">
               <button
                 type="button"
