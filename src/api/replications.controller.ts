@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ReplicationService } from '../services/replication.service';
 import type { Actor } from '../storage/domain';
 import { ReplicaService } from '../storage/replica.service';
 import { VolumeService } from '../storage/volume.service';
 import { CurrentActor } from './auth.guard';
-import { AcceptReplicaDto, CreateReplicationDto } from './dto/replications.dto';
+import { AcceptReplicaDto, CreateReplicationDto, UpdateReplicationDto } from './dto/replications.dto';
 import { flag } from './query';
 
 /** Source side: this gateway's volumes copied in cycles to volumes on other gateways (docs/replication.md). */
@@ -28,6 +28,10 @@ export class ReplicationsController {
   /** By the replication's id or its volume's name or id; with the running (or last) cycle job. */
   @Get('replications/:key') show(@Param('key') key: string) {
     return this.replications.show(key);
+  }
+  /** Change the schedule or the bandwidth limit (the next cycle uses them). */
+  @Patch('replications/:key') update(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: UpdateReplicationDto) {
+    return this.replications.update(actor, key, body);
   }
   /** A cycle now: resumes an interrupted one, else starts the next. */
   @Post('replications/:key/run')

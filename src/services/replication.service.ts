@@ -9,7 +9,7 @@ import { JobService } from '../jobs/job.service';
 import { AuditService } from '../storage/audit.service';
 import { SYSTEM_ACTOR, type Actor, type JobRecord, type JobState, type ReplicationInfo } from '../storage/domain';
 import { validateName } from '../storage/lookup';
-import { ReplicationStore, type ReplicationRecord } from '../storage/replication-store';
+import { ReplicationStore, type ReplicationChanges, type ReplicationRecord } from '../storage/replication-store';
 import { StorageRuntime } from '../storage/runtime';
 import { loadOrCreateIdentity, type ReplicationIdentity } from './replication-identity';
 import { REPLICATION_KIND, ReplicationJob, type ConnectedTarget } from './replication.job';
@@ -141,6 +141,33 @@ export class ReplicationService implements OnModuleInit, OnApplicationBootstrap,
       },
       (r) => ({ type: 'replication', id: r.id, name: r.volume.name }),
       { target: req.target, targetVolume: req.targetVolume, every: req.every, rateLimit: req.rateLimit },
+    );
+  }
+
+  /**
+   * Change the schedule or the bandwidth limit; a cycle running now keeps
+   * its limit, the next one uses the new one. `every: null` (or '') stops
+   * the schedule, `rateLimit: 0` lifts the limit.
+   */
+  update(actor: Actor, key: string, req: { every?: string | number | null; rateLimit?: number | string | null }): Promise<ReplicationInfo> {
+    return this.audit.audited(
+      actor,
+      'replication.update',
+      { type: 'replication', name: key },
+      async () => {
+        const rec = await this.store.get(key);
+        const changes: ReplicationChanges = {};
+        if (req.every !== undefined) {
+          changes.everySeconds = req.every === null || req.every === '' ? null : parseEvery(req.every);
+          changes.nextRunAt = changes.everySeconds ? new Date(Date.now() + changes.everySeconds * 1000).toISOString() : null;
+        }
+        if (req.rateLimit !== undefined) changes.rateLimit = req.rateLimit === null || req.rateLimit === '' ? 0 : parseSize(req.rateLimit, 'rateLimit');
+        if (Object.keys(changes).length === 0) throw new InvalidArgument('nothing to change: give every and/or rateLimit', 'every');
+        await this.store.update(rec.id, changes);
+        return this.describe(await this.store.get(rec.id));
+      },
+      (r) => ({ type: 'replication', id: r.id, name: r.volume.name }),
+      { every: req.every, rateLimit: req.rateLimit },
     );
   }
 

@@ -82,6 +82,21 @@ describe('replication from the CLI and the SSH shell', () => {
     expect(show.stdout).toMatch(/Rate limit:\s+500 MiB\/s/);
     expect(show.stdout).toMatch(/Cycle job:\s+\S+ \(cycle 1\) succeeded 100% of 2 MiB/);
 
+    // Schedule and bandwidth limit change after create: CLI, REST validation, shell.
+    const set = await cli(a, 'replication', 'set', 'web', '--every', '30m', '--rate', '0');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/every 30m/);
+    expect((await cli(a, 'replication', 'show', 'web')).stdout).not.toMatch(/Rate limit:\s+500/);
+    const nothing = await apiJson(a, 'replications/web', { method: 'PATCH', json: {} });
+    expect(nothing).toMatchObject({ status: 400, body: { code: 'INVALID_ARGUMENT' } });
+    const bad = await apiJson(a, 'replications/web', { method: 'PATCH', json: { every: 'often' } });
+    expect(bad).toMatchObject({ status: 400, body: { code: 'INVALID_ARGUMENT' } });
+    const shellSet = await shell(a, 'replication set web --every off --rate 200M');
+    expect(shellSet.status, shellSet.err).toBe(0);
+    const after = (await apiJson(a, 'replications/web')).body.replication;
+    expect(after).toMatchObject({ everySeconds: null, rateLimit: 200 * MiB });
+    expect(after.nextRunAt ?? null).toBeNull();
+
     // The same from the SSH shell.
     const shellLs = await shell(a, 'replication ls');
     expect(shellLs.status).toBe(0);
@@ -101,7 +116,7 @@ describe('replication from the CLI and the SSH shell', () => {
     expect((await cli(a, 'replication', 'ls')).stdout).toMatch(/No replications/);
 
     const audit = (await apiJson(a, 'audit?limit=200')).body as AuditEntry[];
-    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['replication.create', 'replication.run', 'replication.delete']));
+    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['replication.create', 'replication.update', 'replication.run', 'replication.delete']));
     const auditB = (await apiJson(b, 'audit?limit=200')).body as AuditEntry[];
     expect(auditB.map((e) => e.action)).toEqual(expect.arrayContaining(['replica.accept', 'replica.promote']));
   });

@@ -25,6 +25,15 @@ export class CreateReplicationDto {
   @IsOptional() @IsSize('rateLimit', { required: false, description: 'bandwidth limit, bytes per second (or 50M)' }) rateLimit?: number;
 }
 
+export class UpdateReplicationDto {
+  @ApiPropertyOptional({ oneOf: [{ type: 'string', example: '1h' }, { type: 'integer' }], nullable: true, description: "a cycle this often (30s, 15m, 1h, 1d, or seconds); null or '' stops the schedule" })
+  @IsOptional()
+  @ValidateIf((_, v) => typeof v === 'string')
+  @MaxLength(20)
+  every?: string | number | null;
+  @IsOptional() @IsSize('rateLimit', { required: false, description: 'bandwidth limit, bytes per second (or 50M); 0 lifts it' }) rateLimit?: number;
+}
+
 export class AcceptReplicaDto {
   @ApiProperty({ example: 'site-a', description: "the host registered with the source gateway's replication key (strata replication identity there)" })
   @IsString()

@@ -57,6 +57,18 @@ export function registerReplication(program: Command, io: CliIO): void {
     });
 
   replication
+    .command('set')
+    .description('change the schedule or the bandwidth limit (a running cycle keeps its limit; the next one uses the new)')
+    .argument('<volume>', 'the replicated volume, or the replication id')
+    .option('--every <period>', "run a cycle this often: 30s, 15m, 1h, 1d; 'off' for on demand only")
+    .option('--rate <rate>', "bandwidth limit per second, like 50M; 0 for none", sizeArg)
+    .action(async (key: string, opts: { every?: string; rate?: number }, cmd: Command) => {
+      const ctx = Context.of(cmd, io);
+      const body = { every: opts.every === 'off' ? null : opts.every, rateLimit: opts.rate };
+      ctx.emit(await ctx.api.patch<ReplicationInfo>(`replications/${seg(key)}`, body), replicationLine);
+    });
+
+  replication
     .command('run')
     .description('run a cycle now (an interrupted one goes on from its checkpoint)')
     .argument('<volume>', 'the replicated volume, or the replication id')

@@ -43,6 +43,21 @@ export const replicationCommands: CommandSpec[] = [
   },
   {
     name: 'replication',
+    sub: 'set',
+    summary: 'change the schedule or the bandwidth limit (the next cycle uses them)',
+    args: [replicated],
+    options: [
+      { name: 'every', value: 'period', help: "run a cycle this often: 30s, 15m, 1h, 1d; 'off' for on demand only" },
+      { name: 'rate', value: 'rate', help: 'bandwidth limit per second, like 50M; 0 for none' },
+    ],
+    async run({ services, actor }, p) {
+      const every = p.opt('every');
+      const r = await services.replications.update(actor, p.arg('volume'), { every: every === 'off' ? null : every, rateLimit: p.opt('rate') });
+      return { data: r, text: replicationLine(r) };
+    },
+  },
+  {
+    name: 'replication',
     sub: 'ls',
     summary: 'list replications: target, schedule, last good cycle, lag, bytes sent, last error',
     async run({ services }) {
