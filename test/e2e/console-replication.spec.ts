@@ -178,6 +178,19 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
     expect(r.lastError).toContain('db-r');
     expect(r.lastCycle).toBe(1);
 
+    // Schedule and limit change in place; the edit form starts from the current ones.
+    await pa.getByRole('button', { name: 'Change schedule of db' }).click();
+    const change = pa.getByRole('form', { name: 'Change replication' });
+    expect(await change.getByLabel('Every').inputValue()).toBe('');
+    expect(await change.getByLabel('Rate limit').inputValue()).toBe('512M');
+    await change.getByLabel('Every').fill('1h');
+    await change.getByLabel('Rate limit').fill('');
+    await change.getByRole('button', { name: 'Save' }).click();
+    await flash(pa, "The replication of 'db' now runs every 1h, no limit.").waitFor();
+    const [changed] = await json<ReplicationInfo[]>(a, 'replications');
+    expect(changed).toMatchObject({ everySeconds: 3600, rateLimit: 0 });
+    expect(await text(row())).toContain('every 1h');
+
     await pa.getByRole('button', { name: 'Remove replication of db' }).click();
     const dialog = pa.getByRole('dialog');
     expect(await text(dialog)).toContain('The replica db-r on the target keeps its last committed cycle (cycle 1,');

@@ -401,6 +401,8 @@ export const api = {
     list: (signal?: AbortSignal) => get<ReplicationInfo[]>('replications', undefined, signal),
     get: (key: string, signal?: AbortSignal) => get<ReplicationView>(`replications/${seg(key)}`, undefined, signal),
     create: (body: CreateReplicationBody) => request<ReplicationInfo>('POST', 'replications', { json: body }),
+    /** every null stops the schedule, rateLimit 0 lifts the limit; the next cycle uses them. */
+    update: (key: string, body: { every: string | null; rateLimit: SizeValue }) => request<ReplicationInfo>('PATCH', `replications/${seg(key)}`, { json: body }),
     /** A cycle now: an interrupted one goes on from its checkpoint. */
     run: (key: string) => request<ReplicationView>('POST', `replications/${seg(key)}/run`),
     /** A running cycle is cancelled and the repl- snapshots deleted; the replica on the target keeps its last cycle. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cycleText, durationText, everyText, lagText, promoteEffect, rateLimitText, replicaText } from './replication';
+import { cycleText, durationText, everyInput, everyText, lagText, promoteEffect, rateInput, rateLimitText, replicaText } from './replication';
 
 describe('replication wording', () => {
   it('states a lag in its two largest units', () => {
@@ -21,6 +21,8 @@ describe('replication wording', () => {
     expect(everyText({ everySeconds: 7200 })).toBe('every 2h');
     expect(everyText({ everySeconds: 86_400 })).toBe('every 1d');
     expect(everyText({ everySeconds: 5400 })).toBe('every 90m');
+    expect(everyInput({ everySeconds: null })).toBe('');
+    expect(everyInput({ everySeconds: 900 })).toBe('15m');
   });
 
   it('states the last good cycle and the rate limit', () => {
@@ -28,6 +30,12 @@ describe('replication wording', () => {
     expect(cycleText({ lastCycle: 4, lastGoodAt: '2026-11-24T00:48:07.123Z' })).toBe('cycle 4, 2026-11-24 00:48:07Z');
     expect(rateLimitText({ rateLimit: 0 })).toBe('no limit');
     expect(rateLimitText({ rateLimit: 50 * 2 ** 20 })).toBe('50 MiB/s');
+    expect(rateInput({ rateLimit: 0 })).toBe('');
+    expect(rateInput({ rateLimit: 50 * 2 ** 20 })).toBe('50M');
+    expect(rateInput({ rateLimit: 2 * 2 ** 30 })).toBe('2G');
+    expect(rateInput({ rateLimit: 1536 * 2 ** 20 })).toBe('1536M');
+    expect(rateInput({ rateLimit: 3 * 1024 })).toBe('3K');
+    expect(rateInput({ rateLimit: 1000 })).toBe('1000');
   });
 
   it("states a replica's state and what promoting it rolls back", () => {

@@ -23,18 +23,35 @@ const EVERY_UNITS: Array<[number, string]> = [
   [60, 'm'],
 ];
 
-/** The schedule as `replication create --every` takes it: `every 15m`, `every 90s`, or on demand. */
-export function everyText(r: Pick<ReplicationInfo, 'everySeconds'>): string {
+/** The interval as `--every` takes it (`15m`, `90s`), or '' for on demand: the edit form's starting value. */
+export function everyInput(r: Pick<ReplicationInfo, 'everySeconds'>): string {
   const s = r.everySeconds;
-  if (s === null) return 'on demand';
+  if (s === null) return '';
   const [size, unit] = EVERY_UNITS.find(([n]) => s % n === 0) ?? [1, 's'];
-  return `every ${s / size}${unit}`;
+  return `${s / size}${unit}`;
 }
+
+/** The schedule as `replication create --every` takes it: `every 15m`, `every 90s`, or on demand. */
+export const everyText = (r: Pick<ReplicationInfo, 'everySeconds'>) => (r.everySeconds === null ? 'on demand' : `every ${everyInput(r)}`);
 
 /** `cycle 4, 2026-11-24 00:48:07Z` or `none yet`. */
 export function cycleText(r: Pick<ReplicationInfo, 'lastCycle' | 'lastGoodAt'>): string {
   if (r.lastCycle === 0) return 'none yet';
   return r.lastGoodAt ? `cycle ${r.lastCycle}, ${formatTime(r.lastGoodAt)}` : `cycle ${r.lastCycle}`;
+}
+
+const RATE_UNITS: Array<[number, string]> = [
+  [2 ** 30, 'G'],
+  [2 ** 20, 'M'],
+  [2 ** 10, 'K'],
+];
+
+/** The limit as `--rate` takes it (`50M`, `1G`, or bytes), or '' for none: the edit form's starting value. */
+export function rateInput(r: Pick<ReplicationInfo, 'rateLimit'>): string {
+  const n = r.rateLimit;
+  if (n <= 0) return '';
+  const [size, unit] = RATE_UNITS.find(([u]) => n % u === 0) ?? [1, ''];
+  return `${n / size}${unit}`;
 }
 
 export const rateLimitText = (r: Pick<ReplicationInfo, 'rateLimit'>) => (r.rateLimit > 0 ? formatRate(r.rateLimit) : 'no limit');

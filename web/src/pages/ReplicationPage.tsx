@@ -10,7 +10,7 @@ import { ListPage, ListTable } from '../components/ListPage';
 import { Panel } from '../components/Panel';
 import { formatSize, formatTime } from '../format';
 import { useAction, useLoad } from '../hooks';
-import { cycleText, everyText, lagText, rateLimitText } from '../replication';
+import { cycleText, everyInput, everyText, lagText, rateInput, rateLimitText } from '../replication';
 import { Link, pathTo } from '../router';
 import type { CreateReplicationBody, ReplicationInfo } from '../types';
 
@@ -81,7 +81,7 @@ function IdentityPanel() {
   );
 }
 
-type Pending = { kind: 'remove'; replication: ReplicationInfo };
+type Pending = { kind: 'remove' | 'change'; replication: ReplicationInfo };
 
 export function ReplicationTable({ replications, done }: { replications: ReplicationInfo[]; done: (message: string) => void }) {
   const [pending, setPending] = useState<Pending | null>(null);
@@ -154,6 +154,9 @@ export function ReplicationTable({ replications, done }: { replications: Replica
               <button type="button" className="button button-small" disabled={running.busy || !!r.activeJobId} onClick={() => run(r)} aria-label={`Run a cycle of ${r.volume.name} now`}>
                 Run now
               </button>{' '}
+              <button type="button" className="button button-small" onClick={() => setPending({ kind: 'change', replication: r })} aria-label={`Change schedule of ${r.volume.name}`}>
+                Change
+              </button>{' '}
               <button type="button" className="button button-small" onClick={() => setPending({ kind: 'remove', replication: r })} aria-label={`Remove replication of ${r.volume.name}`}>
                 Remove
               </button>
@@ -161,6 +164,16 @@ export function ReplicationTable({ replications, done }: { replications: Replica
           </tr>
         ))}
       </ListTable>
+      {pending?.kind === 'change' && (
+        <ChangeDialog
+          replication={pending.replication}
+          onClose={() => setPending(null)}
+          onChanged={(r) => {
+            setPending(null);
+            done(`The replication of '${r.volume.name}' now runs ${everyText(r)}, ${rateLimitText(r)}.`);
+          }}
+        />
+      )}
       {pending?.kind === 'remove' && (
         <ConfirmDialog
           title={`Remove the replication of ${pending.replication.volume.name}?`}
@@ -250,6 +263,35 @@ function CreateReplicationDialog({ onClose, onCreated }: { onClose: () => void; 
           <p className="hint">Bytes per second a cycle may send (50M is 50 MiB/s); blank: no limit.</p>
         </div>
         <FormActions action={action} onCancel={onClose} label="Create replication" busyLabel="Creating…" />
+      </form>
+    </Dialog>
+  );
+}
+
+/** The schedule and the bandwidth limit, changed in place: a running cycle keeps its limit, the next one uses the new. */
+function ChangeDialog({ replication: r, onClose, onChanged }: { replication: ReplicationInfo; onClose: () => void; onChanged: (r: ReplicationInfo) => void }) {
+  const [every, setEvery] = useState(everyInput(r));
+  const [rate, setRate] = useState(rateInput(r));
+  const action = useAction();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    // Blank means none: no schedule (on demand), no limit.
+    await action.run(async () => onChanged(await api.replications.update(r.id, { every: every.trim() || null, rateLimit: rate.trim() || 0 })));
+  };
+  return (
+    <Dialog title={`Change the replication of ${r.volume.name}`} onClose={onClose}>
+      <form className="form dialog-body" onSubmit={submit} aria-label="Change replication">
+        <div className="field">
+          <label htmlFor="repl-change-every">Every</label>
+          <input id="repl-change-every" autoComplete="off" placeholder="15m" value={every} onChange={(e) => setEvery(e.target.value)} />
+          <p className="hint">30s, 15m, 1h, 1d; blank: only when run by hand. Now {everyText(r)}.</p>
+        </div>
+        <div className="field">
+          <label htmlFor="repl-change-rate">Rate limit</label>
+          <input id="repl-change-rate" autoComplete="off" placeholder="50M" value={rate} onChange={(e) => setRate(e.target.value)} />
+          <p className="hint">Bytes per second (50M is 50 MiB/s); blank: no limit. Now {rateLimitText(r)}; a running cycle keeps it, the next one uses the new.</p>
+        </div>
+        <FormActions action={action} onCancel={onClose} label="Save" busyLabel="Saving…" />
       </form>
     </Dialog>
   );

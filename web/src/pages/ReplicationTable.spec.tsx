@@ -34,7 +34,7 @@ function rows(html: string): string[][] {
 describe('ReplicationTable', () => {
   it('says a new replication has no cycle yet, runs on demand without a limit, and is idle', () => {
     const html = renderToStaticMarkup(<ReplicationTable replications={[repl('db')]} done={() => undefined} />);
-    expect(rows(html)).toEqual([['db', '10.0.0.2:7700as host site-a', 'db-r', 'on demandno limit', 'none yet', 'no cycle yet', '0 B', 'idle', 'Run now Remove']]);
+    expect(rows(html)).toEqual([['db', '10.0.0.2:7700as host site-a', 'db-r', 'on demandno limit', 'none yet', 'no cycle yet', '0 B', 'idle', 'Run now Change Remove']]);
     expect(html).not.toMatch(/disabled=""[^>]*>Run now/);
   });
 
