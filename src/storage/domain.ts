@@ -380,4 +380,9 @@ export interface BackupRecord {
   createdBy: string;
   createdAt: string;
   finishedAt: string | null;
+  /** What was backed up: a block volume, or a share (its volume, volumeId, plus its metadata database). */
+  sourceType: 'volume' | 'share';
+  shareId: string | null;
+  /** A share backup's metadata database copy, once complete. */
+  metadataLocation: string | null;
 }
