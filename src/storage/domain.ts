@@ -243,6 +243,8 @@ export interface ShareInfo {
    */
   sync: boolean;
   state: 'online' | 'degraded' | 'failed';
+  /** Set while a restore job fills the share from this backup: not served until it is done. */
+  restoringFrom?: string;
   rules: ExportRuleInfo[];
   createdAt: string;
   updatedAt: string;
