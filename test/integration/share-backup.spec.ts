@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
+import { strata } from '../utils/in-process-cli';
 import { finished, json } from '../utils/mirror-fixture';
 import { createShare, nasPorts, OPEN_RULE } from '../utils/nas-fixture';
 import { Nfs3Client } from '../utils/nfs3-client';
@@ -134,6 +135,20 @@ describe('backup and restore of a share', () => {
     expect((await c.readAll((await c.lookup(await c.mount('/home-inc'), 'a.txt')).fh)).toString()).toBe('second');
     // The original share is untouched by all this.
     expect(await files('home')).toEqual(incFiles);
+  });
+
+  it('does the same through the CLI: create by share name, restore with --to-share', async () => {
+    const made = await strata(gw, ['backup', 'create', 'home', '--target', 'nightly', '--incremental', '--wait']);
+    expect(made.code, made.stderr).toBe(0);
+    const id = /Backup ([0-9a-f-]{36})/.exec(made.stdout)![1];
+    const restored = await strata(gw, ['backup', 'restore', id, '--to-share', 'home-cli', '--wait']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain("Restoring into share 'home-cli' (served once the job is done).");
+    // Restored without export rules: nobody may mount it until the admin adds one.
+    expect((await call('GET', 'shares/home-cli')).body.rules).toEqual([]);
+    await expect(c.mount('/home-cli')).rejects.toThrow();
+    expect((await call('POST', 'shares/home-cli/rules', OPEN_RULE)).status).toBe(201);
+    expect(await files('home-cli')).toEqual(incFiles);
   });
 
   it('backs a share up to a pool target, its metadata under the data dir, and restores it', async () => {
