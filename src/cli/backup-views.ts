@@ -50,4 +50,4 @@ export function showBackup(b: BackupView): string {
 
 export const backupStarted = (s: StartedBackup) => `Backup ${s.backup.id} (${s.backup.kind}) of volume '${s.backup.volumeName}' to target '${s.backup.targetName}' started.\n${jobLine(s.job)}`;
 
-export const restoreStarted = (s: StartedRestore) => `Restoring into volume '${s.volume.name}'.\n${jobLine(s.job)}`;
+export const restoreStarted = (s: StartedRestore) => `Restoring into ${s.share ? `share '${s.share.name}' (served once the job is done)` : `volume '${s.volume.name}'`}.\n${jobLine(s.job)}`;

@@ -25,6 +25,7 @@ import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar'
 import type { RpcContext } from './rpc/rpc-program';
 import { RpcServer, type RpcAddress } from './rpc/rpc-server';
 import { ShareFileSystems } from './share-filesystems';
+import { sharesDir } from './share-paths';
 import { shareFsckReport, type ShareFsckReport } from './share-fsck';
 import { ShareView, timestampOf } from './snapshots/share-view';
 import { SnapshotMounts } from './snapshots/snapshot-mounts';
@@ -66,8 +67,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     stats: StatsService,
     snapshots: SnapshotService,
   ) {
-    this.filesystems = new ShareFileSystems(join(config.dataDir, 'shares'), (id) => runtime.disk(id), this.log);
-    this.snapshotMounts = new SnapshotMounts(join(config.dataDir, 'shares'), (id) => runtime.disk(id));
+    this.filesystems = new ShareFileSystems(sharesDir(config.dataDir), (id) => runtime.disk(id), this.log);
+    this.snapshotMounts = new SnapshotMounts(sharesDir(config.dataDir), (id) => runtime.disk(id));
     stats.setNasStatus(() => this.status());
     this.unregisterSnapshots = snapshots.registerShareHook({
       freeze: (share) => this.freeze(share),

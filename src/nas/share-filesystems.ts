@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExportEntry } from './exports/export-table';
 import { FileSystem, type BlockStore } from './fs';
+import { liveMetaPath } from './share-paths';
 import { WriteBehindStore } from './write-behind-store';
 
 /** New shares start with a root directory root owns, like a fresh ext4 (clients create under it as root, or the admin chowns). */
@@ -43,7 +44,7 @@ export class ShareFileSystems {
   }
 
   metaPath(shareId: string): string {
-    return join(this.dir, shareId, 'meta.sqlite');
+    return liveMetaPath(this.dir, shareId);
   }
 
   /** Mount a share's filesystem, making it on first use. Concurrent calls share one attempt. */

@@ -344,14 +344,17 @@ describe('backup commands', () => {
     expect((await exec('backup show b-1', ctx)).out).toMatch(/Dependents: +b-2\n/);
   });
 
-  it('restores with --to or --over and --force (confirmed), verifies waiting for the result, removes with confirmation', async () => {
+  it('restores with --to, --to-share or --over and --force (confirmed), verifies waiting for the result, removes with confirmation', async () => {
     const b = backups();
     const ctx = context(services({ backups: b, jobs: jobs({ kind: 'backup-verify', state: 'failed', error: 'page 3 does not match' }) }));
-    expect(await exec('backup restore b-1', ctx)).toMatchObject({ status: 2, err: expect.stringContaining('give either --to') });
+    expect(await exec('backup restore b-1', ctx)).toMatchObject({ status: 2, err: expect.stringContaining('give one of --to <new volume>, --over <volume> --force, or --to-share <new share>') });
+    expect(await exec('backup restore b-1 --to a --to-share b', ctx)).toMatchObject({ status: 2 });
+    await exec('backup restore b-1 --to-share home2', ctx);
+    expect(b.restore).toHaveBeenLastCalledWith(ctx.actor, 'b-1', { to: undefined, toShare: 'home2', pool: undefined, over: undefined, force: false, rateLimit: undefined });
     expect((await exec('backup restore b-1 --to db2', ctx)).out).toBe("Restoring into volume 'db2'.\nJob j-9 (restore of volume 'db2') is running, 0% done.");
     expect((await exec('backup restore b-1 --over db --force', ctx)).err).toContain("refusing to restore backup b-1 over volume 'db'");
     await exec('backup restore b-1 --over db --force --yes', ctx);
-    expect(b.restore).toHaveBeenLastCalledWith(ctx.actor, 'b-1', { to: undefined, pool: undefined, over: 'db', force: true, rateLimit: undefined });
+    expect(b.restore).toHaveBeenLastCalledWith(ctx.actor, 'b-1', { to: undefined, toShare: undefined, pool: undefined, over: 'db', force: true, rateLimit: undefined });
     const verified = await exec('backup verify b-1', ctx);
     expect(verified).toMatchObject({ status: 1 });
     expect(verified.out).toContain('page 3 does not match');

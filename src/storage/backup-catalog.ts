@@ -5,9 +5,9 @@ import type { BackupRecord, BackupState, BackupTargetInfo, BackupTargetKind } fr
 import { BackupEntity, BackupTargetEntity, DeviceEntity, PoolEntity } from './entities';
 import { findByKey, newId, now, validateName } from './lookup';
 
-export type NewBackup = Pick<BackupRecord, 'volumeId' | 'volumeName' | 'snapshotName' | 'kind' | 'parentId' | 'targetId' | 'createdBy'> & { id?: string };
+export type NewBackup = Pick<BackupRecord, 'volumeId' | 'volumeName' | 'snapshotName' | 'kind' | 'parentId' | 'targetId' | 'createdBy'> & { id?: string; shareId?: string | null };
 
-export type BackupChanges = Partial<Pick<BackupRecord, 'location' | 'size' | 'pageSize' | 'bytesStored' | 'imageDigest' | 'state' | 'jobId' | 'finishedAt'>> & { manifest?: string };
+export type BackupChanges = Partial<Pick<BackupRecord, 'location' | 'size' | 'pageSize' | 'bytesStored' | 'imageDigest' | 'state' | 'jobId' | 'finishedAt' | 'metadataLocation'>> & { manifest?: string };
 
 /**
  * The backup catalog: targets and the backups on them. Plain rows in and
@@ -73,6 +73,9 @@ export class BackupCatalog {
       createdBy: b.createdBy,
       createdAt: now(),
       finishedAt: null,
+      sourceType: b.shareId ? 'share' : 'volume',
+      shareId: b.shareId ?? null,
+      metadataLocation: null,
     });
     await this.backups.insert(row);
     return toRecord(row);
@@ -172,5 +175,8 @@ function toRecord(r: BackupEntity): BackupRecord {
     createdBy: r.createdBy,
     createdAt: r.createdAt,
     finishedAt: r.finishedAt,
+    sourceType: r.sourceType,
+    shareId: r.shareId,
+    metadataLocation: r.metadataLocation,
   };
 }

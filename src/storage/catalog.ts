@@ -13,6 +13,7 @@ import { ShareSnapshots1795481000000 } from '../../migrations/1795481000000-Shar
 import { MirrorIntent1795490000000 } from '../../migrations/1795490000000-MirrorIntent';
 import { Backups1795491000000 } from '../../migrations/1795491000000-Backups';
 import { Replication1795495000000 } from '../../migrations/1795495000000-Replication';
+import { ShareBackups1795496000000 } from '../../migrations/1795496000000-ShareBackups';
 import { CATALOG_ENTITIES } from './entities';
 
 export const CATALOG_MIGRATIONS = [
@@ -28,6 +29,7 @@ export const CATALOG_MIGRATIONS = [
   MirrorIntent1795490000000,
   Backups1795491000000,
   Replication1795495000000,
+  ShareBackups1795496000000,
 ];
 
 /**

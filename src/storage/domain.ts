@@ -243,6 +243,8 @@ export interface ShareInfo {
    */
   sync: boolean;
   state: 'online' | 'degraded' | 'failed';
+  /** Set while a restore job fills the share from this backup: not served until it is done. */
+  restoringFrom?: string;
   rules: ExportRuleInfo[];
   createdAt: string;
   updatedAt: string;
@@ -380,4 +382,9 @@ export interface BackupRecord {
   createdBy: string;
   createdAt: string;
   finishedAt: string | null;
+  /** What was backed up: a block volume, or a share (its volume, volumeId, plus its metadata database). */
+  sourceType: 'volume' | 'share';
+  shareId: string | null;
+  /** A share backup's metadata database copy, once complete. */
+  metadataLocation: string | null;
 }

@@ -180,6 +180,8 @@ export class ShareEntity {
   /** 32 random bytes: the MAC key of the share's file handles. */
   @Column('blob', { name: 'secret_key' }) secretKey: Buffer;
   @Column('text') state: 'online' | 'deleting';
+  /** The backup a restore job is filling this share from: not served, nor changed, until it is done. */
+  @Column('text', { name: 'restoring_from', nullable: true }) restoringFrom: string | null;
   /** exports(5) sync: namespace and attribute changes are durable before the reply. */
   @Column('boolean', { default: true }) sync: boolean;
   @Column('text', { name: 'created_at' }) createdAt: string;
@@ -309,6 +311,11 @@ export class BackupEntity {
   @Column('text', { name: 'created_by' }) createdBy: string;
   @Column('text', { name: 'created_at' }) createdAt: string;
   @Column('text', { name: 'finished_at', nullable: true }) finishedAt: string | null;
+  /** 'share': volume_id is the share's volume, and a copy of its metadata database goes with the image. */
+  @Column('text', { name: 'source_type', default: 'volume' }) sourceType: 'volume' | 'share';
+  @Column('text', { name: 'share_id', nullable: true }) shareId: string | null;
+  /** A share backup's metadata database copy (a file: beside the image, or under the data dir for a pool target). */
+  @Column('text', { name: 'metadata_location', nullable: true }) metadataLocation: string | null;
 }
 
 export const CATALOG_ENTITIES = [

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
-import { InvalidArgument, NameTaken, NotFound } from '../common/errors';
+import { Conflict, InvalidArgument, NameTaken, NotFound } from '../common/errors';
 import { canonicalClient } from '../nas/exports/cidr';
 import { ANONYMOUS_ID } from '../nas/exports/export-rules';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
@@ -153,7 +153,7 @@ export class ShareService {
   }
 
   async get(key: string): Promise<ShareInfo> {
-    return (await this.describe([await this.row(key)]))[0];
+    return (await this.describe([await this.row(key, true)]))[0];
   }
 
   /** The live logical disk of a share's volume: where its filesystem lives. */
@@ -166,7 +166,8 @@ export class ShareService {
 
   /** Every share with its file-handle key: the ExportTable's initial load. Never for the API. */
   async exports(): Promise<ShareExport[]> {
-    const rows = await this.shares.find({ where: { state: 'online' }, order: { createdAt: 'ASC' } });
+    // A share a restore job is still filling is not served until the job hands it over.
+    const rows = (await this.shares.find({ where: { state: 'online' }, order: { createdAt: 'ASC' } })).filter((r) => !r.restoringFrom);
     const infos = await this.describe(rows);
     const snapshots = await this.snapshotRefs();
     return infos.map((share, i) => ({ share, secretKey: Buffer.from(rows[i].secretKey), snapshots: snapshots.get(share.id) ?? [] }));
@@ -212,7 +213,35 @@ export class ShareService {
     );
   }
 
-  private async doCreate(req: CreateShare): Promise<ShareInfo> {
+  /**
+   * A share for a restore job to fill from backup `backupId`: made like any
+   * share, but not served (no share.created) and closed to changes until
+   * finishRestore(); deleting it is allowed.
+   */
+  createRestoring(actor: Actor, req: CreateShare, backupId: string): Promise<ShareInfo> {
+    return this.audit.audited(
+      actor,
+      'share.create',
+      { type: 'share', name: req.name },
+      () => this.serial(() => this.doCreate(req, backupId)),
+      (s) => ({ type: 'share', id: s.id, name: s.name }),
+      { pool: req.pool, size: req.size, sync: req.sync, rules: req.rules, restoringFrom: backupId },
+    );
+  }
+
+  /** The restore job is done (volume and metadata in place): serve the share. */
+  finishRestore(shareId: string): Promise<ShareInfo> {
+    return this.serial(async () => {
+      const row = await findByKey(this.shares, 'share', shareId);
+      if (row.state !== 'online') throw new NotFound('share', shareId);
+      if (row.restoringFrom) await this.shares.update(row.id, { restoringFrom: null, updatedAt: now() });
+      const created = await this.exportOf(row.id);
+      this.events.emit('share.created', created);
+      return created.share;
+    });
+  }
+
+  private async doCreate(req: CreateShare, restoringFrom: string | null = null): Promise<ShareInfo> {
     const name = validateName('share', req.name);
     checkSize(req.size);
     const sync = checkSync(req.sync) ?? true;
@@ -225,11 +254,11 @@ export class ShareService {
     const at = now();
     await this.volumes.createBacking({ name: shareVolumeName(name), poolId: pool.id, size: req.size }, async (m, volume) => {
       const exportId = await this.nextExportId(m);
-      await m.insert(ShareEntity, { id, name, volumeId: volume.id, exportId, secretKey: randomBytes(32), state: 'online', sync, createdAt: at, updatedAt: at });
+      await m.insert(ShareEntity, { id, name, volumeId: volume.id, exportId, secretKey: randomBytes(32), state: 'online', restoringFrom, sync, createdAt: at, updatedAt: at });
       await m.insert(ExportRuleEntity, rules.map((r, position) => this.ruleRow(id, position, r, at)));
     });
     const created = await this.exportOf(id);
-    this.events.emit('share.created', created);
+    if (!restoringFrom) this.events.emit('share.created', created);
     return created.share;
   }
 
@@ -292,7 +321,7 @@ export class ShareService {
       { type: 'share', name: key },
       () =>
         this.serial(async () => {
-          const row = await this.row(key);
+          const row = await this.row(key, true);
           const info = await this.get(row.id);
           for (const hook of this.hooks) await hook.check?.(info, { force });
           await this.volumes.markDeleting(row.volumeId, (m) => m.update(ShareEntity, row.id, { state: 'deleting' }).then(() => undefined));
@@ -445,9 +474,13 @@ export class ShareService {
     return { share: (await this.describe([row]))[0], secretKey: Buffer.from(row.secretKey), snapshots };
   }
 
-  private async row(key: string): Promise<ShareEntity> {
+  /** An online share; one a restore job is filling only when `restoring` says it may be (read, delete). */
+  private async row(key: string, restoring = false): Promise<ShareEntity> {
     const row = await findByKey(this.shares, 'share', key);
     if (row.state !== 'online') throw new NotFound('share', key);
+    if (row.restoringFrom && !restoring) {
+      throw new Conflict('SHARE_RESTORING', `share '${row.name}' is being restored from backup ${row.restoringFrom}: wait for its restore job (or delete the share)`, { share: row.name, backup: row.restoringFrom });
+    }
     return row;
   }
 
@@ -481,6 +514,7 @@ export class ShareService {
         sync: row.sync !== false,
         state: poolState === 'online' ? 'online' : poolState,
         rules: rules.filter((r) => r.shareId === row.id).map(ruleInfo),
+        ...(row.restoringFrom ? { restoringFrom: row.restoringFrom } : {}),
         createdAt: row.createdAt,
         updatedAt: row.updatedAt,
       };

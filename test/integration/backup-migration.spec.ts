@@ -37,4 +37,35 @@ describe('Backups migration', () => {
       await ds.destroy();
     }
   });
+
+  it('ShareBackups: a backup row says volume or share (a share one names it); down drops the columns, up adds them again', async () => {
+    const ds = await openCatalog(join(mkdtempSync(join(tmpdir(), 'strata-sharebackupmig-')), 'catalog.sqlite'));
+    const db = sqliteHandle(ds);
+    const columns = (table: string) => (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{ name: string }>).map((c) => c.name);
+    const at = new Date().toISOString();
+    try {
+      db.prepare(`INSERT INTO backup_targets (id, name, kind, path, pool_id, created_at) VALUES ('t', 't', 'directory', '/srv', NULL, ?)`).run(at);
+      const insert = db.prepare(`INSERT INTO backups (id, volume_id, volume_name, snapshot_name, kind, parent_id, target_id, state, created_by, created_at, source_type, share_id) VALUES (?, 'v', 'v', 's', 'full', NULL, 't', 'pending', 'admin', ?, ?, ?)`);
+      insert.run('b1', at, 'share', 'sh-1');
+      expect(() => insert.run('b2', at, 'share', null)).toThrow(/CHECK/);
+      expect(() => insert.run('b2', at, 'volume', 'sh-1')).toThrow(/CHECK/);
+      expect(() => insert.run('b2', at, 'tape', null)).toThrow(/CHECK/);
+      // Rows from before the migration are volume backups.
+      db.prepare(`INSERT INTO backups (id, volume_id, volume_name, snapshot_name, kind, parent_id, target_id, state, created_by, created_at) VALUES ('b3', 'v', 'v', 's', 'full', NULL, 't', 'pending', 'admin', ?)`).run(at);
+      expect(db.prepare(`SELECT source_type AS t FROM backups WHERE id = 'b3'`).get()).toEqual({ t: 'volume' });
+      expect(columns('shares')).toContain('restoring_from');
+
+      const last = () => (db.prepare(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`).get() as { name: string }).name;
+      while (last() !== 'ShareBackups1795496000000') await ds.undoLastMigration({ transaction: 'each' });
+      await ds.undoLastMigration({ transaction: 'each' });
+      expect(columns('backups')).not.toContain('source_type');
+      expect(columns('backups')).not.toContain('metadata_location');
+      expect(columns('shares')).not.toContain('restoring_from');
+      await ds.runMigrations({ transaction: 'each' });
+      expect(columns('backups')).toEqual(expect.arrayContaining(['source_type', 'share_id', 'metadata_location']));
+      expect(db.prepare(`SELECT id, source_type AS t FROM backups ORDER BY id`).all()).toEqual([{ id: 'b1', t: 'volume' }, { id: 'b3', t: 'volume' }]);
+    } finally {
+      await ds.destroy();
+    }
+  });
 });

@@ -100,19 +100,20 @@ export function registerBackup(program: Command, io: CliIO): void {
 
   backup
     .command('restore')
-    .description('restore a backup into a new volume (--to) or over an existing one (--over with --force)')
+    .description('restore a backup into a new volume (--to) or over an existing one (--over with --force); a share backup into a new share (--to-share)')
     .argument('<id>', 'backup id')
     .option('--to <volume>', 'a new volume to create')
+    .option('--to-share <share>', 'a share backup: a new share to create (no export rules: add them once restored)')
     .option('--pool <pool>', "the new volume's pool (default: the backed-up volume's)")
     .option('--over <volume>', 'an existing volume with no assignments, overwritten')
     .option('--force', 'needed with --over: everything on that volume is replaced')
     .option('--rate <rate>', 'bandwidth limit per second, like 100M', sizeArg)
     .option('--wait', 'wait for the job, with a progress bar on a terminal')
-    .action(async (id: string, opts: { to?: string; pool?: string; over?: string; force?: boolean; rate?: number; wait?: boolean }, cmd: Command) => {
+    .action(async (id: string, opts: { to?: string; toShare?: string; pool?: string; over?: string; force?: boolean; rate?: number; wait?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
-      if ((opts.to === undefined) === (opts.over === undefined)) throw usageError('give either --to <new volume> or --over <volume> --force');
+      if ([opts.to, opts.over, opts.toShare].filter((x) => x !== undefined).length !== 1) throw usageError('give one of --to <new volume>, --over <volume> --force, or --to-share <new share>');
       if (opts.over) await confirm(io, ctx.yes, `restore backup ${id} over volume '${opts.over}'`, ', replacing everything on it');
-      const started = await ctx.api.post<StartedRestore>(`backups/${seg(id)}/restore`, { to: opts.to, pool: opts.pool, over: opts.over, force: opts.force || undefined, rateLimit: opts.rate });
+      const started = await ctx.api.post<StartedRestore>(`backups/${seg(id)}/restore`, { to: opts.to, toShare: opts.toShare, pool: opts.pool, over: opts.over, force: opts.force || undefined, rateLimit: opts.rate });
       ctx.emit(started, restoreStarted);
       if (opts.wait) await waitAndReport(ctx, io, started.job.id);
     });

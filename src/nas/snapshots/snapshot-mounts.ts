@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ShareSnapshotRef } from '../../storage/domain';
 import { FileSystem, type BlockStore } from '../fs';
 import { fsError } from '../fs/fs-error';
+import { snapshotMetaPath } from '../share-paths';
 
 /** A snapshot nobody has read for this long is closed (its metadata database and caches go). */
 export const SNAPSHOT_IDLE_MS = 5 * 60_000;
@@ -34,7 +35,7 @@ export class SnapshotMounts {
 
   /** Where a snapshot's metadata copy lives. */
   metaPath(shareId: string, snapshotId: string): string {
-    return join(this.dir, shareId, 'snapshots', `${snapshotId}.sqlite`);
+    return snapshotMetaPath(this.dir, shareId, snapshotId);
   }
 
   /** Make the directory a share's copies go to. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DomainError } from '../../common/errors';
@@ -30,7 +31,56 @@ export function directoryPaths(targetDir: string, volumeName: string, backupId: 
     manifest: join(dir, `${backupId}.json`),
     imagePart: join(dir, `.${backupId}.img.part`),
     manifestPart: join(dir, `.${backupId}.json.part`),
+    /** A share backup's metadata database copy. */
+    metadata: join(dir, metadataFileName(backupId)),
+    metadataPart: join(dir, `.${metadataFileName(backupId)}.part`),
   };
+}
+
+/** The name of a share backup's metadata database copy, on every target. */
+export const metadataFileName = (backupId: string) => `${backupId}.meta.sqlite`;
+
+const COPY_CHUNK = 2 ** 20;
+
+/** Copy `src` to `dest` (created or truncated) and fsync it; its size and hex SHA-256 as read. */
+export async function copyFileHashed(src: string, dest: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  const from = await fs.promises.open(src, 'r');
+  try {
+    const to = await fs.promises.open(dest, 'w', 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(COPY_CHUNK);
+      let size = 0;
+      for (;;) {
+        const { bytesRead } = await from.read(buf, 0, buf.length, size);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        await to.write(buf, 0, bytesRead, size);
+        size += bytesRead;
+      }
+      await to.sync();
+      return { size, sha256: hash.digest('hex') };
+    } finally {
+      await to.close();
+    }
+  } finally {
+    await from.close();
+  }
+}
+
+/** A file's size and hex SHA-256, or BackupDamaged naming it when it cannot be read. */
+export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of fs.createReadStream(path, { highWaterMark: COPY_CHUNK })) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+  } catch (e) {
+    throw new BackupDamaged(`metadata file ${path} ${errnoOf(e) === 'ENOENT' ? 'is missing' : `cannot be read (${errnoOf(e) ?? (e as Error).message})`}`, { path });
+  }
+  return { size, sha256: hash.digest('hex') };
 }
 
 /** The admin's directory must be there: never recreate a directory that vanished (an unmounted disk would fill the root). */

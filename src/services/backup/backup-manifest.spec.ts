@@ -58,6 +58,54 @@ const reference: BackupManifest = {
   imageDigest: IMAGE,
 };
 
+/** A share's full backup: the same image, plus its metadata database copy; written by hand. */
+const META_SHA = sha(Buffer.from('SQLite format 3\0')).toString('hex');
+const SHARE_REFERENCE = `{
+ "format": "strata-backup",
+ "version": 1,
+ "id": "b9",
+ "source": {
+  "type": "share",
+  "id": "s-1",
+  "name": "home",
+  "snapshot": "backup-b9"
+ },
+ "metadata": {
+  "file": "b9.meta.sqlite",
+  "size": 16,
+  "sha256": "${META_SHA}"
+ },
+ "kind": "full",
+ "parent": null,
+ "size": 16384,
+ "pageSize": 8192,
+ "createdAt": "2025-01-31T14:03:59.000Z",
+ "runs": [
+  {
+   "offset": 0,
+   "length": 16384,
+   "kind": "data"
+  }
+ ],
+ "pageDigests": "${DIGESTS.toString('base64')}",
+ "imageDigest": "${IMAGE}"
+}
+`;
+
+const shareReference: BackupManifest = {
+  id: 'b9',
+  source: { type: 'share', id: 's-1', name: 'home', snapshot: 'backup-b9' },
+  metadata: { file: 'b9.meta.sqlite', size: 16, sha256: META_SHA },
+  kind: 'full',
+  parent: null,
+  size: 16384,
+  pageSize: 8192,
+  createdAt: '2025-01-31T14:03:59.000Z',
+  runs: [{ offset: 0, length: 16384, kind: 'data' }],
+  pageDigests: DIGESTS,
+  imageDigest: IMAGE,
+};
+
 function incremental(overrides: Partial<BackupManifest> = {}): BackupManifest {
   const size = 5 * 4096 + 4096;
   const digests = Buffer.concat(Array.from({ length: 6 }, (_, i) => sha(Buffer.from([i]))));
@@ -92,8 +140,8 @@ function rejects(text: string, message: string | RegExp): void {
   else expect((thrown as Error).message).toMatch(message);
 }
 
-function edit(change: (doc: Record<string, any>) => void): string {
-  const doc = JSON.parse(REFERENCE) as Record<string, any>;
+function edit(change: (doc: Record<string, any>) => void, from = REFERENCE): string {
+  const doc = JSON.parse(from) as Record<string, any>;
   change(doc);
   return JSON.stringify(doc);
 }
@@ -102,6 +150,13 @@ describe('backup manifest codec', () => {
   it('encodes the reference manifest to the hand-written bytes and decodes them back', () => {
     expect(encodeManifest(reference).toString('utf8')).toBe(REFERENCE);
     expect(decodeManifest(Buffer.from(REFERENCE))).toEqual(reference);
+  });
+
+  it("encodes a share's manifest, with its metadata file, to the hand-written bytes and back", () => {
+    expect(encodeManifest(shareReference).toString('utf8')).toBe(SHARE_REFERENCE);
+    expect(decodeManifest(Buffer.from(SHARE_REFERENCE))).toEqual(shareReference);
+    const inc = incremental({ source: { type: 'share', id: 's-1', name: 'home', snapshot: 'backup-b2' }, metadata: { file: 'b2.meta.sqlite', size: 0, sha256: META_SHA } });
+    expect(decodeManifest(encodeManifest(inc))).toEqual(inc);
   });
 
   it('round-trips an incremental, and the digest helpers match plain SHA-256', () => {
@@ -117,6 +172,10 @@ describe('backup manifest codec', () => {
     for (let cut = 0; cut < bytes.length - 1; cut++) {
       expect(() => decodeManifest(bytes.subarray(0, cut)), `cut at ${cut}`).toThrow(ManifestError);
     }
+    const share = Buffer.from(SHARE_REFERENCE);
+    for (let cut = 0; cut < share.length - 1; cut++) {
+      expect(() => decodeManifest(share.subarray(0, cut)), `share manifest cut at ${cut}`).toThrow(ManifestError);
+    }
   });
 
   it('says precisely what is wrong', () => {
@@ -125,7 +184,15 @@ describe('backup manifest codec', () => {
     rejects(edit((d) => (d.format = 'qcow2')), 'backup manifest: format is "qcow2", not "strata-backup"');
     rejects(edit((d) => (d.version = 2)), 'backup manifest: version 2 is not supported (this gateway reads version 1)');
     rejects(edit((d) => delete d.id), 'backup manifest: id is not a non-empty string');
-    rejects(edit((d) => (d.source.type = 'share')), 'backup manifest: source.type is "share", not "volume"');
+    rejects(edit((d) => (d.source.type = 'disk')), 'backup manifest: source.type is "disk", not "volume" or "share"');
+    rejects(edit((d) => (d.source.type = 'share')), 'backup manifest: a share backup needs metadata');
+    rejects(edit((d) => (d.source.type = 'volume'), SHARE_REFERENCE), 'backup manifest: metadata belongs to a share backup only');
+    rejects(edit((d) => (d.metadata = 'meta.sqlite'), SHARE_REFERENCE), 'backup manifest: metadata is not an object');
+    rejects(edit((d) => (d.metadata.file = '../etc/passwd'), SHARE_REFERENCE), 'backup manifest: metadata.file "../etc/passwd" is not a plain file name');
+    rejects(edit((d) => (d.metadata.file = '..'), SHARE_REFERENCE), 'backup manifest: metadata.file ".." is not a plain file name');
+    rejects(edit((d) => delete d.metadata.file, SHARE_REFERENCE), 'backup manifest: metadata.file is not a non-empty string');
+    rejects(edit((d) => (d.metadata.size = -1), SHARE_REFERENCE), 'backup manifest: metadata.size is not a whole number >= 0');
+    rejects(edit((d) => (d.metadata.sha256 = META_SHA.toUpperCase()), SHARE_REFERENCE), 'backup manifest: metadata.sha256 is not 64 lower-case hex digits');
     rejects(edit((d) => (d.kind = 'differential')), 'backup manifest: kind is "differential", not "full" or "incremental"');
     rejects(edit((d) => (d.parent = 'b0')), 'backup manifest: a full backup has no parent');
     rejects(edit((d) => (d.kind = 'incremental')), 'backup manifest: an incremental backup needs a parent');
@@ -151,12 +218,12 @@ describe('backup manifest codec', () => {
 
   it('never throws anything but ManifestError on random or mutated bytes', () => {
     const rng = new Prng(42);
-    const good = encodeManifest(incremental());
-    for (let i = 0; i < 3000; i++) {
+    const goods = [encodeManifest(incremental()), Buffer.from(SHARE_REFERENCE)];
+    for (let i = 0; i < 4000; i++) {
       let input: Buffer;
       if (i % 3 === 0) input = rng.bytes(rng.int(0, 200));
       else {
-        input = Buffer.from(good);
+        input = Buffer.from(goods[i % 2]);
         for (let k = rng.int(1, 4); k > 0; k--) input[rng.int(0, input.length - 1)] = rng.int(0, 255);
       }
       try {

@@ -9,6 +9,10 @@ import { createHash } from 'node:crypto';
  *     "version": 1,
  *     "id": "<backup id>",
  *     "source": { "type": "volume", "id": "<volume id>", "name": "<volume>", "snapshot": "<snapshot name>" },
+ *                                          or "type": "share" with the share's id and name
+ *     "metadata": { "file": "<name>", "size": <bytes>, "sha256": "<hex>" },
+ *                                          a share's only (and required there): its metadata
+ *                                          database copy, the file's name and SHA-256
  *     "kind": "full" | "incremental",
  *     "parent": null | "<backup id>",     null exactly for a full backup
  *     "size": <bytes of the image>,       the volume's size at the snapshot
@@ -42,16 +46,28 @@ export interface BackupRun {
 }
 
 export interface BackupSource {
-  /** 'volume' today; a share will add its metadata database as a second part. */
-  type: 'volume';
+  /** A block volume, or a share: its volume's image plus its metadata database (`metadata`). */
+  type: 'volume' | 'share';
+  /** The volume's id, or the share's. */
   id: string;
   name: string;
   snapshot: string;
 }
 
+/** A share backup's copy of the share's metadata database (SQLite), as of the snapshot. */
+export interface BackupMetadataFile {
+  /** The file's name (beside the image on a directory target). */
+  file: string;
+  size: number;
+  /** Hex SHA-256 of the whole file. */
+  sha256: string;
+}
+
 export interface BackupManifest {
   id: string;
   source: BackupSource;
+  /** Present exactly when source.type is 'share'. */
+  metadata?: BackupMetadataFile;
   kind: BackupKind;
   parent: string | null;
   size: number;
@@ -97,6 +113,8 @@ export function encodeManifest(m: BackupManifest): Buffer {
     version: MANIFEST_VERSION,
     id: m.id,
     source: { type: m.source.type, id: m.source.id, name: m.source.name, snapshot: m.source.snapshot },
+    // Only a share's manifest has the key: a volume's stays byte for byte what it was.
+    ...(m.metadata ? { metadata: { file: m.metadata.file, size: m.metadata.size, sha256: m.metadata.sha256 } } : {}),
     kind: m.kind,
     parent: m.parent,
     size: m.size,
@@ -121,8 +139,18 @@ export function decodeManifest(bytes: Buffer): BackupManifest {
   if (o.version !== MANIFEST_VERSION) throw new ManifestError(`version ${show(o.version)} is not supported (this gateway reads version ${MANIFEST_VERSION})`);
   const id = str(o.id, 'id');
   const s = obj(o.source, 'source');
-  if (s.type !== 'volume') throw new ManifestError(`source.type is ${show(s.type)}, not "volume"`);
-  const source: BackupSource = { type: 'volume', id: str(s.id, 'source.id'), name: str(s.name, 'source.name'), snapshot: str(s.snapshot, 'source.snapshot') };
+  if (s.type !== 'volume' && s.type !== 'share') throw new ManifestError(`source.type is ${show(s.type)}, not "volume" or "share"`);
+  const source: BackupSource = { type: s.type, id: str(s.id, 'source.id'), name: str(s.name, 'source.name'), snapshot: str(s.snapshot, 'source.snapshot') };
+  let metadata: BackupMetadataFile | undefined;
+  if (o.metadata !== undefined) {
+    if (source.type !== 'share') throw new ManifestError('metadata belongs to a share backup only');
+    const md = obj(o.metadata, 'metadata');
+    const file = str(md.file, 'metadata.file');
+    if (file.includes('/') || file === '.' || file === '..') throw new ManifestError(`metadata.file ${show(file)} is not a plain file name`);
+    const sha256 = str(md.sha256, 'metadata.sha256');
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ManifestError('metadata.sha256 is not 64 lower-case hex digits');
+    metadata = { file, size: int(md.size, 'metadata.size'), sha256 };
+  } else if (source.type === 'share') throw new ManifestError('a share backup needs metadata');
   if (o.kind !== 'full' && o.kind !== 'incremental') throw new ManifestError(`kind is ${show(o.kind)}, not "full" or "incremental"`);
   const kind = o.kind;
   const parent = o.parent === null ? null : str(o.parent, 'parent');
@@ -147,7 +175,7 @@ export function decodeManifest(bytes: Buffer): BackupManifest {
   const imageDigest = str(o.imageDigest, 'imageDigest');
   if (!/^[0-9a-f]{64}$/.test(imageDigest)) throw new ManifestError('imageDigest is not 64 lower-case hex digits');
   if (imageDigestOf(pageDigests) !== imageDigest) throw new ManifestError('imageDigest does not match pageDigests');
-  return { id, source, kind, parent, size, pageSize, createdAt, runs, pageDigests, imageDigest };
+  return { id, source, ...(metadata ? { metadata } : {}), kind, parent, size, pageSize, createdAt, runs, pageDigests, imageDigest };
 }
 
 /** Ascending, disjoint, page aligned, inside the image; a full backup's runs leave no gap. */

@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { access, mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoOf } from '../../devices/fd-io';
+import { sharesDir, snapshotMetaPath } from '../../nas/share-paths';
 import { Conflict, NotFound } from '../../common/errors';
 import type { JobContext, JobKind } from '../../jobs/job-kind';
 import { Throttle } from '../../jobs/throttle';
@@ -6,10 +10,11 @@ import type { BackupRecord, BackupTargetInfo, SnapshotInfo } from '../../storage
 import type { LogicalDisk } from '../../virtualization/logical-disk';
 import { changedRuns, runTotals } from '../../virtualization/page-diff';
 import { backupRuns, carriedDigests } from './backup-chain';
-import { DeviceSink, DirectorySink, type BackupSink } from './backup-files';
-import { decodeManifest, DIGEST_BYTES, encodeManifest, imageDigestOf, pageCount, zeroDigest, type BackupManifest, type BackupRun } from './backup-manifest';
+import { assertDirectory, BackupTargetError, copyFileHashed, DeviceSink, directoryPaths, DirectorySink, metadataFileName, syncDirectory, type BackupSink } from './backup-files';
+import { decodeManifest, DIGEST_BYTES, encodeManifest, imageDigestOf, pageCount, zeroDigest, type BackupManifest, type BackupMetadataFile, type BackupRun } from './backup-manifest';
 import { PoolSink, type PoolSinkDeps } from './pool-sink';
 import { pieces, readAhead } from './read-ahead';
+import type { ChainEnv } from './restore.job';
 
 export const BACKUP_KIND = 'backup';
 
@@ -25,7 +30,7 @@ export interface BackupCheckpoint {
 }
 
 /** What the backup and restore jobs work with (the backup service provides it). */
-export interface BackupEnv extends PoolSinkDeps {
+export interface BackupEnv extends PoolSinkDeps, ChainEnv {
   findSnapshot(volumeId: string, name: string): Promise<SnapshotInfo | null>;
   /** After a backup succeeded: delete the volume's backup snapshots no backup needs any more. */
   pruneSnapshots(volumeId: string): Promise<void>;
@@ -82,9 +87,12 @@ export class BackupJob implements JobKind<BackupParams, BackupCheckpoint> {
       await hashRuns(disk, runs, next, digests);
       await this.copy(ctx, disk, runs, next, sink, digests);
       next = size;
+      // A share: its metadata database as of the snapshot goes beside the image, its digest into the manifest.
+      const meta = rec.shareId ? await this.putMetadata(target, rec, snap.id) : null;
       const manifest: BackupManifest = {
         id: rec.id,
-        source: { type: 'volume', id: rec.volumeId, name: rec.volumeName, snapshot: rec.snapshotName },
+        source: rec.shareId ? { type: 'share', id: rec.shareId, name: shareNameOf(rec.volumeName), snapshot: rec.snapshotName } : { type: 'volume', id: rec.volumeId, name: rec.volumeName, snapshot: rec.snapshotName },
+        ...(meta ? { metadata: meta.entry } : {}),
         kind: rec.kind,
         parent: rec.parentId,
         size,
@@ -99,7 +107,8 @@ export class BackupJob implements JobKind<BackupParams, BackupCheckpoint> {
       await env.catalog.updateBackup(rec.id, {
         state: 'complete',
         location,
-        bytesStored,
+        bytesStored: bytesStored + (meta?.entry.size ?? 0),
+        metadataLocation: meta?.path ?? null,
         imageDigest: manifest.imageDigest,
         manifest: bytes.toString('utf8'),
         finishedAt: new Date().toISOString(),
@@ -153,6 +162,33 @@ export class BackupJob implements JobKind<BackupParams, BackupCheckpoint> {
     await ctx.checkpoint({ next: disk.size });
   }
 
+  /**
+   * Copy the share snapshot's metadata database to the target: beside the
+   * image (directory), or under `<data dir>/backups/` (pool: a pool holds
+   * volumes, not files). Written under a temporary name, synced, renamed.
+   */
+  private async putMetadata(target: BackupTargetInfo, rec: BackupRecord, snapshotId: string): Promise<{ path: string; entry: BackupMetadataFile }> {
+    const src = snapshotMetaPath(sharesDir(this.env.dataDir), rec.shareId!, snapshotId);
+    const file = metadataFileName(rec.id);
+    const dir = target.kind === 'directory' ? directoryPaths(target.path!, rec.volumeName, rec.id).dir : join(this.env.dataDir, 'backups');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const part = join(dir, `.${file}.part`);
+    const path = join(dir, file);
+    let got: { size: number; sha256: string };
+    try {
+      got = await copyFileHashed(src, part);
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT' && !(await access(src).then(() => true, () => false))) {
+        throw new Conflict('SNAPSHOT_METADATA_MISSING', `the metadata copy of snapshot '${rec.volumeName}@${rec.snapshotName}' (${src}) is missing: remove this backup and make a new one`, { backup: rec.id });
+      }
+      if (target.kind === 'directory') await assertDirectory(target.path!);
+      throw new BackupTargetError(`backup metadata ${part}: copy failed (${errnoOf(e) ?? (e as Error).message})`, { path: part });
+    }
+    await rename(part, path);
+    await syncDirectory(dir);
+    return { path, entry: { file, size: got.size, sha256: got.sha256 } };
+  }
+
   private async parentOf(rec: BackupRecord, pageSize: number) {
     const { env } = this;
     const record = await env.catalog.getBackup(rec.parentId!);
@@ -177,6 +213,9 @@ export class BackupJob implements JobKind<BackupParams, BackupCheckpoint> {
     }
   }
 }
+
+/** A share's name from its volume's (`share:<name>`). */
+export const shareNameOf = (volumeName: string) => (volumeName.startsWith('share:') ? volumeName.slice('share:'.length) : volumeName);
 
 /** Record the SHA-256 of each page of `data` (which starts at a page boundary). */
 export function hashPages(data: Buffer, offset: number, pageSize: number, digests: Buffer): void {

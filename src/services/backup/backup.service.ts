@@ -1,18 +1,20 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { isAbsolute, normalize } from 'node:path';
 import { Conflict, InUse, InvalidArgument, NotFound } from '../../common/errors';
+import { STRATA_CONFIG, type StrataConfig } from '../../config/config';
 import type { JobInfo } from '../../jobs/job-kind';
 import { JobService } from '../../jobs/job.service';
 import { AuditService } from '../../storage/audit.service';
 import { BackupCatalog } from '../../storage/backup-catalog';
-import type { Actor, BackupRecord, BackupTargetInfo, BackupTargetKind, SnapshotInfo, VolumeInfo } from '../../storage/domain';
+import type { Actor, BackupRecord, BackupTargetInfo, BackupTargetKind, ShareInfo, SnapshotInfo, VolumeInfo } from '../../storage/domain';
+import { ShareService, type ExportRuleInput } from '../../storage/share.service';
 import { newId } from '../../storage/lookup';
 import { StorageRuntime } from '../../storage/runtime';
 import { SnapshotKeepers, type KeptSnapshot } from '../../storage/snapshot-keepers';
 import { SnapshotService } from '../../storage/snapshot.service';
 import { VolumeService } from '../../storage/volume.service';
 import { BackupTargetError, directoryPaths, probeWritable, removeFiles } from './backup-files';
-import { BACKUP_KIND, BackupJob, type BackupEnv } from './backup.job';
+import { BACKUP_KIND, BackupJob, shareNameOf, type BackupEnv } from './backup.job';
 import { backupSnapshotName } from './pool-sink';
 import { RestoreJob, RESTORE_KIND, VerifyJob, VERIFY_KIND } from './restore.job';
 
@@ -34,6 +36,8 @@ export interface StartedBackup {
 export interface StartedRestore {
   volume: VolumeInfo;
   job: JobInfo;
+  /** Restored to a new share: it, not served until the job is done. */
+  share?: ShareInfo;
 }
 
 /** The snapshot names backups use: `backup-<backup id>`. */
@@ -58,8 +62,12 @@ export class BackupService implements OnModuleInit {
     private readonly volumes: VolumeService,
     private readonly snapshots: SnapshotService,
     private readonly keepers: SnapshotKeepers,
+    private readonly shares: ShareService,
+    @Inject(STRATA_CONFIG) config: StrataConfig,
   ) {
     this.env = {
+      dataDir: config.dataDir,
+      shares,
       catalog,
       runtime,
       volumes,
@@ -133,9 +141,11 @@ export class BackupService implements OnModuleInit {
 
   create(actor: Actor, req: { volume: string; target: string; incremental?: boolean; rateLimit?: number }): Promise<StartedBackup> {
     return this.audit.audited(actor, 'backup.create', { type: 'volume', name: String(req.volume) }, async () => {
-      const volume = await this.volumes.get(req.volume);
-      if (volume.role !== 'block') throw new InvalidArgument(`volume '${volume.name}' is a ${volume.role === 'share' ? "share's volume" : 'snapshot'}: only block volumes are backed up for now`, 'volume');
+      const { volume, share } = await this.sourceOf(req.volume);
       const target = await this.catalog.getTarget(req.target);
+      if (share && target.kind === 'device') {
+        throw new InvalidArgument(`target '${target.name}' is a device: it holds one raw image and has no room for share '${share.name}''s metadata database; back shares up to a directory or pool target`, 'target');
+      }
       let parentId: string | null = null;
       if (req.incremental) {
         if (target.kind === 'device') throw new InvalidArgument(`target '${target.name}' is a device: it holds one full raw image, never an incremental`, 'incremental');
@@ -147,12 +157,12 @@ export class BackupService implements OnModuleInit {
         parentId = parent.id;
       }
       const id = newId();
-      await this.catalog.insertBackup({ id, volumeId: volume.id, volumeName: volume.name, snapshotName: backupSnapshotName(id), kind: parentId ? 'incremental' : 'full', parentId, targetId: target.id, createdBy: actor.name });
+      await this.catalog.insertBackup({ id, volumeId: volume.id, volumeName: volume.name, snapshotName: backupSnapshotName(id), kind: parentId ? 'incremental' : 'full', parentId, targetId: target.id, createdBy: actor.name, shareId: share?.id ?? null });
       let job: JobInfo;
       try {
         const params: Record<string, unknown> = { backupId: id };
         if (req.rateLimit) params.rateLimit = req.rateLimit;
-        job = await this.jobs.start(actor, BACKUP_KIND, { type: 'volume', id: volume.id, name: volume.name }, params);
+        job = await this.jobs.start(actor, BACKUP_KIND, share ? { type: 'share', id: share.id, name: share.name } : { type: 'volume', id: volume.id, name: volume.name }, params);
       } catch (e) {
         await this.catalog.deleteBackups([id]);
         throw e;
@@ -187,10 +197,12 @@ export class BackupService implements OnModuleInit {
     }, undefined, { withDependents: !!opts.withDependents });
   }
 
-  restore(actor: Actor, id: string, req: { to?: string; pool?: string; over?: string; force?: boolean; rateLimit?: number }): Promise<StartedRestore> {
+  restore(actor: Actor, id: string, req: { to?: string; toShare?: string; pool?: string; over?: string; force?: boolean; rateLimit?: number; rules?: ExportRuleInput[] }): Promise<StartedRestore> {
     return this.audit.audited(actor, 'backup.restore', { type: 'backup', id }, async () => {
       const backup = await this.catalog.getBackup(id);
       if (backup.state !== 'complete') throw new Conflict('BACKUP_NOT_COMPLETE', `backup ${id} is ${backup.state === 'pending' ? 'not complete' : backup.state}`, { backup: id });
+      if (backup.sourceType === 'share' || req.toShare !== undefined) return this.restoreShare(actor, backup, req);
+      if (req.rules !== undefined) throw new InvalidArgument('rules are for a restore to a new share (toShare)', 'rules');
       if ((req.to === undefined) === (req.over === undefined)) throw new InvalidArgument('give either to (a new volume) or over (an existing volume, with force)', 'to');
       let volume: VolumeInfo;
       let created = false;
@@ -216,7 +228,47 @@ export class BackupService implements OnModuleInit {
         if (created) await this.volumes.remove(actor, volume.id).catch(() => undefined);
         throw e;
       }
-    }, (r) => ({ type: 'backup', id, name: r.volume.name }), { to: req.to, pool: req.pool, over: req.over, force: !!req.force });
+    }, (r) => ({ type: 'backup', id, name: r.share?.name ?? r.volume.name }), { to: req.to, toShare: req.toShare, pool: req.pool, over: req.over, force: !!req.force });
+  }
+
+  /**
+   * A share backup goes to a new share only (writing over a served share
+   * under its clients is not offered): same size, in the backed-up share's
+   * pool unless `pool`, export rules as given (none by default: it admits
+   * nobody until the admin says who). It is not served until the job is done.
+   */
+  private async restoreShare(actor: Actor, backup: BackupRecord, req: { to?: string; toShare?: string; pool?: string; over?: string; rateLimit?: number; rules?: ExportRuleInput[] }): Promise<StartedRestore> {
+    if (backup.sourceType !== 'share') throw new InvalidArgument(`backup ${backup.id} is of volume '${backup.volumeName}', not a share: restore it with to or over`, 'toShare');
+    if (req.toShare === undefined || req.to !== undefined || req.over !== undefined) {
+      throw new InvalidArgument(`backup ${backup.id} is of share '${shareNameOf(backup.volumeName)}': restore it to a new share with toShare (and no to or over)`, 'toShare');
+    }
+    const source = await this.volumes.get(backup.volumeId).catch(() => null);
+    const pool = req.pool ?? source?.poolName;
+    if (!pool) throw new InvalidArgument(`share '${shareNameOf(backup.volumeName)}' no longer exists: name the pool to restore into`, 'pool');
+    const share = await this.shares.createRestoring(actor, { name: req.toShare, pool, size: backup.size, rules: req.rules ?? [] }, backup.id);
+    try {
+      const params: Record<string, unknown> = { backupId: backup.id, volumeId: share.volumeId, shareId: share.id };
+      if (req.rateLimit) params.rateLimit = req.rateLimit;
+      const job = await this.jobs.start(actor, RESTORE_KIND, { type: 'share', id: share.id, name: share.name }, params);
+      return { volume: await this.volumes.get(share.volumeId), share, job };
+    } catch (e) {
+      await this.shares.remove(actor, share.id, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** What a backup is of: a block volume, or a share (by its name, or its volume's `share:<name>`). */
+  private async sourceOf(key: string): Promise<{ volume: VolumeInfo; share: ShareInfo | null }> {
+    const volume = await this.volumes.get(key).catch((e: unknown) => {
+      if (e instanceof NotFound) return null;
+      throw e;
+    });
+    if (volume?.role === 'snapshot') throw new InvalidArgument(`volume '${volume.name}' is a snapshot: back up the volume it was taken of`, 'volume');
+    if (volume?.role === 'block') return { volume, share: null };
+    const share = volume ? (await this.shares.list()).find((s) => s.volumeId === volume.id) : await this.shares.get(key).catch(() => null);
+    if (!share) throw new NotFound('volume', key);
+    if (share.restoringFrom) throw new Conflict('SHARE_RESTORING', `share '${share.name}' is being restored from backup ${share.restoringFrom}: back it up once its restore job is done`, { share: share.name });
+    return { volume: volume ?? (await this.volumes.get(share.volumeId)), share };
   }
 
   verify(actor: Actor, id: string): Promise<JobInfo> {
@@ -272,8 +324,9 @@ export class BackupService implements OnModuleInit {
     try {
       if (target?.kind === 'directory') {
         const p = directoryPaths(target.path!, b.volumeName, b.id);
-        await removeFiles([p.image, p.manifest, p.imagePart, p.manifestPart]);
-      } else if (target?.kind === 'pool' && b.location) {
+        await removeFiles([p.image, p.manifest, p.imagePart, p.manifestPart, p.metadata, p.metadataPart]);
+      } else if (target?.kind === 'pool' && b.metadataLocation) await removeFiles([b.metadataLocation]);
+      if (target?.kind === 'pool' && b.location) {
         const at = await this.volumes.get(b.location).catch(() => null);
         const backupVolume = at?.role === 'snapshot' ? at.origin! : at ? { id: at.id, name: at.name } : null;
         if (at?.role === 'snapshot') await this.snapshots.remove(this.env.actor, backupVolume!.id, at.id);

@@ -19,6 +19,9 @@ export interface PoolSinkDeps {
 /** The snapshot name every backup gets, on its source volume and on a pool target's volume. */
 export const backupSnapshotName = (backupId: string) => `backup-${backupId}`;
 
+/** A pool target's volume for a source: `<volume>.backup`; a share's volume `share:home` gives `share.home.backup` (names take no ':'). */
+export const poolVolumeName = (volumeName: string) => `${volumeName.replace(/:/g, '.')}.backup`;
+
 /**
  * A pool target: one volume `<volume>.backup` in that pool takes the runs of
  * each backup, then a snapshot of it is taken per backup, so every backup
@@ -63,13 +66,14 @@ export class PoolSink implements BackupSink {
 
   /** A full backup's volume: ours if a backup on this target already uses it, created otherwise. */
   private static async fullVolume(deps: PoolSinkDeps, target: BackupTargetInfo, rec: BackupRecord, size: number): Promise<string> {
-    const name = `${rec.volumeName}.backup`;
+    const name = poolVolumeName(rec.volumeName);
     const existing = await deps.volumes.get(name).catch((e: unknown) => {
       if (e instanceof NotFound) return null;
       throw e;
     });
     if (!existing) return (await deps.volumes.create(deps.actor, { name, pool: target.poolId!, size })).id;
-    for (const b of await deps.catalog.listBackups({ targetId: target.id })) {
+    // Only a volume holding backups of a source of this name: 'share:home' and a volume 'share.home' both map to 'share.home.backup'.
+    for (const b of await deps.catalog.listBackups({ targetId: target.id, volumeName: rec.volumeName })) {
       if (b.location === existing.id) return existing.id;
       if (b.state === 'complete' && b.location) {
         const snap = await deps.volumes.get(b.location).catch(() => null);

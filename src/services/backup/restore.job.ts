@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, basename } from 'node:path';
+import { errnoOf } from '../../devices/fd-io';
+import { FileSystem } from '../../nas/fs';
+import { liveMetaPath, sharesDir } from '../../nas/share-paths';
+import type { ShareService } from '../../storage/share.service';
 import { Conflict, NotFound } from '../../common/errors';
 import type { JobContext, JobKind } from '../../jobs/job-kind';
 import { Throttle } from '../../jobs/throttle';
@@ -7,8 +13,8 @@ import type { BackupCatalog } from '../../storage/backup-catalog';
 import type { BackupRecord, BackupTargetInfo } from '../../storage/domain';
 import type { StorageRuntime } from '../../storage/runtime';
 import { ChainError, composeChain, type ChainSegment } from './backup-chain';
-import { BackupDamaged, openImageDevice, openImageFile, type ImageReader } from './backup-files';
-import { decodeManifest, DIGEST_BYTES, ManifestError, zeroDigest, type BackupManifest } from './backup-manifest';
+import { BackupDamaged, copyFileHashed, openImageDevice, openImageFile, syncDirectory, type ImageReader } from './backup-files';
+import { decodeManifest, DIGEST_BYTES, ManifestError, zeroDigest, type BackupManifest, type BackupMetadataFile } from './backup-manifest';
 import { chunkFor } from './backup.job';
 import { pieces, readAhead } from './read-ahead';
 
@@ -19,6 +25,8 @@ export interface RestoreParams {
   backupId: string;
   /** The volume written. */
   volumeId: string;
+  /** A share backup: the new share whose volume this is; it gets the metadata copy and is served at the end. */
+  shareId?: string;
   rateLimit?: number;
 }
 
@@ -36,6 +44,8 @@ const CHECKPOINT_MS = 1000;
 export interface ChainEnv {
   catalog: BackupCatalog;
   runtime: StorageRuntime;
+  shares: ShareService;
+  dataDir: string;
 }
 
 /** A backup and the ones it builds on, oldest (the full one) first. */
@@ -231,6 +241,13 @@ export class RestoreJob implements JobKind<RestoreParams, ChainCheckpoint> {
     const chain = await loadChain(this.env.catalog, ctx.params.backupId);
     const disk = this.env.runtime.disk(ctx.params.volumeId);
     if (!disk) throw new NotFound('volume', ctx.params.volumeId);
+    const { shareId } = ctx.params;
+    // The metadata first (small, and a damaged copy should stop the job before it writes the image).
+    const metaPart = shareId ? join(sharesDir(this.env.dataDir), shareId, '.meta.sqlite.part') : null;
+    if (shareId) {
+      await mkdir(dirname(metaPart!), { recursive: true, mode: 0o700 });
+      await copyMetadata(chain, metaPart!);
+    }
     const reader = new ChainReader(this.env, chain);
     if (disk.size < reader.size) throw new Conflict('BACKUP_NOT_COMPLETE', `volume '${disk.name}' holds ${disk.size} bytes, the backup ${reader.size}`, { volume: disk.name });
     ctx.setTotal(reader.dataBytes);
@@ -249,6 +266,57 @@ export class RestoreJob implements JobKind<RestoreParams, ChainCheckpoint> {
     if (disk.size > reader.size) await disk.discard(reader.size, disk.size - reader.size);
     await disk.flush();
     await ctx.checkpoint({ next: reader.size });
+    if (shareId) {
+      await checkFilesystem(chain, metaPart!);
+      // In place under the name the share's filesystem opens, durably, and only then served.
+      const live = liveMetaPath(sharesDir(this.env.dataDir), shareId);
+      await rename(metaPart!, live);
+      await syncDirectory(dirname(live));
+      await this.env.shares.finishRestore(shareId);
+    }
+  }
+}
+
+/** The chosen backup's metadata copy and its manifest entry, or a precise error when it has none. */
+function metadataOf(chain: LoadedChain): { rec: BackupRecord; entry: BackupMetadataFile } {
+  const rec = chain.records[chain.records.length - 1];
+  const entry = chain.manifests[chain.manifests.length - 1].metadata;
+  if (rec.sourceType !== 'share' || !entry) throw new Conflict('BACKUP_NOT_SHARE', `backup ${rec.id} is of volume '${rec.volumeName}', not a share`, { backup: rec.id });
+  if (!rec.metadataLocation) throw new BackupDamaged(`backup ${rec.id}: the catalog does not say where its metadata file is`, { backup: rec.id });
+  return { rec, entry };
+}
+
+/** Copy the backup's metadata database to `dest`, checking its size and SHA-256 against the manifest's. */
+async function copyMetadata(chain: LoadedChain, dest: string): Promise<void> {
+  const { rec, entry } = metadataOf(chain);
+  let got: { size: number; sha256: string };
+  try {
+    got = await copyFileHashed(rec.metadataLocation!, dest);
+  } catch (e) {
+    await rm(dest, { force: true });
+    throw new BackupDamaged(`backup ${rec.id}: metadata file ${rec.metadataLocation} ${errnoOf(e) === 'ENOENT' ? 'is missing' : `cannot be read (${errnoOf(e) ?? (e as Error).message})`}`, { backup: rec.id, path: rec.metadataLocation });
+  }
+  if (got.size !== entry.size || got.sha256 !== entry.sha256) {
+    await rm(dest, { force: true });
+    throw new BackupDamaged(
+      `backup ${rec.id}: metadata file ${rec.metadataLocation} ${got.size !== entry.size ? `is ${got.size} bytes, its manifest says ${entry.size}` : 'does not match its SHA-256'}: the metadata copy is damaged`,
+      { backup: rec.id, path: rec.metadataLocation },
+    );
+  }
+}
+
+/** The share's filesystem check (metadata against block allocation) on a metadata copy: a restore never serves an inconsistent one. */
+async function checkFilesystem(chain: LoadedChain, metaPath: string): Promise<void> {
+  const { rec } = metadataOf(chain);
+  let report: ReturnType<typeof FileSystem.fsck>;
+  try {
+    report = FileSystem.fsck(metaPath);
+  } catch (e) {
+    throw new BackupDamaged(`backup ${rec.id}: its metadata database cannot be checked: ${(e as Error).message}`, { backup: rec.id });
+  }
+  if (!report.clean) {
+    const first = report.problems[0];
+    throw new BackupDamaged(`backup ${rec.id}: the filesystem check of its metadata found ${report.problems.length} problem(s), first: ${first.kind}: ${first.detail}`, { backup: rec.id, problems: report.problems.length });
   }
 }
 
@@ -260,7 +328,18 @@ export class VerifyJob implements JobKind<VerifyParams, ChainCheckpoint> {
   constructor(private readonly env: ChainEnv) {}
 
   async run(ctx: JobContext<VerifyParams, ChainCheckpoint>): Promise<void> {
-    const reader = new ChainReader(this.env, await loadChain(this.env.catalog, ctx.params.backupId));
+    const chain = await loadChain(this.env.catalog, ctx.params.backupId);
+    if (chain.records[chain.records.length - 1].sourceType === 'share') {
+      // The metadata copy: its digest, and the filesystem check on a scratch copy (opening the backup's own file could leave files beside it).
+      const scratch = await mkdtemp(join(tmpdir(), 'strata-verify-'));
+      try {
+        await copyMetadata(chain, join(scratch, 'meta.sqlite'));
+        await checkFilesystem(chain, join(scratch, 'meta.sqlite'));
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
+    const reader = new ChainReader(this.env, chain);
     ctx.setTotal(reader.dataBytes);
     await walk(ctx, reader, async () => undefined, async () => undefined);
   }

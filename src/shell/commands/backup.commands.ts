@@ -109,10 +109,11 @@ export const backupCommands: CommandSpec[] = [
   {
     name: 'backup',
     sub: 'restore',
-    summary: 'restore a backup into a new volume (--to) or over an existing one (--over with --force)',
+    summary: 'restore a backup into a new volume (--to) or over an existing one (--over with --force); a share backup into a new share (--to-share)',
     args: [backupArg],
     options: [
       { name: 'to', value: 'volume', help: 'a new volume to create' },
+      { name: 'to-share', value: 'share', help: 'a share backup: a new share to create (no export rules: add them once restored)' },
       { name: 'pool', value: 'pool', help: "the new volume's pool (default: the backed-up volume's)", complete: names.pool },
       { name: 'over', value: 'volume', help: 'an existing volume with no assignments, overwritten', complete: names.volume },
       { name: 'force', help: 'needed with --over: everything on that volume is replaced' },
@@ -121,8 +122,8 @@ export const backupCommands: CommandSpec[] = [
     ],
     confirm: (p) => (p.opt('over') ? `restore backup ${p.arg('id')} over volume '${p.opt('over')}', replacing everything on it` : ''),
     async run(ctx, p) {
-      if ((p.opt('to') === undefined) === (p.opt('over') === undefined)) throw new UsageError('give either --to <new volume> or --over <volume> --force');
-      const s = await ctx.services.backups.restore(ctx.actor, p.arg('id'), { to: p.opt('to'), pool: p.opt('pool'), over: p.opt('over'), force: p.flag('force'), rateLimit: rateOf(p.opt('rate')) });
+      if ([p.opt('to'), p.opt('over'), p.opt('to-share')].filter((x) => x !== undefined).length !== 1) throw new UsageError('give one of --to <new volume>, --over <volume> --force, or --to-share <new share>');
+      const s = await ctx.services.backups.restore(ctx.actor, p.arg('id'), { to: p.opt('to'), toShare: p.opt('to-share'), pool: p.opt('pool'), over: p.opt('over'), force: p.flag('force'), rateLimit: rateOf(p.opt('rate')) });
       return maybeWait(ctx, s.job, p.flag('wait'), { data: s, text: restoreStarted(s) });
     },
   },
