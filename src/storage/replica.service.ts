@@ -9,6 +9,7 @@ import { HostEntity, ReplicaEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, now } from './lookup';
 import { StorageRuntime } from './runtime';
+import { SnapshotKeepers, type KeptSnapshot } from './snapshot-keepers';
 import { SnapshotService } from './snapshot.service';
 import { VolumeService } from './volume.service';
 
@@ -47,9 +48,19 @@ export class ReplicaService {
     private readonly snapshots: SnapshotService,
     private readonly volumeService: VolumeService,
     private readonly runtime: StorageRuntime,
+    keepers: SnapshotKeepers,
   ) {
     this.replicas = ds.getRepository(ReplicaEntity);
     this.volumes = ds.getRepository(VolumeEntity);
+    keepers.register((snap, ctx) => (ctx.originDeleted ? Promise.resolve(null) : this.keeps(snap)));
+  }
+
+  /** A replica's last consistent point is what promote rolls back to: it stays while the volume is a replica. */
+  private async keeps(snap: KeptSnapshot): Promise<string | null> {
+    if (!snap.originId) return null;
+    const replica = await this.replicas.findOne({ where: { volumeId: snap.originId } });
+    if (!replica || replica.lastCycle === 0 || !snap.name.endsWith(`@${CYCLE_PREFIX}${replica.lastCycle}`)) return null;
+    return `it is replica's last consistent point (cycle ${replica.lastCycle}), which promote rolls back to; promote the replica first, or wait for the next cycle`;
   }
 
   /** Mark a block volume as the replica the host (the source gateway's replication key) writes. */

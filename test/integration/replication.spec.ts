@@ -83,6 +83,12 @@ describe('replication between two gateways', () => {
     expect(rw.body.message).toMatch(/replica/);
     const ro = await admin(b, 'POST', 'assignments', { host: 'reader', volume: 'db-r' });
     expect(ro).toMatchObject({ access: 'ro', sharing: 'shared' });
+
+    // On the target, the last consistent point stays (promote needs it); the one before may go.
+    const point = await apiJson(b, 'volumes/db-r/snapshots/cycle-5', { method: 'DELETE' });
+    expect(point).toMatchObject({ status: 409, body: { code: 'SNAPSHOT_NEEDED' } });
+    expect(point.body.message).toMatch(/last consistent point \(cycle 5\)/);
+    expect((await apiJson(b, 'volumes/db-r/snapshots/cycle-4', { method: 'DELETE' })).status).toBe(204);
   });
 
   it('REPLICA_COMMIT on an ordinary volume is refused with NOT_REPLICA, and nothing is snapshotted', async () => {
