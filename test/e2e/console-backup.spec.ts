@@ -9,6 +9,8 @@ import type { BackupView } from '../../src/services/backup/backup.service';
 import { ARTIFACTS, buildConsoleIfStale, chromiumFor, loginAsAdmin, openBrowser } from '../utils/console-browser';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
 import { volumeHash, writeVolume } from '../utils/replication-fixture';
+import { createShare, nasPorts, OPEN_RULE } from '../utils/nas-fixture';
+import { Nfs3Client } from '../utils/nfs3-client';
 import { admin } from '../utils/san-fixture';
 
 const MiB = 2 ** 20;
@@ -164,5 +166,39 @@ describe.skipIf(!haveChromium)('console Backups page in a real browser', () => {
     expect(await json<BackupTargetInfo[]>('backup-targets')).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'console-backup.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
+  });
+
+  it("restores a share's backup into a new share, served only once checked, whose files read back over NFS", async () => {
+    await createShare(gw, 'home');
+    const nfs = await Nfs3Client.connect(nasPorts(gw).nfs);
+    try {
+      const root = await nfs.mount('/home');
+      const data = new Prng(43).bytes(300_000);
+      await nfs.write(await nfs.create(root, 'report.bin'), 0, data);
+      await admin(gw, 'POST', 'backup-targets', { name: 'shelf', kind: 'directory', path: dir });
+      const started = await admin(gw, 'POST', 'backups', { volume: 'home', target: 'shelf' });
+      expect((await gw.app.get(JobService).wait(started.job.id)).state).toBe('succeeded');
+      // The original changes after the backup; the restore must bring back what was backed up.
+      await nfs.write((await nfs.lookup(root, 'report.bin')).fh, 0, Buffer.alloc(4096, 7));
+
+      await page.reload();
+      await page.getByRole('button', { name: `Restore backup ${short(started.backup.id)}` }).click();
+      expect(await text(dialog())).toContain('It starts with no export rules');
+      expect(await dialog().getByLabel('New share name').inputValue()).toBe('home-restored');
+      await dialog().getByRole('button', { name: 'Restore', exact: true }).click();
+      await flash(`Restoring backup ${short(started.backup.id)} into the new share 'home-restored'`).waitFor();
+      const job = (await json<Array<{ id: string; kind: string; target: { name: string } }>>('jobs')).find((j) => j.kind === 'restore' && j.target.name.includes('home-restored'))!;
+      const ended = await gw.app.get(JobService).wait(job.id);
+      expect(ended.state, ended.error ?? '').toBe('succeeded');
+
+      // No rules yet: nobody may mount it until the admin says who.
+      await expect(nfs.mount('/home-restored')).rejects.toThrow();
+      await admin(gw, 'POST', 'shares/home-restored/rules', OPEN_RULE);
+      const restored = await nfs.mount('/home-restored');
+      expect((await nfs.readAll((await nfs.lookup(restored, 'report.bin')).fh)).equals(data)).toBe(true);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await nfs.close();
+    }
   });
 });

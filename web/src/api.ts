@@ -457,7 +457,9 @@ export const api = {
     /** withDependents also removes the incrementals built on it: only after the admin has seen them named. */
     remove: (id: string, withDependents: boolean) => request<void>('DELETE', `backups/${seg(id)}`, { query: { withDependents: withDependents || undefined } }),
     /** Into a new thin volume `to` (in `pool`, default the backed-up volume's). */
-    restore: (id: string, to: string, pool?: string) => request<StartedRestore>('POST', `backups/${seg(id)}/restore`, { json: { to, ...(pool && { pool }) } }),
+    /** Into a new volume (`to`), or for a share's backup into a new share (`toShare`, served once the job is done, with no export rules). */
+    restore: (id: string, into: { to: string } | { toShare: string }, pool?: string) =>
+      request<StartedRestore>('POST', `backups/${seg(id)}/restore`, { json: { ...into, ...(pool && { pool }) } }),
     /** A job that reads the backup's chain and checks every page against its digest. */
     verify: (id: string) => request<JobInfo>('POST', `backups/${seg(id)}/verify`),
   },

@@ -470,6 +470,9 @@ export interface BackupInfo {
   createdBy: string;
   createdAt: string;
   finishedAt: string | null;
+  /** A block volume's backup, or a share's (its volume plus its metadata database). */
+  sourceType?: 'volume' | 'share';
+  shareId?: string | null;
 }
 
 export interface CreateBackupBody {
@@ -489,4 +492,6 @@ export interface StartedBackup {
 export interface StartedRestore {
   volume: VolumeInfo;
   job: JobInfo;
+  /** Set for a restore to a new share. */
+  share?: ShareInfo | null;
 }

@@ -268,7 +268,7 @@ export function BackupTable({ backups, done }: { backups: BackupInfo[]; done: (m
           backup={pending.backup}
           chain={chainOf(pending.backup, backups)}
           onClose={() => setPending(null)}
-          onStarted={(volume) => finish(`Restoring backup ${shortId(pending.backup.id)} into the new volume '${volume}': the Jobs page shows its progress.`)}
+          onStarted={(what) => finish(`Restoring backup ${shortId(pending.backup.id)} into the new ${what}: the Jobs page shows its progress.`)}
         />
       )}
       {pending?.kind === 'remove' && <RemoveBackupDialog backup={pending.backup} all={backups} onClose={() => setPending(null)} onDone={(message) => finish(message)} />}
@@ -290,34 +290,44 @@ function VerifyResult({ backup: b, jobId }: { backup: BackupInfo; jobId: string 
   );
 }
 
-function RestoreDialog({ backup: b, chain, onClose, onStarted }: { backup: BackupInfo; chain: BackupInfo[]; onClose: () => void; onStarted: (volume: string) => void }) {
+function RestoreDialog({ backup: b, chain, onClose, onStarted }: { backup: BackupInfo; chain: BackupInfo[]; onClose: () => void; onStarted: (what: string) => void }) {
   const pools = useLoad('restore:pools', (signal) => api.pools.list(signal));
-  const [name, setName] = useState(`${b.volumeName}-restored`);
+  const share = b.sourceType === 'share';
+  const source = share ? b.volumeName.replace(/^share:/, '') : b.volumeName;
+  const [name, setName] = useState(`${source}-restored`);
   const [pool, setPool] = useState('');
   const action = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     await action.run(async () => {
-      const started = await api.backups.restore(b.id, name.trim(), pool || undefined);
-      onStarted(started.volume.name);
+      const started = await api.backups.restore(b.id, share ? { toShare: name.trim() } : { to: name.trim() }, pool || undefined);
+      onStarted(started.share ? `share '${started.share.name}'` : `volume '${started.volume.name}'`);
     });
   };
+  const from = chain.length === 1 ? 'this full backup' : `${plural(chain.length, 'backup')} (${chain.map((x) => shortId(x.id)).join(' → ')})`;
   return (
     <Dialog title={`Restore backup ${shortId(b.id)}`} onClose={onClose}>
       <form className="form dialog-body" onSubmit={submit} aria-label="Restore backup">
-        <p>
-          A new thin volume of {formatSize(b.size)} that reads as {b.volumeName} did at {formatTime(b.createdAt)}, composed from{' '}
-          {chain.length === 1 ? 'this full backup' : `${plural(chain.length, 'backup')} (${chain.map((x) => shortId(x.id)).join(' → ')})`}; every page is checked
-          against its digest before it is written.
-        </p>
+        {share ? (
+          <p>
+            A new share of {formatSize(b.size)} with the files of share {source} as they were at {formatTime(b.createdAt)}, composed from {from} and its metadata
+            database; every page is checked against its digest and the filesystem is checked before the share is served. It starts with no export rules: add them on
+            its page to let clients mount it.
+          </p>
+        ) : (
+          <p>
+            A new thin volume of {formatSize(b.size)} that reads as {b.volumeName} did at {formatTime(b.createdAt)}, composed from {from}; every page is checked
+            against its digest before it is written.
+          </p>
+        )}
         <div className="field">
-          <label htmlFor="restore-name">New volume name</label>
+          <label htmlFor="restore-name">{share ? 'New share name' : 'New volume name'}</label>
           <input id="restore-name" required autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
         <div className="field">
           <label htmlFor="restore-pool">Pool</label>
           <select id="restore-pool" value={pool} onChange={(e) => setPool(e.target.value)}>
-            <option value="">the backed-up volume's pool</option>
+            <option value="">{share ? "the backed-up share's pool" : "the backed-up volume's pool"}</option>
             {(pools.data ?? []).map((p) => (
               <option key={p.id} value={p.name}>
                 {p.name} — {formatSize(p.freeBytes)} free
