@@ -20,7 +20,16 @@ export class Throttle {
     for (let ahead = this.lead(); ahead > 0 && !stopping(); ahead = this.lead()) await this.sleep(Math.min(ahead, 100));
   }
 
-  private lead(): number {
-    return this.limit > 0 ? (this.sent * 1000) / this.limit - (this.clock() - this.began) : 0;
+  /**
+   * Before `bytes` go out: count them, then wait out any lead of what was
+   * admitted before them, so nothing is issued ahead of the limit.
+   */
+  async admit(bytes: number, stopping: () => boolean): Promise<void> {
+    this.sent += bytes;
+    for (let ahead = this.lead(bytes); ahead > 0 && !stopping(); ahead = this.lead(bytes)) await this.sleep(Math.min(ahead, 100));
+  }
+
+  private lead(notYet = 0): number {
+    return this.limit > 0 ? ((this.sent - notYet) * 1000) / this.limit - (this.clock() - this.began) : 0;
   }
 }

@@ -1,4 +1,5 @@
 import { formatSize } from '../common/size';
+import { Throttle } from '../jobs/throttle';
 import type { JobContext, JobKind } from '../jobs/job-kind';
 import type { JobRecord, JobState } from '../storage/domain';
 import type { ReplicationRecord, ReplicationStore } from '../storage/replication-store';
@@ -86,9 +87,7 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
       if (target.size < snapDisk.size) {
         throw new Error(`the replica '${rec.targetVolume}' on ${rec.targetAddress} is ${formatSize(target.size)}, smaller than volume '${rec.volumeName}' (${formatSize(snapDisk.size)}): grow it on the target`);
       }
-      const limit = rec.rateLimit;
-      const began = Date.now();
-      let issued = 0;
+      const throttle = new Throttle(rec.rateLimit, this.sleep);
       const at = await copyRuns(snapDisk, target, {
         runs,
         from: resume,
@@ -98,11 +97,7 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
         checkpointBytes: this.tuning.checkpointBytes,
         checkpointMs: this.tuning.checkpointMs,
         stopping: () => ctx.stopping,
-        admit: async (bytes) => {
-          issued += bytes;
-          // The bandwidth limit: wait out any lead over it, in steps so a cancel is not kept waiting.
-          for (let ahead = lead(limit, issued - bytes, began); ahead > 0 && !ctx.stopping; ahead = lead(limit, issued - bytes, began)) await this.sleep(Math.min(ahead, 100));
-        },
+        admit: (bytes) => throttle.admit(bytes, () => ctx.stopping),
         sent: (bytes) => ctx.progress(bytes),
         checkpoint: (pos) => ctx.checkpoint({ cycle, runs: runs.length, at: pos }),
       });
@@ -130,10 +125,6 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
       if (!s.name.endsWith(`@repl-${cycle}`)) await this.store.dropSnapshot(s.id);
     }
   }
-}
-
-function lead(limit: number, sent: number, began: number): number {
-  return limit > 0 ? (sent * 1000) / limit - (Date.now() - began) : 0;
 }
 
 /** Data bytes of the runs from `at` on. */

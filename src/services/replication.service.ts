@@ -234,24 +234,14 @@ export class ReplicationService implements OnModuleInit, OnApplicationBootstrap,
   }
 
   private async describe(r: ReplicationRecord): Promise<ReplicationInfo> {
+    const { volumeId, volumeName, targetAddress, ...rest } = r;
     const active = await this.jobs.active(REPLICATION_KIND, r.id);
     return {
-      id: r.id,
-      volume: { id: r.volumeId, name: r.volumeName },
-      target: r.targetAddress,
-      targetVolume: r.targetVolume,
-      hostName: r.hostName,
-      everySeconds: r.everySeconds,
-      rateLimit: r.rateLimit,
-      lastCycle: r.lastCycle,
-      lastGoodAt: r.lastGoodAt,
-      lastPointAt: r.lastPointAt,
+      ...rest,
+      volume: { id: volumeId, name: volumeName },
+      target: targetAddress,
       lagSeconds: r.lastPointAt ? Math.max(0, Math.round((Date.now() - Date.parse(r.lastPointAt)) / 1000)) : null,
-      bytesSent: r.bytesSent,
-      lastError: r.lastError,
-      nextRunAt: r.nextRunAt,
       activeJobId: active?.id ?? null,
-      createdAt: r.createdAt,
     };
   }
 

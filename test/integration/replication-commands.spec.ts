@@ -1,32 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/program';
 import { JobService } from '../../src/jobs/job.service';
 import { CommandRunner } from '../../src/shell/command-runner';
 import { SHELL_SERVICES, type ShellServices } from '../../src/shell/commands/command';
 import type { AuditEntry } from '../../src/storage/domain';
 import { apiJson, startTestGateway, type TestGateway } from '../utils/gateway';
+import { strata } from '../utils/in-process-cli';
 import { REPLICATION_ENV, volumeHash, writeVolume } from '../utils/replication-fixture';
 import { admin, sanAddress } from '../utils/san-fixture';
 
 const MiB = 2 ** 20;
 
-/** `strata …` in this process against a gateway; resolves to the exit code and what was printed. */
-async function cli(gw: TestGateway, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const home = mkdtempSync(join(tmpdir(), 'strata-cli-home-'));
-  const code = await run(['node', 'strata', ...argv], { stdin: new PassThrough(), stdout, stderr, env: { HOME: home, XDG_CONFIG_HOME: home, STRATA_URL: gw.url, STRATA_TOKEN: gw.token } });
-  return { code, stdout: out, stderr: err };
-}
+/** `strata …` in this process against a gateway. */
+const cli = (gw: TestGateway, ...argv: string[]) => strata(gw, argv);
 
 /** A line in the SSH admin shell, run by its command runner on the gateway's own services. */
 async function shell(gw: TestGateway, line: string): Promise<{ status: number; out: string; err: string }> {
