@@ -1,9 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DomainError } from '../common/errors';
+import { Conflict, DomainError } from '../common/errors';
 
-/** The one place a domain error becomes an HTTP status. */
-export function httpStatusOf(code: string): number {
+/** The one place a domain error becomes an HTTP status; `fallback` for codes not listed. */
+export function httpStatusOf(code: string, fallback: number = HttpStatus.INTERNAL_SERVER_ERROR): number {
   if (code.endsWith('_NOT_FOUND')) return HttpStatus.NOT_FOUND;
   if (code.endsWith('_IN_USE')) return HttpStatus.CONFLICT;
   switch (code) {
@@ -56,7 +56,7 @@ export function httpStatusOf(code: string): number {
     case 'SHARE_NOT_SERVED':
       return HttpStatus.SERVICE_UNAVAILABLE;
     default:
-      return HttpStatus.INTERNAL_SERVER_ERROR;
+      return fallback;
   }
 }
 
@@ -107,7 +107,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   private toBody(error: unknown): ErrorBody {
     if (error instanceof DomainError) {
-      const statusCode = httpStatusOf(error.code);
+      // A Conflict's own code not listed above is still a conflict with the state, never a server fault.
+      const statusCode = httpStatusOf(error.code, error instanceof Conflict ? HttpStatus.CONFLICT : HttpStatus.INTERNAL_SERVER_ERROR);
       return { statusCode, code: error.code, message: error.message, ...(Object.keys(error.details).length ? { details: error.details } : {}) };
     }
     if (error instanceof HttpException) {

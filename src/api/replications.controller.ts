@@ -56,9 +56,9 @@ export class ReplicaController {
     private readonly volumes: VolumeService,
   ) {}
 
-  /** The volume, whose `replica` field says which host writes it and its last committed cycle. */
+  /** The volume (or the share's volume, given a share's name), whose `replica` field says which host writes it and its last committed cycle. */
   @Get() get(@Param('volume') volume: string) {
-    return this.volumes.get(volume);
+    return this.replicas.status(volume);
   }
   /** Make the volume the replica that host (the source gateway's key) writes. */
   @Post() accept(@CurrentActor() actor: Actor, @Param('volume') volume: string, @Body() body: AcceptReplicaDto) {

@@ -1,5 +1,5 @@
 import { CallFlag, Opcode, OPCODE_NAMES, Status } from '../protocols/san/constants';
-import { VOLUME_READ_ONLY, VOLUME_SHARED, type Identity, type Reply } from '../protocols/san/message';
+import { VOLUME_READ_ONLY, VOLUME_SHARED, type Identity, type ReplicaMetadataSum, type Reply } from '../protocols/san/message';
 import type { CallRequest, ClientSession } from './client-session';
 import type { PathSet } from './path-set';
 import { PathDown, SanError } from './san-error';
@@ -121,8 +121,17 @@ export class Volume {
    * writes holds cycle `cycle` now; the gateway snapshots it. Send it after
    * flush() has returned.
    */
-  async replicaCommit(cycle: number): Promise<void> {
-    await this.call({ op: Opcode.REPLICA_COMMIT, flags: 0, volume: this.description.id, cycle });
+  async replicaCommit(cycle: number, metadata?: ReplicaMetadataSum): Promise<void> {
+    await this.call({ op: Opcode.REPLICA_COMMIT, flags: 0, volume: this.description.id, cycle, ...(metadata ? { metadata } : {}) });
+  }
+
+  /**
+   * REPLICA_META (section 10.1): bytes of a share replica's metadata
+   * database for cycle `cycle`, at `offset` of a copy that starts as cycle
+   * `base`'s (0: empty). Idempotent: sent again after a restart as it is.
+   */
+  async replicaMetadata(cycle: number, base: number, offset: number, data: Buffer): Promise<void> {
+    await this.call({ op: Opcode.REPLICA_META, flags: 0, volume: this.description.id, cycle, base, offset, data });
   }
 
   async identify(): Promise<Identity> {

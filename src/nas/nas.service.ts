@@ -211,7 +211,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       if (change.kind === 'removed') {
         this.views.delete(change.entry.exportId);
         this.snapshotMounts.closeShare(change.entry.snapshots.map((x) => x.volumeId));
-        void this.filesystems.remove(change.entry);
+        if (change.kept) void this.filesystems.unmount(change.entry);
+        else void this.filesystems.remove(change.entry);
       }
       // The engine sizes its allocator when it opens: a grown share is opened again to use the new space.
       else if (change.kind === 'updated' && change.previous && change.previous.size !== change.entry.size) void this.filesystems.remount(change.entry);

@@ -128,6 +128,25 @@ export class ShareFileSystems {
     this.removeMetadata(entry.shareId);
   }
 
+  /**
+   * A share stops being served but stays (it became a replica another
+   * gateway writes): close its filesystem cleanly, keep its files.
+   */
+  async unmount(entry: ExportEntry): Promise<void> {
+    await this.pending.get(entry.exportId);
+    const m = this.mounted.get(entry.exportId);
+    this.mounted.delete(entry.exportId);
+    this.problems.delete(entry.exportId);
+    if (!m) return;
+    try {
+      await m.fs.close();
+    } catch (e) {
+      this.log.error(`closing the filesystem of share '${entry.name}' failed: ${(e as Error).message}`);
+    } finally {
+      await m.store.stop();
+    }
+  }
+
   /** The metadata directory of a share (a share deleted while the gateway was down leaves one behind). */
   removeMetadata(shareId: string): void {
     rmSync(join(this.dir, shareId), { recursive: true, force: true });

@@ -7,7 +7,7 @@ import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { Reservations } from './reservations';
 import { newSanStats, type SanStats } from './san-stats';
 import type { SanHost, SanView } from './san-view';
-import { ServerSession } from './server-session';
+import { ServerSession, type ReplicaHooks } from './server-session';
 import { deriveSessionKeys, ephemeral, verifyTranscript, type Ephemeral } from './session-keys';
 import type { Clock, TimerHandle } from './transport/clock';
 import { datagramsThatFit, SOCKET_BUFFER, type DatagramSocket, type Peer } from './transport/datagram-socket';
@@ -22,8 +22,8 @@ export interface SanServerOptions {
   audit(entry: { host: string; hostId: string | null; address: string; ok: boolean; reason?: string }): void;
   /** A bug met while serving a call. */
   fault(err: unknown, what: string): void;
-  /** REPLICA_COMMIT: snapshot the replica the host writes (absent: refused with NOT_REPLICA). */
-  replicaCommit?(host: SanHost, volumeId: string, cycle: number): Promise<void>;
+  /** REPLICA_COMMIT and REPLICA_META into the storage manager (absent: refused with NOT_REPLICA). */
+  replicas?: ReplicaHooks;
   /** The largest datagram the gateway agrees to (the client may ask for less). */
   datagramSize: number;
   slots: number;
@@ -275,7 +275,7 @@ export class SanServer {
       credits: () => this.credits(p.challenge.datagramSize),
       fault: this.o.fault,
       ended: (s) => this.sessions.delete(s.id),
-      replicaCommit: this.o.replicaCommit,
+      replicas: this.o.replicas,
     });
     this.sessions.set(id, session);
     session.welcome = session.sealed(Kind.LOGIN_REPLY, xid, encodeLogin({ step: 4, status: Status.OK, credits: this.credits(p.challenge.datagramSize) }));

@@ -4,7 +4,7 @@ import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import { AuditService } from '../storage/audit.service';
 import { StorageEvents } from '../storage/events';
 import { HostService } from '../storage/host.service';
-import { NotReplica, ReplicaService } from '../storage/replica.service';
+import { NotReplica, ReplicaMismatch, ReplicaService } from '../storage/replica.service';
 import { StorageRuntime } from '../storage/runtime';
 import { VolumeService } from '../storage/volume.service';
 import { SanServer } from './san-server';
@@ -82,7 +82,8 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
       this.log.log('SAN target disabled (san.enabled is false)');
       return;
     }
-    this.view = new SanView(await this.hosts.list(), await this.volumes.list());
+    // Every role: snapshots are assigned read-only, share replicas to the gateway that writes them.
+    this.view = new SanView(await this.hosts.list(), await this.volumes.list({ role: 'all' }));
     this.view.attach(this.events);
     for (const address of [show({ address: c.host, port: c.port }), ...c.addresses]) {
       try {
@@ -113,7 +114,10 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
         disk: (id) => this.runtime.disk(id),
         audit: (a) => this.recordLogin(a),
         fault: (err, what) => this.log.error(`${what}: ${(err as Error)?.stack ?? String(err)}`),
-        replicaCommit: (host, volumeId, cycle) => this.replicaCommit(host, volumeId, cycle),
+        replicas: {
+          commit: (host, volumeId, cycle, metadata) => this.replicaCall(() => this.replicas.commit(volumeId, host.id, host.name, cycle, metadata)),
+          metadata: (host, volumeId, cycle, base, offset, data) => this.replicaCall(() => this.replicas.stageMetadata(volumeId, host.id, host.name, { cycle, base, offset, data })),
+        },
         datagramSize: c.datagramSize,
         slots: c.slots,
         maxTransfer: c.maxTransfer,
@@ -172,12 +176,13 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
     this.registry.listening(LISTENER, where, `SBP v1, security ${c.security}`);
   }
 
-  /** REPLICA_COMMIT into the storage manager; its refusals become SAN statuses (san-status.ts maps the rest). */
-  private async replicaCommit(host: SanHost, volumeId: string, cycle: number): Promise<void> {
+  /** REPLICA_COMMIT and REPLICA_META into the storage manager; their refusals become SAN statuses (san-status.ts maps the rest). */
+  private async replicaCall(fn: () => Promise<void>): Promise<void> {
     try {
-      await this.replicas.commit(volumeId, host.id, host.name, cycle);
+      await fn();
     } catch (e) {
       if (e instanceof NotReplica) throw new SanStatusError(Status.NOT_REPLICA, e.message);
+      if (e instanceof ReplicaMismatch) throw new SanStatusError(Status.REPLICA_MISMATCH, e.message);
       if (e instanceof DomainError && !(e instanceof NoSpace)) throw new SanStatusError(Status.IO_ERROR, `the replica's consistent point could not be recorded: ${e.message}`);
       throw e;
     }

@@ -3,7 +3,7 @@ import { decodeBundle } from '../protocols/san/bundle';
 import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
 import { Security } from '../protocols/san/login';
-import { decodeCall, encodeReply, type Call } from '../protocols/san/message';
+import { decodeCall, encodeReply, type Call, type ReplicaMetadataSum } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { COMMANDS, type Command, type CommandContext, type ReplyBody } from './commands/command-table';
@@ -35,8 +35,14 @@ export interface SessionDeps {
   credits(): number;
   fault(err: unknown, what: string): void;
   ended(session: ServerSession): void;
-  /** REPLICA_COMMIT's effect in the storage manager (absent: the gateway keeps no replicas). */
-  replicaCommit?(host: SanHost, volumeId: string, cycle: number): Promise<void>;
+  /** REPLICA_COMMIT's and REPLICA_META's effect in the storage manager (absent: the gateway keeps no replicas). */
+  replicas?: ReplicaHooks;
+}
+
+/** The target side of replication, as the SAN commands reach it (section 10). */
+export interface ReplicaHooks {
+  commit(host: SanHost, volumeId: string, cycle: number, metadata?: ReplicaMetadataSum): Promise<void>;
+  metadata(host: SanHost, volumeId: string, cycle: number, base: number, offset: number, data: Buffer): Promise<void>;
 }
 
 /** Xids of recent calls, to find the slot a retransmitted call used. */
@@ -100,7 +106,8 @@ export class ServerSession {
       bootVerifier: deps.bootVerifier,
       maxTransfer: deps.maxTransfer,
       logout: () => (this.ending = true),
-      replicaCommit: deps.replicaCommit ? (volumeId, cycle) => deps.replicaCommit!(host, volumeId, cycle) : undefined,
+      replicaCommit: deps.replicas ? (volumeId, cycle, metadata) => deps.replicas!.commit(host, volumeId, cycle, metadata) : undefined,
+      replicaMetadata: deps.replicas ? (volumeId, cycle, base, offset, data) => deps.replicas!.metadata(host, volumeId, cycle, base, offset, data) : undefined,
     };
   }
 

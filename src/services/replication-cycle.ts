@@ -15,8 +15,10 @@ export interface ReplicaTarget {
   writeZeroes(offset: number, length: number): Promise<void>;
   /** Durable once every write issued before it is. */
   flush(): Promise<void>;
-  /** REPLICA_COMMIT: the target snapshots the replica as this cycle. */
-  commit(cycle: number): Promise<void>;
+  /** REPLICA_COMMIT: the target snapshots the replica as this cycle (a share's with its metadata database's length and SHA-256). */
+  commit(cycle: number, metadata?: { length: number; sha256: Buffer }): Promise<void>;
+  /** REPLICA_META: bytes of a share's metadata database for `cycle`, onto a copy of cycle `base`'s (0: empty). */
+  metadata(cycle: number, base: number, offset: number, data: Buffer): Promise<void>;
 }
 
 /** What a cycle reads from: the cycle's snapshot on this gateway. */

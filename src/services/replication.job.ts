@@ -5,7 +5,9 @@ import type { JobRecord, JobState } from '../storage/domain';
 import type { ReplicationRecord, ReplicationStore } from '../storage/replication-store';
 import type { StorageRuntime } from '../storage/runtime';
 import { changedRuns, runTotals } from '../virtualization/page-diff';
+import { Status } from '../protocols/san/constants';
 import { copyRuns, CycleStopped, type CyclePosition, type ReplicaTarget } from './replication-cycle';
+import { planMetadata, sendMetadata } from './replication-metadata';
 
 export const REPLICATION_KIND = 'replication';
 
@@ -56,6 +58,8 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
     private readonly runtime: StorageRuntime,
     private readonly connect: TargetConnector,
     private readonly onEnded: (replicationId: string, job: JobRecord, state: JobState) => void,
+    /** Where a share snapshot's metadata copy is (`<shares>/<share>/snapshots/<snapshot>.sqlite`). */
+    private readonly metadataPath: (shareId: string, snapshotId: string) => string,
     private readonly tuning: CycleTuning = DEFAULT_TUNING,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
@@ -78,7 +82,13 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
     const runs = changedRuns(baseDisk, snapDisk);
     const totals = runTotals(runs);
     const resume = ctx.resumeFrom && ctx.resumeFrom.cycle === cycle && ctx.resumeFrom.runs === runs.length ? ctx.resumeFrom.at : null;
-    ctx.setTotal(resume ? ctx.bytesDone + remainingData(runs, resume) : totals.data);
+    // A share's metadata database goes after its data, whole or as the blocks that changed since the base's copy.
+    const share = rec.share;
+    const metaPath = share ? this.metadataPath(share.id, snap.id) : null;
+    const metaBase = share && base ? { cycle: rec.lastCycle, path: this.metadataPath(share.id, base.id) } : null;
+    const chunk = (maxTransfer: number) => Math.min(this.tuning.chunk, maxTransfer);
+    let plan = metaPath ? await planMetadata(metaPath, metaBase?.path ?? null, this.tuning.chunk) : null;
+    ctx.setTotal((resume ? ctx.bytesDone + remainingData(runs, resume) : totals.data) + (plan?.bytes ?? 0));
 
     const target = await this.connect(rec).catch((e: Error) => {
       throw new Error(`cannot reach the replica '${rec.targetVolume}' on ${rec.targetAddress} as host '${rec.hostName}': ${e.message}`);
@@ -91,7 +101,7 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
       const at = await copyRuns(snapDisk, target, {
         runs,
         from: resume,
-        chunk: Math.min(this.tuning.chunk, target.maxTransfer),
+        chunk: chunk(target.maxTransfer),
         depth: this.tuning.depth,
         zeroChunk: this.tuning.zeroChunk,
         checkpointBytes: this.tuning.checkpointBytes,
@@ -103,7 +113,28 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
       });
       await target.flush();
       await ctx.checkpoint({ cycle, runs: runs.length, at });
-      await target.commit(cycle);
+      if (!metaPath || !plan) {
+        await target.commit(cycle);
+      } else {
+        const sendAll = async (p: NonNullable<typeof plan>, baseCycle: number) => {
+          const done = await sendMetadata(metaPath, p, (offset, data) => target.metadata(cycle, baseCycle, offset, data), {
+            depth: this.tuning.depth,
+            stopping: () => ctx.stopping,
+            sent: (bytes) => ctx.progress(bytes),
+          });
+          if (!done) throw new CycleStopped(at);
+          await target.commit(cycle, { length: p.length, sha256: p.sha256 });
+        };
+        try {
+          await sendAll(plan, metaBase?.cycle ?? 0);
+        } catch (e) {
+          // The target's copy of the base is not the source's (or is gone): send the database whole, once.
+          if (!metaBase || (e as { status?: Status }).status !== Status.REPLICA_MISMATCH) throw e;
+          plan = await planMetadata(metaPath, null, this.tuning.chunk);
+          ctx.setTotal(ctx.bytesDone + plan.bytes);
+          await sendAll(plan, 0);
+        }
+      }
     } catch (e) {
       if (e instanceof CycleStopped) throw e;
       throw new Error(`cycle ${cycle} of volume '${rec.volumeName}' to '${rec.targetVolume}' on ${rec.targetAddress}: ${(e as Error).message}`);
@@ -111,7 +142,7 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
       await target.close().catch(() => undefined);
     }
     rec = await this.store.get(replicationId);
-    await this.store.update(rec.id, { lastCycle: cycle, lastGoodAt: new Date().toISOString(), lastPointAt: snap.createdAt, bytesSent: rec.bytesSent + totals.data, lastError: null });
+    await this.store.update(rec.id, { lastCycle: cycle, lastGoodAt: new Date().toISOString(), lastPointAt: snap.createdAt, bytesSent: rec.bytesSent + totals.data + (plan?.bytes ?? 0), lastError: null });
     await this.dropOlder(rec.volumeId, cycle);
   }
 

@@ -9,6 +9,8 @@ import { JobService } from '../jobs/job.service';
 import { AuditService } from '../storage/audit.service';
 import { SYSTEM_ACTOR, type Actor, type JobRecord, type JobState, type ReplicationInfo } from '../storage/domain';
 import { validateName } from '../storage/lookup';
+import { shareVolumeName } from '../storage/share.service';
+import { sharesDir, snapshotMetaPath } from '../nas/share-paths';
 import { ReplicationStore, type ReplicationChanges, type ReplicationRecord } from '../storage/replication-store';
 import { StorageRuntime } from '../storage/runtime';
 import { loadOrCreateIdentity, type ReplicationIdentity } from './replication-identity';
@@ -81,7 +83,16 @@ export class ReplicationService implements OnModuleInit, OnApplicationBootstrap,
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register(new ReplicationJob(this.store, this.runtime, (r) => this.connector(r), (id, job, state) => void this.cycleEnded(id, job, state)));
+    const shares = sharesDir(this.config.dataDir);
+    this.jobs.register(
+      new ReplicationJob(
+        this.store,
+        this.runtime,
+        (r) => this.connector(r),
+        (id, job, state) => void this.cycleEnded(id, job, state),
+        (shareId, snapshotId) => snapshotMetaPath(shares, shareId, snapshotId),
+      ),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -265,7 +276,11 @@ export class ReplicationService implements OnModuleInit, OnApplicationBootstrap,
       reconnectTimeoutMs: c.reconnectTimeoutMs,
     });
     try {
-      const volume = await client.open(r.targetVolume);
+      // A share's replica is a share on the target: its volume is `share:<name>` there.
+      const volume = await client.open(r.share ? shareVolumeName(r.targetVolume) : r.targetVolume).catch((e: Error) => {
+        if (!r.share) throw e;
+        throw new Error(`share '${r.targetVolume}' on the target is not a replica written by host '${r.hostName}': create the share there and run strata replica accept ${r.targetVolume} --host ${r.hostName} (${e.message})`);
+      });
       if (volume.description.readOnly) throw new Error(`volume '${r.targetVolume}' is assigned read-only to host '${r.hostName}': accept it as a replica there (strata replica accept ${r.targetVolume} --host ${r.hostName})`);
       return {
         size: volume.size,
@@ -273,7 +288,8 @@ export class ReplicationService implements OnModuleInit, OnApplicationBootstrap,
         write: (offset, data) => volume.write(offset, data),
         writeZeroes: (offset, length) => volume.writeZeroes(offset, length),
         flush: () => volume.flush(),
-        commit: (cycle) => volume.replicaCommit(cycle),
+        commit: (cycle, metadata) => volume.replicaCommit(cycle, metadata),
+        metadata: (cycle, base, offset, data) => volume.replicaMetadata(cycle, base, offset, data),
         close: () => client.close(),
       };
     } catch (e) {

@@ -88,8 +88,10 @@ export class AssignmentService {
         checkSnapshotAccess(volume, access);
         checkReplicaAccess(volume, replicaHost, host.id, access);
         // A share's snapshot is its volume's too: its blocks mean nothing without the metadata copy.
+        // Only a share replica's source gateway writes its volume over SAN (docs/replication.md).
         const backing = volume.role === 'snapshot' && volume.originId ? volume.originId : volume.id;
-        if (volume.role === 'share' || backing !== volume.id) {
+        const replicaWriter = volume.role === 'share' && replicaHost === host.id && access === 'rw';
+        if (!replicaWriter && (volume.role === 'share' || backing !== volume.id)) {
           const share = await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: backing } });
           if (volume.role === 'share' || share) throw shareVolumeError(volume.name, share?.name ?? '?', 'assigned to a SAN host');
         }

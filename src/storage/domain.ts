@@ -119,6 +119,8 @@ export interface ReplicaInfo {
 export interface ReplicationInfo {
   id: string;
   volume: { id: string; name: string };
+  /** Set when a share is replicated (its volume and its metadata database); `targetVolume` then names the target's share. */
+  share: { id: string; name: string } | null;
   /** The target gateway's SAN address, `host:port`. */
   target: string;
   targetVolume: string;
@@ -245,6 +247,8 @@ export interface ShareInfo {
   state: 'online' | 'degraded' | 'failed';
   /** Set while a restore job fills the share from this backup: not served until it is done. */
   restoringFrom?: string;
+  /** Set when the share is a replica another gateway writes (docs/replication.md): not served until promoted. */
+  replica?: ReplicaInfo | null;
   rules: ExportRuleInfo[];
   createdAt: string;
   updatedAt: string;
@@ -260,6 +264,8 @@ export interface ShareExport {
   secretKey: Buffer;
   /** Its snapshots, oldest first: what NFS clients see under `/.snapshots/`. */
   snapshots: ShareSnapshotRef[];
+  /** False while a restore fills it or it is a replica: the NAS closes its filesystem and leaves it alone. */
+  served?: boolean;
 }
 
 /** A snapshot of a share as the NAS serves it, read-only, under `/.snapshots/<name>/`. */

@@ -3,7 +3,7 @@ import { DataSource, In, Like, Repository } from 'typeorm';
 import { InvalidArgument, NotFound } from '../common/errors';
 import { AuditService } from './audit.service';
 import { SYSTEM_ACTOR, type Actor } from './domain';
-import { ReplicationEntity, VolumeEntity } from './entities';
+import { ReplicationEntity, ShareEntity, VolumeEntity } from './entities';
 import { newId, now } from './lookup';
 import { REPLICATION_PREFIX, REPLICATION_SNAPSHOT_RE, SnapshotService } from './snapshot.service';
 
@@ -14,6 +14,8 @@ export interface ReplicationRecord {
   id: string;
   volumeId: string;
   volumeName: string;
+  /** Set when the volume is a share's: the share is replicated, its metadata with it. */
+  share: { id: string; name: string } | null;
   targetAddress: string;
   targetVolume: string;
   hostName: string;
@@ -62,23 +64,32 @@ export class ReplicationStore {
     return this.records(await this.repo.find({ order: { createdAt: 'ASC' } }));
   }
 
-  /** By the replication's id, or its volume's id or name. */
+  /** By the replication's id, or its volume's id or name, or its share's name. */
   async get(key: string): Promise<ReplicationRecord> {
     let row = UUID_RE.test(key) ? await this.repo.findOne({ where: [{ id: key }, { volumeId: key }] }) : null;
     if (!row && !UUID_RE.test(key)) {
       const volume = await this.volumes.findOne({ where: { name: key } });
-      if (volume) row = await this.repo.findOne({ where: { volumeId: volume.id } });
+      const share = volume ? null : await this.ds.getRepository(ShareEntity).findOne({ where: { name: key } });
+      const volumeId = volume?.id ?? share?.volumeId;
+      if (volumeId) row = await this.repo.findOne({ where: { volumeId } });
     }
     if (!row) throw new NotFound('replication', key);
     return (await this.records([row]))[0];
   }
 
-  /** The online block volume a replication may copy. */
-  async sourceVolume(key: string): Promise<{ id: string; name: string }> {
-    const row = UUID_RE.test(key) ? await this.volumes.findOne({ where: { id: key } }) : await this.volumes.findOne({ where: { name: key } });
+  /** The online block volume, or share (by its name), a replication may copy. */
+  async sourceVolume(key: string): Promise<{ id: string; name: string; share: { id: string; name: string } | null }> {
+    let row = UUID_RE.test(key) ? await this.volumes.findOne({ where: { id: key } }) : await this.volumes.findOne({ where: { name: key } });
+    let share = row ? null : await this.ds.getRepository(ShareEntity).findOne({ where: UUID_RE.test(key) ? { id: key } : { name: key } });
+    if (share) row = await this.volumes.findOne({ where: { id: share.volumeId } });
     if (!row || row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
-    if (row.role !== 'block') throw new InvalidArgument(`volume '${row.name}' is a ${row.role === 'share' ? "share's volume" : 'snapshot'}: only block volumes are replicated`, 'volume');
-    return { id: row.id, name: row.name };
+    if (row.role === 'snapshot') throw new InvalidArgument(`volume '${row.name}' is a snapshot: only block volumes and shares are replicated`, 'volume');
+    if (row.role === 'share') {
+      share ??= await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: row.id } });
+      if (!share || share.state !== 'online') throw new NotFound('share', key);
+      if (share.restoringFrom) throw new InvalidArgument(`share '${share.name}' is being restored from a backup: replicate it once its restore is done`, 'volume');
+    }
+    return { id: row.id, name: row.name, share: share ? { id: share.id, name: share.name } : null };
   }
 
   async create(r: Pick<ReplicationRecord, 'volumeId' | 'targetAddress' | 'targetVolume' | 'hostName' | 'everySeconds' | 'rateLimit' | 'nextRunAt'>): Promise<ReplicationRecord> {
@@ -128,10 +139,12 @@ export class ReplicationStore {
   private async records(rows: ReplicationEntity[]): Promise<ReplicationRecord[]> {
     if (rows.length === 0) return [];
     const volumes = await this.volumes.find({ where: { id: In(rows.map((r) => r.volumeId)) } });
+    const shares = await this.ds.getRepository(ShareEntity).find({ where: { volumeId: In(rows.map((r) => r.volumeId)) } });
     return rows.map((r) => ({
       id: r.id,
       volumeId: r.volumeId,
       volumeName: volumes.find((v) => v.id === r.volumeId)?.name ?? r.volumeId,
+      share: ((s) => (s ? { id: s.id, name: s.name } : null))(shares.find((x) => x.volumeId === r.volumeId)),
       targetAddress: r.targetAddress,
       targetVolume: r.targetVolume,
       hostName: r.hostName,

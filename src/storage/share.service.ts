@@ -11,7 +11,7 @@ import { ExportRuleEntity, PoolEntity, ShareEntity, VolumeEntity } from './entit
 import { StorageEvents } from './events';
 import { findByKey, newId, now, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
-import { checkSize, VolumeService } from './volume.service';
+import { checkSize, replicaInfos, VolumeService } from './volume.service';
 
 /** An export rule as an admin gives it; omitted fields take the defaults below. */
 export interface ExportRuleInput {
@@ -166,11 +166,12 @@ export class ShareService {
 
   /** Every share with its file-handle key: the ExportTable's initial load. Never for the API. */
   async exports(): Promise<ShareExport[]> {
-    // A share a restore job is still filling is not served until the job hands it over.
-    const rows = (await this.shares.find({ where: { state: 'online' }, order: { createdAt: 'ASC' } })).filter((r) => !r.restoringFrom);
+    const rows = await this.shares.find({ where: { state: 'online' }, order: { createdAt: 'ASC' } });
     const infos = await this.describe(rows);
     const snapshots = await this.snapshotRefs();
-    return infos.map((share, i) => ({ share, secretKey: Buffer.from(rows[i].secretKey), snapshots: snapshots.get(share.id) ?? [] }));
+    return infos
+      .map((share, i) => ({ share, secretKey: Buffer.from(rows[i].secretKey), snapshots: snapshots.get(share.id) ?? [], served: servedNow(share) }))
+      .filter((e) => e.served);
   }
 
   /** The share a volume backs (its row), if it backs one. Storage-manager internal. */
@@ -471,7 +472,8 @@ export class ShareService {
   async exportOf(id: string): Promise<ShareExport> {
     const row = await findByKey(this.shares, 'share', id);
     const snapshots = (await this.snapshotRefs(row.id)).get(row.id) ?? [];
-    return { share: (await this.describe([row]))[0], secretKey: Buffer.from(row.secretKey), snapshots };
+    const share = (await this.describe([row]))[0];
+    return { share, secretKey: Buffer.from(row.secretKey), snapshots, served: servedNow(share) };
   }
 
   /** An online share; one a restore job is filling only when `restoring` says it may be (read, delete). */
@@ -495,6 +497,7 @@ export class ShareService {
     const volumes = await this.ds.getRepository(VolumeEntity).find({ where: { id: In(rows.map((r) => r.volumeId)) } });
     const pools = await this.ds.getRepository(PoolEntity).find({ where: { id: In([...new Set(volumes.map((v) => v.poolId))]) } });
     const rules = await this.rules.find({ where: { shareId: In(rows.map((r) => r.id)) }, order: { position: 'ASC' } });
+    const replicaOf = await replicaInfos(this.ds, volumes);
     return rows.map((row) => {
       const volume = volumes.find((v) => v.id === row.volumeId);
       const disk = this.runtime.disk(row.volumeId);
@@ -515,11 +518,17 @@ export class ShareService {
         state: poolState === 'online' ? 'online' : poolState,
         rules: rules.filter((r) => r.shareId === row.id).map(ruleInfo),
         ...(row.restoringFrom ? { restoringFrom: row.restoringFrom } : {}),
+        replica: volume ? replicaOf(volume) : null,
         createdAt: row.createdAt,
         updatedAt: row.updatedAt,
       };
     });
   }
+}
+
+/** A share a restore job is still filling, or a replica another gateway writes, is not served (its filesystem is not open). */
+function servedNow(share: ShareInfo): boolean {
+  return !share.restoringFrom && !share.replica;
 }
 
 /** A 1-based position between 1 and `max`; `fallback` when not given. */

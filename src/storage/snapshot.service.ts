@@ -20,6 +20,12 @@ export interface SnapshotRequest {
   volume: VolumeEntity;
   name: string;
   scheduleId?: string | null;
+  /**
+   * A share's metadata for the snapshot, held by the caller instead of the
+   * NAS layer freezing the live filesystem: a share replica, which is not
+   * served and whose metadata arrives from the source (ReplicaService).
+   */
+  metadata?: FrozenShare;
 }
 
 /** Snapshots replication takes are `<volume>@repl-<cycle>`; people cannot take them, nor delete them while the volume is replicated. */
@@ -137,7 +143,7 @@ export class SnapshotService {
       if (r.volume.role === 'share') {
         const share = await this.shares.rowOfVolume(r.volume.id);
         if (!share || share.state !== 'online') throw new NotFound('share', r.volume.name);
-        if (!this.shareHook) throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' cannot be snapshotted: the NAS layer is not running`, { share: share.name });
+        if (!this.shareHook && !r.metadata) throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' cannot be snapshotted: the NAS layer is not running`, { share: share.name });
         shareOf.set(r.volume.id, share);
       }
       const full = `${r.volume.name}@${r.name}`;
@@ -174,10 +180,10 @@ export class SnapshotService {
     let committed = false;
     try {
       // Shares first, in id order: a frozen filesystem writes nothing to its volume, so its metadata copy and its map agree.
-      const shareRows = rows.map((row, i) => ({ row, share: shareOf.get(requests[i].volume.id) })).filter((x) => x.share);
+      const shareRows = rows.map((row, i) => ({ row, share: shareOf.get(requests[i].volume.id), given: requests[i].metadata })).filter((x) => x.share);
       shareRows.sort((a, b) => (a.share!.id < b.share!.id ? -1 : 1));
-      for (const { row, share } of shareRows) {
-        const f = await this.shareHook!.freeze({ id: share!.id, name: share!.name, volumeId: share!.volumeId });
+      for (const { row, share, given } of shareRows) {
+        const f = given ?? (await this.shareHook!.freeze({ id: share!.id, name: share!.name, volumeId: share!.volumeId }));
         frozen.push(f);
         await f.copyMetadata(row.id);
         copied.push({ frozen: f, snapshotId: row.id });
@@ -277,29 +283,43 @@ export class SnapshotService {
             ].join(' and ');
             throw new InUse('volume', origin.name, `${by} (detach them first, or roll back with force)`);
           }
-          // A mirror's other side would not follow the new map; a swapped volume's pages are on another pool than its snapshots'.
-          if (this.runtime.disk(origin.id)?.mirror) {
-            throw new Conflict('MIRRORED', `volume '${origin.name}' has a mirror: remove the mirror before rolling it back`, { volume: origin.name });
-          }
-          const disk = this.runtime.disks.get(origin.id)!;
-          const snapDisk = this.runtime.disks.get(snap.id)!;
-          const entries = snapDisk.mappings();
-          if (disk.pool !== snapDisk.pool) {
-            throw new Conflict('SNAPSHOT_POOL', `snapshot '${snap.name}' is on pool '${snapDisk.pool.name}' and volume '${origin.name}' now on '${disk.pool.name}' (mirror roles were swapped): clone the snapshot instead`, { volume: origin.name, snapshot: snap.name });
-          }
-          const release = await disk.hold();
-          try {
-            await disk.replaceMap(entries, async () => this.commit([], [], [{ volumeId: origin.id, entries }]));
-          } finally {
-            release();
-          }
-          const info = await this.volumeService.get(origin.id);
-          this.events.emit('volume.updated', info);
-          return info;
+          return this.replaceWithSnapshot(origin, snap);
         }),
       (v) => ({ type: 'volume', id: v.id, name: v.name }),
       { snapshot: req.snapshot, force: !!req.force },
     );
+  }
+
+  /**
+   * A share replica's volume back to one of its cycle snapshots, at promote
+   * (ReplicaService): no filesystem is open on it, which is why a share's
+   * volume may be rolled back here and not through rollback().
+   */
+  rollbackUnservedShare(origin: VolumeEntity, snap: VolumeEntity): Promise<VolumeInfo> {
+    return this.exclusive(() => this.replaceWithSnapshot(origin, snap));
+  }
+
+  /** The volume's map becomes the snapshot's, between two I/Os, under a hold. */
+  private async replaceWithSnapshot(origin: VolumeEntity, snap: VolumeEntity): Promise<VolumeInfo> {
+    // A mirror's other side would not follow the new map; a swapped volume's pages are on another pool than its snapshots'.
+    if (this.runtime.disk(origin.id)?.mirror) {
+      throw new Conflict('MIRRORED', `volume '${origin.name}' has a mirror: remove the mirror before rolling it back`, { volume: origin.name });
+    }
+    const disk = this.runtime.disks.get(origin.id)!;
+    const snapDisk = this.runtime.disks.get(snap.id)!;
+    const entries = snapDisk.mappings();
+    if (disk.pool !== snapDisk.pool) {
+      throw new Conflict('SNAPSHOT_POOL', `snapshot '${snap.name}' is on pool '${snapDisk.pool.name}' and volume '${origin.name}' now on '${disk.pool.name}' (mirror roles were swapped): clone the snapshot instead`, { volume: origin.name, snapshot: snap.name });
+    }
+    const release = await disk.hold();
+    try {
+      await disk.replaceMap(entries, async () => this.commit([], [], [{ volumeId: origin.id, entries }]));
+    } finally {
+      release();
+    }
+    const info = await this.volumeService.get(origin.id);
+    this.events.emit('volume.updated', info);
+    return info;
   }
 
   /** A new thin block volume whose map starts as the snapshot's: instant, and writable. */

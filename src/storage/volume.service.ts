@@ -391,14 +391,7 @@ export class VolumeService {
     const mirrors = await this.ds.getRepository(MirrorEntity).find({ where: { volumeId: In(rows.map((r) => r.id)) } });
     const members = mirrors.length ? await this.volumes.find({ where: { id: In(mirrors.map((m) => m.memberId)) } }) : [];
     const allPools = mirrors.length ? await this.ds.getRepository(PoolEntity).find() : pools;
-    const replicas = await this.ds.getRepository(ReplicaEntity).find({ where: { volumeId: In(rows.map((r) => r.id)) } });
-    const replicaHosts = replicas.length ? await this.ds.getRepository(HostEntity).find({ where: { id: In(replicas.map((r) => r.hostId)) } }) : [];
-    const replicaOf = (row: VolumeEntity): ReplicaInfo | null => {
-      const r = replicas.find((x) => x.volumeId === row.id);
-      if (!r) return null;
-      const snapshot = r.lastCycle > 0 ? `${row.name}@cycle-${r.lastCycle}` : null;
-      return { hostId: r.hostId, hostName: replicaHosts.find((h) => h.id === r.hostId)?.name ?? null, lastCycle: r.lastCycle, lastCommitAt: r.lastCommitAt, snapshot };
-    };
+    const replicaOf = await replicaInfos(this.ds, rows);
     const mirrorOf = (row: VolumeEntity): MirrorInfo | null => {
       const m = mirrors.find((x) => x.volumeId === row.id);
       const status = this.runtime.disk(row.id)?.status();
@@ -450,3 +443,14 @@ export class VolumeService {
   }
 }
 
+/** The replica state of volumes received from other gateways (docs/replication.md), by volume; null for the others. */
+export async function replicaInfos(ds: DataSource, rows: ReadonlyArray<{ id: string; name: string }>): Promise<(row: { id: string; name: string }) => ReplicaInfo | null> {
+  const replicas = rows.length ? await ds.getRepository(ReplicaEntity).find({ where: { volumeId: In(rows.map((r) => r.id)) } }) : [];
+  const hosts = replicas.length ? await ds.getRepository(HostEntity).find({ where: { id: In(replicas.map((r) => r.hostId)) } }) : [];
+  return (row) => {
+    const r = replicas.find((x) => x.volumeId === row.id);
+    if (!r) return null;
+    const snapshot = r.lastCycle > 0 ? `${row.name}@cycle-${r.lastCycle}` : null;
+    return { hostId: r.hostId, hostName: hosts.find((h) => h.id === r.hostId)?.name ?? null, lastCycle: r.lastCycle, lastCommitAt: r.lastCommitAt, snapshot };
+  };
+}

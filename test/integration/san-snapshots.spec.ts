@@ -47,4 +47,17 @@ describe('snapshots over the SAN protocol', () => {
     expect(current.subarray(MiB + 4096, MiB + 4096 + after.length).equals(after)).toBe(true);
     expect(current.subarray(0, MiB + 4096).equals(before.subarray(0, MiB + 4096))).toBe(true);
   });
+
+  it('still discovers and reads the assigned snapshot after a gateway restart', async () => {
+    const expected = await (await client!.open('db@nightly')).read(0, 8 * MiB);
+    await client?.close();
+    client = undefined;
+    const dir = gw.dataDir;
+    await gw.close({ keepData: true });
+    gw = await startTestGateway({}, dir);
+    client = await SanClient.connect({ gateways: [sanAddress(gw)], host: 'h1', key: h1.privateKey, connectTimeoutMs: 3000 });
+    // The SAN target loads every volume it may serve at boot, snapshots too, not only block volumes.
+    expect((await client.discover()).map((v) => v.name).sort()).toEqual(['db', 'db@nightly']);
+    expect((await (await client.open('db@nightly')).read(0, 8 * MiB)).equals(expected)).toBe(true);
+  });
 });

@@ -42,7 +42,7 @@ describe('REST: /shares and /shares/:share/rules', () => {
     expect(created.body).toMatchObject({ name: 'projects', path: '/projects', poolName: 'default', size: 8 * MiB, volumeName: 'share:projects', state: 'online' });
     expect(created.body.rules).toEqual([expect.objectContaining({ position: 1, clients: ['10.0.0.0/8'], access: 'rw', requirePrivilegedPort: true })]);
     expect(Object.keys(created.body).sort()).toEqual(
-      ['allocatedBytes', 'createdAt', 'exportId', 'id', 'name', 'path', 'poolId', 'poolName', 'rules', 'size', 'state', 'sync', 'updatedAt', 'volumeId', 'volumeName'].sort(),
+      ['allocatedBytes', 'createdAt', 'exportId', 'id', 'name', 'path', 'poolId', 'poolName', 'replica', 'rules', 'size', 'state', 'sync', 'updatedAt', 'volumeId', 'volumeName'].sort(),
     );
 
     expect((await json('shares')).body.map((s: { name: string }) => s.name)).toEqual(['projects']);

@@ -81,6 +81,7 @@ describe('shares in the storage manager (real SQLite catalog)', () => {
       sync: true,
       state: 'online',
       rules: [],
+      replica: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

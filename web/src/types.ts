@@ -112,6 +112,8 @@ export interface ReplicaInfo {
 export interface ReplicationInfo {
   id: string;
   volume: { id: string; name: string };
+  /** Set when a share is replicated; `targetVolume` then names the target's share. */
+  share: { id: string; name: string } | null;
   /** The target gateway's SAN address, `host:port`. */
   target: string;
   targetVolume: string;
@@ -264,6 +266,10 @@ export interface ShareInfo {
   /** exports(5) sync (true) or async metadata commits. */
   sync: boolean;
   state: 'online' | 'degraded' | 'failed';
+  /** Set while a restore job fills it: not served yet. */
+  restoringFrom?: string;
+  /** Set when it is a replica another gateway writes: not served until promoted. */
+  replica?: ReplicaInfo | null;
   rules: ExportRuleInfo[];
   createdAt: string;
   updatedAt: string;

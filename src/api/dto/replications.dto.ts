@@ -1,14 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { IsSize } from './size';
 
 export class CreateReplicationDto {
-  @ApiProperty({ example: 'db', description: 'the block volume to replicate (name or id)' }) @IsString() @MaxLength(200) volume: string;
+  @ApiProperty({ example: 'db', description: 'the block volume or share to replicate (name or id)' }) @IsString() @MaxLength(200) volume: string;
   @ApiProperty({ example: '10.0.0.2:7700', description: "the target gateway's SAN address, host[:port] (port 7700 when left out)" })
   @IsString()
   @MaxLength(300)
   target: string;
-  @ApiProperty({ example: 'db-replica', description: 'the replica volume on the target (accepted there with strata replica accept)' })
+  @ApiProperty({ example: 'db-replica', description: 'the replica volume on the target, or the replica share when a share is replicated (accepted there with strata replica accept)' })
   @IsString()
   @MaxLength(63)
   targetVolume: string;
@@ -39,4 +39,9 @@ export class AcceptReplicaDto {
   @IsString()
   @MaxLength(200)
   host: string;
+
+  @ApiPropertyOptional({ description: "a share that holds file data: accept it anyway (the source's copy replaces its files)" })
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
 }

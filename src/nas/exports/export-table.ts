@@ -25,7 +25,8 @@ export interface ExportEntry {
 
 export type ExportChange =
   | { kind: 'added' | 'updated'; entry: ExportEntry; previous?: ExportEntry }
-  | { kind: 'removed'; entry: ExportEntry };
+  /** `kept`: the share is still there but not served (a replica, a restore): its files stay, its filesystem closes. */
+  | { kind: 'removed'; entry: ExportEntry; kept?: boolean };
 
 /**
  * The shares and their export rules, in memory, for the NFS and MOUNT
@@ -114,6 +115,10 @@ export class ExportTable {
 
   private put(e: ShareExport): void {
     const s = e.share;
+    if (e.served === false) {
+      this.remove(s.id, true);
+      return;
+    }
     let rules: CompiledExportRules;
     let ruleError: string | undefined;
     try {
@@ -147,13 +152,13 @@ export class ExportTable {
     this.notify(previous ? { kind: 'updated', entry, previous } : { kind: 'added', entry });
   }
 
-  private remove(shareId: string): void {
+  private remove(shareId: string, kept = false): void {
     const entry = this.byId.get(shareId);
     if (!entry) return;
     this.byId.delete(shareId);
     this.byName.delete(entry.name);
     this.byExport.delete(entry.exportId);
-    this.notify({ kind: 'removed', entry });
+    this.notify(kept ? { kind: 'removed', entry, kept } : { kind: 'removed', entry });
   }
 
   private notify(change: ExportChange): void {

@@ -83,6 +83,27 @@ describe('reference bytes', () => {
     expect(encodeReply({ op: Opcode.REPLICA_COMMIT, status: Status.NOT_REPLICA, slot: 2, seq: 42, message: 'nope' }).equals(refused)).toBe(true);
   });
 
+  it("a share replica's REPLICA_COMMIT carries the metadata length and SHA-256 under flag METADATA; REPLICA_META its bytes (section 10.1)", () => {
+    const sum = Buffer.alloc(32, 0xab);
+    // opcode 0x0e, flags 0x04, slot, sequence, u32 lun, u64 cycle, u64 metadata length, bytes<32> sha256
+    const commit = Buffer.from('0e' + '04' + '0001' + '00000005' + '00000002' + '0000000000000009' + '0000000000123000' + 'ab'.repeat(32), 'hex');
+    const call: Call = { op: Opcode.REPLICA_COMMIT, flags: 4, slot: 1, seq: 5, lun: 2, cycle: 9, metadata: { length: 0x123000, sha256: sum } };
+    expect(encodeCall(call).toString('hex')).toBe(commit.toString('hex'));
+    expect(decodeCall(commit)).toEqual(call);
+    // The flag follows the fields: set from `metadata`, cleared without it.
+    expect(encodeCall({ ...call, flags: 0 }).equals(commit)).toBe(true);
+    expect(encodeCall({ op: Opcode.REPLICA_COMMIT, flags: 4, slot: 1, seq: 5, lun: 2, cycle: 9 })[1]).toBe(0);
+    // opcode 0x0f, flags, slot, sequence, u32 lun, u64 cycle, u64 base, u64 offset, data
+    const meta = Buffer.from('0f' + '00' + '0003' + '00000006' + '00000002' + '0000000000000009' + '0000000000000008' + '0000000000010000' + 'cafe', 'hex');
+    const metaCall: Call = { op: Opcode.REPLICA_META, flags: 0, slot: 3, seq: 6, lun: 2, cycle: 9, base: 8, offset: 0x10000, data: Buffer.from('cafe', 'hex') };
+    expect(encodeCall(metaCall).toString('hex')).toBe(meta.toString('hex'));
+    expect(decodeCall(meta)).toEqual(metaCall);
+    const mismatch = Buffer.from('0f' + '14' + '0003' + '00000006' + '0002' + '6e6f', 'hex');
+    expect(decodeReply(mismatch)).toEqual({ op: Opcode.REPLICA_META, status: Status.REPLICA_MISMATCH, slot: 3, seq: 6, message: 'no' });
+    // A commit flagged METADATA without its 40 bytes does not decode.
+    expectDecodeError(() => decodeCall(Buffer.from('0e04000100000005' + '00000002' + '0000000000000009', 'hex')), Status.GARBAGE, /metadata length/);
+  });
+
   it('an ACK lists inclusive ranges', () => {
     expect(encodeAck([[0, 3], [5, 5]]).toString('hex')).toBe('0002' + '00000003' + '00050005');
   });
@@ -105,6 +126,9 @@ const calls: Call[] = [
   { op: Opcode.LOGOUT, flags: 0, slot: 0, seq: 11 },
   { op: Opcode.REPLICA_COMMIT, flags: 0, slot: 5, seq: 12, lun: 1, cycle: 1 },
   { op: Opcode.REPLICA_COMMIT, flags: 0, slot: 0, seq: 13, lun: 0xffffffff, cycle: Number.MAX_SAFE_INTEGER },
+  { op: Opcode.REPLICA_COMMIT, flags: 4, slot: 0, seq: 14, lun: 3, cycle: 2, metadata: { length: 2 ** 40, sha256: randomBytes(32) } },
+  { op: Opcode.REPLICA_META, flags: 0, slot: 6, seq: 15, lun: 3, cycle: 2, base: 1, offset: 2 ** 36, data: randomBytes(3000) },
+  { op: Opcode.REPLICA_META, flags: 0, slot: 6, seq: 16, lun: 3, cycle: 1, base: 0, offset: 0, data: Buffer.alloc(0) },
 ];
 
 const replies: Reply[] = [
@@ -191,8 +215,8 @@ describe('split and truncated input', () => {
   it('every truncation of every message is GARBAGE, with the field named', () => {
     for (const c of calls) {
       const bytes = encodeCall(c);
-      // A WRITE's data runs to the end, so any cut after its fixed fields is another valid WRITE.
-      const fixed = c.op === Opcode.WRITE ? 20 : bytes.length;
+      // WRITE's and REPLICA_META's data run to the end, so any cut after their fixed fields is another valid call.
+      const fixed = c.op === Opcode.WRITE ? 20 : c.op === Opcode.REPLICA_META ? 36 : bytes.length;
       for (let cut = 0; cut < fixed; cut++) expectDecodeError(() => decodeCall(bytes.subarray(0, cut)), Status.GARBAGE, /truncated/);
     }
     for (const r of replies) {
@@ -271,7 +295,7 @@ describe('malformed input: exact errors', () => {
     expectDecodeError(() => r.add(0, Buffer.alloc(10)), Status.GARBAGE, /expected 1396/);
     expectDecodeError(() => r.add(2, Buffer.alloc(604)), Status.GARBAGE);
     expectDecodeError(() => decodeLogin(Buffer.from('01010120')), Status.GARBAGE);
-    expectDecodeError(() => decodeReply(Buffer.from('0c14000000000001', 'hex')), Status.GARBAGE, /unknown status 20/);
+    expectDecodeError(() => decodeReply(Buffer.from('0c15000000000001', 'hex')), Status.GARBAGE, /unknown status 21/);
     expectDecodeError(() => decodeCall(Buffer.from('0e00000000000001' + '00000001' + '00000000000001', 'hex')), Status.GARBAGE, /cycle/);
     expectDecodeError(() => decodeCall(Buffer.concat([encodeCall(calls[15]), Buffer.from([0])])), Status.GARBAGE, /1 trailing/);
   });

@@ -43,6 +43,8 @@ export const enum Opcode {
   LOGOUT = 0x0d,
   /** A consistent point of a replica volume (section 10): the target snapshots it. */
   REPLICA_COMMIT = 0x0e,
+  /** Bytes of a share replica's metadata database for a cycle (section 10.1). */
+  REPLICA_META = 0x0f,
 }
 
 export const OPCODE_NAMES: Record<number, string> = {
@@ -60,11 +62,14 @@ export const OPCODE_NAMES: Record<number, string> = {
   [Opcode.NOP]: 'NOP',
   [Opcode.LOGOUT]: 'LOGOUT',
   [Opcode.REPLICA_COMMIT]: 'REPLICA_COMMIT',
+  [Opcode.REPLICA_META]: 'REPLICA_META',
 };
 
 export const enum CallFlag {
   FUA = 1 << 0,
   NO_UNMAP = 1 << 1,
+  /** REPLICA_COMMIT: the call carries the metadata database's length and SHA-256 (a share replica, section 10.1). */
+  METADATA = 1 << 2,
 }
 
 export const enum Status {
@@ -89,9 +94,11 @@ export const enum Status {
   SERVER_FAULT = 18,
   /** REPLICA_COMMIT on a volume that is not a replica received from this host (section 10). */
   NOT_REPLICA = 19,
+  /** What the source sends does not fit the replica: another base cycle, a metadata checksum that differs, a share into a volume (section 10.1). */
+  REPLICA_MISMATCH = 20,
 }
 /** The highest status code v1 defines: a reply with a higher one does not decode. */
-export const MAX_STATUS = Status.NOT_REPLICA;
+export const MAX_STATUS = Status.REPLICA_MISMATCH;
 
 export const STATUS_NAMES: Record<number, string> = {
   0: 'OK',
@@ -114,6 +121,7 @@ export const STATUS_NAMES: Record<number, string> = {
   17: 'REVOKED',
   18: 'SERVER_FAULT',
   19: 'NOT_REPLICA',
+  20: 'REPLICA_MISMATCH',
 };
 
 /** A datagram or message that does not decode; `status` is what the peer is told, if anything. */

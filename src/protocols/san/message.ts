@@ -1,5 +1,5 @@
 import { Reader, strSize, Writer } from './buffer-io';
-import { MAX_STATUS, Opcode, OPCODE_NAMES, SbpDecodeError, Status } from './constants';
+import { CallFlag, MAX_STATUS, Opcode, OPCODE_NAMES, SbpDecodeError, Status } from './constants';
 
 /*
  * CALL:   u8 opcode | u8 flags  | u16 slot | u32 slot sequence | fields | data
@@ -13,7 +13,7 @@ const PREFIX = 8;
 type LunOp = Opcode.IDENTIFY | Opcode.CAPACITY | Opcode.READY | Opcode.FLUSH | Opcode.RESERVE | Opcode.RELEASE;
 type RangeOp = Opcode.UNMAP | Opcode.WRITE_ZEROES;
 /** Calls whose OK reply is the prefix alone. */
-type BareReplyOp = Opcode.READY | Opcode.FLUSH | Opcode.RESERVE | Opcode.RELEASE | Opcode.WRITE | RangeOp | Opcode.LOGOUT | Opcode.REPLICA_COMMIT;
+type BareReplyOp = Opcode.READY | Opcode.FLUSH | Opcode.RESERVE | Opcode.RELEASE | Opcode.WRITE | RangeOp | Opcode.LOGOUT | Opcode.REPLICA_COMMIT | Opcode.REPLICA_META;
 
 interface Slotted {
   slot: number;
@@ -28,11 +28,23 @@ export type Call = Slotted & { flags: number } & (
     | { op: RangeOp; lun: number; offset: number; length: number }
     | { op: Opcode.NOP; time: bigint }
     /*
-     * REPLICA_COMMIT (section 10): u32 lun | u64 cycle → — (status says).
+     * REPLICA_COMMIT (section 10): u32 lun | u64 cycle [| u64 metadata length | bytes<32> metadata sha256] → —.
      * Sent after the cycle's FLUSH; the target snapshots the replica as `<volume>@cycle-<cycle>`.
+     * The metadata fields are there exactly when flag METADATA is set (a share replica, section 10.1).
      */
-    | { op: Opcode.REPLICA_COMMIT; lun: number; cycle: number }
+    | { op: Opcode.REPLICA_COMMIT; lun: number; cycle: number; metadata?: ReplicaMetadataSum }
+    /*
+     * REPLICA_META (section 10.1): u32 lun | u64 cycle | u64 base | u64 offset | data → —.
+     * Bytes of cycle `cycle`'s metadata database at `offset`, in a copy that starts as cycle `base`'s (0: empty).
+     */
+    | { op: Opcode.REPLICA_META; lun: number; cycle: number; base: number; offset: number; data: Buffer }
   );
+
+/** What a share replica's metadata database must be once a cycle's REPLICA_META calls are in. */
+export interface ReplicaMetadataSum {
+  length: number;
+  sha256: Buffer;
+}
 
 export interface VolumeEntry {
   lun: number;
@@ -97,8 +109,15 @@ export function encodeCall(c: Call): Buffer {
       return prefix(new Writer(PREFIX + 20), c.op, c.flags, c).u32(c.lun).u64(c.offset).u64(c.length).done();
     case Opcode.NOP:
       return prefix(new Writer(PREFIX + 8), c.op, c.flags, c).u64(c.time).done();
-    case Opcode.REPLICA_COMMIT:
-      return prefix(new Writer(PREFIX + 12), c.op, c.flags, c).u32(c.lun).u64(c.cycle).done();
+    case Opcode.REPLICA_COMMIT: {
+      // The flag and the fields go together: encoded from `metadata`, whatever `flags` said about it.
+      const flags = c.metadata ? c.flags | CallFlag.METADATA : c.flags & ~CallFlag.METADATA;
+      const w = prefix(new Writer(PREFIX + 12 + (c.metadata ? 40 : 0)), c.op, flags, c).u32(c.lun).u64(c.cycle);
+      if (c.metadata) w.u64(c.metadata.length).bytes(c.metadata.sha256);
+      return w.done();
+    }
+    case Opcode.REPLICA_META:
+      return prefix(new Writer(PREFIX + 28 + c.data.length), c.op, c.flags, c).u32(c.lun).u64(c.cycle).u64(c.base).u64(c.offset).bytes(c.data).done();
   }
 }
 
@@ -136,8 +155,14 @@ export function decodeCall(buf: Buffer): Call {
     case Opcode.NOP:
       call = { ...base, op, time: r.u64big('time') };
       break;
-    case Opcode.REPLICA_COMMIT:
-      call = { ...base, op, lun: r.u32('lun'), cycle: r.u64('cycle') };
+    case Opcode.REPLICA_COMMIT: {
+      const lun = r.u32('lun');
+      const cycle = r.u64('cycle');
+      call = (flags & CallFlag.METADATA) !== 0 ? { ...base, op, lun, cycle, metadata: { length: r.u64('metadata length'), sha256: r.bytes(32, 'metadata sha256') } } : { ...base, op, lun, cycle };
+      break;
+    }
+    case Opcode.REPLICA_META:
+      call = { ...base, op, lun: r.u32('lun'), cycle: r.u64('cycle'), base: r.u64('base cycle'), offset: r.u64('offset'), data: r.rest() };
       break;
     default:
       throw new SbpDecodeError(Status.BAD_OPCODE, `unknown opcode 0x${op.toString(16)}`);

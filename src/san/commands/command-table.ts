@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Writer } from '../../protocols/san/buffer-io';
 import { Opcode, Status } from '../../protocols/san/constants';
-import { VOLUME_READ_ONLY, VOLUME_SHARED, type Call, type Reply } from '../../protocols/san/message';
+import { VOLUME_READ_ONLY, VOLUME_SHARED, type Call, type Reply, type ReplicaMetadataSum } from '../../protocols/san/message';
 import type { VolumeIo } from '../../virtualization/mirrored-disk';
 import type { Reservations } from '../reservations';
 import type { SanAssignment, SanVolume, SanView } from '../san-view';
@@ -27,7 +27,9 @@ export interface CommandContext {
   maxTransfer: number;
   logout(): void;
   /** Snapshot a replica this host writes as cycle `cycle` (REPLICA_COMMIT); undefined when the gateway keeps no replicas. */
-  replicaCommit?(volumeId: string, cycle: number): Promise<void>;
+  replicaCommit?(volumeId: string, cycle: number, metadata?: ReplicaMetadataSum): Promise<void>;
+  /** Stage bytes of a share replica's metadata database for cycle `cycle` (REPLICA_META). */
+  replicaMetadata?(volumeId: string, cycle: number, base: number, offset: number, data: Buffer): Promise<void>;
 }
 
 type Body<R> = R extends unknown ? Omit<R, 'slot' | 'seq'> : never;
@@ -288,8 +290,24 @@ export const COMMANDS: { [K in Opcode]: Command<K> } = {
         throw new SanStatusError(Status.NOT_REPLICA, `volume '${t.volume.name}' is not a replica received from host '${ctx.hostName}'`);
       }
       if (call.cycle < 1) throw new SanStatusError(Status.GARBAGE, 'REPLICA_COMMIT: cycle numbers start at 1');
-      await ctx.replicaCommit(t.volume.id, call.cycle);
+      await ctx.replicaCommit(t.volume.id, call.cycle, call.metadata);
       return { op: Opcode.REPLICA_COMMIT, status: ok };
+    },
+  },
+  // REPLICA_META: u32 lun, u64 cycle, u64 base, u64 offset, data → — (section 10.1). Bytes of a share replica's metadata database.
+  [Opcode.REPLICA_META]: {
+    name: 'REPLICA_META',
+    mutates: true,
+    rereadable: false,
+    async handle(ctx, call) {
+      const t = target(ctx, call.lun, true);
+      if (t.volume.replicaHostId !== ctx.hostId || !ctx.replicaMetadata) {
+        throw new SanStatusError(Status.NOT_REPLICA, `volume '${t.volume.name}' is not a replica received from host '${ctx.hostName}'`);
+      }
+      checkTransfer(ctx, call.data.length);
+      if (call.cycle < 1 || call.base >= call.cycle) throw new SanStatusError(Status.GARBAGE, `REPLICA_META: cycle ${call.cycle} cannot start from cycle ${call.base}`);
+      await ctx.replicaMetadata(t.volume.id, call.cycle, call.base, call.offset, call.data);
+      return { op: Opcode.REPLICA_META, status: ok };
     },
   },
   // LOGOUT: — → —; the session ends once the reply is out.

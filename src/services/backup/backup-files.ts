@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
+import { syncDirectory } from '../../common/durable-files';
 import { DomainError } from '../../common/errors';
 import type { BlockDevice } from '../../devices/block-device';
 import { errnoOf, preadFully, pwriteFully } from '../../devices/fd-io';
@@ -42,31 +43,7 @@ export const metadataFileName = (backupId: string) => `${backupId}.meta.sqlite`;
 
 const COPY_CHUNK = 2 ** 20;
 
-/** Copy `src` to `dest` (created or truncated) and fsync it; its size and hex SHA-256 as read. */
-export async function copyFileHashed(src: string, dest: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  const from = await fs.promises.open(src, 'r');
-  try {
-    const to = await fs.promises.open(dest, 'w', 0o600);
-    try {
-      const buf = Buffer.allocUnsafe(COPY_CHUNK);
-      let size = 0;
-      for (;;) {
-        const { bytesRead } = await from.read(buf, 0, buf.length, size);
-        if (bytesRead === 0) break;
-        hash.update(buf.subarray(0, bytesRead));
-        await to.write(buf, 0, bytesRead, size);
-        size += bytesRead;
-      }
-      await to.sync();
-      return { size, sha256: hash.digest('hex') };
-    } finally {
-      await to.close();
-    }
-  } finally {
-    await from.close();
-  }
-}
+export { copyFileHashed, syncDirectory } from '../../common/durable-files';
 
 /** A file's size and hex SHA-256, or BackupDamaged naming it when it cannot be read. */
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
@@ -110,15 +87,6 @@ export async function probeWritable(path: string): Promise<void> {
     throw new BackupTargetError(`backup directory '${path}' is not writable (${errnoOf(e) ?? (e as Error).message})`, { path });
   } finally {
     await fs.promises.unlink(probe).catch(() => undefined);
-  }
-}
-
-export async function syncDirectory(path: string): Promise<void> {
-  const fh = await fs.promises.open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -8,6 +8,7 @@ const MiB = 2 ** 20;
 const repl = (volume: string, more: Partial<ReplicationInfo> = {}): ReplicationInfo => ({
   id: `id-${volume}`,
   volume: { id: `v-${volume}`, name: volume },
+  share: null,
   target: '10.0.0.2:7700',
   targetVolume: `${volume}-r`,
   hostName: 'site-a',
