@@ -32,7 +32,7 @@ export function identityText(i: IdentityView): string {
 export function replicationTable(list: ReplicationInfo[]): string {
   return table(
     ['VOLUME', 'TARGET', 'TARGET VOLUME', 'SCHEDULE', 'LAST CYCLE', 'LAG', 'SENT', 'STATE', 'LAST ERROR'],
-    list.map((r) => [r.volume.name, r.target, r.targetVolume, everyText(r.everySeconds), r.lastCycle, lagText(r), size(r.bytesSent), r.activeJobId ? 'copying' : 'idle', r.lastError]),
+    list.map((r) => [sourceName(r), r.target, r.targetVolume, everyText(r.everySeconds), r.lastCycle, lagText(r), size(r.bytesSent), r.activeJobId ? 'copying' : 'idle', r.lastError]),
   );
 }
 
@@ -43,12 +43,12 @@ export function showReplication(v: ReplicationView): string {
   const j = v.job;
   return details([
     ['ID', r.id],
-    ['Volume', r.volume.name],
-    ['Target', `${r.targetVolume} on ${r.target} (as host ${r.hostName})`],
+    [r.share ? 'Share' : 'Volume', r.share ? r.share.name : r.volume.name],
+    ['Target', `${r.share ? 'share ' : ''}${r.targetVolume} on ${r.target} (as host ${r.hostName})`],
     ['Schedule', everyText(r.everySeconds)],
     ['Rate limit', limitText(r.rateLimit)],
     ['Last good cycle', r.lastCycle > 0 ? `${r.lastCycle}, done ${time(r.lastGoodAt)}` : 'none yet'],
-    ['Replica holds', r.lastPointAt ? `the volume as of ${time(r.lastPointAt)}` : null],
+    ['Replica holds', r.lastPointAt ? `the ${r.share ? 'share' : 'volume'} as of ${time(r.lastPointAt)}` : null],
     ['Lag', lagText(r)],
     ['Bytes sent', size(r.bytesSent)],
     ['Next cycle', r.everySeconds ? time(r.nextRunAt) : null],
@@ -57,7 +57,13 @@ export function showReplication(v: ReplicationView): string {
   ]);
 }
 
-export const replicationLine = (r: ReplicationInfo) => `Volume '${r.volume.name}' replicates to '${r.targetVolume}' on ${r.target} as host '${r.hostName}', ${everyText(r.everySeconds)}.`;
+export const replicationLine = (r: ReplicationInfo) =>
+  r.share
+    ? `Share '${r.share.name}' replicates to share '${r.targetVolume}' on ${r.target} as host '${r.hostName}', ${everyText(r.everySeconds)}.`
+    : `Volume '${r.volume.name}' replicates to '${r.targetVolume}' on ${r.target} as host '${r.hostName}', ${everyText(r.everySeconds)}.`;
+
+/** A replication's source as people name it: the volume, or the share (its volume is `share:<name>`). */
+const sourceName = (r: ReplicationInfo) => (r.share ? `${r.share.name} (share)` : r.volume.name);
 
 export function replicaText(v: VolumeInfo): string {
   if (!v.replica) return `Volume '${v.name}' is not a replica.`;
@@ -68,4 +74,11 @@ export function replicaText(v: VolumeInfo): string {
     ['Last committed cycle', r.lastCycle > 0 ? `${r.lastCycle} at ${time(r.lastCommitAt)}` : 'none yet'],
     ['Consistent point', r.snapshot],
   ]);
+}
+
+/** What accepting a replica did, for a volume or a share (whose volume is `share:<name>`). */
+export function acceptedText(volumeName: string, host: string): string {
+  return volumeName.startsWith('share:')
+    ? `Share '${volumeName.slice('share:'.length)}' is now a replica written by host '${host}': it is not served until promoted.`
+    : `Volume '${volumeName}' is now a replica written by host '${host}' (other hosts may only read it).`;
 }

@@ -8,6 +8,7 @@ import { apiJson, startTestGateway, type TestGateway } from '../utils/gateway';
 import { strata } from '../utils/in-process-cli';
 import { REPLICATION_ENV, volumeHash, writeVolume } from '../utils/replication-fixture';
 import { admin, sanAddress } from '../utils/san-fixture';
+import { createShare } from '../utils/nas-fixture';
 
 const MiB = 2 ** 20;
 
@@ -106,4 +107,37 @@ describe('replication from the CLI and the SSH shell', () => {
     const auditB = (await apiJson(b, 'audit?limit=200')).body as AuditEntry[];
     expect(auditB.map((e) => e.action)).toEqual(expect.arrayContaining(['replica.accept', 'replica.promote']));
   });
+
+  it('a share: replica accept (refused when it holds files, unless --force), replication create / run / ls / show, promote serves it', async () => {
+    await createShare(a, 'docs');
+    await createShare(b, 'docs-r');
+    const accepted = await cli(b, 'replica', 'accept', 'docs-r', '--host', 'site-a');
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.stdout).toMatch(/Share 'docs-r' is now a replica written by host 'site-a': it is not served until promoted/);
+    expect((await shell(b, 'replica status docs-r')).out).toMatch(/Written by host:\s+site-a/);
+
+    // A share with files in it is refused without --force, from the shell too.
+    await createShare(b, 'full');
+    await writeVolume(b, 'share:full', 0, randomBytes(4096));
+    const refused = await shell(b, 'replica accept full --host site-a');
+    expect(refused.status).not.toBe(0);
+    expect(refused.err).toMatch(/holds .* of file data.*accept it with force/);
+    const forced = await shell(b, 'replica accept full --host site-a --force');
+    expect(forced.status, forced.err).toBe(0);
+
+    const created = await cli(a, 'replication', 'create', 'docs', '--target', sanAddress(b), '--target-volume', 'docs-r', '--host-name', 'site-a');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/Share 'docs' replicates to share 'docs-r' on 127\.0\.0\.1:\d+ as host 'site-a'/);
+    expect(created.stdout).toMatch(/strata replication run docs$/m);
+    const ran = await cli(a, 'replication', 'run', 'docs', '--wait');
+    expect(ran.code, ran.stderr).toBe(0);
+    expect((await cli(a, 'replication', 'ls')).stdout).toMatch(/docs \(share\)\s+127\.0\.0\.1:\d+\s+docs-r/);
+    expect((await shell(a, 'replication show docs')).out).toMatch(/Share:\s+docs[\s\S]*Target:\s+share docs-r on/);
+
+    const promoted = await cli(b, '--yes', 'replica', 'promote', 'docs-r');
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toMatch(/Share 'docs-r' is served now, as of its last committed cycle/);
+    expect((await admin(b, 'GET', 'shares/docs-r')).replica).toBeNull();
+  });
 });
+

@@ -6,7 +6,7 @@ import { seg } from '../client';
 import { Context } from '../context';
 import { confirm, type CliIO } from '../io';
 import { jobLine } from '../job-views';
-import { identityText, NO_REPLICATIONS, replicaText, replicationLine, replicationTable, showReplication, type IdentityView } from '../replication-views';
+import { acceptedText, identityText, NO_REPLICATIONS, replicaText, replicationLine, replicationTable, showReplication, type IdentityView } from '../replication-views';
 import { waitFor } from './job';
 
 const afterRun = (v: ReplicationView) => (v.job ? jobLine(v.job) : `Replication of volume '${v.replication.volume.name}': no cycle started.`);
@@ -24,17 +24,17 @@ export function registerReplication(program: Command, io: CliIO): void {
 
   replication
     .command('create')
-    .description('replicate a volume to a replica volume on another gateway (accepted there with strata replica accept)')
-    .argument('<volume>', 'volume id or name')
+    .description('replicate a volume, or a share, to a replica on another gateway (accepted there with strata replica accept)')
+    .argument('<volume>', 'volume id or name, or a share name')
     .requiredOption('--target <host[:port]>', "the target gateway's SAN address (port 7700 when left out)")
-    .requiredOption('--target-volume <name>', 'the replica volume on the target')
+    .requiredOption('--target-volume <name>', 'the replica volume on the target (for a share: the replica share)')
     .option('--host-name <name>', "the host name the target registered this gateway's key under (default: this machine's host name)")
     .option('--every <period>', 'run a cycle this often: 30s, 15m, 1h, 1d (default: on demand only)')
     .option('--rate <rate>', 'bandwidth limit per second, like 50M', sizeArg)
     .action(async (volume: string, opts: { target: string; targetVolume: string; hostName?: string; every?: string; rate?: number }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const r = await ctx.api.post<ReplicationInfo>('replications', { volume, target: opts.target, targetVolume: opts.targetVolume, hostName: opts.hostName, every: opts.every, rateLimit: opts.rate });
-      ctx.emit(r, (x) => `${replicationLine(x)}\nRun the first cycle (a full copy) with: strata replication run ${x.volume.name}`);
+      ctx.emit(r, (x) => `${replicationLine(x)}\nRun the first cycle (a full copy) with: strata replication run ${x.share?.name ?? x.volume.name}`);
     });
 
   replication
@@ -96,13 +96,14 @@ export function registerReplication(program: Command, io: CliIO): void {
 
   replica
     .command('accept')
-    .description("make a volume the replica a source gateway writes (register its key first: strata host add <host> --key '<its replication identity>')")
-    .argument('<volume>', 'volume id or name (at least the size of the source volume)')
+    .description("make a volume, or a share, the replica a source gateway writes (register its key first: strata host add <host> --key '<its replication identity>')")
+    .argument('<volume>', 'volume id or name, or a share name (at least the size of the source)')
     .requiredOption('--host <host>', "the host registered with the source's replication key")
-    .action(async (volume: string, opts: { host: string }, cmd: Command) => {
+    .option('--force', "a share that holds files: accept it anyway (the source's copy replaces them)")
+    .action(async (volume: string, opts: { host: string; force?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
-      const v = await ctx.api.post<VolumeInfo>(`volumes/${seg(volume)}/replica`, { host: opts.host });
-      ctx.emit(v, (x) => `Volume '${x.name}' is now a replica written by host '${opts.host}' (other hosts may only read it).`);
+      const v = await ctx.api.post<VolumeInfo>(`volumes/${seg(volume)}/replica`, { host: opts.host, ...(opts.force ? { force: true } : {}) });
+      ctx.emit(v, (x) => acceptedText(x.name, opts.host));
     });
 
   replica
@@ -116,13 +117,13 @@ export function registerReplication(program: Command, io: CliIO): void {
 
   replica
     .command('promote')
-    .description('make a replica an ordinary volume, rolled back to its last committed cycle if a cycle was interrupted')
-    .argument('<volume>', 'volume id or name')
+    .description('make a replica an ordinary volume (or a served share), rolled back to its last committed cycle if a cycle was interrupted')
+    .argument('<volume>', 'volume id or name, or a share name')
     .option('--force', 'promote a replica that has no committed cycle yet (its contents may be partial)')
     .action(async (volume: string, opts: { force?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       await confirm(io, ctx.yes, `promote replica '${volume}'`, ': the source can no longer write it, and what an unfinished cycle wrote is rolled back');
       const v = await ctx.api.request<VolumeInfo>('POST', `volumes/${seg(volume)}/replica/promote`, { query: { force: opts.force || undefined } });
-      ctx.emit(v, (x) => `Volume '${x.name}' is an ordinary volume now.`);
+      ctx.emit(v, (x) => (x.name.startsWith('share:') ? `Share '${x.name.slice('share:'.length)}' is served now, as of its last committed cycle.` : `Volume '${x.name}' is an ordinary volume now.`));
     });
 }

@@ -1,4 +1,4 @@
-import { identityText, NO_REPLICATIONS, replicaText, replicationLine, replicationTable, showReplication } from '../../cli/replication-views';
+import { acceptedText, identityText, NO_REPLICATIONS, replicaText, replicationLine, replicationTable, showReplication } from '../../cli/replication-views';
 import { jobLine } from '../../cli/job-views';
 import type { CommandSpec } from './command';
 import { names } from './completers';
@@ -38,7 +38,7 @@ export const replicationCommands: CommandSpec[] = [
         every: p.opt('every'),
         rateLimit: p.opt('rate'),
       });
-      return { data: r, text: `${replicationLine(r)}\nRun the first cycle (a full copy) with: replication run ${r.volume.name}` };
+      return { data: r, text: `${replicationLine(r)}\nRun the first cycle (a full copy) with: replication run ${r.share?.name ?? r.volume.name}` };
     },
   },
   {
@@ -99,12 +99,15 @@ export const replicationCommands: CommandSpec[] = [
   {
     name: 'replica',
     sub: 'accept',
-    summary: 'make a volume the replica a source gateway writes',
+    summary: 'make a volume, or a share, the replica a source gateway writes',
     args: [volume],
-    options: [{ name: 'host', value: 'host', help: "the host registered with the source's replication key", required: true, complete: names.host }],
+    options: [
+      { name: 'host', value: 'host', help: "the host registered with the source's replication key", required: true, complete: names.host },
+      { name: 'force', help: "a share that holds files: accept it anyway (the source's copy replaces them)" },
+    ],
     async run({ services, actor }, p) {
-      const v = await services.replicas.accept(actor, p.arg('volume'), { host: p.opt('host')! });
-      return { data: v, text: `Volume '${v.name}' is now a replica written by host '${p.opt('host')}' (other hosts may only read it).` };
+      const v = await services.replicas.accept(actor, p.arg('volume'), { host: p.opt('host')!, force: p.flag('force') });
+      return { data: v, text: acceptedText(v.name, p.opt('host')!) };
     },
   },
   {
@@ -113,7 +116,7 @@ export const replicationCommands: CommandSpec[] = [
     summary: 'which host writes a replica and its last consistent point',
     args: [volume],
     async run({ services }, p) {
-      const v = await services.volumes.get(p.arg('volume'));
+      const v = await services.replicas.status(p.arg('volume'));
       return { data: v, text: replicaText(v) };
     },
   },
