@@ -89,7 +89,7 @@ export async function sendMetadata(
   path: string,
   plan: MetadataPlan,
   send: (offset: number, data: Buffer) => Promise<void>,
-  o: { depth: number; stopping(): boolean; sent(bytes: number): void },
+  o: { depth: number; stopping(): boolean; admit(bytes: number): Promise<void>; sent(bytes: number): void },
 ): Promise<boolean> {
   const fh = await fs.promises.open(path, 'r');
   try {
@@ -98,6 +98,9 @@ export async function sendMetadata(
     for (const r of plan.ranges) {
       if (failure || o.stopping()) break;
       while (inflight.size >= o.depth) await Promise.race(inflight);
+      // The cycle's bandwidth limit covers the metadata too.
+      await o.admit(r.length);
+      if (failure || o.stopping()) break;
       const data = Buffer.allocUnsafe(r.length);
       if ((await readFully(fh, data, r.offset)) !== r.length) throw new Error(`the metadata copy ${path} is shorter than when it was planned`);
       const task: Promise<void> = send(r.offset, data).then(

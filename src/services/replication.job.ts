@@ -120,6 +120,7 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
           const done = await sendMetadata(metaPath, p, (offset, data) => target.metadata(cycle, baseCycle, offset, data), {
             depth: this.tuning.depth,
             stopping: () => ctx.stopping,
+            admit: (bytes) => throttle.admit(bytes, () => ctx.stopping),
             sent: (bytes) => ctx.progress(bytes),
           });
           if (!done) throw new CycleStopped(at);
