@@ -271,3 +271,10 @@ export function auditTable(list: AuditEntry[]): string {
     ]),
   );
 }
+
+/** What a rollback did: a volume, or a share (its volume is `share:<name>`), whose clients should mount it again. */
+export function rolledBackText(volumeName: string, snapshot: string): string {
+  return volumeName.startsWith('share:')
+    ? `Rolled share '${volumeName.slice('share:'.length)}' back to snapshot '${snapshot}': NFS clients should mount it again (handles to files made since are stale, and cached data may be newer than the files).`
+    : `Rolled volume '${volumeName}' back to snapshot '${snapshot}'.`;
+}

@@ -1,7 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Conflict, NotFound } from '../common/errors';
+import { rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { copyFileHashed, syncDirectory } from '../common/durable-files';
+import { changedRuns } from '../virtualization/page-diff';
+import { Conflict, InUse, NotFound } from '../common/errors';
 import { ListenerRegistry } from '../common/listeners';
 import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import { MOUNT_PROGRAM, MOUNT_V3, MountStat3 } from '../protocols/mount3/constants';
@@ -29,6 +32,9 @@ import { sharesDir } from './share-paths';
 import { shareFsckReport, type ShareFsckReport } from './share-fsck';
 import { ShareView, timestampOf } from './snapshots/share-view';
 import { SnapshotMounts } from './snapshots/snapshot-mounts';
+
+/** `meta.sqlite.rollback-<snapshot volume id>`: a rollback's database, ready to go in place. */
+const ROLLBACK_SUFFIX = '.rollback-';
 
 /**
  * The NAS front end: one RPC server carrying NFSv3 and MOUNT v3 on the NFS
@@ -72,6 +78,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     stats.setNasStatus(() => this.status());
     this.unregisterSnapshots = snapshots.registerShareHook({
       freeze: (share) => this.freeze(share),
+      rollback: (share, snapshotId, opts, swapVolume) => this.rollback(share, snapshotId, opts, swapVolume),
       dropped: (share, snapshotId) => this.snapshotMounts.drop(share.id, snapshotId),
     });
   }
@@ -100,6 +107,75 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       discard: (snapshotId) => this.snapshotMounts.drop(share.id, snapshotId),
       release: () => q.release(),
     };
+  }
+
+  /**
+   * Rollback's half on the NAS side: with the filesystem closed (calls are
+   * told to retry meanwhile), the volume takes the snapshot's map and the
+   * snapshot's metadata copy becomes the live database; then it opens again.
+   */
+  private async rollback(share: { id: string; name: string }, snapshotId: string, opts: { force: boolean }, swapVolume: () => Promise<void>): Promise<void> {
+    const entry = this.table.byShareId(share.id);
+    if (!entry) throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' cannot be rolled back: it is not served`, { share: share.name });
+    const clients = this.mounts.list().filter((m) => m.ml_directory === entry.path || m.ml_directory.startsWith(`${entry.path}/`));
+    if (clients.length > 0 && !opts.force) {
+      throw new InUse('share', share.name, `client(s) ${[...new Set(clients.map((c) => c.ml_hostname))].join(', ')} (unmount it there first, or roll back with force: their file handles become stale)`);
+    }
+    const copy = this.snapshotMounts.metaPath(share.id, snapshotId);
+    this.snapshotMounts.closeShare(entry.snapshots.map((x) => x.volumeId));
+    this.views.delete(entry.exportId);
+    await this.filesystems.swap(entry, async () => {
+      // The snapshot's database, made ready beside the live one under a name that says which snapshot it is:
+      // a crash from here on is settled at the next boot (finishRollbacks) by whether the volume was swapped.
+      const live = this.filesystems.metaPath(share.id);
+      const next = `${live}${ROLLBACK_SUFFIX}${snapshotId}`;
+      await copyFileHashed(copy, next);
+      FileSystem.carryGenerations(live, next);
+      await syncDirectory(dirname(live));
+      try {
+        await swapVolume();
+      } catch (e) {
+        await rm(next, { force: true });
+        throw e;
+      }
+      await this.putInPlace(next, live);
+    });
+  }
+
+  /** The prepared database becomes the live one: the old one's WAL and shared memory go with it. */
+  private async putInPlace(next: string, live: string): Promise<void> {
+    for (const suffix of ['-wal', '-shm']) await rm(`${live}${suffix}`, { force: true });
+    await rename(next, live);
+    await syncDirectory(dirname(live));
+  }
+
+  /**
+   * A rollback cut off by a crash left `meta.sqlite.rollback-<snapshot>`:
+   * if the volume already reads as that snapshot, its database goes in
+   * place (the rollback happened); otherwise it goes away (it did not).
+   */
+  private async finishRollbacks(e: ExportEntry): Promise<void> {
+    const live = this.filesystems.metaPath(e.shareId);
+    let names: string[];
+    try {
+      names = readdirSync(dirname(live));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(`meta.sqlite${ROLLBACK_SUFFIX}`)) continue;
+      const next = join(dirname(live), name);
+      const snapshotId = name.slice(`meta.sqlite${ROLLBACK_SUFFIX}`.length);
+      const disk = this.runtime.disks.get(e.volumeId);
+      const snap = this.runtime.disks.get(snapshotId);
+      if (disk && snap && changedRuns(snap, disk).length === 0) {
+        this.log.warn(`share '${e.name}': finishing its rollback to snapshot ${snapshotId}, cut off by a restart`);
+        await this.putInPlace(next, live);
+      } else {
+        this.log.warn(`share '${e.name}': a rollback to snapshot ${snapshotId} was cut off before its volume was rolled back; the share stays as it was`);
+        await rm(next, { force: true });
+      }
+    }
   }
 
   /** The share as NFS serves it: its live filesystem with `/.snapshots`; undefined while the filesystem is not mounted. */
@@ -203,6 +279,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     for (const e of this.table.list()) {
       for (const name of this.snapshotMounts.removeLeftovers(e.shareId, e.snapshots)) this.log.warn(`share '${e.name}': removed ${name}, the metadata copy of a snapshot that does not exist`);
     }
+    for (const e of this.table.list()) await this.finishRollbacks(e);
     await Promise.all(this.table.list().map((e) => this.filesystems.mount(e)));
     const shares = this.nfsShares();
     this.nfs4 = new Nfs4Server({ shares: { ...shares, list: () => this.table.list(), byShareName: (name) => this.table.byShareName(name) }, store: new FileRecoveryStore(join(this.config.dataDir, 'nfs4', 'clients.json')) });

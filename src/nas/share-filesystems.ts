@@ -97,6 +97,31 @@ export class ShareFileSystems {
     return this.mount(entry);
   }
 
+  /**
+   * Close a share's filesystem, run `fn` while it is closed (the volume and
+   * the metadata are replaced under it: a rollback), and open it again;
+   * calls meanwhile are told to retry. `fn` does not run if the close
+   * fails; either error is thrown after the filesystem is opened again.
+   */
+  async swap(entry: ExportEntry, fn: () => Promise<void>): Promise<void> {
+    await this.pending.get(entry.exportId);
+    const m = this.mounted.get(entry.exportId);
+    this.mounted.delete(entry.exportId);
+    let failure: unknown = null;
+    const p = (async () => {
+      try {
+        if (m) await m.fs.close().finally(() => m.store.stop());
+        await fn();
+      } catch (e) {
+        failure = e;
+      }
+      await this.doMount(entry);
+    })();
+    this.pending.set(entry.exportId, p.finally(() => this.pending.delete(entry.exportId)));
+    await p;
+    if (failure) throw failure;
+  }
+
   /** The share was switched between sync and async (exports(5)): takes effect on the mounted filesystem at once. */
   async applySync(entry: ExportEntry): Promise<void> {
     await this.pending.get(entry.exportId);

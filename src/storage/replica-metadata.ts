@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { copyFileHashed, syncDirectory } from '../common/durable-files';
 import { Conflict } from '../common/errors';
-import { liveMetaPath, snapshotMetaPath } from '../nas/share-paths';
+import { installLiveMetadata, snapshotMetaPath } from '../nas/share-paths';
 import type { FrozenShare } from './snapshot.service';
 
 /** What a source sends does not fit this replica: the SAN target answers REPLICA_MISMATCH (docs/san-protocol.md, 10.1). */
@@ -144,19 +144,9 @@ export class ReplicaMetadataFiles {
     return snapshotMetaPath(this.sharesRoot, shareId, snapshotId);
   }
 
-  /**
-   * Promote: the snapshot's metadata copy becomes the share's live database,
-   * durably, before the share is served again. The old database's WAL and
-   * shared-memory files go with it (they belong to the database replaced).
-   */
-  async installLive(shareId: string, from: string): Promise<void> {
-    const live = liveMetaPath(this.sharesRoot, shareId);
-    await fs.promises.mkdir(dirname(live), { recursive: true, mode: 0o700 });
-    const part = `${live}.promote.part`;
-    await copyFileHashed(from, part);
-    for (const suffix of ['-wal', '-shm']) await fs.promises.rm(`${live}${suffix}`, { force: true });
-    await fs.promises.rename(part, live);
-    await syncDirectory(dirname(live));
+  /** Promote: the snapshot's metadata copy becomes the share's live database, durably, before the share is served again. */
+  installLive(shareId: string, from: string): Promise<void> {
+    return installLiveMetadata(this.sharesRoot, shareId, from);
   }
 
   /** The replica was promoted or the share deleted: nothing staged is wanted any more. */

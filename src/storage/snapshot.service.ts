@@ -52,6 +52,13 @@ export interface FrozenShare {
  */
 export interface ShareSnapshotHook {
   freeze(share: { id: string; name: string; volumeId: string }): Promise<FrozenShare>;
+  /**
+   * Roll a served share back to its snapshot `snapshotId`: close its
+   * filesystem, let `swapVolume` give the volume the snapshot's map, put the
+   * snapshot's metadata copy in place as the live database, open it again.
+   * Refused (InUse) while NFS clients have it mounted, unless `force`.
+   */
+  rollback(share: { id: string; name: string; volumeId: string }, snapshotId: string, opts: { force: boolean }, swapVolume: () => Promise<void>): Promise<void>;
   /** The snapshot's rows are gone: close it and delete its metadata copy. */
   dropped(share: { id: string; name: string }, snapshotId: string): void | Promise<void>;
 }
@@ -273,8 +280,8 @@ export class SnapshotService {
         this.exclusive(async () => {
           if (typeof req.snapshot !== 'string' || req.snapshot === '') throw new InvalidArgument('snapshot is required: the name of a snapshot of this volume', 'snapshot');
           const origin = await this.origin(volumeKey);
-          if (origin.role === 'share') throw shareVolumeError(origin.name, await this.shareName(origin), 'rolled back yet (read the old files under /.snapshots/)');
           const snap = await this.snapshotRow(origin, req.snapshot);
+          if (origin.role === 'share') return this.rollbackShare(origin, snap, !!req.force);
           const writers = (await this.assignments.list({ volume: origin.id })).filter((a) => a.access === 'rw');
           if (!req.force && (writers.length > 0 || origin.nbdExport)) {
             const by = [
@@ -288,6 +295,25 @@ export class SnapshotService {
       (v) => ({ type: 'volume', id: v.id, name: v.name }),
       { snapshot: req.snapshot, force: !!req.force },
     );
+  }
+
+  /**
+   * A share back to its snapshot: volume and metadata together, with the
+   * filesystem closed in between (the NAS layer's half, which also keeps
+   * handles to files made since the snapshot STALE for good).
+   */
+  private async rollbackShare(origin: VolumeEntity, snap: VolumeEntity, force: boolean): Promise<VolumeInfo> {
+    const share = await this.shares.rowOfVolume(origin.id);
+    if (!share || share.state !== 'online') throw new NotFound('share', origin.name);
+    if (!this.shareHook) throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' cannot be rolled back: the NAS layer is not running`, { share: share.name });
+    if (share.restoringFrom || (await this.ds.query('SELECT 1 FROM replicas WHERE volume_id = ?', [origin.id])).length > 0) {
+      throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' is not served (a replica, or being restored): it cannot be rolled back`, { share: share.name });
+    }
+    if (this.runtime.disk(origin.id)?.mirror) throw new Conflict('MIRRORED', `volume '${origin.name}' has a mirror: remove the mirror before rolling it back`, { volume: origin.name });
+    await this.shareHook.rollback({ id: share.id, name: share.name, volumeId: origin.id }, snap.id, { force }, async () => {
+      await this.replaceWithSnapshot(origin, snap);
+    });
+    return this.volumeService.get(origin.id);
   }
 
   /**

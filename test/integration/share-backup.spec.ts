@@ -6,7 +6,7 @@ import { Prng } from '../../src/common/prng';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { strata } from '../utils/in-process-cli';
 import { finished, json } from '../utils/mirror-fixture';
-import { createShare, nasPorts, OPEN_RULE } from '../utils/nas-fixture';
+import { createShare, fileHashes, nasPorts, OPEN_RULE } from '../utils/nas-fixture';
 import { Nfs3Client } from '../utils/nfs3-client';
 
 const text = (s: string) => Buffer.from(s);
@@ -35,21 +35,8 @@ describe('backup and restore of a share', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return { started: r.body, job: await finished(gw, r.body.job.id) };
   };
-  /** Every regular file under a share's root (one level of directories), path → contents. */
-  const files = async (share: string) => {
-    const root = await c.mount(`/${share}`);
-    const out: Record<string, string> = {};
-    const walk = async (dir: Buffer, prefix: string) => {
-      for (const name of await c.readdirNames(dir)) {
-        if (name === '.' || name === '..') continue;
-        const { fh, attr } = await c.lookup(dir, name);
-        if (attr.type === 2) await walk(fh, `${prefix}${name}/`);
-        else out[`${prefix}${name}`] = sha(await c.readAll(fh));
-      }
-    };
-    await walk(root, '');
-    return out;
-  };
+  /** Every regular file under a share's root, path → SHA-256 of its contents. */
+  const files = async (share: string) => fileHashes(c, await c.mount(`/${share}`));
 
   const big = new Prng(7).bytes(3 * 2 ** 20 + 123);
   let fullFiles: Record<string, string>;

@@ -7,7 +7,7 @@ import { SanClient, type SanError } from '../../src/client';
 import { snapshotMetaPath } from '../../src/nas/share-paths';
 import { IDENTITY_FILE } from '../../src/services/replication-identity';
 import { apiJson, startTestGateway, type TestGateway } from '../utils/gateway';
-import { createShare, nasPorts } from '../utils/nas-fixture';
+import { createShare, fileHashes, nasPorts } from '../utils/nas-fixture';
 import { Nfs3Client } from '../utils/nfs3-client';
 import { REPLICATION_ENV, replicate, runCycle, SOURCE_HOST, writeVolume } from '../utils/replication-fixture';
 import { admin, sanAddress } from '../utils/san-fixture';
@@ -28,21 +28,7 @@ describe('replication of a share', () => {
   let ca: Nfs3Client;
   let cb: Nfs3Client | null = null;
 
-  /** Every regular file under a share's root (one level of directories), path → SHA-256. */
-  const files = async (c: Nfs3Client, share: string) => {
-    const root = await c.mount(`/${share}`);
-    const out: Record<string, string> = {};
-    const walk = async (dir: Buffer, prefix: string) => {
-      for (const name of await c.readdirNames(dir)) {
-        if (name === '.' || name === '..') continue;
-        const { fh, attr } = await c.lookup(dir, name);
-        if (attr.type === 2) await walk(fh, `${prefix}${name}/`);
-        else out[`${prefix}${name}`] = sha(await c.readAll(fh));
-      }
-    };
-    await walk(root, '');
-    return out;
-  };
+  const files = async (c: Nfs3Client, share: string) => fileHashes(c, await c.mount(`/${share}`));
   /** The metadata copy of a share snapshot `<share>@<name>` on a gateway. */
   const metaCopy = async (gw: TestGateway, share: string, snapshot: string) => {
     const info = await admin(gw, 'GET', `shares/${share}`);

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { NasService } from '../../src/nas/nas.service';
 import type { TestGateway } from './gateway';
+import type { Nfs3Client } from './nfs3-client';
 import { admin } from './san-fixture';
 
 /** The NFS and MOUNT ports of an in-process test gateway (it binds port 0 and runs no portmapper). */
@@ -34,4 +36,16 @@ export async function createShare(gw: TestGateway, name: string, rule: RuleSpec 
 /** Change the share's first rule; the NAS layer applies it to the next call. */
 export async function setRule(gw: TestGateway, share: string, rule: RuleSpec): Promise<void> {
   await admin(gw, 'PATCH', `shares/${share}/rules/1`, rule);
+}
+
+/** Every regular file under `dir` (directories walked, `.snapshots` left out), path → SHA-256 of its contents. */
+export async function fileHashes(c: Nfs3Client, dir: Buffer, prefix = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of await c.readdirNames(dir)) {
+    if (name === '.' || name === '..' || name === '.snapshots') continue;
+    const { fh, attr } = await c.lookup(dir, name);
+    if (attr.type === 2) Object.assign(out, await fileHashes(c, fh, `${prefix}${name}/`));
+    else out[`${prefix}${name}`] = createHash('sha256').update(await c.readAll(fh)).digest('hex');
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { seg } from '../client';
 import { Context } from '../context';
 import { size } from '../format';
 import { confirm, type CliIO } from '../io';
-import { groupTable, NO_SNAPSHOTS, scheduleLine, scheduleTable, snapshotTable } from '../views';
+import { groupTable, NO_SNAPSHOTS, rolledBackText, scheduleLine, scheduleTable, snapshotTable } from '../views';
 
 export function registerSnapshot(program: Command, io: CliIO): void {
   const snapshot = program.command('snapshot').description('point-in-time, read-only copies of volumes; rollback and writable clones');
@@ -48,15 +48,15 @@ export function registerSnapshot(program: Command, io: CliIO): void {
 
   snapshot
     .command('rollback')
-    .description('make a volume read as one of its snapshots again (what was written since is lost)')
-    .argument('<volume>', 'volume id or name')
+    .description('make a volume, or a share, read as one of its snapshots again (what was written since is lost)')
+    .argument('<volume>', 'volume id or name, or a share name')
     .argument('<snapshot>', 'snapshot name or id')
-    .option('--force', 'even though hosts have it assigned read-write or it is exported over NBD')
+    .option('--force', 'even though hosts have it assigned read-write, it is exported over NBD, or NFS clients have the share mounted')
     .action(async (volume: string, snap: string, opts: { force?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       await confirm(io, ctx.yes, `roll volume '${volume}' back to snapshot '${snap}'`, ', losing everything written since');
       const v = await ctx.api.post<VolumeInfo>(`volumes/${seg(volume)}/rollback`, { snapshot: snap, ...(opts.force ? { force: true } : {}) });
-      ctx.emit(v, (x) => `Rolled volume '${x.name}' back to snapshot '${snap}'.`);
+      ctx.emit(v, (x) => rolledBackText(x.name, snap));
     });
 
   snapshot

@@ -342,6 +342,35 @@ export class FileSystem {
     }
   }
 
+  /**
+   * A rollback puts an older database in place of `livePath`'s: the
+   * generations it hands out from then on must be above every one the
+   * replaced database gave (its ceiling), so a handle to a file made after
+   * the snapshot stays STALE and is never taken by a new file. Both
+   * filesystems must be unmounted. Returns the ceiling now in force.
+   */
+  static carryGenerations(replacedPath: string, installedPath: string): number {
+    const read = (path: string, readOnly: boolean) => {
+      const db = openDatabase(path, { readOnly, create: false });
+      return { db, stmts: new MetaStatements(db) };
+    };
+    const old = read(replacedPath, true);
+    let floor: number;
+    try {
+      floor = old.stmts.metaNumber('gen_ceiling');
+    } finally {
+      old.db.close();
+    }
+    const next = read(installedPath, false);
+    try {
+      const ceiling = Math.max(floor, next.stmts.metaNumber('gen_ceiling'));
+      next.stmts.putMeta.run('gen_ceiling', ceiling);
+      return ceiling;
+    } finally {
+      next.db.close();
+    }
+  }
+
   /** The current write verifier (8 bytes). */
   get verifier(): Buffer {
     return Buffer.from(this.writeVerifier);

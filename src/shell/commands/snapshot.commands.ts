@@ -1,5 +1,5 @@
 import { size } from '../../cli/format';
-import { groupTable, NO_SNAPSHOTS, scheduleLine, scheduleTable, snapshotTable } from '../../cli/views';
+import { groupTable, NO_SNAPSHOTS, rolledBackText, scheduleLine, scheduleTable, snapshotTable } from '../../cli/views';
 import type { ScheduleUnit } from '../../storage/domain';
 import type { CommandSpec } from './command';
 import { UsageError } from '../usage-error';
@@ -7,7 +7,7 @@ import { names, oneOf } from './completers';
 
 const volume = { name: 'volume', complete: names.volume };
 const snapshot = { name: 'snapshot', complete: names.snapshot };
-const FORCE_ROLLBACK = 'even though hosts have it assigned read-write or it is exported over NBD';
+const FORCE_ROLLBACK = 'even though hosts have it assigned read-write, it is exported over NBD, or NFS clients have the share mounted';
 
 /** The same commands as `strata snapshot …` (src/cli/commands/snapshot.ts), over the services directly. */
 export const snapshotCommands: CommandSpec[] = [
@@ -46,13 +46,13 @@ export const snapshotCommands: CommandSpec[] = [
   {
     name: 'snapshot',
     sub: 'rollback',
-    summary: 'make a volume read as one of its snapshots again (what was written since is lost)',
+    summary: 'make a volume, or a share, read as one of its snapshots again (what was written since is lost)',
     args: [volume, snapshot],
     options: [{ name: 'force', help: FORCE_ROLLBACK }],
     confirm: (p) => `roll volume '${p.arg('volume')}' back to snapshot '${p.arg('snapshot')}', losing everything written since`,
     async run({ services, actor }, p) {
       const v = await services.snapshots.rollback(actor, p.arg('volume'), { snapshot: p.arg('snapshot'), force: p.flag('force') });
-      return { data: v, text: `Rolled volume '${v.name}' back to snapshot '${p.arg('snapshot')}'.` };
+      return { data: v, text: rolledBackText(v.name, p.arg('snapshot')) };
     },
   },
   {
