@@ -278,3 +278,10 @@ export function rolledBackText(volumeName: string, snapshot: string): string {
     ? `Rolled share '${volumeName.slice('share:'.length)}' back to snapshot '${snapshot}': NFS clients should mount it again (handles to files made since are stale, and cached data may be newer than the files).`
     : `Rolled volume '${volumeName}' back to snapshot '${snapshot}'.`;
 }
+
+/** What a clone made: a volume, or a share (its volume is `share:<name>`) that starts as the snapshot. */
+export function clonedText(v: { name: string; size: number }, snapshot: string, of: string): string {
+  return v.name.startsWith('share:')
+    ? `Created share '${v.name.slice('share:'.length)}' (${size(v.size)}) from snapshot '${snapshot}' of share '${of}', with its export rules.`
+    : `Created volume '${v.name}' (${size(v.size)}) from snapshot '${snapshot}' of volume '${of}'.`;
+}

@@ -28,7 +28,7 @@ import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar'
 import type { RpcContext } from './rpc/rpc-program';
 import { RpcServer, type RpcAddress } from './rpc/rpc-server';
 import { ShareFileSystems } from './share-filesystems';
-import { sharesDir } from './share-paths';
+import { installLiveMetadata, sharesDir } from './share-paths';
 import { shareFsckReport, type ShareFsckReport } from './share-fsck';
 import { ShareView, timestampOf } from './snapshots/share-view';
 import { SnapshotMounts } from './snapshots/snapshot-mounts';
@@ -79,6 +79,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     this.unregisterSnapshots = snapshots.registerShareHook({
       freeze: (share) => this.freeze(share),
       rollback: (share, snapshotId, opts, swapVolume) => this.rollback(share, snapshotId, opts, swapVolume),
+      cloneMetadata: (from, snapshotId, to) => installLiveMetadata(sharesDir(config.dataDir), to, this.snapshotMounts.metaPath(from, snapshotId)),
       dropped: (share, snapshotId) => this.snapshotMounts.drop(share.id, snapshotId),
     });
   }

@@ -219,12 +219,12 @@ export class ShareService {
    * share, but not served (no share.created) and closed to changes until
    * finishRestore(); deleting it is allowed.
    */
-  createRestoring(actor: Actor, req: CreateShare, backupId: string): Promise<ShareInfo> {
+  createRestoring(actor: Actor, req: CreateShare, backupId: string, opts: { familyId?: string } = {}): Promise<ShareInfo> {
     return this.audit.audited(
       actor,
       'share.create',
       { type: 'share', name: req.name },
-      () => this.serial(() => this.doCreate(req, backupId)),
+      () => this.serial(() => this.doCreate(req, backupId, opts.familyId)),
       (s) => ({ type: 'share', id: s.id, name: s.name }),
       { pool: req.pool, size: req.size, sync: req.sync, rules: req.rules, restoringFrom: backupId },
     );
@@ -242,7 +242,7 @@ export class ShareService {
     });
   }
 
-  private async doCreate(req: CreateShare, restoringFrom: string | null = null): Promise<ShareInfo> {
+  private async doCreate(req: CreateShare, restoringFrom: string | null = null, familyId?: string): Promise<ShareInfo> {
     const name = validateName('share', req.name);
     checkSize(req.size);
     const sync = checkSync(req.sync) ?? true;
@@ -253,7 +253,7 @@ export class ShareService {
     if (await this.shares.findOne({ where: { name } })) throw new NameTaken('share', name);
     const id = newId();
     const at = now();
-    await this.volumes.createBacking({ name: shareVolumeName(name), poolId: pool.id, size: req.size }, async (m, volume) => {
+    await this.volumes.createBacking({ name: shareVolumeName(name), poolId: pool.id, size: req.size, familyId }, async (m, volume) => {
       const exportId = await this.nextExportId(m);
       await m.insert(ShareEntity, { id, name, volumeId: volume.id, exportId, secretKey: randomBytes(32), state: 'online', restoringFrom, sync, createdAt: at, updatedAt: at });
       await m.insert(ExportRuleEntity, rules.map((r, position) => this.ruleRow(id, position, r, at)));

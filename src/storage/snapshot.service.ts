@@ -6,7 +6,7 @@ import type { PageMapEntry } from '../virtualization/logical-disk';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
 import { sqliteHandle } from './catalog';
-import type { Actor, SnapshotInfo, VolumeInfo } from './domain';
+import { SYSTEM_ACTOR, type Actor, type SnapshotInfo, type VolumeInfo } from './domain';
 import { PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
@@ -59,6 +59,8 @@ export interface ShareSnapshotHook {
    * Refused (InUse) while NFS clients have it mounted, unless `force`.
    */
   rollback(share: { id: string; name: string; volumeId: string }, snapshotId: string, opts: { force: boolean }, swapVolume: () => Promise<void>): Promise<void>;
+  /** A clone: the snapshot's metadata copy becomes the live database of the new share `toShareId` (not served yet). */
+  cloneMetadata(fromShareId: string, snapshotId: string, toShareId: string): Promise<void>;
   /** The snapshot's rows are gone: close it and delete its metadata copy. */
   dropped(share: { id: string; name: string }, snapshotId: string): void | Promise<void>;
 }
@@ -358,8 +360,8 @@ export class SnapshotService {
         this.exclusive(async () => {
           const name = validateName('volume', req.name);
           const origin = await this.origin(volumeKey);
-          if (origin.role === 'share') throw shareVolumeError(origin.name, await this.shareName(origin), 'cloned into a block volume (copy the files from /.snapshots/)');
           const snap = await this.snapshotRow(origin, snapshotKey);
+          if (origin.role === 'share') return this.cloneShare(actor, origin, snap, name);
           if (await this.volumes.findOne({ where: { name } })) throw new NameTaken('volume', name);
           const source = this.runtime.disks.get(snap.id)!;
           const row = this.volumes.create({
@@ -387,6 +389,33 @@ export class SnapshotService {
       (v) => ({ type: 'volume', id: v.id, name: v.name }),
       { volume: volumeKey, snapshot: snapshotKey },
     );
+  }
+
+  /**
+   * A share's snapshot cloned: a new share `name` (same pool, size, sync and
+   * export rules as the share) whose volume starts as the snapshot's map
+   * (same family: pages shared until rewritten) and whose metadata database
+   * is the snapshot's copy. It is served only once both are in place; a
+   * failure part way deletes it again.
+   */
+  private async cloneShare(actor: Actor, origin: VolumeEntity, snap: VolumeEntity, name: string): Promise<VolumeInfo> {
+    const share = await this.shares.rowOfVolume(origin.id);
+    if (!share || share.state !== 'online') throw new NotFound('share', origin.name);
+    if (!this.shareHook) throw new Conflict('SHARE_NOT_SERVED', `a snapshot of share '${share.name}' cannot be cloned: the NAS layer is not running`, { share: share.name });
+    const source = this.runtime.disks.get(snap.id)!;
+    const info = await this.shares.get(share.id);
+    const rules = info.rules.map(({ clients, access, squash, anonUid, anonGid, requirePrivilegedPort, comment }) => ({ clients, access, squash, anonUid, anonGid, requirePrivilegedPort, comment }));
+    const created = await this.shares.createRestoring(actor, { name, pool: snap.poolId, size: snap.size, sync: info.sync, rules }, `snapshot:${snap.id}`, { familyId: source.family });
+    try {
+      const volume = await this.volumes.findOneOrFail({ where: { id: created.volumeId } });
+      await this.replaceWithSnapshot(volume, snap);
+      await this.shareHook.cloneMetadata(share.id, snap.id, created.id);
+      await this.shares.finishRestore(created.id);
+      return await this.volumeService.get(volume.id);
+    } catch (e) {
+      await this.shares.remove(SYSTEM_ACTOR, created.id, { force: true }).catch(() => undefined);
+      throw e;
+    }
   }
 
   /** New volume rows with their maps, and whole-map replacements, in one synchronous transaction. */

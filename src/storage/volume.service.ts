@@ -187,11 +187,14 @@ export class VolumeService {
   /**
    * Create a share's thin volume (role 'share'); `alongside` inserts the share
    * row in the same transaction, so neither exists without the other.
+   * `familyId`: the family of the snapshot a cloned share starts from.
    */
-  async createBacking(req: { name: string; poolId: string; size: number }, alongside: (m: EntityManager, volume: VolumeEntity) => Promise<void>): Promise<VolumeInfo> {
+  async createBacking(req: { name: string; poolId: string; size: number; familyId?: string }, alongside: (m: EntityManager, volume: VolumeEntity) => Promise<void>): Promise<VolumeInfo> {
     checkSize(req.size);
     if (await this.volumes.findOne({ where: { name: req.name } })) throw new NameTaken('volume', req.name);
     const row = this.newRow({ name: req.name, poolId: req.poolId, size: req.size, provisioning: 'thin', nbdExport: false, role: 'share' });
+    // A clone of a share's snapshot shares its pool pages: one family, so freeing checks them all.
+    if (req.familyId) row.familyId = req.familyId;
     await this.ds.transaction(async (m) => {
       await m.insert(VolumeEntity, row);
       await alongside(m, row);

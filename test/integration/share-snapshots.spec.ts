@@ -187,11 +187,16 @@ describe('share snapshots under /.snapshots/', () => {
     expect((await c.readAll(tuesdayA)).toString()).toBe('second');
   });
 
-  it('refuses rollback and clone of a share snapshot with a clear error', async () => {
+  it('refuses a rollback while clients have the share mounted, and a clone under a name that is not a share name', async () => {
+    // MOUNT records the client (the list is kept in memory: MNT again after the restart above).
+    await c.mount('/docs');
     const rollback = await json('volumes/docs/rollback', { method: 'POST', json: { snapshot: 'tuesday' } });
-    expect(rollback).toMatchObject({ status: 409, body: { code: 'SHARE_VOLUME' } });
-    const clone = await json('volumes/docs/snapshots/tuesday/clone', { method: 'POST', json: { name: 'raw' } });
-    expect(clone).toMatchObject({ status: 409, body: { code: 'SHARE_VOLUME' } });
+    expect(rollback.status).toBe(409);
+    expect(rollback.body.code).toMatch(/IN_USE$/);
+    expect(rollback.body.message).toMatch(/unmount it there first, or roll back with force/);
+    const clone = await json('volumes/docs/snapshots/tuesday/clone', { method: 'POST', json: { name: 'no/slashes' } });
+    expect(clone.status).toBe(400);
+    expect(((await json('shares')).body as Array<{ name: string }>).map((x) => x.name)).toEqual(['docs']);
   });
 
   it('deletes the snapshots and their metadata copies with the share; handles into them go STALE', async () => {

@@ -5,7 +5,7 @@ import { seg } from '../client';
 import { Context } from '../context';
 import { size } from '../format';
 import { confirm, type CliIO } from '../io';
-import { groupTable, NO_SNAPSHOTS, rolledBackText, scheduleLine, scheduleTable, snapshotTable } from '../views';
+import { clonedText, groupTable, NO_SNAPSHOTS, rolledBackText, scheduleLine, scheduleTable, snapshotTable } from '../views';
 
 export function registerSnapshot(program: Command, io: CliIO): void {
   const snapshot = program.command('snapshot').description('point-in-time, read-only copies of volumes; rollback and writable clones');
@@ -61,14 +61,14 @@ export function registerSnapshot(program: Command, io: CliIO): void {
 
   snapshot
     .command('clone')
-    .description('create a writable thin volume that starts as a snapshot (instant; shares its pages until written)')
-    .argument('<volume>', 'volume id or name')
+    .description("create a writable thin volume (or, of a share's snapshot, a share) that starts as a snapshot (instant; shares its pages until written)")
+    .argument('<volume>', 'volume id or name, or a share name')
     .argument('<snapshot>', 'snapshot name or id')
-    .argument('<new-volume>', 'name of the new volume')
+    .argument('<new-volume>', 'name of the new volume (or share)')
     .action(async (volume: string, snap: string, name: string, _opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const v = await ctx.api.post<VolumeInfo>(`volumes/${seg(volume)}/snapshots/${seg(snap)}/clone`, { name });
-      ctx.emit(v, (x) => `Created volume '${x.name}' (${size(x.size)}) from snapshot '${snap}' of volume '${volume}'.`);
+      ctx.emit(v, (x) => clonedText(x, snap, volume));
     });
 
   const group = snapshot.command('group').description('consistency groups: volumes snapshotted together, at one instant');

@@ -1,5 +1,5 @@
 import { size } from '../../cli/format';
-import { groupTable, NO_SNAPSHOTS, rolledBackText, scheduleLine, scheduleTable, snapshotTable } from '../../cli/views';
+import { clonedText, groupTable, NO_SNAPSHOTS, rolledBackText, scheduleLine, scheduleTable, snapshotTable } from '../../cli/views';
 import type { ScheduleUnit } from '../../storage/domain';
 import type { CommandSpec } from './command';
 import { UsageError } from '../usage-error';
@@ -58,11 +58,11 @@ export const snapshotCommands: CommandSpec[] = [
   {
     name: 'snapshot',
     sub: 'clone',
-    summary: 'create a writable thin volume that starts as a snapshot (instant; shares its pages until written)',
+    summary: "create a writable thin volume (or, of a share's snapshot, a share) that starts as a snapshot",
     args: [volume, snapshot, { name: 'new-volume' }],
     async run({ services, actor }, p) {
       const v = await services.snapshots.clone(actor, p.arg('volume'), p.arg('snapshot'), { name: p.arg('new-volume') });
-      return { data: v, text: `Created volume '${v.name}' (${size(v.size)}) from snapshot '${p.arg('snapshot')}' of volume '${p.arg('volume')}'.` };
+      return { data: v, text: clonedText(v, p.arg('snapshot'), p.arg('volume')) };
     },
   },
   {

@@ -149,5 +149,48 @@ describe('rollback of a share', () => {
     expect(back['after-pre-crash.txt']).toBeUndefined();
     expect((await json('shares/proj/fsck', { method: 'POST' })).body).toMatchObject({ clean: true });
   });
+
+  it("a share's snapshot clones into a new share: same files and rules, independent afterwards, pages shared until rewritten", async () => {
+    const root = await c.mount('/proj');
+    await writeFile(root, 'cloned.txt', text('in the clone'));
+    expect((await json('volumes/proj/snapshots', { method: 'POST', json: { name: 'for-clone' } })).status).toBe(201);
+    const atSnapshot = await files(root);
+    await writeFile(root, 'only-in-origin.txt', text('after the snapshot'));
+
+    const made = await strata(gw, ['snapshot', 'clone', 'proj', 'for-clone', 'proj-copy']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/Created share 'proj-copy' \(.*\) from snapshot 'for-clone' of share 'proj', with its export rules/);
+    const copy = (await json('shares/proj-copy')).body;
+    const origin = (await json('shares/proj')).body;
+    expect(copy).toMatchObject({ size: origin.size, sync: origin.sync, replica: null });
+    expect(copy.restoringFrom).toBeUndefined();
+    expect(copy.rules.map((r: { clients: string[]; access: string }) => [r.clients, r.access])).toEqual(origin.rules.map((r: { clients: string[]; access: string }) => [r.clients, r.access]));
+    expect(copy.exportId).not.toBe(origin.exportId);
+    // Instant: it maps the snapshot's pages, none of its own yet.
+    const volumes = gw.app.get(DataSource).getRepository(VolumeEntity);
+    const [copyVol, snapVol] = await Promise.all([volumes.findOneByOrFail({ name: 'share:proj-copy' }), volumes.findOneByOrFail({ name: 'share:proj@for-clone' })]);
+    expect(copyVol.familyId ?? copyVol.id).toBe(snapVol.familyId ?? snapVol.id);
+
+    let copyRoot: Buffer | null = null;
+    await expect.poll(async () => (copyRoot = await c.mount('/proj-copy').catch(() => null)) !== null, { timeout: 10_000 }).toBe(true);
+    expect(await files(copyRoot!)).toEqual(atSnapshot);
+    // Independent: a change on either side is not on the other.
+    await c.write((await c.lookup(copyRoot!, 'cloned.txt')).fh, 0, text('CHANGED'));
+    await c.remove(copyRoot!, 'keep.txt');
+    expect(sha(await c.readAll((await c.lookup(root, 'cloned.txt')).fh))).toBe(sha(text('in the clone')));
+    await c.lookup(root, 'keep.txt');
+    await expect(c.lookup(copyRoot!, 'only-in-origin.txt')).rejects.toThrow(/NOENT/);
+    expect((await json('shares/proj-copy/fsck', { method: 'POST' })).body).toMatchObject({ clean: true });
+    expect((await json('shares/proj/fsck', { method: 'POST' })).body).toMatchObject({ clean: true });
+
+    // The snapshot can go: the clone keeps the pages it still maps.
+    expect((await json('volumes/proj/snapshots/for-clone', { method: 'DELETE' })).status).toBe(204);
+    expect(sha(await c.readAll((await c.lookup(copyRoot!, 'big.bin')).fh))).toBe(atSnapshot['big.bin']);
+    // A name taken by a share is refused, and nothing is left behind.
+    expect((await json('volumes/proj/snapshots', { method: 'POST', json: { name: 'again' } })).status).toBe(201);
+    const taken = await json('volumes/proj/snapshots/again/clone', { method: 'POST', json: { name: 'proj-copy' } });
+    expect(taken.status).toBe(409);
+    expect(((await json('shares')).body as unknown[]).length).toBe(2);
+  });
 });
 
