@@ -7,7 +7,7 @@ import { ANONYMOUS_ID } from '../nas/exports/export-rules';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { AuditService } from './audit.service';
 import type { Actor, ExportAccess, ExportRuleInfo, ShareExport, ShareInfo, ShareSnapshotRef, Squash } from './domain';
-import { ExportRuleEntity, PoolEntity, ShareEntity, VolumeEntity } from './entities';
+import { ExportRuleEntity, PoolEntity, ReplicationEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
 import { findByKey, newId, now, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
@@ -324,6 +324,9 @@ export class ShareService {
         this.serial(async () => {
           const row = await this.row(key, true);
           const info = await this.get(row.id);
+          if (await this.ds.getRepository(ReplicationEntity).findOne({ where: { volumeId: row.volumeId } })) {
+            throw new Conflict('REPLICATED', `share '${row.name}' is replicated to another gateway: remove the replication first (strata replication rm ${row.name})`, { share: row.name });
+          }
           for (const hook of this.hooks) await hook.check?.(info, { force });
           await this.volumes.markDeleting(row.volumeId, (m) => m.update(ShareEntity, row.id, { state: 'deleting' }).then(() => undefined));
           this.events.emit('share.deleting', info);

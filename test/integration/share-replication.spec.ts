@@ -86,6 +86,10 @@ describe('replication of a share', () => {
     await replicate(a, b, 'home', 'home-r');
     const listed = await admin(a, 'GET', 'replications/home');
     expect(listed.replication).toMatchObject({ share: { name: 'home' }, targetVolume: 'home-r' });
+    // A replicated share is not deleted from under its replication.
+    const del = await apiJson(a, 'shares/home', { method: 'DELETE' });
+    expect(del).toMatchObject({ status: 409, body: { code: 'REPLICATED' } });
+    expect(del.body.message).toMatch(/strata replication rm home/);
 
     const first = await cycle();
     const firstMeta = readFileSync(await metaCopy(a, 'home', 'repl-1'));
