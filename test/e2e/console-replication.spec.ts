@@ -103,7 +103,7 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
   it('creates the replication from the console, runs a cycle, and the row shows it succeed', async () => {
     await pa.getByRole('button', { name: 'Create replication' }).click();
     const form = pa.getByRole('form', { name: 'Create replication' });
-    await form.getByLabel('Volume', { exact: true }).selectOption('db');
+    await form.getByLabel('Volume or share', { exact: true }).selectOption('volume:db');
     await form.getByLabel('Target gateway').fill(sanAddress(b));
     await form.getByLabel('Target volume').fill('db-r');
     await form.getByLabel('Host name on the target').fill(SOURCE_HOST);

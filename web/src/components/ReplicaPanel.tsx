@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
 import { formatTime } from '../format';
 import { useAction, useLoad } from '../hooks';
@@ -33,15 +33,7 @@ export function ReplicaPanel({ volume: v, onChanged, onFlash }: ReplicaPanelProp
             Another Strata gateway writes this volume as its replica; other hosts can only be assigned it read-only. It holds the source's data as of its last
             committed cycle.
           </p>
-          <Details
-            items={[
-              ['Written by host', r.hostName ? <Link to={pathTo('hosts', r.hostName)}>{r.hostName}</Link> : <span className="muted">a host since removed</span>],
-              ['Last committed cycle', <span data-replica="cycle">{r.lastCycle === 0 ? 'none yet' : `cycle ${r.lastCycle}`}</span>],
-              ['Committed at', r.lastCommitAt ? formatTime(r.lastCommitAt) : null],
-              ['Consistent point', r.snapshot ? <span className="mono">{r.snapshot}</span> : null],
-              ['State', replicaText(r)],
-            ]}
-          />
+          <ReplicaDetails replica={r} />
           <div className="form-inline">
             <button type="button" className="button button-danger" onClick={() => setPromoting(r)}>
               Promote replica
@@ -73,24 +65,67 @@ export function ReplicaPanel({ volume: v, onChanged, onFlash }: ReplicaPanelProp
   );
 }
 
-/** A volume this gateway replicates elsewhere is a source, not a replica candidate: say where it goes instead of offering accept. */
-function SourceOrAccept({ volume: v, onAccepted }: { volume: VolumeInfo; onAccepted: (volume: string, host: string) => void }) {
-  const replications = useLoad(`replications:${v.id}`, async (signal) => (await api.replications.list(signal)).filter((r) => r.volume.id === v.id));
+/** A replica's writer, last committed cycle and consistent point: the same on a volume's page and a share's. */
+export function ReplicaDetails({ replica: r }: { replica: ReplicaInfo }) {
+  return (
+    <Details
+      items={[
+        ['Written by host', r.hostName ? <Link to={pathTo('hosts', r.hostName)}>{r.hostName}</Link> : <span className="muted">a host since removed</span>],
+        ['Last committed cycle', <span data-replica="cycle">{r.lastCycle === 0 ? 'none yet' : `cycle ${r.lastCycle}`}</span>],
+        ['Committed at', r.lastCommitAt ? formatTime(r.lastCommitAt) : null],
+        ['Consistent point', r.snapshot ? <span className="mono">{r.snapshot}</span> : null],
+        ['State', replicaText(r)],
+      ]}
+    />
+  );
+}
+
+/** Where a replication of this volume (a share's, for a share) goes, when this gateway has one: such a source is no replica candidate. */
+export function ReplicatedTo({ volumeId, what, children }: { volumeId: string; what: 'volume' | 'share'; children: ReactNode }) {
+  const replications = useLoad(`replications:${volumeId}`, async (signal) => (await api.replications.list(signal)).filter((r) => r.volume.id === volumeId));
   const [source] = replications.data ?? [];
   if (!replications.data && !replications.error) return null;
   if (source) {
     return (
       <p data-replica="source">
-        This volume is replicated to <span className="mono">{source.targetVolume}</span> on <span className="mono">{source.target}</span> ({everyText(source)}; last good cycle:{' '}
-        {cycleText(source)}): see the <Link to="/replication">Replication page</Link>.
+        This {what} is replicated to {what === 'share' ? 'share ' : ''}
+        <span className="mono">{source.targetVolume}</span> on <span className="mono">{source.target}</span> ({everyText(source)}; last good cycle: {cycleText(source)}): see the{' '}
+        <Link to="/replication">Replication page</Link>.
       </p>
     );
   }
-  return <AcceptReplicaForm volume={v} onAccepted={onAccepted} />;
+  return <>{children}</>;
+}
+
+/** The hosts registered on this gateway, one of which is the source gateway's replication key. */
+export function SourceHostField({ id, value, onChange }: { id: string; value: string; onChange: (host: string) => void }) {
+  const hosts = useLoad('replica:hosts', (signal) => api.hosts.list(signal));
+  return (
+    <div className="field">
+      <label htmlFor={id}>Source gateway's host</label>
+      <select id={id} required value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">Choose a host…</option>
+        {(hosts.data ?? []).map((h) => (
+          <option key={h.id} value={h.name}>
+            {h.name}
+          </option>
+        ))}
+      </select>
+      <ErrorNote error={hosts.error} />
+    </div>
+  );
+}
+
+/** A volume this gateway replicates elsewhere is a source, not a replica candidate: say where it goes instead of offering accept. */
+function SourceOrAccept({ volume: v, onAccepted }: { volume: VolumeInfo; onAccepted: (volume: string, host: string) => void }) {
+  return (
+    <ReplicatedTo volumeId={v.id} what="volume">
+      <AcceptReplicaForm volume={v} onAccepted={onAccepted} />
+    </ReplicatedTo>
+  );
 }
 
 function AcceptReplicaForm({ volume: v, onAccepted }: { volume: VolumeInfo; onAccepted: (volume: string, host: string) => void }) {
-  const hosts = useLoad('replica:hosts', (signal) => api.hosts.list(signal));
   const [host, setHost] = useState('');
   const action = useAction();
   const submit = async (e: FormEvent) => {
@@ -107,21 +142,11 @@ function AcceptReplicaForm({ volume: v, onAccepted }: { volume: VolumeInfo; onAc
         it). The host gets read-write access; every other host only read-only. A volume another host writes cannot be accepted.
       </p>
       <form className="form form-inline" onSubmit={submit} aria-label="Accept as replica">
-        <div className="field">
-          <label htmlFor="replica-host">Source gateway's host</label>
-          <select id="replica-host" required value={host} onChange={(e) => setHost(e.target.value)}>
-            <option value="">Choose a host…</option>
-            {(hosts.data ?? []).map((h) => (
-              <option key={h.id} value={h.name}>
-                {h.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SourceHostField id="replica-host" value={host} onChange={setHost} />
         <button type="submit" className="button button-primary" disabled={action.busy}>
           {action.busy ? 'Accepting…' : 'Accept as replica'}
         </button>
-        <ErrorNote error={action.error ?? hosts.error} />
+        <ErrorNote error={action.error} />
       </form>
     </>
   );
