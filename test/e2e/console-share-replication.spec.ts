@@ -1,16 +1,16 @@
 // page.evaluate callbacks run in the browser: they use its globals.
 /// <reference lib="dom" />
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
 import type { ReplicationInfo, ShareInfo } from '../../src/storage/domain';
-import { ARTIFACTS, buildConsoleIfStale, chromiumFor, loginAsAdmin, openBrowser } from '../utils/console-browser';
-import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
+import { ARTIFACTS, chromiumFor } from '../utils/console-browser';
+import type { TestGateway } from '../utils/gateway';
 import { createShare, nasPorts } from '../utils/nas-fixture';
 import { Nfs3Client } from '../utils/nfs3-client';
-import { REPLICATION_ENV, SOURCE_HOST } from '../utils/replication-fixture';
+import { getJson, openTwoConsoles, type TwoConsoles } from '../utils/replication-console';
+import { SOURCE_HOST } from '../utils/replication-fixture';
 import { admin, sanAddress } from '../utils/san-fixture';
 
 const haveChromium = chromiumFor('console share replication e2e');
@@ -23,21 +23,15 @@ const haveChromium = chromiumFor('console share replication e2e');
  * reads the file A had before the cycle.
  */
 describe.skipIf(!haveChromium)('console share replication between two gateways in a real browser', () => {
+  let two: TwoConsoles;
   let a: TestGateway;
   let b: TestGateway;
-  let browser: Awaited<ReturnType<typeof openBrowser>>;
   let pa: Page;
   let pb: Page;
   const clients: Nfs3Client[] = [];
-  const pageErrors: string[] = [];
   /** Written on A before the cycle; B must serve it after promote. */
   const onA = new Prng(41).bytes(300_000);
 
-  const json = async <T>(gw: TestGateway, path: string): Promise<T> => {
-    const res = await gw.api(path);
-    expect(res.ok, `GET ${path}: ${res.status}`).toBe(true);
-    return (await res.json()) as T;
-  };
   const nfs = async (gw: TestGateway) => {
     const c = await Nfs3Client.connect(nasPorts(gw).nfs);
     clients.push(c);
@@ -54,32 +48,24 @@ describe.skipIf(!haveChromium)('console share replication between two gateways i
   }
 
   beforeAll(async () => {
-    buildConsoleIfStale();
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [a, b] = await Promise.all([startTestGateway(REPLICATION_ENV), startTestGateway(REPLICATION_ENV)]);
-    await createShare(a, 'home');
-    const ca = await nfs(a);
-    await ca.write(await ca.create(await ca.mount('/home'), 'report.bin'), 0, onA);
-    // B's share holds a file of its own, which accepting with "replace its files" gives up.
-    await createShare(b, 'home-r');
-    const cb = await nfs(b);
-    await cb.write(await cb.create(await cb.mount('/home-r'), 'old.txt'), 0, new Prng(42).bytes(70_000));
-    // Registering A's key is the console replication e2e's work; here it is the step before.
-    const identity = await admin(a, 'GET', 'replication/identity');
-    await admin(b, 'POST', 'hosts', { name: SOURCE_HOST, publicKey: identity.publicKey });
-    browser = await openBrowser();
-    pa = browser.page;
-    pb = await browser.ctx.newPage();
-    pb.setDefaultTimeout(15_000);
-    for (const p of [pa, pb]) p.on('pageerror', (e) => pageErrors.push(e.message));
-    await loginAsAdmin(pa, a.url, ADMIN_PASSWORD);
-    await loginAsAdmin(pb, b.url, ADMIN_PASSWORD);
+    two = await openTwoConsoles(async (a, b) => {
+      await createShare(a, 'home');
+      const ca = await nfs(a);
+      await ca.write(await ca.create(await ca.mount('/home'), 'report.bin'), 0, onA);
+      // B's share holds a file of its own, which accepting with "replace its files" gives up.
+      await createShare(b, 'home-r');
+      const cb = await nfs(b);
+      await cb.write(await cb.create(await cb.mount('/home-r'), 'old.txt'), 0, new Prng(42).bytes(70_000));
+      // Registering A's key is the console replication e2e's work; here it is the step before.
+      const identity = await admin(a, 'GET', 'replication/identity');
+      await admin(b, 'POST', 'hosts', { name: SOURCE_HOST, publicKey: identity.publicKey });
+    });
+    ({ a, b, pa, pb } = two);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
     for (const c of clients) await c.close().catch(() => undefined);
-    await Promise.all([a?.close(), b?.close()]);
+    await two?.close();
   });
 
   it("accepts B's share as the replica, replacing its files after a confirm that says it stops being served", async () => {
@@ -102,7 +88,7 @@ describe.skipIf(!haveChromium)('console share replication between two gateways i
     await pb.locator('[data-replica="cycle"]', { hasText: 'none yet' }).waitFor();
     await panel.locator('[data-replica="not-served"]').waitFor();
 
-    const s = await json<ShareInfo>(b, 'shares/home-r');
+    const s = await getJson<ShareInfo>(b, 'shares/home-r');
     expect(s.replica).toMatchObject({ hostName: SOURCE_HOST, lastCycle: 0, snapshot: null });
     // Not served: MOUNT refuses it.
     const probe = await nfs(b);
@@ -137,7 +123,7 @@ describe.skipIf(!haveChromium)('console share replication between two gateways i
     await pa.getByRole('button', { name: 'Run a cycle of home now' }).click();
     await flash(pa, "Started a cycle of share 'home' to home-r").waitFor();
     await row().locator('[data-cell="cycle"]').getByText(/^cycle 1, /).waitFor({ timeout: 60_000 });
-    const [r] = await json<ReplicationInfo[]>(a, 'replications');
+    const [r] = await getJson<ReplicationInfo[]>(a, 'replications');
     expect(r).toMatchObject({ share: { name: 'home' }, targetVolume: 'home-r', lastCycle: 1, lastError: null });
     await pa.screenshot({ path: join(ARTIFACTS, 'console-share-replication-list.png'), fullPage: true });
   });
@@ -146,7 +132,7 @@ describe.skipIf(!haveChromium)('console share replication between two gateways i
     await openTargetShare();
     const panel = region(pb, 'Replica');
     await pb.locator('[data-replica="cycle"]', { hasText: 'cycle 1' }).waitFor();
-    const before = await json<ShareInfo>(b, 'shares/home-r');
+    const before = await getJson<ShareInfo>(b, 'shares/home-r');
     expect(before.replica?.lastCycle).toBe(1);
     expect(await text(panel)).toContain(`Consistent point ${before.replica!.snapshot}`);
     await pb.locator('.badge', { hasText: /^replica$/ }).first().waitFor();
@@ -161,13 +147,13 @@ describe.skipIf(!haveChromium)('console share replication between two gateways i
     await pb.getByRole('form', { name: 'Accept as replica' }).waitFor();
     await pb.screenshot({ path: join(ARTIFACTS, 'console-share-replica.png'), fullPage: true });
 
-    const after = await json<ShareInfo>(b, 'shares/home-r');
+    const after = await getJson<ShareInfo>(b, 'shares/home-r');
     expect(after.replica).toBeNull();
     const c = await nfs(b);
     const root = await c.mount('/home-r');
     expect(Buffer.compare(await c.readAll((await c.lookup(root, 'report.bin')).fh), onA)).toBe(0);
     // The file B held before accepting is gone: the source's copy replaced it.
     expect(await c.readdirNames(root)).not.toContain('old.txt');
-    expect(pageErrors).toEqual([]);
+    expect(two.pageErrors).toEqual([]);
   });
 });

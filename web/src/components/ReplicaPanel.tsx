@@ -10,12 +10,14 @@ import { Details } from './Details';
 import { ErrorNote } from './ErrorNote';
 import { Panel } from './Panel';
 
-interface ReplicaPanelProps {
-  volume: VolumeInfo;
-  /** The volume's replica state changed (accepted, promoted): reload its page. */
+/** What a Replica panel tells its page (a volume's or a share's). */
+export interface ReplicaPanelEvents {
+  /** The replica state changed (accepted, promoted): reload the page. */
   onChanged: () => void;
   onFlash: (message: string) => void;
 }
+
+type ReplicaPanelProps = ReplicaPanelEvents & { volume: VolumeInfo };
 
 /**
  * The target side of replication on a volume's page: a replica's writer and
@@ -34,11 +36,7 @@ export function ReplicaPanel({ volume: v, onChanged, onFlash }: ReplicaPanelProp
             committed cycle.
           </p>
           <ReplicaDetails replica={r} />
-          <div className="form-inline">
-            <button type="button" className="button button-danger" onClick={() => setPromoting(r)}>
-              Promote replica
-            </button>
-          </div>
+          <PromoteButton onClick={() => setPromoting(r)} />
         </>
       ) : (
         <SourceOrAccept
@@ -77,6 +75,32 @@ export function ReplicaDetails({ replica: r }: { replica: ReplicaInfo }) {
         ['State', replicaText(r)],
       ]}
     />
+  );
+}
+
+export function PromoteButton({ onClick }: { onClick: () => void }) {
+  return (
+    <div className="form-inline">
+      <button type="button" className="button button-danger" onClick={onClick}>
+        Promote replica
+      </button>
+    </div>
+  );
+}
+
+/** The promote confirm's line on the source host: its assignment goes, so its cycles fail from then on. */
+export function WriterLoses({ replica: r, why }: { replica: ReplicaInfo; why: string }) {
+  return (
+    <li>
+      {r.hostName ? (
+        <>
+          host <strong>{r.hostName}</strong> loses its read-write assignment
+        </>
+      ) : (
+        'the source host\u2019s assignment goes'
+      )}
+      : {why}
+    </li>
   );
 }
 
@@ -166,16 +190,7 @@ function PromoteDialog({ volume: v, replica: r, onClose, onDone }: { volume: Vol
       <p>The volume becomes an ordinary volume that hosts may write. This cannot be undone:</p>
       <ul className="loss-list">
         <li>{effect.rollback}</li>
-        <li>
-          {r.hostName ? (
-            <>
-              host <strong>{r.hostName}</strong> loses its read-write assignment
-            </>
-          ) : (
-            'the source host\u2019s assignment goes'
-          )}
-          : cycles from the source fail (NOT_REPLICA) until its replication is removed there
-        </li>
+        <WriterLoses replica={r} why="cycles from the source fail (NOT_REPLICA) until its replication is removed there" />
       </ul>
     </ConfirmDialog>
   );

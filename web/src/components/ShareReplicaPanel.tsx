@@ -5,21 +5,15 @@ import { sharePromoteEffect } from '../replication';
 import type { ReplicaInfo, ShareInfo } from '../types';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Panel } from './Panel';
-import { ReplicaDetails, ReplicatedTo, SourceHostField } from './ReplicaPanel';
+import { PromoteButton, ReplicaDetails, ReplicatedTo, SourceHostField, WriterLoses, type ReplicaPanelEvents } from './ReplicaPanel';
 
-interface ShareReplicaPanelProps {
-  share: ShareInfo;
-  /** The share's replica state changed (accepted, promoted): reload its page. */
-  onChanged: () => void;
-  onFlash: (message: string) => void;
-}
 
 /**
  * The target side of replication on a share's page: a replica share is
  * written by another gateway and not served until promoted; an ordinary one
  * can be accepted as such a replica.
  */
-export function ShareReplicaPanel({ share: s, onChanged, onFlash }: ShareReplicaPanelProps) {
+export function ShareReplicaPanel({ share: s, onChanged, onFlash }: ReplicaPanelEvents & { share: ShareInfo }) {
   const [promoting, setPromoting] = useState<ReplicaInfo | null>(null);
   const r = s.replica;
   return (
@@ -31,11 +25,7 @@ export function ShareReplicaPanel({ share: s, onChanged, onFlash }: ShareReplica
             is promoted.
           </p>
           <ReplicaDetails replica={r} />
-          <div className="form-inline">
-            <button type="button" className="button button-danger" onClick={() => setPromoting(r)}>
-              Promote replica
-            </button>
-          </div>
+          <PromoteButton onClick={() => setPromoting(r)} />
         </>
       ) : (
         <ReplicatedTo volumeId={s.volumeId} what="share">
@@ -141,16 +131,7 @@ export function ConfirmPromote({ share: s, replica: r, onClose, onDone }: { shar
       <ul className="loss-list">
         <li>{effect.rollback}</li>
         <li>{effect.served}</li>
-        <li>
-          {r.hostName ? (
-            <>
-              host <strong>{r.hostName}</strong> loses its read-write assignment
-            </>
-          ) : (
-            'the source host\u2019s assignment goes'
-          )}
-          : cycles from the source fail until its replication is removed there
-        </li>
+        <WriterLoses replica={r} why="cycles from the source fail until its replication is removed there" />
       </ul>
     </ConfirmDialog>
   );
