@@ -1,14 +1,14 @@
 // page.evaluate callbacks run in the browser: they use its globals.
 /// <reference lib="dom" />
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
 import type { ReplicationInfo, VolumeInfo } from '../../src/storage/domain';
-import { ARTIFACTS, buildConsoleIfStale, chromiumFor, loginAsAdmin, openBrowser } from '../utils/console-browser';
-import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
-import { REPLICATION_ENV, SOURCE_HOST, volumeHash, writeVolume } from '../utils/replication-fixture';
+import { ARTIFACTS, chromiumFor } from '../utils/console-browser';
+import type { TestGateway } from '../utils/gateway';
+import { getJson, openTwoConsoles, type TwoConsoles } from '../utils/replication-console';
+import { SOURCE_HOST, volumeHash, writeVolume } from '../utils/replication-fixture';
 import { admin, sanAddress } from '../utils/san-fixture';
 
 const MiB = 2 ** 20;
@@ -20,19 +20,12 @@ const haveChromium = chromiumFor('console replication e2e');
  * accepts the replica, shows its cycles and promotes it.
  */
 describe.skipIf(!haveChromium)('console replication between two gateways in a real browser', () => {
+  let two: TwoConsoles;
   let a: TestGateway;
   let b: TestGateway;
-  let browser: Awaited<ReturnType<typeof openBrowser>>;
   /** The console of A (the source) and of B (the target). */
   let pa: Page;
   let pb: Page;
-  const pageErrors: string[] = [];
-
-  const json = async <T>(gw: TestGateway, path: string): Promise<T> => {
-    const res = await gw.api(path);
-    expect(res.ok, `GET ${path}: ${res.status}`).toBe(true);
-    return (await res.json()) as T;
-  };
   const flash = (page: Page, text: string) => page.locator('.flash', { hasText: text });
   const text = async (l: Locator) => (await l.innerText()).replace(/\s+/g, ' ').trim();
   const row = () => pa.locator('tr[data-replication="db"]');
@@ -49,30 +42,22 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
   }
 
   beforeAll(async () => {
-    buildConsoleIfStale();
-    mkdirSync(ARTIFACTS, { recursive: true });
-    [a, b] = await Promise.all([startTestGateway(REPLICATION_ENV), startTestGateway(REPLICATION_ENV)]);
-    await admin(a, 'POST', 'volumes', { name: 'db', pool: 'default', size: '16M' });
-    await writeVolume(a, 'db', 0, new Prng(31).bytes(5 * MiB));
-    await admin(b, 'POST', 'volumes', { name: 'db-r', pool: 'default', size: '16M' });
-    browser = await openBrowser();
-    await browser.ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: a.url });
-    pa = browser.page;
-    pb = await browser.ctx.newPage();
-    pb.setDefaultTimeout(15_000);
-    for (const p of [pa, pb]) p.on('pageerror', (e) => pageErrors.push(e.message));
-    await loginAsAdmin(pa, a.url, ADMIN_PASSWORD);
-    await loginAsAdmin(pb, b.url, ADMIN_PASSWORD);
+    two = await openTwoConsoles(async (a, b) => {
+      await admin(a, 'POST', 'volumes', { name: 'db', pool: 'default', size: '16M' });
+      await writeVolume(a, 'db', 0, new Prng(31).bytes(5 * MiB));
+      await admin(b, 'POST', 'volumes', { name: 'db-r', pool: 'default', size: '16M' });
+    });
+    ({ a, b, pa, pb } = two);
+    await two.browser.ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: a.url });
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await Promise.all([a?.close(), b?.close()]);
+    await two?.close();
   });
 
   it("shows A's replication identity with a working copy button; B registers the key it shows", async () => {
     await openReplication();
-    const identity = await json<{ publicKey: string; hostName: string; register: string; fingerprint: string }>(a, 'replication/identity');
+    const identity = await getJson<{ publicKey: string; hostName: string; register: string; fingerprint: string }>(a, 'replication/identity');
     const key = pa.locator('[data-identity="public-key"]');
     expect(await key.innerText()).toBe(identity.publicKey);
     expect(identity.publicKey).toMatch(/^ssh-ed25519 /);
@@ -94,7 +79,7 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
     await form.getByRole('button', { name: 'Accept as replica' }).click();
     await flash(pb, `Volume 'db-r' is now the replica host '${SOURCE_HOST}' writes`).waitFor();
     await pb.locator('[data-replica="cycle"]', { hasText: 'none yet' }).waitFor();
-    const v = await json<VolumeInfo>(b, 'volumes/db-r');
+    const v = await getJson<VolumeInfo>(b, 'volumes/db-r');
     expect(v.replica).toMatchObject({ hostName: SOURCE_HOST, lastCycle: 0, snapshot: null });
     // The host's read-write assignment shows with the others.
     await region(pb, 'Assignments (1)').getByRole('link', { name: SOURCE_HOST }).waitFor();
@@ -103,7 +88,7 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
   it('creates the replication from the console, runs a cycle, and the row shows it succeed', async () => {
     await pa.getByRole('button', { name: 'Create replication' }).click();
     const form = pa.getByRole('form', { name: 'Create replication' });
-    await form.getByLabel('Volume', { exact: true }).selectOption('db');
+    await form.getByLabel('Volume or share', { exact: true }).selectOption('volume:db');
     await form.getByLabel('Target gateway').fill(sanAddress(b));
     await form.getByLabel('Target volume').fill('db-r');
     await form.getByLabel('Host name on the target').fill(SOURCE_HOST);
@@ -120,7 +105,7 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
     await flash(pa, "Started a cycle of 'db' to db-r").waitFor();
     // The list polls: the row moves to cycle 1 without a reload.
     await cell('cycle').getByText(/^cycle 1, /).waitFor({ timeout: 60_000 });
-    const [r] = await json<ReplicationInfo[]>(a, 'replications');
+    const [r] = await getJson<ReplicationInfo[]>(a, 'replications');
     expect(r).toMatchObject({ lastCycle: 1, lastError: null, targetVolume: 'db-r', hostName: SOURCE_HOST });
     // The first cycle sends the five mapped pages.
     expect(r.bytesSent).toBe(5 * MiB);
@@ -158,13 +143,13 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
     expect(await text(dialog)).toContain('If a cycle was cut off after cycle 1, what it wrote is rolled back: the volume reads as db-r@cycle-1');
     expect(await text(dialog)).toContain(`host ${SOURCE_HOST} loses its read-write assignment`);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    expect((await json<VolumeInfo>(b, 'volumes/db-r')).replica).not.toBeNull();
+    expect((await getJson<VolumeInfo>(b, 'volumes/db-r')).replica).not.toBeNull();
 
     await panel.getByRole('button', { name: 'Promote replica' }).click();
     await dialog.getByRole('button', { name: 'Promote', exact: true }).click();
     await flash(pb, "Promoted 'db-r': it is an ordinary volume now.").waitFor();
     await pb.getByRole('form', { name: 'Accept as replica' }).waitFor();
-    const v = await json<VolumeInfo>(b, 'volumes/db-r');
+    const v = await getJson<VolumeInfo>(b, 'volumes/db-r');
     expect(v.replica).toBeNull();
     expect(v.assignments).toEqual([]);
     expect(await volumeHash(b, 'db-r')).toBe(await volumeHash(a, 'db@repl-1'));
@@ -174,7 +159,7 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
     await pa.getByRole('button', { name: 'Run a cycle of db now' }).click();
     // The promoted volume is no longer this host's to write: the cycle fails and says so in the row.
     await cell('state').locator('.text-bad', { hasText: 'db-r' }).waitFor({ timeout: 60_000 });
-    const [r] = await json<ReplicationInfo[]>(a, 'replications');
+    const [r] = await getJson<ReplicationInfo[]>(a, 'replications');
     expect(r.lastError).toContain('db-r');
     expect(r.lastCycle).toBe(1);
 
@@ -187,7 +172,7 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
     await change.getByLabel('Rate limit').fill('');
     await change.getByRole('button', { name: 'Save' }).click();
     await flash(pa, "The replication of 'db' now runs every 1h, no limit.").waitFor();
-    const [changed] = await json<ReplicationInfo[]>(a, 'replications');
+    const [changed] = await getJson<ReplicationInfo[]>(a, 'replications');
     expect(changed).toMatchObject({ everySeconds: 3600, rateLimit: 0 });
     expect(await text(row())).toContain('every 1h');
 
@@ -197,10 +182,10 @@ describe.skipIf(!haveChromium)('console replication between two gateways in a re
     await dialog.getByRole('button', { name: 'Remove replication' }).click();
     await flash(pa, "Removed the replication of 'db'.").waitFor();
     await row().waitFor({ state: 'detached' });
-    expect(await json<ReplicationInfo[]>(a, 'replications')).toEqual([]);
-    expect((await json<Array<{ name: string }>>(a, 'volumes/db/snapshots')).map((s) => s.name)).toEqual([]);
+    expect(await getJson<ReplicationInfo[]>(a, 'replications')).toEqual([]);
+    expect((await getJson<Array<{ name: string }>>(a, 'volumes/db/snapshots')).map((s) => s.name)).toEqual([]);
     await pa.screenshot({ path: join(ARTIFACTS, 'console-replication.png'), fullPage: true });
     await pb.screenshot({ path: join(ARTIFACTS, 'console-replica.png'), fullPage: true });
-    expect(pageErrors).toEqual([]);
+    expect(two.pageErrors).toEqual([]);
   });
 });

@@ -411,7 +411,8 @@ export const api = {
 
   /** Target side: a volume another gateway writes as its replica. */
   replicas: {
-    accept: (volume: string, host: string) => request<VolumeInfo>('POST', `volumes/${seg(volume)}/replica`, { json: { host } }),
+    /** `volume` may name a share; force replaces a share's files (SHARE_NOT_EMPTY otherwise). */
+    accept: (volume: string, host: string, force = false) => request<VolumeInfo>('POST', `volumes/${seg(volume)}/replica`, { json: force ? { host, force } : { host } }),
     /** force promotes a replica with no committed cycle (its contents may be partial): only after the admin has read so. */
     promote: (volume: string, force: boolean) => request<VolumeInfo>('POST', `volumes/${seg(volume)}/replica/promote`, { query: { force: force || undefined } }),
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cycleText, durationText, everyInput, everyText, lagText, promoteEffect, rateInput, rateLimitText, replicaText } from './replication';
+import { cycleText, durationText, everyInput, everyText, lagText, promoteEffect, rateInput, rateLimitText, replicaText, sharePromoteEffect, sourceName, sourceText } from './replication';
 
 describe('replication wording', () => {
   it('states a lag in its two largest units', () => {
@@ -49,5 +49,23 @@ describe('replication wording', () => {
       force: false,
       rollback: 'If a cycle was cut off after cycle 2, what it wrote is rolled back: the volume reads as db-r@cycle-2, the source as it was when that cycle was committed (2026-11-24 01:00:00Z).',
     });
+  });
+  it("names a share's replication by the share, and says what promoting a share replica does", () => {
+    const vol = { volume: { id: 'v1', name: 'db' }, share: null };
+    const shr = { volume: { id: 'v2', name: 'share:home' }, share: { id: 's2', name: 'home' } };
+    expect([sourceName(vol), sourceText(vol), sourceName(shr), sourceText(shr)]).toEqual(['db', "'db'", 'home', "share 'home'"]);
+    const two = { lastCycle: 2, lastCommitAt: '2026-11-24T01:00:00.000Z', snapshot: 'share:home-r@cycle-2' };
+    expect(sharePromoteEffect(two, 2)).toEqual({
+      force: false,
+      rollback: "It is rolled back to cycle 2 (share:home-r@cycle-2): its files are as they were on the source at that cycle's snapshot, committed 2026-11-24 01:00:00Z; what a cycle cut off after it wrote is dropped.",
+      served: 'It is served again with its 2 export rules: clients they match can mount it.',
+    });
+    expect(sharePromoteEffect({ ...two, lastCommitAt: null }, 1).rollback).toBe(
+      "It is rolled back to cycle 2 (share:home-r@cycle-2): its files are as they were on the source at that cycle's snapshot; what a cycle cut off after it wrote is dropped.",
+    );
+    const none = sharePromoteEffect({ lastCycle: 0, lastCommitAt: null, snapshot: null }, 0);
+    expect(none.force).toBe(true);
+    expect(none.rollback).toMatch(/empty filesystem it was made with/);
+    expect(none.served).toBe('It is served again, but it has no export rules: no client can mount it until one is added.');
   });
 });

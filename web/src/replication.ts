@@ -75,3 +75,28 @@ export function promoteEffect(r: Pick<ReplicaInfo, 'lastCycle' | 'lastCommitAt' 
     rollback: `If a cycle was cut off after cycle ${r.lastCycle}, what it wrote is rolled back: the volume reads as ${r.snapshot}, the source as it was${r.lastCommitAt ? ` when that cycle was committed (${formatTime(r.lastCommitAt)})` : ''}.`,
   };
 }
+
+/** What a replication copies: the share's name when it is a share's (its volume's name means little to people), else the volume's. */
+export const sourceName = (r: Pick<ReplicationInfo, 'volume' | 'share'>) => r.share?.name ?? r.volume.name;
+
+/** `share 'home'`, or a volume's plain `'db'` (volumes are what replication copied first), for sentences. */
+export const sourceText = (r: Pick<ReplicationInfo, 'volume' | 'share'>) => (r.share ? `share '${r.share.name}'` : `'${r.volume.name}'`);
+
+/**
+ * What promoting a share replica does, for its confirm dialog: its volume and
+ * metadata go back to the last committed cycle and it is served again.
+ */
+export function sharePromoteEffect(r: Pick<ReplicaInfo, 'lastCycle' | 'lastCommitAt' | 'snapshot'>, rules: number): { force: boolean; rollback: string; served: string } {
+  const served =
+    rules > 0
+      ? `It is served again with its ${rules === 1 ? 'export rule' : `${rules} export rules`}: clients they match can mount it.`
+      : 'It is served again, but it has no export rules: no client can mount it until one is added.';
+  if (r.lastCycle === 0 || !r.snapshot) {
+    return { force: true, rollback: 'No cycle was ever committed: the share is the empty filesystem it was made with, none of the source\u2019s files.', served };
+  }
+  return {
+    force: false,
+    rollback: `It is rolled back to cycle ${r.lastCycle} (${r.snapshot}): its files are as they were on the source at that cycle's snapshot${r.lastCommitAt ? `, committed ${formatTime(r.lastCommitAt)}` : ''}; what a cycle cut off after it wrote is dropped.`,
+    served,
+  };
+}

@@ -8,9 +8,10 @@ import { ErrorNote } from '../components/ErrorNote';
 import { FormActions } from '../components/FormActions';
 import { ListPage, ListTable } from '../components/ListPage';
 import { Panel } from '../components/Panel';
+import { StateBadge } from '../components/StateBadge';
 import { formatSize, formatTime } from '../format';
 import { useAction, useLoad } from '../hooks';
-import { cycleText, everyInput, everyText, lagText, rateInput, rateLimitText } from '../replication';
+import { cycleText, everyInput, everyText, lagText, rateInput, rateLimitText, sourceName, sourceText } from '../replication';
 import { Link, pathTo } from '../router';
 import type { CreateReplicationBody, ReplicationInfo } from '../types';
 
@@ -22,7 +23,7 @@ export function ReplicationPage() {
   return (
     <ListPage
       title="Replication"
-      subtitle="Volumes copied in cycles to volumes on other Strata gateways: only changed pages after the first full copy, each cycle from a snapshot"
+      subtitle="Volumes and shares copied in cycles to volumes and shares on other Strata gateways: only changed pages after the first full copy, each cycle from a snapshot"
       createLabel="Create replication"
       list={replications}
       table={(items, done) => (
@@ -34,7 +35,7 @@ export function ReplicationPage() {
       dialog={(close, created) => (
         <CreateReplicationDialog
           onClose={close}
-          onCreated={(r) => created(`Created the replication of '${r.volume.name}' to ${r.targetVolume} on ${r.target}; run a cycle to make the first full copy.`)}
+          onCreated={(r) => created(`Created the replication of ${sourceText(r)} to ${r.share ? 'share ' : ''}${r.targetVolume} on ${r.target}; run a cycle to make the first full copy.`)}
         />
       )}
     />
@@ -48,7 +49,7 @@ function IdentityPanel() {
   return (
     <Panel title="This gateway's replication identity">
       <p className="hint">
-        A target accepts cycles from this gateway once this key is registered there as a host (then, on the target, the replica volume is accepted for that host).
+        A target accepts cycles from this gateway once this key is registered there as a host (then, on the target, the replica volume or share is accepted for that host).
       </p>
       <ErrorNote error={identity.error} />
       {id && (
@@ -89,19 +90,19 @@ export function ReplicationTable({ replications, done }: { replications: Replica
   const run = (r: ReplicationInfo) =>
     void running.run(async () => {
       const view = await api.replications.run(r.id);
-      done(`Started a cycle of '${r.volume.name}' to ${r.targetVolume} on ${r.target}${view.job ? ` (job ${view.job.id.slice(0, 8)})` : ''}.`);
+      done(`Started a cycle of ${sourceText(r)} to ${r.targetVolume} on ${r.target}${view.job ? ` (job ${view.job.id.slice(0, 8)})` : ''}.`);
     });
   return (
     <>
       <ErrorNote error={running.error} />
       <ListTable
-        empty="No replications yet: register this gateway's key on the target, accept a replica volume there, then create a replication here."
+        empty="No replications yet: register this gateway's key on the target, accept a replica volume or share there, then create a replication here."
         count={replications.length}
         head={
           <>
-            <th scope="col">Volume</th>
+            <th scope="col">Source</th>
             <th scope="col">Target</th>
-            <th scope="col">Target volume</th>
+            <th scope="col">Replica</th>
             <th scope="col">Schedule</th>
             <th scope="col">Last good cycle</th>
             <th scope="col">Lag</th>
@@ -116,15 +117,24 @@ export function ReplicationTable({ replications, done }: { replications: Replica
         }
       >
         {replications.map((r) => (
-          <tr key={r.id} data-replication={r.volume.name}>
-            <td className="strong">
-              <Link to={pathTo('volumes', r.volume.name)}>{r.volume.name}</Link>
+          <tr key={r.id} data-replication={sourceName(r)}>
+            <td className="strong nowrap">
+              {r.share ? (
+                <>
+                  <Link to={pathTo('shares', r.share.name)}>{r.share.name}</Link> <StateBadge state="share" />
+                </>
+              ) : (
+                <Link to={pathTo('volumes', r.volume.name)}>{r.volume.name}</Link>
+              )}
             </td>
             <td className="mono nowrap">
               {r.target}
               <div className="muted">as host {r.hostName}</div>
             </td>
-            <td className="mono">{r.targetVolume}</td>
+            <td className="mono">
+              {r.targetVolume}
+              {r.share && <div className="muted">a share</div>}
+            </td>
             <td>
               {everyText(r)}
               <div className="muted">
@@ -151,13 +161,13 @@ export function ReplicationTable({ replications, done }: { replications: Replica
               )}
             </td>
             <td className="actions-cell">
-              <button type="button" className="button button-small" disabled={running.busy || !!r.activeJobId} onClick={() => run(r)} aria-label={`Run a cycle of ${r.volume.name} now`}>
+              <button type="button" className="button button-small" disabled={running.busy || !!r.activeJobId} onClick={() => run(r)} aria-label={`Run a cycle of ${sourceName(r)} now`}>
                 Run now
               </button>{' '}
-              <button type="button" className="button button-small" onClick={() => setPending({ kind: 'change', replication: r })} aria-label={`Change schedule of ${r.volume.name}`}>
+              <button type="button" className="button button-small" onClick={() => setPending({ kind: 'change', replication: r })} aria-label={`Change schedule of ${sourceName(r)}`}>
                 Change
               </button>{' '}
-              <button type="button" className="button button-small" onClick={() => setPending({ kind: 'remove', replication: r })} aria-label={`Remove replication of ${r.volume.name}`}>
+              <button type="button" className="button button-small" onClick={() => setPending({ kind: 'remove', replication: r })} aria-label={`Remove replication of ${sourceName(r)}`}>
                 Remove
               </button>
             </td>
@@ -170,30 +180,41 @@ export function ReplicationTable({ replications, done }: { replications: Replica
           onClose={() => setPending(null)}
           onChanged={(r) => {
             setPending(null);
-            done(`The replication of '${r.volume.name}' now runs ${everyText(r)}, ${rateLimitText(r)}.`);
+            done(`The replication of ${sourceText(r)} now runs ${everyText(r)}, ${rateLimitText(r)}.`);
           }}
         />
       )}
       {pending?.kind === 'remove' && (
         <ConfirmDialog
-          title={`Remove the replication of ${pending.replication.volume.name}?`}
+          title={`Remove the replication of ${sourceName(pending.replication)}?`}
           confirmLabel="Remove replication"
           onClose={() => setPending(null)}
           onConfirm={() => api.replications.remove(pending.replication.id)}
           onDone={() => {
             setPending(null);
-            done(`Removed the replication of '${pending.replication.volume.name}'.`);
+            done(`Removed the replication of ${sourceText(pending.replication)}.`);
           }}
         >
-          <p>No more cycles of {pending.replication.volume.name} go to {pending.replication.target}. This loses:</p>
+          <p>
+            No more cycles of {pending.replication.share ? 'share ' : ''}
+            {sourceName(pending.replication)} go to {pending.replication.target}. This loses:
+          </p>
           <ul className="loss-list">
             {pending.replication.activeJobId && <li>the cycle running now, cancelled</li>}
             <li>
-              the <span className="mono">repl-</span> snapshots of {pending.replication.volume.name} that cycles start from: a new replication starts with a full copy
+              the <span className="mono">repl-</span> {pending.replication.share ? 'share snapshots' : 'snapshots'} of {sourceName(pending.replication)} that cycles start from
+              {pending.replication.share && (
+                <>
+                  {' '}
+                  (clients see them under <span className="mono">/.snapshots/</span>)
+                </>
+              )}
+              : a new replication starts with a full copy
             </li>
           </ul>
           <p className="muted">
-            The replica {pending.replication.targetVolume} on the target keeps its last committed cycle ({cycleText(pending.replication)}); promote it there to use it.
+            The replica {pending.replication.share ? 'share ' : ''}
+            {pending.replication.targetVolume} on the target keeps its last committed cycle ({cycleText(pending.replication)}); promote it there to use it.
           </p>
         </ConfirmDialog>
       )}
@@ -202,10 +223,13 @@ export function ReplicationTable({ replications, done }: { replications: Replica
 }
 
 function CreateReplicationDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (r: ReplicationInfo) => void }) {
-  // Block volumes only: the default list is just those.
+  // Block volumes only: the default list is just those; shares come from their own list.
   const volumes = useLoad('replication:volumes', (signal) => api.volumes.list(undefined, signal));
+  const shares = useLoad('replication:shares', (signal) => api.shares.list(signal));
   const identity = useLoad('replication:identity', (signal) => api.replications.identity(signal));
-  const [volume, setVolume] = useState('');
+  /** `volume:<name>` or `share:<id>`: a block volume and a share may have the same name. */
+  const [source, setSource] = useState('');
+  const share = source.startsWith('share:') ? (shares.data ?? []).find((s) => s.id === source.slice(6)) : undefined;
   const [target, setTarget] = useState('');
   const [targetVolume, setTargetVolume] = useState('');
   const [hostName, setHostName] = useState('');
@@ -216,7 +240,8 @@ function CreateReplicationDialog({ onClose, onCreated }: { onClose: () => void; 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     // Blank optional fields are left out: the gateway's defaults (its host name, on demand, no limit) apply.
-    const body: CreateReplicationBody = { volume, target: target.trim(), targetVolume: targetVolume.trim() };
+    // A share by its id: the API looks a name up as a volume's first.
+    const body: CreateReplicationBody = { volume: source.replace(/^(volume|share):/, ''), target: target.trim(), targetVolume: targetVolume.trim() };
     if (hostName.trim()) body.hostName = hostName.trim();
     if (every.trim()) body.every = every.trim();
     if (rate.trim()) body.rateLimit = rate.trim();
@@ -227,15 +252,30 @@ function CreateReplicationDialog({ onClose, onCreated }: { onClose: () => void; 
     <Dialog title="Create replication" onClose={onClose} wide>
       <form className="form dialog-body" onSubmit={submit} aria-label="Create replication">
         <div className="field">
-          <label htmlFor="repl-volume">Volume</label>
-          <select id="repl-volume" required value={volume} onChange={(e) => setVolume(e.target.value)}>
-            <option value="">Choose a volume…</option>
-            {(volumes.data ?? []).map((v) => (
-              <option key={v.id} value={v.name}>
-                {v.name} ({formatSize(v.size)})
-              </option>
-            ))}
+          <label htmlFor="repl-volume">Volume or share</label>
+          <select id="repl-volume" required value={source} onChange={(e) => setSource(e.target.value)}>
+            <option value="">Choose a volume or share…</option>
+            {!!volumes.data?.length && (
+              <optgroup label="Volumes">
+                {volumes.data.map((v) => (
+                  <option key={v.id} value={`volume:${v.name}`}>
+                    {v.name} ({formatSize(v.size)})
+                  </option>
+                ))}
+              </optgroup>
+            )}
+            {!!shares.data?.length && (
+              <optgroup label="Shares">
+                {shares.data.map((s) => (
+                  <option key={s.id} value={`share:${s.id}`} disabled={!!s.replica || !!s.restoringFrom}>
+                    {s.name} ({formatSize(s.size)}){s.replica ? ', a replica' : s.restoringFrom ? ', restoring' : ''}
+                  </option>
+                ))}
+              </optgroup>
+            )}
           </select>
+          <ErrorNote error={volumes.error ?? shares.error} />
+          {share && <p className="hint">Each cycle copies the share's volume and its file metadata, from a share snapshot repl-&lt;n&gt; (clients see it under /.snapshots/).</p>}
         </div>
         <div className="field">
           <label htmlFor="repl-target">Target gateway</label>
@@ -243,9 +283,13 @@ function CreateReplicationDialog({ onClose, onCreated }: { onClose: () => void; 
           <p className="hint">The target's SAN address, host[:port] (port 7700 when left out); UDP to it must be open.</p>
         </div>
         <div className="field">
-          <label htmlFor="repl-target-volume">Target volume</label>
-          <input id="repl-target-volume" required autoComplete="off" placeholder="db-replica" value={targetVolume} onChange={(e) => setTargetVolume(e.target.value)} />
-          <p className="hint">At least this volume's size, accepted on the target as the replica this gateway's host writes.</p>
+          <label htmlFor="repl-target-volume">{share ? 'Target share' : 'Target volume'}</label>
+          <input id="repl-target-volume" required autoComplete="off" placeholder={share ? `${share.name}-replica` : 'db-replica'} value={targetVolume} onChange={(e) => setTargetVolume(e.target.value)} />
+          <p className="hint">
+            {share
+              ? `A share at least this share's size (${formatSize(share.size)}), accepted on the target as the replica this gateway's host writes; it is not served there until promoted.`
+              : "At least this volume's size, accepted on the target as the replica this gateway's host writes."}
+          </p>
         </div>
         <div className="field">
           <label htmlFor="repl-host">Host name on the target</label>
@@ -279,7 +323,7 @@ function ChangeDialog({ replication: r, onClose, onChanged }: { replication: Rep
     await action.run(async () => onChanged(await api.replications.update(r.id, { every: every.trim() || null, rateLimit: rate.trim() || 0 })));
   };
   return (
-    <Dialog title={`Change the replication of ${r.volume.name}`} onClose={onClose}>
+    <Dialog title={`Change the replication of ${sourceName(r)}`} onClose={onClose}>
       <form className="form dialog-body" onSubmit={submit} aria-label="Change replication">
         <div className="field">
           <label htmlFor="repl-change-every">Every</label>

@@ -64,4 +64,17 @@ describe('ReplicationTable', () => {
     expect(html).toContain('class="text-bad"');
     expect(renderToStaticMarkup(<ReplicationTable replications={[]} done={() => undefined} />)).toContain('No replications yet: register this gateway&#x27;s key on the target');
   });
+  it("shows a share's replication as the share's name, tagged and linked to its page, with its target share", () => {
+    const r = repl('share:home', { volume: { id: 'v-home', name: 'share:home' }, share: { id: 's-home', name: 'home' }, targetVolume: 'home-r' });
+    const html = renderToStaticMarkup(<ReplicationTable replications={[r, repl('db')]} done={() => undefined} />);
+    expect(rows(html).map((row) => row.slice(0, 3))).toEqual([
+      ['home share', '10.0.0.2:7700as host site-a', 'home-ra share'],
+      ['db', '10.0.0.2:7700as host site-a', 'db-r'],
+    ]);
+    expect(html).toContain('<tr data-replication="home">');
+    expect(html).toContain('<a href="/shares/home">home</a> <span class="badge badge-neutral">share</span>');
+    expect(html).toContain('<a href="/volumes/db">db</a>');
+    expect(html).not.toContain('share:home');
+    for (const label of ['Run a cycle of home now', 'Change schedule of home', 'Remove replication of home']) expect(html).toContain(`aria-label="${label}"`);
+  });
 });

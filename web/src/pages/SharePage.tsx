@@ -10,6 +10,7 @@ import { Flash } from '../components/Flash';
 import { GrowForm } from '../components/GrowForm';
 import { Panel } from '../components/Panel';
 import { SchedulesPanel } from '../components/SchedulesPanel';
+import { ShareReplicaPanel } from '../components/ShareReplicaPanel';
 import { ShareSnapshotsPanel } from '../components/ShareSnapshotsPanel';
 import { StateBadge } from '../components/StateBadge';
 import { formatSize, formatSizeExact, formatTime, plural } from '../format';
@@ -42,7 +43,8 @@ export function SharePage({ name }: { name: string }) {
         subtitle={
           s && (
             <>
-              <StateBadge state={s.state} /> <span className="mono muted">{s.path}</span>
+              <StateBadge state={s.state} /> {s.replica && <StateBadge state="replica" title="Written by another gateway; not served until promoted" />}{' '}
+              <span className="mono muted">{s.path}</span>
             </>
           )
         }
@@ -101,6 +103,7 @@ export function SharePage({ name }: { name: string }) {
               }}
             />
           </Panel>
+          <ShareReplicaPanel share={s} onChanged={share.reload} onFlash={setFlash} />
           <ShareSnapshotsPanel share={s} onFlash={setFlash} />
           {/* A share's schedules name its volume; people know it by the share's name. */}
           <SchedulesPanel volume={{ id: s.volumeId, name: s.name }} onFlash={setFlash} />

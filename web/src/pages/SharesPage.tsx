@@ -31,7 +31,7 @@ export function SharesPage() {
   );
 }
 
-function ShareTable({ shares }: { shares: ShareInfo[] }) {
+export function ShareTable({ shares }: { shares: ShareInfo[] }) {
   return (
     <ListTable
       empty="No shares yet: create one in a pool, then add export rules for its clients."
@@ -68,8 +68,14 @@ function ShareTable({ shares }: { shares: ShareInfo[] }) {
             <AllocatedMeter allocated={s.allocatedBytes} size={s.size} />
           </td>
           <td>{s.rules.length ? plural(s.rules.length, 'rule') : <span className="text-warn">none: closed</span>}</td>
-          <td>
+          <td className="nowrap">
             <StateBadge state={s.state} />
+            {s.replica && (
+              <>
+                {' '}
+                <StateBadge state="replica" title="Written by another gateway; not served until promoted" />
+              </>
+            )}
           </td>
         </tr>
       ))}
