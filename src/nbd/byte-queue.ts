@@ -47,20 +47,43 @@ export class ByteQueue {
       out = first.subarray(0, n);
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
+      this.consumed(n);
     } else {
       out = Buffer.allocUnsafe(n);
-      let at = 0;
-      while (at < n) {
-        const c = this.chunks[0];
-        const take = Math.min(c.length, n - at);
-        c.copy(out, at, 0, take);
-        at += take;
-        if (take === c.length) this.chunks.shift();
-        else this.chunks[0] = c.subarray(take);
-      }
+      this.take(out);
     }
+    return out;
+  }
+
+  /**
+   * Fill all of `target` with the next target.length bytes (always a copy,
+   * into a buffer the caller owns, e.g. a pooled one); false at end.
+   */
+  async readInto(target: Buffer): Promise<boolean> {
+    while (this.size < target.length) {
+      if (this.ended) return false;
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+    this.take(target);
+    return true;
+  }
+
+  private take(out: Buffer): void {
+    const n = out.length;
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0];
+      const take = Math.min(c.length, n - at);
+      c.copy(out, at, 0, take);
+      at += take;
+      if (take === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(take);
+    }
+    this.consumed(n);
+  }
+
+  private consumed(n: number): void {
     this.size -= n;
     if (this.size <= this.highWater && this.stream.isPaused()) this.stream.resume();
-    return out;
   }
 }
