@@ -29,7 +29,8 @@ import {
   REQUEST_HEADER,
   TxFlag,
 } from '../protocols/nbd/constants';
-import { ByteQueue } from './byte-queue';
+import { ByteQueue, type FrameInput } from './byte-queue';
+import { directSocket } from './direct-input';
 
 /** What an NBD export needs from the storage below it (a LogicalDisk fits). */
 export interface NbdExport {
@@ -120,7 +121,12 @@ export class NbdServer {
   }
 
   private listenOn(where: { port: number; host: string } | { path: string }): Promise<void> {
-    const server = createServer({ noDelay: true }, (socket: Socket) => void this.handle(socket));
+    // Paused, so no byte is read before the socket is re-wrapped to read into payload buffers directly.
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (accepted: Socket) => {
+      const direct = directSocket(accepted);
+      if (direct) void this.handle(direct.socket, direct.input);
+      else void this.handle(accepted.resume());
+    });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(where, () => {
@@ -149,10 +155,10 @@ export class NbdServer {
     this.server = null;
   }
 
-  async handle(stream: Duplex): Promise<void> {
+  /** Serve one client on `stream`; `input` reads it (default: a ByteQueue on its 'data' events). */
+  async handle(stream: Duplex, input: FrameInput = new ByteQueue(stream)): Promise<void> {
     this.sockets.add(stream);
     this.stats.connections++;
-    const input = new ByteQueue(stream);
     try {
       const exp = await this.negotiate(stream, input);
       if (exp) {
@@ -183,7 +189,7 @@ export class NbdServer {
   }
 
   /** Option haggling; resolves with the export to serve, or null when the client went away. */
-  private async negotiate(out: Duplex, input: ByteQueue): Promise<NbdExport | null> {
+  private async negotiate(out: Duplex, input: FrameInput): Promise<NbdExport | null> {
     out.write(encodeGreeting());
     const clientFlags = await input.read(4);
     if (!clientFlags) return null;
@@ -247,7 +253,7 @@ export class NbdServer {
     }
   }
 
-  private async transmit(out: Duplex, input: ByteQueue, exp: NbdExport): Promise<void> {
+  private async transmit(out: Duplex, input: FrameInput, exp: NbdExport): Promise<void> {
     let inflight = 0;
     let drained: (() => void) | null = null;
     // Replies finished in one turn of the event loop leave in one writev: a
