@@ -14,7 +14,8 @@ import { benchVirtualization, GiB, type Row } from './virtualization.bench';
  * npm run bench: ours and the baseline side by side in one run, with ratios.
  * BENCH_SECONDS (per round, default 2) and BENCH_ROUNDS (default 5) trade
  * time for steadier figures. BENCH_ONLY=nas (or a comma list of
- * virtualization, san, nas, snapshot, mirror, replication, backup) runs only those parts. The snapshot
+ * virtualization, san, client, nas, snapshot, mirror, replication, backup) runs only those parts
+ * (client: only the NBD table of san, fio against nbdkit, the gateway's NBD export and strata-client). The snapshot
  * part writes a BENCH_SNAPSHOT_SIZE (default 1G) volume before and after a snapshot,
  * in a pool of BENCH_SNAPSHOT_PAGE pages (default the pool default, 1M). The NAS part moves whole
  * files: BENCH_NAS_SIZE (default 1G), BENCH_NAS_FILES (metadata files,
@@ -41,12 +42,13 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const parts = new Set((process.env.BENCH_ONLY ?? 'virtualization,san,nas,snapshot,mirror,replication,backup').split(',').map((p) => p.trim()));
-  const known = ['virtualization', 'san', 'nas', 'snapshot', 'mirror', 'replication', 'backup'];
+  const known = ['virtualization', 'san', 'client', 'nas', 'snapshot', 'mirror', 'replication', 'backup'];
   for (const p of parts) if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part '${p}' (${known.join(', ')})`);
-  const timedParts = parts.has('virtualization') || parts.has('san') || parts.has('snapshot') ? `; block workloads: ${rounds} rounds of ${seconds}s each, medians (ratio: median of per-round ratios)` : '';
+  const timedParts = parts.has('virtualization') || parts.has('san') || parts.has('client') || parts.has('snapshot') ? `; block workloads: ${rounds} rounds of ${seconds}s each, medians (ratio: median of per-round ratios)` : '';
   console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)} at start${timedParts}`);
   if (parts.has('virtualization')) await virtualization(seconds, rounds);
   if (parts.has('san')) await san(seconds, rounds);
+  if (parts.has('san') || parts.has('client')) await nbdClients(seconds, rounds);
   if (parts.has('nas')) {
     const nas = await benchNas({
       rounds: Number(process.env.BENCH_NAS_ROUNDS ?? 3),
@@ -91,7 +93,9 @@ async function san(seconds: number, rounds: number): Promise<void> {
     const met = seqRead.ratio >= 1 && seqWrite.ratio >= 1 && randRead.ratio >= 0.7 && randWrite.ratio >= 0.7;
     console.log(`\ngoal ratio >= 1.0 on 1 MiB sequential, >= 0.7 on 4 KiB random: ${met ? 'met' : 'NOT met'}`);
   }
+}
 
+async function nbdClients(seconds: number, rounds: number): Promise<void> {
   // Three servers per workload: at most 3 rounds (BENCH_CLIENT_ROUNDS) keeps the run short.
   const clientRounds = Number(process.env.BENCH_CLIENT_ROUNDS ?? Math.min(rounds, 3));
   const client = await benchClient({ seconds, rounds: clientRounds, region: GiB });
