@@ -114,7 +114,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     const volume = await client.open('bench');
     const target: IoTarget = {
       async read(offset, buf) {
-        (await volume.read(offset, buf.length)).copy(buf);
+        await volume.readInto(offset, buf);
       },
       write: (offset, buf) => volume.write(offset, buf),
     };

@@ -15,8 +15,12 @@ import { datagramsThatFit, SOCKET_BUFFER, type DatagramSocket, type Peer } from 
 import { GatewayUnreachable, PathDown, SanError } from './san-error';
 
 type Distribute<T> = T extends unknown ? Omit<T, 'slot' | 'seq' | 'lun'> : never;
-/** A call as the volume layer issues it: the session adds slot and sequence, and turns `volume` into its own LUN. */
-export type CallRequest = Distribute<Call> & { volume?: string };
+/**
+ * A call as the volume layer issues it: the session adds slot and sequence,
+ * and turns `volume` into its own LUN. `into` (READ): the buffer the data
+ * goes to, straight from the datagrams (the reply's `data` is then `into`).
+ */
+export type CallRequest = Distribute<Call> & { volume?: string; into?: Buffer };
 
 export interface ClientSessionOptions {
   gateway: Peer;
@@ -234,15 +238,17 @@ export class ClientSession {
     p.slot = slot;
     p.seq = this.seqs[slot] = (this.seqs[slot] + 1) >>> 0;
     p.xid = this.nextXid = (this.nextXid + 1) >>> 0 || 1;
-    const { volume: _volume, ...fields } = p.request;
+    const { volume: _volume, into, ...fields } = p.request;
     const message = encodeCall({ ...fields, lun, slot, seq: p.seq } as Call);
     this.pending.set(p.xid, p);
+    // A READ reply is its 8-byte prefix then the data: the data reassembles in the caller's buffer.
+    if (into) this.channel!.expect(p.xid, { skip: 8, into });
     this.totals.bytesSent += message.length;
     this.lastSent = this.o.clock.now();
     this.channel!.send(Kind.CALL_SEG, p.xid, message);
   }
 
-  private onReply(xid: number, message: Buffer): void {
+  private onReply(xid: number, message: Buffer, placed = false): void {
     const p = this.pending.get(xid);
     this.channel?.settle(xid);
     if (!p) return;
@@ -253,6 +259,12 @@ export class ClientSession {
       return; // a damaged reply passed CRC and GCM: impossible short of a bug; the call is retried on timeout
     }
     if (reply.slot !== p.slot || reply.seq !== p.seq) return;
+    const into = p.request.into;
+    if (into && reply.op === Opcode.READ && reply.status === Status.OK) {
+      // Placed: the data is in `into` already. Otherwise (one datagram) it is copied there, if it fits.
+      if (!placed && reply.data.length === into.length) reply.data.copy(into);
+      if (placed || reply.data.length === into.length) reply = { ...reply, data: into };
+    }
     this.pending.delete(xid);
     this.freeSlots.push(p.slot);
     this.totals.ops++;
@@ -398,7 +410,7 @@ export class ClientSession {
       clock: this.o.clock,
       capacity: this.capacity,
       emit: (d) => batcher.push(d),
-      deliver: (x, m) => this.onReply(x, m),
+      deliver: (x, m, placed) => this.onReply(x, m, placed),
       failed: (x) => this.onCallFailed(x),
       reassemblyBytes: Math.min(1 << 30, challenge.slots * (challenge.maxTransfer + 64)),
       maxMessage: challenge.maxTransfer + 64,

@@ -38,6 +38,11 @@ class BlockRam implements BlockVolume {
     return Buffer.from(this.data.subarray(offset, offset + length));
   }
 
+  async readInto(offset: number, buf: Buffer): Promise<void> {
+    await this.io('read', offset, buf.length);
+    this.data.copy(buf, 0, offset, offset + buf.length);
+  }
+
   async write(offset: number, data: Buffer, opts: { fua?: boolean } = {}): Promise<void> {
     await this.io('write', offset, data.length, Boolean(opts.fua));
     data.copy(this.data, offset);

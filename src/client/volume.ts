@@ -59,17 +59,16 @@ export class Volume {
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
-    this.check(offset, length);
-    const pieces = await this.split(offset, length);
-    if (pieces.length === 1) return this.readPiece(pieces[0].session, offset, length);
     const out = Buffer.allocUnsafe(length);
-    await Promise.all(
-      pieces.map(async (p) => {
-        const data = await this.readPiece(p.session, p.offset, p.length);
-        data.copy(out, p.offset - offset);
-      }),
-    );
+    await this.readInto(offset, out);
     return out;
+  }
+
+  /** READ into `buf` (its length is the length read): the data reassembles there straight from the datagrams. */
+  async readInto(offset: number, buf: Buffer): Promise<void> {
+    this.check(offset, buf.length);
+    const pieces = await this.split(offset, buf.length);
+    await Promise.all(pieces.map((p) => this.readPiece(p.session, p.offset, buf.subarray(p.offset - offset, p.offset - offset + p.length))));
   }
 
   async write(offset: number, data: Buffer, opts: { fua?: boolean } = {}): Promise<void> {
@@ -154,10 +153,11 @@ export class Volume {
     this.closed = true;
   }
 
-  private async readPiece(session: ClientSession, offset: number, length: number): Promise<Buffer> {
-    const r = await this.call({ op: Opcode.READ, flags: 0, volume: this.description.id, offset, length }, session);
+  private async readPiece(session: ClientSession, offset: number, into: Buffer): Promise<void> {
+    const r = await this.call({ op: Opcode.READ, flags: 0, volume: this.description.id, offset, length: into.length, into }, session);
     if (r.status !== Status.OK || r.op !== Opcode.READ) throw new Error('READ: unexpected reply');
-    return r.data;
+    // The session put the data in `into`; a reply of another length cannot have gone there.
+    if (r.data !== into) throw new SanError(Status.GARBAGE, `READ of ${into.length} bytes at ${offset} was answered with ${r.data.length}`, session.address);
   }
 
   /**

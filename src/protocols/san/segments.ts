@@ -18,22 +18,42 @@ export function segment(message: Buffer, capacity: number): Buffer[] {
  * Collects the segments of one message. Every segment but the last carries
  * exactly `capacity` bytes, so each has one place; anything else is GARBAGE.
  */
+/**
+ * Where a message's bytes go when the receiver already has a buffer for
+ * them: the first `skip` bytes (a reply's header) are kept apart, the rest
+ * land straight in `into` (a READ's destination), with no message buffer
+ * and no second copy. `into.length` must be the message's length − `skip`.
+ */
+export interface Placement {
+  skip: number;
+  into: Buffer;
+}
+
 export class Reassembly {
   readonly received: Uint8Array;
   private missing: number;
   private readonly buf: Buffer;
+  private readonly place: Placement | undefined;
 
   constructor(
     readonly segments: number,
     readonly length: number,
     private readonly capacity: number,
+    place?: Placement,
   ) {
     if (segments !== Math.max(1, Math.ceil(length / capacity))) {
       throw new SbpDecodeError(Status.GARBAGE, `a ${length}-byte message cannot have ${segments} segments of up to ${capacity} bytes`);
     }
     this.received = new Uint8Array(segments);
     this.missing = segments;
-    this.buf = Buffer.allocUnsafe(length);
+    // A placement that does not fit this message is not used: it is reassembled whole, and the receiver sees why.
+    this.place = place && place.skip <= length && place.into.length === length - place.skip ? place : undefined;
+    this.buf = Buffer.allocUnsafe(this.place ? this.place.skip : length);
+  }
+
+  /** Whether the bytes after the header went to the placement's buffer (message() is then the header alone). */
+  get placed(): boolean {
+    return this.place !== undefined;
   }
 
   /** True when this segment completed the message; a duplicate is ignored. */
@@ -44,7 +64,14 @@ export class Reassembly {
       throw new SbpDecodeError(Status.GARBAGE, `segment ${index} has ${payload.length} bytes, expected ${expected}`);
     }
     if (this.received[index]) return false;
-    payload.copy(this.buf, index * this.capacity);
+    const at = index * this.capacity;
+    if (!this.place) {
+      payload.copy(this.buf, at);
+    } else {
+      const { skip, into } = this.place;
+      if (at < skip) payload.copy(this.buf, at, 0, Math.min(payload.length, skip - at));
+      if (at + payload.length > skip) payload.copy(into, Math.max(0, at - skip), Math.max(0, skip - at));
+    }
     this.received[index] = 1;
     return --this.missing === 0;
   }

@@ -1,6 +1,6 @@
 import { decodeAck, encodeAck, rangesOf, type SegmentRange } from '../../protocols/san/ack';
 import { Kind } from '../../protocols/san/constants';
-import { segment } from '../../protocols/san/segments';
+import { segment, type Placement } from '../../protocols/san/segments';
 import type { Clock, TimerHandle } from './clock';
 import { CongestionWindow, DEFAULT_CONGESTION, type CongestionLimits } from './congestion-window';
 import { Pacer } from './pacer';
@@ -42,8 +42,8 @@ export interface ChannelOptions {
   /** Payload bytes per segment. */
   capacity: number;
   emit(d: OutgoingSegment): void;
-  /** A complete message from the peer. */
-  deliver(xid: number, message: Buffer): void;
+  /** A complete message from the peer; `placed`: only its header, the rest went to the placement given with expect(). */
+  deliver(xid: number, message: Buffer, placed?: boolean): void;
   /** A tracked message got no sign of life from the peer for `maxAttempts` timeouts in a row. */
   failed(xid: number): void;
   /** Server: a CALL already delivered was sent again (its reply was lost, or it is still executing). */
@@ -152,6 +152,8 @@ export class Channel {
   private readonly incoming: ReassemblyTable;
   /** Recently delivered xids (server: to recognize a retransmitted CALL), oldest first. */
   private readonly delivered = new Set<number>();
+  /** Client: where the reply to a call goes, when the caller has a buffer for it (expect()). */
+  private readonly places = new Map<number, Placement>();
   private readonly ackDue = new Set<number>();
   /**
    * Server: one-segment CALLs delivered and not yet answered. If the reply
@@ -215,6 +217,11 @@ export class Channel {
     this.pump();
   }
 
+  /** Client: the reply to `xid`, past its first `place.skip` bytes, is to land in `place.into` (a READ's destination). */
+  expect(xid: number, place: Placement): void {
+    this.places.set(xid, place);
+  }
+
   /** Whether `xid` is still being sent (server: a long REPLY not yet fully acknowledged). */
   sending(xid: number): boolean {
     return this.outgoing.has(xid);
@@ -222,6 +229,7 @@ export class Channel {
 
   /** Client: the reply to `xid` arrived; stop sending it. */
   settle(xid: number): void {
+    this.places.delete(xid);
     const m = this.outgoing.get(xid);
     if (!m) return;
     this.ackAll(m);
@@ -230,6 +238,9 @@ export class Channel {
 
   /** Stop tracking `xid` without a reply (the caller gave up on it). */
   forget(xid: number): void {
+    // Nothing of a reply given up on may land in the caller's buffer any more.
+    this.places.delete(xid);
+    this.incoming.drop(xid);
     const m = this.outgoing.get(xid);
     if (m) this.drop(m);
   }
@@ -322,7 +333,7 @@ export class Channel {
     // Client: every reply segment shows the reply is coming; no need to probe while a long one streams in.
     if (this.o.role === 'client') this.progress(xid);
     const now = this.o.clock.now();
-    const r = this.incoming.add(now, xid, index, segments, length, payload);
+    const r = this.incoming.add(now, xid, index, segments, length, payload, this.places.get(xid));
     if (r.kind === 'refused') {
       this.stats.refusedForMemory++;
       return;
@@ -332,7 +343,7 @@ export class Channel {
       this.ackDue.delete(xid);
       this.sendAck(xid, [[0, segments - 1]]);
       this.markDelivered(xid);
-      this.o.deliver(xid, r.message);
+      this.o.deliver(xid, r.message, r.entry.reassembly.placed);
       return;
     }
     if (r.duplicate) {
@@ -357,6 +368,7 @@ export class Channel {
     this.resend = [];
     this.incoming.clear();
     this.unanswered.clear();
+    this.places.clear();
   }
 
   /** Xids of tracked outgoing messages. */
@@ -403,6 +415,11 @@ export class Channel {
   private drop(m: Outgoing): void {
     if (m.done) return;
     m.done = true;
+    if (this.o.role === 'client') {
+      // A call given up on (or answered): no late segment of its reply may land in the caller's buffer.
+      this.places.delete(m.xid);
+      this.incoming.drop(m.xid);
+    }
     for (let i = 0; i < m.parts.length; i++) if (m.state[i] === SegState.IN_FLIGHT) this.inFlight--;
     this.outgoing.delete(m.xid);
     this.schedulePump();

@@ -1,5 +1,5 @@
 import { SbpDecodeError, Status } from '../../protocols/san/constants';
-import { Reassembly } from '../../protocols/san/segments';
+import { Reassembly, type Placement } from '../../protocols/san/segments';
 
 /**
  * Messages being received, by xid, with two bounds: memory (a message's
@@ -52,12 +52,12 @@ export class ReassemblyTable {
   }
 
   /** GARBAGE (thrown) when the segment contradicts the message's shape or the message is larger than allowed. */
-  add(now: number, xid: number, index: number, segments: number, length: number, payload: Buffer): AddResult {
+  add(now: number, xid: number, index: number, segments: number, length: number, payload: Buffer, place?: Placement): AddResult {
     let entry = this.entries.get(xid);
     if (entry === undefined) {
       if (length > this.maxMessage) throw new SbpDecodeError(Status.TOO_LARGE, `a ${length}-byte message is larger than ${this.maxMessage}`);
       if (this.reserved + length > this.maxBytes) return { kind: 'refused' };
-      entry = { xid, reassembly: new Reassembly(segments, length, this.capacity), touched: now, unacked: 0, highest: -1 };
+      entry = { xid, reassembly: new Reassembly(segments, length, this.capacity, place), touched: now, unacked: 0, highest: -1 };
       this.entries.set(xid, entry);
       this.reserved += length;
     } else if (entry.reassembly.segments !== segments || entry.reassembly.length !== length) {
@@ -86,6 +86,12 @@ export class ReassemblyTable {
       }
     }
     return dropped;
+  }
+
+  /** Stop receiving `xid` (its call was given up or answered another way). */
+  drop(xid: number): void {
+    const e = this.entries.get(xid);
+    if (e) this.remove(e);
   }
 
   clear(): void {
