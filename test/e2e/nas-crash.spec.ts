@@ -1,17 +1,8 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ShareFsckReport } from '../../src/nas/share-fsck';
 import { stable_how, type nfs_fh3 } from '../../src/protocols/nfs3';
-import { OPEN_RULE } from '../utils/nas-fixture';
-import { Nfs3Client } from '../utils/nfs3-client';
-import { freePort, login, ROOT, spawnGateway, type GatewayProcess } from '../utils/process-gateway';
+import { NasKillFixture } from '../utils/nas-kill-fixture';
 
-const run = promisify(execFile);
 const PASSWORD = 'nas-crash-password';
 const KiB = 1024;
 const CHUNK = 128 * KiB;
@@ -37,32 +28,14 @@ interface Written {
  * that were never written to it, and the share's fsck is clean.
  */
 describe('kill -9 of the gateway during an NFS upload', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-nas-crash-'));
-  let gw: GatewayProcess | undefined;
-  const clients: Nfs3Client[] = [];
+  let fx: NasKillFixture | undefined;
   afterAll(async () => {
-    for (const c of clients) c.rpc.destroy();
-    await gw?.kill();
-    rmSync(dir, { recursive: true, force: true });
+    await fx?.cleanup();
   });
 
   it('keeps everything acknowledged as committed, and fsck finds the filesystem clean', async () => {
-    const ports = { nfs: await freePort(), mount: await freePort() };
-    const env = { STRATA_ADMIN_PASSWORD: PASSWORD, STRATA_DEFAULT_DEVICE_SIZE: '512M', STRATA_NFS_PORT: String(ports.nfs), STRATA_MOUNT_PORT: String(ports.mount) };
-    gw = await spawnGateway(dir, env);
-    let token = await login(gw.url, PASSWORD);
-    const created = await fetch(`${gw.url}/api/v1/shares`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'uploads', pool: 'default', size: '256M', rules: [OPEN_RULE] }),
-    });
-    expect(created.status).toBe(201);
-
-    const connect = async () => {
-      const c = await Nfs3Client.connect(ports.nfs, { timeoutMs: 20_000 });
-      clients.push(c);
-      return c;
-    };
+    fx = await NasKillFixture.start(PASSWORD, { name: 'uploads', size: '256M' });
+    const connect = () => fx!.connect();
     const setup = await connect();
     const root = await setup.mount('/uploads');
     const dirFh = await setup.mkdir(root, 'incoming');
@@ -114,7 +87,7 @@ describe('kill -9 of the gateway during an NFS upload', () => {
     const writers = [writer(a), writer(a), writer(a), writer(b), writer(b), writer(b)];
     while (acked < 150 && slots.length > 0) await new Promise((r) => setTimeout(r, 20));
     dead = true;
-    expect(await gw.kill('SIGKILL')).toBeNull();
+    expect(await fx.kill()).toBeNull();
     await Promise.all(writers);
     const ackedWrites = written.filter((w) => w.ack !== null);
     expect(ackedWrites.length).toBeGreaterThanOrEqual(150);
@@ -123,8 +96,7 @@ describe('kill -9 of the gateway during an NFS upload', () => {
     // The kill hit the upload in progress: writes in flight or awaiting their COMMIT were lost to the client.
     expect(written.length).toBeGreaterThan(ackedWrites.length);
 
-    gw = await spawnGateway(dir, env);
-    token = await login(gw.url, PASSWORD);
+    await fx.restart();
     const c = await connect();
     // The handles from before the crash are still good; so is the name of every file CREATE acknowledged.
     const root2 = await c.mount('/uploads');
@@ -157,11 +129,8 @@ describe('kill -9 of the gateway during an NFS upload', () => {
     }
 
     // The filesystem's own check, through the CLI as an admin runs it.
-    const cliEnv = { ...process.env, STRATA_URL: gw.url, STRATA_TOKEN: token, STRATA_CLI_CONFIG: join(dir, 'cli.json') };
-    const fsck = await run(process.execPath, [join(ROOT, 'bin/strata.js'), 'share', 'fsck', 'uploads'], { env: cliEnv });
-    expect(fsck.stdout).toMatch(/^Share 'uploads': clean\./);
-    const asJson = await run(process.execPath, [join(ROOT, 'bin/strata.js'), '--json', 'share', 'fsck', 'uploads'], { env: cliEnv });
-    const report = JSON.parse(asJson.stdout) as ShareFsckReport;
+    const { text, report } = await fx.fsck('uploads');
+    expect(text).toMatch(/^Share 'uploads': clean\./);
     expect(report).toMatchObject({ clean: true, problems: [], files: FILES, directories: 2 });
   });
 });

@@ -69,6 +69,8 @@ interface CompiledRule {
   spec: ExportRuleSpec;
   patterns: ClientPattern[];
   deciding: DecidingRule;
+  /** How reasons name the rule, made once. */
+  which: string;
 }
 
 /** Distinct addresses remembered per rule set before the memo starts over: bounds memory against address scans. */
@@ -80,8 +82,8 @@ const MEMO_LIMIT = 4096;
  */
 export class CompiledExportRules {
   private readonly rules: CompiledRule[];
-  /** Address text → index of the first matching rule, -1 for none, -2 for not an address. */
-  private readonly memo = new Map<string, number>();
+  /** Address text → index of the first matching rule (-1 for none, -2 for not an address) and the address as reasons show it. */
+  private readonly memo = new Map<string, { rule: number; shown: string }>();
 
   /** Throws InvalidArgument when a stored client is not a valid pattern. */
   constructor(rules: readonly ExportRuleSpec[]) {
@@ -91,6 +93,7 @@ export class CompiledExportRules {
         spec,
         patterns: spec.clients.map((c, i) => parseClientPattern(c, `rule ${spec.position} clients[${i}]`)),
         deciding: { id: spec.id, position: spec.position, clients: spec.clients },
+        which: `rule ${spec.position} (${spec.clients.join(', ')})`,
       }));
   }
 
@@ -98,15 +101,16 @@ export class CompiledExportRules {
     return this.rules.length;
   }
 
-  /** Index of the first rule whose clients include the address; -1 none, -2 not an address. */
-  private find(address: string): number {
-    let i = this.memo.get(address);
-    if (i !== undefined) return i;
+  /** Index of the first rule whose clients include the address (-1 none, -2 not an address), and the address as shown. */
+  private find(address: string): { rule: number; shown: string } {
+    let m = this.memo.get(address);
+    if (m !== undefined) return m;
     const ip = parseAddress(address);
-    i = ip ? this.firstMatch(ip) : -2;
+    // Parsed once per address: every call's decision reason names the client.
+    m = { rule: ip ? this.firstMatch(ip) : -2, shown: ip ? formatAddress(ip) : address };
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
-    this.memo.set(address, i);
-    return i;
+    this.memo.set(address, m);
+    return m;
   }
 
   private firstMatch(ip: IpAddress): number {
@@ -118,7 +122,7 @@ export class CompiledExportRules {
 
   /** The rule that decides for an address (before the port check), if any. */
   ruleFor(address: string): ExportRuleSpec | undefined {
-    const i = this.find(address);
+    const i = this.find(address).rule;
     return i >= 0 ? this.rules[i].spec : undefined;
   }
 
@@ -127,17 +131,16 @@ export class CompiledExportRules {
     if (this.rules.length === 0) {
       return { allowed: false, code: 'NO_RULES', rule: null, reason: 'the share has no export rules, so no client may use it' };
     }
-    const i = this.find(client.address);
+    const { rule: i, shown: who } = this.find(client.address);
     if (i === -2) return { allowed: false, code: 'BAD_ADDRESS', rule: null, reason: `'${client.address}' is not an IP address` };
-    if (i === -1) return { allowed: false, code: 'NO_MATCH', rule: null, reason: `no export rule matches client ${shown(client.address)}` };
-    const { spec, deciding } = this.rules[i];
-    const which = `rule ${spec.position} (${spec.clients.join(', ')})`;
+    if (i === -1) return { allowed: false, code: 'NO_MATCH', rule: null, reason: `no export rule matches client ${who}` };
+    const { spec, deciding, which } = this.rules[i];
     if (spec.requirePrivilegedPort && !(client.port >= 0 && client.port < PRIVILEGED_PORT_LIMIT)) {
       return {
         allowed: false,
         code: 'PRIVILEGED_PORT_REQUIRED',
         rule: deciding,
-        reason: `${which} requires a privileged source port (below ${PRIVILEGED_PORT_LIMIT}); client ${shown(client.address)} used port ${client.port}`,
+        reason: `${which} requires a privileged source port (below ${PRIVILEGED_PORT_LIMIT}); client ${who} used port ${client.port}`,
       };
     }
     const effective = squashCredential(spec, credential);
@@ -149,7 +152,7 @@ export class CompiledExportRules {
       credential: effective,
       squashed,
       rule: deciding,
-      reason: `${which} admits ${shown(client.address)} ${spec.access === 'rw' ? 'read-write' : 'read-only'}${as}`,
+      reason: `${which} admits ${who} ${spec.access === 'rw' ? 'read-write' : 'read-only'}${as}`,
     };
   }
 }
@@ -172,10 +175,4 @@ export function squashCredential(rule: { squash: Squash; anonUid: number; anonGi
 
 function sameCredential(a: UnixCredential, b: UnixCredential): boolean {
   return a.uid === b.uid && a.gid === b.gid && a.gids === b.gids;
-}
-
-/** Mapped addresses read as the IPv4 they are. */
-function shown(address: string): string {
-  const ip = parseAddress(address);
-  return ip ? formatAddress(ip) : address;
 }

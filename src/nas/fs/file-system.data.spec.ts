@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Prng } from '../../common/prng';
-import { FileSystem, MAX_FILE_SIZE, MAX_READ } from './file-system';
+import { FileSystem, MAX_FILE_SIZE, MAX_INLINE_BYTES, MAX_READ } from './file-system';
 import { FileType, type BlockStore, type Credential, type NodeId } from './fs-types';
 import { CrashStore } from './testing/crash-store';
 import { errCode, pattern } from './testing/fs-expect';
@@ -161,7 +161,11 @@ describe('read and write', () => {
     const store = new CrashStore(8 * MiB);
     const { fx, fs } = await setup({ store });
     const f = await newFile(fs, 'f');
-    await fs.write(ROOT, f, 0, Buffer.from('abc'), 'file_sync');
+    // Past the inline limit, then cut to 3 bytes: a file with a block (an inline file has none to hold stale bytes).
+    const first = Buffer.alloc(MAX_INLINE_BYTES + 1);
+    first.write('abc');
+    await fs.write(ROOT, f, 0, first, 'file_sync');
+    await fs.setattr(ROOT, f, { size: 3 });
     const [row] = extentRows(fx, f.ino);
     // As after a crash that lost a size update: bytes past EOF in the block.
     store.bytes.fill(0x77, row.dblock * 4096 + 3, row.dblock * 4096 + 4096);
@@ -332,12 +336,16 @@ describe('stability and the write verifier', () => {
     expect((await fx.fs.fsck()).problems).toEqual([]);
   });
 
-  it('create + unstable write, one at a time: one commit each, no data flush, a bounded amount of SQL', async () => {
+  // 100 bytes stay inline (in the inode row): nothing reaches the store, so even the final sync flushes nothing.
+  it.each([
+    [100, 0],
+    [4096, 1],
+  ])('create + unstable write of %i bytes, one at a time: one commit each, no data flush, a bounded amount of SQL', async (bytes, syncFlushes) => {
     const { fs } = await setup();
     const before = fs.stats();
     for (let i = 0; i < 300; i++) {
       const f = await newFile(fs, `f${i}`);
-      await fs.write(ROOT, f, 0, Buffer.alloc(100, 1), 'unstable');
+      await fs.write(ROOT, f, 0, Buffer.alloc(bytes, 1), 'unstable');
     }
     const after = fs.stats();
     expect(after.commits - before.commits).toBe(300);
@@ -345,7 +353,7 @@ describe('stability and the write verifier', () => {
     // A dirent, the new inode, the directory, the previous file's new size: files with deferred blocks are not rewritten each time.
     expect(after.sqlOps - before.sqlOps).toBeLessThanOrEqual(300 * 4);
     await fs.sync();
-    expect(fs.stats().flushes - after.flushes).toBe(1);
+    expect(fs.stats().flushes - after.flushes).toBe(syncFlushes);
   });
 
   it('zeros past a truncation reach the store before the size change commits', async () => {
@@ -443,7 +451,8 @@ describe('space goes back to the pool', () => {
     const env = ramDisk(16 * MiB, 64 * KiB);
     const { fs } = await setup({ store: env.disk });
     const small = await newFile(fs, 'small');
-    await fs.write(ROOT, small, 0, Buffer.from('stays'), 'file_sync');
+    // Past the inline limit, so the small file has a block on the disk.
+    await fs.write(ROOT, small, MAX_INLINE_BYTES, Buffer.from('stays'), 'file_sync');
     const f = await newFile(fs, 'f');
     await fs.write(ROOT, f, 0, pattern(2 * MiB, 1), 'file_sync');
     const mapped = env.disk.allocatedPages;
@@ -455,7 +464,7 @@ describe('space goes back to the pool', () => {
     (await fs.quiesce()).release();
     // Only the page holding the small file's block stays mapped.
     expect(env.disk.allocatedPages).toBe(1);
-    expect((await fs.read(ROOT, small, 0, 5)).data.toString()).toBe('stays');
+    expect((await fs.read(ROOT, small, MAX_INLINE_BYTES, 5)).data.toString()).toBe('stays');
     expect((await fs.fsck()).clean).toBe(true);
   });
 

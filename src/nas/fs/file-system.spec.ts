@@ -14,6 +14,7 @@ import {
   type Credential,
   type NodeId,
 } from './fs-types';
+import { SCHEMA_VERSION } from './meta-db';
 import { CrashStore } from './testing/crash-store';
 import { errCode } from './testing/fs-expect';
 import { ALICE, BOB, CAROL, makeFs, ROOT, type Fixture } from './testing/fs-fixture';
@@ -92,7 +93,7 @@ describe('mkfs and mount', () => {
     await fs.remove(ROOT, fs.root, 'f'); // writes pending_discards
     await fs.close();
     const db = new Database(fx.metaPath, { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 });
+    expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: SCHEMA_VERSION });
     db.close();
     fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
   });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { settleAll } from '../../virtualization/settle-all';
-import { BlockAllocator, type Run } from './block-allocator';
+import { BlockAllocator, type Run, type RunAlignment } from './block-allocator';
 import { Directory, FIRST_COOKIE } from './directory';
 import { ExtentMap, type Extent } from './extent-map';
 import { asFsError, fsError, FsError } from './fs-error';
@@ -59,6 +59,12 @@ const LARGE_WRITE_BLOCKS = 16;
 const RELATIME_SECONDS = 24 * 3600;
 /** A read returns at most this much (a short read, eof false): a huge count must not allocate a huge buffer. */
 export const MAX_READ = 16 * 1024 * 1024;
+/**
+ * A regular file no larger than this, with no blocks, keeps its data in its
+ * inode row: writing it touches no block, and committing it is one metadata
+ * commit without a device flush. It moves to blocks when it grows past this.
+ */
+export const MAX_INLINE_BYTES = 2048;
 const EMPTY = Buffer.alloc(0);
 /** Databases mounted read-write in this process: two engines over one database would corrupt it. */
 const mounted = new Set<string>();
@@ -1116,6 +1122,10 @@ export class FileSystem {
       const bs = this.blockSize;
       const old = inode.size;
       const map = this.extentsOf(inode);
+      if (inode.inline !== null) {
+        if (size < inode.inline.length) inode.inline = size > 0 ? Buffer.from(inode.inline.subarray(0, size)) : null;
+        else if (size > MAX_INLINE_BYTES) await this.spill(inode, map);
+      }
       if (size < old) {
         // Zero first: if it fails, nothing has changed.
         if (size % bs !== 0) await this.zeroTail(map, size);
@@ -1147,6 +1157,12 @@ export class FileSystem {
   }
 
   private async readBlocks(inode: Inode, offset: number, data: Buffer): Promise<void> {
+    const inline = inode.inline;
+    if (inline !== null) {
+      const n = offset < inline.length ? inline.copy(data, 0, offset, Math.min(inline.length, offset + data.length)) : 0;
+      data.fill(0, n);
+      return;
+    }
     const bs = this.blockSize;
     const end = offset + data.length;
     const segs = this.extentsOf(inode).segments(Math.floor(offset / bs), Math.ceil(end / bs));
@@ -1171,6 +1187,27 @@ export class FileSystem {
       for (;;) {
         if (inode.dead) throw fsError('STALE', `inode ${inode.ino} was removed`);
         const map = this.extentsOf(inode);
+        if (map.blocks === 0 && end <= MAX_INLINE_BYTES && inode.size <= MAX_INLINE_BYTES) {
+          // Synchronous from here: no other write or truncate runs in between.
+          const old = inode.inline;
+          // A new buffer each time: a sealed batch still holds the old one as its row's value.
+          const next = Buffer.alloc(Math.max(end, old?.length ?? 0));
+          old?.copy(next);
+          data.copy(next, offset);
+          inode.inline = next;
+          this.wrote(cred, inode, end);
+          return;
+        }
+        if (inode.inline !== null) {
+          if (!exclusive) {
+            inode.lock.unlockShared();
+            await inode.lock.lockExclusive();
+            exclusive = true;
+            continue;
+          }
+          await this.spill(inode, map);
+          continue;
+        }
         const size = inode.size;
         // Writing past EOF leaves a gap that must read as zeros; after a crash the EOF block may hold bytes past EOF.
         const gap = offset > size && size % bs !== 0 && map.blockAt(Math.floor(size / bs)) >= 0;
@@ -1208,43 +1245,78 @@ export class FileSystem {
           const minRun = s.count >= LARGE_WRITE_BLOCKS ? Math.min(s.count, this.discardBlocks) : 1;
           // Large writes keep file pages on store pages: a page-sized write then fills one store page, not parts of two.
           const align = minRun > 1 ? { every: this.discardBlocks, phase: s.fblock % this.discardBlocks } : undefined;
-          let fb = s.fblock;
-          for (const run of this.alloc.allocate(s.count, map.goalFor(s.fblock), minRun, align)) {
-            const e = map.addPending(fb, run.start, run.count, gate);
-            fresh.push(e);
-            this.writeFresh(ios, e, offset, data);
-            fb += run.count;
-          }
+          this.addFresh(map, s.fblock, s.count, minRun, align, gate, fresh, ios, offset, data);
         }
-        try {
-          await settleAll(ios);
-        } catch (err) {
-          // Never persisted: the blocks go straight back.
-          for (const e of fresh) {
-            map.drop(e);
-            this.alloc.release(e.dblock, e.count);
-          }
-          landed();
-          throw err;
-        }
-        for (const e of fresh) map.settle(e);
-        landed();
+        await this.land(map, fresh, ios, landed);
         if (fresh.length > 0) this.journal.touchExtents(inode);
         if (gap) this.journal.zeroesWritten();
         else this.journal.dataWritten();
-        const t = this.now();
-        if (end > inode.size) inode.size = end;
-        inode.setMtime(t);
-        inode.setCtime(t);
-        // As Linux: a write by someone other than root drops setuid, and setgid when group-executable.
-        if (cred.uid !== 0 && inode.mode & (S_ISUID | S_ISGID)) inode.mode &= ~(S_ISUID | (inode.mode & 0o010 ? S_ISGID : 0));
-        this.changed(inode);
+        this.wrote(cred, inode, end);
         return;
       }
     } finally {
       if (exclusive) inode.lock.unlockExclusive();
       else inode.lock.unlockShared();
     }
+  }
+
+  /** After a write's data is in place: size, times, setuid. */
+  private wrote(cred: Credential, inode: Inode, end: number): void {
+    const t = this.now();
+    if (end > inode.size) inode.size = end;
+    inode.setMtime(t);
+    inode.setCtime(t);
+    // As Linux: a write by someone other than root drops setuid, and setgid when group-executable.
+    if (cred.uid !== 0 && inode.mode & (S_ISUID | S_ISGID)) inode.mode &= ~(S_ISUID | (inode.mode & 0o010 ? S_ISGID : 0));
+    this.changed(inode);
+  }
+
+  /**
+   * Move a file's inline data to fresh blocks (the caller holds the inode's
+   * lock exclusively). Readers keep reading the inline bytes until the blocks
+   * have landed; the row without them commits together with the extent rows.
+   */
+  private async spill(inode: Inode, map: ExtentMap): Promise<void> {
+    const bytes = inode.inline!;
+    const count = Math.ceil(bytes.length / this.blockSize);
+    if (count > this.alloc.free) throw fsError('NOSPC', `no space for ${count} blocks (${this.alloc.free} free)`);
+    let landed!: () => void;
+    const gate = new Promise<void>((resolve) => (landed = resolve));
+    const fresh: Extent[] = [];
+    const ios: Promise<void>[] = [];
+    this.addFresh(map, 0, count, 1, undefined, gate, fresh, ios, 0, bytes);
+    await this.land(map, fresh, ios, landed);
+    inode.inline = null;
+    this.journal.dataWritten();
+    this.journal.bindExtents(inode);
+    this.journal.touch(inode);
+  }
+
+  /** Allocate `count` blocks for file blocks from `fblock` as pending extents (readers see zeros until `gate`) and start writing them. */
+  private addFresh(map: ExtentMap, fblock: number, count: number, minRun: number, align: RunAlignment | undefined, gate: Promise<void>, fresh: Extent[], ios: Promise<void>[], offset: number, data: Buffer): void {
+    let fb = fblock;
+    for (const run of this.alloc.allocate(count, map.goalFor(fblock), minRun, align)) {
+      const e = map.addPending(fb, run.start, run.count, gate);
+      fresh.push(e);
+      this.writeFresh(ios, e, offset, data);
+      fb += run.count;
+    }
+  }
+
+  /** Wait for a write's I/O; its fresh extents then become part of the file, or on failure go straight back (never persisted). */
+  private async land(map: ExtentMap, fresh: Extent[], ios: Promise<void>[], landed: () => void): Promise<void> {
+    try {
+      await settleAll(ios);
+    } catch (err) {
+      for (const e of fresh) {
+        map.drop(e);
+        this.alloc.release(e.dblock, e.count);
+      }
+      landed();
+      throw err;
+    }
+    for (const e of fresh) map.settle(e);
+    landed();
   }
 
   /** Writes covering a fresh extent whole: data where the write has it, zeros around it. */

@@ -18,6 +18,7 @@ export type FsckProblemKind =
   | 'duplicate-block' // a store block owned twice
   | 'blocks-past-eof' // blocks past the end of file
   | 'used-mismatch' // the inode's block count differs from its extents
+  | 'inline-data' // a file's inline data alongside blocks, or past its size
   | 'free-map' // the mounted free map differs from the complement of all extents
   | 'dangling-entry' // a directory entry naming a missing inode
   | 'entry-in-non-directory' // an entry whose directory is missing or not a directory
@@ -69,6 +70,8 @@ interface InodeInfo {
   parent: number | null;
   next_cookie: number | null;
   hasTarget: number;
+  /** Bytes in the target column: a symlink's target, a regular file's inline data. */
+  targetBytes: number | null;
 }
 
 interface ExtentRow {
@@ -108,7 +111,7 @@ export function checkFileSystem(db: Database.Database, ctx: CheckContext): FsckR
   // Inodes.
   const inodes = new Map<number, InodeInfo>();
   for (const row of db
-    .prepare('SELECT ino, type, mode, nlink, size, blocks, parent, next_cookie, target IS NOT NULL AS hasTarget FROM inodes')
+    .prepare('SELECT ino, type, mode, nlink, size, blocks, parent, next_cookie, target IS NOT NULL AS hasTarget, length(target) AS targetBytes FROM inodes')
     .iterate() as Iterable<InodeInfo>) {
     inodes.set(row.ino, row);
     if (row.type < FileType.REG || row.type > FileType.FIFO || row.mode < 0 || row.mode > 0o7777) {
@@ -165,6 +168,12 @@ export function checkFileSystem(db: Database.Database, ctx: CheckContext): FsckR
     reach = e;
   }
   for (const node of inodes.values()) {
+    if (node.type === FileType.REG && node.targetBytes !== null) {
+      // Inline data: the whole file is in the row, so it has no blocks and no more bytes than its size.
+      const held = sums.get(node.ino) ?? 0;
+      if (held > 0 || node.blocks > 0) report('inline-data', `${node.targetBytes} bytes of inline data and ${Math.max(held, node.blocks)} blocks`, node.ino);
+      else if (node.targetBytes > node.size) report('inline-data', `${node.targetBytes} bytes of inline data past size ${node.size}`, node.ino);
+    }
     if (node.type !== FileType.REG && node.blocks === 0) continue;
     const sum = sums.get(node.ino) ?? 0;
     if (node.blocks !== sum) report('used-mismatch', `block count ${node.blocks}, extents hold ${sum}`, node.ino, () => stmt.recountBlocks.run(node.ino));

@@ -88,6 +88,11 @@ export class Inode {
   verifier: Buffer | null;
   /** Symlinks: the target bytes. */
   target: Buffer | null;
+  /**
+   * Regular files without blocks: their first bytes, kept in the row (never empty; bytes past it up to
+   * the size read as zeros). A COMMIT then needs no device flush, only the metadata commit.
+   */
+  inline: Buffer | null = null;
   /** Blocks as persisted; the extent map's count once loaded. */
   private storedBlocks: number;
 
@@ -125,7 +130,13 @@ export class Inode {
     this.parent = row.parent ?? 0;
     this.nextCookie = row.next_cookie ?? 0;
     this.verifier = row.verifier;
-    this.target = row.target;
+    // One column holds a symlink's target and a small file's inline data.
+    if (this.type === FileType.REG) {
+      this.target = null;
+      this.inline = row.target && row.target.length > 0 ? row.target : null;
+    } else {
+      this.target = row.target;
+    }
   }
 
   get blocks(): number {
@@ -203,7 +214,7 @@ export class Inode {
       this.type === FileType.DIR ? this.parent : null,
       this.type === FileType.DIR ? this.nextCookie : null,
       this.verifier,
-      this.target,
+      this.type === FileType.REG ? this.inline : this.target,
     ];
   }
 }

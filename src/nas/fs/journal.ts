@@ -52,6 +52,8 @@ export class Journal {
   private ops: Array<() => void> = [];
   private dirtyInodes: Inode[] = [];
   private extentInodes = new Set<Inode>();
+  /** Inodes whose extent rows must commit with their row even in a 'meta' commit (inline data moved to blocks). */
+  private boundExtents = new Set<Inode>();
   private freed: Run[] = [];
   private freedInos: number[] = [];
   private dataDirty = false;
@@ -117,9 +119,20 @@ export class Journal {
     this.extentInodes.add(inode);
   }
 
+  /**
+   * The inode's fresh blocks now hold data its row no longer carries (inline
+   * data moved out): the next commit, whatever its kind, flushes them and
+   * writes the extent rows with the row, or a crash would lose committed bytes.
+   */
+  bindExtents(inode: Inode): void {
+    this.extentInodes.add(inode);
+    this.boundExtents.add(inode);
+  }
+
   /** The inode's rows are being deleted by an op: nothing more to write for it. */
   forget(inode: Inode): void {
     this.extentInodes.delete(inode);
+    this.boundExtents.delete(inode);
     // Its entry in dirtyInodes is skipped at seal (inode.deleted).
   }
 
@@ -248,7 +261,7 @@ export class Journal {
     const deferred: Inode[] = [];
     for (const inode of this.extentInodes) {
       const map = inode.extents!;
-      if (!data && map.grown && !map.shrunk) {
+      if (!data && map.grown && !map.shrunk && !this.boundExtents.has(inode)) {
         deferred.push(inode);
         continue;
       }
@@ -263,6 +276,7 @@ export class Journal {
       });
     }
     this.extentInodes = new Set(deferred);
+    this.boundExtents.clear();
     for (const inode of this.dirtyInodes) {
       inode.dirty = false;
       if (inode.deleted) continue;

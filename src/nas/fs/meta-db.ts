@@ -9,7 +9,7 @@ type Db = Database.Database;
  * Forward migrations, applied in order inside one transaction at open. A
  * database newer than the code is refused rather than misread.
  */
-const MIGRATIONS: Array<{ version: number; up: (db: Db) => void }> = [
+const MIGRATIONS: Array<{ version: number; up: (db: Db) => void; readerCompatible?: boolean }> = [
   {
     version: 1,
     up(db) {
@@ -62,6 +62,14 @@ const MIGRATIONS: Array<{ version: number; up: (db: Db) => void }> = [
       db.exec('CREATE TABLE pending_discards (seq INTEGER NOT NULL, start INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (seq, start)) WITHOUT ROWID');
     },
   },
+  {
+    // Inline data: a small regular file may keep its bytes in its row's `target` column instead of blocks.
+    // No table changes: the version only keeps older code from reading such a file as zeros. A database from
+    // before it has no inline files, so it still opens read-only (a snapshot's copy) without migrating.
+    version: 3,
+    up() {},
+    readerCompatible: true,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -89,6 +97,7 @@ export interface InodeRow {
   parent: number | null;
   next_cookie: number | null;
   verifier: Buffer | null;
+  /** Symlinks: the target; regular files: their inline data, if any (schema version 3). */
   target: Buffer | null;
 }
 
@@ -176,6 +185,7 @@ function migrate(db: Db, readOnly: boolean): void {
     throw fsError('INVAL', `filesystem metadata has schema version ${version}, this code knows up to ${SCHEMA_VERSION}`);
   }
   if (version === SCHEMA_VERSION) return;
+  if (readOnly && MIGRATIONS.every((m) => m.version <= version || m.readerCompatible)) return;
   if (readOnly) throw fsError('ROFS', `filesystem metadata needs migration to version ${SCHEMA_VERSION} but is opened read-only`);
   db.transaction(() => {
     if (!hasTable) db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
