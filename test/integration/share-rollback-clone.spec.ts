@@ -123,7 +123,8 @@ describe('rollback of a share', () => {
     let root = await c.mount('/proj');
     await writeFile(root, 'crash-base.txt', text('in snapshot pre-crash'));
     const snap = (await json('volumes/proj/snapshots', { method: 'POST', json: { name: 'pre-crash' } })).body as { id: string };
-    await writeFile(root, 'after-pre-crash.txt', text('made after'));
+    // Bigger than inline data: it takes a page of the volume, so the volume no longer reads as the snapshot.
+    await writeFile(root, 'after-pre-crash.txt', new Prng(8).bytes(64 * 1024));
     const changed = await files(root);
     const share = (await json('shares/proj')).body as { id: string; volumeId: string };
     const live = join(gw.dataDir, 'shares', share.id, 'meta.sqlite');
