@@ -126,6 +126,16 @@ describe.skipIf(!haveChromium)('console share replication between two gateways i
     const [r] = await getJson<ReplicationInfo[]>(a, 'replications');
     expect(r).toMatchObject({ share: { name: 'home' }, targetVolume: 'home-r', lastCycle: 1, lastError: null });
     await pa.screenshot({ path: join(ARTIFACTS, 'console-share-replication-list.png'), fullPage: true });
+
+    // The 1280 px window holds the whole table: nothing scrolls sideways and every row button is inside its panel.
+    const table = row().locator('xpath=ancestor::div[contains(@class, "table-wrap")]');
+    const overflow = await table.evaluate((el) => ({ page: document.documentElement.scrollWidth - window.innerWidth, table: el.scrollWidth - el.clientWidth }));
+    expect(overflow).toEqual({ page: 0, table: 0 });
+    const panel = (await table.boundingBox())!;
+    for (const name of ['Run a cycle of home now', 'Change schedule of home', 'Remove replication of home']) {
+      const b = (await row().getByRole('button', { name }).boundingBox())!;
+      expect(b.x + b.width, name).toBeLessThanOrEqual(panel.x + panel.width);
+    }
   });
 
   it("promotes the share on B from the console: served again, with A's file over NFS", async () => {

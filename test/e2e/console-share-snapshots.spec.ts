@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
-import type { SnapshotInfo, SnapshotScheduleInfo } from '../../src/storage/domain';
+import type { ShareInfo, SnapshotInfo, SnapshotScheduleInfo } from '../../src/storage/domain';
 import { ARTIFACTS, buildConsoleIfStale, chromiumFor, loginAsAdmin, openBrowser } from '../utils/console-browser';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
 import { createShare, nasPorts } from '../utils/nas-fixture';
@@ -11,7 +11,7 @@ import { Nfs3Client } from '../utils/nfs3-client';
 
 const haveChromium = chromiumFor('console share snapshots e2e');
 
-/** The share page's snapshots: taken in the browser, read by an NFS client under /.snapshots/, checked, deleted; and its schedules. */
+/** The share page's snapshots: taken in the browser, read by an NFS client under /.snapshots/, checked, cloned, rolled back to, deleted; and its schedules. */
 describe.skipIf(!haveChromium)('console share snapshots and schedules in a real browser', () => {
   let gw: TestGateway;
   let nfs: Nfs3Client;
@@ -108,6 +108,58 @@ describe.skipIf(!haveChromium)('console share snapshots and schedules in a real 
     expect((await json<SnapshotInfo[]>('volumes/home/snapshots')).map((s) => s.name)).not.toContain('monday');
     const dir = (await nfs.lookup(await nfs.mount('/home'), '.snapshots')).fh;
     await expect(nfs.lookup(dir, 'monday')).rejects.toThrow();
+  });
+
+  it("clones a snapshot into a new share with the share's rules; an NFS client reads the snapshot's file there", async () => {
+    const [snap] = await json<SnapshotInfo[]>('volumes/home/snapshots');
+    await page.getByRole('button', { name: `Clone snapshot ${snap.name}` }).click();
+    expect(await text(dialog())).toContain("It gets this share's export rules (1 rule: 127.0.0.0/8 ::1 read-write)");
+    await dialog().getByLabel('New share name').fill('home-copy');
+    await dialog().getByRole('button', { name: 'Clone', exact: true }).click();
+    await flash(`Cloned snapshot '${snap.name}' of share 'home' into the new share 'home-copy'.`).waitFor();
+
+    const [home, copy] = await Promise.all([json<ShareInfo>('shares/home'), json<ShareInfo>('shares/home-copy')]);
+    expect(copy.path).toBe('/home-copy');
+    expect(copy.volumeName).toBe('share:home-copy');
+    const ruleOf = (r: ShareInfo['rules'][number]) => ({ clients: r.clients, access: r.access, squash: r.squash, position: r.position });
+    expect(copy.rules.map(ruleOf)).toEqual(home.rules.map(ruleOf));
+    const copyRoot = await nfs.mount('/home-copy');
+    expect((await nfs.readAll((await nfs.lookup(copyRoot, 'notes.txt')).fh)).equals(before)).toBe(true);
+    // The source share keeps what was written after the snapshot.
+    expect((await nfs.readAll((await nfs.lookup(await nfs.mount('/home'), 'notes.txt')).fh)).equals(after)).toBe(true);
+
+    // The panel links to the new share.
+    await page.locator('[data-cloned="home-copy"]').getByRole('link', { name: 'home-copy', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'home-copy', exact: true }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { level: 1, name: 'home', exact: true }).waitFor();
+  });
+
+  it('rolls the share back: refused while this NFS client has it mounted, then forced; a file written since is gone', async () => {
+    const [snap] = await json<SnapshotInfo[]>('volumes/home/snapshots');
+    const root = await nfs.mount('/home');
+    await nfs.write(await nfs.create(root, 'later.txt'), 0, Buffer.from('written after the snapshot'));
+
+    await page.locator(`tr[data-snapshot="${snap.name}"]`).waitFor();
+    await page.getByRole('button', { name: `Roll back to snapshot ${snap.name}` }).click();
+    const words = await text(dialog());
+    expect(words).toContain(`everything written to home since ${snap.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`);
+    expect(words).toContain('NFS clients should mount it again afterwards');
+    await dialog().getByRole('button', { name: 'Roll back', exact: true }).click();
+    await dialog().locator('.error-note').waitFor();
+    expect(await text(dialog().locator('.error-note'))).toMatch(/client\(s\) .*unmount it there first.*SHARE_IN_USE/);
+    // Nothing changed yet: the refusal came before any I/O.
+    expect((await nfs.readAll((await nfs.lookup(root, 'later.txt')).fh)).toString()).toBe('written after the snapshot');
+
+    await dialog().getByRole('button', { name: 'Roll back anyway' }).click();
+    await flash(`Share 'home' reads as snapshot '${snap.name}' again`).waitFor();
+    await dialog().waitFor({ state: 'detached' });
+    const again = await nfs.mount('/home');
+    expect(await nfs.readdirNames(again)).not.toContain('later.txt');
+    await expect(nfs.lookup(again, 'later.txt')).rejects.toThrow(/NFS3ERR_NOENT/);
+    expect((await nfs.readAll((await nfs.lookup(again, 'notes.txt')).fh)).equals(before)).toBe(true);
+    // The clone is a share of its own: the rollback of its source leaves it alone.
+    expect((await nfs.readdirNames(await nfs.mount('/home-copy'))).sort()).toEqual(['.', '..', 'notes.txt']);
   });
 
   it('adds and removes a snapshot schedule of the share', async () => {

@@ -2,8 +2,9 @@
  * How export rules read in the console, and the rule form's fields as the
  * API takes them. Pure, so the spec can pin the wording.
  */
-import { plural } from './format';
-import type { ExportRuleBody, ExportRuleInfo, ShareFsckReport, Squash } from './types';
+import { formatTime, plural } from './format';
+import { laterSnapshots } from './snapshots';
+import type { ExportRuleBody, ExportRuleInfo, ShareFsckReport, ShareInfo, SnapshotInfo, Squash } from './types';
 
 /** The conventional nobody/nogroup: the API's default anonymous ids. */
 export const ANONYMOUS_ID = 65534;
@@ -81,4 +82,41 @@ export function fsckText(r: Pick<ShareFsckReport, 'clean' | 'problems' | 'byKind
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([kind, n]) => `${kind} ${n}`);
   return `${plural(r.problems.length, 'problem')}: ${kinds.join(', ')}`;
+}
+
+/** `2 rules: 10.0.0.0/8 read-write, * read-only`: the export rules a clone of the share gets, in order. */
+export function rulesSummary(rules: Pick<ExportRuleInfo, 'position' | 'clients' | 'access'>[]): string {
+  if (rules.length === 0) return 'no rules: no client may mount it until one is added';
+  const each = [...rules].sort((a, b) => a.position - b.position).map((r) => `${r.clients.join(' ')} ${accessText(r)}`);
+  return `${plural(rules.length, 'rule')}: ${each.join(', ')}`;
+}
+
+/** What rolling a share back to a snapshot loses and keeps (docs/nas.md Rollback), for its confirm dialog. */
+export interface ShareRollbackWords {
+  lost: string[];
+  kept: string;
+  clients: string;
+}
+
+export function shareRollbackWords(share: Pick<ShareInfo, 'name'>, snapshot: Pick<SnapshotInfo, 'id' | 'name' | 'createdAt'>, all: Pick<SnapshotInfo, 'id' | 'name' | 'createdAt'>[]): ShareRollbackWords {
+  const later = laterSnapshots(snapshot, all);
+  return {
+    lost: [
+      `everything written to ${share.name} since ${formatTime(snapshot.createdAt)}, when ${snapshot.name} was taken: files made since are gone, files changed since read as they were (take a snapshot first to keep them)`,
+      'its files and their metadata (names, owners, modes, sizes) go back to the snapshot together',
+    ],
+    kept: later.length > 0 ? `Its snapshots stay, also the ones taken after this one (${later.join(', ')}).` : 'Its snapshots stay.',
+    // The server refuses while NFSv3 clients have it mounted; NFSv4.1 clients are not in the MOUNT list, so it cannot name them.
+    clients:
+      'NFS clients should mount it again afterwards: a file made after the snapshot gives them stale handles for good, and their caches may hold newer data. Unmount NFSv4.1 clients first: the gateway cannot see them to refuse.',
+  };
+}
+
+/** The clone dialog's explanation: what the new share starts as and what it inherits (docs/nas.md Clone). */
+export function shareCloneText(share: Pick<ShareInfo, 'name' | 'poolName' | 'rules'>, snapshot: Pick<SnapshotInfo, 'name' | 'createdAt'>): string {
+  return (
+    `A new share that starts as snapshot ${snapshot.name}: the files of ${share.name} as they were at ${formatTime(snapshot.createdAt)}. ` +
+    `It gets this share's export rules (${rulesSummary(share.rules)}), pool ${share.poolName}, size and sync setting, and a file-handle key of its own. ` +
+    'Instant: it shares pages with the snapshot until either is written.'
+  );
 }

@@ -60,9 +60,13 @@ export function rollbackImpact(volume: Pick<VolumeInfo, 'size' | 'assignments' |
     writers: volume.assignments.filter((a) => a.access === 'rw'),
     nbdExport: volume.nbdExport,
     grownBy: Math.max(0, volume.size - snapshot.size),
-    later: all.filter((s) => s.id !== snapshot.id && s.createdAt > snapshot.createdAt).map((s) => s.name),
+    later: laterSnapshots(snapshot, all),
   };
 }
+
+/** Names of the snapshots taken after `snapshot`: a rollback to it keeps them (it rewrites only the live map). */
+export const laterSnapshots = (snapshot: Pick<SnapshotInfo, 'id' | 'createdAt'>, all: Pick<SnapshotInfo, 'id' | 'createdAt' | 'name'>[]) =>
+  all.filter((s) => s.id !== snapshot.id && s.createdAt > snapshot.createdAt).map((s) => s.name);
 
 /** Only block volumes take snapshots, mirrors and schedules of their own (a share's volume goes through its share). */
 export const isBlock = (v: Pick<VolumeInfo, 'role'>) => v.role === 'block';

@@ -161,15 +161,18 @@ export function ReplicationTable({ replications, done }: { replications: Replica
               )}
             </td>
             <td className="actions-cell">
-              <button type="button" className="button button-small" disabled={running.busy || !!r.activeJobId} onClick={() => run(r)} aria-label={`Run a cycle of ${sourceName(r)} now`}>
-                Run now
-              </button>{' '}
-              <button type="button" className="button button-small" onClick={() => setPending({ kind: 'change', replication: r })} aria-label={`Change schedule of ${sourceName(r)}`}>
-                Change
-              </button>{' '}
-              <button type="button" className="button button-small" onClick={() => setPending({ kind: 'remove', replication: r })} aria-label={`Remove replication of ${sourceName(r)}`}>
-                Remove
-              </button>
+              {/* Stacked, not side by side: in one line they pushed a share's row past a 1280 px window. */}
+              <div className="row-actions">
+                <button type="button" className="button button-small" disabled={running.busy || !!r.activeJobId} onClick={() => run(r)} aria-label={`Run a cycle of ${sourceName(r)} now`}>
+                  Run now
+                </button>{' '}
+                <button type="button" className="button button-small" onClick={() => setPending({ kind: 'change', replication: r })} aria-label={`Change schedule of ${sourceName(r)}`}>
+                  Change
+                </button>{' '}
+                <button type="button" className="button button-small" onClick={() => setPending({ kind: 'remove', replication: r })} aria-label={`Remove replication of ${sourceName(r)}`}>
+                  Remove
+                </button>
+              </div>
             </td>
           </tr>
         ))}

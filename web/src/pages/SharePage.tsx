@@ -104,7 +104,7 @@ export function SharePage({ name }: { name: string }) {
             />
           </Panel>
           <ShareReplicaPanel share={s} onChanged={share.reload} onFlash={setFlash} />
-          <ShareSnapshotsPanel share={s} onFlash={setFlash} />
+          <ShareSnapshotsPanel share={s} onChanged={share.reload} onFlash={setFlash} />
           {/* A share's schedules name its volume; people know it by the share's name. */}
           <SchedulesPanel volume={{ id: s.volumeId, name: s.name }} onFlash={setFlash} />
         </>
