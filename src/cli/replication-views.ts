@@ -76,9 +76,14 @@ export function replicaText(v: VolumeInfo): string {
   ]);
 }
 
-/** What accepting a replica did, for a volume or a share (whose volume is `share:<name>`). */
-export function acceptedText(volumeName: string, host: string): string {
-  return volumeName.startsWith('share:')
-    ? `Share '${volumeName.slice('share:'.length)}' is now a replica written by host '${host}': it is not served until promoted.`
-    : `Volume '${volumeName}' is now a replica written by host '${host}' (other hosts may only read it).`;
+/** What accepting a replica did, for a volume or a share (VolumeInfo.share set). */
+export function acceptedText(v: Pick<VolumeInfo, 'name' | 'share'>, host: string): string {
+  return v.share
+    ? `Share '${v.share.name}' is now a replica written by host '${host}': it is not served until promoted.`
+    : `Volume '${v.name}' is now a replica written by host '${host}' (other hosts may only read it).`;
+}
+
+/** What promote did: an ordinary volume, or a share served again. */
+export function promotedText(v: Pick<VolumeInfo, 'name' | 'share'>): string {
+  return v.share ? `Share '${v.share.name}' is served now, as of its last committed cycle.` : `Volume '${v.name}' is an ordinary volume now.`;
 }

@@ -272,16 +272,16 @@ export function auditTable(list: AuditEntry[]): string {
   );
 }
 
-/** What a rollback did: a volume, or a share (its volume is `share:<name>`), whose clients should mount it again. */
-export function rolledBackText(volumeName: string, snapshot: string): string {
-  return volumeName.startsWith('share:')
-    ? `Rolled share '${volumeName.slice('share:'.length)}' back to snapshot '${snapshot}': NFS clients should mount it again (handles to files made since are stale, and cached data may be newer than the files).`
-    : `Rolled volume '${volumeName}' back to snapshot '${snapshot}'.`;
+/** What a rollback did: a volume, or a share (VolumeInfo.share set), whose clients should mount it again. */
+export function rolledBackText(v: Pick<VolumeInfo, 'name' | 'share'>, snapshot: string): string {
+  return v.share
+    ? `Rolled share '${v.share.name}' back to snapshot '${snapshot}': NFS clients should mount it again (handles to files made since are stale, and cached data may be newer than the files).`
+    : `Rolled volume '${v.name}' back to snapshot '${snapshot}'.`;
 }
 
-/** What a clone made: a volume, or a share (its volume is `share:<name>`) that starts as the snapshot. */
-export function clonedText(v: { name: string; size: number }, snapshot: string, of: string): string {
-  return v.name.startsWith('share:')
-    ? `Created share '${v.name.slice('share:'.length)}' (${size(v.size)}) from snapshot '${snapshot}' of share '${of}', with its export rules.`
+/** What a clone made: a volume, or a share (VolumeInfo.share set) that starts as the snapshot. */
+export function clonedText(v: Pick<VolumeInfo, 'name' | 'size' | 'share'>, snapshot: string, of: string): string {
+  return v.share
+    ? `Created share '${v.share.name}' (${size(v.size)}) from snapshot '${snapshot}' of share '${of}', with its export rules.`
     : `Created volume '${v.name}' (${size(v.size)}) from snapshot '${snapshot}' of volume '${of}'.`;
 }

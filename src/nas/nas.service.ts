@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { readdirSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { copyFileHashed, syncDirectory } from '../common/durable-files';
 import { changedRuns } from '../virtualization/page-diff';
@@ -28,7 +28,7 @@ import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar'
 import type { RpcContext } from './rpc/rpc-program';
 import { RpcServer, type RpcAddress } from './rpc/rpc-server';
 import { ShareFileSystems } from './share-filesystems';
-import { installLiveMetadata, sharesDir } from './share-paths';
+import { installLiveMetadata, replaceLiveMetadata, sharesDir } from './share-paths';
 import { shareFsckReport, type ShareFsckReport } from './share-fsck';
 import { ShareView, timestampOf } from './snapshots/share-view';
 import { SnapshotMounts } from './snapshots/snapshot-mounts';
@@ -139,15 +139,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
         await rm(next, { force: true });
         throw e;
       }
-      await this.putInPlace(next, live);
+      await replaceLiveMetadata(next, live);
     });
-  }
-
-  /** The prepared database becomes the live one: the old one's WAL and shared memory go with it. */
-  private async putInPlace(next: string, live: string): Promise<void> {
-    for (const suffix of ['-wal', '-shm']) await rm(`${live}${suffix}`, { force: true });
-    await rename(next, live);
-    await syncDirectory(dirname(live));
   }
 
   /**
@@ -171,7 +164,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
       const snap = this.runtime.disks.get(snapshotId);
       if (disk && snap && changedRuns(snap, disk).length === 0) {
         this.log.warn(`share '${e.name}': finishing its rollback to snapshot ${snapshotId}, cut off by a restart`);
-        await this.putInPlace(next, live);
+        await replaceLiveMetadata(next, live);
       } else {
         this.log.warn(`share '${e.name}': a rollback to snapshot ${snapshotId} was cut off before its volume was rolled back; the share stays as it was`);
         await rm(next, { force: true });

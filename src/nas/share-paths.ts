@@ -26,8 +26,13 @@ export async function installLiveMetadata(sharesRoot: string, shareId: string, f
   await fs.promises.mkdir(dirname(live), { recursive: true, mode: 0o700 });
   const part = `${live}.install.part`;
   await copyFileHashed(from, part);
+  await replaceLiveMetadata(part, live);
+}
+
+/** A durable, complete database file `next` becomes the live one (`live`), with the old one's WAL and shared memory gone. */
+export async function replaceLiveMetadata(next: string, live: string): Promise<void> {
   for (const suffix of ['-wal', '-shm']) await fs.promises.rm(`${live}${suffix}`, { force: true });
-  await fs.promises.rename(part, live);
+  await fs.promises.rename(next, live);
   await syncDirectory(dirname(live));
 }
 

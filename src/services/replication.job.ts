@@ -86,7 +86,6 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
     const share = rec.share;
     const metaPath = share ? this.metadataPath(share.id, snap.id) : null;
     const metaBase = share && base ? { cycle: rec.lastCycle, path: this.metadataPath(share.id, base.id) } : null;
-    const chunk = (maxTransfer: number) => Math.min(this.tuning.chunk, maxTransfer);
     let plan = metaPath ? await planMetadata(metaPath, metaBase?.path ?? null, this.tuning.chunk) : null;
     ctx.setTotal((resume ? ctx.bytesDone + remainingData(runs, resume) : totals.data) + (plan?.bytes ?? 0));
 
@@ -101,7 +100,7 @@ export class ReplicationJob implements JobKind<ReplicationParams, ReplicationChe
       const at = await copyRuns(snapDisk, target, {
         runs,
         from: resume,
-        chunk: chunk(target.maxTransfer),
+        chunk: Math.min(this.tuning.chunk, target.maxTransfer),
         depth: this.tuning.depth,
         zeroChunk: this.tuning.zeroChunk,
         checkpointBytes: this.tuning.checkpointBytes,

@@ -1,9 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { ObjectLiteral, Repository } from 'typeorm';
 import { Conflict, InvalidArgument, NotFound, type EntityKind } from '../common/errors';
+import type { ShareEntity, VolumeEntity } from './entities';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A volume by id or name, or, for a key no volume has, the volume of the
+ * online share with that id or name (`home` for `share:home`): every route
+ * that takes a volume takes a share the same way. NotFound('volume') else.
+ */
+export async function findVolumeOrShare(volumes: Repository<VolumeEntity>, shares: Repository<ShareEntity>, key: string): Promise<{ volume: VolumeEntity; share: ShareEntity | null }> {
+  const where = UUID_RE.test(key) ? { id: key } : { name: key };
+  const volume = await volumes.findOne({ where });
+  if (volume) return { volume, share: null };
+  const share = await shares.findOne({ where });
+  const backing = share && share.state === 'online' ? await volumes.findOne({ where: { id: share.volumeId } }) : null;
+  if (!share || !backing) throw new NotFound('volume', key);
+  return { volume: backing, share };
+}
 
 /** Names appear in URLs, CLI arguments and NBD export names: keep them plain. */
 export function validateName(kind: EntityKind, name: unknown): string {

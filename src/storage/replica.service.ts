@@ -10,7 +10,7 @@ import { AuditService } from './audit.service';
 import { SYSTEM_ACTOR, type Actor, type VolumeInfo } from './domain';
 import { HostEntity, ReplicaEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
-import { findByKey, now } from './lookup';
+import { findByKey, findVolumeOrShare, now } from './lookup';
 import { ReplicaMetadataFiles, ReplicaMismatch } from './replica-metadata';
 import { StorageRuntime } from './runtime';
 import { SnapshotKeepers, type KeptSnapshot } from './snapshot-keepers';
@@ -127,7 +127,7 @@ export class ReplicaService {
           if (writers.length > 0) {
             throw new Conflict('VOLUME_HAS_WRITERS', `volume '${volume.name}' is assigned read-write to host(s) ${writers.map((a) => a.hostName).join(', ')}: a replica is written by its source alone (revoke them, or make them ro)`, { volume: volume.name });
           }
-          const used = (this.runtime.disks.get(volume.id)?.allocatedPages ?? 0) * (this.runtime.pools.get(volume.poolId)?.pageSize ?? 0);
+          const used = share ? (await this.shares.get(share.id)).allocatedBytes : 0;
           if (share && used > 0 && !req.force) {
             throw new Conflict('SHARE_NOT_EMPTY', `share '${share.name}' holds ${formatSize(used)} of file data, which the source's copy would replace: accept it with force, or use a new share`, { share: share.name });
           }
@@ -307,12 +307,8 @@ export class ReplicaService {
 
   /** A block volume or a share (by its name, or its volume's), online. */
   private async replicaTarget(key: string): Promise<ReplicaTarget> {
-    let row = await this.volumes.findOne({ where: UUID_RE.test(key) ? { id: key } : { name: key } });
-    if (!row) {
-      const share = await this.ds.getRepository(ShareEntity).findOne({ where: UUID_RE.test(key) ? { id: key } : { name: key } });
-      if (share) row = await this.volumes.findOne({ where: { id: share.volumeId } });
-    }
-    if (!row || row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
+    const { volume: row } = await findVolumeOrShare(this.volumes, this.ds.getRepository(ShareEntity), key);
+    if (row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
     if (row.role === 'snapshot') throw new InvalidArgument(`volume '${row.name}' is a snapshot: only block volumes and shares are replicas`, 'volume');
     if (row.role !== 'share') return { volume: row, share: null };
     const share = await this.shares.rowOfVolume(row.id);
@@ -334,7 +330,6 @@ export class ReplicaService {
   }
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A share's replica takes a share's replication (with metadata), a block volume's a volume's. */
 function checkKind(volume: VolumeEntity, share: ShareEntity | null, withMetadata: boolean): void {

@@ -4,10 +4,9 @@ import { InvalidArgument, NotFound } from '../common/errors';
 import { AuditService } from './audit.service';
 import { SYSTEM_ACTOR, type Actor } from './domain';
 import { ReplicationEntity, ShareEntity, VolumeEntity } from './entities';
-import { newId, now } from './lookup';
+import { findVolumeOrShare, newId, now, UUID_RE } from './lookup';
 import { REPLICATION_PREFIX, REPLICATION_SNAPSHOT_RE, SnapshotService } from './snapshot.service';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A replication as the catalog keeps it, with its volume's current name. */
 export interface ReplicationRecord {
@@ -68,10 +67,8 @@ export class ReplicationStore {
   async get(key: string): Promise<ReplicationRecord> {
     let row = UUID_RE.test(key) ? await this.repo.findOne({ where: [{ id: key }, { volumeId: key }] }) : null;
     if (!row && !UUID_RE.test(key)) {
-      const volume = await this.volumes.findOne({ where: { name: key } });
-      const share = volume ? null : await this.ds.getRepository(ShareEntity).findOne({ where: { name: key } });
-      const volumeId = volume?.id ?? share?.volumeId;
-      if (volumeId) row = await this.repo.findOne({ where: { volumeId } });
+      const found = await findVolumeOrShare(this.volumes, this.ds.getRepository(ShareEntity), key).catch(() => null);
+      if (found) row = await this.repo.findOne({ where: { volumeId: found.volume.id } });
     }
     if (!row) throw new NotFound('replication', key);
     return (await this.records([row]))[0];
@@ -79,10 +76,10 @@ export class ReplicationStore {
 
   /** The online block volume, or share (by its name), a replication may copy. */
   async sourceVolume(key: string): Promise<{ id: string; name: string; share: { id: string; name: string } | null }> {
-    let row = UUID_RE.test(key) ? await this.volumes.findOne({ where: { id: key } }) : await this.volumes.findOne({ where: { name: key } });
-    let share = row ? null : await this.ds.getRepository(ShareEntity).findOne({ where: UUID_RE.test(key) ? { id: key } : { name: key } });
-    if (share) row = await this.volumes.findOne({ where: { id: share.volumeId } });
-    if (!row || row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
+    const found = await findVolumeOrShare(this.volumes, this.ds.getRepository(ShareEntity), key);
+    const row = found.volume;
+    let share = found.share;
+    if (row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
     if (row.role === 'snapshot') throw new InvalidArgument(`volume '${row.name}' is a snapshot: only block volumes and shares are replicated`, 'volume');
     if (row.role === 'share') {
       share ??= await this.ds.getRepository(ShareEntity).findOne({ where: { volumeId: row.id } });

@@ -9,7 +9,7 @@ import { AuditService } from './audit.service';
 import type { Actor, ExportAccess, ExportRuleInfo, ShareExport, ShareInfo, ShareSnapshotRef, Squash } from './domain';
 import { ExportRuleEntity, PoolEntity, ReplicationEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
-import { findByKey, newId, now, validateName } from './lookup';
+import { findByKey, newId, now, UUID_RE, validateName } from './lookup';
 import { StorageRuntime } from './runtime';
 import { checkSize, replicaInfos, VolumeService } from './volume.service';
 
@@ -67,7 +67,6 @@ const MAX_CLIENTS = 64;
 const MAX_COMMENT = 200;
 const MAX_ID = 0xffffffff;
 const LAST_EXPORT_ID = 'shares.lastExportId';
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SQUASHES: readonly Squash[] = ['root_squash', 'all_squash', 'no_root_squash'];
 
 /** A share's volume is named after it in a namespace block volume names cannot enter (':' is not allowed in them). */

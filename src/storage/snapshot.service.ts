@@ -9,7 +9,7 @@ import { sqliteHandle } from './catalog';
 import { SYSTEM_ACTOR, type Actor, type SnapshotInfo, type VolumeInfo } from './domain';
 import { PoolEntity, ShareEntity, VolumeEntity } from './entities';
 import { StorageEvents } from './events';
-import { findByKey, newId, now, shareVolumeError, validateName } from './lookup';
+import { findVolumeOrShare, newId, now, shareVolumeError, UUID_RE, validateName } from './lookup';
 import { ShareService } from './share.service';
 import { StorageRuntime } from './runtime';
 import { SnapshotKeepers } from './snapshot-keepers';
@@ -32,7 +32,6 @@ export interface SnapshotRequest {
 export const REPLICATION_PREFIX = 'repl-';
 export const REPLICATION_SNAPSHOT_RE = /^repl-\d+$/;
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A share's filesystem held still for a snapshot: nothing changes it until release(). */
 export interface FrozenShare {
@@ -308,7 +307,8 @@ export class SnapshotService {
     const share = await this.shares.rowOfVolume(origin.id);
     if (!share || share.state !== 'online') throw new NotFound('share', origin.name);
     if (!this.shareHook) throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' cannot be rolled back: the NAS layer is not running`, { share: share.name });
-    if (share.restoringFrom || (await this.ds.query('SELECT 1 FROM replicas WHERE volume_id = ?', [origin.id])).length > 0) {
+    const info = await this.shares.get(share.id);
+    if (info.restoringFrom || info.replica) {
       throw new Conflict('SHARE_NOT_SERVED', `share '${share.name}' is not served (a replica, or being restored): it cannot be rolled back`, { share: share.name });
     }
     if (this.runtime.disk(origin.id)?.mirror) throw new Conflict('MIRRORED', `volume '${origin.name}' has a mirror: remove the mirror before rolling it back`, { volume: origin.name });
@@ -466,14 +466,7 @@ export class SnapshotService {
    * `share:home`).
    */
   async origin(key: string): Promise<VolumeEntity> {
-    let row: VolumeEntity;
-    try {
-      row = await findByKey(this.volumes, 'volume', key);
-    } catch (e) {
-      const share = e instanceof NotFound ? await this.ds.getRepository(ShareEntity).findOne({ where: UUID_RE.test(key) ? { id: key } : { name: key } }) : null;
-      if (!share || share.state !== 'online') throw e;
-      row = await findByKey(this.volumes, 'volume', share.volumeId);
-    }
+    const { volume: row } = await findVolumeOrShare(this.volumes, this.ds.getRepository(ShareEntity), key);
     if (row.state !== 'online' || row.mirrorOf) throw new NotFound('volume', key);
     if (row.role === 'snapshot') {
       throw new InvalidArgument(`volume '${row.name}' is itself a snapshot: name the volume it was taken of`, 'volume');

@@ -99,7 +99,6 @@ describe('consistency groups', () => {
     }
     stop = true;
     await writer;
-    expect(n).toBeGreaterThan(12);
     for (let i = 0; i < taken.length; i++) {
       expect(holds.slice(4 * i, 4 * i + 2).sort()).toEqual(['hold a', 'hold b']);
       expect(holds.slice(4 * i + 2, 4 * i + 4).sort()).toEqual(['release a', 'release b']);

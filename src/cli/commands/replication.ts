@@ -6,7 +6,7 @@ import { seg } from '../client';
 import { Context } from '../context';
 import { confirm, type CliIO } from '../io';
 import { jobLine } from '../job-views';
-import { acceptedText, identityText, NO_REPLICATIONS, replicaText, replicationLine, replicationTable, showReplication, type IdentityView } from '../replication-views';
+import { acceptedText, identityText, promotedText, NO_REPLICATIONS, replicaText, replicationLine, replicationTable, showReplication, type IdentityView } from '../replication-views';
 import { waitFor } from './job';
 
 const afterRun = (v: ReplicationView) => (v.job ? jobLine(v.job) : `Replication of volume '${v.replication.volume.name}': no cycle started.`);
@@ -103,7 +103,7 @@ export function registerReplication(program: Command, io: CliIO): void {
     .action(async (volume: string, opts: { host: string; force?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const v = await ctx.api.post<VolumeInfo>(`volumes/${seg(volume)}/replica`, { host: opts.host, ...(opts.force ? { force: true } : {}) });
-      ctx.emit(v, (x) => acceptedText(x.name, opts.host));
+      ctx.emit(v, (x) => acceptedText(x, opts.host));
     });
 
   replica
@@ -124,6 +124,6 @@ export function registerReplication(program: Command, io: CliIO): void {
       const ctx = Context.of(cmd, io);
       await confirm(io, ctx.yes, `promote replica '${volume}'`, ': the source can no longer write it, and what an unfinished cycle wrote is rolled back');
       const v = await ctx.api.request<VolumeInfo>('POST', `volumes/${seg(volume)}/replica/promote`, { query: { force: opts.force || undefined } });
-      ctx.emit(v, (x) => (x.name.startsWith('share:') ? `Share '${x.name.slice('share:'.length)}' is served now, as of its last committed cycle.` : `Volume '${x.name}' is an ordinary volume now.`));
+      ctx.emit(v, promotedText);
     });
 }

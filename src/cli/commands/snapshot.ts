@@ -56,7 +56,7 @@ export function registerSnapshot(program: Command, io: CliIO): void {
       const ctx = Context.of(cmd, io);
       await confirm(io, ctx.yes, `roll volume '${volume}' back to snapshot '${snap}'`, ', losing everything written since');
       const v = await ctx.api.post<VolumeInfo>(`volumes/${seg(volume)}/rollback`, { snapshot: snap, ...(opts.force ? { force: true } : {}) });
-      ctx.emit(v, (x) => rolledBackText(x.name, snap));
+      ctx.emit(v, (x) => rolledBackText(x, snap));
     });
 
   snapshot

@@ -1,4 +1,4 @@
-import { acceptedText, identityText, NO_REPLICATIONS, replicaText, replicationLine, replicationTable, showReplication } from '../../cli/replication-views';
+import { acceptedText, identityText, promotedText, NO_REPLICATIONS, replicaText, replicationLine, replicationTable, showReplication } from '../../cli/replication-views';
 import { jobLine } from '../../cli/job-views';
 import type { CommandSpec } from './command';
 import { names } from './completers';
@@ -107,7 +107,7 @@ export const replicationCommands: CommandSpec[] = [
     ],
     async run({ services, actor }, p) {
       const v = await services.replicas.accept(actor, p.arg('volume'), { host: p.opt('host')!, force: p.flag('force') });
-      return { data: v, text: acceptedText(v.name, p.opt('host')!) };
+      return { data: v, text: acceptedText(v, p.opt('host')!) };
     },
   },
   {
@@ -129,7 +129,7 @@ export const replicationCommands: CommandSpec[] = [
     confirm: (p) => `promote replica '${p.arg('volume')}': the source can no longer write it, and what an unfinished cycle wrote is rolled back`,
     async run({ services, actor }, p) {
       const v = await services.replicas.promote(actor, p.arg('volume'), { force: p.flag('force') });
-      return { data: v, text: `Volume '${v.name}' is an ordinary volume now.` };
+      return { data: v, text: promotedText(v) };
     },
   },
 ];

@@ -52,7 +52,7 @@ export const snapshotCommands: CommandSpec[] = [
     confirm: (p) => `roll volume '${p.arg('volume')}' back to snapshot '${p.arg('snapshot')}', losing everything written since`,
     async run({ services, actor }, p) {
       const v = await services.snapshots.rollback(actor, p.arg('volume'), { snapshot: p.arg('snapshot'), force: p.flag('force') });
-      return { data: v, text: rolledBackText(v.name, p.arg('snapshot')) };
+      return { data: v, text: rolledBackText(v, p.arg('snapshot')) };
     },
   },
   {
