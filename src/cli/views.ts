@@ -220,8 +220,8 @@ export function showRule(r: ExportRuleInfo): string {
 
 export function hostTable(list: HostInfo[]): string {
   return table(
-    ['NAME', 'FINGERPRINT', 'VOLUMES', 'DESCRIPTION'],
-    list.map((h) => [h.name, h.keyFingerprint, h.assignments.map((a) => a.volumeName).join(','), h.description]),
+    ['NAME', 'FINGERPRINT', 'SECURITY', 'VOLUMES', 'DESCRIPTION'],
+    list.map((h) => [h.name, h.keyFingerprint, h.security, h.assignments.map((a) => a.volumeName).join(','), h.description]),
   );
 }
 
@@ -231,6 +231,7 @@ export function showHost(h: HostInfo): string {
     ['ID', h.id],
     ['Fingerprint', h.keyFingerprint],
     ['Public key', h.publicKey],
+    ['SAN security', h.security === 'integrity' ? 'integrity (may send data in clear, authenticated)' : 'encrypt'],
     ['Description', h.description],
     ['Created', time(h.createdAt)],
   ]);

@@ -17,6 +17,8 @@ export interface AttachOptions {
   /** Sessions per gateway address. */
   sessions: number;
   datagramSize: number;
+  /** What the sessions ask for (ClientSettings.security); encrypt when absent. */
+  security?: 'encrypt' | 'integrity';
   /** Serve NBD on this unix socket... */
   socket?: string;
   /** ...or on this loopback TCP address. */
@@ -123,6 +125,7 @@ export class Attachment {
       key: o.key,
       sessionsPerGateway: o.sessions,
       datagramSize: o.datagramSize,
+      security: o.security,
       connectTimeoutMs: o.connectTimeoutMs,
       reconnectTimeoutMs: o.ioTimeoutMs,
     });

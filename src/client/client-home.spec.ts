@@ -71,9 +71,9 @@ describe('the client config directory', () => {
     const home = fresh();
     expect(home.loadSettings()).toEqual({ gateways: [] });
     expect(codeOf(() => home.gateways())).toBe('NOT_LOGGED_IN');
-    home.saveSettings({ host: 'h1', gateways: ['10.0.0.1:7700', '[fd00::1]:7701'], sessions: 4 });
+    home.saveSettings({ host: 'h1', gateways: ['10.0.0.1:7700', '[fd00::1]:7701'], sessions: 4, security: 'integrity' });
     expect(statSync(home.settingsFile).mode & 0o777).toBe(0o600);
-    expect(home.loadSettings()).toEqual({ host: 'h1', gateways: ['10.0.0.1:7700', '[fd00::1]:7701'], sessions: 4 });
+    expect(home.loadSettings()).toEqual({ host: 'h1', gateways: ['10.0.0.1:7700', '[fd00::1]:7701'], sessions: 4, security: 'integrity' });
     expect(home.gateways()).toEqual(['10.0.0.1:7700', '[fd00::1]:7701']);
 
     for (const [text, why] of [
@@ -83,6 +83,7 @@ describe('the client config directory', () => {
       ['{"host": 3}', /'host' must be a host name/],
       ['{"sessions": 0}', /'sessions' must be a whole number from 1 to 64/],
       ['{"datagramSize": 70000}', /'datagramSize' must be a whole number from 576 to 65000/],
+      ['{"security": "none"}', /'security' must be 'encrypt' or 'integrity'/],
       ['{"gateways": ["a:b:c"]}', /'a:b:c' is not host, host:port/],
     ] as const) {
       writeFileSync(home.settingsFile, text);

@@ -23,6 +23,8 @@ export interface ClientSettings {
   sessions?: number;
   /** Datagram size to ask for; by default 65000 on loopback, else 1452. */
   datagramSize?: number;
+  /** integrity: ask for sessions that send data in clear, authenticated (the gateway must allow it for this host); by default encrypt. */
+  security?: 'encrypt' | 'integrity';
 }
 
 /** A problem with the client's own files: `code` says which, for the CLI's exit code. */
@@ -134,6 +136,10 @@ export class ClientHome {
     const datagramSize = count('datagramSize', 576, 65_000);
     if (sessions !== undefined) settings.sessions = sessions;
     if (datagramSize !== undefined) settings.datagramSize = datagramSize;
+    if (o.security !== undefined) {
+      if (o.security !== 'encrypt' && o.security !== 'integrity') throw bad('security', "'encrypt' or 'integrity'");
+      settings.security = o.security;
+    }
     return settings;
   }
 

@@ -127,8 +127,11 @@ export const configSchema = z
         /** Slots granted per session: calls in flight at once, each with its reply cached (exactly once). */
         slots: z.coerce.number().int().min(1).max(1024).default(64),
         maxTransfer: size.default(8 * 2 ** 20),
-        /** encrypt: every session is encrypted; integrity: a client may ask for authenticated clear text. */
-        security: z.enum(['encrypt', 'integrity']).default('encrypt'),
+        /**
+         * The least protection any host may use. integrity: each host's own setting decides (encrypt unless
+         * set to integrity); encrypt: every session is encrypted, whatever the host's setting.
+         */
+        security: z.enum(['encrypt', 'integrity']).default('integrity'),
         /** A session silent this long is dropped and its reservations released. */
         idleTimeoutSeconds: z.coerce.number().int().min(1).default(120),
         /** A refused login is answered after this delay, the same for every reason. */
@@ -143,7 +146,7 @@ export const configSchema = z
         datagramSize: 65_000,
         slots: 64,
         maxTransfer: 8 * 2 ** 20,
-        security: 'encrypt',
+        security: 'integrity',
         idleTimeoutSeconds: 120,
         authFailureDelayMs: 500,
       }),

@@ -28,7 +28,7 @@ export interface SanServerOptions {
   datagramSize: number;
   slots: number;
   maxTransfer: number;
-  /** 'encrypt' refuses clients asking for integrity only. */
+  /** 'encrypt' refuses integrity-only logins of every host; 'integrity' leaves it to each host's own setting. */
   security: 'encrypt' | 'integrity';
   idleTimeoutMs: number;
   authFailureDelayMs: number;
@@ -185,7 +185,7 @@ export class SanServer {
     if (hello.minVersion > VERSION || hello.maxVersion < VERSION) return refuse(Status.BAD_VERSION, `this gateway speaks SBP version ${VERSION} only`);
     if (hello.datagramSize < MIN_DATAGRAM_SIZE) return refuse(Status.GARBAGE, `datagram size ${hello.datagramSize} is below the minimum ${MIN_DATAGRAM_SIZE}`);
     if (hello.security === Security.INTEGRITY && this.o.security === 'encrypt') {
-      return refuse(Status.AUTH_FAILED, 'this gateway requires encryption (security ENCRYPT)');
+      return refuse(Status.AUTH_FAILED, 'this gateway encrypts every session (san.security is encrypt): log in with security ENCRYPT');
     }
     const id = this.newSessionId();
     const key = ephemeral();
@@ -262,6 +262,14 @@ export class SanServer {
       return;
     }
     this.dropProvisional(p);
+    if (p.hello.security === Security.INTEGRITY && host.security !== 'integrity') {
+      // The host proved who it is: it may be told why, at once.
+      this.stats.loginsRefused++;
+      this.o.audit({ host: host.name, hostId: host.id, address, ok: false, reason: 'integrity only asked, host set to encrypt' });
+      const message = `host '${host.name}' must encrypt: integrity-only sessions are not enabled for it (strata host update ${host.name} --security integrity)`;
+      this.sendRaw(via, this.loginDatagram(id, xid, encodeLogin({ step: 4, status: Status.AUTH_FAILED, message })), from);
+      return;
+    }
     const session = new ServerSession(id, host, from, keys, p.hello.security, p.challenge.datagramSize, this.o.slots, {
       clock: this.o.clock,
       socket: via,

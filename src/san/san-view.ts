@@ -1,4 +1,4 @@
-import type { AssignmentInfo, HostInfo, VolumeInfo } from '../storage/domain';
+import type { AssignmentInfo, HostInfo, HostSecurity, VolumeInfo } from '../storage/domain';
 import type { StorageEvents, StorageEventMap } from '../storage/events';
 import { parseHostKey } from '../storage/host-key';
 
@@ -7,6 +7,8 @@ export interface SanHost {
   name: string;
   /** The registered Ed25519 public key, 32 raw bytes. */
   key: Buffer;
+  /** integrity: its sessions may send data in clear, authenticated (HostInfo.security). */
+  security: HostSecurity;
 }
 
 export interface SanAssignment {
@@ -104,7 +106,7 @@ export class SanView {
   private putHost(h: HostInfo): void {
     const old = this.hostsById.get(h.id);
     if (old) this.hostsByName.delete(old.name);
-    const host = { id: h.id, name: h.name, key: parseHostKey(h.publicKey).raw };
+    const host = { id: h.id, name: h.name, key: parseHostKey(h.publicKey).raw, security: h.security };
     this.hostsById.set(h.id, host);
     this.hostsByName.set(h.name, host);
     this.revoked.delete(h.id);

@@ -99,6 +99,7 @@ export class ServerSession {
       hostId: host.id,
       hostName: host.name,
       hostKey: host.key,
+      integrityOnly: security === Security.INTEGRITY,
       luns: this.luns,
       view: deps.view,
       disk: deps.disk,

@@ -14,6 +14,7 @@ import { MirrorIntent1795490000000 } from '../../migrations/1795490000000-Mirror
 import { Backups1795491000000 } from '../../migrations/1795491000000-Backups';
 import { Replication1795495000000 } from '../../migrations/1795495000000-Replication';
 import { ShareBackups1795496000000 } from '../../migrations/1795496000000-ShareBackups';
+import { HostSecurity1795500000000 } from '../../migrations/1795500000000-HostSecurity';
 import { CATALOG_ENTITIES } from './entities';
 
 export const CATALOG_MIGRATIONS = [
@@ -30,6 +31,7 @@ export const CATALOG_MIGRATIONS = [
   Backups1795491000000,
   Replication1795495000000,
   ShareBackups1795496000000,
+  HostSecurity1795500000000,
 ];
 
 /**

@@ -278,12 +278,21 @@ export interface ShareSnapshotRef {
   createdAt: string;
 }
 
+/**
+ * What a host's SAN sessions must use (docs/san-protocol.md, section 5):
+ * `encrypt` refuses its integrity-only logins; `integrity` lets it send data
+ * in clear, authenticated, when it asks to.
+ */
+export type HostSecurity = 'encrypt' | 'integrity';
+export const HOST_SECURITIES: readonly HostSecurity[] = ['encrypt', 'integrity'];
+
 export interface HostInfo {
   id: string;
   name: string;
   publicKey: string;
   keyFingerprint: string;
   description: string | null;
+  security: HostSecurity;
   assignments: AssignmentInfo[];
   createdAt: string;
 }

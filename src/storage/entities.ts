@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { HostSecurity } from './domain';
 
 /**
  * The catalog schema. Entities never leave src/storage: other modules get the
@@ -214,6 +215,8 @@ export class HostEntity {
   @Column('text', { name: 'public_key' }) publicKey: string;
   @Column('text', { name: 'key_fingerprint', unique: true }) keyFingerprint: string;
   @Column('text', { nullable: true }) description: string | null;
+  /** What the host's SAN sessions must use: `encrypt`, or `integrity` (clear, authenticated) when it asks. */
+  @Column('text', { default: 'encrypt' }) security: HostSecurity;
   @Column('text', { name: 'created_at' }) createdAt: string;
 }
 

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, Repository } from 'typeorm';
-import { Conflict, InUse, NameTaken } from '../common/errors';
+import { Conflict, InUse, InvalidArgument, NameTaken } from '../common/errors';
 import { AssignmentService } from './assignment.service';
 import { AuditService } from './audit.service';
-import type { Actor, HostInfo } from './domain';
+import { HOST_SECURITIES, type Actor, type HostInfo, type HostSecurity } from './domain';
 import { HostEntity } from './entities';
 import { StorageEvents } from './events';
 import { parseHostKey } from './host-key';
@@ -13,6 +13,14 @@ export interface CreateHost {
   name: string;
   publicKey: string;
   description?: string;
+  security?: HostSecurity;
+}
+
+export type HostChanges = { name?: string; publicKey?: string; description?: string; security?: HostSecurity };
+
+function validateSecurity(security: string): HostSecurity {
+  if (!(HOST_SECURITIES as readonly string[]).includes(security)) throw new InvalidArgument(`security must be one of ${HOST_SECURITIES.join(', ')}, not '${security}'`, 'security');
+  return security as HostSecurity;
 }
 
 /** SAN client hosts, each known by its name and Ed25519 public key. */
@@ -61,6 +69,7 @@ export class HostService {
           publicKey: key.openssh,
           keyFingerprint: key.fingerprint,
           description: req.description ?? null,
+          security: validateSecurity(req.security ?? 'encrypt'),
           createdAt: now(),
         });
         await this.hosts.insert(row);
@@ -72,7 +81,8 @@ export class HostService {
     );
   }
 
-  update(actor: Actor, key: string, changes: { name?: string; publicKey?: string; description?: string }): Promise<HostInfo> {
+  /** A change of security takes effect at once: the host's sessions that no longer qualify get REVOKED on their next call. */
+  update(actor: Actor, key: string, changes: HostChanges): Promise<HostInfo> {
     return this.audit.audited(actor, 'host.update', { type: 'host', name: key }, async () => {
       const row = await findByKey(this.hosts, 'host', key);
       const patch: Partial<HostEntity> = {};
@@ -87,6 +97,7 @@ export class HostService {
         patch.keyFingerprint = k.fingerprint;
       }
       if (changes.description !== undefined) patch.description = changes.description;
+      if (changes.security !== undefined && changes.security !== row.security) patch.security = validateSecurity(changes.security);
       if (Object.keys(patch).length > 0) await this.hosts.update(row.id, patch);
       const info = await this.get(row.id);
       this.events.emit('host.updated', info);
@@ -120,6 +131,7 @@ export class HostService {
       publicKey: row.publicKey,
       keyFingerprint: row.keyFingerprint,
       description: row.description,
+      security: row.security,
       assignments,
       createdAt: row.createdAt,
     };

@@ -195,8 +195,13 @@ describe('strata CLI against a real gateway', () => {
     expect(add.stdout).toMatch(/Added host 'h1' \(SHA256:/);
     const keyFile = join(dir, 'h2.pub');
     writeFileSync(keyFile, `${sshEd25519Key()}\n`);
-    ok(await strata(['host', 'add', 'h2', '--key-file', keyFile]));
-    expect((await strata(['host', 'list'])).stdout).toMatch(/h1\s+SHA256:\S+\s+-\s+test host/);
+    ok(await strata(['host', 'add', 'h2', '--key-file', keyFile, '--security', 'integrity']));
+    expect((await strata(['host', 'list'])).stdout).toMatch(/h1\s+SHA256:\S+\s+encrypt\s+-\s+test host/);
+    expect((await strata(['host', 'show', 'h2'])).stdout).toMatch(/SAN security:\s+integrity \(may send data in clear, authenticated\)/);
+    expect((await json<{ security: string }>(['host', 'update', 'h2', '--security', 'encrypt'])).security).toBe('encrypt');
+    const bad = await strata(['host', 'update', 'h2', '--security', 'none']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Allowed choices are encrypt, integrity/);
 
     const a = await json<{ id: string; access: string; sharing: string }>(['assignment', 'create', 'h1', 'v1', '--ro']);
     expect(a).toMatchObject({ access: 'ro', sharing: 'exclusive' });

@@ -147,6 +147,18 @@ describe('strata-client against a real gateway', () => {
     expect(r.stderr).toContain(`not logged in to ${paths[1]}`);
     expect((await cli.run(['login', ...paths])).code).toBe(0);
 
+    // Integrity-only is asked for only when the gateway allows it for this host, and then remembered.
+    r = await cli.run(['login', paths[0], '--security', 'integrity']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`host 'e2e' must encrypt`);
+    expect(JSON.parse(readFileSync(join(cli.home, 'client.json'), 'utf8')).security).toBeUndefined();
+    await admin(gw, 'PATCH', 'hosts/e2e', { security: 'integrity' });
+    r = await cli.run(['login', ...paths, '--security', 'integrity']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(cli.home, 'client.json'), 'utf8')).security).toBe('integrity');
+    // So the attach cases below (nbdinfo, nbdcopy, fio's verify, ext4 through nbdfuse) run integrity-only sessions; the
+    // SAN specs cover encrypted ones with the same checks.
+
     // A private key others can read is refused, with the fix.
     chmodSync(join(cli.home, 'host.key'), 0o644);
     r = await cli.run(['discover']);

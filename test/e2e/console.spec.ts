@@ -260,6 +260,20 @@ describe.skipIf(!haveChromium)('web console in a real browser', () => {
     expect(list).toHaveLength(1);
   });
 
+  it("changes the host's SAN security, and back", async () => {
+    const form = page.getByRole('form', { name: 'SAN security' });
+    expect(await form.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await form.getByLabel('SAN security').selectOption('integrity');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.getByText("Host 'host1' may now send its SAN data in clear, authenticated, when it asks to.").waitFor();
+    expect(((await (await gw.api('hosts/host1')).json()) as HostInfo).security).toBe('integrity');
+    await page.locator('[data-security="integrity"]').waitFor();
+    await form.getByLabel('SAN security').selectOption('encrypt');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.getByText("Host 'host1' must encrypt: its integrity-only sessions must log in again.").waitFor();
+    expect(((await (await gw.api('hosts/host1')).json()) as HostInfo).security).toBe('encrypt');
+  });
+
   it('shows everything in the lists and on the dashboard', async () => {
     await go('Volumes');
     expect(await visibleText(page.getByRole('row', { name: /vol1/ }))).toContain('host1');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SanClient, SanError, GatewayUnreachable } from '../../src/client';
 import { Prng } from '../../src/common/prng';
 import { SanService } from '../../src/san/san.service';
-import { whole, type DatagramSocket } from '../../src/san/transport/datagram-socket';
+import { UdpDatagramSocket, whole, type DatagramSocket } from '../../src/san/transport/datagram-socket';
 import { StorageRuntime } from '../../src/storage/runtime';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { admin, hostKeyPair, sanAddress } from '../utils/san-fixture';
@@ -133,6 +133,50 @@ describe('SAN target and client', () => {
     expect(rows.some((r) => r.outcome === 'failure' && r.objectName === 'h1' && /signature/.test(r.detail.reason ?? ''))).toBe(true);
     expect(rows.some((r) => r.outcome === 'success' && r.objectName === 'h1' && r.detail.address.startsWith('127.0.0.1:'))).toBe(true);
     expect(gw.app.get(SanService).stats()!.loginsRefused).toBeGreaterThanOrEqual(2);
+  });
+
+  it('integrity-only sessions: only for a host set to integrity, data in clear but authenticated, revoked when set back to encrypt', async () => {
+    const h3 = hostKeyPair();
+    const created = await admin(gw, 'POST', 'hosts', { name: 'h3', publicKey: h3.publicPem });
+    expect(created.security).toBe('encrypt');
+    await admin(gw, 'POST', 'volumes', { name: 'clear', pool: 'default', size: '4M' });
+    await admin(gw, 'POST', 'assignments', { host: 'h3', volume: 'clear' });
+    // What the client puts on the wire, to see whether the data travels in clear.
+    const sent: Buffer[] = [];
+    const tapped = async () => {
+      const s = await UdpDatagramSocket.bind('127.0.0.1', 0);
+      return Object.assign(Object.create(s) as DatagramSocket, { send: (b: Buffer | readonly Buffer[], port: number, host: string) => (sent.push(whole(b)), s.send(b, port, host)) });
+    };
+    const pattern = Buffer.alloc(64 * 1024, 'strata-in-clear:');
+    const onWire = () => sent.some((d) => d.includes(pattern.subarray(0, 48)));
+
+    // Encrypted by default: the data never shows.
+    const enc = await connect({ host: 'h3', key: h3.privateKey, socket: tapped });
+    await (await enc.open('clear')).write(0, pattern);
+    expect(onWire()).toBe(false);
+
+    // A host set to encrypt is told, after it proved who it is, why integrity-only is refused.
+    await expectSanError(connect({ host: 'h3', key: h3.privateKey, security: 'integrity' }), 'AUTH_FAILED', /host 'h3' must encrypt.*--security integrity/);
+    const refused = (await admin(gw, 'GET', 'audit?action=san.login')) as unknown;
+    const rows = (Array.isArray(refused) ? refused : ((refused as { items?: unknown[] }).items ?? [])) as Array<{ outcome: string; objectName: string; detail: { reason?: string } }>;
+    expect(rows.some((r) => r.outcome === 'failure' && r.objectName === 'h3' && /integrity only/.test(r.detail.reason ?? ''))).toBe(true);
+
+    const updated = await admin(gw, 'PATCH', 'hosts/h3', { security: 'integrity' });
+    expect(updated.security).toBe('integrity');
+    sent.length = 0;
+    const clear = await connect({ host: 'h3', key: h3.privateKey, security: 'integrity', socket: tapped });
+    const v = await clear.open('clear');
+    await v.write(65536, pattern);
+    expect(onWire()).toBe(true);
+    expect((await v.read(0, 128 * 1024)).equals(Buffer.concat([pattern, pattern]))).toBe(true);
+    // The encrypted session of the same host still works: integrity is what the host may ask for, not what it must use.
+    expect((await (await enc.open('clear')).read(65536, 4096)).equals(pattern.subarray(0, 4096))).toBe(true);
+
+    // Set back to encrypt: the integrity-only session is REVOKED at its next call; the encrypted one carries on.
+    await admin(gw, 'PATCH', 'hosts/h3', { security: 'encrypt' });
+    await expectSanError(v.read(0, 4096), 'REVOKED', /host 'h3' was set to encrypt/);
+    expect((await (await enc.open('clear')).read(0, 4096)).equals(pattern.subarray(0, 4096))).toBe(true);
+    await expect(admin(gw, 'PATCH', 'hosts/h3', { security: 'plaintext' })).rejects.toThrow(/400.*security/);
   });
 
   it('names the gateway address that does not answer', async () => {
@@ -280,6 +324,22 @@ describe('SAN target and client', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(gw.app.get(SanService).stats()!.replayed - replayed).toBe(copies.length);
     expect((await v.read(4096, 4096))[0]).toBe(6);
+  });
+});
+
+describe('a gateway with san.security=encrypt', () => {
+  let gw: TestGateway;
+  afterAll(async () => gw?.close());
+
+  it('refuses integrity-only logins of every host, whatever its own setting, and says so', async () => {
+    gw = await startTestGateway({ STRATA_SAN_SECURITY: 'encrypt', STRATA_SAN_AUTH_DELAY_MS: '20' });
+    const h = hostKeyPair();
+    await admin(gw, 'POST', 'hosts', { name: 'trusted', publicKey: h.publicPem, security: 'integrity' });
+    const o = { gateways: [sanAddress(gw)], host: 'trusted', key: h.privateKey, connectTimeoutMs: 3000 };
+    await expectSanError(SanClient.connect({ ...o, security: 'integrity' }), 'AUTH_FAILED', /encrypts every session/);
+    const c = await SanClient.connect(o);
+    expect(c.stats()[0].up).toBe(true);
+    await c.close();
   });
 });
 

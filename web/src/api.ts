@@ -17,6 +17,7 @@ import type {
   CreateAssignmentBody,
   CreateDeviceBody,
   CreateHostBody,
+  HostSecurity,
   CreatePoolBody,
   CreateReplicationBody,
   CreateScheduleBody,
@@ -437,6 +438,8 @@ export const api = {
     list: (signal?: AbortSignal) => get<HostInfo[]>('hosts', undefined, signal),
     get: (key: string, signal?: AbortSignal) => get<HostInfo>(`hosts/${seg(key)}`, undefined, signal),
     create: (body: CreateHostBody) => request<HostInfo>('POST', 'hosts', { json: body }),
+    /** A host set back to encrypt loses its integrity-only sessions at their next call (REVOKED: they log in again). */
+    setSecurity: (key: string, security: HostSecurity) => request<HostInfo>('PATCH', `hosts/${seg(key)}`, { json: { security } }),
     remove: (key: string, force: boolean) => request<void>('DELETE', `hosts/${seg(key)}`, { query: { force: force || undefined } }),
   },
 

@@ -297,6 +297,8 @@ export interface HostInfo {
   publicKey: string;
   keyFingerprint: string;
   description: string | null;
+  /** integrity: the host may send its SAN data in clear, authenticated, when it asks to. */
+  security: HostSecurity;
   assignments: AssignmentInfo[];
   createdAt: string;
 }
@@ -378,10 +380,13 @@ export interface CreateScheduleBody {
   keep: number;
 }
 
+export type HostSecurity = 'encrypt' | 'integrity';
+
 export interface CreateHostBody {
   name: string;
   publicKey: string;
   description?: string;
+  security?: HostSecurity;
 }
 
 export interface CreateAssignmentBody {

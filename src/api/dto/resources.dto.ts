@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { IsSize } from './size';
+import { HOST_SECURITIES, type HostSecurity } from '../../storage/domain';
 
 export class LoginDto {
   @ApiProperty() @IsString() @MaxLength(64) username: string;
@@ -99,12 +100,17 @@ export class CreateHostDto {
   @MaxLength(8192)
   publicKey: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) description?: string;
+  @ApiPropertyOptional({ enum: HOST_SECURITIES, default: 'encrypt', description: "integrity: the host may send its SAN data in clear, authenticated (it must ask for it at login)" })
+  @IsOptional()
+  @IsIn(HOST_SECURITIES)
+  security?: HostSecurity;
 }
 
 export class UpdateHostDto {
   @ApiPropertyOptional() @IsOptional() @IsString() name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(8192) publicKey?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) description?: string;
+  @ApiPropertyOptional({ enum: HOST_SECURITIES }) @IsOptional() @IsIn(HOST_SECURITIES) security?: HostSecurity;
 }
 
 export class CreateAssignmentDto {

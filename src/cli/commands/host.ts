@@ -1,6 +1,6 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import type { HostInfo } from '../../storage/domain';
+import { HOST_SECURITIES, type HostInfo, type HostSecurity } from '../../storage/domain';
 import { CliError, EXIT, seg, usageError } from '../client';
 import { Context } from '../context';
 import { confirm, type CliIO } from '../io';
@@ -39,26 +39,28 @@ export function registerHost(program: Command, io: CliIO): void {
     .option('--key <public-key>', 'the key: "ssh-ed25519 AAAA..." as strata-client keygen prints it')
     .option('--key-file <file>', 'read the key from this file (e.g. a .pub file)')
     .option('--description <text>', 'free text, e.g. where the host is')
-    .action(async (name: string, opts: KeyOptions & { description?: string }, cmd: Command) => {
+    .addOption(securityOption())
+    .action(async (name: string, opts: KeyOptions & { description?: string; security?: HostSecurity }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
       const publicKey = await publicKeyOf(opts);
       if (publicKey === undefined) throw usageError('give the host key with --key "ssh-ed25519 ..." or --key-file <file>');
-      const created = await ctx.api.post<HostInfo>('hosts', { name, publicKey, description: opts.description });
+      const created = await ctx.api.post<HostInfo>('hosts', { name, publicKey, description: opts.description, security: opts.security });
       ctx.emit(created, (h) => `Added host '${h.name}' (${h.keyFingerprint}).`);
     });
 
   host
     .command('update')
-    .description("change a host's name, key or description")
+    .description("change a host's name, key, description or SAN security")
     .argument('<key>', 'host id or name')
     .option('--name <name>', 'new name')
     .option('--key <public-key>', 'new public key')
     .option('--key-file <file>', 'read the new public key from this file')
     .option('--description <text>', 'new description')
-    .action(async (key: string, opts: KeyOptions & { name?: string; description?: string }, cmd: Command) => {
+    .addOption(securityOption())
+    .action(async (key: string, opts: KeyOptions & { name?: string; description?: string; security?: HostSecurity }, cmd: Command) => {
       const ctx = Context.of(cmd, io);
-      const change = { name: opts.name, publicKey: await publicKeyOf(opts), description: opts.description };
-      if (Object.values(change).every((v) => v === undefined)) throw usageError('nothing to change: give --name, --key, --key-file or --description');
+      const change = { name: opts.name, publicKey: await publicKeyOf(opts), description: opts.description, security: opts.security };
+      if (Object.values(change).every((v) => v === undefined)) throw usageError('nothing to change: give --name, --key, --key-file, --description or --security');
       const updated = await ctx.api.patch<HostInfo>(`hosts/${seg(key)}`, change);
       ctx.emit(updated, (h) => `Updated host '${h.name}'.`);
     });
@@ -75,6 +77,8 @@ export function registerHost(program: Command, io: CliIO): void {
       if (!ctx.json) ctx.out(`Removed host '${key}'.`);
     });
 }
+
+const securityOption = () => new Option('--security <mode>', 'encrypt (default) or integrity: the host may send its SAN data in clear, authenticated (it asks for it: strata-client login --security integrity)').choices([...HOST_SECURITIES]);
 
 /** --key or --key-file (not both); the gateway validates the key itself. */
 export async function publicKeyOf(opts: KeyOptions): Promise<string | undefined> {

@@ -51,7 +51,9 @@ export class ClientContext {
    * Log in to the remembered gateways (or `gateways`) with the host's key. A
    * refused login says how to register the key.
    */
-  async connect(o: { gateways?: string[]; sessions?: number; datagramSize?: number; host?: string; connectTimeoutMs?: number; ioTimeoutMs?: number } = {}): Promise<SanClient> {
+  async connect(
+    o: { gateways?: string[]; sessions?: number; datagramSize?: number; security?: 'encrypt' | 'integrity'; host?: string; connectTimeoutMs?: number; ioTimeoutMs?: number } = {},
+  ): Promise<SanClient> {
     const settings = this.home.loadSettings();
     const key = this.home.loadKey();
     const gateways = o.gateways ?? this.home.gateways();
@@ -63,6 +65,7 @@ export class ClientContext {
         key,
         sessionsPerGateway: o.sessions ?? 1,
         datagramSize: o.datagramSize ?? datagramSizeFor(gateways, settings.datagramSize),
+        security: o.security ?? settings.security,
         connectTimeoutMs: o.connectTimeoutMs,
         reconnectTimeoutMs: o.ioTimeoutMs,
       });

@@ -19,6 +19,8 @@ export interface CommandContext {
   hostName: string;
   /** The key the session logged in with: a key changed since ends the session's rights. */
   hostKey: Buffer;
+  /** The session sends its data in clear (security INTEGRITY): allowed only while the host is set to integrity. */
+  integrityOnly: boolean;
   luns: LunTable;
   view: SanView;
   disk(volumeId: string): VolumeIo | undefined;
@@ -59,6 +61,9 @@ function checkHost(ctx: CommandContext): void {
   const host = ctx.view.hostById(ctx.hostId);
   if (!host) throw new SanStatusError(Status.REVOKED, ctx.view.hostRevocation(ctx.hostId) ?? `host '${ctx.hostName}' was removed`);
   if (!host.key.equals(ctx.hostKey)) throw new SanStatusError(Status.REVOKED, `the key of host '${ctx.hostName}' was changed: log in again`);
+  if (ctx.integrityOnly && host.security !== 'integrity') {
+    throw new SanStatusError(Status.REVOKED, `host '${ctx.hostName}' was set to encrypt: log in again with security ENCRYPT`);
+  }
 }
 
 function target(ctx: CommandContext, lun: number, mutates: boolean): Target {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { AssignForm } from '../components/AssignForm';
 import { AssignmentTable } from '../components/AssignmentTable';
@@ -11,7 +11,8 @@ import { Panel } from '../components/Panel';
 import { formatTime, plural } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
-import type { HostInfo } from '../types';
+import type { HostInfo, HostSecurity } from '../types';
+import { SecurityField } from './HostsPage';
 
 export function HostPage({ name }: { name: string }) {
   const host = useLoad(`host:${name}`, (signal) => api.hosts.get(name, signal));
@@ -43,11 +44,16 @@ export function HostPage({ name }: { name: string }) {
               items={[
                 ['Fingerprint', <span className="mono">{h.keyFingerprint}</span>],
                 ['Public key', <span className="mono wrap">{h.publicKey}</span>],
+                ['SAN security', <span data-security={h.security}>{h.security === 'integrity' ? 'integrity (may send data in clear, authenticated)' : 'encrypt'}</span>],
                 ['Description', h.description],
                 ['ID', <span className="mono">{h.id}</span>],
                 ['Registered', formatTime(h.createdAt)],
               ]}
             />
+            <SecurityForm host={h} onChanged={(u) => {
+              setFlash(u.security === 'integrity' ? `Host '${u.name}' may now send its SAN data in clear, authenticated, when it asks to.` : `Host '${u.name}' must encrypt: its integrity-only sessions must log in again.`);
+              host.reload();
+            }} />
           </Panel>
           <Panel title={`Assignments (${h.assignments.length})`}>
             <AssignmentTable assignments={h.assignments} show="volume" onRevoked={host.reload} />
@@ -92,5 +98,24 @@ export function HostPage({ name }: { name: string }) {
         </ConfirmDialog>
       )}
     </>
+  );
+}
+
+/** Change what the host's SAN sessions must use; switching to encrypt ends its integrity-only sessions at their next call. */
+function SecurityForm({ host: h, onChanged }: { host: HostInfo; onChanged: (h: HostInfo) => void }) {
+  const [security, setSecurity] = useState<HostSecurity>(h.security);
+  const action = useAction();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    await action.run(async () => onChanged(await api.hosts.setSecurity(h.id, security)));
+  };
+  return (
+    <form className="form form-inline" onSubmit={submit} aria-label="SAN security">
+      <SecurityField value={security} onChange={setSecurity} />
+      <button type="submit" className="button" disabled={action.busy || security === h.security}>
+        {action.busy ? 'Saving…' : 'Save'}
+      </button>
+      <ErrorNote error={action.error} />
+    </form>
   );
 }

@@ -6,7 +6,7 @@ import { ListPage, ListTable } from '../components/ListPage';
 import { formatTime } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link, pathTo } from '../router';
-import type { HostInfo } from '../types';
+import type { HostInfo, HostSecurity } from '../types';
 
 export function HostsPage() {
   const hosts = useLoad('hosts', (signal) => api.hosts.list(signal));
@@ -70,11 +70,12 @@ function RegisterHostDialog({ onClose, onAdded }: { onClose: () => void; onAdded
   const [name, setName] = useState('');
   const [publicKey, setPublicKey] = useState('');
   const [description, setDescription] = useState('');
+  const [security, setSecurity] = useState<HostSecurity>('encrypt');
   const action = useAction();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const body = { name: name.trim(), publicKey: publicKey.trim(), ...(description.trim() && { description: description.trim() }) };
+    const body = { name: name.trim(), publicKey: publicKey.trim(), security, ...(description.trim() && { description: description.trim() }) };
     await action.run(async () => onAdded(await api.hosts.create(body)));
   };
 
@@ -106,8 +107,26 @@ function RegisterHostDialog({ onClose, onAdded }: { onClose: () => void; onAdded
           <label htmlFor="host-description">Description (optional)</label>
           <input id="host-description" autoComplete="off" value={description} onChange={(e) => setDescription(e.target.value)} />
         </div>
+        <SecurityField value={security} onChange={setSecurity} />
         <FormActions action={action} onCancel={onClose} label="Register host" busyLabel="Registering…" />
       </form>
     </Dialog>
+  );
+}
+
+/** The host's SAN security: encryption by default; integrity-only is for hosts on a network the admin trusts. */
+export function SecurityField({ value, onChange }: { value: HostSecurity; onChange: (s: HostSecurity) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor="host-security">SAN security</label>
+      <select id="host-security" value={value} onChange={(e) => onChange(e.target.value as HostSecurity)} aria-describedby="host-security-hint">
+        <option value="encrypt">encrypt (default)</option>
+        <option value="integrity">integrity: data in clear, authenticated</option>
+      </select>
+      <p className="hint" id="host-security-hint">
+        With <code>integrity</code> the host may send its volume data unencrypted but still authenticated, for about a third of the CPU, when it asks for it (
+        <code>strata-client login --security integrity</code>). Only for networks where nobody else can read the traffic.
+      </p>
+    </div>
   );
 }

@@ -74,6 +74,7 @@ export function registerAttach(program: Command, io: CliIO): void {
             key,
             sessions: opts.sessions ?? settings.sessions ?? 2,
             datagramSize: opts.datagramSize ?? datagramSizeFor(gateways, settings.datagramSize),
+            security: settings.security,
             socket: opts.socket,
             listen,
             readOnly: opts.readOnly,

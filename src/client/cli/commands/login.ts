@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { countArg } from '../../../cli/args';
 import { CliError, EXIT } from '../../../cli/client';
 import type { CliIO } from '../../../cli/io';
@@ -11,6 +11,7 @@ interface LoginOptions {
   sessions?: number;
   datagramSize?: number;
   timeout?: number;
+  security?: 'encrypt' | 'integrity';
 }
 
 export function registerLogin(program: Command, io: CliIO): void {
@@ -22,13 +23,16 @@ export function registerLogin(program: Command, io: CliIO): void {
     .option('--sessions <n>', 'sessions per address for attach (default 2)', countArg)
     .option('--datagram-size <bytes>', 'datagram size to ask for (default 65000 on loopback, else 1452)', countArg)
     .option('--timeout <seconds>', 'how long an address may take to answer (default 5)', countArg)
+    .addOption(
+      new Option('--security <mode>', "encrypt (the default) or integrity: data in clear, authenticated, for about a third of the CPU (the gateway must allow it for this host: strata host update <host> --security integrity)").choices(['encrypt', 'integrity']),
+    )
     .action(async (given: string[], opts: LoginOptions, cmd: Command) => {
       const ctx = ClientContext.of(cmd, io);
       const gateways = [...new Set(given.map(normalizeGateway))];
       const settings = ctx.home.loadSettings();
       const host = ctx.hostName(settings, opts.host);
       if (opts.sessions !== undefined && (opts.sessions < 1 || opts.sessions > 64)) throw new CliError('--sessions must be from 1 to 64', { exitCode: EXIT.USAGE, code: 'USAGE' });
-      const client = await ctx.connect({ gateways, host, datagramSize: opts.datagramSize, connectTimeoutMs: (opts.timeout ?? 5) * 1000 });
+      const client = await ctx.connect({ gateways, host, datagramSize: opts.datagramSize, security: opts.security, connectTimeoutMs: (opts.timeout ?? 5) * 1000 });
       let volumes: number;
       const paths = client.stats().map((s) => ({ gateway: s.gateway, up: s.up, ...(s.lastError ? { error: s.lastError } : {}) }));
       try {
@@ -42,6 +46,7 @@ export function registerLogin(program: Command, io: CliIO): void {
         gateways: [...new Set([...settings.gateways, ...gateways])],
         ...(opts.sessions !== undefined ? { sessions: opts.sessions } : {}),
         ...(opts.datagramSize !== undefined ? { datagramSize: opts.datagramSize } : {}),
+        ...(opts.security !== undefined ? { security: opts.security } : {}),
       };
       ctx.home.saveSettings(next);
       for (const p of paths) if (!p.up) ctx.warn(`strata-client: warning: ${p.error ?? `${p.gateway} did not answer`}; remembered anyway: attach keeps trying it as a path`);
