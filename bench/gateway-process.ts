@@ -99,6 +99,16 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU time (user + system, clock ticks of 10 ms) a process has used so far, or undefined once it is gone. */
+export function cpuTicks(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it has exited. */
 export async function stopProcess(child: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -4,7 +4,7 @@ import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { api, freePort, has, peakRssMiB, startGatewayProcess, stopProcess } from './gateway-process';
+import { api, freePort, has, cpuTicks, peakRssMiB, startGatewayProcess, stopProcess } from './gateway-process';
 import { median } from './workload';
 
 /*
@@ -137,16 +137,6 @@ async function metadata(server: Server, driver: string, files: number, dir: stri
   }
   if (!(out.create > 0 && out.stat > 0 && out.unlink > 0)) throw new Error(`nas-meta printed ${JSON.stringify(stdout)}`);
   return { create: out.create, stat: out.stat, unlink: out.unlink };
-}
-
-/** CPU time (user + system, clock ticks) a process has used so far, or undefined once it is gone. */
-function cpuTicks(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

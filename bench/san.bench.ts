@@ -1,11 +1,13 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SanClient, type SessionStats } from '../src/client';
-import { api, freePort, has, startGatewayProcess, type GatewayProcess } from './gateway-process';
+import { Kind, VERSION } from '../src/protocols/san/constants';
+import { sealDatagramParts } from '../src/protocols/san/datagram';
+import { api, cpuTicks, freePort, has, startGatewayProcess, type GatewayProcess } from './gateway-process';
 import { WORKLOADS, type Row } from './virtualization.bench';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
 
@@ -20,22 +22,69 @@ import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult 
 const DATAGRAM_SIZE = 65_000;
 const SESSIONS = 2;
 
-export interface SanBenchResult {
+/** The security modes a host may log in with (docs/san-protocol.md, section 4): encryption is the default. */
+const MODES = [
+  { security: 'encrypt', label: 'encrypt (AES-256-GCM)' },
+  { security: 'integrity', label: 'integrity only (AES-256-GCM tag over the clear payload)' },
+] as const;
+
+/** Share of one core a process used during our runs of a workload (median of rounds). */
+export interface CpuShare {
+  workload: string;
+  gateway: number;
+  client: number;
+}
+
+export interface SanModeResult {
+  security: string;
   rows: Row[];
   /** Only ours, when the baseline could not run. */
   ours: Array<{ workload: string } & Pick<WorkloadResult, 'iops' | 'mbps' | 'p50us' | 'p99us'>>;
-  skipped?: string;
-  datagramSize: number;
-  security: string;
-  sessions: number;
+  cpu: CpuShare[];
   /** Per-session transport counters at the end (retransmits, RTT). */
   transport: SessionStats[];
 }
 
+/** What one core of this machine seals, in MB/s of CPU time, with the protocol's own sealDatagramParts on full datagrams. */
+export interface SealRates {
+  encrypt: number;
+  integrity: number;
+}
+
+export interface SanBenchResult {
+  modes: SanModeResult[];
+  /** nbdkit's share of one core per workload (median of rounds). */
+  nbdkitCpu: Array<{ workload: string; server: number }>;
+  skipped?: string;
+  datagramSize: number;
+  sessions: number;
+  seal: SealRates;
+}
+
+/**
+ * The ceiling the crypto alone puts on the SAN path: every byte is sealed by
+ * one process and opened by the other, so neither direction can pass the rate
+ * one core seals at, whatever else the code does.
+ */
+export function sealRates(datagramSize = DATAGRAM_SIZE): SealRates {
+  const key = randomBytes(32);
+  const payload = randomBytes(datagramSize - 64);
+  const rate = (clear: boolean) => {
+    const n = 1500;
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      sealDatagramParts(key, 1, { version: VERSION, kind: Kind.REPLY_SEG, flags: 0, sessionId: 1, xid: i, segment: 0, segments: 1, messageLength: payload.length, packetNumber: BigInt(i + 1), credits: 0 }, payload, clear);
+    }
+    const t = process.cpuUsage(t0);
+    return (n * payload.length) / (t.user + t.system);
+  };
+  return { encrypt: rate(false), integrity: rate(true) };
+}
+
 /** The built gateway as a child process with its SAN target and NBD export on free ports (and no NAS). */
-export async function startGateway(dir: string): Promise<GatewayProcess & { sanPort: number; nbdPort: number }> {
+export async function startGateway(dir: string, env: Record<string, string> = {}): Promise<GatewayProcess & { sanPort: number; nbdPort: number }> {
   const [sanPort, nbdPort] = [await freePort('udp'), await freePort('tcp')];
-  const gw = await startGatewayProcess(dir, { STRATA_SAN_PORT: String(sanPort), STRATA_NBD_PORT: String(nbdPort), STRATA_NAS: 'false' });
+  const gw = await startGatewayProcess(dir, { STRATA_SAN_PORT: String(sanPort), STRATA_NBD_PORT: String(nbdPort), STRATA_NAS: 'false', ...env });
   return { ...gw, sanPort, nbdPort };
 }
 
@@ -92,15 +141,25 @@ export const pick = (xs: WorkloadResult[]) => ({
 
 export { api, has };
 
+/** Our run of `w` on `target`, with the share of one core the gateway and this (client) process used meanwhile. */
+async function measured(target: IoTarget, w: Workload, region: number, millis: number, seed: number, gatewayPid: number): Promise<WorkloadResult & { gatewayCpu: number; clientCpu: number }> {
+  const g0 = cpuTicks(gatewayPid) ?? 0;
+  const c0 = process.cpuUsage();
+  const r = await runWorkload(target, w, region, millis, seed);
+  const c = process.cpuUsage(c0);
+  return { ...r, gatewayCpu: ((cpuTicks(gatewayPid) ?? 0) - g0) / 100 / r.seconds, clientCpu: (c.user + c.system) / 1e6 / r.seconds };
+}
+
 export async function benchSan(opts: { seconds: number; rounds: number; region: number }): Promise<SanBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-san-bench-'));
   const missing = ['nbdkit', 'fio'].filter((c) => !has(c));
   const skipped = missing.length ? `${missing.join(' and ')} not installed (apt-get install -y nbdkit fio libnbd-bin)` : undefined;
   let gateway: ChildProcess | undefined;
   let nbdkit: ChildProcess | undefined;
-  let client: SanClient | undefined;
+  const clients: SanClient[] = [];
   try {
-    const gw = await startGateway(dir);
+    // The gateway admits integrity-only logins (it still encrypts for a host that asks): one client of each kind.
+    const gw = await startGateway(dir, { STRATA_SAN_SECURITY: 'integrity' });
     gateway = gw.child;
     const token = gw.token;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -110,35 +169,46 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick' });
     await api(gw.url, token, 'hosts', { name: 'bench', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString() });
     await api(gw.url, token, 'assignments', { host: 'bench', volume: 'bench' });
-    client = await SanClient.connect({ gateways: [`127.0.0.1:${gw.sanPort}`], host: 'bench', key: privateKey, sessionsPerGateway: SESSIONS, datagramSize: DATAGRAM_SIZE });
-    const volume = await client.open('bench');
-    const target: IoTarget = {
-      async read(offset, buf) {
-        await volume.readInto(offset, buf);
-      },
-      write: (offset, buf) => volume.write(offset, buf),
-    };
+    const targets: IoTarget[] = [];
+    for (const mode of MODES) {
+      const client = await SanClient.connect({ gateways: [`127.0.0.1:${gw.sanPort}`], host: 'bench', key: privateKey, sessionsPerGateway: SESSIONS, datagramSize: DATAGRAM_SIZE, security: mode.security });
+      clients.push(client);
+      const volume = await client.open('bench');
+      targets.push({ read: (offset, buf) => volume.readInto(offset, buf), write: (offset, buf) => volume.write(offset, buf) });
+    }
 
     let nbdPort = 0;
     if (!skipped) ({ child: nbdkit, port: nbdPort } = await startNbdkit(dir, opts.region));
 
-    const rows: Row[] = [];
-    const ours: SanBenchResult['ours'] = [];
+    const modes: SanModeResult[] = MODES.map((m) => ({ security: m.label, rows: [], ours: [], cpu: [], transport: [] }));
+    const nbdkitCpu: SanBenchResult['nbdkitCpu'] = [];
     for (const w of WORKLOADS) {
-      await runWorkload(target, w, opts.region, 300); // warm-up
+      for (const t of targets) await runWorkload(t, w, opts.region, 300); // warm-up
       const a: WorkloadResult[] = [];
-      const b: WorkloadResult[] = [];
+      const aCpu: number[] = [];
+      const b = MODES.map(() => [] as Array<Awaited<ReturnType<typeof measured>>>);
       for (let r = 0; r < opts.rounds; r++) {
-        if (!skipped) a.push(await fio(`nbd://127.0.0.1:${nbdPort}`, w, opts.region, opts.seconds, dir));
-        b.push(await runWorkload(target, w, opts.region, opts.seconds * 1000, r + 1));
+        if (!skipped) {
+          const [t0, w0] = [cpuTicks(nbdkit!.pid!) ?? 0, performance.now()];
+          a.push(await fio(`nbd://127.0.0.1:${nbdPort}`, w, opts.region, opts.seconds, dir));
+          // Over fio's whole run, its ramp time included: a slight underestimate of nbdkit's share while measured.
+          aCpu.push(((cpuTicks(nbdkit!.pid!) ?? 0) - t0) / 100 / ((performance.now() - w0) / 1000));
+        }
+        for (let m = 0; m < MODES.length; m++) b[m].push(await measured(targets[m], w, opts.region, opts.seconds * 1000, r + 1, gateway.pid!));
       }
-      ours.push({ workload: w.name, ...pick(b) });
-      if (!skipped) rows.push({ workload: w.name, raw: pick(a), strata: pick(b), ratio: median(b.map((x, i) => x.iops / a[i].iops)) });
+      if (!skipped) nbdkitCpu.push({ workload: w.name, server: median(aCpu) });
+      for (let m = 0; m < MODES.length; m++) {
+        const ours = b[m];
+        modes[m].ours.push({ workload: w.name, ...pick(ours) });
+        modes[m].cpu.push({ workload: w.name, gateway: median(ours.map((x) => x.gatewayCpu)), client: median(ours.map((x) => x.clientCpu)) });
+        if (!skipped) modes[m].rows.push({ workload: w.name, raw: pick(a), strata: pick(ours), ratio: median(ours.map((x, i) => x.iops / a[i].iops)) });
+      }
     }
-    const { datagramSize } = client.negotiated();
-    return { rows, ours, skipped, datagramSize, security: 'encrypt (AES-256-GCM)', sessions: SESSIONS, transport: client.stats() };
+    clients.forEach((c, m) => (modes[m].transport = c.stats()));
+    const { datagramSize } = clients[0].negotiated();
+    return { modes, nbdkitCpu, skipped, datagramSize, sessions: SESSIONS, seal: sealRates(datagramSize) };
   } finally {
-    await client?.close();
+    for (const c of clients) await c.close();
     nbdkit?.kill('SIGTERM');
     gateway?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));

@@ -4,7 +4,7 @@ import { decodeBundle } from '../protocols/san/bundle';
 import { DEFAULT_DATAGRAM_SIZE, Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, Security, transcript, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
-import { decodeReply, encodeCall, type Call, type Reply, type VolumeEntry } from '../protocols/san/message';
+import { decodeReply, encodeCallParts, type Call, type Reply, type VolumeEntry } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
 import { ReplayWindow } from '../san/replay-window';
 import { deriveSessionKeys, ephemeral, signTranscript, type SessionKeys } from '../san/session-keys';
@@ -239,11 +239,12 @@ export class ClientSession {
     p.seq = this.seqs[slot] = (this.seqs[slot] + 1) >>> 0;
     p.xid = this.nextXid = (this.nextXid + 1) >>> 0 || 1;
     const { volume: _volume, into, ...fields } = p.request;
-    const message = encodeCall({ ...fields, lun, slot, seq: p.seq } as Call);
+    // A WRITE's data is not copied: it is segmented and sealed from the caller's buffer (Volume.write says so).
+    const message = encodeCallParts({ ...fields, lun, slot, seq: p.seq } as Call);
     this.pending.set(p.xid, p);
     // A READ reply is its 8-byte prefix then the data: the data reassembles in the caller's buffer.
     if (into) this.channel!.expect(p.xid, { skip: 8, into });
-    this.totals.bytesSent += message.length;
+    for (const piece of message) this.totals.bytesSent += piece.length;
     this.lastSent = this.o.clock.now();
     this.channel!.send(Kind.CALL_SEG, p.xid, message);
   }

@@ -71,6 +71,7 @@ export class Volume {
     await Promise.all(pieces.map((p) => this.readPiece(p.session, p.offset, buf.subarray(p.offset - offset, p.offset - offset + p.length))));
   }
 
+  /** `data` is sent from where it lies, not copied: it must not change until the returned promise settles. */
   async write(offset: number, data: Buffer, opts: { fua?: boolean } = {}): Promise<void> {
     this.check(offset, data.length);
     const flags = opts.fua ? CallFlag.FUA : 0;

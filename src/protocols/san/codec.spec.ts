@@ -5,7 +5,7 @@ import { decodeAck, decodeError, encodeAck, encodeError, rangesOf } from './ack'
 import { Flag, Kind, Opcode, SbpDecodeError, Status } from './constants';
 import { decodeDatagram, encodeDatagram, openDatagram, sealDatagram, sealDatagramParts, type DatagramHeader } from './datagram';
 import { decodeLogin, encodeLogin, Security, type LoginMessage } from './login';
-import { decodeCall, decodeReply, encodeCall, encodeReply, type Call, type Reply } from './message';
+import { decodeCall, decodeReply, encodeCall, encodeCallParts, encodeReply, type Call, type Reply } from './message';
 import { Reassembly, segment } from './segments';
 
 /** CRC-32 (IEEE 802.3, reflected 0xEDB88320), written out here so reference bytes don't come from the codec's own zlib call. */
@@ -189,6 +189,14 @@ const logins: LoginMessage[] = [
 
 describe('round trip', () => {
   it.each(calls.map((c) => [c.op, c] as const))('call %i', (_, c) => expect(decodeCall(encodeCall(c))).toEqual(c));
+  it('a call in pieces joins to the call in one buffer, and a WRITE carries the caller\'s data itself', () => {
+    for (const c of calls) {
+      const parts = encodeCallParts(c);
+      expect(Buffer.concat(parts).equals(encodeCall(c))).toBe(true);
+      if (c.op === Opcode.WRITE || c.op === Opcode.REPLICA_META) expect(parts[parts.length - 1]).toBe(c.data);
+      else expect(parts).toHaveLength(1);
+    }
+  });
   it.each(replies.map((r, i) => [i, r] as const))('reply %i', (_, r) => expect(decodeReply(encodeReply(r))).toEqual(r));
   it.each(logins.map((m, i) => [i, m] as const))('login %i', (_, m) => expect(decodeLogin(encodeLogin(m))).toEqual(m));
   it('acks, errors and rangesOf', () => {
@@ -248,6 +256,26 @@ describe('split and truncated input', () => {
       for (const i of [...order, order[0]]) done = r.add(i, parts[i]) || done;
       expect(done).toBe(true);
       expect(r.message().equals(message)).toBe(true);
+    }
+  });
+
+  it('a message given in pieces is cut exactly as the joined message, copying only segments that straddle pieces', () => {
+    const prng = new Prng(12);
+    for (let round = 0; round < 300; round++) {
+      const capacity = prng.int(1, 3000);
+      const pieces = Array.from({ length: prng.int(1, 5) }, () => prng.bytes(prng.int(0, 8000)));
+      const joined = Buffer.concat(pieces);
+      const parts = segment(pieces, capacity);
+      const expected = segment(joined, capacity);
+      expect(parts.map((p) => p.toString('hex'))).toEqual(expected.map((p) => p.toString('hex')));
+      // A segment inside one piece is a view of that piece's memory, not a copy.
+      let offset = 0;
+      const starts = pieces.map((p) => ((offset += p.length), offset - p.length));
+      parts.forEach((part, i) => {
+        const from = i * capacity;
+        const k = starts.findIndex((s, j) => from >= s && from + part.length <= s + pieces[j].length && pieces[j].length > 0);
+        if (k >= 0 && part.length > 0) expect(part.buffer === pieces[k].buffer && part.byteOffset === pieces[k].byteOffset + from - starts[k]).toBe(true);
+      });
     }
   });
 });

@@ -89,35 +89,45 @@ function prefix(w: Writer, op: number, second: number, m: Slotted): Writer {
 }
 
 export function encodeCall(c: Call): Buffer {
+  const parts = encodeCallParts(c);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/**
+ * The call as pieces that make it when joined: a WRITE or REPLICA_META is
+ * its fields, then the caller's data itself (not a copy of it), which the
+ * transport cuts into segments where it lies. Every other call is one piece.
+ */
+export function encodeCallParts(c: Call): Buffer[] {
   switch (c.op) {
     case Opcode.DISCOVER:
     case Opcode.LOGOUT:
-      return prefix(new Writer(PREFIX), c.op, c.flags, c).done();
+      return [prefix(new Writer(PREFIX), c.op, c.flags, c).done()];
     case Opcode.IDENTIFY:
     case Opcode.CAPACITY:
     case Opcode.READY:
     case Opcode.FLUSH:
     case Opcode.RESERVE:
     case Opcode.RELEASE:
-      return prefix(new Writer(PREFIX + 4), c.op, c.flags, c).u32(c.lun).done();
+      return [prefix(new Writer(PREFIX + 4), c.op, c.flags, c).u32(c.lun).done()];
     case Opcode.READ:
-      return prefix(new Writer(PREFIX + 16), c.op, c.flags, c).u32(c.lun).u64(c.offset).u32(c.length).done();
+      return [prefix(new Writer(PREFIX + 16), c.op, c.flags, c).u32(c.lun).u64(c.offset).u32(c.length).done()];
     case Opcode.WRITE:
-      return prefix(new Writer(PREFIX + 12 + c.data.length), c.op, c.flags, c).u32(c.lun).u64(c.offset).bytes(c.data).done();
+      return [prefix(new Writer(PREFIX + 12), c.op, c.flags, c).u32(c.lun).u64(c.offset).done(), c.data];
     case Opcode.UNMAP:
     case Opcode.WRITE_ZEROES:
-      return prefix(new Writer(PREFIX + 20), c.op, c.flags, c).u32(c.lun).u64(c.offset).u64(c.length).done();
+      return [prefix(new Writer(PREFIX + 20), c.op, c.flags, c).u32(c.lun).u64(c.offset).u64(c.length).done()];
     case Opcode.NOP:
-      return prefix(new Writer(PREFIX + 8), c.op, c.flags, c).u64(c.time).done();
+      return [prefix(new Writer(PREFIX + 8), c.op, c.flags, c).u64(c.time).done()];
     case Opcode.REPLICA_COMMIT: {
       // The flag and the fields go together: encoded from `metadata`, whatever `flags` said about it.
       const flags = c.metadata ? c.flags | CallFlag.METADATA : c.flags & ~CallFlag.METADATA;
       const w = prefix(new Writer(PREFIX + 12 + (c.metadata ? 40 : 0)), c.op, flags, c).u32(c.lun).u64(c.cycle);
       if (c.metadata) w.u64(c.metadata.length).bytes(c.metadata.sha256);
-      return w.done();
+      return [w.done()];
     }
     case Opcode.REPLICA_META:
-      return prefix(new Writer(PREFIX + 28 + c.data.length), c.op, c.flags, c).u32(c.lun).u64(c.cycle).u64(c.base).u64(c.offset).bytes(c.data).done();
+      return [prefix(new Writer(PREFIX + 28), c.op, c.flags, c).u32(c.lun).u64(c.cycle).u64(c.base).u64(c.offset).done(), c.data];
   }
 }
 

@@ -5,12 +5,45 @@ export function segmentCapacity(datagramSize: number): number {
   return datagramSize - HEADER_SIZE - TAG_SIZE;
 }
 
-/** Cut a message into segment payloads (views, no copies). */
-export function segment(message: Buffer, capacity: number): Buffer[] {
-  const count = Math.max(1, Math.ceil(message.length / capacity));
-  if (count > 0xffff) throw new RangeError(`a ${message.length}-byte message needs ${count} segments, more than 65535`);
+/**
+ * Cut a message into segment payloads. The message may come as pieces that
+ * make it when joined (a WRITE's fields, then its data): a segment that lies
+ * within one piece is a view of it, and only one that straddles pieces is
+ * copied, so a large WRITE's data goes out from the caller's buffer.
+ */
+export function segment(message: Buffer | readonly Buffer[], capacity: number): Buffer[] {
+  const pieces = Buffer.isBuffer(message) ? [message] : message;
+  let length = 0;
+  for (const p of pieces) length += p.length;
+  const count = Math.max(1, Math.ceil(length / capacity));
+  if (count > 0xffff) throw new RangeError(`a ${length}-byte message needs ${count} segments, more than 65535`);
   const parts: Buffer[] = [];
-  for (let i = 0; i < count; i++) parts.push(message.subarray(i * capacity, Math.min(message.length, (i + 1) * capacity)));
+  let piece = 0;
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const want = Math.min(capacity, length - i * capacity);
+    while (piece < pieces.length && at === pieces[piece].length) {
+      piece++;
+      at = 0;
+    }
+    if (piece < pieces.length && pieces[piece].length - at >= want) {
+      parts.push(pieces[piece].subarray(at, at + want));
+      at += want;
+      continue;
+    }
+    const out = Buffer.allocUnsafe(want);
+    for (let filled = 0; filled < want; ) {
+      while (at === pieces[piece].length) {
+        piece++;
+        at = 0;
+      }
+      const n = Math.min(want - filled, pieces[piece].length - at);
+      pieces[piece].copy(out, filled, at, at + n);
+      filled += n;
+      at += n;
+    }
+    parts.push(out);
+  }
   return parts;
 }
 

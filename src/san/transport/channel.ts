@@ -201,15 +201,18 @@ export class Channel {
    * Send a message. Client CALLs await their reply; a server REPLY of one
    * segment is sent once, untracked.
    */
-  send(kind: Kind, xid: number, message: Buffer): void {
+  send(kind: Kind, xid: number, message: Buffer | readonly Buffer[]): void {
     if (this.closed) return;
     this.unanswered.delete(xid);
+    // Pieces (a WRITE's fields, then the caller's data) are sent from where they lie: `message` must not change until settled.
     const parts = segment(message, this.o.capacity);
+    let length = 0;
+    for (const p of parts) length += p.length;
     if (this.o.role === 'server' && parts.length === 1) {
-      this.emit(kind, xid, 0, 1, message.length, parts[0]);
+      this.emit(kind, xid, 0, 1, length, parts[0]);
       return;
     }
-    const m = new Outgoing(xid, kind, parts, message.length, this.o.role === 'client');
+    const m = new Outgoing(xid, kind, parts, length, this.o.role === 'client');
     const previous = this.outgoing.get(xid);
     if (previous) this.drop(previous);
     this.outgoing.set(xid, m);
