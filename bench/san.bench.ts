@@ -158,8 +158,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
   let nbdkit: ChildProcess | undefined;
   const clients: SanClient[] = [];
   try {
-    // The gateway admits integrity-only logins (it still encrypts for a host that asks): one client of each kind.
-    const gw = await startGateway(dir, { STRATA_SAN_SECURITY: 'integrity' });
+    const gw = await startGateway(dir);
     gateway = gw.child;
     const token = gw.token;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -167,7 +166,8 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
     // Thick: every page is allocated and zeroed up front, as nbdkit's backing file is all there.
     await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick' });
-    await api(gw.url, token, 'hosts', { name: 'bench', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString() });
+    // Set to integrity, the host may log in either way (encryption is what it asks for by default): one client of each kind.
+    await api(gw.url, token, 'hosts', { name: 'bench', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(), security: 'integrity' });
     await api(gw.url, token, 'assignments', { host: 'bench', volume: 'bench' });
     const targets: IoTarget[] = [];
     for (const mode of MODES) {
