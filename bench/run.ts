@@ -103,6 +103,7 @@ async function san(seconds: number, rounds: number): Promise<void> {
   console.log(
     `\nOne core seals ${mb(san.seal.encrypt)} MB/s encrypted and ${mb(san.seal.integrity)} MB/s integrity-only (sealDatagramParts, ${san.datagramSize}-byte datagrams, CPU time): every byte is sealed by one process and opened by the other, so no direction of the SAN path can pass those rates, whatever else it does.`,
   );
+  if (san.gatewayRssMiB !== undefined) console.log(`gateway peak RSS over the SAN part: ${san.gatewayRssMiB.toFixed(0)} MiB`);
 }
 
 async function nbdClients(seconds: number, rounds: number): Promise<void> {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { SanClient, type SessionStats } from '../src/client';
 import { Kind, VERSION } from '../src/protocols/san/constants';
 import { sealDatagramParts } from '../src/protocols/san/datagram';
-import { api, cpuTicks, freePort, has, startGatewayProcess, type GatewayProcess } from './gateway-process';
+import { api, cpuTicks, freePort, has, peakRssMiB, startGatewayProcess, type GatewayProcess } from './gateway-process';
 import { WORKLOADS, type Row } from './virtualization.bench';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
 
@@ -59,6 +59,8 @@ export interface SanBenchResult {
   datagramSize: number;
   sessions: number;
   seal: SealRates;
+  /** The gateway's peak resident set over the whole part (VmHWM), MiB. */
+  gatewayRssMiB?: number;
 }
 
 /**
@@ -206,7 +208,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     }
     clients.forEach((c, m) => (modes[m].transport = c.stats()));
     const { datagramSize } = clients[0].negotiated();
-    return { modes, nbdkitCpu, skipped, datagramSize, sessions: SESSIONS, seal: sealRates(datagramSize) };
+    return { modes, nbdkitCpu, skipped, datagramSize, sessions: SESSIONS, seal: sealRates(datagramSize), gatewayRssMiB: peakRssMiB(gateway.pid) };
   } finally {
     for (const c of clients) await c.close();
     nbdkit?.kill('SIGTERM');

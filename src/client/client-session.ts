@@ -42,6 +42,8 @@ export interface SessionStats {
   gateway: string;
   localPort: number;
   sessionId: number;
+  /** integrity: data in clear, every datagram authenticated; encrypt: AES-256-GCM. */
+  security: 'encrypt' | 'integrity';
   srtt: number | undefined;
   rttvar: number;
   rto: number;
@@ -174,6 +176,7 @@ export class ClientSession {
       gateway: this.address,
       localPort: this.o.socket.local().port,
       sessionId: this.sessionId,
+      security: this.o.security === Security.INTEGRITY ? 'integrity' : 'encrypt',
       srtt: ch?.rtt.srtt,
       rttvar: ch?.rtt.rttvar ?? 0,
       rto: ch?.rtt.rto ?? 0,

@@ -283,6 +283,8 @@ describe('strata-client against a real gateway', () => {
         expect(st.nbd.errors).toBe(0);
         const human = await cli.run(['status']);
         expect(human.stdout).toMatch(/Paths:\s+127\.0\.0\.1:\d+ 2\/2 up, 127\.0\.0\.1:\d+ 2\/2 up/);
+        // Logged in with --security integrity above.
+        expect(human.stdout).toMatch(/Security:\s+integrity: data in clear, every datagram authenticated/);
         expect(human.stdout).toMatch(/GATEWAY\s+LOCAL\s+STATE\s+RTT\s+RTO\s+RETRANSMITS/);
       } finally {
         expect((await cli.detach('data')).code).toBe(0);

@@ -22,6 +22,7 @@ export function showAttachment(s: AttachStatus): string {
     ['Clients', `${s.nbd.connections} connected, ${s.nbd.requests} requests, ${s.nbd.errors} errors`],
     ['Throughput', `read ${mbps(s.rate.readBytesPerSec)}, write ${mbps(s.rate.writeBytesPerSec)}, ${s.rate.opsPerSec} ops/s (last ${s.rate.seconds} s)`],
     ['Paths', s.paths.map((p) => `${p.gateway} ${p.up}/${p.sessions} up`).join(', ')],
+    ['Security', s.sessions.some((x) => x.security === 'integrity') ? 'integrity: data in clear, every datagram authenticated' : 'encrypt (AES-256-GCM)'],
   ]);
   const sessions = table(
     ['GATEWAY', 'LOCAL', 'STATE', 'RTT', 'RTO', 'RETRANSMITS', 'TIMEOUTS', 'OPS', 'IN FLIGHT', 'SENT', 'RECEIVED', 'LOGINS'],
