@@ -3,7 +3,7 @@ import { decodeError } from '../protocols/san/ack';
 import { decodeBundle } from '../protocols/san/bundle';
 import { DEFAULT_DATAGRAM_SIZE, Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
-import { decodeLogin, encodeLogin, Security, transcript, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
+import { decodeLogin, encodeLogin, identityRefusal, Security, transcript, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
 import { decodeReply, encodeCallParts, type Call, type Reply, type VolumeEntry } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
 import { ReplayWindow } from '../san/replay-window';
@@ -423,11 +423,12 @@ export class ClientSession {
   }
 
   private loginRefused(status: Status, message: string): SanError {
-    if (status === Status.AUTH_FAILED) {
+    if (status === Status.AUTH_FAILED && message === identityRefusal(this.o.host)) {
       return new SanError(
         status,
         `gateway ${this.address} refused the login of host '${this.o.host}' (${message}): the host is unknown there, or this key is not the one registered for it`,
         this.address,
+        true,
       );
     }
     return new SanError(status, `gateway ${this.address} refused the login: ${message}`, this.address);

@@ -12,6 +12,8 @@ export class SanError extends Error {
     readonly status: Status,
     message: string,
     readonly gateway?: string,
+    /** AUTH_FAILED because the gateway does not know this host or its key (not a policy such as its security mode). */
+    readonly identity = false,
   ) {
     super(message);
     this.name = 'SanError';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeError } from '../protocols/san/ack';
 import { Kind, MIN_DATAGRAM_SIZE, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, type Datagram } from '../protocols/san/datagram';
-import { decodeLogin, encodeLogin, Security, transcript, type Challenge, type Hello, type LoginMessage, type Proof } from '../protocols/san/login';
+import { decodeLogin, encodeLogin, identityRefusal, Security, transcript, type Challenge, type Hello, type LoginMessage, type Proof } from '../protocols/san/login';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { Reservations } from './reservations';
 import { newSanStats, type SanStats } from './san-stats';
@@ -257,7 +257,7 @@ export class SanServer {
         this.dropProvisional(p);
         if (this.closed) return;
         if (!this.sockets.has(via)) return;
-        this.sendRaw(via, this.loginDatagram(id, xid, encodeLogin({ step: 4, status: Status.AUTH_FAILED, message: `login refused for host '${p.hello.host}'` })), from);
+        this.sendRaw(via, this.loginDatagram(id, xid, encodeLogin({ step: 4, status: Status.AUTH_FAILED, message: identityRefusal(p.hello.host) })), from);
       });
       return;
     }

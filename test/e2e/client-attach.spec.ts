@@ -151,6 +151,8 @@ describe('strata-client against a real gateway', () => {
     r = await cli.run(['login', paths[0], '--security', 'integrity']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`host 'e2e' must encrypt`);
+    // A policy refusal, not an unknown key: no advice to register the key again.
+    expect(r.stderr).not.toContain('strata host add');
     expect(JSON.parse(readFileSync(join(cli.home, 'client.json'), 'utf8')).security).toBeUndefined();
     await admin(gw, 'PATCH', 'hosts/e2e', { security: 'integrity' });
     r = await cli.run(['login', ...paths, '--security', 'integrity']);

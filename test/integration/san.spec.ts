@@ -156,7 +156,8 @@ describe('SAN target and client', () => {
     expect(onWire()).toBe(false);
 
     // A host set to encrypt is told, after it proved who it is, why integrity-only is refused.
-    await expectSanError(connect({ host: 'h3', key: h3.privateKey, security: 'integrity' }), 'AUTH_FAILED', /host 'h3' must encrypt.*--security integrity/);
+    const policy = await expectSanError(connect({ host: 'h3', key: h3.privateKey, security: 'integrity' }), 'AUTH_FAILED', /host 'h3' must encrypt.*--security integrity/);
+    expect(policy.message).not.toMatch(/unknown there/);
     const refused = (await admin(gw, 'GET', 'audit?action=san.login')) as unknown;
     const rows = (Array.isArray(refused) ? refused : ((refused as { items?: unknown[] }).items ?? [])) as Array<{ outcome: string; objectName: string; detail: { reason?: string } }>;
     expect(rows.some((r) => r.outcome === 'failure' && r.objectName === 'h3' && /integrity only/.test(r.detail.reason ?? ''))).toBe(true);

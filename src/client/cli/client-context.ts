@@ -74,9 +74,10 @@ export class ClientContext {
     }
   }
 
-  /** AUTH_FAILED with the fix spelled out: the exact command that registers this key. */
+  /** AUTH_FAILED with the fix spelled out: the exact command that registers this key (a policy refusal says its own fix). */
   refusal(e: unknown, host: string): unknown {
     if (!(e instanceof SanError) || e.status !== Status.AUTH_FAILED) return e;
+    if (!e.identity) return new CliError(e.message, { exitCode: EXIT.AUTH, code: 'AUTH_FAILED', showCode: true });
     let pub = '<public key: strata-client keygen>';
     try {
       pub = this.home.publicKey().publicKey;

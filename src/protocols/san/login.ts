@@ -152,3 +152,10 @@ export function transcript(hello: Hello, challenge: Extract<Challenge, { status:
     .update(hello.host, 'utf8')
     .digest();
 }
+
+/**
+ * The one refusal a gateway gives for an unknown host or a wrong key (the
+ * same for both, section 4). Any other AUTH_FAILED message is a policy the
+ * host did prove itself against, such as a security mode it may not use.
+ */
+export const identityRefusal = (host: string) => `login refused for host '${host}'`;
