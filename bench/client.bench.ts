@@ -11,7 +11,9 @@ import { median, type WorkloadResult } from './workload';
  * servers in one run, round by round: nbdkit's file plugin (the baseline),
  * the gateway's own NBD export of a volume, and strata-client attach of the
  * same volume (fio → NBD → strata-client → SAN over UDP → gateway: the full
- * SAN path). The gateway and strata-client are separate processes, as in use.
+ * SAN path), and a second strata-client of a host set to integrity-only
+ * sessions, attaching a volume of its own in a pool of its own. The gateway
+ * and strata-client are separate processes, as in use.
  */
 
 const CLIENT = resolve(__dirname, '../../bin/strata-client.js');
@@ -25,9 +27,12 @@ export interface ClientBenchRow {
   nbdkit: Figures;
   gateway: Figures;
   client: Figures;
+  /** strata-client with integrity-only sessions (data in clear, authenticated). */
+  integrity: Figures;
   /** Medians of per-round ratios to nbdkit (IOPS). */
   gatewayRatio: number;
   clientRatio: number;
+  integrityRatio: number;
 }
 
 export interface ClientBenchResult {
@@ -43,11 +48,13 @@ export async function benchClient(opts: { seconds: number; rounds: number; regio
   if (missing.length) return { rows: [], sessions: SESSIONS, skipped: `${missing.join(' and ')} not installed (apt-get install -y nbdkit fio libnbd-bin)` };
   // Short: strata-client's sockets live under it.
   const dir = mkdtempSync('/tmp/strata-client-bench-');
-  const home = join(dir, 'client');
-  const client = (...args: string[]) => run(process.execPath, [CLIENT, ...args], { env: { ...process.env, STRATA_CLIENT_HOME: home } });
+  const homes = { encrypt: join(dir, 'client'), integrity: join(dir, 'client-i') };
+  const as = (home: string) => (...args: string[]) => run(process.execPath, [CLIENT, ...args], { env: { ...process.env, STRATA_CLIENT_HOME: home } });
+  const client = as(homes.encrypt);
+  const clientI = as(homes.integrity);
   let gateway: ChildProcess | undefined;
   let nbdkit: ChildProcess | undefined;
-  let attached = false;
+  const attached: Array<typeof client> = [];
   try {
     const gw = await startGateway(dir);
     gateway = gw.child;
@@ -56,29 +63,48 @@ export async function benchClient(opts: { seconds: number; rounds: number; regio
     await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
     // Thick, as nbdkit's backing file is all there; exported by the gateway itself too.
     await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick', nbdExport: true });
-    await client('keygen', '--host', 'bench');
-    await api(gw.url, token, 'hosts', { name: 'bench', publicKey: readFileSync(join(home, 'host.pub'), 'utf8').trim() });
-    await api(gw.url, token, 'assignments', { host: 'bench', volume: 'bench' });
-    await client('login', `127.0.0.1:${gw.sanPort}`);
-    const status = JSON.parse((await client('--json', 'attach', 'bench', '--background', '--listen', '127.0.0.1:0', '--sessions', String(SESSIONS))).stdout) as { uri: string };
-    attached = true;
+    // The integrity-only host gets a thick volume of the same size in a pool of its own.
+    await api(gw.url, token, 'devices', { name: 'bench-i', kind: 'file', path: join(dir, 'bench-i.img'), size: opts.region });
+    await api(gw.url, token, 'pools', { name: 'bench-i', layout: 'concat', members: [{ device: 'bench-i' }] });
+    await api(gw.url, token, 'volumes', { name: 'bench-i', pool: 'bench-i', size: opts.region, provisioning: 'thick' });
+    const uris: string[] = [];
+    for (const [host, volume, home, cli, security] of [
+      ['bench', 'bench', homes.encrypt, client, 'encrypt'],
+      ['bench-i', 'bench-i', homes.integrity, clientI, 'integrity'],
+    ] as const) {
+      await cli('keygen', '--host', host);
+      await api(gw.url, token, 'hosts', { name: host, publicKey: readFileSync(join(home, 'host.pub'), 'utf8').trim(), security });
+      await api(gw.url, token, 'assignments', { host, volume });
+      await cli('login', `127.0.0.1:${gw.sanPort}`, '--security', security);
+      uris.push((JSON.parse((await cli('--json', 'attach', volume, '--background', '--listen', '127.0.0.1:0', '--sessions', String(SESSIONS))).stdout) as { uri: string }).uri);
+      attached.push(cli);
+    }
     const k = await startNbdkit(dir, opts.region);
     nbdkit = k.child;
-    const targets = { nbdkit: `nbd://127.0.0.1:${k.port}`, gateway: `nbd://127.0.0.1:${gw.nbdPort}/bench`, client: status.uri };
+    const targets = { nbdkit: `nbd://127.0.0.1:${k.port}`, gateway: `nbd://127.0.0.1:${gw.nbdPort}/bench`, client: uris[0], integrity: uris[1] };
 
     const rows: ClientBenchRow[] = [];
     for (const w of WORKLOADS) {
-      const got: Record<keyof typeof targets, WorkloadResult[]> = { nbdkit: [], gateway: [], client: [] };
+      const got: Record<keyof typeof targets, WorkloadResult[]> = { nbdkit: [], gateway: [], client: [], integrity: [] };
       for (let r = 0; r < opts.rounds; r++) {
         for (const t of Object.keys(targets) as Array<keyof typeof targets>) got[t].push(await fio(targets[t], w, opts.region, opts.seconds, dir));
       }
-      const ratio = (t: 'gateway' | 'client') => median(got[t].map((x, i) => x.iops / got.nbdkit[i].iops));
-      rows.push({ workload: w.name, nbdkit: pick(got.nbdkit), gateway: pick(got.gateway), client: pick(got.client), gatewayRatio: ratio('gateway'), clientRatio: ratio('client') });
+      const ratio = (t: 'gateway' | 'client' | 'integrity') => median(got[t].map((x, i) => x.iops / got.nbdkit[i].iops));
+      rows.push({
+        workload: w.name,
+        nbdkit: pick(got.nbdkit),
+        gateway: pick(got.gateway),
+        client: pick(got.client),
+        integrity: pick(got.integrity),
+        gatewayRatio: ratio('gateway'),
+        clientRatio: ratio('client'),
+        integrityRatio: ratio('integrity'),
+      });
     }
     const final = JSON.parse((await client('--json', 'status', 'bench')).stdout)[0] as { sessions: Array<{ gateway: string; srtt?: number; retransmits: number; timeouts: number }> };
     return { rows, sessions: SESSIONS, transport: final.sessions.map(({ gateway, srtt, retransmits, timeouts }) => ({ gateway, srtt, retransmits, timeouts })) };
   } finally {
-    if (attached) await client('detach', 'bench', '--force').catch(() => undefined);
+    for (const [i, cli] of attached.entries()) await cli('detach', i === 0 ? 'bench' : 'bench-i', '--force').catch(() => undefined);
     nbdkit?.kill('SIGTERM');
     gateway?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
@@ -91,11 +117,11 @@ export function clientTable(rows: ClientBenchRow[]): string {
   const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const cell = (x: Figures) => `${f(x.iops).padStart(8)} ${f(x.mbps).padStart(6)}`;
   const lines = [
-    `${'workload'.padEnd(18)} ${'nbdkit IOPS'.padStart(11)} ${'MB/s'.padStart(6)}   ${'gateway NBD IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio   ${'strata-client IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio`,
+    `${'workload'.padEnd(18)} ${'nbdkit IOPS'.padStart(11)} ${'MB/s'.padStart(6)}   ${'gateway NBD IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio   ${'strata-client IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio   ${'integrity-only IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio`,
   ];
   for (const r of rows) {
     lines.push(
-      `${r.workload.padEnd(18)} ${cell(r.nbdkit).padStart(18)}   ${cell(r.gateway).padStart(23)}  ${f(r.gatewayRatio, 2).padStart(5)}   ${cell(r.client).padStart(25)}  ${f(r.clientRatio, 2).padStart(5)}`,
+      `${r.workload.padEnd(18)} ${cell(r.nbdkit).padStart(18)}   ${cell(r.gateway).padStart(23)}  ${f(r.gatewayRatio, 2).padStart(5)}   ${cell(r.client).padStart(25)}  ${f(r.clientRatio, 2).padStart(5)}   ${cell(r.integrity).padStart(26)}  ${f(r.integrityRatio, 2).padStart(5)}`,
     );
   }
   return lines.join('\n');
