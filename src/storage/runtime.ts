@@ -56,7 +56,9 @@ export class StorageRuntime {
     private readonly ds: DataSource,
     private readonly listeners: ListenerRegistry,
   ) {
-    this.store = new GroupCommitPageMapStore(sqliteHandle(ds));
+    // A catalog in a file gets its page-map commits on a connection in a worker thread (the WAL fsync off the event loop).
+    const file = ds.options.database;
+    this.store = new GroupCommitPageMapStore(sqliteHandle(ds), typeof file === 'string' && file !== ':memory:' && file !== '' ? file : undefined);
     this.mirrorStore = new GroupCommitMirrorStore(sqliteHandle(ds));
   }
 
@@ -278,6 +280,7 @@ export class StorageRuntime {
     await this.mirrorStore.idle();
     await Promise.allSettled([...this.pools.values()].map((p) => p.layout.flush()));
     await Promise.allSettled([...this.devices.values()].map((d) => d.device.close()));
+    await this.store.close();
     this.devices.clear();
     this.pools.clear();
     this.disks.clear();
