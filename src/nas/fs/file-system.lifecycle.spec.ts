@@ -1,8 +1,9 @@
 import { copyFileSync, existsSync, statSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Prng } from '../../common/prng';
 import { FileSystem } from './file-system';
 import type { NodeId } from './fs-types';
+import type { MetaStatements } from './meta-db';
 import { CrashStore } from './testing/crash-store';
 import { errCode, pattern } from './testing/fs-expect';
 import { makeFs, ROOT, type Fixture } from './testing/fs-fixture';
@@ -74,6 +75,52 @@ describe('open files (NFSv4 hold/release)', () => {
     expect(fx.fs.fsstat().freeFiles).toBe(fx.fs.fsstat().totalFiles - 1);
     const report = await fx.fs.fsck();
     expect(report).toMatchObject({ clean: true, pendingOrphans: [] });
+  });
+});
+
+describe('unlink of the last name', () => {
+  const statements = (fs: FileSystem) => (fs as unknown as { stmts: MetaStatements }).stmts;
+
+  it('frees a file nothing holds or reads in the unlink\'s own batch: no orphan row, one commit', async () => {
+    const fx = await setup();
+    const fs = fx.fs;
+    const free = fs.fsstat().freeBytes;
+    const f = await fileWith(fx, 'f', pattern(50_000, 2));
+    const orphan = vi.spyOn(statements(fs).putOrphan, 'run');
+    const commits = fs.stats().commits;
+    await fs.remove(ROOT, fs.root, 'f');
+    expect(orphan).not.toHaveBeenCalled();
+    expect(fs.stats().commits).toBe(commits + 1);
+    expect(await errCode(() => fs.getattr(f))).toBe('STALE');
+    expect(fs.fsstat().freeBytes).toBe(free);
+    await fx.remount();
+    expect(await errCode(() => fx.fs.getattr(f))).toBe('STALE');
+    expect((await fx.fs.fsck()).problems).toEqual([]);
+  });
+
+  it('a file whose data is being read when its last name goes gets an orphan row and is freed once the read ends', async () => {
+    const store = new CrashStore(16 * MiB);
+    const fx = await setup(store);
+    const fs = fx.fs;
+    const free = fs.fsstat().freeBytes;
+    const f = await fileWith(fx, 'f', pattern(200_000, 3));
+    const orphan = vi.spyOn(statements(fs).putOrphan, 'run');
+    // The read holds the file's I/O lock while the store takes its turns.
+    store.jitter = () => 20;
+    const read = fs.read(ROOT, f, 0, 200_000);
+    await new Promise(setImmediate);
+    const removed = fs.remove(ROOT, fs.root, 'f');
+    expect((await read).data.equals(pattern(200_000, 3))).toBe(true);
+    await removed;
+    store.jitter = undefined;
+    expect(orphan).toHaveBeenCalledTimes(1);
+    expect(await errCode(() => fs.getattr(f))).toBe('STALE');
+    await fs.sync();
+    // fsck quiesces, which also waits for the discards of the freed pages.
+    const report = await fs.fsck();
+    expect(report.problems).toEqual([]);
+    expect(report.pendingOrphans).toEqual([]);
+    expect(fs.fsstat().freeBytes).toBe(free);
   });
 });
 

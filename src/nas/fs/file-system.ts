@@ -1381,6 +1381,12 @@ export class FileSystem {
     inode.setCtime(t);
     this.changed(inode);
     if (inode.nlink > 0) return undefined;
+    if (inode.holds === 0 && inode.lock.idle) {
+      // Nothing holds or reads it: its rows go in this very batch, with the unlink, so no orphan row is needed.
+      inode.dead = true;
+      this.free(inode);
+      return undefined;
+    }
     const ino = inode.ino;
     this.journal.op(() => this.stmts.putOrphan.run(ino));
     if (inode.holds > 0) return undefined;
@@ -1400,12 +1406,17 @@ export class FileSystem {
   private async reap(inode: Inode): Promise<void> {
     await inode.lock.lockExclusive();
     try {
-      if (inode.deleted) return;
-      if (inode.type === FileType.REG) this.journal.freeBlocks(this.extentsOf(inode).truncate(0));
-      this.deleteInode(inode);
+      this.free(inode);
     } finally {
       inode.lock.unlockExclusive();
     }
+  }
+
+  /** A dead inode's blocks and rows go (the caller made sure no I/O addresses its blocks). */
+  private free(inode: Inode): void {
+    if (inode.deleted) return;
+    if (inode.type === FileType.REG) this.journal.freeBlocks(this.extentsOf(inode).truncate(0));
+    this.deleteInode(inode);
   }
 
   private deleteInode(inode: Inode): void {
