@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceGone, DeviceIOError, InvalidArgument } from '../common/errors';
 import { describeBlockDeviceContract, mulberry32, randomBuffer } from './block-device.contract';
 import { mapIoError } from './fd-io';
+import { INLINE_READ_MAX } from './inline-read-policy';
 import { FileDevice } from './file-device';
 import { openDevice } from './open-device';
 
@@ -183,6 +184,26 @@ describe('FileDevice', () => {
       const far = Buffer.alloc(4096, 0xa5);
       await device.read(6 * MiB, far);
       expect(far.equals(Buffer.alloc(4096))).toBe(true);
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('reads the same bytes inline (small reads) and through the thread pool (large ones), also past a truncated end', async () => {
+    const path = join(dir, 'inline.img');
+    const device = await FileDevice.create(path, 4 * MiB);
+    try {
+      const data = randomBuffer(2 * MiB, mulberry32(7));
+      await device.write(0, data);
+      fs.truncateSync(path, MiB + 1000);
+      const expected = Buffer.concat([data.subarray(0, MiB + 1000), Buffer.alloc(3 * MiB - 1000)]);
+      for (const size of [512, 4096, INLINE_READ_MAX, INLINE_READ_MAX + 512, 256 * KiB]) {
+        const got = Buffer.alloc(2 * MiB, 0xa5);
+        const reads: Promise<void>[] = [];
+        for (let at = 0; at < got.length; at += size) reads.push(device.read(MiB - KiB + at, got.subarray(at, Math.min(at + size, got.length))));
+        await Promise.all(reads);
+        expect(got.equals(expected.subarray(MiB - KiB, 3 * MiB - KiB)), `reads of ${size}`).toBe(true);
+      }
     } finally {
       await device.close();
     }
