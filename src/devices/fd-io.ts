@@ -3,13 +3,13 @@ import { performance } from 'node:perf_hooks';
 import { DeviceGone, DeviceIOError, DomainError, InvalidArgument } from '../common/errors';
 import type { BlockDevice, DeviceKind } from './block-device';
 import { checkRange } from './check-range';
-import { InlineReadPolicy } from './inline-read-policy';
+import { InlineIoPolicy, READ_SLOW_BASE_MS, WRITE_SLOW_BASE_MS } from './inline-io-policy';
 
 /**
  * File-descriptor I/O shared by FileDevice and BlockDevDevice. The hot path
  * uses callback fs.read/fs.write wrapped in one Promise per call: measurably
  * cheaper than FileHandle, and one Promise covers the short-I/O retry loop.
- * Small reads that keep hitting the page cache run inline (InlineReadPolicy).
+ * Reads and writes the page cache serves without waiting run inline (InlineIoPolicy).
  */
 
 const ZERO_CHUNK = 1 << 20;
@@ -39,7 +39,7 @@ function pwriteLoop(fd: number, buf: Buffer, position: number, done: Done<void>)
     fs.write(fd, buf, put, buf.length - put, position + put, (err, n) => {
       if (err) return done(err, undefined);
       // A zero-byte write would loop forever; treat it as an I/O error.
-      if (n === 0) return done(Object.assign(new Error(`write made no progress at ${position + put}`), { code: 'EIO' }), undefined);
+      if (n === 0) return done(noProgress(position + put), undefined);
       put += n;
       if (put === buf.length) return done(null, undefined);
       step();
@@ -58,6 +58,20 @@ function preadLoopSync(fd: number, buf: Buffer, position: number): number {
     got += n;
   }
   return got;
+}
+
+/** pwriteLoop on the calling thread. */
+function pwriteLoopSync(fd: number, buf: Buffer, position: number): void {
+  let put = 0;
+  while (put < buf.length) {
+    const n = fs.writeSync(fd, buf, put, buf.length - put, position + put);
+    if (n === 0) throw noProgress(position + put);
+    put += n;
+  }
+}
+
+function noProgress(at: number): Error {
+  return Object.assign(new Error(`write made no progress at ${at}`), { code: 'EIO' });
 }
 
 export function preadFully(fd: number, buf: Buffer, position: number): Promise<number> {
@@ -173,7 +187,8 @@ export abstract class FdDevice implements BlockDevice {
   private inflight = 0;
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
-  private readonly inlineReads = new InlineReadPolicy();
+  private readonly inlineReads = new InlineIoPolicy(READ_SLOW_BASE_MS);
+  private readonly inlineWrites = new InlineIoPolicy(WRITE_SLOW_BASE_MS);
 
   protected constructor(
     readonly kind: DeviceKind,
@@ -206,12 +221,12 @@ export abstract class FdDevice implements BlockDevice {
     );
   }
 
-  /** A small read on this thread; nothing is in flight afterwards, so close() need not wait for it. */
+  /** A read on this thread; nothing is in flight afterwards, so close() need not wait for it. */
   private readInline(offset: number, target: Buffer): Promise<void> {
     const start = performance.now();
     try {
       const got = preadLoopSync(this.fd, target, offset);
-      this.inlineReads.took(performance.now() - start);
+      this.inlineReads.took(target.length, performance.now() - start);
       if (got < target.length) this.readPastEnd(target, got, offset);
       return Promise.resolve();
     } catch (err) {
@@ -222,6 +237,7 @@ export abstract class FdDevice implements BlockDevice {
   write(offset: number, data: Buffer): Promise<void> {
     const refused = this.refuse(offset, data.length);
     if (refused) return refused;
+    if (this.inlineWrites.inline(data.length)) return this.writeInline(offset, data);
     this.inflight++;
     return new Promise((resolve, reject) =>
       pwriteLoop(this.fd, data, offset, (err) => {
@@ -230,6 +246,18 @@ export abstract class FdDevice implements BlockDevice {
         else resolve();
       }),
     );
+  }
+
+  /** Into the page cache like a pooled write, so exactly as durable: after the next flush. */
+  private writeInline(offset: number, data: Buffer): Promise<void> {
+    const start = performance.now();
+    try {
+      pwriteLoopSync(this.fd, data, offset);
+      this.inlineWrites.took(data.length, performance.now() - start);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(this.failed('write', offset, err));
+    }
   }
 
   flush(): Promise<void> {
