@@ -1,12 +1,15 @@
 import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { DeviceGone, DeviceIOError, DomainError, InvalidArgument } from '../common/errors';
 import type { BlockDevice, DeviceKind } from './block-device';
 import { checkRange } from './check-range';
+import { InlineIoPolicy, READ_SLOW_BASE_MS, WRITE_SLOW_BASE_MS } from './inline-io-policy';
 
 /**
  * File-descriptor I/O shared by FileDevice and BlockDevDevice. The hot path
  * uses callback fs.read/fs.write wrapped in one Promise per call: measurably
  * cheaper than FileHandle, and one Promise covers the short-I/O retry loop.
+ * Reads and writes the page cache serves without waiting run inline (InlineIoPolicy).
  */
 
 const ZERO_CHUNK = 1 << 20;
@@ -36,7 +39,7 @@ function pwriteLoop(fd: number, buf: Buffer, position: number, done: Done<void>)
     fs.write(fd, buf, put, buf.length - put, position + put, (err, n) => {
       if (err) return done(err, undefined);
       // A zero-byte write would loop forever; treat it as an I/O error.
-      if (n === 0) return done(Object.assign(new Error(`write made no progress at ${position + put}`), { code: 'EIO' }), undefined);
+      if (n === 0) return done(noProgress(position + put), undefined);
       put += n;
       if (put === buf.length) return done(null, undefined);
       step();
@@ -44,6 +47,31 @@ function pwriteLoop(fd: number, buf: Buffer, position: number, done: Done<void>)
   };
   if (buf.length === 0) done(null, undefined);
   else step();
+}
+
+/** preadLoop on the calling thread (for page-cache hits); returns the bytes read. */
+function preadLoopSync(fd: number, buf: Buffer, position: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = fs.readSync(fd, buf, got, buf.length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** pwriteLoop on the calling thread. */
+function pwriteLoopSync(fd: number, buf: Buffer, position: number): void {
+  let put = 0;
+  while (put < buf.length) {
+    const n = fs.writeSync(fd, buf, put, buf.length - put, position + put);
+    if (n === 0) throw noProgress(position + put);
+    put += n;
+  }
+}
+
+function noProgress(at: number): Error {
+  return Object.assign(new Error(`write made no progress at ${at}`), { code: 'EIO' });
 }
 
 export function preadFully(fd: number, buf: Buffer, position: number): Promise<number> {
@@ -159,6 +187,8 @@ export abstract class FdDevice implements BlockDevice {
   private inflight = 0;
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  private readonly inlineReads = new InlineIoPolicy(READ_SLOW_BASE_MS);
+  private readonly inlineWrites = new InlineIoPolicy(WRITE_SLOW_BASE_MS);
 
   protected constructor(
     readonly kind: DeviceKind,
@@ -173,6 +203,7 @@ export abstract class FdDevice implements BlockDevice {
   read(offset: number, target: Buffer): Promise<void> {
     const refused = this.refuse(offset, target.length);
     if (refused) return refused;
+    if (this.inlineReads.inline(target.length)) return this.readInline(offset, target);
     this.inflight++;
     return new Promise((resolve, reject) =>
       preadLoop(this.fd, target, offset, (err, got) => {
@@ -190,9 +221,23 @@ export abstract class FdDevice implements BlockDevice {
     );
   }
 
+  /** A read on this thread; nothing is in flight afterwards, so close() need not wait for it. */
+  private readInline(offset: number, target: Buffer): Promise<void> {
+    const start = performance.now();
+    try {
+      const got = preadLoopSync(this.fd, target, offset);
+      this.inlineReads.took(target.length, performance.now() - start);
+      if (got < target.length) this.readPastEnd(target, got, offset);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof DomainError ? err : this.failed('read', offset, err));
+    }
+  }
+
   write(offset: number, data: Buffer): Promise<void> {
     const refused = this.refuse(offset, data.length);
     if (refused) return refused;
+    if (this.inlineWrites.inline(data.length)) return this.writeInline(offset, data);
     this.inflight++;
     return new Promise((resolve, reject) =>
       pwriteLoop(this.fd, data, offset, (err) => {
@@ -201,6 +246,18 @@ export abstract class FdDevice implements BlockDevice {
         else resolve();
       }),
     );
+  }
+
+  /** Into the page cache like a pooled write, so exactly as durable: after the next flush. */
+  private writeInline(offset: number, data: Buffer): Promise<void> {
+    const start = performance.now();
+    try {
+      pwriteLoopSync(this.fd, data, offset);
+      this.inlineWrites.took(data.length, performance.now() - start);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(this.failed('write', offset, err));
+    }
   }
 
   flush(): Promise<void> {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceGone, DeviceIOError, InvalidArgument } from '../common/errors';
 import { describeBlockDeviceContract, mulberry32, randomBuffer } from './block-device.contract';
 import { mapIoError } from './fd-io';
+import { INLINE_IO_MAX } from './inline-io-policy';
 import { FileDevice } from './file-device';
 import { openDevice } from './open-device';
 
@@ -183,6 +184,46 @@ describe('FileDevice', () => {
       const far = Buffer.alloc(4096, 0xa5);
       await device.read(6 * MiB, far);
       expect(far.equals(Buffer.alloc(4096))).toBe(true);
+    } finally {
+      await device.close();
+    }
+  });
+
+  // I/O up to INLINE_IO_MAX runs on the event loop thread, larger I/O in libuv's pool.
+  const sizes = [512, 4 * KiB, 64 * KiB, INLINE_IO_MAX, INLINE_IO_MAX + 512, 3 * MiB];
+
+  it('writes the same bytes inline and through the thread pool', async () => {
+    const device = await FileDevice.create(join(dir, 'inline-write.img'), 8 * MiB);
+    try {
+      for (const [i, size] of sizes.entries()) {
+        const data = randomBuffer(3 * MiB, mulberry32(i + 1));
+        const writes: Promise<void>[] = [];
+        for (let at = 0; at < data.length; at += size) writes.push(device.write(MiB + 17 + at, data.subarray(at, Math.min(at + size, data.length))));
+        await Promise.all(writes);
+        const got = Buffer.alloc(data.length);
+        await device.read(MiB + 17, got);
+        expect(got.equals(data), `writes of ${size}`).toBe(true);
+      }
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('reads the same bytes inline and through the thread pool, also past a truncated end', async () => {
+    const path = join(dir, 'inline-read.img');
+    const device = await FileDevice.create(path, 8 * MiB);
+    try {
+      const data = randomBuffer(4 * MiB, mulberry32(7));
+      await device.write(0, data);
+      fs.truncateSync(path, 2 * MiB + 1000);
+      const expected = Buffer.concat([data.subarray(0, 2 * MiB + 1000), Buffer.alloc(6 * MiB - 1000)]);
+      for (const size of sizes) {
+        const got = Buffer.alloc(3 * MiB, 0xa5);
+        const reads: Promise<void>[] = [];
+        for (let at = 0; at < got.length; at += size) reads.push(device.read(MiB - KiB + at, got.subarray(at, Math.min(at + size, got.length))));
+        await Promise.all(reads);
+        expect(got.equals(expected.subarray(MiB - KiB, 4 * MiB - KiB)), `reads of ${size}`).toBe(true);
+      }
     } finally {
       await device.close();
     }
