@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { INLINE_IO_MAX, InlineIoPolicy, MAX_BACKOFF_IOS, MIN_BACKOFF_IOS, READ_SLOW_BASE_MS, WRITE_SLOW_BASE_MS } from './inline-io-policy';
+import { INLINE_IO_MAX, InlineIoPolicy, MAX_BACKOFF_IOS, MIN_BACKOFF_IOS, READ_SLOW_BASE_MS, TURN_BUDGET_MS, TurnBudget, WRITE_SLOW_BASE_MS } from './inline-io-policy';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const IO = 4 * KiB;
 
 function policy(max?: number): InlineIoPolicy {
-  return new InlineIoPolicy(READ_SLOW_BASE_MS, max);
+  // An unlimited turn budget: these cases are about the policy's own timing rules.
+  return new InlineIoPolicy(READ_SLOW_BASE_MS, max, new TurnBudget(Infinity));
 }
 
 /** An inline I/O of `length` taking a tenth of (fast) or a hundred times (slow) what counts as slow. */
@@ -43,7 +44,7 @@ describe('InlineIoPolicy', () => {
   it('allows more time for larger I/O, and for writes than for reads', () => {
     const p = policy();
     expect(p.slowMs(MiB)).toBeGreaterThan(p.slowMs(IO));
-    expect(new InlineIoPolicy(WRITE_SLOW_BASE_MS).slowMs(IO)).toBeGreaterThan(p.slowMs(IO));
+    expect(new InlineIoPolicy(WRITE_SLOW_BASE_MS, INLINE_IO_MAX, new TurnBudget(Infinity)).slowMs(IO)).toBeGreaterThan(p.slowMs(IO));
     // Twice what is slow for 4 KiB, over and over, is fast for 1 MiB.
     for (let i = 0; i < 10; i++) {
       expect(p.inline(MiB)).toBe(true);
@@ -88,5 +89,24 @@ describe('InlineIoPolicy', () => {
     p.took(IO, p.slowMs(IO) * 100);
     for (let i = 0; i < 10 * MIN_BACKOFF_IOS; i++) expect(p.inline(2 * INLINE_IO_MAX)).toBe(false);
     expect(pooledBeforeNextInline(p)).toBe(2 * MIN_BACKOFF_IOS);
+  });
+
+  it('sends I/O to the pool once a turn of the event loop has spent its inline budget, and inlines again in the next turn', async () => {
+    const budget = new TurnBudget(TURN_BUDGET_MS);
+    const reads = new InlineIoPolicy(READ_SLOW_BASE_MS, INLINE_IO_MAX, budget);
+    const writes = new InlineIoPolicy(WRITE_SLOW_BASE_MS, INLINE_IO_MAX, budget);
+    // Fast I/O, each well under its slow mark: only the budget, shared by both directions, stops them.
+    let n = 0;
+    while (reads.inline(IO) && n < 10_000) {
+      reads.took(IO, 0.02);
+      writes.took(IO, 0.02);
+      n++;
+    }
+    expect(n).toBe(Math.ceil(TURN_BUDGET_MS / 0.04));
+    expect(writes.inline(IO)).toBe(false);
+    // A loop that keeps going through the pool reaches the end of the turn; then inline I/O is back.
+    await new Promise((r) => setImmediate(r));
+    expect(reads.inline(IO)).toBe(true);
+    expect(writes.inline(IO)).toBe(true);
   });
 });

@@ -25,6 +25,38 @@ export const SLOW_MS_PER_BYTE = 1e-6;
 export const MIN_BACKOFF_IOS = 256;
 export const MAX_BACKOFF_IOS = 65_536;
 
+/**
+ * Inline I/O time one turn of the event loop may spend, across every device.
+ * Past it, I/O goes to the pool until the turn ends: a loop that awaits only
+ * inline I/O (a resync, a backup, a writer in-process) would otherwise never
+ * yield, and timers and sockets would starve behind it.
+ */
+export const TURN_BUDGET_MS = 2;
+
+export class TurnBudget {
+  private spent = 0;
+  private resetting = false;
+
+  constructor(private readonly limitMs = TURN_BUDGET_MS) {}
+
+  get left(): boolean {
+    return this.spent < this.limitMs;
+  }
+
+  spend(ms: number): void {
+    this.spent += ms;
+    if (this.resetting) return;
+    this.resetting = true;
+    // Runs once the loop gets past this turn's I/O: only a loop that yields earns more inline time.
+    setImmediate(() => {
+      this.spent = 0;
+      this.resetting = false;
+    });
+  }
+}
+
+export const turnBudget = new TurnBudget();
+
 /** One per device and direction: reads missing the cache say nothing about writes, and the reverse. */
 export class InlineIoPolicy {
   /** I/Os still to send to the pool before the next inline probe. */
@@ -38,6 +70,8 @@ export class InlineIoPolicy {
   constructor(
     private readonly slowBaseMs: number,
     private readonly max = INLINE_IO_MAX,
+    /** Shared by every device in the process; tests give their own. */
+    private readonly budget: TurnBudget = turnBudget,
   ) {}
 
   /** How long an inline I/O of `length` bytes may take before it counts as having waited. */
@@ -47,7 +81,7 @@ export class InlineIoPolicy {
 
   /** Whether an I/O of `length` bytes should run inline; call took() after an inline one. */
   inline(length: number): boolean {
-    if (length > this.max) return false;
+    if (length > this.max || !this.budget.left) return false;
     if (this.skip > 0) {
       if (--this.skip === 0) this.probing = true;
       return false;
@@ -57,6 +91,7 @@ export class InlineIoPolicy {
 
   /** How long an inline I/O of `length` bytes took, in milliseconds. */
   took(length: number, ms: number): void {
+    this.budget.spend(ms);
     if (ms <= this.slowMs(length)) {
       this.struck = false;
       this.probing = false;
