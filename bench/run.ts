@@ -95,7 +95,7 @@ async function san(seconds: number, rounds: number): Promise<void> {
       const met = seqRead.ratio >= 1 && seqWrite.ratio >= 1 && randRead.ratio >= 0.7 && randWrite.ratio >= 0.7;
       console.log(`goal ratio >= 1.0 on 1 MiB sequential, >= 0.7 on 4 KiB random: ${met ? 'met' : 'NOT met'}`);
     }
-    const cpu = mode.cpu.map((c, i) => `${c.workload.trim().split(/\s+/)[0]} ${c.workload.trim().split(/\s+/)[1]} ${pct(c.gateway)}/${pct(c.client)}${san.nbdkitCpu[i] ? ` (nbdkit ${pct(san.nbdkitCpu[i].server)})` : ''}`);
+    const cpu = mode.cpu.map((c, i) => `${c.workload.split(/\s+/).slice(0, 2).join(' ')} ${pct(c.gateway)}/${pct(c.client)}${san.nbdkitCpu[i] ? ` (nbdkit ${pct(san.nbdkitCpu[i].server)})` : ''}`);
     console.log(`CPU, share of one core, gateway/client: ${cpu.join('; ')}`);
     console.log(`sessions at the end: ${mode.transport.map((t) => `srtt ${t.srtt?.toFixed(2) ?? '-'} ms, ${t.retransmits} retransmits, ${t.timeouts} timeouts`).join('; ')}`);
   }

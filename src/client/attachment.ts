@@ -7,6 +7,7 @@ import { ControlServer, controlRequest, probe } from './control-socket';
 import { VolumeExport, type BridgeCounters } from './nbd-bridge';
 import { SanClient } from './san-client';
 import type { Volume } from './volume';
+import type { SecurityMode } from '../protocols/san/login';
 
 export interface AttachOptions {
   home: ClientHome;
@@ -18,7 +19,7 @@ export interface AttachOptions {
   sessions: number;
   datagramSize: number;
   /** What the sessions ask for (ClientSettings.security); encrypt when absent. */
-  security?: 'encrypt' | 'integrity';
+  security?: SecurityMode;
   /** Serve NBD on this unix socket... */
   socket?: string;
   /** ...or on this loopback TCP address. */

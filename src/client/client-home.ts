@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DEFAULT_DATAGRAM_SIZE } from '../protocols/san/constants';
 import { parseHostKey } from '../storage/host-key';
 import { parseGateway } from './san-client';
+import { SECURITY_MODES, type SecurityMode } from '../protocols/san/login';
 
 /** The SAN port a gateway address means when it names none. */
 export const DEFAULT_SAN_PORT = 7700;
@@ -24,7 +25,7 @@ export interface ClientSettings {
   /** Datagram size to ask for; by default 65000 on loopback, else 1452. */
   datagramSize?: number;
   /** integrity: ask for sessions that send data in clear, authenticated (the gateway must allow it for this host); by default encrypt. */
-  security?: 'encrypt' | 'integrity';
+  security?: SecurityMode;
 }
 
 /** A problem with the client's own files: `code` says which, for the CLI's exit code. */
@@ -137,8 +138,8 @@ export class ClientHome {
     if (sessions !== undefined) settings.sessions = sessions;
     if (datagramSize !== undefined) settings.datagramSize = datagramSize;
     if (o.security !== undefined) {
-      if (o.security !== 'encrypt' && o.security !== 'integrity') throw bad('security', "'encrypt' or 'integrity'");
-      settings.security = o.security;
+      if (!SECURITY_MODES.includes(o.security as SecurityMode)) throw bad('security', "'encrypt' or 'integrity'");
+      settings.security = o.security as SecurityMode;
     }
     return settings;
   }

@@ -3,7 +3,7 @@ import { decodeError } from '../protocols/san/ack';
 import { decodeBundle } from '../protocols/san/bundle';
 import { DEFAULT_DATAGRAM_SIZE, Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
-import { decodeLogin, encodeLogin, identityRefusal, Security, transcript, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
+import { decodeLogin, encodeLogin, identityRefusal, Security, securityMode, transcript, type SecurityMode, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
 import { decodeReply, encodeCallParts, type Call, type Reply, type VolumeEntry } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
 import { ReplayWindow } from '../san/replay-window';
@@ -43,7 +43,7 @@ export interface SessionStats {
   localPort: number;
   sessionId: number;
   /** integrity: data in clear, every datagram authenticated; encrypt: AES-256-GCM. */
-  security: 'encrypt' | 'integrity';
+  security: SecurityMode;
   srtt: number | undefined;
   rttvar: number;
   rto: number;
@@ -176,7 +176,7 @@ export class ClientSession {
       gateway: this.address,
       localPort: this.o.socket.local().port,
       sessionId: this.sessionId,
-      security: this.o.security === Security.INTEGRITY ? 'integrity' : 'encrypt',
+      security: securityMode(this.o.security),
       srtt: ch?.rtt.srtt,
       rttvar: ch?.rtt.rttvar ?? 0,
       rto: ch?.rtt.rto ?? 0,

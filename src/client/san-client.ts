@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { Status, DEFAULT_DATAGRAM_SIZE } from '../protocols/san/constants';
-import { Security } from '../protocols/san/login';
+import { securityOf, type SecurityMode } from '../protocols/san/login';
 import { loadHostKey } from '../san/session-keys';
 import { systemClock, type Clock } from '../san/transport/clock';
 import { UdpDatagramSocket, type DatagramSocket, type Peer } from '../san/transport/datagram-socket';
@@ -20,7 +20,7 @@ export interface SanClientOptions {
   sessionsPerGateway?: number;
   /** Datagram size to ask for (default 1452; up to 65000 on loopback and jumbo frames). */
   datagramSize?: number;
-  security?: 'encrypt' | 'integrity';
+  security?: SecurityMode;
   /** How long a login may go unanswered before that address counts as unreachable (default 5 s). */
   connectTimeoutMs?: number;
   /** How long a call waits for a path when every path is down (gateway restart, network) before it fails (default 60 s). */
@@ -77,7 +77,7 @@ export class SanClient {
               host: o.host,
               key,
               datagramSize: o.datagramSize ?? DEFAULT_DATAGRAM_SIZE,
-              security: o.security === 'integrity' ? Security.INTEGRITY : Security.ENCRYPT,
+              security: securityOf(o.security),
               socket,
               clock,
               connectTimeoutMs: o.connectTimeoutMs ?? 5000,

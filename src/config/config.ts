@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DomainError } from '../common/errors';
 import { parseSize } from '../common/size';
+import { SECURITY_MODES } from '../protocols/san/login';
 
 /**
  * Configuration: typed defaults, then a JSON file (STRATA_CONFIG, or
@@ -131,7 +132,7 @@ export const configSchema = z
          * The least protection any host may use. integrity: each host's own setting decides (encrypt unless
          * set to integrity); encrypt: every session is encrypted, whatever the host's setting.
          */
-        security: z.enum(['encrypt', 'integrity']).default('integrity'),
+        security: z.enum(SECURITY_MODES).default('integrity'),
         /** A session silent this long is dropped and its reservations released. */
         idleTimeoutSeconds: z.coerce.number().int().min(1).default(120),
         /** A refused login is answered after this delay, the same for every reason. */

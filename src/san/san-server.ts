@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeError } from '../protocols/san/ack';
 import { Kind, MIN_DATAGRAM_SIZE, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, type Datagram } from '../protocols/san/datagram';
-import { decodeLogin, encodeLogin, identityRefusal, Security, transcript, type Challenge, type Hello, type LoginMessage, type Proof } from '../protocols/san/login';
+import { decodeLogin, encodeLogin, identityRefusal, Security, transcript, type Challenge, type Hello, type LoginMessage, type Proof, type SecurityMode } from '../protocols/san/login';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { Reservations } from './reservations';
 import { newSanStats, type SanStats } from './san-stats';
@@ -29,7 +29,7 @@ export interface SanServerOptions {
   slots: number;
   maxTransfer: number;
   /** 'encrypt' refuses integrity-only logins of every host; 'integrity' leaves it to each host's own setting. */
-  security: 'encrypt' | 'integrity';
+  security: SecurityMode;
   idleTimeoutMs: number;
   authFailureDelayMs: number;
   loginTimeoutMs?: number;

@@ -5,6 +5,7 @@
 import type { DeviceKind } from '../devices/block-device';
 import type { LayoutKind, MemberState } from '../virtualization/layout';
 import type { Provisioning } from '../virtualization/logical-disk';
+import { SECURITY_MODES, type SecurityMode } from '../protocols/san/login';
 
 export type DeviceState = 'online' | 'failed' | 'missing';
 
@@ -283,8 +284,8 @@ export interface ShareSnapshotRef {
  * `encrypt` refuses its integrity-only logins; `integrity` lets it send data
  * in clear, authenticated, when it asks to.
  */
-export type HostSecurity = 'encrypt' | 'integrity';
-export const HOST_SECURITIES: readonly HostSecurity[] = ['encrypt', 'integrity'];
+export type HostSecurity = SecurityMode;
+export const HOST_SECURITIES = SECURITY_MODES;
 
 export interface HostInfo {
   id: string;

@@ -6,6 +6,7 @@ import { Status } from '../../protocols/san/constants';
 import { ClientHome, clientHomeDir, datagramSizeFor, type ClientSettings } from '../client-home';
 import { SanClient } from '../san-client';
 import { SanError } from '../san-error';
+import type { SecurityMode } from '../../protocols/san/login';
 
 export interface ClientGlobalOptions {
   configDir?: string;
@@ -52,7 +53,7 @@ export class ClientContext {
    * refused login says how to register the key.
    */
   async connect(
-    o: { gateways?: string[]; sessions?: number; datagramSize?: number; security?: 'encrypt' | 'integrity'; host?: string; connectTimeoutMs?: number; ioTimeoutMs?: number } = {},
+    o: { gateways?: string[]; sessions?: number; datagramSize?: number; security?: SecurityMode; host?: string; connectTimeoutMs?: number; ioTimeoutMs?: number } = {},
   ): Promise<SanClient> {
     const settings = this.home.loadSettings();
     const key = this.home.loadKey();

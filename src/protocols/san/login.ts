@@ -17,6 +17,15 @@ export const enum Security {
   INTEGRITY = 2,
 }
 
+/**
+ * The security modes by name, as hosts are set to and clients ask for them
+ * (config, CLI, REST): `integrity` sends data in clear, authenticated.
+ */
+export type SecurityMode = 'encrypt' | 'integrity';
+export const SECURITY_MODES: readonly SecurityMode[] = ['encrypt', 'integrity'];
+export const securityOf = (mode: SecurityMode | undefined): Security => (mode === 'integrity' ? Security.INTEGRITY : Security.ENCRYPT);
+export const securityMode = (s: Security): SecurityMode => (s === Security.INTEGRITY ? 'integrity' : 'encrypt');
+
 export interface Hello {
   step: 1;
   minVersion: number;

@@ -66,6 +66,15 @@ function checkHost(ctx: CommandContext): void {
   }
 }
 
+/** A replica this host writes, with the gateway's hook for it: NOT_REPLICA for any other volume, or when the gateway keeps no replicas. */
+function replicaTarget<H>(ctx: CommandContext, lun: number, hook: H | undefined): [Target, H] {
+  const t = target(ctx, lun, true);
+  if (t.volume.replicaHostId !== ctx.hostId || !hook) {
+    throw new SanStatusError(Status.NOT_REPLICA, `volume '${t.volume.name}' is not a replica received from host '${ctx.hostName}'`);
+  }
+  return [t, hook];
+}
+
 function target(ctx: CommandContext, lun: number, mutates: boolean): Target {
   checkHost(ctx);
   const volumeId = ctx.luns.volumeOf(lun);
@@ -290,12 +299,9 @@ export const COMMANDS: { [K in Opcode]: Command<K> } = {
     mutates: true,
     rereadable: false,
     async handle(ctx, call) {
-      const t = target(ctx, call.lun, true);
-      if (t.volume.replicaHostId !== ctx.hostId || !ctx.replicaCommit) {
-        throw new SanStatusError(Status.NOT_REPLICA, `volume '${t.volume.name}' is not a replica received from host '${ctx.hostName}'`);
-      }
+      const [t, commit] = replicaTarget(ctx, call.lun, ctx.replicaCommit);
       if (call.cycle < 1) throw new SanStatusError(Status.GARBAGE, 'REPLICA_COMMIT: cycle numbers start at 1');
-      await ctx.replicaCommit(t.volume.id, call.cycle, call.metadata);
+      await commit(t.volume.id, call.cycle, call.metadata);
       return { op: Opcode.REPLICA_COMMIT, status: ok };
     },
   },
@@ -305,13 +311,10 @@ export const COMMANDS: { [K in Opcode]: Command<K> } = {
     mutates: true,
     rereadable: false,
     async handle(ctx, call) {
-      const t = target(ctx, call.lun, true);
-      if (t.volume.replicaHostId !== ctx.hostId || !ctx.replicaMetadata) {
-        throw new SanStatusError(Status.NOT_REPLICA, `volume '${t.volume.name}' is not a replica received from host '${ctx.hostName}'`);
-      }
+      const [t, stage] = replicaTarget(ctx, call.lun, ctx.replicaMetadata);
       checkTransfer(ctx, call.data.length);
       if (call.cycle < 1 || call.base >= call.cycle) throw new SanStatusError(Status.GARBAGE, `REPLICA_META: cycle ${call.cycle} cannot start from cycle ${call.base}`);
-      await ctx.replicaMetadata(t.volume.id, call.cycle, call.base, call.offset, call.data);
+      await stage(t.volume.id, call.cycle, call.base, call.offset, call.data);
       return { op: Opcode.REPLICA_META, status: ok };
     },
   },

@@ -5,13 +5,14 @@ import type { CliIO } from '../../../cli/io';
 import { normalizeGateway } from '../../client-home';
 import { ClientContext } from '../client-context';
 import { attachedVolumes } from './status';
+import { SECURITY_MODES, type SecurityMode } from '../../../protocols/san/login';
 
 interface LoginOptions {
   host?: string;
   sessions?: number;
   datagramSize?: number;
   timeout?: number;
-  security?: 'encrypt' | 'integrity';
+  security?: SecurityMode;
 }
 
 export function registerLogin(program: Command, io: CliIO): void {
@@ -24,7 +25,7 @@ export function registerLogin(program: Command, io: CliIO): void {
     .option('--datagram-size <bytes>', 'datagram size to ask for (default 65000 on loopback, else 1452)', countArg)
     .option('--timeout <seconds>', 'how long an address may take to answer (default 5)', countArg)
     .addOption(
-      new Option('--security <mode>', "encrypt (the default) or integrity: data in clear, authenticated, for about a third of the CPU (the gateway must allow it for this host: strata host update <host> --security integrity)").choices(['encrypt', 'integrity']),
+      new Option('--security <mode>', "encrypt (the default) or integrity: data in clear, authenticated, for about a third of the CPU (the gateway must allow it for this host: strata host update <host> --security integrity)").choices([...SECURITY_MODES]),
     )
     .action(async (given: string[], opts: LoginOptions, cmd: Command) => {
       const ctx = ClientContext.of(cmd, io);
