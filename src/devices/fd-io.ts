@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { DeviceGone, DeviceIOError, DomainError, InvalidArgument } from '../common/errors';
 import type { BlockDevice, DeviceKind } from './block-device';
 import { checkRange } from './check-range';
-import { InlineIoPolicy, READ_SLOW_BASE_MS, WRITE_SLOW_BASE_MS } from './inline-io-policy';
+import { INLINE_READ_MAX, INLINE_WRITE_MAX, InlineIoPolicy, READ_SLOW_BASE_MS, WRITE_SLOW_BASE_MS } from './inline-io-policy';
 
 /**
  * File-descriptor I/O shared by FileDevice and BlockDevDevice. The hot path
@@ -187,8 +187,8 @@ export abstract class FdDevice implements BlockDevice {
   private inflight = 0;
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
-  private readonly inlineReads = new InlineIoPolicy(READ_SLOW_BASE_MS);
-  private readonly inlineWrites = new InlineIoPolicy(WRITE_SLOW_BASE_MS);
+  private readonly inlineReads = new InlineIoPolicy(READ_SLOW_BASE_MS, INLINE_READ_MAX);
+  private readonly inlineWrites = new InlineIoPolicy(WRITE_SLOW_BASE_MS, INLINE_WRITE_MAX);
 
   protected constructor(
     readonly kind: DeviceKind,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceGone, DeviceIOError, InvalidArgument } from '../common/errors';
 import { describeBlockDeviceContract, mulberry32, randomBuffer } from './block-device.contract';
 import { mapIoError } from './fd-io';
-import { INLINE_IO_MAX } from './inline-io-policy';
+import { INLINE_READ_MAX, INLINE_WRITE_MAX } from './inline-io-policy';
 import { FileDevice } from './file-device';
 import { openDevice } from './open-device';
 
@@ -189,8 +189,8 @@ describe('FileDevice', () => {
     }
   });
 
-  // I/O up to INLINE_IO_MAX runs on the event loop thread, larger I/O in libuv's pool.
-  const sizes = [512, 4 * KiB, 64 * KiB, INLINE_IO_MAX, INLINE_IO_MAX + 512, 3 * MiB];
+  // I/O up to INLINE_READ_MAX / INLINE_WRITE_MAX runs on the event loop thread, larger I/O in libuv's pool.
+  const sizes = [...new Set([512, 4 * KiB, 64 * KiB, INLINE_READ_MAX, INLINE_READ_MAX + 512, INLINE_WRITE_MAX, INLINE_WRITE_MAX + 512, 3 * MiB])];
 
   it('writes the same bytes inline and through the thread pool', async () => {
     const device = await FileDevice.create(join(dir, 'inline-write.img'), 8 * MiB);

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { INLINE_IO_MAX, InlineIoPolicy, MAX_BACKOFF_IOS, MIN_BACKOFF_IOS, READ_SLOW_BASE_MS, TURN_BUDGET_MS, TurnBudget, WRITE_SLOW_BASE_MS } from './inline-io-policy';
+import { INLINE_WRITE_MAX, InlineIoPolicy, MAX_BACKOFF_IOS, MIN_BACKOFF_IOS, READ_SLOW_BASE_MS, TURN_BUDGET_MS, TurnBudget, WRITE_SLOW_BASE_MS } from './inline-io-policy';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const IO = 4 * KiB;
 
-function policy(max?: number): InlineIoPolicy {
+const INLINE_IO_MAX = INLINE_WRITE_MAX;
+
+function policy(max = INLINE_IO_MAX): InlineIoPolicy {
   // An unlimited turn budget: these cases are about the policy's own timing rules.
   return new InlineIoPolicy(READ_SLOW_BASE_MS, max, new TurnBudget(Infinity));
 }
