@@ -1,5 +1,6 @@
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { onreadSocket } from '../common/onread-socket';
 import { ChunkQueue, type FrameInput } from './byte-queue';
 
 const SCRATCH = 64 * 1024;
@@ -102,19 +103,13 @@ export class DirectInput extends ChunkQueue implements FrameInput {
 
 /**
  * Re-wrap a socket the server accepted paused (pauseOnConnect) so that it
- * reads through a DirectInput. Node offers `onread` only to sockets it
- * constructs, so the accepted socket's handle moves to a new Socket; the
- * old one, now handle-less, is destroyed to release the server's count.
- * Undefined when there is no handle to move (the caller reads as a stream).
+ * reads through a DirectInput (onreadSocket). Undefined when there is no
+ * handle to move (the caller reads as a stream).
  */
 export function directSocket(accepted: Socket, highWater?: number): { socket: Socket; input: DirectInput } | undefined {
-  const holder = accepted as unknown as { _handle?: object | null };
-  const handle = holder._handle;
-  if (!handle) return undefined;
   const input = new DirectInput(highWater);
-  holder._handle = null;
-  const socket = new Socket({ handle, onread: { buffer: input.next, callback: input.received } } as ConstructorParameters<typeof Socket>[0]);
-  accepted.destroy();
+  const socket = onreadSocket(accepted, { buffer: input.next, callback: input.received });
+  if (!socket) return undefined;
   input.attach(socket);
   socket.resume();
   return { socket, input };

@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
+import { onreadSocket } from '../../common/onread-socket';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { encodeFragmentHeader, RecordDecoder, RecordMarkingError } from '../../protocols/oncrpc/record';
@@ -11,6 +12,8 @@ import type { RpcProgram } from './rpc-program';
 export const DEFAULT_MAX_RECORD = 2 ** 20 + 4096;
 /** Calls of one connection running at once; reading pauses beyond it. */
 export const DEFAULT_MAX_INFLIGHT = 64;
+/** Each connection's read buffer: the kernel copies into it, records are copied out of it. */
+const READ_BUFFER = 64 * 1024;
 /** The largest UDP payload (65,535 minus the IP and UDP headers). */
 const MAX_UDP_PAYLOAD = 65507;
 
@@ -157,11 +160,35 @@ export class RpcServer {
 
   private streamServer(): Server {
     // allowHalfOpen: a client may shut down its side after its last call and still read the replies.
-    return createServer({ noDelay: true, allowHalfOpen: true }, (s: Socket) => void this.handle(s));
+    // Paused, so that no byte is read before the socket reads into its own buffer (onread).
+    return createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, (accepted: Socket) => {
+      let feed: (chunk: Buffer) => void = () => undefined;
+      const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
+      const callback = (n: number, buf: Buffer): boolean => {
+        feed(buf.subarray(0, n));
+        return true;
+      };
+      const socket = onreadSocket(accepted, { buffer, callback }, { allowHalfOpen: true });
+      if (!socket) {
+        void this.handle(accepted.resume());
+        return;
+      }
+      void this.serve(socket, {}, (f) => (feed = f));
+      socket.resume();
+    });
   }
 
   /** Serve one connection; resolves when it closes. `peer` fills in what the stream cannot tell. */
   handle(stream: Duplex, peer: Partial<Omit<RpcPeer, 'connectionId'>> = {}): Promise<void> {
+    return this.serve(stream, peer);
+  }
+
+  /**
+   * Serve one connection. Its bytes come as 'data' events, or, with `direct`,
+   * through the function `direct` is handed: a socket's onread callback, whose
+   * buffer is read into again once the function returns.
+   */
+  private serve(stream: Duplex, peer: Partial<Omit<RpcPeer, 'connectionId'>>, direct?: (feed: (chunk: Buffer) => void) => void): Promise<void> {
     const s = stream as Partial<Socket>;
     const local = s.remoteAddress === undefined && peer.remoteAddress === undefined;
     const conn: Conn = {
@@ -187,9 +214,9 @@ export class RpcServer {
     this.conns.add(conn);
     this.stats.connections++;
     this.stats.activeConnections++;
-    const decoder = new RecordDecoder(this.maxRecord);
+    const decoder = new RecordDecoder(this.maxRecord, undefined, direct !== undefined);
     return new Promise<void>((resolve) => {
-      stream.on('data', (chunk: Buffer) => {
+      const onChunk = (chunk: Buffer): void => {
         let records: Buffer[];
         try {
           records = decoder.push(chunk);
@@ -202,7 +229,9 @@ export class RpcServer {
         }
         for (const rec of records) conn.queue.push(rec);
         this.pump(conn);
-      });
+      };
+      if (direct) direct(onChunk);
+      else stream.on('data', onChunk);
       stream.on('end', () => {
         conn.ended = true;
         if (!decoder.idle) this.log.debug(`RPC connection from ${peerName(conn.peer)} ended inside a record`);

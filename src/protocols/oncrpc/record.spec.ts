@@ -42,22 +42,69 @@ describe('record marking: reference bytes (RFC 5531 section 11)', () => {
   });
 });
 
+/** 100 rounds of random records, framed with random fragment sizes and cut into random chunks. */
+function* randomStreams(seed: number): Generator<{ records: Buffer[]; chunks: Buffer[] }> {
+  const prng = new Prng(seed);
+  for (let round = 0; round < 100; round++) {
+    const records = Array.from({ length: prng.int(1, 6) }, () => prng.bytes(prng.int(0, 3000)));
+    const stream = Buffer.concat(records.flatMap((r) => frameRecord(prng.int(0, 2) ? [r] : [r.subarray(0, 7), r.subarray(7)], prng.int(1, 1200))));
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < stream.length; ) {
+      const n = prng.int(1, 700);
+      chunks.push(stream.subarray(at, at + n));
+      at += n;
+    }
+    yield { records, chunks };
+  }
+}
+
 describe('record marking: round trips', () => {
   it('frames and decodes random records with random fragment sizes and chunking', () => {
-    const prng = new Prng(5);
-    for (let round = 0; round < 100; round++) {
-      const records = Array.from({ length: prng.int(1, 6) }, () => prng.bytes(prng.int(0, 3000)));
-      const stream = Buffer.concat(records.flatMap((r) => frameRecord(prng.int(0, 2) ? [r] : [r.subarray(0, 7), r.subarray(7)], prng.int(1, 1200))));
-      const chunks: Buffer[] = [];
-      for (let at = 0; at < stream.length; ) {
-        const n = prng.int(1, 700);
-        chunks.push(stream.subarray(at, at + n));
-        at += n;
-      }
+    for (const { records, chunks } of randomStreams(5)) {
       const d = new RecordDecoder(4096);
       expect(feed(d, chunks)).toEqual(records);
       expect(d.idle).toBe(true);
     }
+  });
+});
+
+describe('record marking: chunks the caller reuses', () => {
+  /** Push every chunk through one buffer that is overwritten after each push, as a socket's onread buffer is. */
+  const feedReused = (d: RecordDecoder, chunks: Buffer[]): Buffer[] => {
+    const scratch = Buffer.alloc(Math.max(1, ...chunks.map((c) => c.length)));
+    return chunks.flatMap((c) => {
+      c.copy(scratch);
+      const out = d.push(scratch.subarray(0, c.length));
+      scratch.fill(0xee);
+      return out;
+    });
+  };
+
+  it('returns records that survive the chunk being overwritten, whole or split at every position', () => {
+    const whole = hex('80000002 7879 80000001 7a');
+    const [a, b] = feedReused(new RecordDecoder(16, undefined, true), [whole]);
+    expect([a.toString(), b.toString()]).toEqual(['xy', 'z']);
+    for (let cut = 0; cut <= STREAM.length; cut++) {
+      const d = new RecordDecoder(1024, undefined, true);
+      expect(feedReused(d, [STREAM.subarray(0, cut), STREAM.subarray(cut)]).map((r) => r.toString())).toEqual(RECORDS);
+      expect(d.idle).toBe(true);
+    }
+    const d = new RecordDecoder(1024, undefined, true);
+    expect(feedReused(d, [...STREAM].map((x) => Buffer.from([x]))).map((r) => r.toString())).toEqual(RECORDS);
+  });
+
+  it('decodes random records with random fragments and chunking as the view-keeping decoder does', () => {
+    for (const { records, chunks } of randomStreams(11)) {
+      const d = new RecordDecoder(4096, undefined, true);
+      expect(feedReused(d, chunks)).toEqual(records);
+      expect(d.idle).toBe(true);
+    }
+  });
+
+  it('applies the same limits', () => {
+    const d = new RecordDecoder(8, undefined, true);
+    expect(() => d.push(hex('00000004 61626364 80000005'))).toThrow(RecordMarkingError);
+    expect(() => d.push(hex('80000001 61'))).toThrow(/exceeds the limit of 8 bytes/);
   });
 });
 

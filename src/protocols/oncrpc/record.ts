@@ -24,7 +24,11 @@ const COMPACT_PIECES = 64;
  * Splits a byte stream into records. `push(chunk)` returns the records the
  * chunk completes, keeping any partial header, fragment or record for the
  * next chunk. A record that arrives whole inside one chunk is returned as a
- * view of that chunk (no copy); others are gathered once.
+ * view of that chunk (no copy); others are gathered once. With
+ * `reusedChunks` the caller overwrites each chunk after push returns (one
+ * read buffer for every read), so no view of a chunk is kept or returned:
+ * every record's bytes are copied once, straight into a buffer of the
+ * record's size.
  */
 export class RecordDecoder {
   private readonly header = Buffer.alloc(4);
@@ -33,6 +37,9 @@ export class RecordDecoder {
   private fragLeft = -1;
   private fragLast = false;
   private pieces: Buffer[] = [];
+  /** With reusedChunks: the record in progress, `filled` bytes of it so far. */
+  private assembly: Buffer | null = null;
+  private filled = 0;
   private recordBytes = 0;
   private fragments = 0;
   private failed: RecordMarkingError | null = null;
@@ -44,6 +51,7 @@ export class RecordDecoder {
   constructor(
     readonly maxRecord: number,
     readonly maxFragments = 65536,
+    readonly reusedChunks = false,
   ) {
     if (!(maxRecord >= 0 && maxRecord <= MAX_FRAGMENT * 2)) throw new RangeError(`maxRecord ${maxRecord} is out of range`);
   }
@@ -83,13 +91,31 @@ export class RecordDecoder {
         continue;
       }
       const take = Math.min(this.fragLeft, chunk.length - at);
-      this.pieces.push(chunk.subarray(at, at + take));
-      if (this.pieces.length > COMPACT_PIECES) this.pieces = [Buffer.concat(this.pieces)];
+      if (this.reusedChunks) this.gather(chunk, at, take);
+      else {
+        this.pieces.push(chunk.subarray(at, at + take));
+        if (this.pieces.length > COMPACT_PIECES) this.pieces = [Buffer.concat(this.pieces)];
+      }
       this.fragLeft -= take;
       at += take;
       if (this.fragLeft === 0) this.endFragment(out);
     }
     return out;
+  }
+
+  /**
+   * Copy `take` bytes of `chunk` into the record in progress. Its buffer is
+   * sized by the fragment headers seen so far (within maxRecord), so a
+   * single-fragment record is copied once; a later fragment grows it.
+   */
+  private gather(chunk: Buffer, at: number, take: number): void {
+    if (this.assembly === null || this.assembly.length < this.recordBytes) {
+      const next = Buffer.allocUnsafe(this.assembly === null ? this.recordBytes : Math.min(this.maxRecord, Math.max(this.recordBytes, this.assembly.length * 2)));
+      this.assembly?.copy(next, 0, 0, this.filled);
+      this.assembly = next;
+    }
+    chunk.copy(this.assembly, this.filled, at, at + take);
+    this.filled += take;
   }
 
   private startFragment(word: number): void {
@@ -109,8 +135,14 @@ export class RecordDecoder {
   private endFragment(out: Buffer[]): void {
     this.fragLeft = -1;
     if (!this.fragLast) return;
-    const p = this.pieces;
-    out.push(p.length === 1 ? p[0] : p.length === 0 ? Buffer.alloc(0) : Buffer.concat(p, this.recordBytes));
+    if (this.reusedChunks) {
+      out.push(this.assembly ? this.assembly.subarray(0, this.filled) : Buffer.alloc(0));
+      this.assembly = null;
+      this.filled = 0;
+    } else {
+      const p = this.pieces;
+      out.push(p.length === 1 ? p[0] : p.length === 0 ? Buffer.alloc(0) : Buffer.concat(p, this.recordBytes));
+    }
     this.pieces = [];
     this.recordBytes = 0;
     this.fragments = 0;
@@ -119,6 +151,7 @@ export class RecordDecoder {
   private fail(message: string): RecordMarkingError {
     this.failed = new RecordMarkingError(message);
     this.pieces = [];
+    this.assembly = null;
     return this.failed;
   }
 }
