@@ -3,7 +3,7 @@ import { decodeBundle } from '../protocols/san/bundle';
 import { Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
 import { Security } from '../protocols/san/login';
-import { decodeCall, encodeReply, type Call, type ReplicaMetadataSum } from '../protocols/san/message';
+import { decodeCall, encodeReply, type Call, type ReplicaMetadataSum, type Reply } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
 import { COMMANDS, type Command, type CommandContext, type ReplyBody } from './commands/command-table';
@@ -47,6 +47,18 @@ export interface ReplicaHooks {
 
 /** Xids of recent calls, to find the slot a retransmitted call used. */
 const RECENT_CALLS = 4096;
+
+/**
+ * The reply a command made, with its call's slot and sequence set on it (the
+ * body is the command's own fresh object): a spread per call made new object
+ * shapes for every command.
+ */
+function slotted(body: ReplyBody, call: Call): Reply {
+  const reply = body as ReplyBody & { slot: number; seq: number };
+  reply.slot = call.slot;
+  reply.seq = call.seq;
+  return reply as Reply;
+}
 
 /**
  * One logged-in session: its keys, packet numbers and replay window, the
@@ -220,7 +232,7 @@ export class ServerSession {
       if (this.ending) this.end();
     };
     command.handle(this.ctx, call as never).then(
-      (body: ReplyBody | Buffer) => done(Buffer.isBuffer(body) ? body : encodeReply({ ...body, slot: call.slot, seq: call.seq } as never)),
+      (body: ReplyBody | Buffer) => done(Buffer.isBuffer(body) ? body : encodeReply(slotted(body, call))),
       (err: unknown) => {
         const { status, message, fault } = statusOf(err);
         this.deps.stats.callErrors++;

@@ -137,12 +137,11 @@ export function decodeCall(buf: Buffer): Call {
   const flags = r.u8('flags');
   const slot = r.u16('slot');
   const seq = r.u32('slot sequence');
-  const base = { slot, seq, flags };
   let call: Call;
   switch (op) {
     case Opcode.DISCOVER:
     case Opcode.LOGOUT:
-      call = { ...base, op };
+      call = { slot, seq, flags, op };
       break;
     case Opcode.IDENTIFY:
     case Opcode.CAPACITY:
@@ -150,29 +149,29 @@ export function decodeCall(buf: Buffer): Call {
     case Opcode.FLUSH:
     case Opcode.RESERVE:
     case Opcode.RELEASE:
-      call = { ...base, op, lun: r.u32('lun') };
+      call = { slot, seq, flags, op, lun: r.u32('lun') };
       break;
     case Opcode.READ:
-      call = { ...base, op, lun: r.u32('lun'), offset: r.u64('offset'), length: r.u32('length') };
+      call = { slot, seq, flags, op, lun: r.u32('lun'), offset: r.u64('offset'), length: r.u32('length') };
       break;
     case Opcode.WRITE:
-      call = { ...base, op, lun: r.u32('lun'), offset: r.u64('offset'), data: r.rest() };
+      call = { slot, seq, flags, op, lun: r.u32('lun'), offset: r.u64('offset'), data: r.rest() };
       break;
     case Opcode.UNMAP:
     case Opcode.WRITE_ZEROES:
-      call = { ...base, op, lun: r.u32('lun'), offset: r.u64('offset'), length: r.u64('length') };
+      call = { slot, seq, flags, op, lun: r.u32('lun'), offset: r.u64('offset'), length: r.u64('length') };
       break;
     case Opcode.NOP:
-      call = { ...base, op, time: r.u64big('time') };
+      call = { slot, seq, flags, op, time: r.u64big('time') };
       break;
     case Opcode.REPLICA_COMMIT: {
       const lun = r.u32('lun');
       const cycle = r.u64('cycle');
-      call = (flags & CallFlag.METADATA) !== 0 ? { ...base, op, lun, cycle, metadata: { length: r.u64('metadata length'), sha256: r.bytes(32, 'metadata sha256') } } : { ...base, op, lun, cycle };
+      call = (flags & CallFlag.METADATA) !== 0 ? { slot, seq, flags, op, lun, cycle, metadata: { length: r.u64('metadata length'), sha256: r.bytes(32, 'metadata sha256') } } : { slot, seq, flags, op, lun, cycle };
       break;
     }
     case Opcode.REPLICA_META:
-      call = { ...base, op, lun: r.u32('lun'), cycle: r.u64('cycle'), base: r.u64('base cycle'), offset: r.u64('offset'), data: r.rest() };
+      call = { slot, seq, flags, op, lun: r.u32('lun'), cycle: r.u64('cycle'), base: r.u64('base cycle'), offset: r.u64('offset'), data: r.rest() };
       break;
     default:
       throw new SbpDecodeError(Status.BAD_OPCODE, `unknown opcode 0x${op.toString(16)}`);
@@ -228,7 +227,6 @@ export function decodeReply(buf: Buffer): Reply {
     if (status > MAX_STATUS) throw new SbpDecodeError(Status.GARBAGE, `unknown status ${status}`);
     reply = { slot, seq, op, status: status as Exclude<Status, Status.OK>, message: r.str('message') };
   } else {
-    const base = { slot, seq, status: Status.OK as const };
     switch (op) {
       case Opcode.DISCOVER: {
         const count = r.u16('volume count');
@@ -243,12 +241,14 @@ export function decodeReply(buf: Buffer): Reply {
             flags: r.u8('volume flags'),
           });
         }
-        reply = { ...base, op, volumes };
+        reply = { slot, seq, status: Status.OK, op, volumes };
         break;
       }
       case Opcode.IDENTIFY:
         reply = {
-          ...base,
+          slot,
+          seq,
+          status: Status.OK,
           op,
           vendor: r.str('vendor'),
           product: r.str('product'),
@@ -261,16 +261,16 @@ export function decodeReply(buf: Buffer): Reply {
         };
         break;
       case Opcode.CAPACITY:
-        reply = { ...base, op, capacity: r.u64('capacity'), blockSize: r.u32('block size') };
+        reply = { slot, seq, status: Status.OK, op, capacity: r.u64('capacity'), blockSize: r.u32('block size') };
         break;
       case Opcode.READ:
-        reply = { ...base, op, data: r.rest() };
+        reply = { slot, seq, status: Status.OK, op, data: r.rest() };
         break;
       case Opcode.NOP:
-        reply = { ...base, op, time: r.u64big('time'), bootVerifier: r.u64big('boot verifier') };
+        reply = { slot, seq, status: Status.OK, op, time: r.u64big('time'), bootVerifier: r.u64big('boot verifier') };
         break;
       default:
-        reply = { ...base, op: op as BareReplyOp };
+        reply = { slot, seq, status: Status.OK, op: op as BareReplyOp };
     }
   }
   r.end();
