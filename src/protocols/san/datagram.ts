@@ -44,11 +44,11 @@ export interface Datagram {
 
 const CRC_AT = 36;
 
-function writeHeader(h: DatagramHeader, payloadLength: number, out: Buffer): void {
+function writeHeader(h: DatagramHeader, payloadLength: number, out: Buffer, flags = h.flags): void {
   out.writeUInt16BE(MAGIC, 0);
   out[2] = h.version;
   out[3] = h.kind;
-  out[4] = h.flags;
+  out[4] = flags;
   out[5] = 0;
   out.writeUInt16BE(payloadLength, 6);
   out.writeUInt32BE(h.sessionId >>> 0, 8);
@@ -100,7 +100,7 @@ export function sealDatagramParts(key: Buffer, direction: 1 | 2, h: DatagramHead
   if (plaintext.length > 0xffff) throw new RangeError('payload longer than 65535 bytes');
   const flags = (h.flags & ~Flag.CLEAR) | Flag.SEALED | (clear ? Flag.CLEAR : 0);
   const head = Buffer.allocUnsafe(HEADER_SIZE);
-  writeHeader({ ...h, flags }, plaintext.length, head);
+  writeHeader(h, plaintext.length, head, flags);
   const gcm = createCipheriv('aes-256-gcm', key, nonce(direction, h.packetNumber));
   gcm.setAAD(head.subarray(0, CRC_AT));
   let body: Buffer;
