@@ -67,6 +67,8 @@ export class Volume {
   /** READ into `buf` (its length is the length read): the data reassembles there straight from the datagrams. */
   async readInto(offset: number, buf: Buffer): Promise<void> {
     this.check(offset, buf.length);
+    const session = this.whole(buf.length);
+    if (session) return this.readPiece(session, offset, buf);
     const pieces = await this.split(offset, buf.length);
     await Promise.all(pieces.map((p) => this.readPiece(p.session, p.offset, buf.subarray(p.offset - offset, p.offset - offset + p.length))));
   }
@@ -75,11 +77,14 @@ export class Volume {
   async write(offset: number, data: Buffer, opts: { fua?: boolean } = {}): Promise<void> {
     this.check(offset, data.length);
     const flags = opts.fua ? CallFlag.FUA : 0;
-    const done = this.split(offset, data.length).then((pieces) =>
-      Promise.all(
-        pieces.map((p) => this.call({ op: Opcode.WRITE, flags, volume: this.description.id, offset: p.offset, data: data.subarray(p.offset - offset, p.offset - offset + p.length) }, p.session)),
-      ),
-    );
+    const session = this.whole(data.length);
+    const done: Promise<unknown> = session
+      ? this.call({ op: Opcode.WRITE, flags, volume: this.description.id, offset, data }, session)
+      : this.split(offset, data.length).then((pieces) =>
+          Promise.all(
+            pieces.map((p) => this.call({ op: Opcode.WRITE, flags, volume: this.description.id, offset: p.offset, data: data.subarray(p.offset - offset, p.offset - offset + p.length) }, p.session)),
+          ),
+        );
     this.track(done);
     await done;
   }
@@ -199,6 +204,17 @@ export class Volume {
   }
 
   /** Block-aligned pieces over the paths up now, one per session (each at most the session's max transfer). */
+  /**
+   * The session a transfer of `length` bytes goes to in one piece, when it
+   * needs no split and a path is up (most small I/O: no pieces array, no
+   * Promise.all); undefined leaves it to split(), which may wait for a path.
+   */
+  private whole(length: number): ClientSession | undefined {
+    if (length > SPLIT_THRESHOLD) return undefined;
+    const session = this.paths.pick(this.description.id);
+    return session && length <= session.maxTransfer ? session : undefined;
+  }
+
   private async split(offset: number, length: number): Promise<Piece[]> {
     const id = this.description.id;
     const first = this.paths.pick(id) ?? (await this.paths.wait(id, this.name, this.paths.now() + this.paths.waitMs));
