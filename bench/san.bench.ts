@@ -122,12 +122,24 @@ export async function fio(uri: string, w: Workload, region: number, seconds: num
   };
 }
 
+/**
+ * A backing file of `region` bytes written through with zeros, every block
+ * allocated (not sparse): nbdkit's, and the gateway's device file, so that
+ * both sides' timed I/O starts from the same file state (the gateway would
+ * otherwise create its device file sparse, and its first writes would pay
+ * for block allocation that nbdkit's do not). Synced, so that no writeback
+ * of these zeros runs under the timed rounds.
+ */
+export function writtenFile(path: string, region: number): string {
+  writeFileSync(path, '');
+  spawnSync('truncate', ['-s', String(region), path]);
+  spawnSync('dd', ['if=/dev/zero', `of=${path}`, 'bs=1M', `count=${Math.ceil(region / 2 ** 20)}`, 'conv=notrunc,fsync', 'status=none']);
+  return path;
+}
+
 /** nbdkit's file plugin on a written-through backing file of `region` bytes (like a thick volume: reads hit real blocks). */
 export async function startNbdkit(dir: string, region: number): Promise<{ child: ChildProcess; port: number }> {
-  const img = join(dir, 'nbd.img');
-  writeFileSync(img, '');
-  spawnSync('truncate', ['-s', String(region), img]);
-  spawnSync('dd', ['if=/dev/zero', `of=${img}`, 'bs=1M', `count=${Math.ceil(region / 2 ** 20)}`, 'conv=notrunc', 'status=none']);
+  const img = writtenFile(join(dir, 'nbd.img'), region);
   const port = await freePort('tcp');
   const child = spawn('nbdkit', ['-f', '-i', '127.0.0.1', '-p', String(port), 'file', img], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
@@ -164,7 +176,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     gateway = gw.child;
     const token = gw.token;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: opts.region });
+    await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: writtenFile(join(dir, 'bench.img'), opts.region), size: opts.region });
     await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
     // Thick: every page is allocated and zeroed up front, as nbdkit's backing file is all there.
     await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick' });
