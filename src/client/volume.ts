@@ -203,7 +203,6 @@ export class Volume {
     p.then(forget, forget);
   }
 
-  /** Block-aligned pieces over the paths up now, one per session (each at most the session's max transfer). */
   /**
    * The session a transfer of `length` bytes goes to in one piece, when it
    * needs no split and a path is up (most small I/O: no pieces array, no
@@ -215,6 +214,7 @@ export class Volume {
     return session && length <= session.maxTransfer ? session : undefined;
   }
 
+  /** Block-aligned pieces over the paths up now, one per session (each at most the session's max transfer). */
   private async split(offset: number, length: number): Promise<Piece[]> {
     const id = this.description.id;
     const first = this.paths.pick(id) ?? (await this.paths.wait(id, this.name, this.paths.now() + this.paths.waitMs));

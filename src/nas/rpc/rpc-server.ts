@@ -1,8 +1,8 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import { onreadSocket } from '../../common/onread-socket';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
+import { onreadSocket } from '../../common/onread-socket';
 import { encodeFragmentHeader, RecordDecoder, RecordMarkingError } from '../../protocols/oncrpc/record';
 import { DuplicateRequestCache, type DrcOptions } from './duplicate-request-cache';
 import { type RpcLog, type RpcPeer, type RpcReply, RpcDispatcher, type RpcStats, peerName } from './rpc-dispatcher';
