@@ -138,7 +138,7 @@ export class ClientHome {
     if (sessions !== undefined) settings.sessions = sessions;
     if (datagramSize !== undefined) settings.datagramSize = datagramSize;
     if (o.security !== undefined) {
-      if (!SECURITY_MODES.includes(o.security as SecurityMode)) throw bad('security', "'encrypt' or 'integrity'");
+      if (!SECURITY_MODES.includes(o.security as SecurityMode)) throw bad('security', SECURITY_MODES.map((m) => `'${m}'`).join(' or '));
       settings.security = o.security as SecurityMode;
     }
     return settings;

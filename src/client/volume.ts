@@ -77,14 +77,11 @@ export class Volume {
   async write(offset: number, data: Buffer, opts: { fua?: boolean } = {}): Promise<void> {
     this.check(offset, data.length);
     const flags = opts.fua ? CallFlag.FUA : 0;
+    const put = (session: ClientSession, at: number, piece: Buffer) => this.call({ op: Opcode.WRITE, flags, volume: this.description.id, offset: at, data: piece }, session);
     const session = this.whole(data.length);
     const done: Promise<unknown> = session
-      ? this.call({ op: Opcode.WRITE, flags, volume: this.description.id, offset, data }, session)
-      : this.split(offset, data.length).then((pieces) =>
-          Promise.all(
-            pieces.map((p) => this.call({ op: Opcode.WRITE, flags, volume: this.description.id, offset: p.offset, data: data.subarray(p.offset - offset, p.offset - offset + p.length) }, p.session)),
-          ),
-        );
+      ? put(session, offset, data)
+      : this.split(offset, data.length).then((pieces) => Promise.all(pieces.map((p) => put(p.session, p.offset, data.subarray(p.offset - offset, p.offset - offset + p.length)))));
     this.track(done);
     await done;
   }
@@ -209,16 +206,15 @@ export class Volume {
    * Promise.all); undefined leaves it to split(), which may wait for a path.
    */
   private whole(length: number): ClientSession | undefined {
-    if (length > SPLIT_THRESHOLD) return undefined;
     const session = this.paths.pick(this.description.id);
-    return session && length <= session.maxTransfer ? session : undefined;
+    return session && fitsOneCall(length, session) ? session : undefined;
   }
 
   /** Block-aligned pieces over the paths up now, one per session (each at most the session's max transfer). */
   private async split(offset: number, length: number): Promise<Piece[]> {
     const id = this.description.id;
     const first = this.paths.pick(id) ?? (await this.paths.wait(id, this.name, this.paths.now() + this.paths.waitMs));
-    if (length <= SPLIT_THRESHOLD && length <= first.maxTransfer) return [{ session: first, offset, length }];
+    if (fitsOneCall(length, first)) return [{ session: first, offset, length }];
     const sessions = this.paths.all(id);
     if (sessions.length === 0) sessions.push(first);
     const bs = this.description.blockSize;
@@ -241,5 +237,8 @@ export class Volume {
     }
   }
 }
+
+/** A transfer that goes to one session in one call, not split across the paths. */
+const fitsOneCall = (length: number, session: ClientSession): boolean => length <= SPLIT_THRESHOLD && length <= session.maxTransfer;
 
 export const volumeFlags = (flags: number) => ({ readOnly: (flags & VOLUME_READ_ONLY) !== 0, shared: (flags & VOLUME_SHARED) !== 0 });

@@ -162,33 +162,33 @@ export class RpcServer {
     // allowHalfOpen: a client may shut down its side after its last call and still read the replies.
     // Paused, so that no byte is read before the socket reads into its own buffer (onread).
     return createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, (accepted: Socket) => {
+      // The socket exists before the connection it feeds.
       let feed: (chunk: Buffer) => void = () => undefined;
-      const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
       const callback = (n: number, buf: Buffer): boolean => {
         feed(buf.subarray(0, n));
         return true;
       };
-      const socket = onreadSocket(accepted, { buffer, callback }, { allowHalfOpen: true });
+      const socket = onreadSocket(accepted, { buffer: Buffer.allocUnsafeSlow(READ_BUFFER), callback }, { allowHalfOpen: true });
       if (!socket) {
         void this.handle(accepted.resume());
         return;
       }
-      void this.serve(socket, {}, (f) => (feed = f));
+      feed = this.serve(socket, {}, true).feed;
       socket.resume();
     });
   }
 
   /** Serve one connection; resolves when it closes. `peer` fills in what the stream cannot tell. */
   handle(stream: Duplex, peer: Partial<Omit<RpcPeer, 'connectionId'>> = {}): Promise<void> {
-    return this.serve(stream, peer);
+    return this.serve(stream, peer, false).closed;
   }
 
   /**
-   * Serve one connection. Its bytes come as 'data' events, or, with `direct`,
-   * through the function `direct` is handed: a socket's onread callback, whose
-   * buffer is read into again once the function returns.
+   * Serve one connection: `feed` takes its bytes, from 'data' events, or with
+   * `reusedChunks` from a read buffer that is read into again once feed
+   * returns (a socket's onread); `closed` resolves when the connection closes.
    */
-  private serve(stream: Duplex, peer: Partial<Omit<RpcPeer, 'connectionId'>>, direct?: (feed: (chunk: Buffer) => void) => void): Promise<void> {
+  private serve(stream: Duplex, peer: Partial<Omit<RpcPeer, 'connectionId'>>, reusedChunks: boolean): { closed: Promise<void>; feed: (chunk: Buffer) => void } {
     const s = stream as Partial<Socket>;
     const local = s.remoteAddress === undefined && peer.remoteAddress === undefined;
     const conn: Conn = {
@@ -209,29 +209,28 @@ export class RpcServer {
     };
     if (this.closing) {
       stream.destroy();
-      return Promise.resolve();
+      return { closed: Promise.resolve(), feed: () => undefined };
     }
     this.conns.add(conn);
     this.stats.connections++;
     this.stats.activeConnections++;
-    const decoder = new RecordDecoder(this.maxRecord, undefined, direct !== undefined);
-    return new Promise<void>((resolve) => {
-      const onChunk = (chunk: Buffer): void => {
-        let records: Buffer[];
-        try {
-          records = decoder.push(chunk);
-        } catch (e) {
-          if (!(e instanceof RecordMarkingError)) throw e;
-          this.stats.recordErrors++;
-          this.log.warn(`closing RPC connection from ${peerName(conn.peer)}: ${e.message}`);
-          stream.destroy();
-          return;
-        }
-        for (const rec of records) conn.queue.push(rec);
-        this.pump(conn);
-      };
-      if (direct) direct(onChunk);
-      else stream.on('data', onChunk);
+    const decoder = new RecordDecoder(this.maxRecord, undefined, reusedChunks);
+    const feed = (chunk: Buffer): void => {
+      let records: Buffer[];
+      try {
+        records = decoder.push(chunk);
+      } catch (e) {
+        if (!(e instanceof RecordMarkingError)) throw e;
+        this.stats.recordErrors++;
+        this.log.warn(`closing RPC connection from ${peerName(conn.peer)}: ${e.message}`);
+        stream.destroy();
+        return;
+      }
+      for (const rec of records) conn.queue.push(rec);
+      this.pump(conn);
+    };
+    if (!reusedChunks) stream.on('data', feed);
+    const closed = new Promise<void>((resolve) => {
       stream.on('end', () => {
         conn.ended = true;
         if (!decoder.idle) this.log.debug(`RPC connection from ${peerName(conn.peer)} ended inside a record`);
@@ -250,6 +249,7 @@ export class RpcServer {
         resolve();
       });
     });
+    return { closed, feed };
   }
 
   /** Start queued calls while slots are free; pause reading while they are not. */
