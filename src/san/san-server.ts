@@ -4,6 +4,8 @@ import { Kind, MIN_DATAGRAM_SIZE, SbpDecodeError, Status, VERSION } from '../pro
 import { decodeDatagram, encodeDatagram, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, identityRefusal, Security, transcript, type Challenge, type Hello, type LoginMessage, type Proof, type SecurityMode } from '../protocols/san/login';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
+import { READ_REPLY_HEADER } from './commands/command-table';
+import { ReplyBuffers } from './reply-buffers';
 import { Reservations } from './reservations';
 import { newSanStats, type SanStats } from './san-stats';
 import type { SanHost, SanView } from './san-view';
@@ -71,6 +73,7 @@ export class SanServer {
   readonly reservations = new Reservations();
   private readonly sessions = new Map<number, ServerSession>();
   private readonly provisional = new Map<number, Provisional>();
+  private readonly replyBuffers = new Map<DatagramSocket, ReplyBuffers>();
   /** `address:port/xid` of a HELLO → its provisional session. */
   private readonly hellos = new Map<string, number>();
   private sweepTimer: TimerHandle | undefined;
@@ -280,6 +283,7 @@ export class SanServer {
       bootVerifier: this.bootVerifier,
       maxTransfer: this.o.maxTransfer,
       replyCacheBytes: REPLY_CACHE_BYTES,
+      replyBuffers: this.replyBuffersFor(via),
       credits: () => this.credits(p.challenge.datagramSize),
       fault: this.o.fault,
       ended: (s) => this.sessions.delete(s.id),
@@ -290,6 +294,13 @@ export class SanServer {
     this.stats.loginsAccepted++;
     this.o.audit({ host: host.name, hostId: host.id, address, ok: true });
     this.sendRaw(via, session.welcome, from);
+  }
+
+  /** One pool per listener: a buffer is reused only when that socket has no send queued. */
+  private replyBuffersFor(socket: DatagramSocket): ReplyBuffers {
+    let pool = this.replyBuffers.get(socket);
+    if (!pool) this.replyBuffers.set(socket, (pool = new ReplyBuffers(this.stats, READ_REPLY_HEADER, () => socket.queuedSends())));
+    return pool;
   }
 
   private dropProvisional(p: Provisional): void {

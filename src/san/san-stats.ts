@@ -30,6 +30,10 @@ export interface SanStats {
   /** Calls whose slot sequence was stale or skipped (SEQ_MISORDERED), not executed. */
   callsMisordered: number;
   serverFaults: number;
+  /** Large READ replies sent from a buffer an earlier reply had used (ReplyBuffers). */
+  replyBuffersReused: number;
+  /** Pooled reply buffers left to the garbage collector: a send was still queued, or the pool was full. */
+  replyBuffersDiscarded: number;
 }
 
 export function newSanStats(): SanStats {
@@ -52,5 +56,7 @@ export function newSanStats(): SanStats {
     callErrors: 0,
     callsMisordered: 0,
     serverFaults: 0,
+    replyBuffersReused: 0,
+    replyBuffersDiscarded: 0,
   };
 }

@@ -51,6 +51,8 @@ export class SanCollector {
     counter('strata_san_retransmitted_calls_total', 'Retransmitted SAN calls answered from the reply cache, not executed again.', (s) => s.callsReplayed);
     counter('strata_san_misordered_calls_total', 'SAN calls refused for a stale or skipped slot sequence.', (s) => s.callsMisordered);
     counter('strata_san_send_errors_total', 'SAN datagrams the socket failed to send.', (s) => s.sendErrors);
+    counter('strata_san_reply_buffers_reused_total', 'Large SAN READ replies sent from a buffer an earlier reply had used.', (s) => s.replyBuffersReused);
+    counter('strata_san_reply_buffers_discarded_total', 'Pooled SAN reply buffers left to the garbage collector (a send still queued, or the pool full).', (s) => s.replyBuffersDiscarded);
     new Counter<'reason'>({
       name: 'strata_san_dropped_datagrams_total',
       help: 'SAN datagrams dropped or rejected, by reason.',

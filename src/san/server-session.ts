@@ -10,6 +10,7 @@ import { COMMANDS, type Command, type CommandContext, type ReplyBody } from './c
 import { LunTable } from './commands/lun-table';
 import { ReplayWindow } from './replay-window';
 import type { Reservations } from './reservations';
+import type { ReplyBuffers } from './reply-buffers';
 import type { SanStats } from './san-stats';
 import { statusOf } from './san-status';
 import type { SanHost, SanView } from './san-view';
@@ -31,6 +32,8 @@ export interface SessionDeps {
   maxTransfer: number;
   /** Bytes of replies the slot table may cache for this session. */
   replyCacheBytes: number;
+  /** Large READ reply buffers, shared by the sessions of the listener. */
+  replyBuffers: ReplyBuffers;
   /** Credits to grant the client in every datagram. */
   credits(): number;
   fault(err: unknown, what: string): void;
@@ -76,6 +79,10 @@ export class ServerSession {
   private readonly replay = new ReplayWindow();
   private readonly slots: SlotTable;
   private readonly calls = new Map<number, { slot: number; seq: number }>();
+  /** Pooled replies (ReplyBuffers) still held by the slot table or the channel: how many of the two hold each. */
+  private readonly holds = new Map<Buffer, number>();
+  /** Pooled replies the channel is sending, by xid. */
+  private readonly sendingPooled = new Map<number, Buffer>();
   private readonly ctx: CommandContext;
   private readonly batcher: SegmentBatcher;
   private ending = false;
@@ -92,7 +99,7 @@ export class ServerSession {
     private readonly deps: SessionDeps,
   ) {
     this.lastHeard = deps.clock.now();
-    this.slots = new SlotTable(slotCount, deps.replyCacheBytes);
+    this.slots = new SlotTable(slotCount, deps.replyCacheBytes, (reply) => this.letGo(reply));
     this.batcher = new SegmentBatcher(segmentCapacity(datagramSize), (d) => this.emit(d));
     this.channel = new Channel({
       role: 'server',
@@ -102,6 +109,7 @@ export class ServerSession {
       deliver: (xid, message) => this.onCall(xid, message),
       failed: () => undefined,
       redeliver: (xid) => this.redeliver(xid),
+      released: (xid) => this.released(xid),
       // Enough for every slot to have a WRITE arriving at once, within a bound.
       reassemblyBytes: Math.min(512 * 2 ** 20, slotCount * (deps.maxTransfer + 64)),
       maxMessage: deps.maxTransfer + 64,
@@ -118,6 +126,7 @@ export class ServerSession {
       reservations: deps.reservations,
       bootVerifier: deps.bootVerifier,
       maxTransfer: deps.maxTransfer,
+      replyBuffer: (length) => deps.replyBuffers.take(length),
       logout: () => (this.ending = true),
       replicaCommit: deps.replicas ? (volumeId, cycle, metadata) => deps.replicas!.commit(host, volumeId, cycle, metadata) : undefined,
       replicaMetadata: deps.replicas ? (volumeId, cycle, base, offset, data) => deps.replicas!.metadata(host, volumeId, cycle, base, offset, data) : undefined,
@@ -177,6 +186,8 @@ export class ServerSession {
     this.ended = true;
     this.channel.close();
     this.batcher.clear();
+    this.holds.clear();
+    this.sendingPooled.clear();
     this.deps.reservations.releaseSession(this.id);
     this.deps.ended(this);
   }
@@ -226,6 +237,7 @@ export class ServerSession {
   private execute(xid: number, call: Call): void {
     const command = COMMANDS[call.op] as Command<Opcode>;
     const done = (reply: Buffer) => {
+      this.hold(reply);
       this.slots.complete(call.slot, call.seq, reply, command.rereadable);
       if (this.ended) return;
       this.send(xid, reply);
@@ -245,6 +257,33 @@ export class ServerSession {
     );
   }
 
+  /** One more holder of `reply` if it is a pooled buffer; false for any other reply. */
+  private hold(reply: Buffer): boolean {
+    if (!this.deps.replyBuffers.owns(reply)) return false;
+    this.holds.set(reply, (this.holds.get(reply) ?? 0) + 1);
+    return true;
+  }
+
+  /** A holder let go of `reply`: with none left, the buffer goes back to the pool. */
+  private letGo(reply: Buffer): void {
+    const n = this.holds.get(reply);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.holds.set(reply, n - 1);
+      return;
+    }
+    this.holds.delete(reply);
+    // An ended session's channel may still name the buffer in a segment waiting to go: leave it to the collector.
+    if (!this.ended) this.deps.replyBuffers.give(reply);
+  }
+
+  private released(xid: number): void {
+    const reply = this.sendingPooled.get(xid);
+    if (reply === undefined) return;
+    this.sendingPooled.delete(xid);
+    this.letGo(reply);
+  }
+
   /** A call delivered before came again: resend its reply if there is one and it is not still on its way. */
   private redeliver(xid: number): void {
     const c = this.calls.get(xid);
@@ -262,6 +301,7 @@ export class ServerSession {
   }
 
   private send(xid: number, reply: Buffer): void {
+    if (this.hold(reply)) this.sendingPooled.set(xid, reply);
     this.channel.send(Kind.REPLY_SEG, xid, reply);
   }
 

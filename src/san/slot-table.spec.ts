@@ -14,6 +14,26 @@ describe('SlotTable', () => {
     expect((again as { reply: Buffer }).reply.equals(buf(10))).toBe(true);
   });
 
+  it('tells when it lets go of a cached reply: the slot moved on, or the reply was evicted', () => {
+    const dropped: Buffer[] = [];
+    const t = new SlotTable(2, 100, (r) => dropped.push(r));
+    const first = buf(60);
+    t.admit(0, 1);
+    t.complete(0, 1, first, true);
+    t.admit(0, 1);
+    expect(dropped).toEqual([]);
+    t.admit(0, 2);
+    expect(dropped).toEqual([first]);
+    t.complete(0, 2, buf(60, 2), true);
+    const big = buf(70, 3);
+    t.admit(1, 1);
+    t.complete(1, 1, big, true);
+    // 130 bytes cached against a bound of 100: the largest evictable reply goes.
+    expect(dropped).toEqual([first, big]);
+    expect(t.admit(1, 1)).toEqual({ kind: 'evicted' });
+    expect(dropped.length).toBe(2);
+  });
+
   it('refuses old and skipped sequences, so a delayed duplicate never runs after newer calls', () => {
     const t = new SlotTable(2, 1 << 20);
     t.admit(1, 1);

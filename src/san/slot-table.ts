@@ -32,6 +32,8 @@ export class SlotTable {
     readonly size: number,
     /** Bound on the bytes of cached replies; only evictable (READ) replies are ever dropped. */
     private readonly maxCachedBytes: number,
+    /** A cached reply the table no longer holds (the slot moved on, or it was evicted). */
+    private readonly dropped: (reply: Buffer) => void = () => undefined,
   ) {
     this.slots = Array.from({ length: size }, () => ({ seq: 0, executing: false, reply: null, evictable: false, evicted: false }));
   }
@@ -68,9 +70,13 @@ export class SlotTable {
   }
 
   private drop(slot: Slot): void {
-    if (slot.reply) this.cachedBytes -= slot.reply.length;
+    const reply = slot.reply;
     slot.reply = null;
     slot.evicted = false;
+    if (reply) {
+      this.cachedBytes -= reply.length;
+      this.dropped(reply);
+    }
   }
 
   /** Largest evictable replies first, until under the bound. */

@@ -81,6 +81,10 @@ class CutAfterLogin implements DatagramSocket {
     });
   }
 
+  queuedSends(): number {
+    return this.inner.queuedSends();
+  }
+
   local(): Peer {
     return this.inner.local();
   }

@@ -48,6 +48,11 @@ export class LossyLink implements DatagramSocket {
     this.through(whole(buf), (b) => this.inner.send(b, port, address));
   }
 
+  /** Datagrams held back for a delay or reordering (incoming ones too: a bound, not an exact count), and the inner socket's. */
+  queuedSends(): number {
+    return this.pending.size + this.inner.queuedSends();
+  }
+
   onMessage(cb: (buf: Buffer, from: Peer) => void): void {
     this.inner.onMessage((buf, from) => this.through(buf, (b) => cb(b, from)));
   }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Writer } from '../../protocols/san/buffer-io';
 import { Opcode, Status } from '../../protocols/san/constants';
 import { VOLUME_READ_ONLY, VOLUME_SHARED, type Call, type Reply, type ReplicaMetadataSum } from '../../protocols/san/message';
 import type { VolumeIo } from '../../virtualization/mirrored-disk';
@@ -13,6 +12,9 @@ export const VENDOR = 'STRATA';
 export const PRODUCT = 'Strata volume';
 
 /** What a command sees of its session and the gateway. */
+/** READ's reply: u8 opcode, u8 status, u16 slot, u32 sequence, then the data (docs/san-protocol.md, section 5). */
+export const READ_REPLY_HEADER = 8;
+
 export interface CommandContext {
   sessionId: number;
   hostId: string;
@@ -27,6 +29,8 @@ export interface CommandContext {
   reservations: Reservations;
   bootVerifier: bigint;
   maxTransfer: number;
+  /** A READ reply buffer: READ_REPLY_HEADER (8) bytes, then room for `length` bytes of data (large ones are pooled). */
+  replyBuffer(length: number): Buffer;
   logout(): void;
   /** Snapshot a replica this host writes as cycle `cycle` (REPLICA_COMMIT); undefined when the gateway keeps no replicas. */
   replicaCommit?(volumeId: string, cycle: number, metadata?: ReplicaMetadataSum): Promise<void>;
@@ -199,8 +203,12 @@ export const COMMANDS: { [K in Opcode]: Command<K> } = {
       const t = target(ctx, call.lun, false);
       checkTransfer(ctx, call.length);
       checkRange(t, call.offset, call.length);
-      const reply = new Writer(8 + call.length).u8(Opcode.READ).u8(Status.OK).u16(call.slot).u32(call.seq).buf;
-      await t.disk.readInto(call.offset, reply.subarray(8));
+      const reply = ctx.replyBuffer(call.length);
+      reply[0] = Opcode.READ;
+      reply[1] = Status.OK;
+      reply.writeUInt16BE(call.slot, 2);
+      reply.writeUInt32BE(call.seq >>> 0, 4);
+      await t.disk.readInto(call.offset, reply.subarray(READ_REPLY_HEADER));
       return reply;
     },
   },

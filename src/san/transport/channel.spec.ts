@@ -19,6 +19,10 @@ function pair(opts: { faults?: WireFaults; serverCredits?: number; capacity?: nu
   const cache = new Map<number, Buffer>();
   const failed: number[] = [];
   const placed = new Set<number>();
+  /** Replies the server channel still refers to (sent, not yet released), and segments it emitted of any other. */
+  const live = new Set<number>();
+  const released: number[] = [];
+  let emittedAfterRelease = 0;
   let maxFlight = 0;
   let serverExecutions = 0;
   const wire = (to: () => Channel, d: OutgoingSegment) => {
@@ -61,23 +65,46 @@ function pair(opts: { faults?: WireFaults; serverCredits?: number; capacity?: nu
     capacity,
     reassemblyBytes: 1 << 20,
     maxMessage: 1 << 20,
-    emit: (d) => wire(() => client, d),
+    emit: (d) => {
+      if (d.kind === Kind.REPLY_SEG && !live.has(d.xid)) emittedAfterRelease++;
+      wire(() => client, d);
+    },
     deliver: (xid, message) => {
       serverExecutions++;
       const reply = Buffer.from(message).reverse();
       cache.set(xid, reply);
+      live.add(xid);
       server.send(Kind.REPLY_SEG, xid, reply);
+    },
+    released: (xid) => {
+      live.delete(xid);
+      released.push(xid);
     },
     failed: () => undefined,
     // As the slot table does: a retransmitted call gets its cached reply again, never a second execution.
     redeliver: (xid) => {
       const reply = cache.get(xid);
-      if (reply && !server.sending(xid)) server.send(Kind.REPLY_SEG, xid, reply);
+      if (reply && !server.sending(xid)) {
+        live.add(xid);
+        server.send(Kind.REPLY_SEG, xid, reply);
+      }
     },
   });
   client.setPeerCredits(opts.serverCredits ?? 64);
   server.setPeerCredits(64);
-  return { clock, client, server, replies, failed, placed, maxFlight: () => maxFlight, executions: () => serverExecutions };
+  return {
+    clock,
+    client,
+    server,
+    replies,
+    failed,
+    placed,
+    live,
+    released,
+    emittedAfterRelease: () => emittedAfterRelease,
+    maxFlight: () => maxFlight,
+    executions: () => serverExecutions,
+  };
 }
 
 function run(p: ReturnType<typeof pair>, count: number, seed = 3) {
@@ -158,6 +185,20 @@ describe('Channel', () => {
     // Every call was delivered to the server exactly once; duplicates were recognized.
     expect(p.executions()).toBe(300);
     expect(p.client.flight).toBe(0);
+  });
+
+  it('releases a reply only once it will send none of it again, through drops, duplicates and reordering', () => {
+    // What makes a reply's buffer reusable (ReplyBuffers): after released(), not one more segment of it goes out.
+    const p = pair({ faults: { drop: 0.15, duplicate: 0.1, reorder: 0.2 } });
+    const sent = run(p, 300, 9);
+    for (let i = 0; i < 2_000; i++) p.clock.advance(1);
+    expect(p.failed).toEqual([]);
+    for (const [xid, m] of sent) expect(p.replies.get(xid)?.equals(Buffer.from(m).reverse()), `xid ${xid}`).toBe(true);
+    expect(p.server.stats.retransmits).toBeGreaterThan(0);
+    expect(p.emittedAfterRelease()).toBe(0);
+    // Every reply was let go of in the end: long ones once acknowledged, one-segment ones once emitted.
+    expect(p.live.size).toBe(0);
+    expect(new Set(p.released).size).toBe(300);
   });
 
   it('never has more segments in flight than the peer granted', () => {

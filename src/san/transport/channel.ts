@@ -48,6 +48,12 @@ export interface ChannelOptions {
   failed(xid: number): void;
   /** Server: a CALL already delivered was sent again (its reply was lost, or it is still executing). */
   redeliver?(xid: number): void;
+  /**
+   * The channel no longer refers to the message it sent as `xid`: fully
+   * acknowledged, given up on, replaced by a new send of the same xid, or
+   * (a server's one-segment REPLY) emitted once. Not called by close().
+   */
+  released?(xid: number): void;
   rto?: RtoLimits;
   congestion?: CongestionLimits;
   /** Timeouts in a row without progress before a message fails. */
@@ -210,6 +216,7 @@ export class Channel {
     for (const p of parts) length += p.length;
     if (this.o.role === 'server' && parts.length === 1) {
       this.emit(kind, xid, 0, 1, length, parts[0]);
+      this.o.released?.(xid);
       return;
     }
     const m = new Outgoing(xid, kind, parts, length, this.o.role === 'client');
@@ -425,6 +432,7 @@ export class Channel {
     }
     for (let i = 0; i < m.parts.length; i++) if (m.state[i] === SegState.IN_FLIGHT) this.inFlight--;
     this.outgoing.delete(m.xid);
+    this.o.released?.(m.xid);
     this.schedulePump();
   }
 

@@ -10,8 +10,15 @@ export interface Peer {
  * test/utils/lossy-link.ts (drops, duplicates, reorders, corrupts) in tests.
  */
 export interface DatagramSocket {
-  /** One datagram, given whole or as pieces sent together (one sendmsg with an iovec: no copy to join them). */
+  /**
+   * One datagram, given whole or as pieces sent together (one sendmsg with an
+   * iovec: no copy to join them). The caller may change the pieces once send
+   * returns unless queuedSends() counts this datagram: a socket that keeps a
+   * piece by reference past its return must count it there (or copy it).
+   */
   send(buf: Buffer | readonly Buffer[], port: number, address: string): void;
+  /** Datagrams accepted by send() whose pieces the socket still refers to (queued, not yet handed to the kernel). */
+  queuedSends(): number;
   onMessage(cb: (buf: Buffer, from: Peer) => void): void;
   local(): Peer;
   close(): Promise<void>;
@@ -72,6 +79,15 @@ export class UdpDatagramSocket implements DatagramSocket {
     } catch {
       // Closed under a late reply (a listener taken away): a lost datagram, not a crash.
       this.counters.sendErrors++;
+    }
+  }
+
+  /** libuv's queue: a send the kernel could not take at once (EAGAIN) waits there, pieces by reference. */
+  queuedSends(): number {
+    try {
+      return this.socket.getSendQueueCount();
+    } catch {
+      return 0;
     }
   }
 
