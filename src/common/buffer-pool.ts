@@ -20,8 +20,11 @@ export class BufferPool {
     return Buffer.allocUnsafeSlow(this.size);
   }
 
-  give(b: Buffer): void {
-    if (this.free.length < this.keep) this.free.push(b);
+  /** Keep `b` for reuse; false when the pool already holds as many as it keeps (`b` is left to the collector). */
+  give(b: Buffer): boolean {
+    if (this.free.length >= this.keep) return false;
+    this.free.push(b);
+    return true;
   }
 
   get idle(): number {

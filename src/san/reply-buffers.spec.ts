@@ -6,11 +6,11 @@ const KiB = 2 ** 10;
 const MiB = 2 ** 20;
 
 /** A pool whose end-of-turn step runs when the test says, on a socket with `queued` sends waiting. */
-function pool(opts: { freeMax?: number } = {}) {
+function pool(opts: { classBytes?: number } = {}) {
   const stats = newSanStats();
   const turns: (() => void)[] = [];
   const socket = { queued: 0 };
-  const p = new ReplyBuffers(stats, 8, () => socket.queued, opts.freeMax, (fn) => turns.push(fn));
+  const p = new ReplyBuffers(stats, 8, () => socket.queued, opts.classBytes, (fn) => turns.push(fn));
   const endTurn = () => {
     for (const fn of turns.splice(0)) fn();
   };
@@ -68,8 +68,8 @@ describe('ReplyBuffers', () => {
     expect(stats.replyBuffersDiscarded).toBe(1);
   });
 
-  it('keeps no more free bytes than its bound', () => {
-    const { p, stats, endTurn } = pool({ freeMax: 2 * (MiB + 8) });
+  it('keeps no more free bytes per size class than its bound', () => {
+    const { p, stats, endTurn } = pool({ classBytes: 2 * (MiB + 8) });
     const lent = [p.take(MiB), p.take(MiB), p.take(MiB)];
     for (const b of lent) p.give(b);
     endTurn();

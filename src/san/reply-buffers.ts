@@ -1,3 +1,4 @@
+import { BufferPool } from '../common/buffer-pool';
 import type { SanStats } from './san-stats';
 
 /**
@@ -9,7 +10,8 @@ import type { SanStats } from './san-stats';
  * external memory they hold with a full mark-compact every few tens of
  * milliseconds: after a busy 4 KiB phase, 1 MiB reads over the SAN dropped
  * from about 1,100 to 550-620 MB/s, with the gateway's CPU per MB doubled, all
- * of the difference in garbage collection.
+ * of the difference in garbage collection. (The NBD server and NFS reads pool
+ * their buffers for the same reason: common/buffer-pool.)
  *
  * A buffer is lent by take() and handed back by give() once nothing refers to
  * it: the session gives it back when both the slot table (the reply cache) and
@@ -23,16 +25,15 @@ import type { SanStats } from './san-stats';
 
 /** Replies smaller than this are allocated as before: young-generation collections reclaim them cheaply. */
 export const POOLED_MIN = 256 * 2 ** 10;
-/** Bytes of free buffers kept for reuse, across all sessions of a listener. */
-export const POOL_FREE_MAX = 64 * 2 ** 20;
+/** Bytes of free buffers kept for reuse per size class, per listener. */
+export const POOL_CLASS_BYTES = 32 * 2 ** 20;
 
 export class ReplyBuffers {
-  /** Free buffers by capacity (a power of two, plus the reply header). */
-  private readonly free = new Map<number, Buffer[]>();
+  /** By capacity: a power of two of data, plus the reply header. */
+  private readonly pools = new Map<number, BufferPool>();
   /** The whole buffer behind each reply lent out, by its memory. */
-  private readonly lent = new Map<ArrayBufferLike, Buffer>();
-  private freeBytes = 0;
-  private returning: Buffer[] = [];
+  private readonly lent = new Map<ArrayBufferLike, { whole: Buffer; pool: BufferPool }>();
+  private returning: { whole: Buffer; pool: BufferPool }[] = [];
   private scheduled = false;
 
   constructor(
@@ -41,7 +42,7 @@ export class ReplyBuffers {
     private readonly header: number,
     /** Sends still queued by the socket the replies go out on: a buffer is reused only when there are none. */
     private readonly queuedSends: () => number,
-    private readonly freeMax = POOL_FREE_MAX,
+    private readonly classBytes = POOL_CLASS_BYTES,
     private readonly defer: (fn: () => void) => void = (fn) => void setImmediate(fn),
   ) {}
 
@@ -49,18 +50,12 @@ export class ReplyBuffers {
   take(length: number): Buffer {
     const size = this.header + length;
     if (length < POOLED_MIN) return Buffer.allocUnsafe(size);
-    const capacity = this.header + 2 ** Math.ceil(Math.log2(length));
-    const whole = this.free.get(capacity)?.pop();
-    let buf: Buffer;
-    if (whole) {
-      this.freeBytes -= whole.length;
-      this.stats.replyBuffersReused++;
-      buf = whole;
-    } else {
-      buf = Buffer.allocUnsafeSlow(capacity);
-    }
-    this.lent.set(buf.buffer, buf);
-    return buf.subarray(0, size);
+    const pool = this.poolFor(this.header + 2 ** Math.ceil(Math.log2(length)));
+    const made = pool.made;
+    const whole = pool.take();
+    if (pool.made === made) this.stats.replyBuffersReused++;
+    this.lent.set(whole.buffer, { whole, pool });
+    return whole.subarray(0, size);
   }
 
   /** Whether `reply` came from take() and is still lent out. */
@@ -70,13 +65,19 @@ export class ReplyBuffers {
 
   /** Nothing refers to `reply` any more: it may be reused after this turn. A buffer not lent by take() is ignored. */
   give(reply: Buffer): void {
-    const whole = this.lent.get(reply.buffer);
-    if (!whole) return;
+    const loan = this.lent.get(reply.buffer);
+    if (!loan) return;
     this.lent.delete(reply.buffer);
-    this.returning.push(whole);
+    this.returning.push(loan);
     if (this.scheduled) return;
     this.scheduled = true;
     this.defer(() => this.settle());
+  }
+
+  private poolFor(capacity: number): BufferPool {
+    let pool = this.pools.get(capacity);
+    if (!pool) this.pools.set(capacity, (pool = new BufferPool(capacity, Math.max(1, Math.floor(this.classBytes / capacity)))));
+    return pool;
   }
 
   private settle(): void {
@@ -84,15 +85,6 @@ export class ReplyBuffers {
     const back = this.returning;
     this.returning = [];
     const idle = this.queuedSends() === 0;
-    for (const whole of back) {
-      if (!idle || this.freeBytes + whole.length > this.freeMax) {
-        this.stats.replyBuffersDiscarded++;
-        continue;
-      }
-      let list = this.free.get(whole.length);
-      if (!list) this.free.set(whole.length, (list = []));
-      list.push(whole);
-      this.freeBytes += whole.length;
-    }
+    for (const { whole, pool } of back) if (!idle || !pool.give(whole)) this.stats.replyBuffersDiscarded++;
   }
 }
