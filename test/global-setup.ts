@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,13 +8,16 @@ import { join } from 'node:path';
  * read), and the run removes it at the end: specs and the gateways they start
  * no longer leave their data dirs, keys and sockets in /tmp.
  *
- * The name stays short: Unix socket paths must fit in 107 bytes.
+ * The name stays short: Unix socket paths must fit in 107 bytes. Its mode is
+ * /tmp's (1777): specs run programs as other users (nobody), which must reach
+ * what is made under it.
  * A directory that still has something mounted under it (a spec that failed
  * between mount and unmount) is left in place, with its path printed, so the
  * removal never walks into a mounted filesystem.
  */
 export default function setup(): () => void {
   const root = mkdtempSync(join(tmpdir(), 'st-'));
+  chmodSync(root, 0o1777);
   const before = process.env.TMPDIR;
   process.env.TMPDIR = root;
   return () => {
