@@ -45,6 +45,27 @@ describe('ReplyBuffers', () => {
     expect(stats.replyBuffersReused).toBe(1);
   });
 
+  it('frees a buffer only in a deferral scheduled after it was given back, not in one already pending', () => {
+    // A batcher flush scheduled before a give may still send from the buffer; a deferral scheduled earlier
+    // than that flush must not free it.
+    const stats = newSanStats();
+    const queue: (() => void)[] = [];
+    const p = new ReplyBuffers(stats, 8, () => 0, undefined, (fn) => queue.push(fn));
+    const x = p.take(MiB);
+    const b = p.take(MiB);
+    p.give(x);
+    const flush = () => undefined;
+    queue.push(flush);
+    p.give(b);
+    // x's deferral, then the flush: b is not free yet.
+    queue.shift()!();
+    queue.shift()!();
+    expect(p.take(MiB).buffer).toBe(x.buffer);
+    expect(p.take(MiB).buffer).not.toBe(b.buffer);
+    queue.shift()!();
+    expect(p.take(MiB).buffer).toBe(b.buffer);
+  });
+
   it('keeps buffers by size class: a 300 KiB reply reuses a 512 KiB buffer, never a smaller one', () => {
     const { p, endTurn } = pool();
     const half = p.take(512 * KiB);

@@ -16,11 +16,15 @@ import type { SanStats } from './san-stats';
  * A buffer is lent by take() and handed back by give() once nothing refers to
  * it: the session gives it back when both the slot table (the reply cache) and
  * the channel (segments not yet acknowledged) have let go of it. It becomes
- * free only at the end of the current turn of the event loop (a segment may
- * still wait in the session's batcher until then), and only if the socket has
- * no send queued in the kernel's stead (libuv keeps a queued datagram's pieces
- * by reference): otherwise it is left to the garbage collector, never reused
- * while anything could still send from it.
+ * free only in a turn of the event loop after the one it was given back in:
+ * a setImmediate scheduled by that give() runs after every batcher flush
+ * scheduled before it, and a segment of the reply can only have been queued
+ * before (a segment may wait in the session's batcher until the end of a
+ * turn). And only if the socket has no send queued in the kernel's stead
+ * (libuv keeps a queued datagram's pieces by reference): otherwise it is left
+ * to the garbage collector, never reused while anything could still send from
+ * it. A buffer never given back (a session ended, a READ failed with its
+ * device I/O perhaps still running) is forgotten when it is collected.
  */
 
 /** Replies smaller than this are allocated as before: young-generation collections reclaim them cheaply. */
@@ -31,10 +35,8 @@ export const POOL_CLASS_BYTES = 32 * 2 ** 20;
 export class ReplyBuffers {
   /** By capacity: a power of two of data, plus the reply header. */
   private readonly pools = new Map<number, BufferPool>();
-  /** The whole buffer behind each reply lent out, by its memory. */
-  private readonly lent = new Map<ArrayBufferLike, { whole: Buffer; pool: BufferPool }>();
-  private returning: { whole: Buffer; pool: BufferPool }[] = [];
-  private scheduled = false;
+  /** The whole buffer behind each reply lent out, by its memory (weakly: one never given back is collected). */
+  private readonly lent = new WeakMap<ArrayBufferLike, Loan>();
 
   constructor(
     private readonly stats: Pick<SanStats, 'replyBuffersReused' | 'replyBuffersDiscarded'>,
@@ -68,10 +70,8 @@ export class ReplyBuffers {
     const loan = this.lent.get(reply.buffer);
     if (!loan) return;
     this.lent.delete(reply.buffer);
-    this.returning.push(loan);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    this.defer(() => this.settle());
+    // Its own deferral, never one scheduled before this give (see above); one per large reply costs little.
+    this.defer(() => this.settle(loan));
   }
 
   private poolFor(capacity: number): BufferPool {
@@ -80,11 +80,12 @@ export class ReplyBuffers {
     return pool;
   }
 
-  private settle(): void {
-    this.scheduled = false;
-    const back = this.returning;
-    this.returning = [];
-    const idle = this.queuedSends() === 0;
-    for (const { whole, pool } of back) if (!idle || !pool.give(whole)) this.stats.replyBuffersDiscarded++;
+  private settle({ whole, pool }: Loan): void {
+    if (this.queuedSends() !== 0 || !pool.give(whole)) this.stats.replyBuffersDiscarded++;
   }
+}
+
+interface Loan {
+  whole: Buffer;
+  pool: BufferPool;
 }

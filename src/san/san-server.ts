@@ -99,6 +99,7 @@ export class SanServer {
    */
   removeSocket(socket: DatagramSocket): number {
     if (!this.sockets.delete(socket)) return 0;
+    this.replyBuffers.delete(socket);
     for (const p of [...this.provisional.values()]) if (p.socket === socket) this.dropProvisional(p);
     const gone = [...this.sessions.values()].filter((s) => s.socket === socket);
     for (const s of gone) s.end();

@@ -79,10 +79,8 @@ export class ServerSession {
   private readonly replay = new ReplayWindow();
   private readonly slots: SlotTable;
   private readonly calls = new Map<number, { slot: number; seq: number }>();
-  /** Pooled replies (ReplyBuffers) still held by the slot table or the channel: how many of the two hold each. */
+  /** Pooled replies (ReplyBuffers) still held: by the slot table (one hold) and by each send the channel has not released. */
   private readonly holds = new Map<Buffer, number>();
-  /** Pooled replies the channel is sending, by xid. */
-  private readonly sendingPooled = new Map<number, Buffer>();
   private readonly ctx: CommandContext;
   private readonly batcher: SegmentBatcher;
   private ending = false;
@@ -109,7 +107,9 @@ export class ServerSession {
       deliver: (xid, message) => this.onCall(xid, message),
       failed: () => undefined,
       redeliver: (xid) => this.redeliver(xid),
-      released: (xid) => this.released(xid),
+      released: (_xid, message) => {
+        if (Buffer.isBuffer(message)) this.letGo(message);
+      },
       // Enough for every slot to have a WRITE arriving at once, within a bound.
       reassemblyBytes: Math.min(512 * 2 ** 20, slotCount * (deps.maxTransfer + 64)),
       maxMessage: deps.maxTransfer + 64,
@@ -186,8 +186,8 @@ export class ServerSession {
     this.ended = true;
     this.channel.close();
     this.batcher.clear();
+    // Buffers still held stay lent: the pool forgets them when they are collected, and never reuses them.
     this.holds.clear();
-    this.sendingPooled.clear();
     this.deps.reservations.releaseSession(this.id);
     this.deps.ended(this);
   }
@@ -237,10 +237,12 @@ export class ServerSession {
   private execute(xid: number, call: Call): void {
     const command = COMMANDS[call.op] as Command<Opcode>;
     const done = (reply: Buffer) => {
+      if (this.ended) return;
+      // The slot table's hold and the send's, both before complete(): it may evict this very reply at once.
+      this.hold(reply);
       this.hold(reply);
       this.slots.complete(call.slot, call.seq, reply, command.rereadable);
-      if (this.ended) return;
-      this.send(xid, reply);
+      this.channel.send(Kind.REPLY_SEG, xid, reply);
       if (this.ending) this.end();
     };
     command.handle(this.ctx, call as never).then(
@@ -257,11 +259,9 @@ export class ServerSession {
     );
   }
 
-  /** One more holder of `reply` if it is a pooled buffer; false for any other reply. */
-  private hold(reply: Buffer): boolean {
-    if (!this.deps.replyBuffers.owns(reply)) return false;
-    this.holds.set(reply, (this.holds.get(reply) ?? 0) + 1);
-    return true;
+  /** One more holder of `reply`, if it is a pooled buffer. */
+  private hold(reply: Buffer): void {
+    if (this.deps.replyBuffers.owns(reply)) this.holds.set(reply, (this.holds.get(reply) ?? 0) + 1);
   }
 
   /** A holder let go of `reply`: with none left, the buffer goes back to the pool. */
@@ -273,15 +273,7 @@ export class ServerSession {
       return;
     }
     this.holds.delete(reply);
-    // An ended session's channel may still name the buffer in a segment waiting to go: leave it to the collector.
-    if (!this.ended) this.deps.replyBuffers.give(reply);
-  }
-
-  private released(xid: number): void {
-    const reply = this.sendingPooled.get(xid);
-    if (reply === undefined) return;
-    this.sendingPooled.delete(xid);
-    this.letGo(reply);
+    this.deps.replyBuffers.give(reply);
   }
 
   /** A call delivered before came again: resend its reply if there is one and it is not still on its way. */
@@ -301,7 +293,7 @@ export class ServerSession {
   }
 
   private send(xid: number, reply: Buffer): void {
-    if (this.hold(reply)) this.sendingPooled.set(xid, reply);
+    this.hold(reply);
     this.channel.send(Kind.REPLY_SEG, xid, reply);
   }
 

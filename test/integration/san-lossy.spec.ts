@@ -186,6 +186,39 @@ describe('SAN over a lossy link', () => {
     }
   }, 120_000);
 
+  it('a large reply evicted from a full reply cache the moment it completes is not reused while it is still sent', async () => {
+    // 64 slots of cached 1 MiB READ replies fill the 64 MiB cache; an 8 MiB READ completing then is the largest
+    // reply, evicted at once. Its buffer must still wait for the channel to finish sending it.
+    await admin(gw, 'POST', 'volumes', { name: 'lossy-cache', pool: 'default', size: '16M' });
+    await admin(gw, 'POST', 'assignments', { host: 'lossy', volume: 'lossy-cache' });
+    const client = await SanClient.connect({ gateways: [address], host: 'lossy', key, sessionsPerGateway: 1, datagramSize: 65000 });
+    try {
+      const v = await client.open('lossy-cache');
+      const prng = new Prng(77);
+      const model = prng.bytes(16 * MiB);
+      for (let at = 0; at < model.length; at += 8 * MiB) await v.write(at, model.subarray(at, at + 8 * MiB));
+      const before = gw.app.get(SanService).stats()!.replyBuffersReused;
+      let mismatches = 0;
+      const check = async (offset: number, length: number) => {
+        if (sha(await v.read(offset, length)) !== sha(model.subarray(offset, offset + length))) mismatches++;
+      };
+      // Every slot's cached reply is 1 MiB; the client reuses the slots it freed last, so the 8 MiB READs that
+      // follow keep to a few slots and leave the rest of the cache full. Three at a time: while one reply is
+      // still being sent, the next READ takes a buffer of its size.
+      await Promise.all(Array.from({ length: 64 }, (_, i) => check((i % 16) * MiB, MiB)));
+      await Promise.all(
+        Array.from({ length: 3 }, async () => {
+          for (let i = 0; i < 10; i++) await check(prng.int(0, 8 * 4 + 1) * (MiB / 4), 8 * MiB);
+        }),
+      );
+      expect(mismatches).toBe(0);
+      expect(gw.app.get(SanService).stats()!.replyBuffersReused - before).toBeGreaterThan(10);
+    } finally {
+      await client.close();
+    }
+    // A few seconds when right; a reused buffer garbles replies' headers too, and the reads then never finish.
+  }, 30_000);
+
   it('a delayed duplicate of an old WRITE never overwrites newer data', async () => {
     let holder!: HoldingSocket;
     const client = await SanClient.connect({

@@ -11,10 +11,10 @@ export const BLOCK_SIZE = 4096;
 export const VENDOR = 'STRATA';
 export const PRODUCT = 'Strata volume';
 
-/** What a command sees of its session and the gateway. */
 /** READ's reply: u8 opcode, u8 status, u16 slot, u32 sequence, then the data (docs/san-protocol.md, section 5). */
 export const READ_REPLY_HEADER = 8;
 
+/** What a command sees of its session and the gateway. */
 export interface CommandContext {
   sessionId: number;
   hostId: string;

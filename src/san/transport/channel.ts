@@ -49,11 +49,12 @@ export interface ChannelOptions {
   /** Server: a CALL already delivered was sent again (its reply was lost, or it is still executing). */
   redeliver?(xid: number): void;
   /**
-   * The channel no longer refers to the message it sent as `xid`: fully
-   * acknowledged, given up on, replaced by a new send of the same xid, or
-   * (a server's one-segment REPLY) emitted once. Not called by close().
+   * The channel no longer refers to `message`, which it was given to send as
+   * `xid`: fully acknowledged, given up on, replaced by a new send of the same
+   * xid, or (a server's one-segment REPLY) emitted once. Once per send() that
+   * was not refused for a closed channel; never by close().
    */
-  released?(xid: number): void;
+  released?(xid: number, message: Buffer | readonly Buffer[]): void;
   rto?: RtoLimits;
   congestion?: CongestionLimits;
   /** Timeouts in a row without progress before a message fails. */
@@ -107,6 +108,8 @@ class Outgoing {
   constructor(
     readonly xid: number,
     readonly kind: Kind,
+    /** What the caller gave to send (parts are views of it). */
+    readonly message: Buffer | readonly Buffer[],
     readonly parts: Buffer[],
     readonly length: number,
     readonly awaitsReply: boolean,
@@ -216,10 +219,10 @@ export class Channel {
     for (const p of parts) length += p.length;
     if (this.o.role === 'server' && parts.length === 1) {
       this.emit(kind, xid, 0, 1, length, parts[0]);
-      this.o.released?.(xid);
+      this.o.released?.(xid, message);
       return;
     }
-    const m = new Outgoing(xid, kind, parts, length, this.o.role === 'client');
+    const m = new Outgoing(xid, kind, message, parts, length, this.o.role === 'client');
     const previous = this.outgoing.get(xid);
     if (previous) this.drop(previous);
     this.outgoing.set(xid, m);
@@ -432,7 +435,7 @@ export class Channel {
     }
     for (let i = 0; i < m.parts.length; i++) if (m.state[i] === SegState.IN_FLIGHT) this.inFlight--;
     this.outgoing.delete(m.xid);
-    this.o.released?.(m.xid);
+    this.o.released?.(m.xid, m.message);
     this.schedulePump();
   }
 
