@@ -95,6 +95,7 @@ export class ClientSession {
   readonly address: string;
   private state: 'new' | 'ready' | 'recovering' | 'closed' = 'new';
   private sessionId = 0;
+  private port: number | undefined;
   private keys: SessionKeys | undefined;
   private bootVerifier = 0n;
   private packetNumber = 0n;
@@ -126,6 +127,7 @@ export class ClientSession {
   constructor(private readonly o: ClientSessionOptions) {
     this.address = `${o.gateway.address}:${o.gateway.port}`;
     o.socket.onMessage((buf, from) => this.onDatagram(buf, from));
+    this.localPort();
   }
 
   /** Log in and discover; AUTH_FAILED, BAD_VERSION or GatewayUnreachable when it cannot. */
@@ -170,11 +172,23 @@ export class ClientSession {
     return this.issue(request);
   }
 
+  /** The session's local UDP port, remembered: a closed socket no longer says. */
+  private localPort(): number {
+    if (this.port === undefined) {
+      try {
+        this.port = this.o.socket.local().port;
+      } catch {
+        return 0;
+      }
+    }
+    return this.port;
+  }
+
   stats(): SessionStats {
     const ch = this.channel;
     return {
       gateway: this.address,
-      localPort: this.o.socket.local().port,
+      localPort: this.localPort(),
       sessionId: this.sessionId,
       security: securityMode(this.o.security),
       srtt: ch?.rtt.srtt,

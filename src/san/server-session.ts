@@ -243,7 +243,11 @@ export class ServerSession {
       this.hold(reply);
       this.slots.complete(call.slot, call.seq, reply, command.rereadable);
       this.channel.send(Kind.REPLY_SEG, xid, reply);
-      if (this.ending) this.end();
+      if (this.ending) {
+        // LOGOUT: its reply goes now, before end() clears what waits to be sent.
+        this.batcher.flush();
+        this.end();
+      }
     };
     command.handle(this.ctx, call as never).then(
       (body: ReplyBody | Buffer) => done(Buffer.isBuffer(body) ? body : encodeReply(slotted(body, call))),
@@ -280,10 +284,11 @@ export class ServerSession {
   private redeliver(xid: number): void {
     const c = this.calls.get(xid);
     if (!c) return;
-    const a = this.slots.admit(c.slot, c.seq);
-    if (a.kind === 'replay' && a.reply) {
+    // Only a look: admit() would start a call that was refused before (SEQ_MISORDERED) as if it ran, and nothing would run it.
+    const reply = this.slots.cached(c.slot, c.seq);
+    if (reply) {
       this.deps.stats.callsReplayed++;
-      if (!this.channel.sending(xid)) this.send(xid, a.reply);
+      if (!this.channel.sending(xid)) this.send(xid, reply);
     }
   }
 

@@ -34,6 +34,19 @@ describe('SlotTable', () => {
     expect(dropped.length).toBe(2);
   });
 
+  it('shows a cached reply without admitting anything', () => {
+    const t = new SlotTable(2, 1 << 20);
+    t.admit(0, 1);
+    expect(t.cached(0, 1)).toBeNull();
+    t.complete(0, 1, buf(5));
+    expect(t.cached(0, 1)?.equals(buf(5))).toBe(true);
+    // The next sequence was never admitted: a look at it neither starts it nor drops the reply before it.
+    expect(t.cached(0, 2)).toBeNull();
+    expect(t.cached(0, 1)?.equals(buf(5))).toBe(true);
+    expect(t.admit(0, 2)).toEqual({ kind: 'new' });
+    expect(t.cached(5, 1)).toBeNull();
+  });
+
   it('refuses old and skipped sequences, so a delayed duplicate never runs after newer calls', () => {
     const t = new SlotTable(2, 1 << 20);
     t.admit(1, 1);

@@ -58,6 +58,13 @@ export class SlotTable {
     return { kind: 'new' };
   }
 
+  /** The cached reply of call `seq` on the slot, if that is the slot's last call and it finished; changes nothing. */
+  cached(slotId: number, seq: number): Buffer | null {
+    const slot = this.slots[slotId];
+    if (!slot || slot.seq !== seq || seq === 0 || slot.executing) return null;
+    return slot.reply;
+  }
+
   complete(slotId: number, seq: number, reply: Buffer, evictable = false): void {
     const slot = this.slots[slotId];
     if (!slot || slot.seq !== seq || !slot.executing) throw new Error(`slot ${slotId}: no call ${seq} executing`);
