@@ -4,7 +4,7 @@ import { decodeBundle } from '../protocols/san/bundle';
 import { DEFAULT_DATAGRAM_SIZE, Flag, Kind, Opcode, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, openDatagram, sealDatagramParts, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, identityRefusal, Security, securityMode, transcript, type SecurityMode, type Challenge, type Hello, type Welcome } from '../protocols/san/login';
-import { decodeReply, encodeCallParts, type Call, type Reply, type VolumeEntry } from '../protocols/san/message';
+import { decodeReply, encodeCallParts, READ_REPLY_PREFIX, type Call, type Reply, type VolumeEntry } from '../protocols/san/message';
 import { segmentCapacity } from '../protocols/san/segments';
 import { ReplayWindow } from '../san/replay-window';
 import { deriveSessionKeys, ephemeral, signTranscript, type SessionKeys } from '../san/session-keys';
@@ -95,7 +95,8 @@ export class ClientSession {
   readonly address: string;
   private state: 'new' | 'ready' | 'recovering' | 'closed' = 'new';
   private sessionId = 0;
-  private port: number | undefined;
+  /** The local UDP port, remembered: a closed socket no longer says. */
+  private readonly localPort: number;
   private keys: SessionKeys | undefined;
   private bootVerifier = 0n;
   private packetNumber = 0n;
@@ -127,7 +128,7 @@ export class ClientSession {
   constructor(private readonly o: ClientSessionOptions) {
     this.address = `${o.gateway.address}:${o.gateway.port}`;
     o.socket.onMessage((buf, from) => this.onDatagram(buf, from));
-    this.localPort();
+    this.localPort = o.socket.local().port;
   }
 
   /** Log in and discover; AUTH_FAILED, BAD_VERSION or GatewayUnreachable when it cannot. */
@@ -172,23 +173,11 @@ export class ClientSession {
     return this.issue(request);
   }
 
-  /** The session's local UDP port, remembered: a closed socket no longer says. */
-  private localPort(): number {
-    if (this.port === undefined) {
-      try {
-        this.port = this.o.socket.local().port;
-      } catch {
-        return 0;
-      }
-    }
-    return this.port;
-  }
-
   stats(): SessionStats {
     const ch = this.channel;
     return {
       gateway: this.address,
-      localPort: this.localPort(),
+      localPort: this.localPort,
       sessionId: this.sessionId,
       security: securityMode(this.o.security),
       srtt: ch?.rtt.srtt,
@@ -267,7 +256,7 @@ export class ClientSession {
     const message = encodeCallParts(call as unknown as Call);
     this.pending.set(p.xid, p);
     // A READ reply is its 8-byte prefix then the data: the data reassembles in the caller's buffer.
-    if (into) this.channel!.expect(p.xid, { skip: 8, into });
+    if (into) this.channel!.expect(p.xid, { skip: READ_REPLY_PREFIX, into });
     for (const piece of message) this.totals.bytesSent += piece.length;
     this.lastSent = this.o.clock.now();
     this.channel!.send(Kind.CALL_SEG, p.xid, message);

@@ -53,9 +53,8 @@ export class ReplyBuffers {
     const size = this.header + length;
     if (length < POOLED_MIN) return Buffer.allocUnsafe(size);
     const pool = this.poolFor(this.header + 2 ** Math.ceil(Math.log2(length)));
-    const made = pool.made;
+    if (pool.idle > 0) this.stats.replyBuffersReused++;
     const whole = pool.take();
-    if (pool.made === made) this.stats.replyBuffersReused++;
     this.lent.set(whole.buffer, { whole, pool });
     return whole.subarray(0, size);
   }

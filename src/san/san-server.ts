@@ -3,8 +3,8 @@ import { encodeError } from '../protocols/san/ack';
 import { Kind, MIN_DATAGRAM_SIZE, SbpDecodeError, Status, VERSION } from '../protocols/san/constants';
 import { decodeDatagram, encodeDatagram, type Datagram } from '../protocols/san/datagram';
 import { decodeLogin, encodeLogin, identityRefusal, Security, transcript, type Challenge, type Hello, type LoginMessage, type Proof, type SecurityMode } from '../protocols/san/login';
+import { READ_REPLY_PREFIX } from '../protocols/san/message';
 import type { VolumeIo } from '../virtualization/mirrored-disk';
-import { READ_REPLY_HEADER } from './commands/command-table';
 import { ReplyBuffers } from './reply-buffers';
 import { Reservations } from './reservations';
 import { newSanStats, type SanStats } from './san-stats';
@@ -300,7 +300,7 @@ export class SanServer {
   /** One pool per listener: a buffer is reused only when that socket has no send queued. */
   private replyBuffersFor(socket: DatagramSocket): ReplyBuffers {
     let pool = this.replyBuffers.get(socket);
-    if (!pool) this.replyBuffers.set(socket, (pool = new ReplyBuffers(this.stats, READ_REPLY_HEADER, () => socket.queuedSends())));
+    if (!pool) this.replyBuffers.set(socket, (pool = new ReplyBuffers(this.stats, READ_REPLY_PREFIX, () => socket.queuedSends())));
     return pool;
   }
 

@@ -239,8 +239,7 @@ export class ServerSession {
     const done = (reply: Buffer) => {
       if (this.ended) return;
       // The slot table's hold and the send's, both before complete(): it may evict this very reply at once.
-      this.hold(reply);
-      this.hold(reply);
+      this.hold(reply, 2);
       this.slots.complete(call.slot, call.seq, reply, command.rereadable);
       this.channel.send(Kind.REPLY_SEG, xid, reply);
       if (this.ending) {
@@ -263,9 +262,9 @@ export class ServerSession {
     );
   }
 
-  /** One more holder of `reply`, if it is a pooled buffer. */
-  private hold(reply: Buffer): void {
-    if (this.deps.replyBuffers.owns(reply)) this.holds.set(reply, (this.holds.get(reply) ?? 0) + 1);
+  /** `holders` more holders of `reply`, if it is a pooled buffer. */
+  private hold(reply: Buffer, holders = 1): void {
+    if (this.deps.replyBuffers.owns(reply)) this.holds.set(reply, (this.holds.get(reply) ?? 0) + holders);
   }
 
   /** A holder let go of `reply`: with none left, the buffer goes back to the pool. */

@@ -7,7 +7,7 @@ import { SanService } from '../../src/san/san.service';
 import { StorageRuntime } from '../../src/storage/runtime';
 import { UdpDatagramSocket, whole, type DatagramSocket, type Peer } from '../../src/san/transport/datagram-socket';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
-import { LossyLink } from '../utils/lossy-link';
+import { LossyLink, type LinkFaults } from '../utils/lossy-link';
 import { admin, hostKeyPair, sanAddress } from '../utils/san-fixture';
 
 const MiB = 2 ** 20;
@@ -110,27 +110,29 @@ describe('SAN over a lossy link', () => {
     await gw?.close();
   });
 
-  it('thousands of random reads and writes all read back what was written', async () => {
-    let seed = 100;
-    const client = await SanClient.connect({
+  /** A client of host 'lossy' with two sessions, each on its own lossy link (seeds from `seed` on), kept in `links`. */
+  const lossyClient = (datagramSize: number, seed: number, faults: Omit<LinkFaults, 'seed'>) =>
+    SanClient.connect({
       gateways: [address],
       host: 'lossy',
       key,
       sessionsPerGateway: 2,
-      datagramSize: 1452,
+      datagramSize,
       socket: async () => {
-        const link = new LossyLink(await UdpDatagramSocket.bind('127.0.0.1', 0), {
-          drop: 0.05,
-          duplicate: 0.02,
-          reorder: 0.05,
-          corrupt: 0.01,
-          delay: { min: 0, max: 0.5 },
-          reorderDelay: 3,
-          seed: seed++,
-        });
+        const link = new LossyLink(await UdpDatagramSocket.bind('127.0.0.1', 0), { ...faults, seed: seed++ });
         links.push(link);
         return link;
       },
+    });
+
+  it('thousands of random reads and writes all read back what was written', async () => {
+    const client = await lossyClient(1452, 100, {
+      drop: 0.05,
+      duplicate: 0.02,
+      reorder: 0.05,
+      corrupt: 0.01,
+      delay: { min: 0, max: 0.5 },
+      reorderDelay: 3,
     });
     try {
       const v = await client.open('lossy');
@@ -161,16 +163,7 @@ describe('SAN over a lossy link', () => {
     await admin(gw, 'POST', 'volumes', { name: 'lossy-large', pool: 'default', size: '32M' });
     await admin(gw, 'POST', 'assignments', { host: 'lossy', volume: 'lossy-large' });
     const before = gw.app.get(SanService).stats()!.replyBuffersReused;
-    let seed = 300;
-    const client = await SanClient.connect({
-      gateways: [address],
-      host: 'lossy',
-      key,
-      sessionsPerGateway: 2,
-      datagramSize: 9000,
-      socket: async () =>
-        new LossyLink(await UdpDatagramSocket.bind('127.0.0.1', 0), { drop: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelay: 3, seed: seed++ }),
-    });
+    const client = await lossyClient(9000, 300, { drop: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelay: 3 });
     try {
       const v = await client.open('lossy-large');
       const model = Buffer.alloc(32 * MiB);

@@ -61,13 +61,13 @@ export class Reader {
   }
 }
 
-/** Big-endian writes into a buffer sized up front by the caller. */
+/** Big-endian writes into a buffer sized up front by the caller, or into the caller's own buffer from its start. */
 export class Writer {
   private pos = 0;
   readonly buf: Buffer;
 
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  constructor(sizeOrBuffer: number | Buffer) {
+    this.buf = typeof sizeOrBuffer === 'number' ? Buffer.allocUnsafe(sizeOrBuffer) : sizeOrBuffer;
   }
 
   u8(v: number): this {

@@ -5,7 +5,7 @@ import { decodeAck, decodeError, encodeAck, encodeError, rangesOf } from './ack'
 import { Flag, Kind, Opcode, SbpDecodeError, Status } from './constants';
 import { decodeDatagram, encodeDatagram, openDatagram, sealDatagram, sealDatagramParts, type DatagramHeader } from './datagram';
 import { decodeLogin, encodeLogin, Security, type LoginMessage } from './login';
-import { decodeCall, decodeReply, encodeCall, encodeCallParts, encodeReply, type Call, type Reply } from './message';
+import { decodeCall, decodeReply, encodeCall, encodeCallParts, encodeReadReplyPrefix, encodeReply, READ_REPLY_PREFIX, type Call, type Reply } from './message';
 import { Reassembly, segment } from './segments';
 
 /** CRC-32 (IEEE 802.3, reflected 0xEDB88320), written out here so reference bytes don't come from the codec's own zlib call. */
@@ -198,6 +198,13 @@ describe('round trip', () => {
     }
   });
   it.each(replies.map((r, i) => [i, r] as const))('reply %i', (_, r) => expect(decodeReply(encodeReply(r))).toEqual(r));
+  it('a READ reply built in place (prefix, then the data read into the rest) is the encoded reply', () => {
+    const data = randomBytes(3000);
+    const reply = Buffer.alloc(READ_REPLY_PREFIX + data.length, 0xee);
+    encodeReadReplyPrefix(reply, { slot: 513, seq: 0x89abcdef });
+    data.copy(reply, READ_REPLY_PREFIX);
+    expect(reply.equals(encodeReply({ op: Opcode.READ, status: Status.OK, slot: 513, seq: 0x89abcdef, data }))).toBe(true);
+  });
   it.each(logins.map((m, i) => [i, m] as const))('login %i', (_, m) => expect(decodeLogin(encodeLogin(m))).toEqual(m));
   it('acks, errors and rangesOf', () => {
     expect(rangesOf([1, 1, 0, 1, 0, 0, 1, 1, 1])).toEqual([[0, 1], [3, 3], [6, 8]]);

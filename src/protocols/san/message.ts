@@ -88,6 +88,18 @@ function prefix(w: Writer, op: number, second: number, m: Slotted): Writer {
   return w.u8(op).u8(second).u16(m.slot).u32(m.seq);
 }
 
+/** The bytes of a READ reply before its data. */
+export const READ_REPLY_PREFIX = PREFIX;
+
+/**
+ * Write a successful READ reply's prefix at the start of `reply`, whose
+ * remaining bytes are the data: the server reads the data straight into
+ * the reply, and the client has it placed past the prefix.
+ */
+export function encodeReadReplyPrefix(reply: Buffer, m: Slotted): void {
+  prefix(new Writer(reply), Opcode.READ, Status.OK, m);
+}
+
 export function encodeCall(c: Call): Buffer {
   const parts = encodeCallParts(c);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);

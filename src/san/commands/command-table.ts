@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Opcode, Status } from '../../protocols/san/constants';
-import { VOLUME_READ_ONLY, VOLUME_SHARED, type Call, type Reply, type ReplicaMetadataSum } from '../../protocols/san/message';
+import { encodeReadReplyPrefix, READ_REPLY_PREFIX, VOLUME_READ_ONLY, VOLUME_SHARED, type Call, type Reply, type ReplicaMetadataSum } from '../../protocols/san/message';
 import type { VolumeIo } from '../../virtualization/mirrored-disk';
 import type { Reservations } from '../reservations';
 import type { SanAssignment, SanVolume, SanView } from '../san-view';
@@ -10,9 +10,6 @@ import type { LunTable } from './lun-table';
 export const BLOCK_SIZE = 4096;
 export const VENDOR = 'STRATA';
 export const PRODUCT = 'Strata volume';
-
-/** READ's reply: u8 opcode, u8 status, u16 slot, u32 sequence, then the data (docs/san-protocol.md, section 5). */
-export const READ_REPLY_HEADER = 8;
 
 /** What a command sees of its session and the gateway. */
 export interface CommandContext {
@@ -29,7 +26,7 @@ export interface CommandContext {
   reservations: Reservations;
   bootVerifier: bigint;
   maxTransfer: number;
-  /** A READ reply buffer: READ_REPLY_HEADER (8) bytes, then room for `length` bytes of data (large ones are pooled). */
+  /** A READ reply buffer: READ_REPLY_PREFIX bytes, then room for `length` bytes of data (large ones are pooled). */
   replyBuffer(length: number): Buffer;
   logout(): void;
   /** Snapshot a replica this host writes as cycle `cycle` (REPLICA_COMMIT); undefined when the gateway keeps no replicas. */
@@ -204,11 +201,8 @@ export const COMMANDS: { [K in Opcode]: Command<K> } = {
       checkTransfer(ctx, call.length);
       checkRange(t, call.offset, call.length);
       const reply = ctx.replyBuffer(call.length);
-      reply[0] = Opcode.READ;
-      reply[1] = Status.OK;
-      reply.writeUInt16BE(call.slot, 2);
-      reply.writeUInt32BE(call.seq >>> 0, 4);
-      await t.disk.readInto(call.offset, reply.subarray(READ_REPLY_HEADER));
+      encodeReadReplyPrefix(reply, call);
+      await t.disk.readInto(call.offset, reply.subarray(READ_REPLY_PREFIX));
       return reply;
     },
   },
