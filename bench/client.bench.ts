@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { WORKLOADS } from './virtualization.bench';
-import { api, fio, has, pick, startGateway, startNbdkit, writtenFile } from './san.bench';
+import { api, fio, has, pick, quiesce, startGateway, startNbdkit, writtenFile } from './san.bench';
 import { median, type WorkloadResult } from './workload';
 
 /*
@@ -81,13 +81,18 @@ export async function benchClient(opts: { seconds: number; rounds: number; regio
     }
     const k = await startNbdkit(dir, opts.region);
     nbdkit = k.child;
+    // Each run starts with dirty pages written back and the servers idle.
+    const servers = [gateway.pid!, nbdkit.pid!];
     const targets = { nbdkit: `nbd://127.0.0.1:${k.port}`, gateway: `nbd://127.0.0.1:${gw.nbdPort}/bench`, client: uris[0], integrity: uris[1] };
 
     const rows: ClientBenchRow[] = [];
     for (const w of WORKLOADS) {
       const got: Record<keyof typeof targets, WorkloadResult[]> = { nbdkit: [], gateway: [], client: [], integrity: [] };
       for (let r = 0; r < opts.rounds; r++) {
-        for (const t of Object.keys(targets) as Array<keyof typeof targets>) got[t].push(await fio(targets[t], w, opts.region, opts.seconds, dir));
+        for (const t of Object.keys(targets) as Array<keyof typeof targets>) {
+          await quiesce(servers);
+          got[t].push(await fio(targets[t], w, opts.region, opts.seconds, dir));
+        }
       }
       const ratio = (t: 'gateway' | 'client' | 'integrity') => median(got[t].map((x, i) => x.iops / got.nbdkit[i].iops));
       rows.push({

@@ -122,3 +122,25 @@ export async function stopProcess(child: ChildProcess | undefined, graceMs = 10_
   }
   clearTimeout(timer);
 }
+
+/**
+ * Before a measured run: servers store on the same disk and share two cores,
+ * so what the run before left behind (dirty pages, discards of a removed
+ * file, background work of its own) is finished first and no side pays for
+ * another's: sync, then wait until every process in `pids` has been idle for
+ * half a second (at most 15 s). 1 MiB writes leave gigabytes dirty (nbdkit
+ * takes 5 GB/s into the page cache): whoever ran next had its writes
+ * throttled by that writeback.
+ */
+export async function quiesce(pids: number[] = []): Promise<void> {
+  spawnSync('sync');
+  const deadline = Date.now() + 15_000;
+  let last = pids.map(cpuTicks);
+  while (pids.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = pids.map(cpuTicks);
+    // At most one tick (10 ms) of CPU in half a second: idle.
+    if (now.every((t, i) => t === undefined || last[i] === undefined || t - last[i]! <= 1)) return;
+    last = now;
+  }
+}

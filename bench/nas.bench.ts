@@ -4,7 +4,7 @@ import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { api, freePort, has, cpuTicks, peakRssMiB, startGatewayProcess, stopProcess } from './gateway-process';
+import { api, freePort, has, cpuTicks, peakRssMiB, quiesce, startGatewayProcess, stopProcess } from './gateway-process';
 import { median } from './workload';
 
 /*
@@ -137,26 +137,6 @@ async function metadata(server: Server, driver: string, files: number, dir: stri
   }
   if (!(out.create > 0 && out.stat > 0 && out.unlink > 0)) throw new Error(`nas-meta printed ${JSON.stringify(stdout)}`);
   return { create: out.create, stat: out.stat, unlink: out.unlink };
-}
-
-/**
- * Before a server's round: both servers store on the same disk and share two
- * cores, so what one left behind (dirty pages, discards of a removed 1 GiB
- * file, background work of its own) is finished first and neither pays for
- * the other: sync, then wait until every server process has been idle for
- * half a second (at most 15 s).
- */
-async function quiesce(pids: number[]): Promise<void> {
-  spawnSync('sync');
-  const deadline = Date.now() + 15_000;
-  let last = pids.map(cpuTicks);
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = pids.map(cpuTicks);
-    // At most one tick (10 ms) of CPU in half a second: idle.
-    if (now.every((t, i) => t === undefined || last[i] === undefined || t - last[i]! <= 1)) return;
-    last = now;
-  }
 }
 
 async function round(server: Server, source: string, size: number, r: number, driver: string | undefined, files: number, pids: number[], asyncShare?: Server): Promise<RoundFigures> {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { SanClient, type SessionStats } from '../src/client';
 import { Kind, VERSION } from '../src/protocols/san/constants';
 import { sealDatagramParts } from '../src/protocols/san/datagram';
-import { api, cpuTicks, freePort, has, peakRssMiB, startGatewayProcess, type GatewayProcess } from './gateway-process';
+import { api, cpuTicks, freePort, has, peakRssMiB, quiesce, startGatewayProcess, type GatewayProcess } from './gateway-process';
 import { WORKLOADS, type Row } from './virtualization.bench';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
 
@@ -21,6 +21,8 @@ import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult 
 /** Loopback takes datagrams up to 64 KiB: the largest the protocol allows. */
 const DATAGRAM_SIZE = 65_000;
 const SESSIONS = 2;
+/** Run before each measured round and not counted, on both sides: fio's --ramp_time for the peer, runWorkload's ramp for ours. */
+const RAMP_SECONDS = 1;
 
 /** The security modes a host may log in with (docs/san-protocol.md, section 4): encryption is the default. */
 const MODES = [
@@ -105,7 +107,7 @@ export async function fio(uri: string, w: Workload, region: number, seconds: num
     `--size=${region}`,
     '--time_based',
     `--runtime=${seconds}`,
-    '--ramp_time=1',
+    `--ramp_time=${RAMP_SECONDS}`,
     '--output-format=json',
     `--output=${out}`,
   ]);
@@ -153,13 +155,20 @@ export const pick = (xs: WorkloadResult[]) => ({
   p99us: median(xs.map((x) => x.p99us)),
 });
 
-export { api, has };
+export { api, has, quiesce };
 
 /** Our run of `w` on `target`, with the share of one core the gateway and this (client) process used meanwhile. */
 async function measured(target: IoTarget, w: Workload, region: number, millis: number, seed: number, gatewayPid: number): Promise<WorkloadResult & { gatewayCpu: number; clientCpu: number }> {
-  const g0 = cpuTicks(gatewayPid) ?? 0;
-  const c0 = process.cpuUsage();
-  const r = await runWorkload(target, w, region, millis, seed);
+  let g0 = 0;
+  let c0 = process.cpuUsage();
+  // The same ramp as fio's for nbdkit (--ramp_time): neither side's figures include filling the pipeline.
+  const r = await runWorkload(target, w, region, millis, seed, {
+    rampMillis: RAMP_SECONDS * 1000,
+    measuring: () => {
+      g0 = cpuTicks(gatewayPid) ?? 0;
+      c0 = process.cpuUsage();
+    },
+  });
   const c = process.cpuUsage(c0);
   return { ...r, gatewayCpu: ((cpuTicks(gatewayPid) ?? 0) - g0) / 100 / r.seconds, clientCpu: (c.user + c.system) / 1e6 / r.seconds };
 }
@@ -194,6 +203,8 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     let nbdPort = 0;
     if (!skipped) ({ child: nbdkit, port: nbdPort } = await startNbdkit(dir, opts.region));
 
+    // Each measured run starts with dirty pages written back and both servers idle.
+    const servers = [gateway.pid!, ...(nbdkit ? [nbdkit.pid!] : [])];
     const modes: SanModeResult[] = MODES.map((m) => ({ security: m.label, rows: [], ours: [], cpu: [], transport: [] }));
     const nbdkitCpu: SanBenchResult['nbdkitCpu'] = [];
     for (const w of WORKLOADS) {
@@ -203,12 +214,16 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
       const b = MODES.map(() => [] as Array<Awaited<ReturnType<typeof measured>>>);
       for (let r = 0; r < opts.rounds; r++) {
         if (!skipped) {
+          await quiesce(servers);
           const [t0, w0] = [cpuTicks(nbdkit!.pid!) ?? 0, performance.now()];
           a.push(await fio(`nbd://127.0.0.1:${nbdPort}`, w, opts.region, opts.seconds, dir));
           // Over fio's whole run, its ramp time included: a slight underestimate of nbdkit's share while measured.
           aCpu.push(((cpuTicks(nbdkit!.pid!) ?? 0) - t0) / 100 / ((performance.now() - w0) / 1000));
         }
-        for (let m = 0; m < MODES.length; m++) b[m].push(await measured(targets[m], w, opts.region, opts.seconds * 1000, r + 1, gateway.pid!));
+        for (let m = 0; m < MODES.length; m++) {
+          await quiesce(servers);
+          b[m].push(await measured(targets[m], w, opts.region, opts.seconds * 1000, r + 1, gateway.pid!));
+        }
       }
       if (!skipped) nbdkitCpu.push({ workload: w.name, server: median(aCpu) });
       for (let m = 0; m < MODES.length; m++) {

@@ -11,6 +11,7 @@ import { SYSTEM_ACTOR } from '../src/storage/domain';
 import { PoolService } from '../src/storage/pool.service';
 import { VolumeService } from '../src/storage/volume.service';
 import { median, runWorkload, type IoTarget, type Workload } from './workload';
+import { quiesce } from './gateway-process';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -75,7 +76,9 @@ export async function benchVirtualization(opts: { seconds: number; rounds: numbe
       const ours: Awaited<ReturnType<typeof runWorkload>>[] = [];
       await runWorkload(rawFile(fd), w, opts.region, 300); // warm-up
       for (let r = 0; r < opts.rounds; r++) {
+        await quiesce();
         raw.push(await runWorkload(rawFile(fd), w, opts.region, opts.seconds * 1000, r + 1));
+        await quiesce();
         ours.push(await runWorkload(volume, w, opts.region, opts.seconds * 1000, r + 1));
       }
       const pick = (xs: typeof raw) => ({

@@ -28,7 +28,18 @@ export interface WorkloadResult {
   p99us: number;
 }
 
-export async function runWorkload(target: IoTarget, w: Workload, region: number, millis: number, seed = 42): Promise<WorkloadResult> {
+/**
+ * `ramp`: run this long first and count nothing of it, as fio's `ramp_time`
+ * does (what the SAN bench gives fio for the peer): the pipeline fills and
+ * the code is compiled before the measured `millis` start. `measuring` is
+ * called at that moment (to sample CPU over the measured part only).
+ */
+export interface RampOptions {
+  rampMillis: number;
+  measuring?: () => void;
+}
+
+export async function runWorkload(target: IoTarget, w: Workload, region: number, millis: number, seed = 42, ramp?: RampOptions): Promise<WorkloadResult> {
   const blocks = Math.floor(region / w.blockSize);
   const prng = new Prng(seed);
   const next = () => prng.next();
@@ -36,15 +47,26 @@ export async function runWorkload(target: IoTarget, w: Workload, region: number,
   const offset = () => (w.pattern === 'random' ? Math.floor(next() * blocks) : seq++ % blocks) * w.blockSize;
   const latencies: number[] = [];
   let ops = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(millis) * 1_000_000n;
+  const rampEnd = process.hrtime.bigint() + BigInt(ramp?.rampMillis ?? 0) * 1_000_000n;
+  const deadline = rampEnd + BigInt(millis) * 1_000_000n;
+  let ramping = ramp !== undefined && ramp.rampMillis > 0;
+  // I/Os issued before `start` are not counted; it moves to the first one issued after the ramp.
+  let start = rampEnd;
+  if (!ramping) ramp?.measuring?.();
   const worker = async () => {
     // One buffer per slot: writes carry non-zero data, reads land somewhere real.
     const buf = Buffer.alloc(w.blockSize, 0xa5);
     while (process.hrtime.bigint() < deadline) {
       const t0 = process.hrtime.bigint();
+      if (ramping && t0 >= rampEnd) {
+        // The first I/O issued after the ramp starts the measured part; those still in flight from the ramp are not counted.
+        ramping = false;
+        start = t0;
+        ramp?.measuring?.();
+      }
       if (w.op === 'read') await target.read(offset(), buf);
       else await target.write(offset(), buf);
+      if (t0 < start) continue;
       latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
       ops++;
     }
