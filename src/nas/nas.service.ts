@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { copyFileHashed, syncDirectory } from '../common/durable-files';
+import { BusyPoll } from '../common/busy-poll';
 import { changedRuns } from '../virtualization/page-diff';
 import { Conflict, InUse, NotFound } from '../common/errors';
 import { ListenerRegistry } from '../common/listeners';
@@ -293,7 +294,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     });
 
     const nfs = nfs3Program(shares, this.nfsCounters);
-    this.server = new RpcServer([{ ...nfs, versions: { ...nfs.versions, 4: this.nfs4.version() } }, mount3Program(this.mountExports(), this.mounts)], { log: this.rpcLog() });
+    this.server = new RpcServer([{ ...nfs, versions: { ...nfs.versions, 4: this.nfs4.version() } }, mount3Program(this.mountExports(), this.mounts)], { log: this.rpcLog(), busyPoll: new BusyPoll(c.busyPollMicros) });
     try {
       this.nfs = await this.server.listen(c.nfsPort, c.host);
       this.listeners.listening('nfs', `tcp ${this.nfs.host}:${this.nfs.port}`, 'NFSv3, NFSv4.1 and MOUNT v3');

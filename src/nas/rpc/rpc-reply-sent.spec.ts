@@ -4,6 +4,7 @@ import { RpcClient, RpcUdpClient } from './rpc-client';
 import type { RpcLog } from './rpc-dispatcher';
 import type { RpcProgram } from './rpc-program';
 import { RpcServer } from './rpc-server';
+import { BusyPoll } from '../../common/busy-poll';
 
 const PROG = 0x20000077;
 const quiet: RpcLog = { debug: () => undefined, warn: () => undefined, error: () => undefined };
@@ -107,5 +108,32 @@ describe('RpcProcedure.sent: buffers a reply referenced are released once it is 
     const p = lending([]);
     (p.versions[1][1] as { idempotent: boolean }).idempotent = false;
     expect(() => new RpcServer([p], { log: quiet })).toThrow(/duplicate request cache/);
+  });
+});
+
+describe('RpcServer with a BusyPoll', () => {
+  /** A BusyPoll that only counts touches (what it does with them is busy-poll.spec's). */
+  const counting = () => {
+    const poll = new BusyPoll(50);
+    let touches = 0;
+    poll.touch = () => void touches++;
+    return { poll, touches: () => touches };
+  };
+
+  it('is touched once per reply sent, over TCP and over UDP', async () => {
+    const { poll, touches } = counting();
+    const server = new RpcServer([lending([])], { log: quiet, busyPoll: poll });
+    servers.push(server);
+    const tcp = await RpcClient.connect({ host: '127.0.0.1', port: (await server.listen(0, '127.0.0.1')).port });
+    const udp = await RpcUdpClient.open('127.0.0.1', (await server.listenUdp(0, '127.0.0.1')).port);
+    try {
+      for (let i = 0; i < 3; i++) await tcp.callOk(PROG, 1, 1, (w) => void w.uint32(10), (r) => ({ id: r.uint32(), data: r.varOpaque() }));
+      expect(touches()).toBe(3);
+      await udp.callOk(PROG, 1, 1, (w) => void w.uint32(10), (r) => ({ id: r.uint32(), data: r.varOpaque() }));
+      expect(touches()).toBe(4);
+    } finally {
+      tcp.destroy();
+      await udp.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { onreadSocket } from '../../common/onread-socket';
+import type { BusyPoll } from '../../common/busy-poll';
 import { encodeFragmentHeader, RecordDecoder, RecordMarkingError } from '../../protocols/oncrpc/record';
 import { DuplicateRequestCache, type DrcOptions } from './duplicate-request-cache';
 import { type RpcLog, type RpcPeer, type RpcReply, RpcDispatcher, type RpcStats, peerName } from './rpc-dispatcher';
@@ -27,6 +28,8 @@ export interface RpcServerOptions {
   /** Duplicate request cache bounds, or false for none. */
   drc?: DrcOptions | false;
   log?: RpcLog;
+  /** Keeps the event loop polling for a while after each reply (common/busy-poll); none by default. */
+  busyPoll?: BusyPoll;
 }
 
 function nestLog(context: string): RpcLog {
@@ -70,6 +73,7 @@ export class RpcServer {
   private readonly maxRecord: number;
   private readonly maxInflight: number;
   private readonly maxUdpInflight: number;
+  private readonly busyPoll: BusyPoll | undefined;
   private readonly listeners: Server[] = [];
   private readonly udpSockets: UdpSocket[] = [];
   private readonly conns = new Set<Conn>();
@@ -81,6 +85,7 @@ export class RpcServer {
     this.maxRecord = opts.maxRecord ?? DEFAULT_MAX_RECORD;
     this.maxInflight = opts.maxInflight ?? DEFAULT_MAX_INFLIGHT;
     this.maxUdpInflight = opts.maxUdpInflight ?? 256;
+    this.busyPoll = opts.busyPoll;
     const drc = opts.drc === false ? null : new DuplicateRequestCache(opts.drc ?? {});
     this.dispatcher = new RpcDispatcher(programs, this.log, drc);
   }
@@ -148,6 +153,7 @@ export class RpcServer {
                 return;
               }
               sock.send(out.buffers, rinfo.port, rinfo.address, () => out.sent?.());
+              this.busyPoll?.touch();
             })
             .catch((e) => this.log.error(`UDP call from ${peerName(peer)} failed: ${(e as Error).message}`, e))
             .finally(() => inflight--);
@@ -288,6 +294,7 @@ export class RpcServer {
     for (let i = 0; i < buffers.length; i++) ok = i === buffers.length - 1 && sent ? s.write(buffers[i], () => sent()) : s.write(buffers[i]);
     s.uncork();
     if (!ok) conn.writeBlocked = true;
+    this.busyPoll?.touch();
   }
 
   /** After the client's end of stream, end ours once every call has answered. */

@@ -1,0 +1,53 @@
+/**
+ * Keeps the event loop polling, instead of sleeping, for a short window after
+ * a reply goes out, so that the client's next call is picked up at once.
+ *
+ * A client that waits for each reply before its next call (an NFS client
+ * walking a path, `stat`, create, unlink, one at a time) sends that call a few
+ * tens of microseconds after our reply. By then an idle event loop is asleep
+ * in epoll_wait, and on a virtual machine an idle vCPU halts: waking it costs
+ * more than the call itself. Measured on this project's 2-vCPU machine with a
+ * libnfs client: an NFS NULL round trip took 70-73 µs with the loop sleeping
+ * and 40 µs with it polling; a libnfs stat (LOOKUP, LOOKUP, GETATTR) 250 µs
+ * and 140 µs.
+ *
+ * While the window is open the loop turns through setImmediate, so epoll is
+ * asked with a zero timeout and any socket that became readable is served in
+ * the same turn. Each reply reopens the window, and a loop kept busy by work
+ * never reaches the poll anyway. The CPU it costs is bounded by the window
+ * per reply, and nothing at all when no calls come: the window closes on its
+ * own and the loop sleeps as before. A window of 0 turns it off (it is the
+ * same trade Linux's net.core.busy_poll makes for sockets on a NIC).
+ */
+export class BusyPoll {
+  private until = 0;
+  private polling = false;
+  private readonly windowMs: number;
+
+  constructor(
+    windowMicros: number,
+    private readonly now: () => number = () => performance.now(),
+    private readonly schedule: (fn: () => void) => void = (fn) => void setImmediate(fn),
+  ) {
+    this.windowMs = Math.max(0, windowMicros) / 1000;
+  }
+
+  /** Whether the loop is being kept polling now. */
+  get active(): boolean {
+    return this.polling;
+  }
+
+  /** A reply went out: poll for the next `windowMicros` before the loop may sleep again. */
+  touch(): void {
+    if (this.windowMs === 0) return;
+    this.until = this.now() + this.windowMs;
+    if (this.polling) return;
+    this.polling = true;
+    this.schedule(this.turn);
+  }
+
+  private readonly turn = (): void => {
+    if (this.now() < this.until) this.schedule(this.turn);
+    else this.polling = false;
+  };
+}
