@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ListenerRegistry } from '../common/listeners';
+import { BusyPoll } from '../common/busy-poll';
 import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import { AuditService } from '../storage/audit.service';
 import { StorageEvents } from '../storage/events';
@@ -47,6 +48,8 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
   private server: SanServer | null = null;
   private view: SanView | null = null;
   private readonly failures = new Map<string, string>();
+  /** One for every listener: they share the event loop it keeps polling. */
+  private busyPoll: BusyPoll | undefined;
 
   constructor(
     @Inject(STRATA_CONFIG) private readonly config: StrataConfig,
@@ -104,7 +107,8 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
   async openListener(address: string): Promise<Peer> {
     const { host, port } = splitAddress(address);
     if (!this.view) throw new Error('the SAN target is not running');
-    const socket = await UdpDatagramSocket.bind(host, port);
+    this.busyPoll ??= new BusyPoll(this.config.san.busyPollMicros);
+    const socket = await UdpDatagramSocket.bind(host, port, { busyPoll: this.busyPoll });
     const c = this.config.san;
     if (!this.server) {
       this.server = new SanServer({

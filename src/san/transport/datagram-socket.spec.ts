@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BusyPoll } from '../../common/busy-poll';
 import { datagramsThatFit, UdpDatagramSocket } from './datagram-socket';
 
 describe('datagramsThatFit', () => {
@@ -19,7 +20,7 @@ describe('datagramsThatFit', () => {
   });
 
   it('reads the buffer sizes the kernel granted', async () => {
-    const s = await UdpDatagramSocket.bind('127.0.0.1', 0, 2 ** 20);
+    const s = await UdpDatagramSocket.bind('127.0.0.1', 0, { bufferSize: 2 ** 20 });
     try {
       const { recv, send } = s.bufferSizes();
       // Linux doubles what was asked (up to net.core.rmem_max); other kernels may not.
@@ -27,6 +28,24 @@ describe('datagramsThatFit', () => {
       expect(send).toBeGreaterThan(0);
     } finally {
       await s.close();
+    }
+  });
+
+  it('touches its BusyPoll at every send, so the answer is picked up without a wake-up', async () => {
+    const poll = new BusyPoll(100);
+    let touches = 0;
+    poll.touch = () => void touches++;
+    const a = await UdpDatagramSocket.bind('127.0.0.1', 0, { busyPoll: poll });
+    const b = await UdpDatagramSocket.bind('127.0.0.1', 0);
+    try {
+      const got = new Promise<Buffer>((r) => b.onMessage((buf) => r(buf)));
+      a.send([Buffer.from('pie'), Buffer.from('ces')], b.local().port, '127.0.0.1');
+      a.send(Buffer.from('x'), b.local().port, '127.0.0.1');
+      expect(touches).toBe(2);
+      expect((await got).toString()).toBe('pieces');
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });

@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import type { BusyPoll } from '../../common/busy-poll';
 
 export interface Peer {
   address: string;
@@ -58,9 +59,14 @@ export class UdpDatagramSocket implements DatagramSocket {
     if (err) this.counters.sendErrors++;
   };
 
-  private constructor(private readonly socket: Socket) {}
+  private constructor(
+    private readonly socket: Socket,
+    /** Touched at every send: the answer to what went out is picked up without a wake-up (common/busy-poll). */
+    private readonly busyPoll?: BusyPoll,
+  ) {}
 
-  static bind(host: string, port: number, bufferSize = SOCKET_BUFFER): Promise<UdpDatagramSocket> {
+  static bind(host: string, port: number, opts: { bufferSize?: number; busyPoll?: BusyPoll } = {}): Promise<UdpDatagramSocket> {
+    const bufferSize = opts.bufferSize ?? SOCKET_BUFFER;
     const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: bufferSize, sendBufferSize: bufferSize });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
@@ -68,7 +74,7 @@ export class UdpDatagramSocket implements DatagramSocket {
         socket.off('error', reject);
         // Errors after bind (ICMP unreachable surfaces as ECONNREFUSED on some paths) are not fatal to a datagram server.
         socket.on('error', () => undefined);
-        resolve(new UdpDatagramSocket(socket));
+        resolve(new UdpDatagramSocket(socket, opts.busyPoll));
       });
     });
   }
@@ -80,6 +86,7 @@ export class UdpDatagramSocket implements DatagramSocket {
       // Closed under a late reply (a listener taken away): a lost datagram, not a crash.
       this.counters.sendErrors++;
     }
+    this.busyPoll?.touch();
   }
 
   /** libuv's queue: a send the kernel could not take at once (EAGAIN) waits there, pieces by reference. */
