@@ -159,7 +159,7 @@ export { api, has, quiesce };
 
 /** Our run of `w` on `target`, with the share of one core the gateway and this (client) process used meanwhile. */
 async function measured(target: IoTarget, w: Workload, region: number, millis: number, seed: number, gatewayPid: number): Promise<WorkloadResult & { gatewayCpu: number; clientCpu: number }> {
-  let g0 = 0;
+  let g0 = cpuTicks(gatewayPid) ?? 0;
   let c0 = process.cpuUsage();
   // The same ramp as fio's for nbdkit (--ramp_time): neither side's figures include filling the pipeline.
   const r = await runWorkload(target, w, region, millis, seed, {
@@ -215,9 +215,10 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
       for (let r = 0; r < opts.rounds; r++) {
         if (!skipped) {
           await quiesce(servers);
-          const [t0, w0] = [cpuTicks(nbdkit!.pid!) ?? 0, performance.now()];
-          a.push(await fio(`nbd://127.0.0.1:${nbdPort}`, w, opts.region, opts.seconds, dir));
-          // Over fio's whole run, its ramp time included: a slight underestimate of nbdkit's share while measured.
+          // Sampled from the end of fio's ramp, as ours is from the end of runWorkload's (fio's start-up makes it a little early).
+          let [t0, w0] = [cpuTicks(nbdkit!.pid!) ?? 0, performance.now()];
+          const rampDone = setTimeout(() => ([t0, w0] = [cpuTicks(nbdkit!.pid!) ?? 0, performance.now()]), RAMP_SECONDS * 1000);
+          a.push(await fio(`nbd://127.0.0.1:${nbdPort}`, w, opts.region, opts.seconds, dir).finally(() => clearTimeout(rampDone)));
           aCpu.push(((cpuTicks(nbdkit!.pid!) ?? 0) - t0) / 100 / ((performance.now() - w0) / 1000));
         }
         for (let m = 0; m < MODES.length; m++) {

@@ -25,14 +25,19 @@ describe('runWorkload', () => {
 
   it('counts nothing issued during the ramp, and signals once when measuring starts', async () => {
     const { target, state } = countingTarget();
-    const r = await runWorkload(target, W, 2 ** 20, 50, 1, {
-      rampMillis: 50,
+    const before = process.hrtime.bigint();
+    const r = await runWorkload(target, W, 2 ** 20, 300, 1, {
+      rampMillis: 100,
       measuring: () => state.measuringCalls++,
     });
+    const elapsed = Number(process.hrtime.bigint() - before) / 1e9;
     expect(state.measuringCalls).toBe(1);
     expect(state.issuedMeasured).toBeGreaterThan(0);
     expect(state.issued).toBeGreaterThan(state.issuedMeasured);
     // The I/O that starts the measured part is issued just after measuring() runs: it and all later ones count.
     expect(r.ops).toBe(state.issuedMeasured);
+    // Rates are over the measured part only: it starts no earlier than the ramp's end.
+    expect(r.seconds).toBeLessThanOrEqual(elapsed - 0.1);
+    expect(r.iops).toBeCloseTo(r.ops / r.seconds);
   });
 });

@@ -29,6 +29,8 @@ export interface AttachOptions {
   connectTimeoutMs?: number;
   /** How long I/O waits for a path when every path is down, before the NBD client gets EIO. */
   ioTimeoutMs?: number;
+  /** SanClientOptions.busyPollMicros. */
+  busyPollMicros?: number;
   /** Path changes and other events worth a line in the log. */
   log?(line: string): void;
 }
@@ -128,6 +130,7 @@ export class Attachment {
       datagramSize: o.datagramSize,
       security: o.security,
       connectTimeoutMs: o.connectTimeoutMs,
+      busyPollMicros: o.busyPollMicros,
       reconnectTimeoutMs: o.ioTimeoutMs,
     });
     let server: NbdServer | undefined;

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { BusyPoll } from '../common/busy-poll';
+import { BusyPoll, SAN_BUSY_POLL_MICROS } from '../common/busy-poll';
 import { Status, DEFAULT_DATAGRAM_SIZE } from '../protocols/san/constants';
 import { securityOf, type SecurityMode } from '../protocols/san/login';
 import { loadHostKey } from '../san/session-keys';
@@ -30,15 +30,13 @@ export interface SanClientOptions {
   /**
    * Microseconds this process's event loop keeps polling after each datagram it sends, so the reply is
    * picked up without a wake-up (common/busy-poll): 4 KiB reads one at a time ran 2.4x faster with it on
-   * both ends. Costs CPU only while calls are in flight or just done. Default 100; 0 turns it off.
+   * both ends. Costs CPU only while calls are in flight or just done. Default 100; 0 turns it off; at most 10,000.
    */
   busyPollMicros?: number;
   /** Transport seam for tests: the socket each session uses (default: UDP on an ephemeral port). */
   socket?: (gateway: Peer) => Promise<DatagramSocket>;
   clock?: Clock;
 }
-
-const DEFAULT_BUSY_POLL_MICROS = 100;
 
 export function parseGateway(text: string): Peer {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
@@ -76,7 +74,7 @@ export class SanClient {
     const clock = o.clock ?? systemClock;
     const sessions: ClientSession[] = [];
     const paths = new PathSet(sessions, clock, o.reconnectTimeoutMs ?? 60_000);
-    const busyPoll = new BusyPoll(o.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
+    const busyPoll = new BusyPoll(o.busyPollMicros ?? SAN_BUSY_POLL_MICROS);
     try {
       for (const gateway of peers) {
         for (let i = 0; i < per; i++) {

@@ -67,6 +67,11 @@ describe('BusyPoll', () => {
     expect(queued).toHaveLength(0);
   });
 
+  it('refuses a window that is negative, not a number, or past the maximum', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, 10_001]) expect(() => new BusyPoll(bad)).toThrow(RangeError);
+    expect(() => new BusyPoll(10_000)).not.toThrow();
+  });
+
   it('on the real loop, ends by itself', async () => {
     const poll = new BusyPoll(200);
     poll.touch();

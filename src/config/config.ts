@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DomainError } from '../common/errors';
+import { MAX_BUSY_POLL_MICROS, NAS_BUSY_POLL_MICROS, SAN_BUSY_POLL_MICROS } from '../common/busy-poll';
 import { parseSize } from '../common/size';
 import { SECURITY_MODES } from '../protocols/san/login';
 
@@ -89,10 +90,10 @@ export const configSchema = z
          * client's next call is served without a wake-up (common/busy-poll: a libnfs stat 250 → 140 µs);
          * costs at most that much CPU per reply, none when idle. 0 turns it off.
          */
-        busyPollMicros: z.coerce.number().int().min(0).max(10_000).default(50),
+        busyPollMicros: z.coerce.number().int().min(0).max(MAX_BUSY_POLL_MICROS).default(NAS_BUSY_POLL_MICROS),
       })
       .strict()
-      .default({ enabled: true, host: '127.0.0.1', nfsPort: 2049, mountPort: 20048, portmap: 'auto', portmapPort: 111, busyPollMicros: 50 }),
+      .default({ enabled: true, host: '127.0.0.1', nfsPort: 2049, mountPort: 20048, portmap: 'auto', portmapPort: 111, busyPollMicros: NAS_BUSY_POLL_MICROS }),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -146,9 +147,9 @@ export const configSchema = z
         /**
          * Microseconds the event loop keeps polling after each datagram sent instead of sleeping, so the
          * client's next call is picked up without a wake-up (common/busy-poll; 4 KiB reads one at a time
-         * 4.0-4.3k → 10.1-10.6k IOPS with the client library doing the same). 0 turns it off.
+         * 4.0-4.3k → 9.9-10.6k IOPS with the client library doing the same). 0 turns it off.
          */
-        busyPollMicros: z.coerce.number().int().min(0).max(10_000).default(100),
+        busyPollMicros: z.coerce.number().int().min(0).max(MAX_BUSY_POLL_MICROS).default(SAN_BUSY_POLL_MICROS),
       })
       .strict()
       .default({
@@ -162,7 +163,7 @@ export const configSchema = z
         security: 'integrity',
         idleTimeoutSeconds: 120,
         authFailureDelayMs: 500,
-        busyPollMicros: 100,
+        busyPollMicros: SAN_BUSY_POLL_MICROS,
       }),
     mirror: z
       .object({

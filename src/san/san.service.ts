@@ -48,7 +48,7 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
   private server: SanServer | null = null;
   private view: SanView | null = null;
   private readonly failures = new Map<string, string>();
-  /** One for every listener: they share the event loop it keeps polling. */
+  /** One for every listener (and every socket of theirs): they share the event loop it keeps polling. */
   private busyPoll: BusyPoll | undefined;
 
   constructor(

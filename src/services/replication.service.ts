@@ -274,6 +274,8 @@ export class ReplicationService implements OnModuleInit, OnApplicationBootstrap,
       sessionsPerGateway: c.sessions,
       datagramSize: c.datagramSize,
       reconnectTimeoutMs: c.reconnectTimeoutMs,
+      // The gateway's own setting: 0 there turns polling off for every SAN socket of this process.
+      busyPollMicros: this.config.san.busyPollMicros,
     });
     try {
       // A share's replica is a share on the target: its volume is `share:<name>` there.

@@ -224,6 +224,9 @@ describe('strata-client against a real gateway', () => {
     expect(r.stderr).toContain('loopback only');
     r = await cli.run(['attach', 'data', '--listen', '127.0.0.1:1', '--socket', busy]);
     expect(r.code).toBe(2);
+    r = await cli.run(['attach', 'data', '--busy-poll', '20000']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--busy-poll must be from 0 to 10000 microseconds');
 
     await cli.attach('data');
     r = await cli.run(['attach', 'data']);
@@ -296,7 +299,8 @@ describe('strata-client against a real gateway', () => {
 
     it('serves a read-only volume read-only, and a writable one on loopback TCP', async () => {
       const ro = await cli.attach('ro', ['--read-only']);
-      const tcp = await cli.attach('data', ['--listen', '127.0.0.1:0']);
+      // Without busy polling: the same service, the loop sleeping between datagrams.
+      const tcp = await cli.attach('data', ['--listen', '127.0.0.1:0', '--busy-poll', '0']);
       try {
         const info = JSON.parse((await run('nbdinfo', ['--json', ro.uri])).stdout).exports[0];
         expect(info).toMatchObject({ 'export-size': 8 * MiB, is_read_only: true });

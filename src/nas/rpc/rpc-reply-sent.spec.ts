@@ -120,6 +120,7 @@ describe('RpcServer with a BusyPoll', () => {
     return { poll, touches: () => touches };
   };
 
+  // The NFS listener is TCP only today (the portmapper, which serves UDP too, gets no BusyPoll); UDP is covered for when it is not.
   it('is touched once per reply sent, over TCP and over UDP', async () => {
     const { poll, touches } = counting();
     const server = new RpcServer([lending([])], { log: quiet, busyPoll: poll });

@@ -82,11 +82,11 @@ export class UdpDatagramSocket implements DatagramSocket {
   send(buf: Buffer | readonly Buffer[], port: number, address: string): void {
     try {
       this.socket.send(buf as Buffer | Buffer[], port, address, this.onSent);
+      this.busyPoll?.touch();
     } catch {
       // Closed under a late reply (a listener taken away): a lost datagram, not a crash.
       this.counters.sendErrors++;
     }
-    this.busyPoll?.touch();
   }
 
   /** libuv's queue: a send the kernel could not take at once (EAGAIN) waits there, pieces by reference. */

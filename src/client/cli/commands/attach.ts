@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { MAX_BUSY_POLL_MICROS, SAN_BUSY_POLL_MICROS } from '../../../common/busy-poll';
 import { countArg } from '../../../cli/args';
 import { CliError, EXIT, usageError } from '../../../cli/client';
 import type { CliIO } from '../../../cli/io';
@@ -20,6 +21,7 @@ interface AttachCliOptions {
   datagramSize?: number;
   ioTimeout?: number;
   timeout?: number;
+  busyPoll?: number;
 }
 
 /** Set in the environment of the process `--background` starts: it reports readiness over IPC. */
@@ -52,11 +54,13 @@ export function registerAttach(program: Command, io: CliIO): void {
     .option('--datagram-size <bytes>', 'datagram size to ask for (default: as login set, else 65000 on loopback, 1452 otherwise)', countArg)
     .option('--io-timeout <seconds>', 'how long I/O waits for a path when every path is down before it fails (default 120)', countArg)
     .option('--timeout <seconds>', 'how long each gateway address may take to answer the login (default 5)', countArg)
+    .option('--busy-poll <microseconds>', `after each datagram sent, poll this long for the answer instead of sleeping: lower latency, more CPU (default ${SAN_BUSY_POLL_MICROS}; 0: off)`, countArg)
     .action(async (volume: string, opts: AttachCliOptions, cmd: Command) => {
       const ctx = ClientContext.of(cmd, io);
       if (opts.socket !== undefined && opts.listen !== undefined) throw usageError('give --socket or --listen, not both');
       const listen = opts.listen !== undefined ? parseListen(opts.listen) : undefined;
       if (opts.sessions !== undefined && (opts.sessions < 1 || opts.sessions > 64)) throw usageError('--sessions must be from 1 to 64');
+      if (opts.busyPoll !== undefined && opts.busyPoll > MAX_BUSY_POLL_MICROS) throw usageError(`--busy-poll must be from 0 to ${MAX_BUSY_POLL_MICROS} microseconds`);
       if (opts.background && !io.env[DAEMON_ENV]) return background(ctx, volume);
       const daemon = Boolean(io.env[DAEMON_ENV]) && typeof process.send === 'function';
       let attachment: Attachment;
@@ -80,6 +84,7 @@ export function registerAttach(program: Command, io: CliIO): void {
             readOnly: opts.readOnly,
             connectTimeoutMs: (opts.timeout ?? 5) * 1000,
             ioTimeoutMs: (opts.ioTimeout ?? 120) * 1000,
+            busyPollMicros: opts.busyPoll,
             log: (line) => ctx.warn(`${new Date().toISOString()} ${line}`),
           });
         } catch (e) {
