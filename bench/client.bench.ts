@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { WORKLOADS } from './virtualization.bench';
-import { api, fio, has, pick, quiesce, startGateway, startNbdkit, writtenFile } from './san.bench';
+import { quiesce } from './gateway-process';
+import { api, fio, has, pick, startGateway, startNbdkit, writtenFile } from './san.bench';
 import { median, type WorkloadResult } from './workload';
 
 /*

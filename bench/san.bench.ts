@@ -155,7 +155,7 @@ export const pick = (xs: WorkloadResult[]) => ({
   p99us: median(xs.map((x) => x.p99us)),
 });
 
-export { api, has, quiesce };
+export { api, has };
 
 /** Our run of `w` on `target`, with the share of one core the gateway and this (client) process used meanwhile. */
 async function measured(target: IoTarget, w: Workload, region: number, millis: number, seed: number, gatewayPid: number): Promise<WorkloadResult & { gatewayCpu: number; clientCpu: number }> {

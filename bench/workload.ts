@@ -49,18 +49,17 @@ export async function runWorkload(target: IoTarget, w: Workload, region: number,
   let ops = 0;
   const rampEnd = process.hrtime.bigint() + BigInt(ramp?.rampMillis ?? 0) * 1_000_000n;
   const deadline = rampEnd + BigInt(millis) * 1_000_000n;
-  let ramping = ramp !== undefined && ramp.rampMillis > 0;
-  // I/Os issued before `start` are not counted; it moves to the first one issued after the ramp.
+  // I/Os issued before `start` are not counted; it moves to the first one issued after the ramp (the very first without one).
   let start = rampEnd;
-  if (!ramping) ramp?.measuring?.();
+  let measuring = false;
   const worker = async () => {
     // One buffer per slot: writes carry non-zero data, reads land somewhere real.
     const buf = Buffer.alloc(w.blockSize, 0xa5);
     while (process.hrtime.bigint() < deadline) {
       const t0 = process.hrtime.bigint();
-      if (ramping && t0 >= rampEnd) {
+      if (!measuring && t0 >= rampEnd) {
         // The first I/O issued after the ramp starts the measured part; those still in flight from the ramp are not counted.
-        ramping = false;
+        measuring = true;
         start = t0;
         ramp?.measuring?.();
       }

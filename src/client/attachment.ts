@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import { lstat, unlink } from 'node:fs/promises';
-import { BusyPoll, SAN_BUSY_POLL_MICROS } from '../common/busy-poll';
 import { NbdServer } from '../nbd/nbd-server';
 import type { ClientHome } from './client-home';
 import type { SessionStats } from './client-session';
@@ -143,7 +142,7 @@ export class Attachment {
       }
       const bridge = new VolumeExport(volume, { readOnly: o.readOnly });
       // One export: its name, and the default name '' for clients that give none.
-      server = new NbdServer({ list: () => [bridge.name], get: (n) => (n === bridge.name || n === '' ? bridge : undefined) }, new BusyPoll(o.busyPollMicros ?? SAN_BUSY_POLL_MICROS));
+      server = new NbdServer({ list: () => [bridge.name], get: (n) => (n === bridge.name || n === '' ? bridge : undefined) }, client.busyPoll);
       attachment = new Attachment(o, client, volume, bridge, server);
       await attachment.listen();
       attachment.control = new ControlServer(controlPath, {

@@ -62,6 +62,8 @@ export class SanClient {
     private readonly sessions: ClientSession[],
     private readonly paths: PathSet,
     readonly host: string,
+    /** The window its sockets touch after each send (busyPollMicros): for others of the process that send for it. */
+    readonly busyPoll: BusyPoll,
   ) {}
 
   static async connect(o: SanClientOptions): Promise<SanClient> {
@@ -113,7 +115,7 @@ export class SanClient {
       await Promise.allSettled(sessions.map((s) => s.close()));
       throw e;
     }
-    const client = new SanClient(sessions, paths, o.host);
+    const client = new SanClient(sessions, paths, o.host, busyPoll);
     client.volumes = client.describe();
     return client;
   }

@@ -31,31 +31,29 @@ export const NBD_BUSY_POLL_MICROS = 50;
 /** The longest window accepted: past it polling costs more than any wake-up it saves. */
 export const MAX_BUSY_POLL_MICROS = 10_000;
 
-export class BusyPoll {
+/**
+ * The event loop's chain of polling turns: one per process, however many
+ * front ends keep it polling, each for its own window. A window keeps the
+ * chain going until it ends; a shorter one opened later never cuts a longer
+ * one short.
+ */
+export class LoopPoll {
   private until = 0;
   private polling = false;
-  private readonly windowMs: number;
 
   constructor(
-    windowMicros: number,
-    private readonly now: () => number = () => performance.now(),
+    readonly now: () => number = () => performance.now(),
     private readonly schedule: (fn: () => void) => void = (fn) => void setImmediate(fn),
-  ) {
-    if (!Number.isFinite(windowMicros) || windowMicros < 0 || windowMicros > MAX_BUSY_POLL_MICROS) {
-      throw new RangeError(`a busy-poll window must be from 0 to ${MAX_BUSY_POLL_MICROS} µs, not ${windowMicros}`);
-    }
-    this.windowMs = windowMicros / 1000;
-  }
+  ) {}
 
   /** Whether the loop is being kept polling now. */
   get active(): boolean {
     return this.polling;
   }
 
-  /** A reply went out: poll for the next `windowMicros` before the loop may sleep again. */
-  touch(): void {
-    if (this.windowMs === 0) return;
-    this.until = this.now() + this.windowMs;
+  /** Poll at least until `until` (ms, on now()'s clock) before the loop may sleep again. */
+  keepUntil(until: number): void {
+    if (until > this.until) this.until = until;
     if (this.polling) return;
     this.polling = true;
     this.schedule(this.turn);
@@ -66,3 +64,34 @@ export class BusyPoll {
     else this.polling = false;
   };
 }
+
+/** The process's event loop. */
+const processLoop = new LoopPoll();
+
+/** A front end's window on the process's LoopPoll: what it touches after it sends. */
+export class BusyPoll {
+  private readonly windowMs: number;
+
+  constructor(
+    windowMicros: number,
+    private readonly loop: LoopPoll = processLoop,
+  ) {
+    if (!Number.isFinite(windowMicros) || windowMicros < 0 || windowMicros > MAX_BUSY_POLL_MICROS) {
+      throw new RangeError(`a busy-poll window must be from 0 to ${MAX_BUSY_POLL_MICROS} µs, not ${windowMicros}`);
+    }
+    this.windowMs = windowMicros / 1000;
+  }
+
+  /** Whether the loop is being kept polling now (by this window or another). */
+  get active(): boolean {
+    return this.loop.active;
+  }
+
+  /** Something went out: poll for the next `windowMicros` before the loop may sleep again. */
+  touch(): void {
+    if (this.windowMs > 0) this.loop.keepUntil(this.loop.now() + this.windowMs);
+  }
+}
+
+/** What a sender needs of a BusyPoll: tests give one that counts. */
+export type Touch = Pick<BusyPoll, 'touch'>;

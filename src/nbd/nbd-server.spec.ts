@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BusyPoll } from '../common/busy-poll';
+import type { Touch } from '../common/busy-poll';
 import { Prng } from '../common/prng';
 import { ByteQueue } from './byte-queue';
 import { NbdServer, type NbdExport } from './nbd-server';
@@ -118,7 +118,7 @@ describe('NbdServer transmission', () => {
     for (const s of servers.splice(0)) await s.close();
   });
 
-  async function serve(exp: RamExport, busyPoll?: BusyPoll): Promise<{ socket: Socket; rx: Received }> {
+  async function serve(exp: RamExport, busyPoll?: Touch): Promise<{ socket: Socket; rx: Received }> {
     const server = new NbdServer({ list: () => [exp.name], get: (n) => (n === exp.name ? exp : undefined) }, busyPoll);
     servers.push(server);
     const { port } = await server.listen(0, '127.0.0.1');
@@ -131,10 +131,8 @@ describe('NbdServer transmission', () => {
   }
 
   it('touches its BusyPoll once per batch of replies sent', async () => {
-    const poll = new BusyPoll(50);
     let touches = 0;
-    poll.touch = () => void touches++;
-    const { socket, rx } = await serve(new RamExport(MiB), poll);
+    const { socket, rx } = await serve(new RamExport(MiB), { touch: () => void touches++ });
     for (let i = 0; i < 3; i++) {
       socket.write(request(NBD_CMD_READ, i, i * 4096, 4096));
       expect(await reply(rx)).toEqual([0, i]);

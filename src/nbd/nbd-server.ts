@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BufferPool } from '../common/buffer-pool';
-import type { BusyPoll } from '../common/busy-poll';
+import type { Touch } from '../common/busy-poll';
 import { DomainError } from '../common/errors';
 import {
   decodeGoData,
@@ -110,7 +110,7 @@ export class NbdServer {
   constructor(
     private readonly exports: NbdExports,
     /** Touched after each batch of replies goes out: the client's next request needs no wake-up (common/busy-poll). */
-    private readonly busyPoll?: BusyPoll,
+    private readonly busyPoll?: Touch,
   ) {}
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {

@@ -48,8 +48,8 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
   private server: SanServer | null = null;
   private view: SanView | null = null;
   private readonly failures = new Map<string, string>();
-  /** One for every listener (and every socket of theirs): they share the event loop it keeps polling. */
-  private busyPoll: BusyPoll | undefined;
+  /** The window every listener's socket touches after each send. */
+  private readonly busyPoll: BusyPoll;
 
   constructor(
     @Inject(STRATA_CONFIG) private readonly config: StrataConfig,
@@ -60,7 +60,9 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly audit: AuditService,
     private readonly registry: ListenerRegistry,
     private readonly replicas: ReplicaService,
-  ) {}
+  ) {
+    this.busyPoll = new BusyPoll(config.san.busyPollMicros);
+  }
 
   /** Where the first listener listens, once it does (tests bind port 0). */
   address(): Peer | null {
@@ -107,7 +109,6 @@ export class SanService implements OnApplicationBootstrap, BeforeApplicationShut
   async openListener(address: string): Promise<Peer> {
     const { host, port } = splitAddress(address);
     if (!this.view) throw new Error('the SAN target is not running');
-    this.busyPoll ??= new BusyPoll(this.config.san.busyPollMicros);
     const socket = await UdpDatagramSocket.bind(host, port, { busyPoll: this.busyPoll });
     const c = this.config.san;
     if (!this.server) {

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { onreadSocket } from '../../common/onread-socket';
-import type { BusyPoll } from '../../common/busy-poll';
+import type { Touch } from '../../common/busy-poll';
 import { encodeFragmentHeader, RecordDecoder, RecordMarkingError } from '../../protocols/oncrpc/record';
 import { DuplicateRequestCache, type DrcOptions } from './duplicate-request-cache';
 import { type RpcLog, type RpcPeer, type RpcReply, RpcDispatcher, type RpcStats, peerName } from './rpc-dispatcher';
@@ -29,7 +29,7 @@ export interface RpcServerOptions {
   drc?: DrcOptions | false;
   log?: RpcLog;
   /** Keeps the event loop polling for a while after each reply (common/busy-poll); none by default. */
-  busyPoll?: BusyPoll;
+  busyPoll?: Touch;
 }
 
 function nestLog(context: string): RpcLog {
@@ -73,7 +73,7 @@ export class RpcServer {
   private readonly maxRecord: number;
   private readonly maxInflight: number;
   private readonly maxUdpInflight: number;
-  private readonly busyPoll: BusyPoll | undefined;
+  private readonly busyPoll: Touch | undefined;
   private readonly listeners: Server[] = [];
   private readonly udpSockets: UdpSocket[] = [];
   private readonly conns = new Set<Conn>();

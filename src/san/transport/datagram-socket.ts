@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import type { BusyPoll } from '../../common/busy-poll';
+import type { Touch } from '../../common/busy-poll';
 
 export interface Peer {
   address: string;
@@ -62,10 +62,10 @@ export class UdpDatagramSocket implements DatagramSocket {
   private constructor(
     private readonly socket: Socket,
     /** Touched at every send: the answer to what went out is picked up without a wake-up (common/busy-poll). */
-    private readonly busyPoll?: BusyPoll,
+    private readonly busyPoll?: Touch,
   ) {}
 
-  static bind(host: string, port: number, opts: { bufferSize?: number; busyPoll?: BusyPoll } = {}): Promise<UdpDatagramSocket> {
+  static bind(host: string, port: number, opts: { bufferSize?: number; busyPoll?: Touch } = {}): Promise<UdpDatagramSocket> {
     const bufferSize = opts.bufferSize ?? SOCKET_BUFFER;
     const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: bufferSize, sendBufferSize: bufferSize });
     return new Promise((resolve, reject) => {
