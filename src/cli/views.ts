@@ -179,7 +179,7 @@ export function showShare(sh: ShareInfo): string {
     ['Allocated', `${sizeExact(sh.allocatedBytes)} ${percent(sh.allocatedBytes, sh.size)}`],
     ['Volume', sh.volumeName],
     ['Export ID', sh.exportId],
-    ['Metadata', sh.sync ? 'sync (changes durable before the reply)' : 'async (changes committed within a second)'],
+    ['Metadata', sh.sync ? 'sync (changes durable before the reply)' : 'async (changes committed before the reply, on disk within a second)'],
     ['State', sh.state],
     ['Created', time(sh.createdAt)],
     ['Updated', time(sh.updatedAt)],

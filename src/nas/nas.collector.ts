@@ -73,7 +73,7 @@ export class NasCollector {
         if (s) for (const [field, reason] of RPC_REJECTS) this.inc({ reason }, s[field] as number);
       },
     });
-    const fsCounter = (name: string, help: string, read: (s: { commits: number; flushes: number }) => number) =>
+    const fsCounter = (name: string, help: string, read: (s: { commits: number; syncs: number; flushes: number }) => number) =>
       new Counter<'share'>({
         name,
         help,
@@ -84,7 +84,12 @@ export class NasCollector {
           for (const s of nas.filesystemStats()) this.inc({ share: s.share }, read(s));
         },
       });
-    fsCounter('strata_share_metadata_commits_total', "Metadata transactions of a share's filesystem since it was mounted (sync shares commit before each namespace reply).", (s) => s.commits);
+    fsCounter('strata_share_metadata_commits_total', "Metadata transactions of a share's filesystem since it was mounted (every share commits before each namespace reply).", (s) => s.commits);
+    fsCounter(
+      'strata_share_metadata_syncs_total',
+      "Metadata commits of a share's filesystem that waited for the disk (fsync) since it was mounted: each one on a sync share, about one a second on an async share.",
+      (s) => s.syncs,
+    );
     fsCounter('strata_share_data_flushes_total', "Flushes of a share's volume before metadata that points at new data commits, since it was mounted.", (s) => s.flushes);
     counter('strata_nfs_garbage_total', 'RPC messages too malformed to run: unreadable headers (dropped) and GARBAGE_ARGS replies.', (s) => s.garbage);
     counter('strata_nfs_record_errors_total', 'Connections closed for breaking record marking (oversized or unframed records).', (s) => s.recordErrors);

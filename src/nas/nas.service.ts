@@ -219,12 +219,12 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     return this.server?.stats ?? null;
   }
 
-  /** Durability work of each mounted share's filesystem since it was mounted: metadata commits and data flushes. */
-  filesystemStats(): Array<{ share: string; commits: number; flushes: number }> {
-    const out: Array<{ share: string; commits: number; flushes: number }> = [];
+  /** Durability work of each mounted share's filesystem since it was mounted: metadata commits (and those synced) and data flushes. */
+  filesystemStats(): Array<{ share: string; commits: number; syncs: number; flushes: number }> {
+    const out: Array<{ share: string; commits: number; syncs: number; flushes: number }> = [];
     for (const entry of this.table.list()) {
       const s = this.filesystems.get(entry.exportId)?.stats();
-      if (s) out.push({ share: entry.name, commits: s.commits, flushes: s.flushes });
+      if (s) out.push({ share: entry.name, commits: s.commits, syncs: s.syncs, flushes: s.flushes });
     }
     return out;
   }

@@ -240,9 +240,10 @@ export interface ShareInfo {
   exportId: number;
   /**
    * Like exports(5) sync (the default): creates, removes, renames and
-   * attribute changes are durable before the reply. false: acknowledged
-   * first, committed within a second (a crash may lose the last second of
-   * them). Writes report their real stability either way.
+   * attribute changes are durable before the reply. false: committed before
+   * the reply without waiting for the disk, synced within a second (a crash
+   * of the gateway loses none of them; a crash of the host may lose the last
+   * second of them). Writes report their real stability either way.
    */
   sync: boolean;
   state: 'online' | 'degraded' | 'failed';

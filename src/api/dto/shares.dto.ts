@@ -68,7 +68,7 @@ export class CreateShareDto {
   @ApiProperty({ description: 'also the NFS mount path: /<name>' }) @IsString() name: string;
   @ApiProperty({ description: 'pool id or name; the share gets a thin volume there' }) @IsString() pool: string;
   @IsSize('size') size: number;
-  @ApiPropertyOptional({ description: 'like exports(5) sync (default true): namespace and attribute changes are durable before the reply; false acknowledges them first and commits within a second' }) @IsOptional() @IsBoolean() sync?: boolean;
+  @ApiPropertyOptional({ description: 'like exports(5) sync (default true): namespace and attribute changes are durable before the reply; false commits them before the reply without waiting for the disk and syncs within a second (a gateway crash loses none, a host crash may lose the last second)' }) @IsOptional() @IsBoolean() sync?: boolean;
   @ApiPropertyOptional({ type: [ExportRuleDto], description: 'initial export rules; without any, no client may mount the share' })
   @IsOptional()
   @IsArray()
@@ -81,5 +81,5 @@ export class CreateShareDto {
 export class UpdateShareDto {
   @ApiPropertyOptional({ description: 'new name (and mount path); file handles stay valid' }) @IsOptional() @IsString() name?: string;
   @IsOptional() @IsSize('size', { required: false, description: 'new size (shares only grow)' }) size?: number;
-  @ApiPropertyOptional({ description: 'like exports(5) sync (default true): namespace and attribute changes are durable before the reply; false acknowledges them first and commits within a second' }) @IsOptional() @IsBoolean() sync?: boolean;
+  @ApiPropertyOptional({ description: 'like exports(5) sync (default true): namespace and attribute changes are durable before the reply; false commits them before the reply without waiting for the disk and syncs within a second (a gateway crash loses none, a host crash may lose the last second)' }) @IsOptional() @IsBoolean() sync?: boolean;
 }

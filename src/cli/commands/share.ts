@@ -10,7 +10,7 @@ import { confirm, type CliIO } from '../io';
 import { ruleFields, SQUASH_MODES, type RuleFlags } from '../rule-flags';
 import { fsckText, NO_RULES, ruleTable, shareTable, showRule, showShare } from '../views';
 
-const ASYNC_HELP = 'acknowledge creates, removes, renames and attribute changes before they are durable (exports(5) async: a crash may lose the last second of them; writes still report their real stability)';
+const ASYNC_HELP = 'acknowledge creates, removes, renames and attribute changes before they reach the disk (exports(5) async: a crash of the gateway loses none of them, a crash of the host may lose the last second of them; writes still report their real stability)';
 
 const INSECURE_HELP = 'accept callers from any source port (needed by libnfs tools run as a normal user); the default requires a port below 1024';
 
@@ -67,7 +67,7 @@ export function registerShare(program: Command, io: CliIO): void {
     .command('sync')
     .description('set how a share commits creates, removes, renames and attribute changes (exports(5) sync/async)')
     .argument('<share>', 'share id or name')
-    .argument('<mode>', "'sync' (the default: durable before the reply) or 'async' (acknowledged first, committed within a second)")
+    .argument('<mode>', "'sync' (the default: on disk before the reply) or 'async' (committed before the reply, on disk within a second)")
     .action(async (key: string, mode: string, _opts: unknown, cmd: Command) => {
       if (mode !== 'sync' && mode !== 'async') throw usageError(`mode must be 'sync' or 'async', not '${mode}'`);
       const ctx = Context.of(cmd, io);

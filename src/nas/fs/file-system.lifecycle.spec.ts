@@ -212,3 +212,55 @@ describe('close', () => {
     expect((await fx.fs.read(ROOT, f, 0, 9_000)).data.equals(pattern(9_000, 4))).toBe(true);
   });
 });
+
+describe('lazy metadata (an async share)', () => {
+  it('commits each namespace change before it returns without waiting for the disk, so a crash of the gateway keeps them', async () => {
+    const store = new CrashStore(16 * MiB);
+    const fx = await makeFs({ store, syncMetadata: false });
+    fixtures.push(fx);
+    const fs = fx.fs;
+    const before = fs.stats();
+    for (let i = 0; i < 10; i++) await fs.create(ROOT, fs.root, `f${i}`, { mode: 'guarded', attrs: { mode: 0o644 } });
+    await fs.remove(ROOT, fs.root, 'f3');
+    await fs.rename(ROOT, fs.root, 'f4', fs.root, 'moved');
+    const after = fs.stats();
+    expect(after.commits - before.commits).toBeGreaterThanOrEqual(12);
+    expect(after.syncs).toBe(before.syncs);
+    // The gateway dies: nothing more is committed, and the store loses what it had not flushed.
+    fs.abort();
+    fx.fs = await FileSystem.open(fx.metaPath, store.crash(new Prng(5)), { commitIntervalMs: 0 });
+    const names = fx.fs.readdir(ROOT, fx.fs.root, 0).entries.map((e) => e.name).filter((n) => n !== '.' && n !== '..');
+    expect(names.sort()).toEqual(['f0', 'f1', 'f2', 'f5', 'f6', 'f7', 'f8', 'f9', 'moved']);
+    expect((await fx.fs.fsck()).clean).toBe(true);
+  });
+
+  it('keeps the blocks a removal freed reserved until a commit that reached the disk covers it', async () => {
+    const fx = await makeFs({ store: new CrashStore(16 * MiB), syncMetadata: false });
+    fixtures.push(fx);
+    const fs = fx.fs;
+    const empty = fs.fsstat().freeBytes;
+    await fileWith(fx, 'f', pattern(200_000, 6));
+    const full = fs.fsstat().freeBytes;
+    expect(full).toBeLessThan(empty);
+    await fs.remove(ROOT, fs.root, 'f');
+    // Committed, not synced: a block reused now could reach the disk before the removal does.
+    expect(fs.fsstat().freeBytes).toBe(full);
+    const syncs = fs.stats().syncs;
+    await fs.setSyncMetadata(true);
+    expect(fs.stats().syncs).toBeGreaterThan(syncs);
+    await vi.waitFor(() => expect(fs.fsstat().freeBytes).toBe(empty));
+  });
+
+  it('syncs on its timer after applied commits with nothing else pending', async () => {
+    const fx = await makeFs({ store: new CrashStore(16 * MiB), syncMetadata: false, commitIntervalMs: 5 });
+    fixtures.push(fx);
+    const fs = fx.fs;
+    await fs.create(ROOT, fs.root, 'f', { mode: 'guarded', attrs: { mode: 0o644 } });
+    const syncs = fs.stats().syncs;
+    await vi.waitFor(() => expect(fs.stats().syncs).toBeGreaterThan(syncs));
+    // Synced once; with nothing new, the timer does not sync again.
+    const settled = fs.stats().syncs;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fs.stats().syncs).toBe(settled);
+  });
+});

@@ -383,8 +383,8 @@ export class FileSystem {
   }
 
   /** Counters for tests and metrics. */
-  stats(): { commits: number; flushes: number; sqlOps: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
-    return { commits: this.journal.commits, flushes: this.journal.flushes, sqlOps: this.journal.opsCommitted, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
+  stats(): { commits: number; syncs: number; flushes: number; sqlOps: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
+    return { commits: this.journal.commits, syncs: this.journal.syncs, flushes: this.journal.flushes, sqlOps: this.journal.opsCommitted, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
   }
 
   // ---- attributes -------------------------------------------------------
@@ -1513,10 +1513,10 @@ export class FileSystem {
   }
 
   /**
-   * Switch between committing namespace and attribute changes before the
-   * reply (exports(5) sync) and committing them in the background (async).
-   * Resolves once whatever async mode left pending is committed, so a share
-   * turned to sync is wholly sync when this returns.
+   * Switch between syncing namespace and attribute changes before the reply
+   * (exports(5) sync) and committing them before the reply without waiting
+   * for the disk (async). Resolves once whatever async mode left unsynced is
+   * on disk, so a share turned to sync is wholly sync when this returns.
    */
   async setSyncMetadata(on: boolean): Promise<void> {
     if (this.syncMetadata === on) return;
@@ -1524,9 +1524,13 @@ export class FileSystem {
     if (on && !this.readOnly && !this.closed) await this.journal.sync('meta');
   }
 
-  /** Namespace and attribute changes: durable before the reply unless the filesystem runs with lazy metadata. */
+  /**
+   * Namespace and attribute changes before the reply: on disk (sync), or
+   * with lazy metadata committed without waiting for the disk, so that only
+   * a crash of the host, not of the gateway, can lose them.
+   */
   private async durable(): Promise<void> {
-    if (this.syncMetadata) await this.journal.sync('meta');
+    await this.journal.sync(this.syncMetadata ? 'meta' : 'applied');
   }
 
   private newGen(): number {

@@ -185,8 +185,9 @@ export interface FileSystemOptions {
   readOnly?: boolean;
   /**
    * Namespace and attribute changes are durable before the call returns (what
-   * RFC 1813 asks of a server). false: they are committed by the background
-   * committer within commitIntervalMs, like an "async" export.
+   * RFC 1813 asks of a server). false: they are committed to the database
+   * before it returns without waiting for the disk, and synced by the
+   * background committer within commitIntervalMs, like an "async" export.
    */
   syncMetadata?: boolean;
   /** Background commit period for unstable writes and lazy changes; 0 turns the timer off (tests). Default 1000. */

@@ -36,8 +36,20 @@ interface Waiter {
  * unstable writes added may stay unflushed, so their extent rows wait for
  * the next data commit (the file may come back after a crash with its new
  * size and zeros where the unstable data was, never with stale bytes).
+ * 'applied': as 'meta', but committed to the database without waiting for
+ * the disk (no fsync): the changes survive a crash of the gateway, and a
+ * crash of the host may lose the last of them (an async share). WAL
+ * recovery keeps a prefix of the commits, so what comes back is always a
+ * state the filesystem was in.
  */
-export type SyncKind = 'data' | 'meta';
+export type SyncKind = 'data' | 'meta' | 'applied';
+
+/** What an 'applied' commit freed: released only once a later commit has reached the disk. */
+interface Held {
+  seq: number;
+  freed: Run[];
+  freedInos: number[];
+}
 
 /**
  * Group commit of metadata, ordered after data. Changes accumulate in the
@@ -47,6 +59,13 @@ export type SyncKind = 'data' | 'meta';
  * data was written since the last flush), then applies the batch in one
  * SQLite transaction (WAL, synchronous=FULL). Callers waiting meanwhile share
  * the next commit. A failed batch is kept and retried ahead of the next one.
+ *
+ * When nobody waiting needs more than 'applied', the transaction runs with
+ * synchronous=NORMAL: no fsync, so it is lost only if the host goes down
+ * before the next synced commit. Blocks and inode numbers such a commit
+ * frees stay reserved until a synced commit covers it: data written into a
+ * reused block could otherwise reach the disk while the commit that freed it
+ * did not, and the old file would come back holding foreign bytes.
  */
 export class Journal {
   private ops: Array<() => void> = [];
@@ -65,12 +84,21 @@ export class Journal {
   private wantedSeq = 0;
   /** The highest batch someone needs committed as a data commit. */
   private wantedDataSeq = 0;
+  /** The highest batch someone needs on disk ('meta' or 'data'), not only applied. */
+  private wantedSyncSeq = 0;
+  /** Commits applied without an fsync since the last synced one, with what they freed. */
+  private held: Held[] = [];
+  private unsynced = false;
+  /** The connection's synchronous setting now: FULL unless an 'applied' commit turned it down. */
+  private fullSync = true;
   private readonly waiters: Waiter[] = [];
   private running: Promise<void> | null = null;
   private paused = false;
   private closed = false;
   private timer?: NodeJS.Timeout;
   commits = 0;
+  /** Commits that waited for the disk (fsync of the WAL). */
+  syncs = 0;
   flushes = 0;
   /** SQL operations committed (a batch's structural changes, inode rows, extent rewrites). */
   opsCommitted = 0;
@@ -98,7 +126,9 @@ export class Journal {
       this.freed.length > 0 ||
       this.freedInos.length > 0 ||
       this.dataDirty ||
-      this.carry !== null
+      this.carry !== null ||
+      this.unsynced ||
+      this.held.length > 0
     );
   }
 
@@ -200,6 +230,7 @@ export class Journal {
   private request(seq: number, kind: SyncKind): void {
     if (seq > this.wantedSeq) this.wantedSeq = seq;
     if (kind === 'data' && seq > this.wantedDataSeq) this.wantedDataSeq = seq;
+    if (kind !== 'applied' && seq > this.wantedSyncSeq) this.wantedSyncSeq = seq;
     this.kick();
   }
 
@@ -214,21 +245,15 @@ export class Journal {
   private async loop(): Promise<void> {
     while (!this.paused && !this.closed && this.wantedSeq > this.committedSeq) {
       const sealed = this.seal();
+      const sync = this.wantedSyncSeq >= sealed.seq;
       try {
         if (sealed.flush) {
           await this.store.flush();
           this.flushes++;
         }
         if (this.closed) return;
-        if (sealed.ops.length > 0 || sealed.freed.length > 0) {
-          const { ops, freed, seq } = sealed;
-          const stmts = this.stmts;
-          stmts.db.transaction(() => {
-            for (let i = 0; i < ops.length; i++) ops[i]();
-            for (const r of freed) stmts.putPendingDiscard.run(seq, r.start, r.count);
-          })();
-          this.commits++;
-          this.opsCommitted += ops.length;
+        if (sealed.ops.length > 0 || sealed.freed.length > 0 || (sync && this.unsynced)) {
+          this.commit(sealed, sync);
         }
       } catch (err) {
         this.retryLater(sealed, asFsError(err, 'metadata commit'));
@@ -236,7 +261,41 @@ export class Journal {
       }
       this.committedSeq = sealed.seq;
       while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.resolve();
+      if (!sync) {
+        if (sealed.freed.length > 0 || sealed.freedInos.length > 0) this.held.push({ seq: sealed.seq, freed: sealed.freed, freedInos: sealed.freedInos });
+        continue;
+      }
+      for (const h of this.held.splice(0)) this.hooks.committed(h.freed, h.freedInos, h.seq);
       this.hooks.committed(sealed.freed, sealed.freedInos, sealed.seq);
+    }
+  }
+
+  /**
+   * One SQLite transaction; synced, it also makes every earlier applied one
+   * durable (they are earlier frames of the same WAL file). A synced commit
+   * with nothing of its own writes a marker row so that there is a WAL frame
+   * to sync.
+   */
+  private commit(sealed: Sealed, sync: boolean): void {
+    const { ops, freed, seq } = sealed;
+    const stmts = this.stmts;
+    if (sync !== this.fullSync) {
+      stmts.db.pragma(sync ? 'synchronous = FULL' : 'synchronous = NORMAL');
+      this.fullSync = sync;
+    }
+    const marker = sync && ops.length === 0 && freed.length === 0;
+    stmts.db.transaction(() => {
+      for (let i = 0; i < ops.length; i++) ops[i]();
+      for (const r of freed) stmts.putPendingDiscard.run(seq, r.start, r.count);
+      if (marker) stmts.putMeta.run('synced_seq', seq);
+    })();
+    this.commits++;
+    this.opsCommitted += ops.length;
+    if (sync) {
+      this.syncs++;
+      this.unsynced = false;
+    } else {
+      this.unsynced = true;
     }
   }
 
@@ -248,6 +307,7 @@ export class Journal {
     // Later waiters get their own attempt; without any, wait for the next request.
     this.wantedSeq = this.waiters.length > 0 ? this.waiters[this.waiters.length - 1].seq : this.committedSeq;
     this.wantedDataSeq = Math.min(this.wantedDataSeq, this.wantedSeq);
+    this.wantedSyncSeq = Math.min(this.wantedSyncSeq, this.wantedSeq);
   }
 
   private seal(): Sealed {

@@ -70,7 +70,7 @@ export function SharePage({ name }: { name: string }) {
                   ['Allocated', <AllocatedMeter allocated={s.allocatedBytes} size={s.size} />],
                   ['Volume', <Link to={pathTo('volumes', s.volumeName)}>{s.volumeName}</Link>],
                   ['Export ID', <span className="mono">{s.exportId}</span>],
-                  ['Metadata', s.sync ? 'sync: changes durable before the reply' : 'async: changes committed within a second'],
+                  ['Metadata', s.sync ? 'sync: changes durable before the reply' : 'async: changes committed before the reply, on disk within a second'],
                   ['ID', <span className="mono">{s.id}</span>],
                   ['Created', formatTime(s.createdAt)],
                   ['Updated', formatTime(s.updatedAt)],
