@@ -242,8 +242,10 @@ describe('lazy metadata (an async share)', () => {
     await fileWith(fx, 'f', pattern(200_000, 6));
     const full = fs.fsstat().freeBytes;
     expect(full).toBeLessThan(empty);
+    const commits = fs.stats().commits;
     await fs.remove(ROOT, fs.root, 'f');
     // Committed, not synced: a block reused now could reach the disk before the removal does.
+    expect(fs.stats().commits).toBeGreaterThan(commits);
     expect(fs.fsstat().freeBytes).toBe(full);
     const syncs = fs.stats().syncs;
     await fs.setSyncMetadata(true);

@@ -1536,7 +1536,8 @@ export class FileSystem {
   private newGen(): number {
     if (this.nextGen >= this.genCeiling) {
       this.genCeiling = this.nextGen + GEN_RESERVE;
-      this.stmts.putMeta.run('gen_ceiling', this.genCeiling);
+      const ceiling = this.genCeiling;
+      this.journal.writeSynced(() => this.stmts.putMeta.run('gen_ceiling', ceiling));
     }
     return (this.nextGen++ % 0xffffffff) + 1;
   }

@@ -127,8 +127,7 @@ export class Journal {
       this.freedInos.length > 0 ||
       this.dataDirty ||
       this.carry !== null ||
-      this.unsynced ||
-      this.held.length > 0
+      this.unsynced
     );
   }
 
@@ -188,6 +187,18 @@ export class Journal {
   zeroesWritten(): void {
     this.dataDirty = true;
     this.mustFlush = true;
+  }
+
+  /**
+   * Write outside the batches that must be on disk when this returns (the
+   * generation ceiling: a lost raise could hand a new file the handle of a
+   * lost one), whatever the last batch was. Its fsync also covers the
+   * batches applied before it, but they stay unsynced here: the next synced
+   * commit releases what they freed.
+   */
+  writeSynced(fn: () => void): void {
+    this.synchronous(true);
+    fn();
   }
 
   /** Resolves once everything done before the call is durable (see SyncKind). */
@@ -279,15 +290,12 @@ export class Journal {
   private commit(sealed: Sealed, sync: boolean): void {
     const { ops, freed, seq } = sealed;
     const stmts = this.stmts;
-    if (sync !== this.fullSync) {
-      stmts.db.pragma(sync ? 'synchronous = FULL' : 'synchronous = NORMAL');
-      this.fullSync = sync;
-    }
+    this.synchronous(sync);
     const marker = sync && ops.length === 0 && freed.length === 0;
     stmts.db.transaction(() => {
       for (let i = 0; i < ops.length; i++) ops[i]();
       for (const r of freed) stmts.putPendingDiscard.run(seq, r.start, r.count);
-      if (marker) stmts.putMeta.run('synced_seq', seq);
+      if (marker) stmts.putMeta.run('synced_at', Date.now());
     })();
     this.commits++;
     this.opsCommitted += ops.length;
@@ -297,6 +305,17 @@ export class Journal {
     } else {
       this.unsynced = true;
     }
+  }
+
+  /**
+   * FULL: a commit fsyncs the WAL; NORMAL (WAL mode): it does not. Set
+   * anew each time: SQLite applies this pragma when the statement is
+   * prepared, so a prepared one run again changes nothing.
+   */
+  private synchronous(full: boolean): void {
+    if (full === this.fullSync) return;
+    this.stmts.db.pragma(full ? 'synchronous = FULL' : 'synchronous = NORMAL');
+    this.fullSync = full;
   }
 
   private retryLater(sealed: Sealed, err: FsError): void {

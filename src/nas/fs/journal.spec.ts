@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Run } from './block-allocator';
+import { Journal } from './journal';
+import { MetaStatements, openDatabase } from './meta-db';
+import { CrashStore } from './testing/crash-store';
+
+/*
+ * The journal's choice between a commit that waits for the disk (SQLite
+ * synchronous=FULL: the WAL is fsynced) and one that does not (NORMAL), read
+ * from inside each transaction, and what it releases when.
+ */
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  dirs.push(dir);
+  const db = openDatabase(join(dir, 'meta.sqlite'), { readOnly: false, create: true });
+  const stmts = new MetaStatements(db);
+  const released: Array<{ freed: Run[]; seq: number }> = [];
+  const journal = new Journal(stmts, new CrashStore(1 << 20), {
+    committed: (freed, _inos, seq) => released.push({ freed, seq }),
+    failed: () => undefined,
+  });
+  /** The synchronous setting the next commit's transaction runs with: 1 NORMAL, 2 FULL. */
+  const setting = (): (() => number) => {
+    let seen = -1;
+    journal.op(() => (seen = db.pragma('synchronous', { simple: true }) as number));
+    return () => seen;
+  };
+  return { db, journal, released, setting };
+}
+
+describe('Journal', () => {
+  it("commits 'applied' batches without an fsync and 'meta' and 'data' ones with one", async () => {
+    const { journal, setting } = setup();
+    let seen = setting();
+    await journal.sync('applied');
+    expect(seen()).toBe(1);
+    expect(journal).toMatchObject({ commits: 1, syncs: 0 });
+    seen = setting();
+    await journal.sync('meta');
+    expect(seen()).toBe(2);
+    seen = setting();
+    await journal.sync('applied');
+    expect(seen()).toBe(1);
+    seen = setting();
+    await journal.sync('data');
+    expect(seen()).toBe(2);
+    expect(journal).toMatchObject({ commits: 4, syncs: 2 });
+  });
+
+  it('releases what applied batches freed only with the next synced commit, in order', async () => {
+    const { journal, released } = setup();
+    journal.freeBlocks([{ start: 10, count: 2 }]);
+    await journal.sync('applied');
+    journal.freeBlocks([{ start: 20, count: 1 }]);
+    await journal.sync('applied');
+    expect(released.filter((r) => r.freed.length > 0)).toEqual([]);
+    // Nothing of its own to commit: a marker row gives the fsync a frame to cover.
+    await journal.sync('meta');
+    expect(journal.syncs).toBe(1);
+    expect(released.filter((r) => r.freed.length > 0).map((r) => r.freed)).toEqual([[{ start: 10, count: 2 }], [{ start: 20, count: 1 }]]);
+    const seqs = released.map((r) => r.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
+  it('a synced request with nothing applied since the last sync commits nothing', async () => {
+    const { journal } = setup();
+    await journal.sync('meta');
+    expect(journal).toMatchObject({ commits: 0, syncs: 0 });
+    expect(journal.hasWork).toBe(false);
+    await journal.sync('applied');
+    expect(journal.hasWork).toBe(false);
+  });
+
+  it('an applied commit leaves work for the timer until a synced one covers it', async () => {
+    const { journal } = setup();
+    journal.op(() => undefined);
+    await journal.sync('applied');
+    expect(journal.hasWork).toBe(true);
+    await journal.sync('data');
+    expect(journal.hasWork).toBe(false);
+  });
+
+  it('writeSynced runs its write with FULL even after an applied commit', async () => {
+    const { db, journal, setting } = setup();
+    setting();
+    await journal.sync('applied');
+    let during = -1;
+    journal.writeSynced(() => (during = db.pragma('synchronous', { simple: true }) as number));
+    expect(during).toBe(2);
+    // The next applied batch turns it down again.
+    const seen = setting();
+    await journal.sync('applied');
+    expect(seen()).toBe(1);
+  });
+});
