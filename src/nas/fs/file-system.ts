@@ -1181,6 +1181,7 @@ export class FileSystem {
     const bs = this.blockSize;
     const end = offset + data.length;
     let exclusive = false;
+    let reclaimed = false;
     const wait = inode.lock.lockShared();
     if (wait) await wait;
     try {
@@ -1225,7 +1226,10 @@ export class FileSystem {
         }
         let holes = 0;
         for (const s of segs) if (s.dblock < 0) holes += s.count;
-        if (holes > this.alloc.free) throw fsError('NOSPC', `no space for ${holes} blocks (${this.alloc.free} free)`);
+        if (holes > this.alloc.free) {
+          if (!reclaimed && (reclaimed = await this.reclaim())) continue;
+          throw fsError('NOSPC', `no space for ${holes} blocks (${this.alloc.free} free)`);
+        }
         let landed!: () => void;
         const gate = new Promise<void>((resolve) => (landed = resolve));
         const fresh: Extent[] = [];
@@ -1279,7 +1283,7 @@ export class FileSystem {
   private async spill(inode: Inode, map: ExtentMap): Promise<void> {
     const bytes = inode.inline!;
     const count = Math.ceil(bytes.length / this.blockSize);
-    if (count > this.alloc.free) throw fsError('NOSPC', `no space for ${count} blocks (${this.alloc.free} free)`);
+    if (count > this.alloc.free && (!(await this.reclaim()) || count > this.alloc.free)) throw fsError('NOSPC', `no space for ${count} blocks (${this.alloc.free} free)`);
     let landed!: () => void;
     const gate = new Promise<void>((resolve) => (landed = resolve));
     const fresh: Extent[] = [];
@@ -1452,6 +1456,19 @@ export class FileSystem {
       void this.discardFreePages(freed).then(() => this.journal.op(() => this.stmts.deletePendingDiscards.run(seq)));
     }
     if (this.inodes.size > this.cacheLimit) this.evict();
+  }
+
+  /**
+   * Out of blocks: if some that a removal or truncate freed are still
+   * reserved, waiting for a commit (on an async share, for the sync within a
+   * second) or for their discard, wait for them and say so; the caller tries
+   * once more. A write right after an rm on a full share then succeeds.
+   */
+  private async reclaim(): Promise<boolean> {
+    if (!this.journal.holdsFrees && this.discards.size === 0) return false;
+    await this.journal.sync('meta');
+    await this.discardsDone();
+    return true;
   }
 
   /** Discard the store pages these runs touch that are now wholly free, so their pool pages go back. */

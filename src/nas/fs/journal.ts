@@ -131,6 +131,11 @@ export class Journal {
     );
   }
 
+  /** Blocks are freed but not yet released: they wait for a commit, or for a synced one (see Held). */
+  get holdsFrees(): boolean {
+    return this.freed.length > 0 || this.held.length > 0 || (this.carry?.freed.length ?? 0) > 0;
+  }
+
   /** Structural SQL, run in order at commit; capture values, not live objects. */
   op(fn: () => void): void {
     this.ops.push(fn);
