@@ -69,6 +69,7 @@ export async function benchClient(opts: { seconds: number; rounds: number; regio
     await api(gw.url, token, 'pools', { name: 'bench-i', layout: 'concat', members: [{ device: 'bench-i' }] });
     await api(gw.url, token, 'volumes', { name: 'bench-i', pool: 'bench-i', size: opts.region, provisioning: 'thick' });
     const uris: string[] = [];
+    const clientPids: number[] = [];
     for (const [host, volume, home, cli, security] of [
       ['bench', 'bench', homes.encrypt, client, 'encrypt'],
       ['bench-i', 'bench-i', homes.integrity, clientI, 'integrity'],
@@ -79,11 +80,12 @@ export async function benchClient(opts: { seconds: number; rounds: number; regio
       await cli('login', `127.0.0.1:${gw.sanPort}`, '--security', security);
       uris.push((JSON.parse((await cli('--json', 'attach', volume, '--background', '--listen', '127.0.0.1:0', '--sessions', String(SESSIONS))).stdout) as { uri: string }).uri);
       attached.push(cli);
+      clientPids.push((JSON.parse((await cli('--json', 'status', volume)).stdout) as Array<{ pid: number }>)[0].pid);
     }
     const k = await startNbdkit(dir, opts.region);
     nbdkit = k.child;
-    // Each run starts with dirty pages written back and the servers idle.
-    const servers = [gateway.pid!, nbdkit.pid!];
+    // Each run starts with dirty pages written back and the servers (strata-client's attachments too) idle.
+    const servers = [gateway.pid!, nbdkit.pid!, ...clientPids];
     const targets = { nbdkit: `nbd://127.0.0.1:${k.port}`, gateway: `nbd://127.0.0.1:${gw.nbdPort}/bench`, client: uris[0], integrity: uris[1] };
 
     const rows: ClientBenchRow[] = [];
