@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from './block-allocator';
+import type { BlockStore } from './fs-types';
 import { Journal } from './journal';
 import { MetaStatements, openDatabase } from './meta-db';
 import { CrashStore } from './testing/crash-store';
@@ -18,13 +19,13 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup() {
+function setup(store: BlockStore = new CrashStore(1 << 20)) {
   const dir = mkdtempSync(join(tmpdir(), 'journal-'));
   dirs.push(dir);
   const db = openDatabase(join(dir, 'meta.sqlite'), { readOnly: false, create: true });
   const stmts = new MetaStatements(db);
   const released: Array<{ freed: Run[]; seq: number }> = [];
-  const journal = new Journal(stmts, new CrashStore(1 << 20), {
+  const journal = new Journal(stmts, store, {
     committed: (freed, _inos, seq) => released.push({ freed, seq }),
     failed: () => undefined,
   });
@@ -86,6 +87,46 @@ describe('Journal', () => {
     await journal.sync('applied');
     expect(journal.hasWork).toBe(true);
     await journal.sync('data');
+    expect(journal.hasWork).toBe(false);
+  });
+
+  it('a synced request made while an applied commit waits for its data flush gets a synced commit of its own', async () => {
+    const store = new CrashStore(1 << 20);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const flush = store.flush.bind(store);
+    store.flush = () => gate.then(flush);
+    const { journal, setting } = setup(store);
+    // Zeros past an end: the next commit, whatever its kind, flushes the store first.
+    journal.zeroesWritten();
+    const first = setting();
+    const applied = journal.sync('applied');
+    const second = setting();
+    let synced = false;
+    const meta = journal.sync('meta').then(() => (synced = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect([first(), second(), synced]).toEqual([-1, -1, false]);
+    open();
+    await applied;
+    await meta;
+    expect([first(), second()]).toEqual([1, 2]);
+    expect(journal).toMatchObject({ commits: 2, syncs: 1 });
+  });
+
+  it('a failed synced commit keeps what applied ones freed until a later one succeeds', async () => {
+    const { journal, released } = setup();
+    journal.freeBlocks([{ start: 10, count: 2 }]);
+    await journal.sync('applied');
+    let fail = true;
+    journal.op(() => {
+      if (fail) throw new Error('disk I/O error');
+    });
+    await expect(journal.sync('meta')).rejects.toMatchObject({ code: 'IO' });
+    expect(released.filter((r) => r.freed.length > 0)).toEqual([]);
+    expect(journal.hasWork).toBe(true);
+    fail = false;
+    await journal.sync('meta');
+    expect(released.filter((r) => r.freed.length > 0).map((r) => r.freed)).toEqual([[{ start: 10, count: 2 }]]);
     expect(journal.hasWork).toBe(false);
   });
 
