@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { MetricsRegistry } from '../metrics/metrics-registry';
 import type { RpcStats } from './rpc/rpc-dispatcher';
-import { NasService } from './nas.service';
+import { NasService, type ShareDurability } from './nas.service';
 
 /** RPC replies that were not a result, by why: one bounded label. */
 const RPC_REJECTS: ReadonlyArray<[keyof RpcStats, string]> = [
@@ -73,7 +73,7 @@ export class NasCollector {
         if (s) for (const [field, reason] of RPC_REJECTS) this.inc({ reason }, s[field] as number);
       },
     });
-    const fsCounter = (name: string, help: string, read: (s: { commits: number; syncs: number; flushes: number }) => number) =>
+    const fsCounter = (name: string, help: string, read: (s: ShareDurability) => number) =>
       new Counter<'share'>({
         name,
         help,

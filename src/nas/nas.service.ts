@@ -37,6 +37,14 @@ import { SnapshotMounts } from './snapshots/snapshot-mounts';
 /** `meta.sqlite.rollback-<snapshot volume id>`: a rollback's database, ready to go in place. */
 const ROLLBACK_SUFFIX = '.rollback-';
 
+/** A mounted share's durability work since it was mounted: metadata commits, those of them synced to disk, and data flushes. */
+export interface ShareDurability {
+  share: string;
+  commits: number;
+  syncs: number;
+  flushes: number;
+}
+
 /**
  * The NAS front end: one RPC server carrying NFSv3 and MOUNT v3 on the NFS
  * port and the MOUNT port, the filesystems of the shares, and the
@@ -219,9 +227,9 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     return this.server?.stats ?? null;
   }
 
-  /** Durability work of each mounted share's filesystem since it was mounted: metadata commits (and those synced) and data flushes. */
-  filesystemStats(): Array<{ share: string; commits: number; syncs: number; flushes: number }> {
-    const out: Array<{ share: string; commits: number; syncs: number; flushes: number }> = [];
+  /** Durability work of each mounted share's filesystem since it was mounted. */
+  filesystemStats(): ShareDurability[] {
+    const out: ShareDurability[] = [];
     for (const entry of this.table.list()) {
       const s = this.filesystems.get(entry.exportId)?.stats();
       if (s) out.push({ share: entry.name, commits: s.commits, syncs: s.syncs, flushes: s.flushes });

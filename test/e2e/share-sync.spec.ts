@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createmode3 } from '../../src/protocols/nfs3';
+import { createmode3, ftype3 } from '../../src/protocols/nfs3';
 import { OPEN_RULE } from '../utils/nas-fixture';
 import { Nfs3Client } from '../utils/nfs3-client';
 import { freePort, login, spawnGateway, type GatewayProcess } from '../utils/process-gateway';
@@ -102,7 +102,7 @@ describe('sync and async shares', () => {
     const after = await client();
     const again = await after.mount('/quick');
     expect((await after.lookup(again, 'late')).attr.size).toBe(0);
-    expect((await after.lookup(again, 'dir')).attr.type).toBe(2);
+    expect((await after.lookup(again, 'dir')).attr.type).toBe(ftype3.NF3DIR);
     expect((await after.lookup(again, 'renamed')).attr.size).toBe(0);
     for (const gone of ['f0', 'f1']) expect(await after.status(3, { what: { dir: again, name: gone } })).toBe('NFS3ERR_NOENT');
     for (let i = 2; i < FILES; i++) await after.lookup(again, `f${i}`);

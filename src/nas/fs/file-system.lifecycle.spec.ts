@@ -234,6 +234,15 @@ describe('lazy metadata (an async share)', () => {
     expect((await fx.fs.fsck()).clean).toBe(true);
   });
 
+  it('trims its inode cache after commits that did not wait for the disk too', async () => {
+    const fx = await makeFs({ store: new CrashStore(16 * MiB), syncMetadata: false, inodeCacheSize: 8 });
+    fixtures.push(fx);
+    const fs = fx.fs;
+    for (let i = 0; i < 40; i++) await fs.create(ROOT, fs.root, `f${i}`, { mode: 'guarded', attrs: { mode: 0o644 } });
+    expect(fs.stats().syncs).toBe(0);
+    expect(fs.stats().cachedInodes).toBeLessThanOrEqual(9);
+  });
+
   it('keeps the blocks a removal freed reserved until a commit that reached the disk covers it', async () => {
     const fx = await makeFs({ store: new CrashStore(16 * MiB), syncMetadata: false });
     fixtures.push(fx);

@@ -15,9 +15,10 @@ interface Sealed {
 
 export interface JournalHooks {
   /**
-   * The batch freeing these blocks and inode numbers is durable: they may be
-   * reused now. Its freed runs are also in pending_discards under `seq` until
-   * the engine has discarded what it should.
+   * After each commit: the batch freeing these blocks and inode numbers is
+   * durable, so they may be reused now (empty when nothing was released).
+   * Its freed runs are also in pending_discards under `seq` until the engine
+   * has discarded what it should.
    */
   committed(freed: Run[], freedInos: number[], seq: number): void;
   /** A commit failed: unstable data may be lost (the write verifier must change). */
@@ -44,7 +45,7 @@ interface Waiter {
  */
 export type SyncKind = 'data' | 'meta' | 'applied';
 
-/** What an 'applied' commit freed: released only once a later commit has reached the disk. */
+/** What a commit freed: released once a synced commit covers it (at once when it is synced itself). */
 interface Held {
   seq: number;
   freed: Run[];
@@ -86,8 +87,9 @@ export class Journal {
   private wantedDataSeq = 0;
   /** The highest batch someone needs on disk ('meta' or 'data'), not only applied. */
   private wantedSyncSeq = 0;
-  /** Commits applied without an fsync since the last synced one, with what they freed. */
+  /** What commits since the last synced one freed (see Held). */
   private held: Held[] = [];
+  /** A commit since the last synced one did not wait for the disk. */
   private unsynced = false;
   /** The connection's synchronous setting now: FULL unless an 'applied' commit turned it down. */
   private fullSync = true;
@@ -277,12 +279,11 @@ export class Journal {
       }
       this.committedSeq = sealed.seq;
       while (this.waiters.length > 0 && this.waiters[0].seq <= sealed.seq) this.waiters.shift()!.resolve();
-      if (!sync) {
-        if (sealed.freed.length > 0 || sealed.freedInos.length > 0) this.held.push({ seq: sealed.seq, freed: sealed.freed, freedInos: sealed.freedInos });
-        continue;
-      }
-      for (const h of this.held.splice(0)) this.hooks.committed(h.freed, h.freedInos, h.seq);
-      this.hooks.committed(sealed.freed, sealed.freedInos, sealed.seq);
+      if (sealed.freed.length > 0 || sealed.freedInos.length > 0) this.held.push({ seq: sealed.seq, freed: sealed.freed, freedInos: sealed.freedInos });
+      // What was freed waits for a synced commit; the hook runs after every commit all the same.
+      const released = sync ? this.held.splice(0) : [];
+      if (released.length === 0) this.hooks.committed([], [], sealed.seq);
+      for (const h of released) this.hooks.committed(h.freed, h.freedInos, h.seq);
     }
   }
 
