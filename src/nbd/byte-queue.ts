@@ -6,6 +6,12 @@ export interface FrameInput {
   read(n: number): Promise<Buffer | null>;
   /** Fill all of `target` with the next bytes; false at end. */
   readInto(target: Buffer): Promise<boolean>;
+  /**
+   * How many bytes a read from the source may take while no payload is
+   * wanted (at most the scratch size): the caller knows when the next frame's
+   * payload is large enough to be worth landing in its own buffer.
+   */
+  readAhead?(bytes: number): void;
 }
 
 /**

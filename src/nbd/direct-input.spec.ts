@@ -58,6 +58,28 @@ describe('DirectInput', () => {
     expect(input.bytes.direct).toBeGreaterThanOrEqual(body.length - 64 * 1024);
   });
 
+  it('reading ahead only a header, frames that arrive together put their large payloads straight into the buffers', async () => {
+    const { client, input, server, accepted } = await pair();
+    cleanup.push(() => (client.destroy(), accepted.destroy(), server.close()));
+    const prng = new Prng(7);
+    const frames = Array.from({ length: 8 }, () => ({ head: prng.bytes(28), body: prng.bytes(2 ** 20) }));
+    input.readAhead(28);
+    // The socket's first read was set up when it was made: a lone frame uses it.
+    client.write(Buffer.alloc(28, 1));
+    await input.read(28);
+    // Header and payload leave in one write each, as an NBD client sends a WRITE.
+    for (const f of frames) client.write(Buffer.concat([f.head, f.body]));
+    for (const f of frames) {
+      expect((await input.read(28))!.equals(f.head)).toBe(true);
+      const body = Buffer.alloc(f.body.length);
+      expect(await input.readInto(body)).toBe(true);
+      expect(body.equals(f.body)).toBe(true);
+    }
+    // Each frame: its header, and at most one header-sized read of payload before the reader asked for it.
+    expect(input.bytes.copied - 28).toBeLessThanOrEqual(frames.length * 2 * 28);
+    expect(input.bytes.direct + input.bytes.copied).toBe(28 + frames.length * (28 + 2 ** 20));
+  });
+
   it('stops reading when more than highWater is queued and goes on once the reader catches up', async () => {
     const { client, input, server, accepted } = await pair(64 * 1024);
     cleanup.push(() => (client.destroy(), accepted.destroy(), server.close()));

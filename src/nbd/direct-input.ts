@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { onreadSocket } from '../common/onread-socket';
 import { ChunkQueue, type FrameInput } from './byte-queue';
 
-const SCRATCH = 64 * 1024;
+export const SCRATCH = 64 * 1024;
 
 /**
  * Frames from a socket read with `onread`: while a payload is wanted and
@@ -21,6 +21,8 @@ export class DirectInput extends ChunkQueue implements FrameInput {
   private done: ((ok: boolean) => void) | null = null;
   private stream: Readable | null = null;
   private stopped = false;
+  /** Bytes a read into the scratch buffer may take (readAhead). */
+  private ahead = SCRATCH;
   /** Bytes the kernel put straight into callers' buffers, and bytes copied out of the scratch buffer. */
   readonly bytes = { direct: 0, copied: 0 };
 
@@ -29,11 +31,25 @@ export class DirectInput extends ChunkQueue implements FrameInput {
   }
 
   /** For `onread.buffer`: asked after every read for where the next one goes. */
-  readonly next = (): Buffer => (this.target !== null && this.size === 0 ? this.target.subarray(this.filled) : this.scratch);
+  readonly next = (): Buffer => {
+    if (this.target !== null && this.size === 0) return this.target.subarray(this.filled);
+    return this.ahead === SCRATCH ? this.scratch : this.scratch.subarray(0, this.ahead);
+  };
+
+  /**
+   * While the reader waits for a frame header, a full scratch read takes the
+   * header and up to 64 KiB of whatever follows. That suits small frames
+   * (many arrive in one read) but costs a large payload two copies of its
+   * first 64 KiB: the reader of 1 MiB WRITEs reads ahead only a header's
+   * worth, so each payload lands whole in its buffer.
+   */
+  readAhead(bytes: number): void {
+    this.ahead = Math.max(1, Math.min(SCRATCH, bytes));
+  }
 
   /** For `onread.callback`: `buf` is what next() returned before this read. False stops reading (queue full). */
   readonly received = (n: number, buf: Buffer): boolean => {
-    if (buf !== this.scratch) {
+    if (buf.buffer !== this.scratch.buffer) {
       this.bytes.direct += n;
       this.filled += n;
       if (this.filled === this.target!.length) this.finish(true);

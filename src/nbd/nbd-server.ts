@@ -31,7 +31,7 @@ import {
   TxFlag,
 } from '../protocols/nbd/constants';
 import { ByteQueue, type FrameInput } from './byte-queue';
-import { directSocket } from './direct-input';
+import { directSocket, SCRATCH } from './direct-input';
 
 /** What an NBD export needs from the storage below it (a LogicalDisk fits). */
 export interface NbdExport {
@@ -282,6 +282,8 @@ export class NbdServer {
       if (!head) return;
       const req = decodeRequest(Buffer.from(head));
       if (req.type === Cmd.DISC) return;
+      // After a large WRITE the next is likely one too: read its header alone, so its payload lands whole in its buffer.
+      input.readAhead?.(req.type === Cmd.WRITE && req.length >= POOLED_MIN ? REQUEST_HEADER : SCRATCH);
       let data: Buffer | undefined;
       let payload: Buffer | undefined;
       if (req.type === Cmd.WRITE) {
