@@ -1,4 +1,4 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import { sealDatagramParts } from '../src/protocols/san/datagram';
 import { api, cpuTicks, freePort, has, peakRssMiB, quiesce, startGatewayProcess, type GatewayProcess } from './gateway-process';
 import { WORKLOADS, type Row } from './virtualization.bench';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
+
+const run = promisify(execFile);
 
 /*
  * The SAN path end to end on loopback: our client against the gateway (a
@@ -96,7 +98,7 @@ export async function startGateway(dir: string, env: Record<string, string> = {}
 export async function fio(uri: string, w: Workload, region: number, seconds: number, dir: string): Promise<WorkloadResult> {
   const rw = w.pattern === 'random' ? `rand${w.op}` : w.op;
   const out = join(dir, 'fio.json');
-  await promisify(execFile)('fio', [
+  await run('fio', [
     '--name=x',
     '--ioengine=nbd',
     `--uri=${uri}`,
@@ -132,16 +134,22 @@ export async function fio(uri: string, w: Workload, region: number, seconds: num
  * for block allocation that nbdkit's do not). Synced, so that no writeback
  * of these zeros runs under the timed rounds.
  */
-export function writtenFile(path: string, region: number): string {
+/**
+ * A backing file of `region` bytes, written through to the disk. Async: a
+ * gigabyte takes seconds, and an event loop blocked that long misses the
+ * gateway closing an idle keep-alive connection, so the next API call went
+ * out on a dead socket ('other side closed').
+ */
+export async function writtenFile(path: string, region: number): Promise<string> {
   writeFileSync(path, '');
-  spawnSync('truncate', ['-s', String(region), path]);
-  spawnSync('dd', ['if=/dev/zero', `of=${path}`, 'bs=1M', `count=${Math.ceil(region / 2 ** 20)}`, 'conv=notrunc,fsync', 'status=none']);
+  await run('truncate', ['-s', String(region), path]);
+  await run('dd', ['if=/dev/zero', `of=${path}`, 'bs=1M', `count=${Math.ceil(region / 2 ** 20)}`, 'conv=notrunc,fsync', 'status=none']);
   return path;
 }
 
 /** nbdkit's file plugin on a written-through backing file of `region` bytes (like a thick volume: reads hit real blocks). */
 export async function startNbdkit(dir: string, region: number): Promise<{ child: ChildProcess; port: number }> {
-  const img = writtenFile(join(dir, 'nbd.img'), region);
+  const img = await writtenFile(join(dir, 'nbd.img'), region);
   const port = await freePort('tcp');
   const child = spawn('nbdkit', ['-f', '-i', '127.0.0.1', '-p', String(port), 'file', img], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
@@ -185,7 +193,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     gateway = gw.child;
     const token = gw.token;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: writtenFile(join(dir, 'bench.img'), opts.region), size: opts.region });
+    await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: await writtenFile(join(dir, 'bench.img'), opts.region), size: opts.region });
     await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
     // Thick: every page is allocated and zeroed up front, as nbdkit's backing file is all there.
     await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick' });
