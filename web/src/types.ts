@@ -2,6 +2,8 @@
  * What the REST API sends back (src/storage/domain.ts on the gateway side).
  * Copied rather than imported: the console depends on the wire format only,
  * and the gateway's sources pull in Node types the browser build must not see.
+ * test/wire/console-types.check.ts has the compiler check that every object
+ * the gateway sends fits its type here.
  */
 
 export type DeviceKind = 'file' | 'block' | 'ram';
