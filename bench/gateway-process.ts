@@ -1,8 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { freePort } from './free-port';
 
 /*
  * The gateway as the benchmarks run it: a separate process (`node
@@ -12,24 +11,6 @@ import { resolve } from 'node:path';
 
 const MAIN = resolve(__dirname, '../src/main.js');
 export const BENCH_PASSWORD = 'bench-password';
-
-export function freePort(kind: 'tcp' | 'udp'): Promise<number> {
-  return new Promise((res) => {
-    if (kind === 'udp') {
-      const s = createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => {
-        const port = s.address().port;
-        s.close(() => res(port));
-      });
-      return;
-    }
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 export const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 

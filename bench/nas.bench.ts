@@ -4,7 +4,8 @@ import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { api, freePort, has, peakRssMiB, quiesce, startGatewayProcess, stopProcess } from './gateway-process';
+import { freePort } from './free-port';
+import { api, has, peakRssMiB, quiesce, startGatewayProcess, stopProcess } from './gateway-process';
 import { median } from './workload';
 
 /*

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { SanClient, type SessionStats } from '../src/client';
 import { Kind, VERSION } from '../src/protocols/san/constants';
 import { sealDatagramParts } from '../src/protocols/san/datagram';
-import { api, cpuTicks, freePort, has, peakRssMiB, quiesce, startGatewayProcess, type GatewayProcess } from './gateway-process';
+import { freePort } from './free-port';
+import { api, cpuTicks, has, peakRssMiB, quiesce, startGatewayProcess, type GatewayProcess } from './gateway-process';
 import { WORKLOADS, type Row } from './virtualization.bench';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
 
@@ -132,13 +133,10 @@ export async function fio(uri: string, w: Workload, region: number, seconds: num
  * both sides' timed I/O starts from the same file state (the gateway would
  * otherwise create its device file sparse, and its first writes would pay
  * for block allocation that nbdkit's do not). Synced, so that no writeback
- * of these zeros runs under the timed rounds.
- */
-/**
- * A backing file of `region` bytes, written through to the disk. Async: a
- * gigabyte takes seconds, and an event loop blocked that long misses the
- * gateway closing an idle keep-alive connection, so the next API call went
- * out on a dead socket ('other side closed').
+ * of these zeros runs under the timed rounds. Async: a gigabyte takes
+ * seconds, and an event loop blocked that long misses the gateway closing an
+ * idle keep-alive connection, so the next API call went out on a dead socket
+ * ('other side closed').
  */
 export async function writtenFile(path: string, region: number): Promise<string> {
   writeFileSync(path, '');

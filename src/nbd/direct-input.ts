@@ -21,8 +21,8 @@ export class DirectInput extends ChunkQueue implements FrameInput {
   private done: ((ok: boolean) => void) | null = null;
   private stream: Readable | null = null;
   private stopped = false;
-  /** Bytes a read into the scratch buffer may take (readAhead). */
-  private ahead = SCRATCH;
+  /** Where a read goes while no payload is wanted: the scratch buffer, or its first readAhead() bytes. */
+  private ahead = this.scratch;
   /** Bytes the kernel put straight into callers' buffers, and bytes copied out of the scratch buffer. */
   readonly bytes = { direct: 0, copied: 0 };
 
@@ -33,7 +33,7 @@ export class DirectInput extends ChunkQueue implements FrameInput {
   /** For `onread.buffer`: asked after every read for where the next one goes. */
   readonly next = (): Buffer => {
     if (this.target !== null && this.size === 0) return this.target.subarray(this.filled);
-    return this.ahead === SCRATCH ? this.scratch : this.scratch.subarray(0, this.ahead);
+    return this.ahead;
   };
 
   /**
@@ -44,7 +44,8 @@ export class DirectInput extends ChunkQueue implements FrameInput {
    * worth, so each payload lands whole in its buffer.
    */
   readAhead(bytes: number): void {
-    this.ahead = Math.max(1, Math.min(SCRATCH, bytes));
+    const n = Math.max(1, Math.min(SCRATCH, bytes));
+    if (n !== this.ahead.length) this.ahead = n === SCRATCH ? this.scratch : this.scratch.subarray(0, n);
   }
 
   /** For `onread.callback`: `buf` is what next() returned before this read. False stops reading (queue full). */

@@ -1,43 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../bench/free-port';
 
 export const ROOT = resolve(__dirname, '../..');
 export const MAIN = join(ROOT, 'dist/src/main.js');
 
-/** The lowest port the kernel hands out to sockets bound to port 0 and to outgoing connections. */
-function ephemeralLow(): number {
-  try {
-    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
-  } catch {
-    return 32768;
-  }
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
-
-/**
- * A free TCP port on 127.0.0.1 for a gateway to listen on, below the
- * kernel's ephemeral range: a port from that range can be taken, between
- * this check and the gateway's listen (or while a gateway is down for a
- * restart on the same ports), as the local port of any process's outgoing
- * connection, and the gateway then fails with EADDRINUSE.
- */
-export async function freePort(): Promise<number> {
-  const low = Math.min(ephemeralLow(), 65536);
-  for (let tries = 0; tries < 200; tries++) {
-    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
-    if (await canListen(port)) return port;
-  }
-  throw new Error(`no free port from 10000 to ${low - 1}`);
-}
+export { freePort };
 
 export interface GatewayProcess {
   child: ChildProcess;
