@@ -3,6 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseSize } from '../src/common/size';
 import { backupTable, benchBackup } from './backup.bench';
 import { benchClient, clientTable } from './client.bench';
+import { hostCpuLine, hostCpuTimes } from './host-cpu';
 import { benchMirror, mirrorText } from './mirror.bench';
 import { benchNas, nasTable } from './nas.bench';
 import { benchReplication, replicationText } from './replication.bench';
@@ -23,6 +24,8 @@ import { benchVirtualization, GiB, type Row } from './virtualization.bench';
  * every round's figures. The replication part copies a BENCH_REPLICATION_SIZE (default 1G)
  * volume in full and then incrementally, BENCH_REPLICATION_ROUNDS times (default 1: a round writes 3 GiB).
  * The backup part backs up a BENCH_BACKUP_SIZE (default 1G) volume, full then incremental, and restores it.
+ * After each part a line says how busy the host's CPUs were meanwhile, and how much time the hypervisor
+ * stole for other guests (bench/host-cpu.ts).
  */
 function table(title: string, rows: Row[], baseline: string): string {
   const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -46,29 +49,42 @@ async function main(): Promise<void> {
   for (const p of parts) if (!known.includes(p)) throw new Error(`BENCH_ONLY: unknown part '${p}' (${known.join(', ')})`);
   const timedParts = parts.has('virtualization') || parts.has('san') || parts.has('client') || parts.has('snapshot') ? `; block workloads: ${rounds} rounds of ${seconds}s each, medians (ratio: median of per-round ratios)` : '';
   console.log(`Strata benchmarks — node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)} at start${timedParts}`);
-  if (parts.has('virtualization')) await virtualization(seconds, rounds);
-  if (parts.has('san')) await san(seconds, rounds);
-  if (parts.has('san') || parts.has('client')) await nbdClients(seconds, rounds);
+  // Each part, then what the host's CPUs did meanwhile (steal makes a part's figures low and noisy).
+  const part = async (name: string, fn: () => Promise<void>) => {
+    const before = hostCpuTimes();
+    await fn();
+    const line = hostCpuLine(name, before);
+    if (line) console.log(line);
+  };
+  if (parts.has('virtualization')) await part('virtualization', () => virtualization(seconds, rounds));
+  if (parts.has('san')) await part('SAN', () => san(seconds, rounds));
+  if (parts.has('san') || parts.has('client')) await part('NBD client', () => nbdClients(seconds, rounds));
   if (parts.has('nas')) {
-    const nas = await benchNas({
-      rounds: Number(process.env.BENCH_NAS_ROUNDS ?? 3),
-      size: parseSize(process.env.BENCH_NAS_SIZE ?? '1G', 'BENCH_NAS_SIZE'),
-      files: Number(process.env.BENCH_NAS_FILES ?? 1000),
-      verbose: process.env.BENCH_NAS_VERBOSE === '1',
+    await part('NAS', async () => {
+      const nas = await benchNas({
+        rounds: Number(process.env.BENCH_NAS_ROUNDS ?? 3),
+        size: parseSize(process.env.BENCH_NAS_SIZE ?? '1G', 'BENCH_NAS_SIZE'),
+        files: Number(process.env.BENCH_NAS_FILES ?? 1000),
+        verbose: process.env.BENCH_NAS_VERBOSE === '1',
+      });
+      console.log(`\n${nasTable(nas)}`);
     });
-    console.log(`\n${nasTable(nas)}`);
   }
   if (parts.has('snapshot')) {
-    const pageSize = process.env.BENCH_SNAPSHOT_PAGE ? parseSize(process.env.BENCH_SNAPSHOT_PAGE, 'BENCH_SNAPSHOT_PAGE') : undefined;
-    const snap = await benchSnapshot({ seconds, rounds, region: parseSize(process.env.BENCH_SNAPSHOT_SIZE ?? '1G', 'BENCH_SNAPSHOT_SIZE'), pageSize });
-    console.log(`\n${snapshotTable(snap)}`);
+    await part('snapshot', async () => {
+      const pageSize = process.env.BENCH_SNAPSHOT_PAGE ? parseSize(process.env.BENCH_SNAPSHOT_PAGE, 'BENCH_SNAPSHOT_PAGE') : undefined;
+      const snap = await benchSnapshot({ seconds, rounds, region: parseSize(process.env.BENCH_SNAPSHOT_SIZE ?? '1G', 'BENCH_SNAPSHOT_SIZE'), pageSize });
+      console.log(`\n${snapshotTable(snap)}`);
+    });
   }
-  if (parts.has('mirror')) console.log(`\n${mirrorText(await benchMirror({ seconds, rounds: Math.min(rounds, 3), region: GiB }))}`);
+  if (parts.has('mirror')) await part('mirror', async () => console.log(`\n${mirrorText(await benchMirror({ seconds, rounds: Math.min(rounds, 3), region: GiB }))}`));
   if (parts.has('replication')) {
-    const size = parseSize(process.env.BENCH_REPLICATION_SIZE ?? '1G', 'BENCH_REPLICATION_SIZE');
-    console.log(`\n${replicationText(await benchReplication({ size, rounds: Number(process.env.BENCH_REPLICATION_ROUNDS ?? 1) }))}`);
+    await part('replication', async () => {
+      const size = parseSize(process.env.BENCH_REPLICATION_SIZE ?? '1G', 'BENCH_REPLICATION_SIZE');
+      console.log(`\n${replicationText(await benchReplication({ size, rounds: Number(process.env.BENCH_REPLICATION_ROUNDS ?? 1) }))}`);
+    });
   }
-  if (parts.has('backup')) console.log(`\n${backupTable(await benchBackup({ region: parseSize(process.env.BENCH_BACKUP_SIZE ?? '1G', 'BENCH_BACKUP_SIZE') }))}`);
+  if (parts.has('backup')) await part('backup', async () => console.log(`\n${backupTable(await benchBackup({ region: parseSize(process.env.BENCH_BACKUP_SIZE ?? '1G', 'BENCH_BACKUP_SIZE') }))}`));
   console.log(`\nbench process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 
