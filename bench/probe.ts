@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SanClient } from '../src/client';
+import { api, cpuTicks, quiesce, stopProcess } from './gateway-process';
+import { hostCpuTimes, shareBetween } from './host-cpu';
+import { fio, startGateway, startNbdkit, writtenFile } from './san.bench';
+import { WORKLOADS } from './virtualization.bench';
+import { runWorkload, type IoTarget, type WorkloadResult } from './workload';
+
+/*
+ * A quick probe for performance work, not a benchmark: one workload, a few
+ * rounds, and per round what each side spent per operation, so two builds
+ * or two settings can be compared without waiting for `npm run bench`.
+ *
+ *   node dist/bench/probe.js san --workload 0 --rounds 3 --seconds 3 [--security encrypt] [--peer]
+ *   node dist/bench/probe.js nbd --workload 2 [--peer]
+ *
+ * san: our client library in this process against the gateway;
+ * nbd: fio's nbd engine against the gateway's NBD export. --peer runs fio
+ * against nbdkit's file plugin before each of our rounds. Workloads are the
+ * bench's (0 4k randread, 1 4k randwrite, 2 1M seqread, 3 1M seqwrite).
+ * Node flags for the gateway (e.g. --perf-basic-prof for `perf record -p`)
+ * come from STRATA_BENCH_NODE_FLAGS, as in the bench. Each line ends with
+ * the host's steal: rounds with several percent of it are not comparable.
+ */
+
+const GiB = 2 ** 30;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    workload: { type: 'string', default: '0' },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '3' },
+    security: { type: 'string', default: 'integrity' },
+    peer: { type: 'boolean', default: false },
+  },
+});
+
+async function main(): Promise<void> {
+  const mode = positionals[0];
+  if (mode !== 'san' && mode !== 'nbd') throw new Error('usage: probe.js san|nbd [--workload 0..3] [--rounds N] [--seconds S] [--security integrity|encrypt] [--peer]');
+  const w = WORKLOADS[Number(values.workload)];
+  if (!w) throw new Error(`--workload is 0..${WORKLOADS.length - 1}: ${WORKLOADS.map((x, i) => `${i} ${x.name.replace(/\s+/g, ' ')}`).join(', ')}`);
+  const rounds = Number(values.rounds);
+  const seconds = Number(values.seconds);
+  const dir = mkdtempSync(join(tmpdir(), 'strata-probe-'));
+  const gw = await startGateway(dir);
+  let nbdkit: Awaited<ReturnType<typeof startNbdkit>> | undefined;
+  let client: SanClient | undefined;
+  try {
+    await api(gw.url, gw.token, 'devices', { name: 'probe', kind: 'file', path: await writtenFile(join(dir, 'probe.img'), GiB), size: GiB });
+    await api(gw.url, gw.token, 'pools', { name: 'probe', layout: 'concat', members: [{ device: 'probe' }] });
+    await api(gw.url, gw.token, 'volumes', { name: 'probe', pool: 'probe', size: GiB, provisioning: 'thick', nbdExport: mode === 'nbd' });
+    let ours: () => Promise<WorkloadResult>;
+    if (mode === 'san') {
+      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+      await api(gw.url, gw.token, 'hosts', { name: 'probe', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(), security: values.security });
+      await api(gw.url, gw.token, 'assignments', { host: 'probe', volume: 'probe' });
+      client = await SanClient.connect({ gateways: [`127.0.0.1:${gw.sanPort}`], host: 'probe', key: privateKey, sessionsPerGateway: 2, datagramSize: 65_000, security: values.security as 'integrity' | 'encrypt' });
+      const volume = await client.open('probe');
+      const target: IoTarget = { read: (offset, buf) => volume.readInto(offset, buf), write: (offset, buf) => volume.write(offset, buf) };
+      await runWorkload(target, w, GiB, 500);
+      ours = () => runWorkload(target, w, GiB, seconds * 1000, 1);
+    } else {
+      const uri = `nbd://127.0.0.1:${gw.nbdPort}/probe`;
+      await fio(uri, w, GiB, 1, dir);
+      ours = () => fio(uri, w, GiB, seconds, dir);
+    }
+    if (values.peer) nbdkit = await startNbdkit(dir, GiB);
+    const pids = [gw.child.pid!, ...(nbdkit ? [nbdkit.child.pid!] : [])];
+    for (let r = 0; r < rounds; r++) {
+      if (nbdkit) {
+        await quiesce(pids);
+        const a = await fio(`nbd://127.0.0.1:${nbdkit.port}`, w, GiB, seconds, dir);
+        console.log(`nbdkit ${w.name} ${figures(a)}`);
+      }
+      await quiesce(pids);
+      const [g0, c0, h0, t0] = [cpuTicks(gw.child.pid!) ?? 0, process.cpuUsage(), hostCpuTimes(), performance.now()];
+      const x = await ours();
+      // Over the whole call: fio's ramp second included (its IOPS are from after it), our run has none here.
+      const elapsed = (performance.now() - t0) / 1000;
+      const gwCpu = ((cpuTicks(gw.child.pid!) ?? 0) - g0) / 100 / elapsed;
+      const c = process.cpuUsage(c0);
+      const clientCpu = mode === 'san' ? (c.user + c.system) / 1e6 / elapsed : undefined;
+      const h1 = hostCpuTimes();
+      const host = h0 && h1 ? shareBetween(h0, h1) : undefined;
+      const perOp = (share: number) => `${(share * 100).toFixed(0)}% (${((share * 1e6) / x.iops).toFixed(1)} µs/op)`;
+      console.log(
+        `${mode === 'san' ? `ours ${values.security}` : 'gateway NBD'} ${w.name} ${figures(x)} gateway ${perOp(gwCpu)}${clientCpu === undefined ? '' : ` client ${perOp(clientCpu)}`}${host ? ` host steal ${(host.steal * 100).toFixed(0)}% idle ${(host.idle * 100).toFixed(0)}%` : ''}`,
+      );
+    }
+  } finally {
+    await client?.close();
+    nbdkit?.child.kill('SIGTERM');
+    await stopProcess(gw.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function figures(x: WorkloadResult): string {
+  return `${x.iops.toFixed(0)} IOPS ${x.mbps.toFixed(0)} MB/s p50 ${x.p50us.toFixed(0)} µs`;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
