@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { WORKLOADS } from './virtualization.bench';
 import { quiesce } from './gateway-process';
-import { api, fio, has, pick, startGateway, startNbdkit, writtenFile } from './san.bench';
+import { api, fio, has, pick, startGateway, startNbdkit, thickVolume } from './san.bench';
 import { median, type WorkloadResult } from './workload';
 
 /*
@@ -60,14 +60,10 @@ export async function benchClient(opts: { seconds: number; rounds: number; regio
     const gw = await startGateway(dir);
     gateway = gw.child;
     const token = gw.token;
-    await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: await writtenFile(join(dir, 'bench.img'), opts.region), size: opts.region });
-    await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
-    // Thick, as nbdkit's backing file is all there; exported by the gateway itself too.
-    await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick', nbdExport: true });
+    // Exported by the gateway itself too.
+    await thickVolume(gw, dir, 'bench', opts.region, { nbdExport: true });
     // The integrity-only host gets a thick volume of the same size in a pool of its own.
-    await api(gw.url, token, 'devices', { name: 'bench-i', kind: 'file', path: await writtenFile(join(dir, 'bench-i.img'), opts.region), size: opts.region });
-    await api(gw.url, token, 'pools', { name: 'bench-i', layout: 'concat', members: [{ device: 'bench-i' }] });
-    await api(gw.url, token, 'volumes', { name: 'bench-i', pool: 'bench-i', size: opts.region, provisioning: 'thick' });
+    await thickVolume(gw, dir, 'bench-i', opts.region);
     const uris: string[] = [];
     const clientPids: number[] = [];
     for (const [host, volume, home, cli, security] of [

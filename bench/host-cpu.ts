@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 export type CpuTimes = number[];
 
 export interface HostCpuShare {
-  /** Everything but idle and iowait: user, nice, system, irq, softirq (and steal, counted apart below). */
+  /** user, nice, system, irq and softirq: everything but idle, iowait and steal. */
   busy: number;
   idle: number;
   steal: number;

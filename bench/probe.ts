@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { SanClient } from '../src/client';
 import { api, cpuTicks, quiesce, stopProcess } from './gateway-process';
 import { hostCpuTimes, shareBetween } from './host-cpu';
-import { fio, startGateway, startNbdkit, writtenFile } from './san.bench';
+import { fio, startGateway, startNbdkit, thickVolume } from './san.bench';
 import { WORKLOADS } from './virtualization.bench';
 import { runWorkload, type IoTarget, type WorkloadResult } from './workload';
 
@@ -53,9 +53,7 @@ async function main(): Promise<void> {
   let nbdkit: Awaited<ReturnType<typeof startNbdkit>> | undefined;
   let client: SanClient | undefined;
   try {
-    await api(gw.url, gw.token, 'devices', { name: 'probe', kind: 'file', path: await writtenFile(join(dir, 'probe.img'), GiB), size: GiB });
-    await api(gw.url, gw.token, 'pools', { name: 'probe', layout: 'concat', members: [{ device: 'probe' }] });
-    await api(gw.url, gw.token, 'volumes', { name: 'probe', pool: 'probe', size: GiB, provisioning: 'thick', nbdExport: mode === 'nbd' });
+    await thickVolume(gw, dir, 'probe', GiB, { nbdExport: mode === 'nbd' });
     let ours: () => Promise<WorkloadResult>;
     if (mode === 'san') {
       const { publicKey, privateKey } = generateKeyPairSync('ed25519');

@@ -145,6 +145,18 @@ export async function writtenFile(path: string, region: number): Promise<string>
   return path;
 }
 
+/**
+ * A thick volume `name` of `region` bytes, alone in a pool `name` on a
+ * written-through device file `<dir>/<name>.img`: every page allocated and
+ * zeroed up front, as nbdkit's backing file is all there. `extra` adds
+ * volume fields (nbdExport).
+ */
+export async function thickVolume(gw: GatewayProcess, dir: string, name: string, region: number, extra: Record<string, unknown> = {}): Promise<void> {
+  await api(gw.url, gw.token, 'devices', { name, kind: 'file', path: await writtenFile(join(dir, `${name}.img`), region), size: region });
+  await api(gw.url, gw.token, 'pools', { name, layout: 'concat', members: [{ device: name }] });
+  await api(gw.url, gw.token, 'volumes', { name, pool: name, size: region, provisioning: 'thick', ...extra });
+}
+
 /** nbdkit's file plugin on a written-through backing file of `region` bytes (like a thick volume: reads hit real blocks). */
 export async function startNbdkit(dir: string, region: number): Promise<{ child: ChildProcess; port: number }> {
   const img = await writtenFile(join(dir, 'nbd.img'), region);
@@ -191,10 +203,7 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
     gateway = gw.child;
     const token = gw.token;
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    await api(gw.url, token, 'devices', { name: 'bench', kind: 'file', path: await writtenFile(join(dir, 'bench.img'), opts.region), size: opts.region });
-    await api(gw.url, token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
-    // Thick: every page is allocated and zeroed up front, as nbdkit's backing file is all there.
-    await api(gw.url, token, 'volumes', { name: 'bench', pool: 'bench', size: opts.region, provisioning: 'thick' });
+    await thickVolume(gw, dir, 'bench', opts.region);
     // Set to integrity, the host may log in either way (encryption is what it asks for by default): one client of each kind.
     await api(gw.url, token, 'hosts', { name: 'bench', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(), security: 'integrity' });
     await api(gw.url, token, 'assignments', { host: 'bench', volume: 'bench' });
