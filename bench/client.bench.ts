@@ -2,10 +2,9 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { WORKLOADS } from './virtualization.bench';
 import { quiesce } from './gateway-process';
 import { api, fio, has, pick, startGateway, startNbdkit, thickVolume } from './san.bench';
-import { median, type WorkloadResult } from './workload';
+import { median, WORKLOADS, type WorkloadResult } from './workload';
 
 /*
  * The client part of the bench: the same fio (nbd engine) against three NBD

@@ -4,12 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SanClient } from '../src/client';
 import { api, cpuTicks, quiesce, stopProcess } from './gateway-process';
 import { hostCpuTimes, shareBetween } from './host-cpu';
 import { fio, startGateway, startNbdkit, thickVolume } from './san.bench';
-import { WORKLOADS } from './virtualization.bench';
-import { runWorkload, type IoTarget, type WorkloadResult } from './workload';
+import { SanLoad } from './san-load';
+import { WORKLOADS, type WorkloadResult } from './workload';
 
 /*
  * A quick probe for performance work, not a benchmark: one workload, a few
@@ -19,12 +18,14 @@ import { runWorkload, type IoTarget, type WorkloadResult } from './workload';
  *   node dist/bench/probe.js san --workload 0 --rounds 3 --seconds 3 [--security encrypt] [--peer]
  *   node dist/bench/probe.js nbd --workload 2 [--peer]
  *
- * san: our client library in this process against the gateway;
+ * san: our client library (in a process of its own, bench/san-load.ts, as in
+ * the bench) against the gateway;
  * nbd: fio's nbd engine against the gateway's NBD export. --peer runs fio
  * against nbdkit's file plugin before each of our rounds. Workloads are the
  * bench's (0 4k randread, 1 4k randwrite, 2 1M seqread, 3 1M seqwrite).
  * Node flags for the gateway (e.g. --perf-basic-prof for `perf record -p`)
- * come from STRATA_BENCH_NODE_FLAGS, as in the bench. Each line ends with
+ * come from STRATA_BENCH_NODE_FLAGS, the client's from STRATA_BENCH_CLIENT_FLAGS,
+ * as in the bench. Each line ends with
  * the host's steal: rounds with several percent of it are not comparable.
  */
 
@@ -44,33 +45,33 @@ const { values, positionals } = parseArgs({
 async function main(): Promise<void> {
   const mode = positionals[0];
   if (mode !== 'san' && mode !== 'nbd') throw new Error('usage: probe.js san|nbd [--workload 0..3] [--rounds N] [--seconds S] [--security integrity|encrypt] [--peer]');
-  const w = WORKLOADS[Number(values.workload)];
+  const wi = Number(values.workload);
+  const w = WORKLOADS[wi];
   if (!w) throw new Error(`--workload is 0..${WORKLOADS.length - 1}: ${WORKLOADS.map((x, i) => `${i} ${x.name.replace(/\s+/g, ' ')}`).join(', ')}`);
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const dir = mkdtempSync(join(tmpdir(), 'strata-probe-'));
   const gw = await startGateway(dir);
   let nbdkit: Awaited<ReturnType<typeof startNbdkit>> | undefined;
-  let client: SanClient | undefined;
+  let load: SanLoad | undefined;
   try {
     await thickVolume(gw, dir, 'probe', GiB, { nbdExport: mode === 'nbd' });
-    let ours: () => Promise<WorkloadResult>;
+    let ours: () => Promise<WorkloadResult & { cpu?: number }>;
     if (mode === 'san') {
       const { publicKey, privateKey } = generateKeyPairSync('ed25519');
       await api(gw.url, gw.token, 'hosts', { name: 'probe', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(), security: values.security });
       await api(gw.url, gw.token, 'assignments', { host: 'probe', volume: 'probe' });
-      client = await SanClient.connect({ gateways: [`127.0.0.1:${gw.sanPort}`], host: 'probe', key: privateKey, sessionsPerGateway: 2, datagramSize: 65_000, security: values.security as 'integrity' | 'encrypt' });
-      const volume = await client.open('probe');
-      const target: IoTarget = { read: (offset, buf) => volume.readInto(offset, buf), write: (offset, buf) => volume.write(offset, buf) };
-      await runWorkload(target, w, GiB, 500);
-      ours = () => runWorkload(target, w, GiB, seconds * 1000, 1);
+      const key = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+      const l = (load = await SanLoad.start({ gateway: `127.0.0.1:${gw.sanPort}`, host: 'probe', key, security: values.security as 'integrity' | 'encrypt', sessions: 2, datagramSize: 65_000, volume: 'probe' }));
+      await l.run(wi, GiB, 500, 42);
+      ours = () => l.run(wi, GiB, seconds * 1000, 1);
     } else {
       const uri = `nbd://127.0.0.1:${gw.nbdPort}/probe`;
       await fio(uri, w, GiB, 1, dir);
       ours = () => fio(uri, w, GiB, seconds, dir);
     }
     if (values.peer) nbdkit = await startNbdkit(dir, GiB);
-    const pids = [gw.child.pid!, ...(nbdkit ? [nbdkit.child.pid!] : [])];
+    const pids = [gw.child.pid!, ...(nbdkit ? [nbdkit.child.pid!] : []), ...(load ? [load.pid] : [])];
     for (let r = 0; r < rounds; r++) {
       if (nbdkit) {
         await quiesce(pids);
@@ -78,13 +79,13 @@ async function main(): Promise<void> {
         console.log(`nbdkit ${w.name} ${figures(a)}`);
       }
       await quiesce(pids);
-      const [g0, c0, h0, t0] = [cpuTicks(gw.child.pid!) ?? 0, process.cpuUsage(), hostCpuTimes(), performance.now()];
+      const [g0, h0, t0] = [cpuTicks(gw.child.pid!) ?? 0, hostCpuTimes(), performance.now()];
       const x = await ours();
       // Over the whole call: fio's ramp second included (its IOPS are from after it), our run has none here.
       const elapsed = (performance.now() - t0) / 1000;
       const gwCpu = ((cpuTicks(gw.child.pid!) ?? 0) - g0) / 100 / elapsed;
-      const c = process.cpuUsage(c0);
-      const clientCpu = mode === 'san' ? (c.user + c.system) / 1e6 / elapsed : undefined;
+      // The client's own share is over its run without the IPC around it: near enough to the gateway's.
+      const clientCpu = x.cpu;
       const h1 = hostCpuTimes();
       const host = h0 && h1 ? shareBetween(h0, h1) : undefined;
       const perOp = (share: number) => `${(share * 100).toFixed(0)}% (${((share * 1e6) / x.iops).toFixed(1)} µs/op)`;
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await client?.close();
+    await load?.close();
     nbdkit?.child.kill('SIGTERM');
     await stopProcess(gw.child);
     rmSync(dir, { recursive: true, force: true });

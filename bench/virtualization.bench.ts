@@ -10,18 +10,11 @@ import { DeviceService } from '../src/storage/device.service';
 import { SYSTEM_ACTOR } from '../src/storage/domain';
 import { PoolService } from '../src/storage/pool.service';
 import { VolumeService } from '../src/storage/volume.service';
-import { median, runWorkload, type IoTarget, type Workload } from './workload';
+import { median, runWorkload, WORKLOADS, type IoTarget } from './workload';
 import { quiesce } from './gateway-process';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
-
-export const WORKLOADS: Workload[] = [
-  { name: '4k randread  QD32', op: 'read', pattern: 'random', blockSize: 4096, depth: 32 },
-  { name: '4k randwrite QD32', op: 'write', pattern: 'random', blockSize: 4096, depth: 32 },
-  { name: '1M seqread   QD8', op: 'read', pattern: 'sequential', blockSize: MiB, depth: 8 },
-  { name: '1M seqwrite  QD8', op: 'write', pattern: 'sequential', blockSize: MiB, depth: 8 },
-];
 
 export interface Row {
   workload: string;

@@ -18,6 +18,16 @@ export interface Workload {
   depth: number;
 }
 
+const MiB = 2 ** 20;
+
+/** The block workloads every SAN-side bench runs (fio's for the peers, runWorkload's for our client library). */
+export const WORKLOADS: Workload[] = [
+  { name: '4k randread  QD32', op: 'read', pattern: 'random', blockSize: 4096, depth: 32 },
+  { name: '4k randwrite QD32', op: 'write', pattern: 'random', blockSize: 4096, depth: 32 },
+  { name: '1M seqread   QD8', op: 'read', pattern: 'sequential', blockSize: MiB, depth: 8 },
+  { name: '1M seqwrite  QD8', op: 'write', pattern: 'sequential', blockSize: MiB, depth: 8 },
+];
+
 export interface WorkloadResult {
   ops: number;
   bytes: number;
