@@ -53,6 +53,8 @@ export interface SessionStats {
   bytesReceived: number;
   ops: number;
   inFlight: number;
+  /** Datagrams the gateway lets this session have in flight (its last grant; shared among its active sessions). */
+  credits: number | undefined;
   logins: number;
   /** Logged in and carrying calls; false while the path is down and the session logs in again. */
   up: boolean;
@@ -189,6 +191,7 @@ export class ClientSession {
       bytesReceived: this.totals.bytesReceived,
       ops: this.totals.ops,
       inFlight: this.inFlight,
+      credits: ch?.credits,
       logins: this.totals.logins,
       up: this.up,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),

@@ -109,6 +109,32 @@ describe('SAN target and client', () => {
     expect(c.negotiated().datagramSize).toBe(9000);
   });
 
+
+  it('shares credits among the active sessions: idle ones do not shrink a busy one\'s grant', async () => {
+    // Default datagrams (1,452 bytes): even the smallest receive buffer a kernel grants holds dozens.
+    const idle = await connect({ sessionsPerGateway: 6 });
+    const busy = await connect({ sessionsPerGateway: 1 });
+    const idleVolume = await idle.open('data');
+    const busyVolume = await busy.open('data');
+    // Quiet for longer than the gateway's 200 ms window: only the busy session is active.
+    await new Promise((r) => setTimeout(r, 500));
+    await busyVolume.read(0, 64 * 1024);
+    const alone = busy.stats()[0].credits!;
+    // Now the six others carry reads too (2 MiB is split across all of them) while the busy one goes on.
+    let stop = false;
+    const others = (async () => {
+      while (!stop) await idleVolume.read(0, 2 * MiB);
+    })();
+    await idleVolume.read(0, 2 * MiB);
+    for (let i = 0; i < 20; i++) await busyVolume.read(0, 64 * 1024);
+    const shared = busy.stats()[0].credits!;
+    stop = true;
+    await others;
+    expect(idle.stats().every((s) => s.ops > 0)).toBe(true);
+    // Seven sessions active against one (sessions of earlier tests may add a keepalive now and then).
+    expect(shared).toBeGreaterThanOrEqual(4);
+    expect(alone).toBeGreaterThanOrEqual(3 * shared);
+  });
   it('refuses writes to a read-only assignment, unassigned volumes, bad ranges', async () => {
     const c = await connect();
     const ro = await c.open('ro');

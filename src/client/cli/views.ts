@@ -25,7 +25,7 @@ export function showAttachment(s: AttachStatus): string {
     ['Security', s.sessions.some((x) => x.security === 'integrity') ? 'integrity: data in clear, every datagram authenticated' : 'encrypt (AES-256-GCM)'],
   ]);
   const sessions = table(
-    ['GATEWAY', 'LOCAL', 'STATE', 'RTT', 'RTO', 'RETRANSMITS', 'TIMEOUTS', 'OPS', 'IN FLIGHT', 'SENT', 'RECEIVED', 'LOGINS'],
+    ['GATEWAY', 'LOCAL', 'STATE', 'RTT', 'RTO', 'RETRANSMITS', 'TIMEOUTS', 'OPS', 'IN FLIGHT', 'CREDITS', 'SENT', 'RECEIVED', 'LOGINS'],
     s.sessions.map((x) => [
       x.gateway,
       x.localPort,
@@ -36,6 +36,7 @@ export function showAttachment(s: AttachStatus): string {
       x.timeouts,
       x.ops,
       x.inFlight,
+      x.credits ?? '-',
       size(x.bytesSent),
       size(x.bytesReceived),
       x.logins,

@@ -194,6 +194,11 @@ export class Channel {
     this.incoming = new ReassemblyTable(o.capacity, o.reassemblyBytes, o.maxMessage);
   }
 
+  /** Datagrams the peer lets this side have in flight: its last grant. */
+  get credits(): number {
+    return this.peerCredits;
+  }
+
   /** Segments sent and not yet acknowledged. */
   get flight(): number {
     return this.inFlight;
