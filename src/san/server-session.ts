@@ -83,6 +83,8 @@ export class ServerSession {
   private readonly holds = new Map<Buffer, number>();
   private readonly ctx: CommandContext;
   private readonly batcher: SegmentBatcher;
+  /** Payload bytes per segment. */
+  private readonly capacity: number;
   private ending = false;
   private ended = false;
 
@@ -97,18 +99,22 @@ export class ServerSession {
     private readonly deps: SessionDeps,
   ) {
     this.lastHeard = deps.clock.now();
+    this.capacity = segmentCapacity(datagramSize);
     this.slots = new SlotTable(slotCount, deps.replyCacheBytes, (reply) => this.letGo(reply));
-    this.batcher = new SegmentBatcher(segmentCapacity(datagramSize), (d) => this.emit(d));
+    this.batcher = new SegmentBatcher(this.capacity, (d) => this.emit(d));
     this.channel = new Channel({
       role: 'server',
       clock: deps.clock,
-      capacity: segmentCapacity(datagramSize),
+      capacity: this.capacity,
       emit: (d) => this.batcher.push(d),
       deliver: (xid, message) => this.onCall(xid, message),
       failed: () => undefined,
       redeliver: (xid) => this.redeliver(xid),
-      released: (_xid, message) => {
-        if (Buffer.isBuffer(message)) this.letGo(message);
+      released: (xid, message) => {
+        if (!Buffer.isBuffer(message)) return;
+        // A reply of several segments is released once all of them were acknowledged (or given up on): a READ's need not stay cached.
+        if (message.length > this.capacity) this.forgetDelivered(xid);
+        this.letGo(message);
       },
       // Enough for every slot to have a WRITE arriving at once, within a bound.
       reassemblyBytes: Math.min(512 * 2 ** 20, slotCount * (deps.maxTransfer + 64)),
@@ -289,6 +295,16 @@ export class ServerSession {
       this.deps.stats.callsReplayed++;
       if (!this.channel.sending(xid)) this.send(xid, reply);
     }
+  }
+
+  /**
+   * Large READ replies would otherwise stay in the reply cache until their
+   * slot is used again: up to the cache's 64 MiB per session, held for as
+   * long as the session lasts, in every session that ever read.
+   */
+  private forgetDelivered(xid: number): void {
+    const c = this.calls.get(xid);
+    if (c) this.slots.delivered(c.slot, c.seq);
   }
 
   private remember(xid: number, call: Call): void {

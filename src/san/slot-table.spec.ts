@@ -34,6 +34,33 @@ describe('SlotTable', () => {
     expect(dropped.length).toBe(2);
   });
 
+  it('lets go of a re-readable reply the client has, and only of that one', () => {
+    const dropped: Buffer[] = [];
+    const t = new SlotTable(3, 1 << 20, (r) => dropped.push(r));
+    const read = buf(50, 1);
+    const write = buf(8, 2);
+    t.admit(0, 1);
+    t.complete(0, 1, read, true);
+    t.admit(1, 1);
+    t.complete(1, 1, write, false);
+    t.admit(2, 1);
+    // Still executing, an older sequence, a slot that does not exist, a reply that must stay: nothing goes.
+    t.delivered(2, 1);
+    t.delivered(0, 0);
+    t.delivered(7, 1);
+    t.delivered(1, 1);
+    expect(dropped).toEqual([]);
+    expect(t.bytes).toBe(58);
+    t.delivered(0, 1);
+    expect(dropped).toEqual([read]);
+    expect(t.bytes).toBe(8);
+    // A late duplicate of the call is told to send it again; its successor runs as usual.
+    expect(t.admit(0, 1)).toEqual({ kind: 'evicted' });
+    expect(t.admit(0, 2)).toEqual({ kind: 'new' });
+    expect(t.cached(1, 1)?.equals(write)).toBe(true);
+    expect(dropped).toEqual([read]);
+  });
+
   it('shows a cached reply without admitting anything', () => {
     const t = new SlotTable(2, 1 << 20);
     t.admit(0, 1);

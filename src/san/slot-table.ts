@@ -76,6 +76,18 @@ export class SlotTable {
     if (this.cachedBytes > this.maxCachedBytes) this.evict();
   }
 
+  /**
+   * The client has the reply of call `seq` on the slot (all of it was
+   * acknowledged): a re-readable one need not stay cached. A late duplicate
+   * of the call is then answered as for an evicted reply.
+   */
+  delivered(slotId: number, seq: number): void {
+    const slot = this.slots[slotId];
+    if (!slot || slot.seq !== seq || slot.executing || !slot.evictable || !slot.reply) return;
+    this.drop(slot);
+    slot.evicted = true;
+  }
+
   private drop(slot: Slot): void {
     const reply = slot.reply;
     slot.reply = null;
