@@ -20,6 +20,11 @@ export interface GatewayProcess {
   token: string;
 }
 
+/** Node flags for a child process, space-separated in the environment variable `name` (none when unset). */
+export function nodeFlags(name: string): string[] {
+  return (process.env[name] ?? '').split(' ').filter(Boolean);
+}
+
 /**
  * Start a gateway with only what a benchmark asks for: `env` turns the
  * front ends it needs on (the shell and the default pool are always off).
@@ -27,7 +32,7 @@ export interface GatewayProcess {
  */
 export async function startGatewayProcess(dir: string, env: Record<string, string>): Promise<GatewayProcess> {
   const http = await freePort('tcp');
-  const flags = (process.env.STRATA_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const flags = nodeFlags('STRATA_BENCH_NODE_FLAGS');
   const child = spawn(process.execPath, [...flags, MAIN], {
     cwd: dir,
     env: {

@@ -1,13 +1,13 @@
 import 'reflect-metadata';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { api, cpuTicks, quiesce, stopProcess } from './gateway-process';
+import type { SecurityMode } from '../src/protocols/san/login';
+import { cpuTicks, quiesce, stopProcess } from './gateway-process';
 import { hostCpuTimes, shareBetween } from './host-cpu';
-import { fio, startGateway, startNbdkit, thickVolume } from './san.bench';
-import { SanLoad } from './san-load';
+import type { SanLoad } from './san-load';
+import { benchHost, fio, startGateway, startLoad, startNbdkit, thickVolume } from './san.bench';
 import { WORKLOADS, type WorkloadResult } from './workload';
 
 /*
@@ -58,11 +58,9 @@ async function main(): Promise<void> {
     await thickVolume(gw, dir, 'probe', GiB, { nbdExport: mode === 'nbd' });
     let ours: () => Promise<WorkloadResult & { cpu?: number }>;
     if (mode === 'san') {
-      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-      await api(gw.url, gw.token, 'hosts', { name: 'probe', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(), security: values.security });
-      await api(gw.url, gw.token, 'assignments', { host: 'probe', volume: 'probe' });
-      const key = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-      const l = (load = await SanLoad.start({ gateway: `127.0.0.1:${gw.sanPort}`, host: 'probe', key, security: values.security as 'integrity' | 'encrypt', sessions: 2, datagramSize: 65_000, volume: 'probe' }));
+      const security = values.security as SecurityMode;
+      const key = await benchHost(gw, 'probe', 'probe', security);
+      const l = (load = await startLoad(gw, 'probe', key, 'probe', security));
       await l.run(wi, GiB, 500, 42);
       ours = () => l.run(wi, GiB, seconds * 1000, 1);
     } else {
@@ -84,13 +82,11 @@ async function main(): Promise<void> {
       // Over the whole call: fio's ramp second included (its IOPS are from after it), our run has none here.
       const elapsed = (performance.now() - t0) / 1000;
       const gwCpu = ((cpuTicks(gw.child.pid!) ?? 0) - g0) / 100 / elapsed;
-      // The client's own share is over its run without the IPC around it: near enough to the gateway's.
-      const clientCpu = x.cpu;
       const h1 = hostCpuTimes();
       const host = h0 && h1 ? shareBetween(h0, h1) : undefined;
       const perOp = (share: number) => `${(share * 100).toFixed(0)}% (${((share * 1e6) / x.iops).toFixed(1)} µs/op)`;
       console.log(
-        `${mode === 'san' ? `ours ${values.security}` : 'gateway NBD'} ${w.name} ${figures(x)} gateway ${perOp(gwCpu)}${clientCpu === undefined ? '' : ` client ${perOp(clientCpu)}`}${host ? ` host steal ${(host.steal * 100).toFixed(0)}% idle ${(host.idle * 100).toFixed(0)}%` : ''}`,
+        `${mode === 'san' ? `ours ${values.security}` : 'gateway NBD'} ${w.name} ${figures(x)} gateway ${perOp(gwCpu)}${x.cpu === undefined ? '' : ` client ${perOp(x.cpu)}`}${host ? ` host steal ${(host.steal * 100).toFixed(0)}% idle ${(host.idle * 100).toFixed(0)}%` : ''}`,
       );
     }
   } finally {

@@ -3,6 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
 import { SanClient, type SessionStats } from '../src/client';
 import type { SecurityMode } from '../src/protocols/san/login';
+import { nodeFlags } from './gateway-process';
 import { runWorkload, WORKLOADS, type WorkloadResult } from './workload';
 
 /*
@@ -77,19 +78,19 @@ export class SanLoad {
   static async start(config: SanLoadConfig): Promise<SanLoad> {
     const child = fork(join(__dirname, 'san-load.js'), [], {
       env: { ...process.env, [ENV]: JSON.stringify(config) },
-      execArgv: (process.env.STRATA_BENCH_CLIENT_FLAGS ?? '').split(' ').filter(Boolean),
+      execArgv: nodeFlags('STRATA_BENCH_CLIENT_FLAGS'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = await new Promise<Reply>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Reply));
       child.once('exit', (code, signal) => reject(new Error(`SAN load process exited (${signal ?? code}) before it was ready`)));
     });
+    child.removeAllListeners('message').removeAllListeners('exit');
     if (!('ready' in ready)) {
       child.kill();
-      throw new Error(`SAN load process: ${'error' in ready ? ready.error : 'unexpected reply'}`);
+      throw failure(ready);
     }
     const load = new SanLoad(child, ready.ready.datagramSize);
-    child.removeAllListeners();
     child.on('message', (m) => load.receive(m as Reply));
     child.on('exit', (code, signal) => load.gone(new Error(`SAN load process exited (${signal ?? code})`)));
     return load;
@@ -105,14 +106,14 @@ export class SanLoad {
     const r = await this.request({ run: { workload, region, millis, seed, rampMillis: ramp?.rampMillis ?? 0 } });
     this.onMeasuring = undefined;
     if ('result' in r) return r.result;
-    throw new Error(`SAN load process: ${'error' in r ? r.error : 'unexpected reply'}`);
+    throw failure(r);
   }
 
   /** The client's per-session transport counters. */
   async stats(): Promise<SessionStats[]> {
     const r = await this.request({ stats: true });
     if ('stats' in r) return r.stats;
-    throw new Error(`SAN load process: ${'error' in r ? r.error : 'unexpected reply'}`);
+    throw failure(r);
   }
 
   /** Log out and let the process end; killed if it has not within 5 s. */
@@ -147,6 +148,11 @@ export class SanLoad {
     this.waiting = undefined;
     w?.reject(e);
   }
+}
+
+/** A reply that is not the one asked for: the child's error, or a protocol slip. */
+function failure(r: Reply): Error {
+  return new Error(`SAN load process: ${'error' in r ? r.error : 'unexpected reply'}`);
 }
 
 /** The child: log in, open the volume, then answer the parent's requests until told to close. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SessionStats } from '../src/client';
+import type { SecurityMode } from '../src/protocols/san/login';
 import { Kind, VERSION } from '../src/protocols/san/constants';
 import { sealDatagramParts } from '../src/protocols/san/datagram';
 import { freePort } from './free-port';
@@ -24,8 +25,8 @@ const run = promisify(execFile);
  */
 
 /** Loopback takes datagrams up to 64 KiB: the largest the protocol allows. */
-const DATAGRAM_SIZE = 65_000;
-const SESSIONS = 2;
+export const DATAGRAM_SIZE = 65_000;
+export const SESSIONS = 2;
 /** Run before each measured round and not counted, on both sides: fio's --ramp_time for the peer, runWorkload's ramp for ours. */
 const RAMP_SECONDS = 1;
 
@@ -163,6 +164,19 @@ export async function thickVolume(gw: GatewayProcess, dir: string, name: string,
   await api(gw.url, gw.token, 'volumes', { name, pool: name, size: region, provisioning: 'thick', ...extra });
 }
 
+/** Host `name` with a fresh Ed25519 key, set to `security`, assigned `volume`: its private key (PKCS#8 PEM), for startLoad. */
+export async function benchHost(gw: GatewayProcess, name: string, volume: string, security: SecurityMode): Promise<string> {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  await api(gw.url, gw.token, 'hosts', { name, publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(), security });
+  await api(gw.url, gw.token, 'assignments', { host: name, volume });
+  return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+/** Our client library in a load process (bench/san-load.ts), logged in to `gw` as `host` asking for `security`, with `volume` open. */
+export function startLoad(gw: GatewayProcess & { sanPort: number }, host: string, key: string, volume: string, security: SecurityMode): Promise<SanLoad> {
+  return SanLoad.start({ gateway: `127.0.0.1:${gw.sanPort}`, host, key, security, sessions: SESSIONS, datagramSize: DATAGRAM_SIZE, volume });
+}
+
 /** nbdkit's file plugin on a written-through backing file of `region` bytes (like a thick volume: reads hit real blocks). */
 export async function startNbdkit(dir: string, region: number): Promise<{ child: ChildProcess; port: number }> {
   const img = await writtenFile(join(dir, 'nbd.img'), region);
@@ -202,16 +216,10 @@ export async function benchSan(opts: { seconds: number; rounds: number; region: 
   try {
     const gw = await startGateway(dir);
     gateway = gw.child;
-    const token = gw.token;
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const key = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     await thickVolume(gw, dir, 'bench', opts.region);
     // Set to integrity, the host may log in either way (encryption is what it asks for by default): one client of each kind.
-    await api(gw.url, token, 'hosts', { name: 'bench', publicKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(), security: 'integrity' });
-    await api(gw.url, token, 'assignments', { host: 'bench', volume: 'bench' });
-    for (const mode of MODES) {
-      loads.push(await SanLoad.start({ gateway: `127.0.0.1:${gw.sanPort}`, host: 'bench', key, security: mode.security, sessions: SESSIONS, datagramSize: DATAGRAM_SIZE, volume: 'bench' }));
-    }
+    const key = await benchHost(gw, 'bench', 'bench', 'integrity');
+    for (const mode of MODES) loads.push(await startLoad(gw, 'bench', key, 'bench', mode.security));
 
     let nbdPort = 0;
     if (!skipped) ({ child: nbdkit, port: nbdPort } = await startNbdkit(dir, opts.region));
