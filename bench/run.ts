@@ -3,11 +3,12 @@ import { cpus, loadavg } from 'node:os';
 import { parseSize } from '../src/common/size';
 import { backupTable, benchBackup } from './backup.bench';
 import { benchClient, clientTable } from './client.bench';
+import { dgramFloor, ECHO_REPLY, type DgramFloor } from './dgram-floor';
 import { hostCpuLine, hostCpuTimes } from './host-cpu';
 import { benchMirror, mirrorText } from './mirror.bench';
 import { benchNas, nasTable } from './nas.bench';
 import { benchReplication, replicationText } from './replication.bench';
-import { benchSan } from './san.bench';
+import { benchSan, type SanBenchResult } from './san.bench';
 import { benchSnapshot, snapshotTable } from './snapshot.bench';
 import { benchVirtualization, GiB, type Row } from './virtualization.bench';
 
@@ -96,6 +97,8 @@ async function virtualization(seconds: number, rounds: number): Promise<void> {
 }
 
 async function san(seconds: number, rounds: number): Promise<void> {
+  // Before the SAN part, not between it and the client part: the floor saturates loopback for seconds, and the gateway's set-up (a 1 GiB device file written through) lets it settle.
+  const floor = await dgramFloor(seconds);
   const san = await benchSan({ seconds, rounds, region: GiB });
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   for (const mode of san.modes) {
@@ -120,6 +123,19 @@ async function san(seconds: number, rounds: number): Promise<void> {
     `\nOne core seals ${mb(san.seal.encrypt)} MB/s encrypted and ${mb(san.seal.integrity)} MB/s integrity-only (sealDatagramParts, ${san.datagramSize}-byte datagrams, CPU time): every byte is sealed by one process and opened by the other, so no direction of the SAN path can pass those rates, whatever else it does.`,
   );
   if (san.gatewayRssMiB !== undefined) console.log(`gateway peak RSS over the SAN part: ${san.gatewayRssMiB.toFixed(0)} MiB`);
+  console.log(floorText(floor, san.modes[0]?.rows));
+}
+
+/** node:dgram alone, in the SAN bench's two traffic shapes (dgram-floor.ts), against nbdkit's figures for the same shapes. */
+function floorText(f: DgramFloor, rows: SanBenchResult['modes'][number]['rows'] | undefined): string {
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
+  const vs = (ours: number, peer: number | undefined, what: string) => (peer ? ` (${(ours / peer).toFixed(2)} of nbdkit's ${what})` : '');
+  return [
+    `node:dgram alone, no protocol, two processes on loopback (dgram-floor.ts): a ceiling for the SAN path, which adds authentication, reliability and disk I/O to it`,
+    `  echo, 32 in flight, ${ECHO_REPLY}-byte replies: ${n(f.echo.opsPerSec)} per second${vs(f.echo.opsPerSec, rows?.[0]?.raw.iops, '4k randread IOPS')}, server ${pct(f.echo.serverCpu)} / client ${pct(f.echo.clientCpu)} of a core`,
+    `  stream of 65,000-byte datagrams: ${n(f.stream.mbps)} MB/s${vs(f.stream.mbps, rows?.[3]?.raw.mbps, '1M seqwrite MB/s')}, receiver ${pct(f.stream.receiverCpu)} / sender ${pct(f.stream.senderCpu)} of a core, ${n(f.stream.lostDatagrams)} datagrams lost`,
+  ].join('\n');
 }
 
 async function nbdClients(seconds: number, rounds: number): Promise<void> {
