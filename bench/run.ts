@@ -132,9 +132,9 @@ function floorText(f: DgramFloor, rows: SanBenchResult['modes'][number]['rows'] 
   const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
   const vs = (ours: number, peer: number | undefined, what: string) => (peer ? ` (${(ours / peer).toFixed(2)} of nbdkit's ${what})` : '');
   return [
-    `node:dgram alone, no protocol, two processes on loopback (dgram-floor.ts): a ceiling for the SAN path, which adds authentication, reliability and disk I/O to it`,
-    `  echo, 32 in flight, ${ECHO_REPLY}-byte replies: ${n(f.echo.opsPerSec)} per second${vs(f.echo.opsPerSec, rows?.[0]?.raw.iops, '4k randread IOPS')}, server ${pct(f.echo.serverCpu)} / client ${pct(f.echo.clientCpu)} of a core`,
-    `  stream of 65,000-byte datagrams: ${n(f.stream.mbps)} MB/s${vs(f.stream.mbps, rows?.[3]?.raw.mbps, '1M seqwrite MB/s')}, receiver ${pct(f.stream.receiverCpu)} / sender ${pct(f.stream.senderCpu)} of a core, ${n(f.stream.lostDatagrams)} datagrams lost`,
+    `node:dgram alone, no protocol, two processes on loopback busy-polling as the SAN ends do (dgram-floor.ts): a ceiling for the SAN path, which adds authentication, reliability and disk I/O to it (the echo sends each reply alone, where the SAN protocol bundles them)`,
+    `  echo, 32 in flight, ${ECHO_REPLY}-byte replies: ${n(f.echo.opsPerSec)} per second${vs(f.echo.opsPerSec, rows?.[0]?.raw.iops, '4k randread IOPS')}, server ${pct(f.echo.serverCpu)} / client ${pct(f.echo.clientCpu)} of a core, ${n(f.echo.lost)} requests lost`,
+    `  stream of 65,000-byte datagrams: ${n(f.stream.mbps)} MB/s${vs(f.stream.mbps, rows?.[3]?.raw.mbps, '1M seqwrite MB/s')}, receiver ${pct(f.stream.receiverCpu)} / sender ${pct(f.stream.senderCpu)} of a core, ${n(f.stream.lost)} datagrams lost`,
   ].join('\n');
 }
 
