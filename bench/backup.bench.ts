@@ -15,6 +15,7 @@ import { SYSTEM_ACTOR } from '../src/storage/domain';
 import { PoolService } from '../src/storage/pool.service';
 import { StorageRuntime } from '../src/storage/runtime';
 import { VolumeService } from '../src/storage/volume.service';
+import { num } from './format';
 
 const MiB = 2 ** 20;
 
@@ -93,17 +94,16 @@ export async function benchBackup(opts: { region: number }): Promise<BackupBench
 }
 
 export function backupTable(b: BackupBench): string {
-  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const mbps = (r: BackupBenchRow) => r.bytes / 1e6 / r.seconds;
   const lines = [
-    `Backup: a full ${f(b.region / MiB)} MiB volume (${f(b.pageSize / 1024)} KiB pages) to a directory on the same filesystem; the incremental after ${f(b.changedPages)} pages changed; peer: dd of the pool's backing region`,
+    `Backup: a full ${num(b.region / MiB)} MiB volume (${num(b.pageSize / 1024)} KiB pages) to a directory on the same filesystem; the incremental after ${num(b.changedPages)} pages changed; peer: dd of the pool's backing region`,
     `${'what'.padEnd(22)} ${'MiB'.padStart(8)} ${'seconds'.padStart(8)} ${'MB/s'.padStart(8)}   vs peer`,
   ];
   for (const r of [...b.rows, ...(b.peer ? [b.peer] : [])]) {
-    const ratio = b.peer && r !== b.peer ? f(mbps(r) / mbps(b.peer), 2) : '';
-    lines.push(`${r.what.padEnd(22)} ${f(r.bytes / MiB).padStart(8)} ${f(r.seconds, 2).padStart(8)} ${f(mbps(r)).padStart(8)}   ${ratio}`);
+    const ratio = b.peer && r !== b.peer ? num(mbps(r) / mbps(b.peer), 2) : '';
+    lines.push(`${r.what.padEnd(22)} ${num(r.bytes / MiB).padStart(8)} ${num(r.seconds, 2).padStart(8)} ${num(mbps(r)).padStart(8)}   ${ratio}`);
   }
-  if (b.peer) lines.push(`the incremental took ${f(b.rows[1].seconds / b.peer.seconds, 2)}x the time of copying the whole region with dd`);
+  if (b.peer) lines.push(`the incremental took ${num(b.rows[1].seconds / b.peer.seconds, 2)}x the time of copying the whole region with dd`);
   else lines.push(`peer skipped: ${b.peerSkipped}`);
   return lines.join('\n');
 }

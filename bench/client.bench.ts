@@ -2,6 +2,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { num } from './format';
 import { quiesce } from './gateway-process';
 import { api, fio, has, pick, startGateway, startNbdkit, thickVolume } from './san.bench';
 import { median, WORKLOADS, type WorkloadResult } from './workload';
@@ -117,14 +118,13 @@ export async function benchClient(opts: { seconds: number; rounds: number; regio
 
 /** The side-by-side table: nbdkit, then the gateway's NBD export and strata-client, each with its ratio to nbdkit. */
 export function clientTable(rows: ClientBenchRow[]): string {
-  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const cell = (x: Figures) => `${f(x.iops).padStart(8)} ${f(x.mbps).padStart(6)}`;
+  const cell = (x: Figures) => `${num(x.iops).padStart(8)} ${num(x.mbps).padStart(6)}`;
   const lines = [
     `${'workload'.padEnd(18)} ${'nbdkit IOPS'.padStart(11)} ${'MB/s'.padStart(6)}   ${'gateway NBD IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio   ${'strata-client IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio   ${'integrity-only IOPS'.padStart(8)} ${'MB/s'.padStart(6)}  ratio`,
   ];
   for (const r of rows) {
     lines.push(
-      `${r.workload.padEnd(18)} ${cell(r.nbdkit).padStart(18)}   ${cell(r.gateway).padStart(23)}  ${f(r.gatewayRatio, 2).padStart(5)}   ${cell(r.client).padStart(25)}  ${f(r.clientRatio, 2).padStart(5)}   ${cell(r.integrity).padStart(26)}  ${f(r.integrityRatio, 2).padStart(5)}`,
+      `${r.workload.padEnd(18)} ${cell(r.nbdkit).padStart(18)}   ${cell(r.gateway).padStart(23)}  ${num(r.gatewayRatio, 2).padStart(5)}   ${cell(r.client).padStart(25)}  ${num(r.clientRatio, 2).padStart(5)}   ${cell(r.integrity).padStart(26)}  ${num(r.integrityRatio, 2).padStart(5)}`,
     );
   }
   return lines.join('\n');

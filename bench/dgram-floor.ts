@@ -24,7 +24,7 @@ import { HEADER_SIZE, MAX_DATAGRAM_SIZE, TAG_SIZE } from '../src/protocols/san/c
  * its ceiling is the looser of the two.
  */
 
-const ECHO_DEPTH = 32;
+export const ECHO_DEPTH = 32;
 const ECHO_REQUEST = 64;
 export const ECHO_REPLY = HEADER_SIZE + 4096 + TAG_SIZE;
 /** A request unanswered this long was lost (loopback drops under overload): another takes its place. */
@@ -208,7 +208,7 @@ class Child {
   private waiter: { resolve: (r: Report) => void; reject: (e: Error) => void } | undefined;
   private failed: Error | undefined;
 
-  constructor(private readonly role: Role) {
+  constructor(role: Role) {
     this.proc = fork(SCRIPT, [], { env: { ...process.env, [ENV]: role }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.proc.on('message', (m) => {
       const w = this.waiter;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { pct } from './format';
 
 /**
  * What the whole host's CPUs did while a part of the bench ran, from the
@@ -59,7 +60,6 @@ export function hostCpuLine(part: string, before: CpuTimes | undefined): string 
 /** The line for `share` (empty without one). */
 export function hostCpuText(part: string, s: HostCpuShare | undefined): string {
   if (!s) return '';
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   const warn = s.steal >= STEAL_WARNING ? ' (the hypervisor ran other guests for part of it: figures of this part are low and noisy)' : '';
   return `host CPUs during the ${part} part: ${pct(s.busy)} busy, ${pct(s.idle)} idle, ${pct(s.steal)} steal${warn}`;
 }

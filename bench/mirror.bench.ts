@@ -11,6 +11,7 @@ import { SYSTEM_ACTOR } from '../src/storage/domain';
 import { PoolService } from '../src/storage/pool.service';
 import { StorageRuntime } from '../src/storage/runtime';
 import { VolumeService } from '../src/storage/volume.service';
+import { num } from './format';
 import { median, runWorkload, type IoTarget } from './workload';
 
 const MiB = 2 ** 20;
@@ -104,10 +105,9 @@ export async function benchMirror(opts: { seconds: number; rounds: number; regio
 }
 
 export function mirrorText(m: MirrorBench): string {
-  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   return [
     'Mirror: two file-backed pools through the storage manager',
-    `resync of ${f(m.resyncBytes / MiB)} MiB of dirty pages (as a job): ${f(m.resyncSeconds, 2)} s, ${f(m.resyncMBps)} MB/s`,
-    `4k randwrite QD32: unmirrored ${f(m.plainIops)} IOPS, mirrored ${f(m.mirroredIops)} IOPS, ratio ${f(m.ratio, 2)}`,
+    `resync of ${num(m.resyncBytes / MiB)} MiB of dirty pages (as a job): ${num(m.resyncSeconds, 2)} s, ${num(m.resyncMBps)} MB/s`,
+    `4k randwrite QD32: unmirrored ${num(m.plainIops)} IOPS, mirrored ${num(m.mirroredIops)} IOPS, ratio ${num(m.ratio, 2)}`,
   ].join('\n');
 }

@@ -4,6 +4,7 @@ import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { num } from './format';
 import { freePort } from './free-port';
 import { api, has, peakRssMiB, quiesce, startGatewayProcess, stopProcess } from './gateway-process';
 import { median } from './workload';
@@ -372,7 +373,7 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
 /** The NAS table as `npm run bench` prints it. */
 export function nasTable(r: NasBenchResult): string {
   if (r.unavailable) return `NAS: skipped: ${r.unavailable}`;
-  const f = (n: number | undefined, d = 0) => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+  const f = (n: number | undefined, d = 0) => (n === undefined ? '-' : num(n, d));
   const lines = [
     `NAS: NFSv3 with libnfs clients on loopback, gateway (separate process) vs nfs-ganesha VFS FSAL; ${r.rounds} rounds, medians (ratio: median of per-round ratios); metadata: ${r.files.toLocaleString('en-US')} files, one call at a time`,
   ];

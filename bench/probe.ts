@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SecurityMode } from '../src/protocols/san/login';
+import { pct } from './format';
 import { cpuTicks, quiesce, stopProcess } from './gateway-process';
 import { hostCpuTimes, shareBetween } from './host-cpu';
 import type { SanLoad } from './san-load';
@@ -84,9 +85,9 @@ async function main(): Promise<void> {
       const gwCpu = ((cpuTicks(gw.child.pid!) ?? 0) - g0) / 100 / elapsed;
       const h1 = hostCpuTimes();
       const host = h0 && h1 ? shareBetween(h0, h1) : undefined;
-      const perOp = (share: number) => `${(share * 100).toFixed(0)}% (${((share * 1e6) / x.iops).toFixed(1)} µs/op)`;
+      const perOp = (share: number) => `${pct(share)} (${((share * 1e6) / x.iops).toFixed(1)} µs/op)`;
       console.log(
-        `${mode === 'san' ? `ours ${values.security}` : 'gateway NBD'} ${w.name} ${figures(x)} gateway ${perOp(gwCpu)}${x.cpu === undefined ? '' : ` client ${perOp(x.cpu)}`}${host ? ` host steal ${(host.steal * 100).toFixed(0)}% idle ${(host.idle * 100).toFixed(0)}%` : ''}`,
+        `${mode === 'san' ? `ours ${values.security}` : 'gateway NBD'} ${w.name} ${figures(x)} gateway ${perOp(gwCpu)}${x.cpu === undefined ? '' : ` client ${perOp(x.cpu)}`}${host ? ` host steal ${pct(host.steal)} idle ${pct(host.idle)}` : ''}`,
       );
     }
   } finally {

@@ -16,6 +16,7 @@ import { SYSTEM_ACTOR } from '../src/storage/domain';
 import { HostService } from '../src/storage/host.service';
 import { ReplicaService } from '../src/storage/replica.service';
 import { VolumeService } from '../src/storage/volume.service';
+import { num } from './format';
 
 const MiB = 2 ** 20;
 /** What a cycle keeps in flight (DEFAULT_TUNING in replication.job.ts): the raw baseline does the same. */
@@ -166,12 +167,11 @@ export async function benchReplication(opts: { size: number; rounds: number }): 
 }
 
 export function replicationText(r: ReplicationBench): string {
-  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const size = `${f(r.size / MiB)} MiB`;
+  const size = `${num(r.size / MiB)} MiB`;
   return [
     `Replication: a cycle to a second gateway on loopback (client library, 1 MiB WRITEs, ${DEPTH} in flight, ${DATAGRAM}-byte datagrams) vs raw SAN writes of the same bytes from the same library; ${r.rounds} rounds, medians (MiB/s)`,
     `${'workload'.padEnd(34)} ${'raw SAN MiB/s'.padStart(14)} ${'replication MiB/s'.padStart(18)} ${'seconds'.padStart(8)}   ratio`,
-    `${`full copy of ${size}`.padEnd(34)} ${f(r.rawMBps).padStart(14)} ${f(r.fullMBps).padStart(18)} ${f(r.fullSeconds, 2).padStart(8)}   ${f(r.fullMBps / r.rawMBps, 2)}`,
-    `${`incremental, ${f(r.incrementalBytes / MiB)} MiB changed`.padEnd(34)} ${f(r.rawMBps).padStart(14)} ${f(r.incrementalMBps).padStart(18)} ${f(r.incrementalSeconds, 2).padStart(8)}   ${f(r.incrementalMBps / r.rawMBps, 2)}`,
+    `${`full copy of ${size}`.padEnd(34)} ${num(r.rawMBps).padStart(14)} ${num(r.fullMBps).padStart(18)} ${num(r.fullSeconds, 2).padStart(8)}   ${num(r.fullMBps / r.rawMBps, 2)}`,
+    `${`incremental, ${num(r.incrementalBytes / MiB)} MiB changed`.padEnd(34)} ${num(r.rawMBps).padStart(14)} ${num(r.incrementalMBps).padStart(18)} ${num(r.incrementalSeconds, 2).padStart(8)}   ${num(r.incrementalMBps / r.rawMBps, 2)}`,
   ].join('\n');
 }

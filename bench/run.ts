@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { cpus, loadavg } from 'node:os';
 import { parseSize } from '../src/common/size';
+import { MAX_DATAGRAM_SIZE } from '../src/protocols/san/constants';
 import { backupTable, benchBackup } from './backup.bench';
 import { benchClient, clientTable } from './client.bench';
-import { dgramFloor, ECHO_REPLY, type DgramFloor } from './dgram-floor';
+import { dgramFloor, ECHO_DEPTH, ECHO_REPLY, type DgramFloor } from './dgram-floor';
+import { num, pct } from './format';
 import { hostCpuLine, hostCpuTimes } from './host-cpu';
 import { benchMirror, mirrorText } from './mirror.bench';
 import { benchNas, nasTable } from './nas.bench';
@@ -29,14 +31,13 @@ import { benchVirtualization, GiB, type Row } from './virtualization.bench';
  * stole for other guests (bench/host-cpu.ts).
  */
 function table(title: string, rows: Row[], baseline: string): string {
-  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const lines = [
     title,
     `${'workload'.padEnd(20)} ${`${baseline} IOPS`.padStart(14)} ${'MB/s'.padStart(8)} ${'p50/p99 µs'.padStart(13)}   ${'strata IOPS'.padStart(12)} ${'MB/s'.padStart(8)} ${'p50/p99 µs'.padStart(13)}   ratio`,
   ];
   for (const r of rows) {
     lines.push(
-      `${r.workload.padEnd(20)} ${f(r.raw.iops).padStart(14)} ${f(r.raw.mbps).padStart(8)} ${`${f(r.raw.p50us)}/${f(r.raw.p99us)}`.padStart(13)}   ${f(r.strata.iops).padStart(12)} ${f(r.strata.mbps).padStart(8)} ${`${f(r.strata.p50us)}/${f(r.strata.p99us)}`.padStart(13)}   ${f(r.ratio, 2)}`,
+      `${r.workload.padEnd(20)} ${num(r.raw.iops).padStart(14)} ${num(r.raw.mbps).padStart(8)} ${`${num(r.raw.p50us)}/${num(r.raw.p99us)}`.padStart(13)}   ${num(r.strata.iops).padStart(12)} ${num(r.strata.mbps).padStart(8)} ${`${num(r.strata.p50us)}/${num(r.strata.p99us)}`.padStart(13)}   ${num(r.ratio, 2)}`,
     );
   }
   return lines.join('\n');
@@ -100,7 +101,6 @@ async function san(seconds: number, rounds: number): Promise<void> {
   // Before the SAN part, not between it and the client part: the floor saturates loopback for seconds, and the gateway's set-up (a 1 GiB device file written through) lets it settle.
   const floor = await dgramFloor(seconds);
   const san = await benchSan({ seconds, rounds, region: GiB });
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   for (const mode of san.modes) {
     const setup = `${san.sessions} sessions, datagrams of ${san.datagramSize} bytes, security ${mode.security}`;
     if (san.skipped) {
@@ -118,9 +118,8 @@ async function san(seconds: number, rounds: number): Promise<void> {
     console.log(`CPU, share of one core, gateway/client: ${cpu.join('; ')}`);
     console.log(`sessions at the end: ${mode.transport.map((t) => `srtt ${t.srtt?.toFixed(2) ?? '-'} ms, ${t.retransmits} retransmits, ${t.timeouts} timeouts`).join('; ')}`);
   }
-  const mb = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
   console.log(
-    `\nOne core seals ${mb(san.seal.encrypt)} MB/s encrypted and ${mb(san.seal.integrity)} MB/s integrity-only (sealDatagramParts, ${san.datagramSize}-byte datagrams, CPU time): every byte is sealed by one process and opened by the other, so no direction of the SAN path can pass those rates, whatever else it does.`,
+    `\nOne core seals ${num(san.seal.encrypt)} MB/s encrypted and ${num(san.seal.integrity)} MB/s integrity-only (sealDatagramParts, ${san.datagramSize}-byte datagrams, CPU time): every byte is sealed by one process and opened by the other, so no direction of the SAN path can pass those rates, whatever else it does.`,
   );
   if (san.gatewayRssMiB !== undefined) console.log(`gateway peak RSS over the SAN part: ${san.gatewayRssMiB.toFixed(0)} MiB`);
   console.log(floorText(floor, san.modes[0]?.rows));
@@ -128,13 +127,12 @@ async function san(seconds: number, rounds: number): Promise<void> {
 
 /** node:dgram alone, in the SAN bench's two traffic shapes (dgram-floor.ts), against nbdkit's figures for the same shapes. */
 function floorText(f: DgramFloor, rows: SanBenchResult['modes'][number]['rows'] | undefined): string {
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-  const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
-  const vs = (ours: number, peer: number | undefined, what: string) => (peer ? ` (${(ours / peer).toFixed(2)} of nbdkit's ${what})` : '');
+  const [randRead, , , seqWrite] = rows ?? [];
+  const vs = (ours: number, peer: number | undefined, what: string) => (peer ? ` (${num(ours / peer, 2)} of nbdkit's ${what})` : '');
   return [
     `node:dgram alone, no protocol, two processes on loopback busy-polling as the SAN ends do (dgram-floor.ts): a ceiling for the SAN path, which adds authentication, reliability and disk I/O to it (the echo sends each reply alone, where the SAN protocol bundles them)`,
-    `  echo, 32 in flight, ${ECHO_REPLY}-byte replies: ${n(f.echo.opsPerSec)} per second${vs(f.echo.opsPerSec, rows?.[0]?.raw.iops, '4k randread IOPS')}, server ${pct(f.echo.serverCpu)} / client ${pct(f.echo.clientCpu)} of a core, ${n(f.echo.lost)} requests lost`,
-    `  stream of 65,000-byte datagrams: ${n(f.stream.mbps)} MB/s${vs(f.stream.mbps, rows?.[3]?.raw.mbps, '1M seqwrite MB/s')}, receiver ${pct(f.stream.receiverCpu)} / sender ${pct(f.stream.senderCpu)} of a core, ${n(f.stream.lost)} datagrams lost`,
+    `  echo, ${ECHO_DEPTH} in flight, ${ECHO_REPLY}-byte replies: ${num(f.echo.opsPerSec)} per second${vs(f.echo.opsPerSec, randRead?.raw.iops, '4k randread IOPS')}, server ${pct(f.echo.serverCpu)} / client ${pct(f.echo.clientCpu)} of a core, ${num(f.echo.lost)} requests lost`,
+    `  stream of ${num(MAX_DATAGRAM_SIZE)}-byte datagrams: ${num(f.stream.mbps)} MB/s${vs(f.stream.mbps, seqWrite?.raw.mbps, '1M seqwrite MB/s')}, receiver ${pct(f.stream.receiverCpu)} / sender ${pct(f.stream.senderCpu)} of a core, ${num(f.stream.lost)} datagrams lost`,
   ].join('\n');
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SessionStats } from '../src/client';
 import type { SecurityMode } from '../src/protocols/san/login';
-import { Kind, VERSION } from '../src/protocols/san/constants';
+import { Kind, MAX_DATAGRAM_SIZE, VERSION } from '../src/protocols/san/constants';
 import { sealDatagramParts } from '../src/protocols/san/datagram';
 import { freePort } from './free-port';
 import { api, cpuTicks, has, peakRssMiB, quiesce, startGatewayProcess, type GatewayProcess } from './gateway-process';
@@ -25,8 +25,8 @@ const run = promisify(execFile);
  */
 
 /** Loopback takes datagrams up to 64 KiB: the largest the protocol allows. */
-export const DATAGRAM_SIZE = 65_000;
-export const SESSIONS = 2;
+const DATAGRAM_SIZE = MAX_DATAGRAM_SIZE;
+const SESSIONS = 2;
 /** Run before each measured round and not counted, on both sides: fio's --ramp_time for the peer, runWorkload's ramp for ours. */
 const RAMP_SECONDS = 1;
 

@@ -11,6 +11,7 @@ import { PoolService } from '../src/storage/pool.service';
 import { StorageRuntime } from '../src/storage/runtime';
 import { SnapshotService } from '../src/storage/snapshot.service';
 import { VolumeService } from '../src/storage/volume.service';
+import { num } from './format';
 import { median, runWorkload, type IoTarget, type Workload, type WorkloadResult } from './workload';
 
 const MiB = 2 ** 20;
@@ -97,13 +98,12 @@ export async function benchSnapshot(opts: { seconds: number; rounds: number; reg
 }
 
 export function snapshotTable(b: SnapshotBench): string {
-  const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   return [
-    `Snapshots: ${RANDWRITE.name} on a full ${f(b.region / MiB)} MiB thin volume (file device, ${f(b.pageSize / 1024)} KiB pages), before and after a snapshot`,
+    `Snapshots: ${RANDWRITE.name} on a full ${num(b.region / MiB)} MiB thin volume (file device, ${num(b.pageSize / 1024)} KiB pages), before and after a snapshot`,
     `${'phase'.padEnd(16)} ${'IOPS'.padStart(10)} ${'MB/s'.padStart(8)} ${'p50/p99 µs'.padStart(16)}`,
-    `${'before'.padEnd(16)} ${f(b.before.iops).padStart(10)} ${f(b.before.mbps).padStart(8)} ${`${f(b.before.p50us)}/${f(b.before.p99us)}`.padStart(16)}`,
-    `${'after snapshot'.padEnd(16)} ${f(b.after.iops).padStart(10)} ${f(b.after.mbps).padStart(8)} ${`${f(b.after.p50us)}/${f(b.after.p99us)}`.padStart(16)}`,
-    `${'then'.padEnd(16)} ${f(b.later.iops).padStart(10)} ${f(b.later.mbps).padStart(8)} ${`${f(b.later.p50us)}/${f(b.later.p99us)}`.padStart(16)}`,
-    `after/before ratio ${f(b.ratio, 2)}; taking the snapshot: ${f(b.snapshotMs, 1)} ms; pages redirected per round: ${f(b.redirected)}`,
+    `${'before'.padEnd(16)} ${num(b.before.iops).padStart(10)} ${num(b.before.mbps).padStart(8)} ${`${num(b.before.p50us)}/${num(b.before.p99us)}`.padStart(16)}`,
+    `${'after snapshot'.padEnd(16)} ${num(b.after.iops).padStart(10)} ${num(b.after.mbps).padStart(8)} ${`${num(b.after.p50us)}/${num(b.after.p99us)}`.padStart(16)}`,
+    `${'then'.padEnd(16)} ${num(b.later.iops).padStart(10)} ${num(b.later.mbps).padStart(8)} ${`${num(b.later.p50us)}/${num(b.later.p99us)}`.padStart(16)}`,
+    `after/before ratio ${num(b.ratio, 2)}; taking the snapshot: ${num(b.snapshotMs, 1)} ms; pages redirected per round: ${num(b.redirected)}`,
   ].join('\n');
 }
