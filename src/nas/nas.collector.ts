@@ -3,6 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import { MetricsRegistry } from '../metrics/metrics-registry';
 import type { RpcStats } from './rpc/rpc-dispatcher';
 import { NasService, type ShareDurability } from './nas.service';
+import type { Nfs4Server } from './nfs4/nfs4-server';
 
 /** RPC replies that were not a result, by why: one bounded label. */
 const RPC_REJECTS: ReadonlyArray<[keyof RpcStats, string]> = [
@@ -16,10 +17,13 @@ const RPC_REJECTS: ReadonlyArray<[keyof RpcStats, string]> = [
 
 /**
  * NFS series, read from the NAS front end's plain counters at every scrape:
- * calls by program and procedure (NFSv3 and MOUNT share one RPC server),
- * NFSv3 errors by status, garbage, RPC-level refusals, retransmissions
- * answered from the duplicate request cache, connections, and file bytes
- * read and written. Labels come from fixed tables (procedure names, nfsstat3).
+ * calls by program and procedure (NFSv3, NFSv4.1 and MOUNT share one RPC
+ * server), NFSv4.1 operations inside COMPOUNDs, errors by status (NFSv3 and
+ * NFSv4.1), garbage, RPC-level refusals, retransmissions answered from the
+ * duplicate request cache or a session slot, connections, file bytes read and
+ * written, and the NFSv4.1 state in force (clients, sessions, opens, locks,
+ * grace). Labels come from fixed tables (procedure and operation names,
+ * nfsstat3 and nfsstat4).
  */
 @Injectable()
 export class NasCollector {
@@ -54,7 +58,7 @@ export class NasCollector {
     });
     new Counter<'status'>({
       name: 'strata_nfs_errors_total',
-      help: 'NFSv3 replies with a status other than NFS3_OK, by status.',
+      help: 'NFSv3 replies and NFSv4.1 operation results with a status other than OK, by status.',
       labelNames: ['status'],
       registers,
       collect() {
@@ -105,7 +109,7 @@ export class NasCollector {
     });
     new Counter({
       name: 'strata_nfs_read_bytes_total',
-      help: 'File data returned by NFSv3 READ.',
+      help: 'File data returned by NFS READ (v3 and v4.1).',
       registers,
       collect() {
         this.reset();
@@ -114,12 +118,45 @@ export class NasCollector {
     });
     new Counter({
       name: 'strata_nfs_written_bytes_total',
-      help: 'File data accepted by NFSv3 WRITE.',
+      help: 'File data accepted by NFS WRITE (v3 and v4.1).',
       registers,
       collect() {
         this.reset();
         this.inc(nas.nfsCounters.writtenBytes);
       },
     });
+    new Counter<'operation'>({
+      name: 'strata_nfs4_operations_total',
+      help: 'NFSv4.1 operations run inside COMPOUNDs, by operation (SEQUENCE, OPEN, WRITE, ...).',
+      labelNames: ['operation'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [operation, n] of Object.entries(nas.nfsCounters.nfs4Operations)) this.inc({ operation }, n);
+      },
+    });
+    new Counter({
+      name: 'strata_nfs4_replays_total',
+      help: "NFSv4.1 COMPOUNDs retransmitted on a session slot and answered from the slot's reply cache.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(nas.nfsCounters.nfs4Replays);
+      },
+    });
+    const nfs4Gauge = (name: string, help: string, read: (nfs4: Nfs4Server) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(nas.nfs4 ? read(nas.nfs4) : 0);
+        },
+      });
+    nfs4Gauge('strata_nfs4_clients', 'NFSv4.1 client ids confirmed and holding a lease.', (n) => n.clients.counts().clients);
+    nfs4Gauge('strata_nfs4_sessions', 'NFSv4.1 sessions open.', (n) => n.clients.counts().sessions);
+    nfs4Gauge('strata_nfs4_opens', 'NFSv4.1 open states (an open owner on a file) held by clients.', (n) => n.state.counts().opens);
+    nfs4Gauge('strata_nfs4_locks', 'NFSv4.1 byte-range locks held by clients.', (n) => n.state.counts().locks);
+    nfs4Gauge('strata_nfs4_grace', '1 while the grace period after a restart lets clients reclaim their state (new opens and locks wait), else 0.', (n) => (n.clients.inGrace() ? 1 : 0));
   }
 }

@@ -22,7 +22,8 @@ import { ExportTable, type ExportEntry } from './exports/export-table';
 import { encodeFileHandle } from './file-handle';
 import { FileSystem, FileType, FsError } from './fs';
 import { mount3Program, MountList } from './mount3/mount3-program';
-import { emptyNfs3Counters, nfs3Program } from './nfs3/nfs3-program';
+import { emptyNfsCounters } from './nfs-counters';
+import { nfs3Program } from './nfs3/nfs3-program';
 import { Nfs4Server } from './nfs4/nfs4-server';
 import { FileRecoveryStore } from './nfs4/recovery-store';
 import { PortmapRegistrar, type PortmapMode } from './portmap/portmap-registrar';
@@ -61,8 +62,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly views = new Map<number, ShareView>();
   private readonly unregisterSnapshots: () => void;
   readonly mounts = new MountList();
-  /** READ/WRITE bytes and error statuses of the NFSv3 handlers (RPC counts: stats()). */
-  readonly nfsCounters = emptyNfs3Counters();
+  /** READ/WRITE bytes, error statuses and NFSv4.1 operations of the NFS handlers (RPC counts: stats()). */
+  readonly nfsCounters = emptyNfsCounters();
   private server: RpcServer | null = null;
   private registrar: PortmapRegistrar | null = null;
   private unwatch: (() => void) | null = null;
@@ -285,7 +286,10 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     for (const e of this.table.list()) await this.finishRollbacks(e);
     await Promise.all(this.table.list().map((e) => this.filesystems.mount(e)));
     const shares = this.nfsShares();
-    this.nfs4 = new Nfs4Server({ shares: { ...shares, list: () => this.table.list(), byShareName: (name) => this.table.byShareName(name) }, store: new FileRecoveryStore(join(this.config.dataDir, 'nfs4', 'clients.json')) });
+    this.nfs4 = new Nfs4Server({
+      shares: { ...shares, list: () => this.table.list(), byShareName: (name) => this.table.byShareName(name) }, store: new FileRecoveryStore(join(this.config.dataDir, 'nfs4', 'clients.json')),
+      counters: this.nfsCounters,
+    });
     this.unwatch = this.table.watch((change) => {
       this.nfs4?.exportChanged(change);
       if (change.kind === 'removed') {

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NFS_PROGRAM, NFS_V3, stable_how } from '../../src/protocols/nfs3';
+import { nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import { encodeCallHeader } from '../../src/protocols/oncrpc/message';
 import { XdrWriter } from '../../src/protocols/xdr/xdr';
 import type { StatsReport } from '../../src/metrics/stats.service';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { createShare, nasPorts } from '../utils/nas-fixture';
 import { authSys, Nfs3Client } from '../utils/nfs3-client';
+import { Nfs4TestClient } from '../utils/nfs4-client';
 import { parseExposition, sampleValue } from '../utils/prometheus-text';
 
 const MiB = 2 ** 20;
@@ -90,5 +92,53 @@ describe('NAS status and metrics', () => {
     }
     await new Promise((r) => setTimeout(r, 50));
     expect(sampleValue(await scrape(), 'strata_nfs_connections')).toBe(0);
+  });
+
+  it('counts NFSv4.1 operations, failed results by status, slot replays, file bytes, and shows clients, sessions, opens and locks', async () => {
+    const before = await scrape();
+    const c = await Nfs4TestClient.connect(nasPorts(gw).nfs);
+    try {
+      await c.mount();
+      const dir = await c.fh('/metered');
+      const { fh, stateid } = await c.open(dir, 'v4.bin', { create: true });
+      const data = randomBytes(10_000);
+      await c.write(fh, stateid, 0, data);
+      expect((await c.read(fh, stateid, 0, 20_000)).data.equals(data)).toBe(true);
+      await c.call([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_LOCK, args: { locktype: 2, reclaim: false, offset: 0n, length: 100n, locker: { new_lock_owner: true, open_owner: { open_seqid: 0, open_stateid: stateid, lock_seqid: 0, lock_owner: { clientid: c.clientid, owner: Buffer.from('locker') } } } } }]);
+      const missing = await c.send([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_LOOKUP, args: 'missing' }]);
+      expect(missing.status).toBe(nfsstat4.NFS4ERR_NOENT);
+      // The same slot and sequence id again: answered from the slot, not run.
+      const again = await c.send([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_LOOKUP, args: 'missing' }], { seqid: c.seqid });
+      expect(again.status).toBe(nfsstat4.NFS4ERR_NOENT);
+      // Minor version 0 is not served.
+      expect((await c.raw([{ argop: OP.OP_PUTROOTFH, args: undefined }], { minorversion: 0 })).status).toBe(nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH);
+
+      const during = await scrape();
+      const delta = (name: string, labels: Record<string, string> = {}) => (sampleValue(during, name, labels) ?? 0) - (sampleValue(before, name, labels) ?? 0);
+      expect(delta('strata_nfs4_operations_total', { operation: 'OPEN' })).toBe(1);
+      expect(delta('strata_nfs4_operations_total', { operation: 'WRITE' })).toBe(1);
+      expect(delta('strata_nfs4_operations_total', { operation: 'READ' })).toBe(1);
+      expect(delta('strata_nfs4_operations_total', { operation: 'LOCK' })).toBe(1);
+      // One LOOKUP down to the share, one that failed; the replay ran nothing.
+      expect(delta('strata_nfs4_operations_total', { operation: 'LOOKUP' })).toBe(2);
+      expect(delta('strata_nfs4_operations_total', { operation: 'EXCHANGE_ID' })).toBe(1);
+      expect(delta('strata_nfs4_replays_total')).toBe(1);
+      expect(delta('strata_nfs_errors_total', { status: 'NFS4ERR_NOENT' })).toBe(1);
+      expect(delta('strata_nfs_errors_total', { status: 'NFS4ERR_MINOR_VERS_MISMATCH' })).toBe(1);
+      expect(delta('strata_nfs_written_bytes_total')).toBe(10_000);
+      expect(delta('strata_nfs_read_bytes_total')).toBe(10_000);
+      expect(sampleValue(during, 'strata_nfs4_clients')).toBe(1);
+      expect(sampleValue(during, 'strata_nfs4_sessions')).toBe(1);
+      expect(sampleValue(during, 'strata_nfs4_opens')).toBe(1);
+      expect(sampleValue(during, 'strata_nfs4_locks')).toBe(1);
+      expect(sampleValue(during, 'strata_nfs4_grace')).toBe(0);
+    } finally {
+      await c.destroy();
+    }
+    const after = await scrape();
+    expect(sampleValue(after, 'strata_nfs4_clients')).toBe(0);
+    expect(sampleValue(after, 'strata_nfs4_sessions')).toBe(0);
+    expect(sampleValue(after, 'strata_nfs4_opens')).toBe(0);
+    expect(sampleValue(after, 'strata_nfs4_locks')).toBe(0);
   });
 });

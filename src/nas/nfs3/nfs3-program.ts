@@ -35,6 +35,7 @@ import type { XdrReader } from '../../protocols/xdr/xdr';
 import type { ExportEntry } from '../exports/export-table';
 import type { ExportDecision, UnixCredential } from '../exports/export-rules';
 import { FileType, MAX_FILE_SIZE, MAX_LINKS, MAX_NAME_BYTES, type Attr, type Credential, type NodeId, type SetAttrs, type StableHow, type Timestamp, type Wcc } from '../fs';
+import { countName, emptyNfsCounters, type NfsCounters } from '../nfs-counters';
 import type { FsView } from '../snapshots/share-view';
 import type { RpcContext, RpcProcedure, RpcProgram } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
@@ -53,18 +54,6 @@ export interface Nfs3Shares {
   /** A handler met a bug: log it. */
   fault(err: unknown, what: string): void;
 }
-
-/** What the NFSv3 handlers count for metrics (RPC-level counts are the RPC server's). */
-export interface Nfs3Counters {
-  /** File data returned by READ. */
-  readBytes: number;
-  /** File data accepted by WRITE. */
-  writtenBytes: number;
-  /** Replies with a status other than NFS3_OK, by status name (NFS3ERR_NOENT, ...). */
-  errors: Record<string, number>;
-}
-
-export const emptyNfs3Counters = (): Nfs3Counters => ({ readBytes: 0, writtenBytes: 0, errors: {} });
 
 /** Largest READ and WRITE (FSINFO rtmax/wtmax): a whole record fits under the RPC layer's 1 MiB + 4 KiB limit. */
 export const NFS3_MAX_IO = 2 ** 20;
@@ -133,10 +122,9 @@ type Decoded<A> = { ok: true; args: A } | { ok: false; status: nfsstat3 };
  * and whether it may write, then the engine does the work with that
  * credential. Errors become nfsstat3 in one function (nfs3-status.ts).
  */
-export function nfs3Program(shares: Nfs3Shares, counters: Nfs3Counters = emptyNfs3Counters()): RpcProgram {
+export function nfs3Program(shares: Nfs3Shares, counters: NfsCounters = emptyNfsCounters()): RpcProgram {
   const failed = (status: nfsstat3): void => {
-    const name = NFSSTAT3_NAMES[status] ?? `status ${status}`;
-    counters.errors[name] = (counters.errors[name] ?? 0) + 1;
+    countName(counters.errors, NFSSTAT3_NAMES[status] ?? `status ${status}`);
   };
   // READ data in reused buffers, given back once the reply is written; read-ahead for sequential readers.
   const reads = new ReadAhead(new BufferPool(NFS3_MAX_IO, 16));

@@ -154,6 +154,11 @@ export class ClientTable {
     return this.byId.size;
   }
 
+  /** Confirmed client ids and their sessions (for metrics). */
+  counts(): { clients: number; sessions: number } {
+    return { clients: this.confirmed.size, sessions: this.sessions.size };
+  }
+
   // ---- grace period ------------------------------------------------------------------------------
 
   /** Non-reclaim opens and locks wait (NFS4ERR_GRACE) while clients that held state may still reclaim it. */

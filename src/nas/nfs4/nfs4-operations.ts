@@ -542,6 +542,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
         // A READ returns what fits the session's response limit after the results before it (eof, data length: 8 bytes, padding: 3).
         const limit = Math.max(0, c.room() - 11);
         const r = await o.fs.read(o.cred, o.node, a.offset, Math.min(a.count, NFS4_MAX_IO, limit));
+        server.counters.readBytes += r.data.length;
         return { status: nfsstat4.NFS4_OK, resok: { eof: r.eof, data: r.data } };
       },
     },
@@ -553,6 +554,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
         if (a.data.length > NFS4_MAX_IO) fail(nfsstat4.NFS4ERR_INVAL, `WRITE of ${a.data.length} bytes exceeds maxwrite`);
         // The request buffer is reused once the call returns: the engine may keep unstable data past that.
         const r = await o.fs.write(o.cred, o.node, a.offset, Buffer.from(a.data), STABLE[a.stable]);
+        server.counters.writtenBytes += r.count;
         return { status: nfsstat4.NFS4_OK, resok: { count: r.count, committed: COMMITTED[r.committed], writeverf: r.verifier } };
       },
     },

@@ -7,6 +7,7 @@ import { type Nfs4Opnum, opName, type OpArgs, type OpRes, type SEQUENCE4resok } 
 import { authSys } from '../../protocols/oncrpc/message';
 import { XdrDecodeError, XdrReader, XdrWriter } from '../../protocols/xdr/xdr';
 import type { ExportChange } from '../exports/export-table';
+import { countName, emptyNfsCounters, type NfsCounters } from '../nfs-counters';
 import type { RpcContext, RpcProcedure } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
 import { type Client, ClientTable, MAX_CACHED, MemoryRecoveryStore, type RecoveryStore, type Session, type Slot } from './client-table';
@@ -55,6 +56,8 @@ export interface Nfs4ServerOptions {
   store?: RecoveryStore;
   /** eir_server_owner / scope; default the host name, so clients see one server across restarts. */
   serverOwner?: string;
+  /** Where operations, failures, replays and file bytes are counted (shared with NFSv3 for metrics). */
+  counters?: NfsCounters;
 }
 
 /** Operations a COMPOUND may start with instead of SEQUENCE, alone (RFC 8881 section 2.10.6.1 and 18.x). */
@@ -80,9 +83,11 @@ export class Nfs4Server {
   readonly shares: Nfs4Shares;
   private readonly ops: OpTable;
   readonly started = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+  readonly counters: NfsCounters;
 
   constructor(opts: Nfs4ServerOptions) {
     this.shares = opts.shares;
+    this.counters = opts.counters ?? emptyNfsCounters();
     const now = opts.now ?? Date.now;
     this.clients = new ClientTable({
       leaseSeconds: opts.leaseSeconds ?? 90,
@@ -129,7 +134,10 @@ export class Nfs4Server {
     // The tag is echoed; copy it, since a cached reply outlives the request buffer.
     const tag = Buffer.from(d.header.tag);
     const { minorversion, numops } = d.header;
-    if (minorversion !== 1 && minorversion !== 2) return this.encode(nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH, tag, []);
+    if (minorversion !== 1 && minorversion !== 2) {
+      countName(this.counters.errors, nfsstat4[nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH]);
+      return this.encode(nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH, tag, []);
+    }
     this.clients.sweep();
     const sys = authSys(ctx.cred);
     const c: CompoundContext = {
@@ -194,7 +202,10 @@ export class Nfs4Server {
             reply.add({ resop: op, res: { status: nfs4StatusOf(e).status } });
             break;
           }
-          if (outcome.kind === 'replay') return this.replay(outcome.reply.bytes, outcome.slot, tag, a);
+          if (outcome.kind === 'replay') {
+            this.counters.nfs4Replays++;
+            return this.replay(outcome.reply.bytes, outcome.slot, tag, a);
+          }
           slot = outcome.slot;
           slot.fingerprint = fingerprint;
           cachethis = a.sa_cachethis;
@@ -218,6 +229,7 @@ export class Nfs4Server {
         if (added.res.status !== nfsstat4.NFS4_OK) break;
       }
       const bytes = reply.finish();
+      this.count(reply);
       if (slot) {
         const size = bytes.reduce((n, b) => n + b.length, 0);
         // Small replies are always kept; a large one only when asked (sa_cachethis), else a retry learns it was not.
@@ -233,6 +245,12 @@ export class Nfs4Server {
         this.clients.renew(c.client);
       }
     }
+  }
+
+  /** Every result of a COMPOUND under its operation, and the failed one under its status. */
+  private count(reply: ReplyBuilder): void {
+    for (const op of reply.resops) countName(this.counters.nfs4Operations, opName(op));
+    if (reply.compoundStatus !== nfsstat4.NFS4_OK) countName(this.counters.errors, nfsstat4[reply.compoundStatus] ?? `NFS4 status ${reply.compoundStatus}`);
   }
 
   /** What a retry of an uncached reply is told (RFC 8881 section 2.10.6.1.3): the SEQUENCE again, then NFS4ERR_RETRY_UNCACHED_REP. */
@@ -329,6 +347,11 @@ class ReplyBuilder {
 
   constructor(private readonly tag: Buffer) {
     this.headerSize = 4 + 4 + ((tag.length + 3) & ~3) + 4;
+  }
+
+  /** The COMPOUND's status: the last result's (RFC 8881 section 16.2.3). */
+  get compoundStatus(): nfsstat4 {
+    return this.status;
   }
 
   /** The reply's size so far. */
