@@ -157,6 +157,17 @@ export class NasCollector {
     nfs4Gauge('strata_nfs4_sessions', 'NFSv4.1 sessions open.', (n) => n.clients.counts().sessions);
     nfs4Gauge('strata_nfs4_opens', 'NFSv4.1 open states (an open owner on a file) held by clients.', (n) => n.state.counts().opens);
     nfs4Gauge('strata_nfs4_locks', 'NFSv4.1 byte-range locks held by clients.', (n) => n.state.counts().locks);
+    new Gauge<'kind'>({
+      name: 'strata_nfs4_reply_cache_bytes',
+      help: "NFSv4.1 session reply cache: bytes reserved by open sessions for replies clients ask to be kept (kind=reserved, bounds the slots new sessions get), and bytes of replies kept unasked (kind=unasked).",
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const counts = nas.nfs4?.clients.counts();
+        this.set({ kind: 'reserved' }, counts?.reservedBytes ?? 0);
+        this.set({ kind: 'unasked' }, counts?.unaskedBytes ?? 0);
+      },
+    });
     nfs4Gauge('strata_nfs4_grace', '1 while the grace period after a restart lets clients reclaim their state (new opens and locks wait), else 0.', (n) => (n.clients.inGrace() ? 1 : 0));
   }
 }

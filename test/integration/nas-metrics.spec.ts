@@ -132,6 +132,9 @@ describe('NAS status and metrics', () => {
       expect(sampleValue(during, 'strata_nfs4_opens')).toBe(1);
       expect(sampleValue(during, 'strata_nfs4_locks')).toBe(1);
       expect(sampleValue(during, 'strata_nfs4_grace')).toBe(0);
+      // The test client asks 8 slots of 64 KiB cached replies; its last replies were small and kept unasked.
+      expect(sampleValue(during, 'strata_nfs4_reply_cache_bytes', { kind: 'reserved' })).toBe(8 * 65536);
+      expect(sampleValue(during, 'strata_nfs4_reply_cache_bytes', { kind: 'unasked' })).toBeGreaterThan(0);
     } finally {
       await c.destroy();
     }
@@ -140,5 +143,7 @@ describe('NAS status and metrics', () => {
     expect(sampleValue(after, 'strata_nfs4_sessions')).toBe(0);
     expect(sampleValue(after, 'strata_nfs4_opens')).toBe(0);
     expect(sampleValue(after, 'strata_nfs4_locks')).toBe(0);
+    expect(sampleValue(after, 'strata_nfs4_reply_cache_bytes', { kind: 'reserved' })).toBe(0);
+    expect(sampleValue(after, 'strata_nfs4_reply_cache_bytes', { kind: 'unasked' })).toBe(0);
   });
 });

@@ -45,11 +45,17 @@ export class Slot {
   reply: CachedReply | null = null;
   /** What the last request carried after SEQUENCE (checksum, length, cachethis, credential), to tell a retry from a false one. */
   fingerprint = '';
+  /** Bytes of the reply kept without the client asking (counted against UNASKED_CACHE_BYTES). */
+  unasked = 0;
 }
 
 export class Session {
   readonly key: string;
   readonly slots: Slot[];
+  /** Bytes of the reply-cache budget this session's slots reserve for replies the client asks to be kept. */
+  reserved = 0;
+  /** Destroyed or expired: nothing it keeps is counted any more. */
+  closed = false;
   constructor(
     readonly id: Buffer,
     readonly client: Client,
@@ -98,6 +104,10 @@ export interface ClientTableOptions {
   onExpire: (client: Client) => void;
   /** Server identity in EXCHANGE_ID: the same for every instance that serves the same filesystems. */
   serverOwner: Buffer;
+  /** Budget for the replies sessions must keep (default REPLY_CACHE_BYTES). */
+  replyCacheBytes?: number;
+  /** Budget for the replies kept unasked (default UNASKED_CACHE_BYTES). */
+  unaskedCacheBytes?: number;
 }
 
 /** Limits this server grants on the fore channel (the client may ask for less). */
@@ -105,8 +115,17 @@ export const MAX_SLOTS = 64;
 export const MAX_OPS = 64;
 export const MAX_REQUEST = 2 ** 20 + 4096;
 export const MAX_RESPONSE = 2 ** 20 + 4096;
-/** Replies up to this size are always kept for a retransmission, whether or not the client asked. */
+/** Replies up to this size are kept for a retransmission whether or not the client asked, within UNASKED_CACHE_BYTES. */
 export const MAX_CACHED = 64 * 1024;
+/*
+ * Memory for replies kept in slots (RFC 8881 section 2.10.6.1.3). A session reserves what its slots may hold
+ * of replies the client asks to be kept (sa_cachethis): slots x ca_maxresponsesize_cached. Once the open
+ * sessions' reservations reach REPLY_CACHE_BYTES, a new session gets fewer slots than it asked, never fewer
+ * than one (as Linux's nfsd does, rather than refusing the session). Replies kept unasked have a budget of
+ * their own; past it they are not kept, and a retry of one learns NFS4ERR_RETRY_UNCACHED_REP.
+ */
+export const REPLY_CACHE_BYTES = 512 * 2 ** 20;
+export const UNASKED_CACHE_BYTES = 128 * 2 ** 20;
 /** Below these, a channel cannot carry even a SEQUENCE and its reply (Linux's nfsd uses similar floors). */
 const MIN_REQUEST = 128;
 const MIN_RESPONSE = 128;
@@ -137,6 +156,9 @@ export class ClientTable {
   private readonly sessions = new Map<string, Session>();
   /** Owners that held state before the restart and may still reclaim it. */
   private readonly reclaimable: Set<string>;
+  /** Reply-cache bytes reserved by open sessions, and held by replies kept unasked. */
+  private reservedBytes = 0;
+  private unaskedBytes = 0;
   private graceEnds: number;
   private lastSweep = 0;
 
@@ -154,9 +176,9 @@ export class ClientTable {
     return this.byId.size;
   }
 
-  /** Confirmed client ids and their sessions (for metrics). */
-  counts(): { clients: number; sessions: number } {
-    return { clients: this.confirmed.size, sessions: this.sessions.size };
+  /** Confirmed client ids, their sessions, and the reply cache's bytes (for metrics). */
+  counts(): { clients: number; sessions: number; reservedBytes: number; unaskedBytes: number } {
+    return { clients: this.confirmed.size, sessions: this.sessions.size, reservedBytes: this.reservedBytes, unaskedBytes: this.unaskedBytes };
   }
 
   // ---- grace period ------------------------------------------------------------------------------
@@ -267,6 +289,11 @@ export class ClientTable {
       ca_maxrequests: Math.min(f.ca_maxrequests, MAX_SLOTS),
       ca_rdma_ird: [],
     };
+    const perSlot = fore.ca_maxresponsesize_cached;
+    if (perSlot > 0) {
+      const room = Math.floor(((this.opts.replyCacheBytes ?? REPLY_CACHE_BYTES) - this.reservedBytes) / perSlot);
+      fore.ca_maxrequests = Math.max(1, Math.min(fore.ca_maxrequests, room));
+    }
     const back: channel_attrs4 = { ...b, ca_headerpadsize: 0, ca_maxrequests: Math.min(Math.max(b.ca_maxrequests, 1), 16), ca_maxoperations: Math.min(Math.max(b.ca_maxoperations, 1), 16), ca_rdma_ird: [] };
     if (!client.confirmed) this.confirm(client);
     const id = Buffer.alloc(16);
@@ -274,6 +301,8 @@ export class ClientTable {
     id.writeUInt32BE(++this.counter >>> 0, 8);
     randomBytes(4).copy(id, 12);
     const session = new Session(id, client, fore, back, a.csa_flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
+    session.reserved = fore.ca_maxrequests * perSlot;
+    this.reservedBytes += session.reserved;
     client.sessions.set(session.key, session);
     this.sessions.set(session.key, session);
     client.csSeqid = a.csa_sequence;
@@ -289,7 +318,36 @@ export class ClientTable {
   destroySession(id: Buffer): void {
     const s = this.session(id);
     s.client.sessions.delete(s.key);
+    this.forget(s);
+  }
+
+  /** A session is gone: its reservation and the replies it kept unasked leave the budgets. */
+  private forget(s: Session): void {
     this.sessions.delete(s.key);
+    if (s.closed) return;
+    s.closed = true;
+    this.reservedBytes -= s.reserved;
+    for (const slot of s.slots) this.release(slot);
+  }
+
+  private release(slot: Slot): void {
+    this.unaskedBytes -= slot.unasked;
+    slot.unasked = 0;
+  }
+
+  /**
+   * Keep a slot's reply for retransmissions: always when the client asked (sa_cachethis; the reply fit
+   * ca_maxresponsesize_cached), else when it is small and the unasked budget has room.
+   */
+  keepReply(session: Session, slot: Slot, bytes: Buffer[], size: number, cachethis: boolean): CachedReply {
+    if (cachethis) return (slot.reply = { bytes });
+    if (size > MAX_CACHED) return (slot.reply = { bytes: null });
+    // A session destroyed by its own COMPOUND keeps the reply outside the budget: no retry can reach it.
+    if (session.closed) return (slot.reply = { bytes });
+    if (this.unaskedBytes + size > (this.opts.unaskedCacheBytes ?? UNASKED_CACHE_BYTES)) return (slot.reply = { bytes: null });
+    slot.unasked = size;
+    this.unaskedBytes += size;
+    return (slot.reply = { bytes });
   }
 
   destroyClientId(clientid: bigint): void {
@@ -320,6 +378,7 @@ export class ClientTable {
     slot.seqid = a.sa_sequenceid;
     slot.inProgress = true;
     slot.reply = null;
+    this.release(slot);
     session.client.lastRenew = this.opts.now();
     return { kind: 'new', session, slot };
   }
@@ -360,7 +419,7 @@ export class ClientTable {
   }
 
   private drop(c: Client): void {
-    for (const s of c.sessions.values()) this.sessions.delete(s.key);
+    for (const s of c.sessions.values()) this.forget(s);
     c.sessions.clear();
     this.byId.delete(c.key);
     if (this.confirmed.get(c.ownerKey) === c) this.confirmed.delete(c.ownerKey);

@@ -10,7 +10,7 @@ import type { ExportChange } from '../exports/export-table';
 import { countName, emptyNfsCounters, type NfsCounters } from '../nfs-counters';
 import type { RpcContext, RpcProcedure } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
-import { type Client, ClientTable, MAX_CACHED, MemoryRecoveryStore, type RecoveryStore, type Session, type Slot } from './client-table';
+import { type Client, ClientTable, MemoryRecoveryStore, type RecoveryStore, type Session, type Slot } from './client-table';
 import { nfs4Operations } from './nfs4-operations';
 import type { Caller, Nfs4Shares, Obj } from './nfs4-objects';
 import { fail, nfs4StatusOf } from './nfs4-status';
@@ -232,9 +232,9 @@ export class Nfs4Server {
       this.count(reply);
       if (slot) {
         const size = bytes.reduce((n, b) => n + b.length, 0);
-        // Small replies are always kept; a large one only when asked (sa_cachethis), else a retry learns it was not.
-        slot.reply = cachethis || size <= MAX_CACHED ? { bytes } : { bytes: null };
-        if (!slot.reply.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: reply.resops[1] ?? OP.OP_SEQUENCE });
+        // Kept when asked (sa_cachethis), or unasked when small and in budget; else a retry learns it was not.
+        const kept = this.clients.keepReply(c.session!, slot, bytes, size, cachethis);
+        if (!kept.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: reply.resops[1] ?? OP.OP_SEQUENCE });
       }
       return bytes;
     } finally {
