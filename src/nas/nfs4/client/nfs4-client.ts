@@ -4,7 +4,7 @@ import type { stateid4 } from '../../../protocols/nfs4/common.codec';
 import { type COMPOUND4res, type nfs_argop4, type nfs_resop4, readCompound4res, writeCompound4args } from '../../../protocols/nfs4/compound.codec';
 import { NFS4_PROGRAM, nfs_opnum4 as OP, nfsstat4 } from '../../../protocols/nfs4/constants';
 import type { Fattr4 } from '../../../protocols/nfs4/fattr4.codec';
-import type { CREATE_SESSION4args, EXCHANGE_ID4args, OPEN4args, Res } from '../../../protocols/nfs4/ops.codec';
+import type { CREATE_SESSION4args, CREATE_SESSION4resok, EXCHANGE_ID4args, OPEN4args, Res } from '../../../protocols/nfs4/ops.codec';
 import { AcceptStat, AuthFlavor } from '../../../protocols/oncrpc/constants';
 import type { Credential } from '../../../protocols/oncrpc/message';
 import { XdrWriter } from '../../../protocols/xdr/xdr';
@@ -34,13 +34,18 @@ export function resultOf<T>(reply: COMPOUND4res, op: number): T {
 
 /**
  * A minimal NFSv4.1 client, for the tests and the NAS bench (no kernel NFS client runs here): one TCP
- * connection, one session, slot 0 used in order. Each call sends SEQUENCE then the given operations;
- * `raw` sends any COMPOUND as given. No callbacks, no delegations, no recovery.
+ * connection, one session. Each call sends SEQUENCE then the given operations in the lowest free slot
+ * of the session (slot 0 when calls go one at a time; a call waits while every slot the server granted
+ * is busy); `raw` sends any COMPOUND as given. No callbacks, no delegations, no recovery.
  */
 export class Nfs4Client {
   clientid = 0n;
   sessionid: Buffer = Buffer.alloc(16);
-  seqid = 0;
+  /** Each slot's last sequence id (RFC 8881 section 2.10.6.1), as many as CREATE_SESSION granted. */
+  private slotSeqids = [0];
+  private busy = [false];
+  /** Calls waiting for a free slot, first come first served. */
+  private readonly waiting: Array<() => void> = [];
   readonly ownerId: Buffer;
   readonly verifier = randomBytes(8);
 
@@ -91,15 +96,61 @@ export class Nfs4Client {
     const e = resultOf<{ eir_clientid: bigint; eir_sequenceid: number }>(eid, OP.OP_EXCHANGE_ID);
     this.clientid = e.eir_clientid;
     const cs = await this.check(this.raw([Nfs4Client.createSessionOp(e.eir_clientid, e.eir_sequenceid, opts.session)]));
-    this.sessionid = resultOf<{ csr_sessionid: Buffer }>(cs, OP.OP_CREATE_SESSION).csr_sessionid;
-    this.seqid = 0;
+    const session = resultOf<CREATE_SESSION4resok>(cs, OP.OP_CREATE_SESSION);
+    this.sessionid = session.csr_sessionid;
+    this.slotSeqids = Array.from({ length: session.csr_fore_chan_attrs.ca_maxrequests }, () => 0);
+    this.busy = this.slotSeqids.map(() => false);
     if (opts.reclaimComplete !== false) await this.call([{ argop: OP.OP_RECLAIM_COMPLETE, args: false }]);
   }
 
-  /** SEQUENCE (slot 0, next sequence id) then `ops`; resolves with the reply whatever the statuses. */
-  send(ops: nfs_argop4[], opts: { slot?: number; seqid?: number; xid?: number; cachethis?: boolean } = {}): Promise<COMPOUND4res> {
-    const seqid = opts.seqid ?? ++this.seqid;
-    return this.raw([{ argop: OP.OP_SEQUENCE, args: { sa_sessionid: this.sessionid, sa_sequenceid: seqid, sa_slotid: opts.slot ?? 0, sa_highest_slotid: 0, sa_cachethis: opts.cachethis ?? false } }, ...ops], { xid: opts.xid });
+  /** Slot 0's last sequence id; tests set it by hand around requests they send with an explicit one. */
+  get seqid(): number {
+    return this.slotSeqids[0];
+  }
+
+  set seqid(v: number) {
+    this.slotSeqids[0] = v;
+  }
+
+  /** How many slots the session has. */
+  get slots(): number {
+    return this.slotSeqids.length;
+  }
+
+  /**
+   * SEQUENCE then `ops`; resolves with the reply whatever the statuses. With `slot` or `seqid` the
+   * request goes exactly as told (slot 0 by default, the slot's next sequence id by default) and
+   * leaves the slot table alone; otherwise it takes the lowest free slot and its next sequence id.
+   */
+  async send(ops: nfs_argop4[], opts: { slot?: number; seqid?: number; xid?: number; cachethis?: boolean } = {}): Promise<COMPOUND4res> {
+    if (opts.slot !== undefined || opts.seqid !== undefined) {
+      const slot = opts.slot ?? 0;
+      return this.raw([this.sequenceOp(slot, opts.seqid ?? (this.slotSeqids[slot] ?? 0) + 1, opts.cachethis), ...ops], { xid: opts.xid });
+    }
+    const slot = await this.takeSlot();
+    try {
+      return await this.raw([this.sequenceOp(slot, ++this.slotSeqids[slot], opts.cachethis), ...ops], { xid: opts.xid });
+    } finally {
+      this.busy[slot] = false;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private sequenceOp(slot: number, seqid: number, cachethis = false): nfs_argop4 {
+    // sa_highest_slotid: the highest slot this client has a request in (RFC 8881 section 18.46.3).
+    const highest = Math.max(slot, this.busy.lastIndexOf(true));
+    return { argop: OP.OP_SEQUENCE, args: { sa_sessionid: this.sessionid, sa_sequenceid: seqid, sa_slotid: slot, sa_highest_slotid: highest, sa_cachethis: cachethis } };
+  }
+
+  private async takeSlot(): Promise<number> {
+    for (;;) {
+      const free = this.busy.indexOf(false);
+      if (free >= 0) {
+        this.busy[free] = true;
+        return free;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
   }
 
   /** send() and throw Nfs4Error unless every operation succeeded. */
