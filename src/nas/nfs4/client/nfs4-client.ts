@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { RpcClient, RpcReplyError } from '../../rpc/rpc-client';
-import type { stateid4 } from '../../../protocols/nfs4/common.codec';
+import type { channel_attrs4, stateid4 } from '../../../protocols/nfs4/common.codec';
 import { type COMPOUND4res, type nfs_argop4, type nfs_resop4, readCompound4res, writeCompound4args } from '../../../protocols/nfs4/compound.codec';
 import { NFS4_PROGRAM, nfs_opnum4 as OP, nfsstat4 } from '../../../protocols/nfs4/constants';
 import type { Fattr4 } from '../../../protocols/nfs4/fattr4.codec';
@@ -41,6 +41,8 @@ export function resultOf<T>(reply: COMPOUND4res, op: number): T {
 export class Nfs4Client {
   clientid = 0n;
   sessionid: Buffer = Buffer.alloc(16);
+  /** The fore channel's limits as CREATE_SESSION granted them (request and reply sizes, slots). */
+  foreChannel: channel_attrs4 | undefined;
   /** Each slot's last sequence id (RFC 8881 section 2.10.6.1), as many as CREATE_SESSION granted. */
   private slotSeqids = [0];
   private busy = [false];
@@ -98,6 +100,7 @@ export class Nfs4Client {
     const cs = await this.check(this.raw([Nfs4Client.createSessionOp(e.eir_clientid, e.eir_sequenceid, opts.session)]));
     const session = resultOf<CREATE_SESSION4resok>(cs, OP.OP_CREATE_SESSION);
     this.sessionid = session.csr_sessionid;
+    this.foreChannel = session.csr_fore_chan_attrs;
     this.slotSeqids = Array.from({ length: session.csr_fore_chan_attrs.ca_maxrequests }, () => 0);
     this.busy = this.slotSeqids.map(() => false);
     if (opts.reclaimComplete !== false) await this.call([{ argop: OP.OP_RECLAIM_COMPLETE, args: false }]);
