@@ -36,12 +36,13 @@ describe('the NFSv4.1 load command line', () => {
   });
 
   it('takes a result line only for the command it ran, with real times', () => {
-    expect(parseNfs4LoadResult('{"command":"upload","bytes":10,"seconds":0.5,"chunk":1048576}\n', 'upload')).toEqual({ command: 'upload', bytes: 10, seconds: 0.5, chunk: 1048576 });
+    expect(parseNfs4LoadResult('{"command":"upload","bytes":10,"seconds":0.5,"chunk":1048576,"cpu":0.4}\n', 'upload')).toEqual({ command: 'upload', bytes: 10, seconds: 0.5, chunk: 1048576, cpu: 0.4 });
     expect(parseNfs4LoadResult('{"command":"rm"}', 'rm')).toEqual({ command: 'rm' });
     expect(() => parseNfs4LoadResult('nfs4-load: NFS4ERR_NOENT', 'rm')).toThrow(/not a result/);
     expect(() => parseNfs4LoadResult('{"command":"rm"}', 'meta')).toThrow(/for meta/);
-    expect(() => parseNfs4LoadResult('{"command":"meta","files":5,"create":1,"stat":0,"unlink":1}', 'meta')).toThrow(/for meta/);
-    expect(() => parseNfs4LoadResult('{"command":"download","bytes":5,"chunk":1}', 'download')).toThrow(/for download/);
+    expect(() => parseNfs4LoadResult('{"command":"meta","files":5,"create":1,"stat":0,"unlink":1,"cpu":0.2}', 'meta')).toThrow(/for meta/);
+    expect(() => parseNfs4LoadResult('{"command":"download","bytes":5,"chunk":1,"cpu":0.5}', 'download')).toThrow(/for download/);
+    expect(() => parseNfs4LoadResult('{"command":"download","bytes":5,"chunk":1,"seconds":2}', 'download')).toThrow(/for download/);
   });
 });
 
@@ -93,6 +94,7 @@ describe('the NFSv4.1 load against the gateway NFSv4.1 server', () => {
     const up = await upload(m, source, 'up.bin');
     expect(up).toMatchObject({ command: 'upload', bytes: bytes.length, chunk: 2 ** 20 });
     expect(up.seconds).toBeGreaterThan(0);
+    expect(up.cpu).toBeGreaterThan(0);
     expect(sent.map((ops) => ops.join(' '))).toEqual(['PUTFH OPEN GETFH GETATTR', ...Array(4).fill('PUTFH WRITE'), 'PUTFH COMMIT', 'PUTFH CLOSE']);
     expect((await serverBytes('up.bin')).equals(bytes)).toBe(true);
 
@@ -120,7 +122,7 @@ describe('the NFSv4.1 load against the gateway NFSv4.1 server', () => {
     try {
       const r = await metadata(m, 'meta-0', files);
       expect(r).toMatchObject({ command: 'meta', files });
-      expect([r.create, r.stat, r.unlink].every((t) => t > 0)).toBe(true);
+      expect([r.create, r.stat, r.unlink, r.cpu].every((t) => t > 0)).toBe(true);
     } finally {
       m.client.call = call;
     }

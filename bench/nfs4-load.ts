@@ -83,11 +83,14 @@ export interface Nfs4LoadArgs {
   run: Nfs4LoadCommand;
 }
 
-/** What one run prints; times in seconds, `chunk` the bytes per WRITE or READ the server's limits allowed. */
+/**
+ * What one run prints; times in seconds, `chunk` the bytes per WRITE or READ the server's limits
+ * allowed, `cpu` the share of one core this process used meanwhile (near 1: the client set the pace).
+ */
 export type Nfs4LoadResult =
-  | { command: 'upload'; bytes: number; seconds: number; chunk: number }
-  | { command: 'download'; bytes: number; seconds: number; chunk: number; sha256?: string }
-  | { command: 'meta'; files: number; create: number; stat: number; unlink: number }
+  | { command: 'upload'; bytes: number; seconds: number; chunk: number; cpu: number }
+  | { command: 'download'; bytes: number; seconds: number; chunk: number; cpu: number; sha256?: string }
+  | { command: 'meta'; files: number; create: number; stat: number; unlink: number; cpu: number }
   | { command: 'rm' };
 
 const USAGE = 'usage: nfs4-load.js --port N --export PATH [--host H] [--depth N] upload <source> <name> | download <name> [--sha256] | meta <dir> <files> | rm <name>';
@@ -137,8 +140,8 @@ export function parseNfs4LoadResult(stdout: string, expected: Nfs4LoadCommand['c
   } catch {
     throw new Error(`NFSv4.1 load printed ${JSON.stringify(stdout)}, not a result`);
   }
-  const times = r.command === 'upload' || r.command === 'download' ? [r.seconds] : r.command === 'meta' ? [r.create, r.stat, r.unlink] : [];
-  if (r.command !== expected || !times.every((t) => typeof t === 'number' && t > 0)) throw new Error(`NFSv4.1 load printed ${JSON.stringify(stdout)} for ${expected}`);
+  const figures = r.command === 'upload' || r.command === 'download' ? [r.seconds, r.cpu] : r.command === 'meta' ? [r.create, r.stat, r.unlink, r.cpu] : [];
+  if (r.command !== expected || !figures.every((t) => typeof t === 'number' && t > 0)) throw new Error(`NFSv4.1 load printed ${JSON.stringify(stdout)} for ${expected}`);
   return r;
 }
 
@@ -175,7 +178,17 @@ export async function mountNfs4(host: string, port: number, exportPath: string, 
   }
 }
 
-const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
+/** A timed part: its seconds, and the share of one core the process used over them. */
+function stopwatch(): () => { seconds: number; cpu: number } {
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  return () => {
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    return { seconds: s, cpu: (c.user + c.system) / 1e6 / s };
+  };
+}
+
 const putfh = (fh: Buffer): nfs_argop4 => ({ argop: OP.OP_PUTFH, args: fh });
 const getfh: nfs_argop4 = { argop: OP.OP_GETFH, args: undefined };
 
@@ -226,7 +239,7 @@ export async function upload(m: Nfs4Mount, source: string, name: string): Promis
       verifier ??= Buffer.from(v);
       if (!verifier.equals(v)) throw new Error(`${name}: ${what} verifier changed (the server restarted?)`);
     };
-    const t0 = process.hrtime.bigint();
+    const timed = stopwatch();
     const { fh, stateid } = await openFile(m, m.root, name, { create: true, access: OPEN4_SHARE_ACCESS_WRITE, attrs: SIZE_ATTR });
     await inFlight(Math.ceil(size / chunk), m.depth, async (i, worker) => {
       const offset = i * chunk;
@@ -242,7 +255,7 @@ export async function upload(m: Nfs4Mount, source: string, name: string): Promis
     const c = await m.client.call([putfh(fh), { argop: OP.OP_COMMIT, args: { offset: 0, count: 0 } }]);
     sameVerifier(resultOf<Buffer>(c, OP.OP_COMMIT), 'COMMIT');
     await closeFile(m, fh, stateid);
-    return { command: 'upload', bytes: size, seconds: seconds(t0), chunk };
+    return { command: 'upload', bytes: size, chunk, ...timed() };
   } finally {
     await file.close();
   }
@@ -258,7 +271,7 @@ export async function download(m: Nfs4Mount, name: string, sha256 = false): Prom
   // Chunks read out of order wait here until the ones before them are hashed.
   const arrived = new Map<number, Buffer[]>();
   let hashed = 0;
-  const t0 = process.hrtime.bigint();
+  const timed = stopwatch();
   const { fh, stateid, attrs } = await openFile(m, m.root, name, { create: false, access: OPEN4_SHARE_ACCESS_READ, attrs: SIZE_ATTR });
   const size = attrs.size!;
   await inFlight(Math.ceil(size / chunk), m.depth, async (i) => {
@@ -280,8 +293,7 @@ export async function download(m: Nfs4Mount, name: string, sha256 = false): Prom
     }
   });
   await closeFile(m, fh, stateid);
-  const s = seconds(t0);
-  return { command: 'download', bytes: size, seconds: s, chunk, ...(hash ? { sha256: hash.digest('hex') } : {}) };
+  return { command: 'download', bytes: size, chunk, ...timed(), ...(hash ? { sha256: hash.digest('hex') } : {}) };
 }
 
 /** In a fresh directory `dir` of the export: create + write + close, stat, unlink of `files` files, one call at a time (see the COMPOUNDs above); removes `dir`. */
@@ -290,30 +302,32 @@ export async function metadata(m: Nfs4Mount, dir: string, files: number): Promis
   const mk = await c.call([putfh(m.root), { argop: OP.OP_CREATE, args: { objtype: { type: nfs_ftype4.NF4DIR }, objname: dir, createattrs: { mode: 0o755 } } }, getfh]);
   const d = resultOf<Buffer>(mk, OP.OP_GETFH);
   const name = (i: number) => `f${String(i).padStart(6, '0')}`;
+  const all = stopwatch();
 
-  let t0 = process.hrtime.bigint();
+  let lap = stopwatch();
   for (let i = 0; i < files; i++) {
     const { fh, stateid } = await openFile(m, d, name(i), { create: true, access: OPEN4_SHARE_ACCESS_WRITE, attrs: STAT_ATTRS, accessCheck: ACCESS4_MODIFY | ACCESS4_EXTEND });
     const w = await c.call([putfh(fh), { argop: OP.OP_WRITE, args: { stateid, offset: 0, stable: stable_how4.FILE_SYNC4, data: META_DATA } }, { argop: OP.OP_GETATTR, args: CONSISTENCY_ATTRS }]);
     if (resultOf<WRITE4resok>(w, OP.OP_WRITE).count !== META_DATA.length) throw new Error(`${dir}/${name(i)}: short WRITE`);
     await closeFile(m, fh, stateid, CONSISTENCY_ATTRS);
   }
-  const create = seconds(t0);
+  const create = lap().seconds;
 
-  t0 = process.hrtime.bigint();
+  lap = stopwatch();
   for (let i = 0; i < files; i++) {
     const r = await c.call([putfh(d), { argop: OP.OP_LOOKUP, args: name(i) }, getfh, { argop: OP.OP_GETATTR, args: STAT_ATTRS }]);
     const a = resultOf<Fattr4>(r, OP.OP_GETATTR);
     if (a.type !== nfs_ftype4.NF4REG || a.size !== META_DATA.length) throw new Error(`${dir}/${name(i)}: type ${a.type}, ${a.size} bytes; wrote a file of ${META_DATA.length}`);
   }
-  const stat = seconds(t0);
+  const stat = lap().seconds;
 
-  t0 = process.hrtime.bigint();
+  lap = stopwatch();
   for (let i = 0; i < files; i++) await c.call([putfh(d), { argop: OP.OP_REMOVE, args: name(i) }]);
-  const unlink = seconds(t0);
+  const unlink = lap().seconds;
+  const { cpu } = all();
 
   await remove(m, dir);
-  return { command: 'meta', files, create, stat, unlink };
+  return { command: 'meta', files, create, stat, unlink, cpu };
 }
 
 export async function remove(m: Nfs4Mount, name: string): Promise<void> {
