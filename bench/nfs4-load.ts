@@ -210,7 +210,7 @@ async function inFlight(count: number, depth: number, task: (i: number, worker: 
   );
 }
 
-/** OPEN `name` in the export (created if `create`), its handle and open stateid, plus the attributes asked for. */
+/** OPEN `name` in the directory `dir` (created if `create`): its handle and open stateid, and the attributes asked for. */
 async function openFile(m: Nfs4Mount, dir: Buffer, name: string, how: { create: boolean; access: number; attrs: bitmap4; accessCheck?: number }): Promise<{ fh: Buffer; stateid: stateid4; attrs: Fattr4 }> {
   const openOp: nfs_argop4 = { argop: OP.OP_OPEN, args: m.client.openArgs(name, { create: how.create, access: how.access, owner: m.owner }) };
   const access: nfs_argop4[] = how.accessCheck ? [{ argop: OP.OP_ACCESS, args: how.accessCheck }] : [];
@@ -243,7 +243,8 @@ export async function upload(m: Nfs4Mount, source: string, name: string): Promis
     const { fh, stateid } = await openFile(m, m.root, name, { create: true, access: OPEN4_SHARE_ACCESS_WRITE, attrs: SIZE_ATTR });
     await inFlight(Math.ceil(size / chunk), m.depth, async (i, worker) => {
       const offset = i * chunk;
-      const { bytesRead: n } = await file.read(buffers[worker], 0, Math.min(chunk, size - offset), offset);
+      const n = Math.min(chunk, size - offset);
+      if ((await file.read(buffers[worker], 0, n, offset)).bytesRead !== n) throw new Error(`${source} changed while it was uploaded`);
       for (let done = 0; done < n; ) {
         const r = await m.client.call([putfh(fh), { argop: OP.OP_WRITE, args: { stateid, offset: offset + done, stable: stable_how4.UNSTABLE4, data: buffers[worker].subarray(done, n) } }]);
         const w = resultOf<WRITE4resok>(r, OP.OP_WRITE);
