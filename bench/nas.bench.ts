@@ -4,9 +4,10 @@ import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { num } from './format';
+import { num, pct } from './format';
 import { freePort } from './free-port';
-import { api, has, peakRssMiB, quiesce, startGatewayProcess, stopProcess } from './gateway-process';
+import { api, has, nodeFlags, peakRssMiB, quiesce, startGatewayProcess, stopProcess } from './gateway-process';
+import { DEFAULT_DEPTH, nfs4LoadArgv, parseNfs4LoadResult, type Nfs4LoadCommand, type Nfs4LoadResult } from './nfs4-load';
 import { median } from './workload';
 
 /*
@@ -20,11 +21,15 @@ import { median } from './workload';
  * Rows: nfs-cp upload and nfs-cat download of one file, and metadata
  * through one libnfs mount, one call at a time (bench/nas-meta.c, built
  * here against libnfs-dev): create + 100-byte write + close, stat, unlink.
+ * Then the same rows over NFSv4.1 through Strata's own client
+ * (bench/nfs4-load.ts, a process per row): libnfs 4.0 speaks only NFSv4.0
+ * and the kernel has no NFS client, so no other v4.1 client runs here.
  */
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 const META_SOURCE = resolve(__dirname, '../../bench/nas-meta.c');
+const NFS4_LOAD = resolve(__dirname, 'nfs4-load.js');
 
 export interface NasRow {
   workload: string;
@@ -36,6 +41,8 @@ export interface NasRow {
   ratio?: number;
   /** Measured on a share exported async (committed before the reply, synced within a second; the default, sync, syncs every namespace change before replying). */
   asyncShare?: boolean;
+  /** NFSv4.1 through Strata's own client (bench/nfs4-load.ts). */
+  nfs4?: boolean;
 }
 
 export interface NasBenchResult {
@@ -49,9 +56,22 @@ export interface NasBenchResult {
   /** The gateway's peak resident set (VmHWM) in MiB, and ganesha's. */
   peakRssMiB?: number;
   ganeshaPeakRssMiB?: number;
+  /** Our NFSv4.1 client against each server. */
+  nfs4Client: Partial<Record<Server['name'], Nfs4ClientFigures>>;
+  /** NFSv4.1 calls in flight during upload and download. */
+  nfs4Depth: number;
   size: number;
   files: number;
   rounds: number;
+}
+
+/** How our NFSv4.1 client fared against one server. */
+export interface Nfs4ClientFigures {
+  /** Bytes per WRITE and READ the server's limits allowed (1 MiB unless smaller). */
+  write: number;
+  read: number;
+  /** Medians of the share of one core the load process used: near 100%, the client set the pace. */
+  cpu: { upload: number; download: number; meta: number };
 }
 
 /** One NFS server as its clients reach it: URLs and how to run a client command next to it. */
@@ -61,6 +81,8 @@ interface Server {
   url(path: string): string;
   /** The client command line, entering the server's namespace if it has one. */
   command(file: string, args: string[]): [string, string[]];
+  /** Where NFSv4.1 reaches the export: the port and the path from the server's pseudo root. */
+  nfs4: { port: number; exportPath: string };
 }
 
 interface RoundFigures {
@@ -73,6 +95,18 @@ interface RoundFigures {
   createAsync?: number;
   statAsync?: number;
   unlinkAsync?: number;
+  /** The NFSv4.1 rows. */
+  upload4?: number;
+  download4?: number;
+  create4?: number;
+  stat4?: number;
+  unlink4?: number;
+  /** What the NFSv4.1 load process reported besides: bytes per WRITE and READ, its share of a core. */
+  write4Chunk?: number;
+  read4Chunk?: number;
+  upload4Cpu?: number;
+  download4Cpu?: number;
+  meta4Cpu?: number;
 }
 
 const run = promisify(execFile);
@@ -141,7 +175,62 @@ async function metadata(server: Server, driver: string, files: number, dir: stri
   return { create: out.create, stat: out.stat, unlink: out.unlink };
 }
 
-async function round(server: Server, source: string, size: number, r: number, driver: string | undefined, files: number, pids: number[], asyncShare?: Server): Promise<RoundFigures> {
+/** Run one NFSv4.1 load process next to `server` (in its namespace) and read its result line. */
+async function nfs4Load<C extends Nfs4LoadCommand>(server: Server, load: C): Promise<Extract<Nfs4LoadResult, { command: C['command'] }>> {
+  const argv = nfs4LoadArgv({ host: '127.0.0.1', ...server.nfs4, depth: DEFAULT_DEPTH, run: load });
+  const [cmd, args] = server.command(process.execPath, [...nodeFlags('STRATA_BENCH_CLIENT_FLAGS'), NFS4_LOAD, ...argv]);
+  let stdout: string;
+  try {
+    ({ stdout } = await run(cmd, args));
+  } catch (e) {
+    throw new Error(`${server.name}: NFSv4.1 ${load.command} failed: ${((e as { stderr?: string }).stderr ?? '').trim() || (e as Error).message}`);
+  }
+  return parseNfs4LoadResult(stdout, load.command) as Extract<Nfs4LoadResult, { command: C['command'] }>;
+}
+
+/** What the rounds of both servers share. */
+interface RoundSetup {
+  /** The file every upload sends, and its sha256 (computed once, when first asked). */
+  source: string;
+  sourceDigest(): Promise<string>;
+  size: number;
+  /** bench/nas-meta.c built, if it could be. */
+  driver?: string;
+  files: number;
+  /** The servers' processes, idle before each timed row. */
+  pids: number[];
+}
+
+/** The NFSv4.1 rows of a round: upload and download of the source (its bytes checked in round 0, untimed), then the metadata rows. */
+async function nfs4Round(server: Server, r: number, { source, sourceDigest, files, pids }: RoundSetup): Promise<Partial<RoundFigures>> {
+  const name = `v4-${r}.bin`;
+  await quiesce(pids);
+  const up = await nfs4Load(server, { command: 'upload', source, name });
+  const down = await nfs4Load(server, { command: 'download', name, sha256: false });
+  if (down.bytes !== up.bytes) throw new Error(`${server.name}: NFSv4.1 read ${down.bytes} bytes of ${name}, wrote ${up.bytes}`);
+  if (r === 0) {
+    const check = await nfs4Load(server, { command: 'download', name, sha256: true });
+    if (check.sha256 !== (await sourceDigest())) throw new Error(`${server.name}: ${name} read back over NFSv4.1 differs from what was written`);
+  }
+  await nfs4Load(server, { command: 'rm', name });
+  await quiesce(pids);
+  const meta = await nfs4Load(server, { command: 'meta', dir: `meta4-${r}`, files });
+  return {
+    upload4: up.bytes / up.seconds / 1e6,
+    download4: down.bytes / down.seconds / 1e6,
+    create4: files / meta.create,
+    stat4: files / meta.stat,
+    unlink4: files / meta.unlink,
+    write4Chunk: up.chunk,
+    read4Chunk: down.chunk,
+    upload4Cpu: up.cpu,
+    download4Cpu: down.cpu,
+    meta4Cpu: meta.cpu,
+  };
+}
+
+async function round(server: Server, r: number, setup: RoundSetup, asyncShare?: Server): Promise<RoundFigures> {
+  const { source, sourceDigest, size, driver, files, pids } = setup;
   const name = `/up-${r}.bin`;
   await quiesce(pids);
   const up = await timed(server, 'nfs-cp', [source, server.url(name)]);
@@ -149,7 +238,7 @@ async function round(server: Server, source: string, size: number, r: number, dr
   const fig: RoundFigures = { upload: size / up / 1e6, download: size / down / 1e6 };
   if (r === 0) {
     // Once, untimed: what came back is what went up.
-    const [want, got] = await Promise.all([fileDigest(source), catDigest(server, name)]);
+    const [want, got] = await Promise.all([sourceDigest(), catDigest(server, name)]);
     if (want !== got) throw new Error(`${server.name}: ${name} read back differs from what nfs-cp wrote`);
   }
   if (driver) {
@@ -165,7 +254,7 @@ async function round(server: Server, source: string, size: number, r: number, dr
     }
   }
   // Without the driver nothing removes the file: the share is then sized for all rounds.
-  return fig;
+  return Object.assign(fig, await nfs4Round(server, r, setup));
 }
 
 /** Compile the metadata driver; undefined with the reason if cc or libnfs-dev is missing. */
@@ -231,6 +320,7 @@ EXPORT { Export_Id=1; Path="${g}/export"; Pseudo="/export"; Access_Type=RW;
     name: 'ganesha',
     url: (path) => `nfs://127.0.0.1/export${path === '/' ? '' : path}?version=3`,
     command: (file, args) => ['nsenter', [`--net=/proc/${pid}/ns/net`, file, ...args]],
+    nfs4: { port: 2049, exportPath: '/export' },
   };
   const rpcbindPid = () => {
     try {
@@ -269,7 +359,7 @@ async function stopGanesha(g: Ganesha | undefined): Promise<void> {
 }
 
 export async function benchNas(opts: { rounds: number; size: number; files: number; verbose?: boolean }): Promise<NasBenchResult> {
-  const result: NasBenchResult = { rows: [], size: opts.size, files: opts.files, rounds: opts.rounds };
+  const result: NasBenchResult = { rows: [], nfs4Client: {}, nfs4Depth: DEFAULT_DEPTH, size: opts.size, files: opts.files, rounds: opts.rounds };
   const tools = ['nfs-cp', 'nfs-cat', 'nfs-ls'].filter((c) => !has(c));
   if (tools.length) return { ...result, unavailable: `${tools.join(', ')} not installed (apt-get install -y libnfs-utils)` };
   const dir = mkdtempSync(join(tmpdir(), 'strata-nas-bench-'));
@@ -292,8 +382,8 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       STRATA_PORTMAP: 'off',
     });
     gateway = gw.child;
-    // Room for every round's upload when nothing removes them, plus metadata.
-    const shareSize = (driver.path ? 1 : opts.rounds) * opts.size + 256 * MiB;
+    // Room for every round's NFSv3 upload when nothing removes them, the NFSv4.1 one (removed each round), plus metadata.
+    const shareSize = ((driver.path ? 1 : opts.rounds) + 1) * opts.size + 256 * MiB;
     await api(gw.url, gw.token, 'devices', { name: 'bench', kind: 'file', path: join(dir, 'bench.img'), size: shareSize + 256 * MiB });
     await api(gw.url, gw.token, 'pools', { name: 'bench', layout: 'concat', members: [{ device: 'bench' }] });
     await api(gw.url, gw.token, 'shares', {
@@ -306,6 +396,7 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       name: 'strata',
       url: (path) => `nfs://127.0.0.1/bench${path === '/' ? '' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}`,
       command: (file, args) => [file, args],
+      nfs4: { port: nfsPort, exportPath: '/bench' },
     };
     // The metadata rows once more on a share exported async (a gateway crash loses nothing, a host crash the last second): ganesha's VFS FSAL does not sync metadata either.
     let strataAsync: Server | undefined;
@@ -325,21 +416,31 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
 
     const ours: RoundFigures[] = [];
     const theirs: RoundFigures[] = [];
-    const pids = [gateway.pid, ganesha?.child.pid].filter((p): p is number => p !== undefined);
+    let digest: Promise<string> | undefined;
+    const setup: RoundSetup = {
+      source,
+      sourceDigest: () => (digest ??= fileDigest(source)),
+      size: opts.size,
+      driver: driver.path,
+      files: opts.files,
+      pids: [gateway.pid, ganesha?.child.pid].filter((p): p is number => p !== undefined),
+    };
     for (let r = 0; r < opts.rounds; r++) {
       // Alternate who goes first, so neither always meets a warmer (or dirtier) page cache.
       const order = ganesha && r % 2 === 1 ? ['ganesha', 'strata'] : ['strata', 'ganesha'];
       for (const who of order) {
-        if (who === 'strata') ours.push(await round(strata, source, opts.size, r, driver.path, opts.files, pids, strataAsync));
-        else if (ganesha) theirs.push(await round(ganesha.server, source, opts.size, r, driver.path, opts.files, pids));
+        if (who === 'strata') ours.push(await round(strata, r, setup, strataAsync));
+        else if (ganesha) theirs.push(await round(ganesha.server, r, setup));
       }
       if (opts.verbose) {
-        const show = (f: RoundFigures | undefined) => (f ? Object.entries(f).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ') : '-');
+        const show = (f: RoundFigures | undefined) => (f ? Object.entries(f).map(([k, v]) => `${k} ${v.toFixed(v < 10 ? 2 : 0)}`).join(', ') : '-');
         console.log(`NAS round ${r + 1}: strata ${show(ours[r])}; ganesha ${show(theirs[r])}`);
       }
     }
     result.peakRssMiB = peakRssMiB(gateway.pid);
     result.ganeshaPeakRssMiB = peakRssMiB(ganesha?.child.pid);
+    result.nfs4Client.strata = nfs4ClientFigures(ours);
+    if (theirs.length) result.nfs4Client.ganesha = nfs4ClientFigures(theirs);
 
     const label = `${opts.size >= GiB ? `${opts.size / GiB} GiB` : `${opts.size / MiB} MiB`}`;
     const rows: Array<[keyof RoundFigures, string, NasRow['unit']]> = [
@@ -351,11 +452,16 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       ['createAsync', 'create+write+close', 'ops/s'],
       ['statAsync', 'stat', 'ops/s'],
       ['unlinkAsync', 'unlink', 'ops/s'],
+      ['upload4', `NFSv4.1 upload ${label}`, 'MB/s'],
+      ['download4', `NFSv4.1 download ${label}`, 'MB/s'],
+      ['create4', 'NFSv4.1 create+write+close', 'ops/s'],
+      ['stat4', 'NFSv4.1 stat', 'ops/s'],
+      ['unlink4', 'NFSv4.1 unlink', 'ops/s'],
     ];
     for (const [key, workload, unit] of rows) {
       if (ours[0][key] === undefined) continue;
       const theirKey = key.replace('Async', '') as keyof RoundFigures;
-      const row: NasRow = { workload, unit, strata: median(ours.map((f) => f[key]!)), ...(key.endsWith('Async') ? { asyncShare: true } : {}) };
+      const row: NasRow = { workload, unit, strata: median(ours.map((f) => f[key]!)), ...(key.endsWith('Async') ? { asyncShare: true } : {}), ...(key.endsWith('4') ? { nfs4: true } : {}) };
       if (theirs.length) {
         row.ganesha = median(theirs.map((f) => f[theirKey]!));
         row.ratio = median(ours.map((f, i) => f[key]! / theirs[i][theirKey]!));
@@ -370,30 +476,43 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
   }
 }
 
+/** The NFSv4.1 client's chunks (the first round's) and medians of its CPU over the rounds. */
+function nfs4ClientFigures(rounds: RoundFigures[]): Nfs4ClientFigures {
+  const cpu = (key: 'upload4Cpu' | 'download4Cpu' | 'meta4Cpu') => median(rounds.map((f) => f[key]!));
+  return { write: rounds[0].write4Chunk!, read: rounds[0].read4Chunk!, cpu: { upload: cpu('upload4Cpu'), download: cpu('download4Cpu'), meta: cpu('meta4Cpu') } };
+}
+
 /** The NAS table as `npm run bench` prints it. */
 export function nasTable(r: NasBenchResult): string {
   if (r.unavailable) return `NAS: skipped: ${r.unavailable}`;
   const f = (n: number | undefined, d = 0) => (n === undefined ? '-' : num(n, d));
+  const cols = (workload: string, unit: string, ganesha: string, strata: string, ratio: string) => `${workload.padEnd(27)} ${unit.padEnd(6)} ${ganesha.padStart(10)} ${strata.padStart(10)}   ${ratio}`;
+  const line = (workload: string, row: NasRow) => cols(workload, row.unit, f(row.ganesha), f(row.strata), f(row.ratio, 2));
   const lines = [
     `NAS: NFSv3 with libnfs clients on loopback, gateway (separate process) vs nfs-ganesha VFS FSAL; ${r.rounds} rounds, medians (ratio: median of per-round ratios); metadata: ${r.files.toLocaleString('en-US')} files, one call at a time`,
   ];
   if (r.ganeshaSkipped) lines.push(`ganesha column skipped: ${r.ganeshaSkipped}`);
   if (r.metaSkipped) lines.push(`metadata rows skipped: ${r.metaSkipped}`);
-  lines.push(`${'workload'.padEnd(24)} ${'unit'.padEnd(6)} ${'ganesha'.padStart(10)} ${'strata'.padStart(10)}   ratio`);
+  lines.push(cols('workload', 'unit', 'ganesha', 'strata', 'ratio'));
+  const v3 = r.rows.filter((x) => !x.asyncShare && !x.nfs4);
+  const v4 = r.rows.filter((x) => x.nfs4);
   const asyncRows = r.rows.filter((x) => x.asyncShare);
-  const rows = r.rows.filter((x) => !x.asyncShare);
-  for (const row of rows) {
-    lines.push(`${row.workload.padEnd(24)} ${row.unit.padEnd(6)} ${f(row.ganesha).padStart(10)} ${f(row.strata).padStart(10)}   ${row.ratio === undefined ? '-' : f(row.ratio, 2)}`);
+  for (const row of v3) lines.push(line(row.workload, row));
+  if (v4.length) {
+    const client = Object.entries(r.nfs4Client);
+    lines.push(
+      `NFSv4.1 through Strata's own client (bench/nfs4-load.ts, a process per row; no other v4.1 client runs here), the same for both servers: WRITE UNSTABLE + COMMIT and READ with ${r.nfs4Depth} in flight (bytes per WRITE/READ: ${client.map(([who, c]) => `${who} ${num(c.write / 1024)}/${num(c.read / 1024)} KiB`).join(', ')}); metadata one call at a time, in the COMPOUNDs Linux sends:`,
+    );
+    for (const row of v4) lines.push(line(row.workload, row));
+    lines.push(`our client's CPU, share of one core, upload/download/metadata: ${client.map(([who, c]) => `${who} ${pct(c.cpu.upload)}/${pct(c.cpu.download)}/${pct(c.cpu.meta)}`).join('; ')} (near 100%: the client set the pace, not the server)`);
   }
   lines.push(`gateway peak RSS (VmHWM): ${f(r.peakRssMiB)} MiB${r.ganeshaPeakRssMiB !== undefined ? `; ganesha: ${f(r.ganeshaPeakRssMiB)} MiB` : ''}`);
-  if (rows.length && rows.every((x) => x.ratio !== undefined)) {
-    lines.push(`goal ratio >= 1.0 on every row (share exported sync, the default): ${rows.every((x) => x.ratio! >= 1) ? 'met' : 'NOT met'}`);
+  if (v3.length && v3.every((x) => x.ratio !== undefined)) {
+    lines.push(`goal ratio >= 1.0 on every NFSv3 row (share exported sync, the default): ${v3.every((x) => x.ratio! >= 1) ? 'met' : 'NOT met'}`);
   }
   if (asyncRows.length) {
-    lines.push('the metadata rows on a share exported async (committed before the reply, synced within 1 s: survives a gateway crash, not a host crash; ganesha VFS does not sync metadata either):');
-    for (const row of asyncRows) {
-      lines.push(`${`${row.workload} (async)`.padEnd(24)} ${row.unit.padEnd(6)} ${f(row.ganesha).padStart(10)} ${f(row.strata).padStart(10)}   ${row.ratio === undefined ? '-' : f(row.ratio, 2)}`);
-    }
+    lines.push('the NFSv3 metadata rows on a share exported async (committed before the reply, synced within 1 s: survives a gateway crash, not a host crash; ganesha VFS does not sync metadata either):');
+    for (const row of asyncRows) lines.push(line(`${row.workload} (async)`, row));
   }
   return lines.join('\n');
 }

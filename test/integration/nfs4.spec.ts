@@ -95,6 +95,22 @@ describe('NFSv4.1 sessions: slot table, reply cache, positions, minor versions',
     c.seqid++;
   });
 
+  it('calls in flight together take distinct slots, every slot the session has, and the others wait for one', async () => {
+    const d = await Nfs4TestClient.connect(fx.port);
+    await d.mount();
+    expect(d.slots).toBe(CHANNEL.ca_maxrequests);
+    const { fh, stateid } = await d.open(await d.fh('/data'), 'slots.bin', { create: true });
+    const n = 3 * d.slots;
+    const replies = await Promise.all(
+      Array.from({ length: n }, (_, i) => d.call([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_WRITE, args: { stateid, offset: 4 * i, stable: 0, data: Buffer.alloc(4, i) } }])),
+    );
+    const used = new Set(replies.map((r) => resultOf<{ sr_slotid: number }>(r, OP.OP_SEQUENCE).sr_slotid));
+    expect([...used].sort((a, b) => a - b)).toEqual(Array.from({ length: d.slots }, (_, i) => i));
+    expect((await d.read(fh, stateid, 0, 4 * n)).data).toEqual(Buffer.concat(Array.from({ length: n }, (_, i) => Buffer.alloc(4, i))));
+    await d.close(fh, stateid);
+    await d.destroy();
+  });
+
   it('operations outside a session, SEQUENCE out of place, NOT_ONLY_OP, too many operations', async () => {
     expect((await c.raw([{ argop: OP.OP_PUTROOTFH, args: undefined }])).resarray[0].res.status).toBe(nfsstat4.NFS4ERR_OP_NOT_IN_SESSION);
     const dup = await c.send([{ argop: OP.OP_SEQUENCE, args: { sa_sessionid: c.sessionid, sa_sequenceid: 1, sa_slotid: 0, sa_highest_slotid: 0, sa_cachethis: false } }]);
