@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { RpcClient, RpcReplyError } from '../../src/nas/rpc/rpc-client';
 import type { stateid4 } from '../../src/protocols/nfs4/common.codec';
-import { type COMPOUND4res, type nfs_argop4, type nfs_resop4, readCompound4res, writeCompound4args } from '../../src/protocols/nfs4/compound.codec';
+import { type COMPOUND4res, type nfs_argop4, type nfs_resop4, readCompound4res, writeArgop } from '../../src/protocols/nfs4/compound.codec';
 import { NFS4_PROGRAM, nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import type { Fattr4 } from '../../src/protocols/nfs4/fattr4.codec';
 import type { CREATE_SESSION4args, EXCHANGE_ID4args, OPEN4args, Res } from '../../src/protocols/nfs4/ops.codec';
@@ -24,6 +24,19 @@ export const rootCred = (uid = 0, gid = 0, gids: number[] = []): Credential => (
 
 export const CHANNEL = { ca_headerpadsize: 0, ca_maxrequestsize: 1049600, ca_maxresponsesize: 1049600, ca_maxresponsesize_cached: 65536, ca_maxoperations: 16, ca_maxrequests: 8, ca_rdma_ird: [] };
 
+/** An operation given as its number and its arguments' XDR, for operations our codec has no arguments for (LAYOUTGET and such). */
+export interface RawArgop {
+  argop: number;
+  xdr: Buffer;
+}
+
+/** One COMPOUND as this client saw it: the call's xid, the operation numbers sent, the reply as our codec decoded it. */
+export interface Nfs4Exchange {
+  xid: number;
+  ops: number[];
+  reply: COMPOUND4res;
+}
+
 /** The result body of an operation in a reply, by operation number (the first one of that number). */
 export function resultOf<T>(reply: COMPOUND4res, op: number): T {
   const r = reply.resarray.find((x) => x.resop === op);
@@ -37,8 +50,10 @@ export function resultOf<T>(reply: COMPOUND4res, op: number): T {
  */
 export class Nfs4TestClient {
   clientid = 0n;
-  sessionid = Buffer.alloc(16);
+  sessionid: Buffer = Buffer.alloc(16);
   seqid = 0;
+  /** When set, every COMPOUND exchanged is appended (to compare with a capture of the same traffic). */
+  log?: Nfs4Exchange[];
   readonly ownerId: Buffer;
   readonly verifier = randomBytes(8);
 
@@ -56,17 +71,20 @@ export class Nfs4TestClient {
   }
 
   /** Send a COMPOUND as given (any minor version), with an explicit xid when retransmitting. */
-  async raw(ops: nfs_argop4[], opts: { minorversion?: number; tag?: string; xid?: number } = {}): Promise<COMPOUND4res> {
-    const reply = await this.rpc.call(
-      NFS4_PROGRAM,
-      4,
-      1,
-      (w: XdrWriter) => writeCompound4args(w, { tag: Buffer.from(opts.tag ?? ''), minorversion: opts.minorversion ?? 1, argarray: ops }),
-      { cred: this.cred, xid: opts.xid },
-    );
+  async raw(ops: Array<nfs_argop4 | RawArgop>, opts: { minorversion?: number; tag?: string; xid?: number } = {}): Promise<COMPOUND4res> {
+    /* struct COMPOUND4args { utf8str_cs tag; uint32_t minorversion; nfs_argop4 argarray<>; }; */
+    const encode = (w: XdrWriter) => {
+      w.varOpaque(Buffer.from(opts.tag ?? '')).uint32(opts.minorversion ?? 1).uint32(ops.length);
+      for (const op of ops) {
+        if ('xdr' in op) w.uint32(op.argop).raw(op.xdr);
+        else writeArgop(w, op);
+      }
+    };
+    const reply = await this.rpc.call(NFS4_PROGRAM, 4, 1, encode, { cred: this.cred, xid: opts.xid });
     if (!('accept_stat' in reply.status) || reply.status.accept_stat !== AcceptStat.SUCCESS) throw new RpcReplyError(reply.status, { prog: NFS4_PROGRAM, vers: 4, proc: 1, xid: reply.xid });
     const res = readCompound4res(reply.body);
     reply.body.done('COMPOUND4res');
+    this.log?.push({ xid: reply.xid, ops: ops.map((o) => o.argop), reply: res });
     return res;
   }
 
@@ -95,7 +113,7 @@ export class Nfs4TestClient {
   }
 
   /** SEQUENCE (slot 0, next sequence id) then `ops`; resolves with the reply whatever the statuses. */
-  send(ops: nfs_argop4[], opts: { slot?: number; seqid?: number; xid?: number; cachethis?: boolean } = {}): Promise<COMPOUND4res> {
+  send(ops: Array<nfs_argop4 | RawArgop>, opts: { slot?: number; seqid?: number; xid?: number; cachethis?: boolean } = {}): Promise<COMPOUND4res> {
     const seqid = opts.seqid ?? ++this.seqid;
     return this.raw([{ argop: OP.OP_SEQUENCE, args: { sa_sessionid: this.sessionid, sa_sequenceid: seqid, sa_slotid: opts.slot ?? 0, sa_highest_slotid: 0, sa_cachethis: opts.cachethis ?? false } }, ...ops], { xid: opts.xid });
   }
