@@ -6,11 +6,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_ATTRS } from '../../src/nas/nfs4/nfs4-attrs';
 import type { stateid4 } from '../../src/protocols/nfs4/common.codec';
-import { createmode4, nfs_ftype4, nfs_lock_type4, nfs_opnum4 as OP, nfsstat4, time_how4 } from '../../src/protocols/nfs4/constants';
+import { createmode4, NFS4_PROGRAM, nfs_ftype4, nfs_lock_type4, nfs_opnum4 as OP, nfsstat4, time_how4 } from '../../src/protocols/nfs4/constants';
 import { ATTR_CODECS, type bitmap4, bitmapAttrs, FATTR4, type Fattr4, fattrMask } from '../../src/protocols/nfs4/fattr4.codec';
 import type { OPEN4args, READ4resok, READDIR4resok, WRITE4resok } from '../../src/protocols/nfs4/ops.codec';
 import { MOUNT_PROGRAM, MOUNT_V3, MountProc3 } from '../../src/protocols/mount3/constants';
 import { createmode3, ftype3, stable_how } from '../../src/protocols/nfs3';
+import { AcceptStat } from '../../src/protocols/oncrpc/constants';
+import type { Credential, ReplyStatus } from '../../src/protocols/oncrpc/message';
 import { XdrWriter } from '../../src/protocols/xdr/xdr';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { createShare, nasPorts } from '../utils/nas-fixture';
@@ -265,6 +267,8 @@ describe.skipIf(noTshark)('NFSv4.1 on the wire, as tshark decodes it', () => {
   let port: number;
   let packets: PdmlPacket[];
   const log: Nfs4Exchange[] = [];
+  /** Calls outside COMPOUND, with the reply status our RPC client read. */
+  const rpcReplies: Array<{ xid: number; status: ReplyStatus }> = [];
   const dir = mkdtempSync(join(tmpdir(), 'nfs-wire-'));
   const file = join(dir, 'nfs4.pcap');
   const DATA = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
@@ -408,6 +412,17 @@ describe.skipIf(noTshark)('NFSv4.1 on the wire, as tshark decodes it', () => {
     await c.send([{ argop: OP.OP_PUTROOTFH, args: undefined }, { argop: 9999, xdr: Buffer.alloc(0) }]);
     await c.raw([{ argop: OP.OP_PUTROOTFH, args: undefined }], { minorversion: 3, tag: 'v4.3' });
     await c.raw([{ argop: OP.OP_SEQUENCE, args: { sa_sessionid: Buffer.alloc(16, 7), sa_sequenceid: 1, sa_slotid: 0, sa_highest_slotid: 0, sa_cachethis: false } }]);
+
+    // RPC replies other than SUCCESS with results: NULL, a version, program and procedure not served, a flavor not accepted.
+    const rpcCall = async (prog: number, vers: number, proc: number, cred: Credential = c.cred) => {
+      const r = await c.rpc.call(prog, vers, proc, undefined, { cred });
+      rpcReplies.push({ xid: r.xid, status: r.status });
+    };
+    await rpcCall(NFS4_PROGRAM, 4, 0);
+    await rpcCall(NFS4_PROGRAM, 5, 0);
+    await rpcCall(100099, 1, 0);
+    await rpcCall(NFS4_PROGRAM, 4, 9);
+    await rpcCall(NFS4_PROGRAM, 4, 1, { flavor: 3, body: Buffer.alloc(8, 1) });
   }
 
   it('has nothing malformed and no errors; the warnings left are the accepted ones', () => {
@@ -418,7 +433,7 @@ describe.skipIf(noTshark)('NFSv4.1 on the wire, as tshark decodes it', () => {
 
   it('answers every call, and tshark decodes the operations and per-operation statuses our client saw, COMPOUND by COMPOUND', () => {
     const pairs = byXid();
-    expect([...pairs.keys()]).toEqual(log.map((x) => x.xid));
+    expect(new Set(pairs.keys())).toEqual(new Set([...log.map((x) => x.xid), ...rpcReplies.map((x) => x.xid)]));
     for (const x of log) {
       const { call, reply } = pairs.get(x.xid)!;
       const what = `xid ${x.xid} (frames ${call.frame}/${reply.frame})`;
@@ -432,6 +447,31 @@ describe.skipIf(noTshark)('NFSv4.1 on the wire, as tshark decodes it', () => {
     const failures = ['SETATTR:NFS4ERR_BADOWNER', 'LOCK:NFS4ERR_DENIED', 'OPEN:NFS4ERR_SHARE_DENIED', 'LOCKT:NFS4ERR_DENIED', 'OPEN:NFS4ERR_EXIST', 'NVERIFY:NFS4ERR_SAME', 'LOOKUP:NFS4ERR_NOENT', 'READ:NFS4ERR_BAD_STATEID', 'LAYOUTGET:NFS4ERR_NOTSUPP', '69:NFS4ERR_NOTSUPP'];
     for (const f of [...failures, 'DELEGRETURN:NFS4ERR_STALE_STATEID', 'RECLAIM_COMPLETE:NFS4ERR_COMPLETE_ALREADY', 'ILLEGAL:NFS4ERR_OP_ILLEGAL', 'SEQUENCE:NFS4ERR_BADSESSION']) expect(statuses).toContain(f);
     expect(log.map((x) => nfsstat4[x.reply.status])).toContain('NFS4ERR_MINOR_VERS_MISMATCH');
+  });
+
+  it('decodes RPC reply statuses other than success as our RPC client read them: accepted or denied, mismatch ranges, auth errors', () => {
+    const pairs = byXid();
+    const stat = (n: PdmlNode, field: string) => (findAll(n, field)[0] ? Number(find(n, field).show) : undefined);
+    const decoded = rpcReplies.map(({ xid }) => {
+      const rpc = pairs.get(xid)!.reply.rpc;
+      const low = stat(rpc, 'rpc.programversion.min') ?? stat(rpc, 'rpc.version.min');
+      return {
+        replystat: stat(rpc, 'rpc.replystat'),
+        accept: stat(rpc, 'rpc.state_accept'),
+        reject: stat(rpc, 'rpc.state_reject'),
+        auth: stat(rpc, 'rpc.state_auth'),
+        mismatch: low === undefined ? undefined : { low, high: stat(rpc, 'rpc.programversion.max') ?? stat(rpc, 'rpc.version.max') },
+      };
+    });
+    const ours = rpcReplies.map(({ status: s }) => ({
+      replystat: 'accept_stat' in s ? 0 : 1,
+      accept: 'accept_stat' in s ? s.accept_stat : undefined,
+      reject: 'reject_stat' in s ? s.reject_stat : undefined,
+      auth: 'auth_stat' in s ? s.auth_stat : undefined,
+      mismatch: 'mismatch_info' in s ? s.mismatch_info : undefined,
+    }));
+    expect(decoded).toEqual(ours);
+    expect(ours.map((o) => o.accept ?? `denied ${o.auth}`)).toEqual([AcceptStat.SUCCESS, AcceptStat.PROG_MISMATCH, AcceptStat.PROG_UNAVAIL, AcceptStat.PROC_UNAVAIL, expect.stringMatching(/^denied \d+$/)]);
   });
 
   it('decodes every attribute of every GETATTR reply to the value our client read, and the values set are the ones asked for', () => {

@@ -119,7 +119,7 @@ export function isMalformed(p: PdmlPacket): boolean {
  * nothing left over.
  */
 export async function dissect(file: string, rpcPorts: number[], filter?: string): Promise<PdmlPacket[]> {
-  const args = ['-r', file, '-2', '-n', '-o', 'rpc.desegment_rpc_over_tcp:TRUE', '-o', 'rpc.defragment_rpc_over_tcp:TRUE', '-o', 'tcp.desegment_tcp_streams:TRUE', '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'];
+  const args = ['-r', file, '-2', '-n', '-o', 'rpc.desegment_rpc_over_tcp:TRUE', '-o', 'rpc.defragment_rpc_over_tcp:TRUE', '-o', 'rpc.dissect_unknown_programs:TRUE', '-o', 'tcp.desegment_tcp_streams:TRUE', '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'];
   for (const p of rpcPorts) args.push('-d', `tcp.port==${p},rpc`);
   if (filter) args.push('-Y', filter);
   args.push('-T', 'pdml');
