@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NasService } from '../../src/nas/nas.service';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 import { nasPorts } from '../utils/nas-fixture';
-import { buildNfsOps, NfsOps, nfsOpsMissing, nfsUrl, removeNfsOps } from '../utils/nfs-ops';
+import { buildNfsOps, NfsOps, nfsOpsMissing, nfsUrl, parseNfsLs as listing, removeNfsOps } from '../utils/nfs-ops';
 import { admin } from '../utils/san-fixture';
 import { has } from '../utils/tools';
 
@@ -19,16 +19,6 @@ const missing = ['nfs-ls', 'nfs-cp', 'nfs-cat'].filter((t) => !has(t));
 if (missing.length) console.warn(`skipping NFSv3 tests with libnfs tools: ${missing.join(', ')} not installed (Debian libnfs-utils)`);
 const noC = nfsOpsMissing();
 if (!missing.length && noC) console.warn(`NFSv3 with libnfs tools: the directory tree, delete and rename cases need the C client: ${noC}`);
-
-/** `nfs-ls` lines: mode, links, uid, gid, size, path. */
-function listing(stdout: string): Map<string, { mode: string; size: number }> {
-  const out = new Map<string, { mode: string; size: number }>();
-  for (const line of stdout.split('\n')) {
-    const m = /^([-dlrwxstST]{10})\s+\d+\s+\d+\s+\d+\s+(\d+)\s+(.+)$/.exec(line.trim());
-    if (m) out.set(m[3], { mode: m[1], size: Number(m[2]) });
-  }
-  return out;
-}
 
 /** Run a tool that must fail; its output, to check it names the reason. */
 async function fails(cmd: string, args: string[]): Promise<string> {

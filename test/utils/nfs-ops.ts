@@ -199,3 +199,13 @@ export function nfsUrl(ports: { nfs: number; mount: number }, share: string, pat
   for (const [k, v] of Object.entries(params)) q.set(k, String(v));
   return `nfs://127.0.0.1/${share}${path}?${q.toString()}`;
 }
+
+/** `nfs-ls` lines: mode, links, uid, gid, size, path. */
+export function parseNfsLs(stdout: string): Map<string, { mode: string; size: number }> {
+  const out = new Map<string, { mode: string; size: number }>();
+  for (const line of stdout.split('\n')) {
+    const m = /^([-dlrwxstST]{10})\s+\d+\s+\d+\s+\d+\s+(\d+)\s+(.+)$/.exec(line.trim());
+    if (m) out.set(m[3], { mode: m[1], size: Number(m[2]) });
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { channel_attrs4 } from '../../protocols/nfs4/ops.codec';
+import type { channel_attrs4 } from '../../protocols/nfs4/common.codec';
 import { ClientTable, MAX_CACHED, MAX_SLOTS, MemoryRecoveryStore, type Session } from './client-table';
 
 const KiB = 1024;

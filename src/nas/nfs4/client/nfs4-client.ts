@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { RpcClient, RpcReplyError } from '../../rpc/rpc-client';
 import type { channel_attrs4, stateid4 } from '../../../protocols/nfs4/common.codec';
-import { type COMPOUND4res, type nfs_argop4, type nfs_resop4, readCompound4res, writeCompound4args } from '../../../protocols/nfs4/compound.codec';
+import { type COMPOUND4res, type nfs_argop4, type nfs_resop4, readCompound4res, writeArgop } from '../../../protocols/nfs4/compound.codec';
 import { NFS4_PROGRAM, nfs_opnum4 as OP, nfsstat4 } from '../../../protocols/nfs4/constants';
 import type { Fattr4 } from '../../../protocols/nfs4/fattr4.codec';
 import type { CREATE_SESSION4args, CREATE_SESSION4resok, EXCHANGE_ID4args, OPEN4args, Res } from '../../../protocols/nfs4/ops.codec';
@@ -24,6 +24,19 @@ export class Nfs4Error extends Error {
 export const rootCred = (uid = 0, gid = 0, gids: number[] = [], machinename = 'test-client'): Credential => ({ flavor: AuthFlavor.AUTH_SYS, sys: { stamp: 1, machinename, uid, gid, gids } });
 
 export const CHANNEL = { ca_headerpadsize: 0, ca_maxrequestsize: 1049600, ca_maxresponsesize: 1049600, ca_maxresponsesize_cached: 65536, ca_maxoperations: 16, ca_maxrequests: 8, ca_rdma_ird: [] };
+
+/** An operation given as its number and its arguments' XDR, for operations our codec has no arguments for (LAYOUTGET and such). */
+export interface RawArgop {
+  argop: number;
+  xdr: Buffer;
+}
+
+/** One COMPOUND as this client saw it: the call's xid, the operation numbers sent, the reply as our codec decoded it. */
+export interface Nfs4Exchange {
+  xid: number;
+  ops: number[];
+  reply: COMPOUND4res;
+}
 
 /** The result body of an operation in a reply, by operation number (the first one of that number). */
 export function resultOf<T>(reply: COMPOUND4res, op: number): T {
@@ -48,6 +61,8 @@ export class Nfs4Client {
   private busy = [false];
   /** Calls waiting for a free slot, first come first served. */
   private readonly waiting: Array<() => void> = [];
+  /** When set, every COMPOUND exchanged is appended (to compare with a capture of the same traffic). */
+  log?: Nfs4Exchange[];
   readonly ownerId: Buffer;
   readonly verifier = randomBytes(8);
 
@@ -65,17 +80,20 @@ export class Nfs4Client {
   }
 
   /** Send a COMPOUND as given (any minor version), with an explicit xid when retransmitting. */
-  async raw(ops: nfs_argop4[], opts: { minorversion?: number; tag?: string; xid?: number } = {}): Promise<COMPOUND4res> {
-    const reply = await this.rpc.call(
-      NFS4_PROGRAM,
-      4,
-      1,
-      (w: XdrWriter) => writeCompound4args(w, { tag: Buffer.from(opts.tag ?? ''), minorversion: opts.minorversion ?? 1, argarray: ops }),
-      { cred: this.cred, xid: opts.xid },
-    );
+  async raw(ops: Array<nfs_argop4 | RawArgop>, opts: { minorversion?: number; tag?: string; xid?: number } = {}): Promise<COMPOUND4res> {
+    /* struct COMPOUND4args { utf8str_cs tag; uint32_t minorversion; nfs_argop4 argarray<>; }; */
+    const encode = (w: XdrWriter) => {
+      w.varOpaque(Buffer.from(opts.tag ?? '')).uint32(opts.minorversion ?? 1).uint32(ops.length);
+      for (const op of ops) {
+        if ('xdr' in op) w.uint32(op.argop).raw(op.xdr);
+        else writeArgop(w, op);
+      }
+    };
+    const reply = await this.rpc.call(NFS4_PROGRAM, 4, 1, encode, { cred: this.cred, xid: opts.xid });
     if (!('accept_stat' in reply.status) || reply.status.accept_stat !== AcceptStat.SUCCESS) throw new RpcReplyError(reply.status, { prog: NFS4_PROGRAM, vers: 4, proc: 1, xid: reply.xid });
     const res = readCompound4res(reply.body);
     reply.body.done('COMPOUND4res');
+    this.log?.push({ xid: reply.xid, ops: ops.map((o) => o.argop), reply: res });
     return res;
   }
 
@@ -125,7 +143,7 @@ export class Nfs4Client {
    * request goes exactly as told (slot 0 by default, the slot's next sequence id by default) and
    * leaves the slot table alone; otherwise it takes the lowest free slot and its next sequence id.
    */
-  async send(ops: nfs_argop4[], opts: { slot?: number; seqid?: number; xid?: number; cachethis?: boolean } = {}): Promise<COMPOUND4res> {
+  async send(ops: Array<nfs_argop4 | RawArgop>, opts: { slot?: number; seqid?: number; xid?: number; cachethis?: boolean } = {}): Promise<COMPOUND4res> {
     if (opts.slot !== undefined || opts.seqid !== undefined) {
       const slot = opts.slot ?? 0;
       return this.raw([this.sequenceOp(slot, opts.seqid ?? (this.slotSeqids[slot] ?? 0) + 1, opts.cachethis), ...ops], { xid: opts.xid });
