@@ -552,8 +552,8 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
         if (o.readOnly) fail(nfsstat4.NFS4ERR_ROFS, `share '${o.entry.name}' is exported read-only to this client`);
         checkIo(c, o, a.stateid, true);
         if (a.data.length > NFS4_MAX_IO) fail(nfsstat4.NFS4ERR_INVAL, `WRITE of ${a.data.length} bytes exceeds maxwrite`);
-        // The request buffer is reused once the call returns: the engine may keep unstable data past that.
-        const r = await o.fs.write(o.cred, o.node, a.offset, Buffer.from(a.data), STABLE[a.stable]);
+        // No copy here (as in NFSv3): the share's write-behind store copies what it keeps past the call.
+        const r = await o.fs.write(o.cred, o.node, a.offset, a.data, STABLE[a.stable]);
         server.counters.writtenBytes += r.count;
         return { status: nfsstat4.NFS4_OK, resok: { count: r.count, committed: COMMITTED[r.committed], writeverf: r.verifier } };
       },
