@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { stateid4 } from '../../src/protocols/nfs4/common.codec';
 import { EXCHGID4_FLAG_CONFIRMED_R, EXCHGID4_FLAG_MASK_PNFS, EXCHGID4_FLAG_USE_NON_PNFS, EXCHGID4_FLAG_USE_PNFS_DS, nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
-import { FATTR4 } from '../../src/protocols/nfs4/fattr4.codec';
+import { FATTR4, type Fattr4 } from '../../src/protocols/nfs4/fattr4.codec';
 import { CHANNEL, Nfs4TestClient, resultOf, rootCred } from '../utils/nfs4-client';
 import { mountedNfs4, startNfs4, type Nfs4Fixture } from '../utils/nfs4-fixture';
 
@@ -565,7 +565,7 @@ describe('NFSv4.1 conformance (pynfs 4.1): the test tree every run builds and cl
     // VERIFY of every mandatory attribute (rdattr_error aside) against GETATTR's own values.
     const mand = mask(FATTR4.SUPPORTED_ATTRS, FATTR4.TYPE, FATTR4.FH_EXPIRE_TYPE, FATTR4.CHANGE, FATTR4.SIZE, FATTR4.LINK_SUPPORT, FATTR4.SYMLINK_SUPPORT, FATTR4.NAMED_ATTR, FATTR4.FSID, FATTR4.UNIQUE_HANDLES, FATTR4.LEASE_TIME, FATTR4.FILEHANDLE);
     const fh = await c.fh('/data/tree/file');
-    const attrs = resultOf(await c.call([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_GETATTR, args: mand }]), OP.OP_GETATTR);
+    const attrs = resultOf<Fattr4>(await c.call([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_GETATTR, args: mand }]), OP.OP_GETATTR);
     expect((await c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_VERIFY, args: attrs }, { argop: OP.OP_PUTFH, args: fh }])).status).toBe(nfsstat4.NFS4_OK);
     expect((await c.send([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_VERIFY, args: { size: 1 } }])).status).toBe(nfsstat4.NFS4ERR_NOT_SAME);
     // SUPPATTR_EXCLCREAT is supported, returned, and within SUPPORTED_ATTRS (OPEN12, OPEN13).
