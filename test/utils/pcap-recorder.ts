@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { pcapGlobalHeader, pcapRecord, TcpConversation, type Endpoint } from './pcap';
+import { conversationIsn, pcapGlobalHeader, pcapRecord, TcpConversation, type Endpoint } from './pcap';
 
 /**
  * A TCP proxy on loopback that writes every byte it forwards, both ways, to a pcap file, so tshark can
@@ -13,6 +13,8 @@ import { pcapGlobalHeader, pcapRecord, TcpConversation, type Endpoint } from './
 export class PcapRecorder {
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
+  /** Connections seen so far: each gets its own initial sequence numbers. */
+  private conversations = 0;
   private readonly started = process.hrtime.bigint();
   private readonly epochMicros = Date.now() * 1000;
   private fd: number | undefined;
@@ -40,7 +42,7 @@ export class PcapRecorder {
   private relay(client: Socket, server: Server, target: { port: number; host?: string }): void {
     const listening = (server.address() as { port: number }).port;
     const from: Endpoint = { ip: client.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', port: client.remotePort ?? 0 };
-    const tcp = new TcpConversation(from, { ip: '127.0.0.1', port: listening });
+    const tcp = new TcpConversation(from, { ip: '127.0.0.1', port: listening }, conversationIsn(this.conversations++));
     this.append(tcp.open());
     const upstream = connect({ port: target.port, host: target.host ?? '127.0.0.1' });
     this.sockets.add(client).add(upstream);

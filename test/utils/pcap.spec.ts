@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { internetChecksum, ipv4TcpPacket, MAX_SEGMENT, pcapGlobalHeader, pcapRecord, TcpConversation, TcpFlag } from './pcap';
+import { conversationIsn, internetChecksum, ipv4TcpPacket, MAX_SEGMENT, pcapGlobalHeader, pcapRecord, TcpConversation, TcpFlag } from './pcap';
 import { has } from './tools';
 import { dissect, expertInfos, find, findAll, isMalformed, Severity } from './tshark';
 
@@ -109,5 +109,26 @@ describe.skipIf(!has('tshark'))('pcap writer read by tshark', () => {
     expect(find(replyFrame.root, 'rpc.state_accept').show).toBe('0');
     const bulkLens = decoded.filter((p) => find(p.root, 'tcp.srcport').show === '9999').map((p) => Number(find(p.root, 'tcp.len').show));
     expect(bulkLens).toEqual([0, MAX_SEGMENT, MAX_SEGMENT, 7, 0]);
+  });
+
+  it('decodes two connections from the same client port one after the other as two streams (libnfs reuses reserved ports)', async () => {
+    const call = (xid: number) => hex(`80000028 0000000${xid} 00000000 00000002 000186a3 00000003 00000000 00000000 00000000 00000000 00000000`);
+    const reply = (xid: number) => hex(`80000018 0000000${xid} 00000001 00000000 00000000 00000000 00000000`);
+    const packets: Buffer[] = [];
+    for (const xid of [1, 2]) {
+      const c = new TcpConversation(CLIENT, SERVER, conversationIsn(xid));
+      packets.push(...c.open(), ...c.data('client', call(xid)), ...c.data('server', reply(xid)), ...c.fin('client'));
+    }
+    const file = join(dir, 'reused.pcap');
+    writeFileSync(file, Buffer.concat([pcapGlobalHeader(), ...packets.map((p, i) => pcapRecord(1_700_000_000_000_000 + i * 1000, p))]));
+    const decoded = await dissect(file, [SERVER.port]);
+    const rpc = decoded.filter((p) => findAll(p.root, 'rpc.xid').length > 0).map((p) => ({ stream: find(p.root, 'tcp.stream').show, xid: find(p.root, 'rpc.xid').show }));
+    expect(rpc).toEqual([
+      { stream: '0', xid: '0x00000001' },
+      { stream: '0', xid: '0x00000001' },
+      { stream: '1', xid: '0x00000002' },
+      { stream: '1', xid: '0x00000002' },
+    ]);
+    for (const p of decoded) expect(expertInfos(p).filter((e) => e.severity >= Severity.WARN)).toEqual([]);
   });
 });
