@@ -58,7 +58,7 @@ export class NasCollector {
     });
     new Counter<'status'>({
       name: 'strata_nfs_errors_total',
-      help: 'NFSv3 replies and NFSv4.1 operation results with a status other than OK, by status.',
+      help: 'NFSv3 replies and NFSv4.1 COMPOUND replies with a status other than OK, by status (NFS3ERR_* or NFS4ERR_*).',
       labelNames: ['status'],
       registers,
       collect() {
@@ -127,7 +127,7 @@ export class NasCollector {
     });
     new Counter<'operation'>({
       name: 'strata_nfs4_operations_total',
-      help: 'NFSv4.1 operations run inside COMPOUNDs, by operation (SEQUENCE, OPEN, WRITE, ...).',
+      help: 'NFSv4.1 operations answered inside COMPOUNDs, by operation (SEQUENCE, OPEN, WRITE, ...; those refused without running included).',
       labelNames: ['operation'],
       registers,
       collect() {
@@ -137,7 +137,7 @@ export class NasCollector {
     });
     new Counter({
       name: 'strata_nfs4_replays_total',
-      help: "NFSv4.1 COMPOUNDs retransmitted on a session slot and answered from the slot's reply cache.",
+      help: "NFSv4.1 COMPOUNDs retransmitted on a session slot, answered from the slot's reply cache (or NFS4ERR_RETRY_UNCACHED_REP when the reply was not kept), never run again.",
       registers,
       collect() {
         this.reset();
@@ -153,7 +153,7 @@ export class NasCollector {
           this.set(nas.nfs4 ? read(nas.nfs4) : 0);
         },
       });
-    nfs4Gauge('strata_nfs4_clients', 'NFSv4.1 client ids confirmed and holding a lease.', (n) => n.clients.counts().clients);
+    nfs4Gauge('strata_nfs4_clients', 'NFSv4.1 client ids confirmed and holding a lease (expired ones go within a second).', (n) => n.clients.counts().clients);
     nfs4Gauge('strata_nfs4_sessions', 'NFSv4.1 sessions open.', (n) => n.clients.counts().sessions);
     nfs4Gauge('strata_nfs4_opens', 'NFSv4.1 open states (an open owner on a file) held by clients.', (n) => n.state.counts().opens);
     nfs4Gauge('strata_nfs4_locks', 'NFSv4.1 byte-range locks held by clients.', (n) => n.state.counts().locks);
@@ -168,6 +168,6 @@ export class NasCollector {
         this.set({ kind: 'unasked' }, counts?.unaskedBytes ?? 0);
       },
     });
-    nfs4Gauge('strata_nfs4_grace', '1 while the grace period after a restart lets clients reclaim their state (new opens and locks wait), else 0.', (n) => (n.clients.inGrace() ? 1 : 0));
+    nfs4Gauge('strata_nfs4_grace', '1 while the grace period after a restart lets clients reclaim their state (new opens and locks wait), else 0.', (n) => (n.clients.graceActive() ? 1 : 0));
   }
 }

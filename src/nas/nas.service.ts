@@ -287,7 +287,8 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     await Promise.all(this.table.list().map((e) => this.filesystems.mount(e)));
     const shares = this.nfsShares();
     this.nfs4 = new Nfs4Server({
-      shares: { ...shares, list: () => this.table.list(), byShareName: (name) => this.table.byShareName(name) }, store: new FileRecoveryStore(join(this.config.dataDir, 'nfs4', 'clients.json')),
+      shares: { ...shares, list: () => this.table.list(), byShareName: (name) => this.table.byShareName(name) },
+      store: new FileRecoveryStore(join(this.config.dataDir, 'nfs4', 'clients.json')),
       counters: this.nfsCounters,
     });
     this.unwatch = this.table.watch((change) => {
@@ -332,6 +333,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     this.unregisterSnapshots();
     await this.registrar?.close().catch(() => undefined);
     await this.server?.close();
+    this.nfs4?.close();
     this.snapshotMounts.closeAll();
     this.views.clear();
     await this.filesystems.closeAll();

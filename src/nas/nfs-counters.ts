@@ -4,11 +4,11 @@ export interface NfsCounters {
   readBytes: number;
   /** File data accepted by WRITE. */
   writtenBytes: number;
-  /** NFSv3 replies and NFSv4.1 operation results with a status other than OK, by status name (NFS3ERR_NOENT, NFS4ERR_STALE, ...). */
+  /** NFSv3 replies and NFSv4.1 COMPOUND replies with a status other than OK, by status name (NFS3ERR_NOENT, NFS4ERR_STALE, ...). */
   errors: Record<string, number>;
-  /** NFSv4.1 operations run, by name (OPEN, WRITE, ...), SEQUENCE included. */
+  /** NFSv4.1 operations answered, by name (OPEN, WRITE, ...), SEQUENCE and those refused without running (NOTSUPP, ILLEGAL) included. */
   nfs4Operations: Record<string, number>;
-  /** NFSv4.1 COMPOUNDs answered from a session slot's reply cache instead of running again. */
+  /** NFSv4.1 COMPOUNDs retransmitted on a session slot: answered from its reply cache, or NFS4ERR_RETRY_UNCACHED_REP, never run again. */
   nfs4Replays: number;
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FATTR4 } from '../../src/protocols/nfs4/fattr4.codec';
 import { nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import { Prng } from '../../src/common/prng';
@@ -296,6 +296,24 @@ describe('NFSv4.1 state: share reservations, byte-range locks, leases, grace', (
     expect((await c.send([{ argop: OP.OP_PUTFH, args: f.fh }])).status).toBe(nfsstat4.NFS4ERR_BADSESSION);
     await c.rpc.close();
   });
+  it('leases run out on a quiet server too: a silent client\'s opens and sessions go without any call from anyone', async () => {
+    // The server now sweeps on its own: a and b renew before the clock moves (b last called 11 s of lease ago).
+    await a.call([]);
+    await b.call([]);
+    const c = await Nfs4TestClient.connect(fx.port);
+    await c.mount();
+    await c.open(dir, 'quiet.txt', { create: true });
+    const before = { clients: fx.nfs4.clients.counts().clients, opens: fx.nfs4.state.counts().opens };
+    clock += 20_000;
+    await a.call([]);
+    await b.call([]);
+    clock += 11_000;
+    // No COMPOUND from here on: only the server's own sweep can expire c.
+    for (let i = 0; i < 50 && fx.nfs4.clients.counts().clients >= before.clients; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(fx.nfs4.clients.counts().clients).toBe(before.clients - 1);
+    await vi.waitFor(() => expect(fx.nfs4.state.counts().opens).toBe(before.opens - 1));
+    await c.rpc.close();
+  });
 });
 
 describe('NFSv4.1 export rules and read-only exports, as in NFSv3', () => {
@@ -391,6 +409,7 @@ describe('NFSv4.1 restart: grace period, reclaim, RECLAIM_COMPLETE; exclusive cr
       await a.destroy();
     } finally {
       await server.close();
+      restarted.close();
       await fx.close();
     }
   });

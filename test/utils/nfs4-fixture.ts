@@ -97,6 +97,7 @@ export async function startNfs4(specs: ShareSpec[], opts: { leaseSeconds?: numbe
     fs: (name) => fixtures.get(table.byShareName(name)!.exportId)!.fs,
     async close() {
       await server.close();
+      nfs4.close();
       for (const f of fixtures.values()) await f.cleanup();
     },
   };

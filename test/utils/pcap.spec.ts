@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { conversationIsn, internetChecksum, ipv4TcpPacket, MAX_SEGMENT, pcapGlobalHeader, pcapRecord, TcpConversation, TcpFlag } from './pcap';
+import { internetChecksum, ipv4TcpPacket, MAX_SEGMENT, pcapGlobalHeader, pcapRecord, TcpConversation, TcpFlag } from './pcap';
+import { PcapRecorder } from './pcap-recorder';
 import { has } from './tools';
 import { dissect, expertInfos, find, findAll, isMalformed, Severity } from './tshark';
 
@@ -111,23 +113,36 @@ describe.skipIf(!has('tshark'))('pcap writer read by tshark', () => {
     expect(bulkLens).toEqual([0, MAX_SEGMENT, MAX_SEGMENT, 7, 0]);
   });
 
-  it('decodes two connections from the same client port one after the other as two streams (libnfs reuses reserved ports)', async () => {
+  it('the recorder writes two connections from the same client port (libnfs reuses reserved ports) as two streams tshark decodes', async () => {
     const call = (xid: number) => hex(`80000028 0000000${xid} 00000000 00000002 000186a3 00000003 00000000 00000000 00000000 00000000 00000000`);
     const reply = (xid: number) => hex(`80000018 0000000${xid} 00000001 00000000 00000000 00000000 00000000`);
-    const packets: Buffer[] = [];
-    for (const xid of [1, 2]) {
-      const c = new TcpConversation(CLIENT, SERVER, conversationIsn(xid));
-      packets.push(...c.open(), ...c.data('client', call(xid)), ...c.data('server', reply(xid)), ...c.fin('client'));
-    }
+    // A server that answers the NULL call with its reply and closes first, so the client's port is free again at once.
+    const server = createServer((sock) => sock.once('data', (b) => sock.end(reply(b.readUInt32BE(4)))));
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
     const file = join(dir, 'reused.pcap');
-    writeFileSync(file, Buffer.concat([pcapGlobalHeader(), ...packets.map((p, i) => pcapRecord(1_700_000_000_000_000 + i * 1000, p))]));
-    const decoded = await dissect(file, [SERVER.port]);
-    const rpc = decoded.filter((p) => findAll(p.root, 'rpc.xid').length > 0).map((p) => ({ stream: find(p.root, 'tcp.stream').show, xid: find(p.root, 'rpc.xid').show }));
+    const rec = PcapRecorder.create(file);
+    const port = await rec.forward({ port: (server.address() as AddressInfo).port });
+    const localPort = 20_000 + Math.floor(Math.random() * 20_000);
+    try {
+      for (const xid of [1, 2]) {
+        const sock = connect({ port, host: '127.0.0.1', localPort });
+        sock.write(call(xid));
+        const got: Buffer[] = [];
+        sock.on('data', (b) => got.push(b));
+        await new Promise<void>((res, rej) => sock.once('close', () => res()).once('error', rej));
+        expect(Buffer.concat(got)).toEqual(reply(xid));
+      }
+    } finally {
+      await rec.close();
+      await new Promise<void>((res) => server.close(() => res()));
+    }
+    const decoded = await dissect(file, [port]);
+    const rpc = decoded.filter((p) => findAll(p.root, 'rpc.xid').length > 0).map((p) => ({ srcport: find(p.root, 'tcp.srcport').show, stream: find(p.root, 'tcp.stream').show, xid: find(p.root, 'rpc.xid').show }));
     expect(rpc).toEqual([
-      { stream: '0', xid: '0x00000001' },
-      { stream: '0', xid: '0x00000001' },
-      { stream: '1', xid: '0x00000002' },
-      { stream: '1', xid: '0x00000002' },
+      { srcport: String(localPort), stream: '0', xid: '0x00000001' },
+      { srcport: String(port), stream: '0', xid: '0x00000001' },
+      { srcport: String(localPort), stream: '1', xid: '0x00000002' },
+      { srcport: String(port), stream: '1', xid: '0x00000002' },
     ]);
     for (const p of decoded) expect(expertInfos(p).filter((e) => e.severity >= Severity.WARN)).toEqual([]);
   });

@@ -148,18 +148,20 @@ const SYN_OPTIONS = Buffer.from([1, 3, 3, WINDOW_SHIFT]);
 export type Side = 'client' | 'server';
 
 /**
- * The packets of one TCP connection, as the proxy learns what went through it: each method returns the
- * IPv4 packets to append, in order.
- */
-/**
  * Initial sequence numbers for the n-th conversation of a capture, 64 MiB apart: a client that reuses
  * its port (libnfs binds reserved ports and does reuse them) must not start where the previous stream
  * on the same addresses started, or tshark takes the new stream's bytes for retransmissions and drops them.
+ * They repeat every 64 conversations, and a stream of more than 64 MiB runs into the next one's numbers:
+ * both harmless unless the same port comes back exactly then, which the specs' small captures never see.
  */
 export function conversationIsn(n: number): Record<Side, number> {
   return { client: (0x1000_0000 + n * 0x0400_0000) >>> 0, server: (0x9000_0000 + n * 0x0400_0000) >>> 0 };
 }
 
+/**
+ * The packets of one TCP connection, as the proxy learns what went through it: each method returns the
+ * IPv4 packets to append, in order.
+ */
 export class TcpConversation {
   private readonly next: Record<Side, number>;
   private readonly ipId: Record<Side, number> = { client: 1, server: 1 };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { channel_attrs4 } from '../../protocols/nfs4/common.codec';
+import { nfsstat4 } from '../../protocols/nfs4/constants';
 import { ClientTable, MAX_CACHED, MAX_SLOTS, MemoryRecoveryStore, type Session } from './client-table';
 
 const KiB = 1024;
@@ -30,15 +31,23 @@ describe('ClientTable reply-cache budget', () => {
     expect(b.session.slots.length).toBe(2);
     const c = open(8, 10 * KiB);
     expect(c.session.slots.length).toBe(1);
-    expect(t.counts().reservedBytes).toBe(110 * KiB);
+    expect(open(8, 10 * KiB).session.slots.length).toBe(1);
+    expect(t.counts().reservedBytes).toBe(120 * KiB);
+    // A quarter past the budget, sessions are refused.
+    expect(() => open(8, 10 * KiB)).toThrow(expect.objectContaining({ status: nfsstat4.NFS4ERR_NOSPC }));
+    expect(t.counts().reservedBytes).toBe(120 * KiB);
     t.destroySession(a.session.id);
     t.destroySession(c.session.id);
-    expect(t.counts().reservedBytes).toBe(20 * KiB);
-    expect(open(8, 10 * KiB).session.slots.length).toBe(8);
+    expect(t.counts().reservedBytes).toBe(30 * KiB);
+    expect(open(8, 10 * KiB).session.slots.length).toBe(7);
     // No more than MAX_SLOTS however large the budget, and a client that asks nothing cached reserves nothing.
     const big = table(2 ** 40);
     expect(big.open(1000, 1).session.slots.length).toBe(MAX_SLOTS);
     expect(big.open(1000, 0).session.reserved).toBe(0);
+    // What a slot reserves is at most MAX_CACHED, whatever the client asks.
+    const greedy = big.open(4, 2 ** 20).session;
+    expect(greedy.fore.ca_maxresponsesize_cached).toBe(MAX_CACHED);
+    expect(greedy.reserved).toBe(4 * MAX_CACHED);
   });
 
   it('keeps replies the client asked for whatever their size; unasked ones while small and within their budget', () => {

@@ -119,10 +119,11 @@ export const MAX_RESPONSE = 2 ** 20 + 4096;
 export const MAX_CACHED = 64 * 1024;
 /*
  * Memory for replies kept in slots (RFC 8881 section 2.10.6.1.3). A session reserves what its slots may hold
- * of replies the client asks to be kept (sa_cachethis): slots x ca_maxresponsesize_cached. Once the open
- * sessions' reservations reach REPLY_CACHE_BYTES, a new session gets fewer slots than it asked, never fewer
- * than one (as Linux's nfsd does, rather than refusing the session). Replies kept unasked have a budget of
- * their own; past it they are not kept, and a retry of one learns NFS4ERR_RETRY_UNCACHED_REP.
+ * of replies the client asks to be kept (sa_cachethis): slots x ca_maxresponsesize_cached, the latter at most
+ * MAX_CACHED. Once the open sessions' reservations reach REPLY_CACHE_BYTES, a new session gets fewer slots
+ * than it asked, at least one (as Linux's nfsd does, rather than refusing it), until a quarter more is
+ * reserved; past that CREATE_SESSION is NFS4ERR_NOSPC. Replies kept unasked have a budget of their own; past
+ * it they are not kept, and a retry of one learns NFS4ERR_RETRY_UNCACHED_REP.
  */
 export const REPLY_CACHE_BYTES = 512 * 2 ** 20;
 export const UNASKED_CACHE_BYTES = 128 * 2 ** 20;
@@ -182,6 +183,11 @@ export class ClientTable {
   }
 
   // ---- grace period ------------------------------------------------------------------------------
+
+  /** Whether the grace period is on, without ending it (for metrics: ending it writes the recovery file). */
+  graceActive(): boolean {
+    return this.graceEnds !== 0 && this.opts.now() < this.graceEnds && this.reclaimable.size > 0;
+  }
 
   /** Non-reclaim opens and locks wait (NFS4ERR_GRACE) while clients that held state may still reclaim it. */
   inGrace(): boolean {
@@ -284,18 +290,22 @@ export class ClientTable {
       ca_headerpadsize: 0,
       ca_maxrequestsize: Math.min(f.ca_maxrequestsize, MAX_REQUEST),
       ca_maxresponsesize: Math.min(f.ca_maxresponsesize, MAX_RESPONSE),
-      ca_maxresponsesize_cached: Math.min(f.ca_maxresponsesize_cached, MAX_RESPONSE),
+      ca_maxresponsesize_cached: Math.min(f.ca_maxresponsesize_cached, MAX_CACHED),
       ca_maxoperations: Math.min(f.ca_maxoperations, MAX_OPS),
       ca_maxrequests: Math.min(f.ca_maxrequests, MAX_SLOTS),
       ca_rdma_ird: [],
     };
+    // A restarted client's old incarnation goes first, so its reservation does not count against the new one.
+    if (!client.confirmed) this.confirm(client);
     const perSlot = fore.ca_maxresponsesize_cached;
     if (perSlot > 0) {
-      const room = Math.floor(((this.opts.replyCacheBytes ?? REPLY_CACHE_BYTES) - this.reservedBytes) / perSlot);
+      const budget = this.opts.replyCacheBytes ?? REPLY_CACHE_BYTES;
+      const room = Math.floor((budget - this.reservedBytes) / perSlot);
+      // Past the budget a session still gets one slot, up to a quarter more; past that it is refused.
+      if (room < 1 && this.reservedBytes + perSlot > budget * 1.25) fail(nfsstat4.NFS4ERR_NOSPC, `open sessions reserve ${this.reservedBytes} bytes of reply cache`);
       fore.ca_maxrequests = Math.max(1, Math.min(fore.ca_maxrequests, room));
     }
     const back: channel_attrs4 = { ...b, ca_headerpadsize: 0, ca_maxrequests: Math.min(Math.max(b.ca_maxrequests, 1), 16), ca_maxoperations: Math.min(Math.max(b.ca_maxoperations, 1), 16), ca_rdma_ird: [] };
-    if (!client.confirmed) this.confirm(client);
     const id = Buffer.alloc(16);
     id.writeBigUInt64BE(client.clientid, 0);
     id.writeUInt32BE(++this.counter >>> 0, 8);
@@ -340,6 +350,7 @@ export class ClientTable {
    * ca_maxresponsesize_cached), else when it is small and the unasked budget has room.
    */
   keepReply(session: Session, slot: Slot, bytes: Buffer[], size: number, cachethis: boolean): CachedReply {
+    this.release(slot);
     if (cachethis) return (slot.reply = { bytes });
     if (size > MAX_CACHED) return (slot.reply = { bytes: null });
     // A session destroyed by its own COMPOUND keeps the reply outside the budget: no retry can reach it.

@@ -100,6 +100,22 @@ export class Nfs4Server {
     });
     this.state = new StateTable(this.clients.boot);
     this.ops = nfs4Operations(this);
+    // Leases also run out on a quiet server: a crashed client's opens, locks and sessions go within a second of it.
+    this.sweeper = setInterval(() => {
+      try {
+        this.clients.sweep();
+      } catch (e) {
+        this.shares.fault(e, 'expiring NFSv4 leases');
+      }
+    }, 1000);
+    this.sweeper.unref();
+  }
+
+  private readonly sweeper: NodeJS.Timeout;
+
+  /** Stop expiring leases in the background (at shutdown). */
+  close(): void {
+    clearInterval(this.sweeper);
   }
 
   /** A share changed: state of a removed share is forgotten. */
@@ -247,7 +263,7 @@ export class Nfs4Server {
     }
   }
 
-  /** Every result of a COMPOUND under its operation, and the failed one under its status. */
+  /** Every result of a COMPOUND under its operation (run or refused), and a failed COMPOUND under its status. */
   private count(reply: ReplyBuilder): void {
     for (const op of reply.resops) countName(this.counters.nfs4Operations, opName(op));
     if (reply.compoundStatus !== nfsstat4.NFS4_OK) countName(this.counters.errors, nfsstat4[reply.compoundStatus] ?? `NFS4 status ${reply.compoundStatus}`);
@@ -258,6 +274,7 @@ export class Nfs4Server {
 
   private replay(bytes: Buffer[] | null, slot: Slot, tag: Buffer, a: OpArgs<OP.OP_SEQUENCE>): Buffer[] {
     if (bytes) return bytes;
+    countName(this.counters.errors, nfsstat4[nfsstat4.NFS4ERR_RETRY_UNCACHED_REP]);
     const u = this.uncached.get(slot);
     const seq: nfs_resop4 = { resop: OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4_OK, resok: u?.seqRes ?? { sr_sessionid: a.sa_sessionid, sr_sequenceid: a.sa_sequenceid, sr_slotid: a.sa_slotid, sr_highest_slotid: 0, sr_target_highest_slotid: 0, sr_status_flags: 0 } } };
     return this.encode(nfsstat4.NFS4ERR_RETRY_UNCACHED_REP, tag, [seq, { resop: u?.second ?? OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4ERR_RETRY_UNCACHED_REP } }]);
