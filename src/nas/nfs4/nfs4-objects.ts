@@ -1,7 +1,7 @@
 import { nfsstat4 } from '../../protocols/nfs4/constants';
 import type { ExportDecision, UnixCredential } from '../exports/export-rules';
 import type { ExportEntry } from '../exports/export-table';
-import { decodeFileHandle, encodeFileHandle } from '../file-handle';
+import type { HandleCache } from '../handle-cache';
 import { type Attr, type Credential, FileType, type NodeId, MAX_NAME_BYTES } from '../fs';
 import type { FsView } from '../snapshots/share-view';
 import { fail } from './nfs4-status';
@@ -76,9 +76,9 @@ export function shareRoot(shares: Nfs4Shares, entry: ExportEntry, caller: Caller
 }
 
 /** PUTFH: the object a handle names, the export rules applied as for NFSv3 (NFS4ERR_ACCESS outside them). */
-export function fromHandle(shares: Nfs4Shares, fh: Buffer, caller: Caller): Obj {
+export function fromHandle(shares: Nfs4Shares, handles: HandleCache, fh: Buffer, caller: Caller): Obj {
   if (fh.equals(PSEUDO_FH)) return PSEUDO;
-  const h = decodeFileHandle(fh, (id) => shares.byExportId(id)?.secretKey);
+  const h = handles.decode(fh, (id) => shares.byExportId(id)?.secretKey);
   const entry = shares.byExportId(h.exportId)!;
   const a = admit(shares, entry, caller);
   if (!a) return fail(nfsstat4.NFS4ERR_ACCESS, `share '${entry.name}' refuses ${caller.address}`);
@@ -88,9 +88,9 @@ export function fromHandle(shares: Nfs4Shares, fh: Buffer, caller: Caller): Obj 
   return { kind: 'share', entry, fs, node, type: attr.type, cred: a.cred, readOnly: a.readOnly || h.snapshotId !== 0, exportReadOnly: a.readOnly };
 }
 
-export function handleOf(o: Obj): Buffer {
+export function handleOf(o: Obj, handles: HandleCache): Buffer {
   if (o.kind === 'pseudo') return PSEUDO_FH;
-  return encodeFileHandle({ exportId: o.entry.exportId, snapshotId: o.node.snap ?? 0, ino: o.node.ino, generation: o.node.gen }, o.entry.secretKey);
+  return handles.encode({ exportId: o.entry.exportId, snapshotId: o.node.snap ?? 0, ino: o.node.ino, generation: o.node.gen }, o.entry.secretKey);
 }
 
 /** Another object of the same share, with the same caller; read-only when in a snapshot (LOOKUP crosses into `/.snapshots` and back). */

@@ -82,7 +82,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
         attr: pseudoAttr(list, server.started),
         exportId: 0,
         fsid: { major: 0, minor: 0 },
-        handle: () => handleOf(o),
+        handle: () => handleOf(o, server.handles),
         fsstat: () => ({ totalBytes: 0, freeBytes: 0, availBytes: 0, totalFiles: 0, freeFiles: 0, availFiles: 0 }),
         leaseSeconds: clients.leaseSeconds,
       };
@@ -90,7 +90,7 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
     return {
       attr: o.fs.getattr(o.node),
       exportId: o.entry.exportId,
-      handle: () => handleOf(o),
+      handle: () => handleOf(o, server.handles),
       fsstat: () => o.fs.fsstat(o.node),
       leaseSeconds: clients.leaseSeconds,
       mountedOn: isRoot(o) ? PSEUDO_FILEID_BASE + o.entry.exportId : undefined,
@@ -221,11 +221,11 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
     [OP.OP_PUTPUBFH]: { run: (_a, c) => (setCurrent(c, PSEUDO), { status: nfsstat4.NFS4_OK }) },
     [OP.OP_PUTFH]: {
       run: (fh, c) => {
-        setCurrent(c, fromHandle(shares, fh, c.caller));
+        setCurrent(c, fromHandle(shares, server.handles, fh, c.caller));
         return { status: nfsstat4.NFS4_OK };
       },
     },
-    [OP.OP_GETFH]: { run: (_a, c) => ({ status: nfsstat4.NFS4_OK, resok: handleOf(need(c)) }) },
+    [OP.OP_GETFH]: { run: (_a, c) => ({ status: nfsstat4.NFS4_OK, resok: handleOf(need(c), server.handles) }) },
     [OP.OP_SAVEFH]: {
       run: (_a, c) => {
         c.saved = need(c);

@@ -7,6 +7,7 @@ import { type Nfs4Opnum, opName, type OpArgs, type OpRes, type SEQUENCE4resok } 
 import { authSys } from '../../protocols/oncrpc/message';
 import { XdrDecodeError, XdrReader, XdrWriter } from '../../protocols/xdr/xdr';
 import type { ExportChange } from '../exports/export-table';
+import { HandleCache } from '../handle-cache';
 import { countName, emptyNfsCounters, type NfsCounters } from '../nfs-counters';
 import type { RpcContext, RpcProcedure } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
@@ -84,6 +85,8 @@ export class Nfs4Server {
   private readonly ops: OpTable;
   readonly started = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
   readonly counters: NfsCounters;
+  /** Handles made and checked recently, so a PUTFH of a known handle needs no HMAC (as in NFSv3). */
+  readonly handles = new HandleCache();
 
   constructor(opts: Nfs4ServerOptions) {
     this.shares = opts.shares;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BadFileHandle, decodeFileHandle, encodeFileHandle } from '../file-handle';
+import { BadFileHandle, decodeFileHandle, encodeFileHandle } from './file-handle';
 import { HandleCache } from './handle-cache';
 
 const key1 = randomBytes(32);

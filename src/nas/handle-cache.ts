@@ -1,4 +1,4 @@
-import { decodeFileHandle, encodeFileHandle, FH_SIZE, type FileHandle } from '../file-handle';
+import { decodeFileHandle, encodeFileHandle, FH_SIZE, type FileHandle } from './file-handle';
 
 interface Known {
   /** The share key the handle was made or checked with: a new key (a recreated export id) makes it unknown. */
