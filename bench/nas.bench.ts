@@ -443,28 +443,29 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
     if (theirs.length) result.nfs4Client.ganesha = nfs4ClientFigures(theirs);
 
     const label = `${opts.size >= GiB ? `${opts.size / GiB} GiB` : `${opts.size / MiB} MiB`}`;
-    const rows: Array<[keyof RoundFigures, string, NasRow['unit']]> = [
-      ['upload', `nfs-cp upload ${label}`, 'MB/s'],
-      ['download', `nfs-cat download ${label}`, 'MB/s'],
-      ['create', 'create+write+close', 'ops/s'],
-      ['stat', 'stat', 'ops/s'],
-      ['unlink', 'unlink', 'ops/s'],
-      ['createAsync', 'create+write+close', 'ops/s'],
-      ['statAsync', 'stat', 'ops/s'],
-      ['unlinkAsync', 'unlink', 'ops/s'],
-      ['upload4', `NFSv4.1 upload ${label}`, 'MB/s'],
-      ['download4', `NFSv4.1 download ${label}`, 'MB/s'],
-      ['create4', 'NFSv4.1 create+write+close', 'ops/s'],
-      ['stat4', 'NFSv4.1 stat', 'ops/s'],
-      ['unlink4', 'NFSv4.1 unlink', 'ops/s'],
+    // Each row: our figure, ganesha's (the async rows compare with ganesha's only run, on its one export), and what sets it apart.
+    type Key = keyof RoundFigures;
+    const rows: Array<{ key: Key; peer?: Key; workload: string; unit: NasRow['unit']; flag?: Pick<NasRow, 'asyncShare' | 'nfs4'> }> = [
+      { key: 'upload', workload: `nfs-cp upload ${label}`, unit: 'MB/s' },
+      { key: 'download', workload: `nfs-cat download ${label}`, unit: 'MB/s' },
+      { key: 'create', workload: 'create+write+close', unit: 'ops/s' },
+      { key: 'stat', workload: 'stat', unit: 'ops/s' },
+      { key: 'unlink', workload: 'unlink', unit: 'ops/s' },
+      { key: 'createAsync', peer: 'create', workload: 'create+write+close', unit: 'ops/s', flag: { asyncShare: true } },
+      { key: 'statAsync', peer: 'stat', workload: 'stat', unit: 'ops/s', flag: { asyncShare: true } },
+      { key: 'unlinkAsync', peer: 'unlink', workload: 'unlink', unit: 'ops/s', flag: { asyncShare: true } },
+      { key: 'upload4', workload: `NFSv4.1 upload ${label}`, unit: 'MB/s', flag: { nfs4: true } },
+      { key: 'download4', workload: `NFSv4.1 download ${label}`, unit: 'MB/s', flag: { nfs4: true } },
+      { key: 'create4', workload: 'NFSv4.1 create+write+close', unit: 'ops/s', flag: { nfs4: true } },
+      { key: 'stat4', workload: 'NFSv4.1 stat', unit: 'ops/s', flag: { nfs4: true } },
+      { key: 'unlink4', workload: 'NFSv4.1 unlink', unit: 'ops/s', flag: { nfs4: true } },
     ];
-    for (const [key, workload, unit] of rows) {
+    for (const { key, peer = key, workload, unit, flag } of rows) {
       if (ours[0][key] === undefined) continue;
-      const theirKey = key.replace('Async', '') as keyof RoundFigures;
-      const row: NasRow = { workload, unit, strata: median(ours.map((f) => f[key]!)), ...(key.endsWith('Async') ? { asyncShare: true } : {}), ...(key.endsWith('4') ? { nfs4: true } : {}) };
+      const row: NasRow = { workload, unit, strata: median(ours.map((f) => f[key]!)), ...flag };
       if (theirs.length) {
-        row.ganesha = median(theirs.map((f) => f[theirKey]!));
-        row.ratio = median(ours.map((f, i) => f[key]! / theirs[i][theirKey]!));
+        row.ganesha = median(theirs.map((f) => f[peer]!));
+        row.ratio = median(ours.map((f, i) => f[key]! / theirs[i][peer]!));
       }
       result.rows.push(row);
     }

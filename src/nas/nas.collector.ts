@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
+import { opName } from '../protocols/nfs4/ops.codec';
 import { MetricsRegistry } from '../metrics/metrics-registry';
 import type { RpcStats } from './rpc/rpc-dispatcher';
 import { NasService, type ShareDurability } from './nas.service';
@@ -132,7 +133,7 @@ export class NasCollector {
       registers,
       collect() {
         this.reset();
-        for (const [operation, n] of Object.entries(nas.nfsCounters.nfs4Operations)) this.inc({ operation }, n);
+        for (const [op, n] of Object.entries(nas.nfsCounters.nfs4Operations)) this.inc({ operation: opName(Number(op)) }, n);
       },
     });
     new Counter({

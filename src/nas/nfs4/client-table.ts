@@ -52,8 +52,6 @@ export class Slot {
 export class Session {
   readonly key: string;
   readonly slots: Slot[];
-  /** Bytes of the reply-cache budget this session's slots reserve for replies the client asks to be kept. */
-  reserved = 0;
   /** Destroyed or expired: nothing it keeps is counted any more. */
   closed = false;
   constructor(
@@ -65,6 +63,11 @@ export class Session {
   ) {
     this.key = id.toString('hex');
     this.slots = Array.from({ length: fore.ca_maxrequests }, () => new Slot());
+  }
+
+  /** Bytes of the reply-cache budget this session's slots reserve for replies the client asks to be kept. */
+  get reserved(): number {
+    return this.fore.ca_maxrequests * this.fore.ca_maxresponsesize_cached;
   }
 }
 
@@ -191,9 +194,8 @@ export class ClientTable {
 
   /** Non-reclaim opens and locks wait (NFS4ERR_GRACE) while clients that held state may still reclaim it. */
   inGrace(): boolean {
-    if (this.graceEnds === 0) return false;
-    if (this.opts.now() < this.graceEnds && this.reclaimable.size > 0) return true;
-    this.endGrace();
+    if (this.graceActive()) return true;
+    if (this.graceEnds !== 0) this.endGrace();
     return false;
   }
 
@@ -311,7 +313,6 @@ export class ClientTable {
     id.writeUInt32BE(++this.counter >>> 0, 8);
     randomBytes(4).copy(id, 12);
     const session = new Session(id, client, fore, back, a.csa_flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN);
-    session.reserved = fore.ca_maxrequests * perSlot;
     this.reservedBytes += session.reserved;
     client.sessions.set(session.key, session);
     this.sessions.set(session.key, session);

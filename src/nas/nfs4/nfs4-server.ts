@@ -87,6 +87,8 @@ export class Nfs4Server {
   readonly counters: NfsCounters;
   /** Handles made and checked recently, so a PUTFH of a known handle needs no HMAC (as in NFSv3). */
   readonly handles = new HandleCache();
+  /** Expires leases in the background; stopped by close(). */
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(opts: Nfs4ServerOptions) {
     this.shares = opts.shares;
@@ -113,8 +115,6 @@ export class Nfs4Server {
     }, 1000);
     this.sweeper.unref();
   }
-
-  private readonly sweeper: NodeJS.Timeout;
 
   /** Stop expiring leases in the background (at shutdown). */
   close(): void {
@@ -268,8 +268,8 @@ export class Nfs4Server {
 
   /** Every result of a COMPOUND under its operation (run or refused), and a failed COMPOUND under its status. */
   private count(reply: ReplyBuilder): void {
-    for (const op of reply.resops) countName(this.counters.nfs4Operations, opName(op));
-    if (reply.compoundStatus !== nfsstat4.NFS4_OK) countName(this.counters.errors, nfsstat4[reply.compoundStatus] ?? `NFS4 status ${reply.compoundStatus}`);
+    for (const op of reply.resops) countName(this.counters.nfs4Operations, op);
+    if (reply.status !== nfsstat4.NFS4_OK) countName(this.counters.errors, nfsstat4[reply.status] ?? `NFS4 status ${reply.status}`);
   }
 
   /** What a retry of an uncached reply is told (RFC 8881 section 2.10.6.1.3): the SEQUENCE again, then NFS4ERR_RETRY_UNCACHED_REP. */
@@ -358,7 +358,8 @@ class ReplyBuilder {
   readonly resops: number[] = [];
   private readonly pieces: Buffer[] = [];
   private bytes = 0;
-  private status = nfsstat4.NFS4_OK;
+  /** The COMPOUND's status: the last result's (RFC 8881 section 16.2.3). */
+  status = nfsstat4.NFS4_OK;
   private readonly headerSize: number;
   /** The session's response size limit and the status for going past it (set once SEQUENCE named the session). */
   limit = Number.POSITIVE_INFINITY;
@@ -367,11 +368,6 @@ class ReplyBuilder {
 
   constructor(private readonly tag: Buffer) {
     this.headerSize = 4 + 4 + ((tag.length + 3) & ~3) + 4;
-  }
-
-  /** The COMPOUND's status: the last result's (RFC 8881 section 16.2.3). */
-  get compoundStatus(): nfsstat4 {
-    return this.status;
   }
 
   /** The reply's size so far. */

@@ -3,7 +3,7 @@ import { RpcClient, RpcReplyError } from '../../rpc/rpc-client';
 import type { channel_attrs4, stateid4 } from '../../../protocols/nfs4/common.codec';
 import { type COMPOUND4res, type nfs_argop4, type nfs_resop4, readCompound4res, writeArgop } from '../../../protocols/nfs4/compound.codec';
 import { NFS4_PROGRAM, nfs_opnum4 as OP, nfsstat4 } from '../../../protocols/nfs4/constants';
-import type { Fattr4 } from '../../../protocols/nfs4/fattr4.codec';
+import { bitmapOf, type Fattr4 } from '../../../protocols/nfs4/fattr4.codec';
 import type { CREATE_SESSION4args, CREATE_SESSION4resok, EXCHANGE_ID4args, OPEN4args, Res } from '../../../protocols/nfs4/ops.codec';
 import { AcceptStat, AuthFlavor } from '../../../protocols/oncrpc/constants';
 import type { Credential } from '../../../protocols/oncrpc/message';
@@ -199,12 +199,7 @@ export class Nfs4Client {
   }
 
   async getattr(fh: Buffer, attrs: number[]): Promise<Fattr4> {
-    const mask: number[] = [];
-    for (const a of attrs) {
-      while (mask.length <= a >>> 5) mask.push(0);
-      mask[a >>> 5] = (mask[a >>> 5] | (1 << (a & 31))) >>> 0;
-    }
-    const r = await this.call([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_GETATTR, args: mask }]);
+    const r = await this.call([{ argop: OP.OP_PUTFH, args: fh }, { argop: OP.OP_GETATTR, args: bitmapOf(attrs) }]);
     return resultOf<Fattr4>(r, OP.OP_GETATTR);
   }
 
@@ -245,11 +240,7 @@ export class Nfs4Client {
     const out: Array<{ name: string; cookie: number; attrs: Fattr4 }> = [];
     let cookie = 0;
     let verf = Buffer.alloc(8);
-    const mask: number[] = [];
-    for (const a of attrs) {
-      while (mask.length <= a >>> 5) mask.push(0);
-      mask[a >>> 5] = (mask[a >>> 5] | (1 << (a & 31))) >>> 0;
-    }
+    const mask = bitmapOf(attrs);
     for (;;) {
       const r = await this.call([{ argop: OP.OP_PUTFH, args: dir }, { argop: OP.OP_READDIR, args: { cookie, cookieverf: verf, dircount: maxcount, maxcount, attr_request: mask } }]);
       const res = resultOf<{ cookieverf: Buffer; reply: { entries: Array<{ name: string; cookie: number; attrs: Fattr4 }>; eof: boolean } }>(r, OP.OP_READDIR);
