@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -64,12 +65,8 @@ export async function openCatalog(file: string): Promise<DataSource> {
   return ds;
 }
 
-/** The better-sqlite3 handle under TypeORM, for the group commit's prepared statements. */
-export interface SqliteHandle {
-  prepare(sql: string): { run(...args: unknown[]): unknown; all(...args: unknown[]): unknown[] };
-  transaction<T extends (...args: never[]) => unknown>(fn: T): T;
-  pragma(s: string, opts?: { simple?: boolean }): unknown;
-}
+/** The better-sqlite3 database under TypeORM, for statements TypeORM does not make (the group commit's, the specs'). */
+export type SqliteHandle = Database.Database;
 
 export function sqliteHandle(ds: DataSource): SqliteHandle {
   return (ds.driver as unknown as { databaseConnection: SqliteHandle }).databaseConnection;
