@@ -62,6 +62,11 @@ class FakeReplica implements ReplicaTarget {
     this.commits.push(cycle);
   }
 
+  /** A share's metadata database goes from replication.job, never from copyRuns. */
+  async metadata(): Promise<void> {
+    throw new Error('copyRuns sent REPLICA_META');
+  }
+
   private async jitter(): Promise<void> {
     for (let n = this.prng.int(0, 4); n > 0; n--) await new Promise((r) => setImmediate(r));
   }

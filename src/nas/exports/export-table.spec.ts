@@ -39,11 +39,13 @@ function share(name: string, exportId: number, rules: ExportRuleInfo[] = []): Sh
       size: 2 ** 30,
       allocatedBytes: 0,
       exportId,
+      sync: true,
       state: 'online',
       rules: rules.map((r) => ({ ...r, shareId: id })),
       createdAt: '2025-01-01T00:00:00.000Z',
       updatedAt: '2025-01-01T00:00:00.000Z',
     },
+    snapshots: [],
   };
 }
 
