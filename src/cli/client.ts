@@ -100,7 +100,10 @@ export class ApiClient {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.json);
     } else if (opts.body) {
-      body = opts.body;
+      // Node's fetch (undici) streams an async iterable (duplex 'half'). In a program that also loads lib "dom"
+      // (the type check of the specs: the console specs need it), the DOM's BodyInit, which has no async
+      // iterables, takes the place of Node's in the types; the body is still one Node's fetch takes.
+      body = opts.body as RequestInit['body'];
     }
     let res: Response;
     try {

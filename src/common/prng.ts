@@ -16,7 +16,7 @@ export class Prng {
     return min + Math.floor(this.next() * (max - min));
   }
 
-  bytes(length: number): Buffer {
+  bytes(length: number): Buffer<ArrayBuffer> {
     const buf = Buffer.allocUnsafe(length);
     let i = 0;
     for (; i + 4 <= length; i += 4) buf.writeUInt32LE(this.word(), i);

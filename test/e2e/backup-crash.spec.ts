@@ -36,7 +36,7 @@ describe('a backup interrupted by kill -9 or a stop resumes and is right', () =>
       const res = await fetch(`${url}/api/v1/${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json' },
-        body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
+        body: body === undefined ? undefined : Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body),
       });
       const text = await res.text();
       return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };

@@ -38,7 +38,7 @@ class Side {
     const res = await fetch(`${this.gw!.url}/api/v1/${path}`, {
       method,
       headers: { authorization: `Bearer ${this.token}`, 'content-type': raw ? 'application/octet-stream' : 'application/json' },
-      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? new Uint8Array(body) : JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     if (path.endsWith('/image') && method === 'GET') return Buffer.from(await res.arrayBuffer()) as T;

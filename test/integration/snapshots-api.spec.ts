@@ -21,7 +21,7 @@ describe('snapshots REST API', () => {
   });
 
   const json = (path: string, init?: Parameters<TestGateway['api']>[1]) => apiJson(gw, path, init);
-  async function put(volume: string, offset: number, data: Buffer) {
+  async function put(volume: string, offset: number, data: Buffer<ArrayBuffer>) {
     const res = await gw.api(`volumes/${volume}/image?offset=${offset}`, { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream' } });
     expect(res.status).toBe(200);
   }
