@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../src/common/prng';
 import { JobService } from '../../src/jobs/job.service';
 import type { BackupTargetInfo } from '../../src/storage/domain';
-import type { BackupView } from '../../src/services/backup/backup.service';
+import type { BackupView, StartedBackup } from '../../src/services/backup/backup.service';
 import { ARTIFACTS, buildConsoleIfStale, chromiumFor, loginAsAdmin, openBrowser } from '../utils/console-browser';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../utils/gateway';
 import { volumeHash, writeVolume } from '../utils/replication-fixture';
@@ -176,7 +176,7 @@ describe.skipIf(!haveChromium)('console Backups page in a real browser', () => {
       const data = new Prng(43).bytes(300_000);
       await nfs.write(await nfs.create(root, 'report.bin'), 0, data);
       await admin(gw, 'POST', 'backup-targets', { name: 'shelf', kind: 'directory', path: dir });
-      const started = await admin(gw, 'POST', 'backups', { volume: 'home', target: 'shelf' });
+      const started = await admin<StartedBackup>(gw, 'POST', 'backups', { volume: 'home', target: 'shelf' });
       expect((await gw.app.get(JobService).wait(started.job.id)).state).toBe('succeeded');
       // The original changes after the backup; the restore must bring back what was backed up.
       await nfs.write((await nfs.lookup(root, 'report.bin')).fh, 0, Buffer.alloc(4096, 7));

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stable_how, type nfs_fh3 } from '../../src/protocols/nfs3';
 import { NasKillFixture } from '../utils/nas-kill-fixture';
+import type { Nfs3Client } from '../utils/nfs3-client';
 
 const PASSWORD = 'nas-crash-password';
 const KiB = 1024;

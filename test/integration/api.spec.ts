@@ -59,7 +59,8 @@ describe('REST API', () => {
 
   describe('authentication', () => {
     it('refuses every call without a valid token, with a JSON error', async () => {
-      for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic x' }]) {
+      const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic x' }];
+      for (const headers of attempts) {
         const res = await fetch(`${gw.url}/api/v1/volumes`, { headers });
         expect(res.status).toBe(401);
         expect(await res.json()).toMatchObject({ statusCode: 401, code: 'UNAUTHENTICATED' });

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeviceIOError } from '../../src/common/errors';
 import type { BlockDevice } from '../../src/devices/block-device';
+import type { PoolInfo } from '../../src/storage/domain';
 import { StorageRuntime } from '../../src/storage/runtime';
 import { startTestGateway, type TestGateway } from '../utils/gateway';
 
 const MiB = 2 ** 20;
 
-async function call(gw: TestGateway, path: string, init?: Parameters<TestGateway['api']>[1]) {
+async function call<T = Record<string, unknown>>(gw: TestGateway, path: string, init?: Parameters<TestGateway['api']>[1]) {
   const res = await gw.api(path, init);
   const text = await res.text();
   let body: unknown = text;
@@ -19,7 +20,7 @@ async function call(gw: TestGateway, path: string, init?: Parameters<TestGateway
   } catch {
     /* raw */
   }
-  return { status: res.status, body: body as Record<string, unknown> & unknown[] };
+  return { status: res.status, body: body as T };
 }
 
 /** Make a live device fail every read and write with EIO, as a dying disk does. */
@@ -56,7 +57,7 @@ describe('restart', () => {
       const back = Buffer.from(await (await gw.api('volumes/keep/image')).arrayBuffer());
       expect(back.equals(data)).toBe(true);
       expect((await call(gw, 'pools/span/check')).body).toMatchObject({ ok: true });
-      expect((await call(gw, 'pools')).body.map((p: { name: string }) => p.name)).toEqual(['default', 'span']);
+      expect((await call<PoolInfo[]>(gw, 'pools')).body.map((p) => p.name)).toEqual(['default', 'span']);
     } finally {
       await gw.close({ keepData: true });
     }
@@ -114,7 +115,7 @@ describe('a failed mirror member across a restart', () => {
     // b's file is fine again at the next start, but holds the old bytes.
     gw = await startTestGateway({}, dir);
     try {
-      const pool = (await call(gw, 'pools/m')).body;
+      const pool = (await call<PoolInfo>(gw, 'pools/m')).body;
       expect(pool.state).toBe('degraded');
       expect(pool.members[1]).toMatchObject({ deviceName: 'b', state: 'failed', lastError: expect.stringMatching(/EIO/) });
       for (let i = 0; i < 4; i++) {

@@ -6,6 +6,7 @@ import { Prng } from '../../src/common/prng';
 import { SanClient, type SanError } from '../../src/client';
 import { snapshotMetaPath } from '../../src/nas/share-paths';
 import { IDENTITY_FILE } from '../../src/services/replication-identity';
+import type { SnapshotInfo } from '../../src/storage/domain';
 import { apiJson, startTestGateway, type TestGateway } from '../utils/gateway';
 import { createShare, fileHashes, nasPorts } from '../utils/nas-fixture';
 import { Nfs3Client } from '../utils/nfs3-client';
@@ -181,8 +182,8 @@ describe('replication of a share', () => {
       expect(empty).toMatchObject({ code: 'REPLICA_MISMATCH' });
       expect(empty!.message).toMatch(/no metadata database was received for cycle 1/);
       // Nothing was snapshotted by any of it.
-      expect((await admin(b, 'GET', 'volumes/share:home-r3/snapshots')) as unknown[]).toEqual([]);
-      expect((await admin(b, 'GET', 'volumes/blockr/snapshots')) as unknown[]).toEqual([]);
+      expect(await admin<SnapshotInfo[]>(b, 'GET', 'volumes/share:home-r3/snapshots')).toEqual([]);
+      expect(await admin<SnapshotInfo[]>(b, 'GET', 'volumes/blockr/snapshots')).toEqual([]);
     } finally {
       await client.close();
     }

@@ -15,10 +15,10 @@ export function sanAddress(gw: TestGateway): string {
   return `127.0.0.1:${a.port}`;
 }
 
-/** POST/PATCH/DELETE against the API, failing loudly on an error status. */
-export async function admin(gw: TestGateway, method: string, path: string, json?: unknown): Promise<Record<string, unknown>> {
+/** POST/PATCH/DELETE against the API, failing loudly on an error status; T is what the call answers. */
+export async function admin<T = Record<string, unknown>>(gw: TestGateway, method: string, path: string, json?: unknown): Promise<T> {
   const res = await gw.api(path, { method, ...(json === undefined ? {} : { json }) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  return (text ? JSON.parse(text) : {}) as T;
 }
