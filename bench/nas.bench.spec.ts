@@ -24,8 +24,8 @@ describe('the NAS table', () => {
     const at = text.indexOf(heading[0]);
     expect(text.indexOf(lines(text, /^nfs-cp upload/)[0])).toBeLessThan(at);
     expect(text.slice(at + 1, at + 4)).toEqual([
-      'NFSv4.1 upload 1 GiB        MB/s          800        600   0.75',
-      'NFSv4.1 stat                ops/s      10,000     12,346   1.23',
+      'NFSv4.1 upload 1 GiB          MB/s          800        600   0.75',
+      'NFSv4.1 stat                  ops/s      10,000     12,346   1.23',
       "our client's CPU, share of one core, upload/download/metadata: strata 30%/97%/20%; ganesha 50%/99%/25% (near 100%: the client set the pace, not the server)",
     ]);
     // The goal speaks of the NFSv3 rows only (met there, not on the NFSv4.1 rows).
@@ -40,8 +40,29 @@ describe('the NAS table', () => {
       rows: [{ workload: 'NFSv4.1 unlink', unit: 'ops/s', strata: 4000, nfs4: true }],
     }).split('\n');
     expect(lines(text, /^ganesha column skipped/)).toEqual(['ganesha column skipped: ganesha runs in its own network namespace, which needs root']);
-    expect(lines(text, /^NFSv4\.1 unlink/)).toEqual(['NFSv4.1 unlink              ops/s           -      4,000   -']);
+    expect(lines(text, /^NFSv4\.1 unlink/)).toEqual(['NFSv4.1 unlink                ops/s           -      4,000   -']);
     expect(lines(text, /^goal/)).toEqual([]);
+  });
+
+  it("prints the sync share's metadata rows against ganesha's dirsync export under their own heading, outside the goal line", () => {
+    const text = nasTable({
+      ...base,
+      rows: [
+        { workload: 'create+write+close', unit: 'ops/s', ganesha: 800, strata: 600, ratio: 0.75 },
+        { workload: 'create+write+close', unit: 'ops/s', ganesha: 500, strata: 600, ratio: 1.2, dirsyncPeer: true },
+      ],
+    }).split('\n');
+    const heading = lines(text, /^the NFSv3 metadata rows on the sync share against ganesha's second export/);
+    expect(heading).toHaveLength(1);
+    expect(heading[0]).toContain('chattr +D');
+    expect(text[text.indexOf(heading[0]) + 1]).toBe('create+write+close (dirsync)  ops/s         500        600   1.20');
+    // The goal line still judges the sync share against ganesha as PEERS.md configures it.
+    expect(lines(text, /^goal/)).toEqual(['goal ratio >= 1.0 on every NFSv3 row (share exported sync, the default): NOT met']);
+  });
+
+  it('says why the dirsync rows are missing when chattr could not mark the directory', () => {
+    const text = nasTable({ ...base, dirsyncSkipped: 'chattr +D /x failed (the bench directory must be on ext4): Operation not supported' }).split('\n');
+    expect(lines(text, /dirsync/)).toEqual(["rows against ganesha's dirsync export skipped: chattr +D /x failed (the bench directory must be on ext4): Operation not supported"]);
   });
 });
 
