@@ -251,13 +251,15 @@ interface MetaVariant {
   as: 'Async' | 'Dirsync';
 }
 
-async function round(server: Server, r: number, setup: RoundSetup, variant?: MetaVariant): Promise<RoundFigures> {
-  const { source, sourceDigest, size, driver, files, pids } = setup;
+/** One part of a round on one server; a round runs each part on both servers, one right after the other. */
+type Phase = (server: Server, r: number, setup: RoundSetup, variant?: MetaVariant) => Promise<Partial<RoundFigures>>;
+
+/** nfs-cp upload and nfs-cat download of the source (its bytes checked in round 0, untimed); the file is removed after when the driver is there. */
+const transfers: Phase = async (server, r, { source, sourceDigest, size, driver, pids }) => {
   const name = `/up-${r}.bin`;
   await quiesce(pids);
   const up = await timed(server, 'nfs-cp', [source, server.url(name)]);
   const down = await timed(server, 'nfs-cat', [server.url(name)]);
-  const fig: RoundFigures = { upload: size / up / 1e6, download: size / down / 1e6 };
   if (r === 0) {
     // Once, untimed: what came back is what went up.
     const [want, got] = await Promise.all([sourceDigest(), catDigest(server, name)]);
@@ -266,18 +268,26 @@ async function round(server: Server, r: number, setup: RoundSetup, variant?: Met
   if (driver) {
     const [cmd, argv] = server.command(driver, ['rm', server.url('/'), name]);
     await run(cmd, argv);
-    // The removal of a 1 GiB file goes on in the background (discards): done before the metadata rows are timed.
-    await quiesce(pids);
-    Object.assign(fig, await metadata(server, driver, files, `meta-${r}`));
-    if (variant) {
-      await quiesce(pids);
-      const m = await metadata(variant.server, driver, files, `meta-${r}`);
-      Object.assign(fig, { [`create${variant.as}`]: m.create, [`stat${variant.as}`]: m.stat, [`unlink${variant.as}`]: m.unlink });
-    }
   }
   // Without the driver nothing removes the file: the share is then sized for all rounds.
-  return Object.assign(fig, await nfs4Round(server, r, setup));
-}
+  return { upload: size / up / 1e6, download: size / down / 1e6 };
+};
+
+/** The NFSv3 metadata rows, then the same on the server's second export if it has one. */
+const metadataRows: Phase = async (server, r, { driver, files, pids }, variant) => {
+  if (!driver) return {};
+  // The removal of a 1 GiB file goes on in the background (discards): done before the metadata rows are timed.
+  await quiesce(pids);
+  const fig: Partial<RoundFigures> = await metadata(server, driver, files, `meta-${r}`);
+  if (variant) {
+    await quiesce(pids);
+    const m = await metadata(variant.server, driver, files, `meta-${r}`);
+    Object.assign(fig, { [`create${variant.as}`]: m.create, [`stat${variant.as}`]: m.stat, [`unlink${variant.as}`]: m.unlink });
+  }
+  return fig;
+};
+
+const PHASES: Phase[] = [transfers, metadataRows, nfs4Round];
 
 /** Compile the metadata driver; undefined with the reason if cc or libnfs-dev is missing. */
 function buildDriver(dir: string): { path?: string; skipped?: string } {
@@ -306,7 +316,7 @@ interface Ganesha {
 }
 
 /**
- * Mark a directory dirsync (chattr +D, inherited by what is created in it):
+ * Mark a directory dirsync (chattr +D, inherited by directories made in it):
  * ext4 then commits every change to it to its journal before the call
  * returns, as RFC 1813 asks of an NFSv3 server's CREATE, REMOVE and the like,
  * which ganesha's VFS FSAL does not do by itself. The reason if it cannot be.
@@ -476,13 +486,19 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       files: opts.files,
       pids: [gateway.pid, ganesha?.child.pid].filter((p): p is number => p !== undefined),
     };
+    const contenders: Array<{ server: Server; variant?: MetaVariant; figures: RoundFigures[] }> = [
+      { server: strata, variant: strataAsync && { server: strataAsync, as: 'Async' }, figures: ours },
+      ...(ganesha ? [{ server: ganesha.server, variant: ganeshaDirsync, figures: theirs }] : []),
+    ];
     for (let r = 0; r < opts.rounds; r++) {
       // Alternate who goes first, so neither always meets a warmer (or dirtier) page cache.
-      const order = ganesha && r % 2 === 1 ? ['ganesha', 'strata'] : ['strata', 'ganesha'];
-      for (const who of order) {
-        if (who === 'strata') ours.push(await round(strata, r, setup, strataAsync && { server: strataAsync, as: 'Async' }));
-        else if (ganesha) theirs.push(await round(ganesha.server, r, setup, ganeshaDirsync));
+      const order = r % 2 === 1 ? [...contenders].reverse() : contenders;
+      const figs = order.map(() => ({}) as RoundFigures);
+      // Part by part, the two servers one right after the other: this disk's speed drifts over tens of seconds (its flush latency doubles at times), so each ratio compares runs made seconds apart.
+      for (const phase of PHASES) {
+        for (let i = 0; i < order.length; i++) Object.assign(figs[i], await phase(order[i].server, r, setup, order[i].variant));
       }
+      order.forEach((c, i) => c.figures.push(figs[i]));
       if (opts.verbose) {
         const show = (f: RoundFigures | undefined) => (f ? Object.entries(f).map(([k, v]) => `${k} ${v.toFixed(v < 10 ? 2 : 0)}`).join(', ') : '-');
         console.log(`NAS round ${r + 1}: strata ${show(ours[r])}; ganesha ${show(theirs[r])}`);

@@ -23,7 +23,8 @@ import { benchVirtualization, GiB, type Row } from './virtualization.bench';
  * part writes a BENCH_SNAPSHOT_SIZE (default 1G) volume before and after a snapshot,
  * in a pool of BENCH_SNAPSHOT_PAGE pages (default the pool default, 1M). The NAS part moves whole
  * files: BENCH_NAS_SIZE (default 1G), BENCH_NAS_FILES (metadata files,
- * default 1000) and BENCH_NAS_ROUNDS (default 3); BENCH_NAS_VERBOSE=1 prints
+ * default 1000) and BENCH_NAS_ROUNDS (default 4: the servers take turns going first, and an even count
+ * gives each the same share of either place); BENCH_NAS_VERBOSE=1 prints
  * every round's figures. The replication part copies a BENCH_REPLICATION_SIZE (default 1G)
  * volume in full and then incrementally, BENCH_REPLICATION_ROUNDS times (default 1: a round writes 3 GiB).
  * The backup part backs up a BENCH_BACKUP_SIZE (default 1G) volume, full then incremental, and restores it.
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   if (parts.has('nas')) {
     await part('NAS', async () => {
       const nas = await benchNas({
-        rounds: Number(process.env.BENCH_NAS_ROUNDS ?? 3),
+        rounds: Number(process.env.BENCH_NAS_ROUNDS ?? 4),
         size: parseSize(process.env.BENCH_NAS_SIZE ?? '1G', 'BENCH_NAS_SIZE'),
         files: Number(process.env.BENCH_NAS_FILES ?? 1000),
         verbose: process.env.BENCH_NAS_VERBOSE === '1',
