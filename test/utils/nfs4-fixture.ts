@@ -4,6 +4,7 @@ import { makeFs, type Fixture } from '../../src/nas/fs/testing/fs-fixture';
 import { ExportTable } from '../../src/nas/exports/export-table';
 import { type MemoryRecoveryStore } from '../../src/nas/nfs4/client-table';
 import { Nfs4Server } from '../../src/nas/nfs4/nfs4-server';
+import type { ReadAhead } from '../../src/nas/read-ahead';
 import { RpcServer } from '../../src/nas/rpc/rpc-server';
 import type { ExportRuleInfo, ShareExport } from '../../src/storage/domain';
 import { afterAll, beforeAll } from 'vitest';
@@ -66,7 +67,7 @@ export interface Nfs4Fixture {
   close(): Promise<void>;
 }
 
-export async function startNfs4(specs: ShareSpec[], opts: { leaseSeconds?: number; now?: () => number; store?: MemoryRecoveryStore } = {}): Promise<Nfs4Fixture> {
+export async function startNfs4(specs: ShareSpec[], opts: { leaseSeconds?: number; now?: () => number; store?: MemoryRecoveryStore; reads?: ReadAhead } = {}): Promise<Nfs4Fixture> {
   const exports = specs.map((s, i) => shareExport(i + 1, s));
   const table = new ExportTable(exports);
   const fixtures = new Map<number, Fixture>();
@@ -84,6 +85,7 @@ export async function startNfs4(specs: ShareSpec[], opts: { leaseSeconds?: numbe
     leaseSeconds: opts.leaseSeconds,
     now: opts.now,
     store: opts.store,
+    reads: opts.reads,
   });
   const log = new MemoryLog();
   const server = new RpcServer([{ prog: 100003, name: 'nfs', versions: { 4: nfs4.version() } }], { log });

@@ -41,7 +41,7 @@ import type { RpcContext, RpcProcedure, RpcProgram } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
 import { Nfs3Failure, nfs3StatusOf } from './nfs3-status';
 import { HandleCache } from '../handle-cache';
-import { BufferPool, ReadAhead } from './read-ahead';
+import { BufferPool, ReadAhead } from '../read-ahead';
 
 /** What the NFSv3 handlers need from the NAS service: shares by export id, their rules and filesystems. */
 export interface Nfs3Shares {

@@ -72,6 +72,22 @@ describe('ClientTable reply-cache budget', () => {
     expect(t.counts().unaskedBytes).toBe(0);
   });
 
+  it('keeps a copy of a reply whose pieces are borrowed (pooled READ data), and copies nothing it does not keep', () => {
+    const { t, open } = table(1024 * KiB, 100 * KiB);
+    const { session } = open(3, 64 * KiB);
+    const [s0, s1, s2] = session.slots;
+    const pieces = [Buffer.from('head'), Buffer.alloc(8 * KiB, 0x5a)];
+    for (const [slot, cachethis] of [[s0, true], [s1, false]] as const) {
+      const kept = t.keepReply(session, slot, pieces, 4 + 8 * KiB, cachethis, true).bytes!;
+      expect(Buffer.concat(kept).equals(Buffer.concat(pieces))).toBe(true);
+      expect(kept.some((b) => pieces.some((p) => b.buffer === p.buffer))).toBe(false);
+    }
+    // Not borrowed: kept as given.
+    expect(t.keepReply(session, s2, pieces, 4 + 8 * KiB, false).bytes).toBe(pieces);
+    // Too large to keep unasked: nothing kept, so nothing copied.
+    expect(t.keepReply(session, s2, [Buffer.alloc(MAX_CACHED + 1)], MAX_CACHED + 1, false, true).bytes).toBeNull();
+  });
+
   it('an expired client gives back what its sessions held', () => {
     let now = 0;
     const t = new ClientTable({ leaseSeconds: 90, now: () => now, store: new MemoryRecoveryStore(), serverOwner: Buffer.from('test'), onExpire: () => undefined, replyCacheBytes: 1024 * KiB });

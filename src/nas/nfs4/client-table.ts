@@ -348,18 +348,21 @@ export class ClientTable {
 
   /**
    * Keep a slot's reply for retransmissions: always when the client asked (sa_cachethis; the reply fit
-   * ca_maxresponsesize_cached), else when it is small and the unasked budget has room.
+   * ca_maxresponsesize_cached), else when it is small and the unasked budget has room. `borrowed`: the
+   * pieces reference buffers reused once the reply is written (pooled READ data), so a kept reply is a copy,
+   * made only when it is kept (at most MAX_CACHED bytes, as ca_maxresponsesize_cached is no more).
    */
-  keepReply(session: Session, slot: Slot, bytes: Buffer[], size: number, cachethis: boolean): CachedReply {
+  keepReply(session: Session, slot: Slot, bytes: Buffer[], size: number, cachethis: boolean, borrowed = false): CachedReply {
     this.release(slot);
-    if (cachethis) return (slot.reply = { bytes });
+    const keep = (): CachedReply => (slot.reply = { bytes: borrowed ? [Buffer.concat(bytes, size)] : bytes });
+    if (cachethis) return keep();
     if (size > MAX_CACHED) return (slot.reply = { bytes: null });
     // A session destroyed by its own COMPOUND keeps the reply outside the budget: no retry can reach it.
-    if (session.closed) return (slot.reply = { bytes });
+    if (session.closed) return keep();
     if (this.unaskedBytes + size > (this.opts.unaskedCacheBytes ?? UNASKED_CACHE_BYTES)) return (slot.reply = { bytes: null });
     slot.unasked = size;
     this.unaskedBytes += size;
-    return (slot.reply = { bytes });
+    return keep();
   }
 
   destroyClientId(clientid: bigint): void {

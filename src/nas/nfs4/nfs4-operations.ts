@@ -541,7 +541,9 @@ export function nfs4Operations(server: Nfs4Server): OpTable {
         checkIo(c, o, a.stateid, false);
         // A READ returns what fits the session's response limit after the results before it (eof, data length: 8 bytes, padding: 3).
         const limit = Math.max(0, c.room() - 11);
-        const r = await o.fs.read(o.cred, o.node, a.offset, Math.min(a.count, NFS4_MAX_IO, limit));
+        const { result: r, buffer } = await server.reads.read(o.fs, o.entry.exportId, o.cred, o.node, a.offset, Math.min(a.count, NFS4_MAX_IO, limit));
+        // The reply references the data: the buffer goes back to the pool once the whole COMPOUND's reply is written.
+        if (buffer) c.lent.push(buffer);
         server.counters.readBytes += r.data.length;
         return { status: nfsstat4.NFS4_OK, resok: { eof: r.eof, data: r.data } };
       },

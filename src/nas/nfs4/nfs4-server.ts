@@ -11,7 +11,9 @@ import { HandleCache } from '../handle-cache';
 import { countName, emptyNfsCounters, type NfsCounters } from '../nfs-counters';
 import type { RpcContext, RpcProcedure } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
+import { BufferPool, ReadAhead } from '../read-ahead';
 import { type Client, ClientTable, MemoryRecoveryStore, type RecoveryStore, type Session, type Slot } from './client-table';
+import { NFS4_MAX_IO } from './nfs4-attrs';
 import { nfs4Operations } from './nfs4-operations';
 import type { Caller, Nfs4Shares, Obj } from './nfs4-objects';
 import { fail, nfs4StatusOf } from './nfs4-status';
@@ -37,6 +39,8 @@ export interface CompoundContext {
   index: number;
   /** Bytes the running operation's result body may take before the reply passes the session's limit (READ and READDIR shrink to it). */
   room(): number;
+  /** Pooled buffers READ data of this COMPOUND lies in: given back to the pool once its reply is written or dropped. */
+  lent: Buffer[];
 }
 
 /** One operation's handler: runs with the compound's context, throws for a failure status. */
@@ -59,6 +63,8 @@ export interface Nfs4ServerOptions {
   serverOwner?: string;
   /** Where operations, failures, replays and file bytes are counted (shared with NFSv3 for metrics). */
   counters?: NfsCounters;
+  /** Where READ data is read: pooled buffers of NFS4_MAX_IO bytes, read-ahead for a front-to-back reader. */
+  reads?: ReadAhead;
 }
 
 /** Operations a COMPOUND may start with instead of SEQUENCE, alone (RFC 8881 section 2.10.6.1 and 18.x). */
@@ -87,6 +93,10 @@ export class Nfs4Server {
   readonly counters: NfsCounters;
   /** Handles made and checked recently, so a PUTFH of a known handle needs no HMAC (as in NFSv3). */
   readonly handles = new HandleCache();
+  /** READ data in reused buffers, given back once the reply is written (as NFSv3's READ); read-ahead for sequential readers. */
+  readonly reads: ReadAhead;
+  /** The READ buffers each COMPOUND reply (by its pieces) references until it is written. */
+  private readonly lent = new WeakMap<Buffer[], Buffer[]>();
   /** Expires leases in the background; stopped by close(). */
   private readonly sweeper: NodeJS.Timeout;
 
@@ -104,6 +114,7 @@ export class Nfs4Server {
       },
     });
     this.state = new StateTable(this.clients.boot);
+    this.reads = opts.reads ?? new ReadAhead(new BufferPool(NFS4_MAX_IO, 16));
     this.ops = nfs4Operations(this);
     // Leases also run out on a quiet server: a crashed client's opens, locks and sessions go within a second of it.
     this.sweeper = setInterval(() => {
@@ -143,6 +154,8 @@ export class Nfs4Server {
       encode: (w, pieces) => {
         for (const p of pieces) w.raw(p);
       },
+      // The writer keeps READ data by reference (raw): only once the reply is out may its buffers be read into again.
+      sent: (pieces) => this.giveBack(pieces),
     };
     return { 0: NULL_PROCEDURE, 1: compound };
   }
@@ -169,6 +182,7 @@ export class Nfs4Server {
       index: 0,
       // The result's resop and status words come on top of the body.
       room: () => reply.limit - reply.size - 8,
+      lent: [],
     };
     const reply = new ReplyBuilder(tag);
     let slot: Slot | undefined;
@@ -252,11 +266,17 @@ export class Nfs4Server {
       if (slot) {
         const size = bytes.reduce((n, b) => n + b.length, 0);
         // Kept when asked (sa_cachethis), or unasked when small and in budget; else a retry learns it was not.
-        const kept = this.clients.keepReply(c.session!, slot, bytes, size, cachethis);
+        // A kept reply outlives the pooled READ buffers it references, so it is kept as a copy when there are any
+        // (never with the default ReadAhead, which pools READs of 64 KiB and more: no kept reply is that large).
+        const kept = this.clients.keepReply(c.session!, slot, bytes, size, cachethis, c.lent.length > 0);
         if (!kept.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: reply.resops[1] ?? OP.OP_SEQUENCE });
       }
+      // From here the reply carries READ's buffers: they go back once it is written (giveBack).
+      if (c.lent.length > 0) this.lent.set(bytes, c.lent.splice(0));
       return bytes;
     } finally {
+      // Left when no reply carries them (the COMPOUND failed past its operations): free now.
+      for (const b of c.lent) this.reads.pool.give(b);
       // Whatever happened, the slot is free again (a failure without a reply leaves nothing to replay).
       if (slot) slot.inProgress = false;
       if (c.client) {
@@ -264,6 +284,14 @@ export class Nfs4Server {
         this.clients.renew(c.client);
       }
     }
+  }
+
+  /** A COMPOUND's reply was written (or dropped): the READ buffers it referenced go back to the pool. */
+  private giveBack(pieces: Buffer[]): void {
+    const lent = this.lent.get(pieces);
+    if (!lent) return;
+    this.lent.delete(pieces);
+    for (const b of lent) this.reads.pool.give(b);
   }
 
   /** Every result of a COMPOUND under its operation (run or refused), and a failed COMPOUND under its status. */

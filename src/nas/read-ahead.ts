@@ -1,6 +1,6 @@
-import { BufferPool } from '../../common/buffer-pool';
-import type { Credential, NodeId, ReadResult } from '../fs';
-import type { FsView } from '../snapshots/share-view';
+import { BufferPool } from '../common/buffer-pool';
+import type { Credential, NodeId, ReadResult } from './fs';
+import type { FsView } from './snapshots/share-view';
 
 export { BufferPool };
 

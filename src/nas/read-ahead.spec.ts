@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeId } from '../fs';
-import { errCode, pattern } from '../fs/testing/fs-expect';
-import { ALICE, BOB, makeFs, type Fixture } from '../fs/testing/fs-fixture';
+import type { NodeId } from './fs';
+import { errCode, pattern } from './fs/testing/fs-expect';
+import { ALICE, BOB, makeFs, type Fixture } from './fs/testing/fs-fixture';
 import { BufferPool, ReadAhead } from './read-ahead';
 
 const K64 = 64 * 1024;
