@@ -17,6 +17,7 @@ import { HostService } from '../src/storage/host.service';
 import { ReplicaService } from '../src/storage/replica.service';
 import { VolumeService } from '../src/storage/volume.service';
 import { num } from './format';
+import { median } from './workload';
 
 const MiB = 2 ** 20;
 /** What a cycle keeps in flight (DEFAULT_TUNING in replication.job.ts): the raw baseline does the same. */
@@ -58,8 +59,6 @@ async function gateway(dir: string, size: number): Promise<INestApplicationConte
   await app.init();
   return app;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Replication throughput on loopback: a full copy of a `size` volume and an

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runWorkload, type IoTarget, type Workload } from './workload';
+import { median, runWorkload, type IoTarget, type Workload } from './workload';
 
 const W: Workload = { name: '4k', op: 'read', pattern: 'random', blockSize: 4096, depth: 4 };
 
@@ -39,5 +39,13 @@ describe('runWorkload', () => {
     // Rates are over the measured part only: it starts no earlier than the ramp's end.
     expect(r.seconds).toBeLessThanOrEqual(elapsed - 0.1);
     expect(r.iops).toBeCloseTo(r.ops / r.seconds);
+  });
+});
+
+describe('median', () => {
+  it('is the middle value of an odd count, and the mean of the two middle ones of an even count', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([0.33, 2.5, 0.53, 1.5])).toBeCloseTo(1.015);
+    expect(median([5])).toBe(5);
   });
 });

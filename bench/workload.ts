@@ -95,4 +95,9 @@ export async function runWorkload(target: IoTarget, w: Workload, region: number,
   };
 }
 
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle value; with an even count the mean of the two middle ones (the upper one alone would favour whichever side the ratios put above 1). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
