@@ -43,27 +43,6 @@ describe('the NAS table', () => {
     expect(lines(text, /^NFSv4\.1 unlink/)).toEqual(['NFSv4.1 unlink                ops/s           -      4,000   -']);
     expect(lines(text, /^goal/)).toEqual([]);
   });
-
-  it("prints the sync share's metadata rows against ganesha's dirsync export under their own heading, outside the goal line", () => {
-    const text = nasTable({
-      ...base,
-      rows: [
-        { workload: 'create+write+close', unit: 'ops/s', ganesha: 800, strata: 600, ratio: 0.75 },
-        { workload: 'create+write+close', unit: 'ops/s', ganesha: 500, strata: 600, ratio: 1.2, dirsyncPeer: true },
-      ],
-    }).split('\n');
-    const heading = lines(text, /^the NFSv3 metadata rows on the sync share against ganesha's second export/);
-    expect(heading).toHaveLength(1);
-    expect(heading[0]).toContain('chattr +D');
-    expect(text[text.indexOf(heading[0]) + 1]).toBe('create+write+close (dirsync)  ops/s         500        600   1.20');
-    // The goal line still judges the sync share against ganesha as PEERS.md configures it.
-    expect(lines(text, /^goal/)).toEqual(['goal ratio >= 1.0 on every NFSv3 row (share exported sync, the default): NOT met']);
-  });
-
-  it('says why the dirsync rows are missing when chattr could not mark the directory', () => {
-    const text = nasTable({ ...base, dirsyncSkipped: 'chattr +D /x failed (the bench directory must be on ext4): Operation not supported' }).split('\n');
-    expect(lines(text, /dirsync/)).toEqual(["rows against ganesha's dirsync export skipped: chattr +D /x failed (the bench directory must be on ext4): Operation not supported"]);
-  });
 });
 
 const lines = (text: string[], re: RegExp) => text.filter((l) => re.test(l));

@@ -21,11 +21,8 @@ import { median } from './workload';
  * Rows: nfs-cp upload and nfs-cat download of one file, and metadata
  * through one libnfs mount, one call at a time (bench/nas-meta.c, built
  * here against libnfs-dev): create + 100-byte write + close, stat, unlink.
- * The metadata rows run once more on each server's second export: our
- * share exported async (ganesha's VFS FSAL syncs no namespace change
- * either), and ganesha's export of a dirsync directory (chattr +D: ext4
- * commits each namespace change before the call returns, as our default
- * sync share does), so each durability is also compared with its like.
+ * The metadata rows run once more on our share exported async: ganesha's
+ * VFS FSAL syncs no namespace change either.
  * Then the same rows over NFSv4.1 through Strata's own client
  * (bench/nfs4-load.ts, a process per row): libnfs 4.0 speaks only NFSv4.0
  * and the kernel has no NFS client, so no other v4.1 client runs here.
@@ -48,11 +45,6 @@ export interface NasRow {
   asyncShare?: boolean;
   /** NFSv4.1 through Strata's own client (bench/nfs4-load.ts). */
   nfs4?: boolean;
-  /**
-   * Our sync share against ganesha's second export, a directory with ext4's
-   * dirsync attribute: both commit every namespace change before replying.
-   */
-  dirsyncPeer?: boolean;
 }
 
 export interface NasBenchResult {
@@ -63,8 +55,6 @@ export interface NasBenchResult {
   ganeshaSkipped?: string;
   /** Why there are no metadata rows. */
   metaSkipped?: string;
-  /** Why there are no rows against ganesha's dirsync export. */
-  dirsyncSkipped?: string;
   /** The gateway's peak resident set (VmHWM) in MiB, and ganesha's. */
   peakRssMiB?: number;
   ganeshaPeakRssMiB?: number;
@@ -107,10 +97,6 @@ interface RoundFigures {
   createAsync?: number;
   statAsync?: number;
   unlinkAsync?: number;
-  /** The same metadata rows on ganesha's export of a dirsync directory (ganesha only; stat is measured, not compared). */
-  createDirsync?: number;
-  statDirsync?: number;
-  unlinkDirsync?: number;
   /** The NFSv4.1 rows. */
   upload4?: number;
   download4?: number;
@@ -248,7 +234,7 @@ async function nfs4Round(server: Server, r: number, { source, sourceDigest, file
 /** A second export of the same server the metadata rows run on as well, and the suffix of their keys. */
 interface MetaVariant {
   server: Server;
-  as: 'Async' | 'Dirsync';
+  as: 'Async';
 }
 
 /** One part of a round on one server; a round runs each part on both servers, one right after the other. */
@@ -311,21 +297,6 @@ interface Ganesha {
   /** ganesha.nfsd, also the namespace's first process. */
   child: ChildProcess;
   rpcbindPid(): number | undefined;
-  /** The second export, of a directory with ext4's dirsync attribute; or why there is none. */
-  dirsync: { server: Server } | { skipped: string };
-}
-
-/**
- * Mark a directory dirsync (chattr +D, inherited by directories made in it):
- * ext4 then commits every change to it to its journal before the call
- * returns, as RFC 1813 asks of an NFSv3 server's CREATE, REMOVE and the like,
- * which ganesha's VFS FSAL does not do by itself. The reason if it cannot be.
- */
-function markDirsync(path: string): string | undefined {
-  if (!has('chattr')) return 'no chattr (apt-get install -y e2fsprogs)';
-  const r = spawnSync('chattr', ['+D', path], { encoding: 'utf8' });
-  if (r.status !== 0) return `chattr +D ${path} failed (the bench directory must be on ext4): ${(r.stderr || r.error?.message || '').trim()}`;
-  return undefined;
 }
 
 /**
@@ -338,9 +309,7 @@ function markDirsync(path: string): string | undefined {
 async function startGanesha(dir: string): Promise<Ganesha> {
   const g = join(dir, 'ganesha');
   mkdirSync(join(g, 'export'), { recursive: true });
-  mkdirSync(join(g, 'export-dirsync'), { recursive: true });
   mkdirSync(join(g, 'recov'), { recursive: true });
-  const dirsyncSkipped = markDirsync(join(g, 'export-dirsync'));
   writeFileSync(
     join(g, 'ganesha.conf'),
     `NFS_CORE_PARAM { Bind_addr=127.0.0.1; NFS_Port=2049; MNT_Port=20048; Enable_NLM=false;
@@ -350,8 +319,6 @@ NFS_KRB5 { Active_krb5=false; }
 NFSv4 { Graceless=true; RecoveryRoot="${g}/recov"; Only_Numeric_Owners=true; }
 EXPORT { Export_Id=1; Path="${g}/export"; Pseudo="/export"; Access_Type=RW;
   Squash=No_Root_Squash; Protocols=3,4; Transports=TCP; SecType=sys; FSAL { Name=VFS; } }
-EXPORT { Export_Id=2; Path="${g}/export-dirsync"; Pseudo="/export-dirsync"; Access_Type=RW;
-  Squash=No_Root_Squash; Protocols=3; Transports=TCP; SecType=sys; FSAL { Name=VFS; } }
 `,
   );
   const rpcbindPidFile = join(g, 'rpcbind.pid');
@@ -380,10 +347,7 @@ EXPORT { Export_Id=2; Path="${g}/export-dirsync"; Pseudo="/export-dirsync"; Acce
       return undefined;
     }
   };
-  const dirsync = dirsyncSkipped
-    ? { skipped: dirsyncSkipped }
-    : { server: { ...server, url: (path: string) => `nfs://127.0.0.1/export-dirsync${path === '/' ? '' : path}?version=3` } };
-  const g0: Ganesha = { server, child, rpcbindPid, dirsync };
+  const g0: Ganesha = { server, child, rpcbindPid };
   try {
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error(`ganesha exited with ${child.exitCode} (see ${g}/ganesha.log)`);
@@ -468,13 +432,6 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       }
     }
 
-    // The metadata rows once more on ganesha's export of a dirsync directory: namespace changes durable before the reply, as on our sync share.
-    let ganeshaDirsync: MetaVariant | undefined;
-    if (ganesha && driver.path) {
-      if ('server' in ganesha.dirsync) ganeshaDirsync = { server: ganesha.dirsync.server, as: 'Dirsync' };
-      else result.dirsyncSkipped = ganesha.dirsync.skipped;
-    }
-
     const ours: RoundFigures[] = [];
     const theirs: RoundFigures[] = [];
     let digest: Promise<string> | undefined;
@@ -488,7 +445,7 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
     };
     const contenders: Array<{ server: Server; variant?: MetaVariant; figures: RoundFigures[] }> = [
       { server: strata, variant: strataAsync && { server: strataAsync, as: 'Async' }, figures: ours },
-      ...(ganesha ? [{ server: ganesha.server, variant: ganeshaDirsync, figures: theirs }] : []),
+      ...(ganesha ? [{ server: ganesha.server, figures: theirs }] : []),
     ];
     for (let r = 0; r < opts.rounds; r++) {
       // Alternate who goes first, so neither always meets a warmer (or dirtier) page cache.
@@ -510,9 +467,9 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
     if (theirs.length) result.nfs4Client.ganesha = nfs4ClientFigures(theirs);
 
     const label = `${opts.size >= GiB ? `${opts.size / GiB} GiB` : `${opts.size / MiB} MiB`}`;
-    // Each row: our figure, ganesha's (the async rows compare with ganesha's export as PEERS.md configures it, our sync rows once more with its dirsync export), and what sets it apart.
+    // Each row: our figure, ganesha's (the async rows compare with ganesha's only run, on its one export), and what sets it apart.
     type Key = keyof RoundFigures;
-    const rows: Array<{ key: Key; peer?: Key; workload: string; unit: NasRow['unit']; flag?: Pick<NasRow, 'asyncShare' | 'nfs4' | 'dirsyncPeer'> }> = [
+    const rows: Array<{ key: Key; peer?: Key; workload: string; unit: NasRow['unit']; flag?: Pick<NasRow, 'asyncShare' | 'nfs4'> }> = [
       { key: 'upload', workload: `nfs-cp upload ${label}`, unit: 'MB/s' },
       { key: 'download', workload: `nfs-cat download ${label}`, unit: 'MB/s' },
       { key: 'create', workload: 'create+write+close', unit: 'ops/s' },
@@ -521,9 +478,6 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       { key: 'createAsync', peer: 'create', workload: 'create+write+close', unit: 'ops/s', flag: { asyncShare: true } },
       { key: 'statAsync', peer: 'stat', workload: 'stat', unit: 'ops/s', flag: { asyncShare: true } },
       { key: 'unlinkAsync', peer: 'unlink', workload: 'unlink', unit: 'ops/s', flag: { asyncShare: true } },
-      // Not stat: it changes nothing, so durability does not enter into it (the stat row above compares it).
-      { key: 'create', peer: 'createDirsync', workload: 'create+write+close', unit: 'ops/s', flag: { dirsyncPeer: true } },
-      { key: 'unlink', peer: 'unlinkDirsync', workload: 'unlink', unit: 'ops/s', flag: { dirsyncPeer: true } },
       { key: 'upload4', workload: `NFSv4.1 upload ${label}`, unit: 'MB/s', flag: { nfs4: true } },
       { key: 'download4', workload: `NFSv4.1 download ${label}`, unit: 'MB/s', flag: { nfs4: true } },
       { key: 'create4', workload: 'NFSv4.1 create+write+close', unit: 'ops/s', flag: { nfs4: true } },
@@ -532,8 +486,6 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
     ];
     for (const { key, peer = key, workload, unit, flag } of rows) {
       if (ours[0][key] === undefined) continue;
-      // Rows that exist only to be compared (our sync share against ganesha's dirsync export) go when that figure is missing.
-      if (flag?.dirsyncPeer && theirs[0]?.[peer] === undefined) continue;
       const row: NasRow = { workload, unit, strata: median(ours.map((f) => f[key]!)), ...flag };
       if (theirs.length) {
         row.ganesha = median(theirs.map((f) => f[peer]!));
@@ -566,10 +518,8 @@ export function nasTable(r: NasBenchResult): string {
   ];
   if (r.ganeshaSkipped) lines.push(`ganesha column skipped: ${r.ganeshaSkipped}`);
   if (r.metaSkipped) lines.push(`metadata rows skipped: ${r.metaSkipped}`);
-  if (r.dirsyncSkipped) lines.push(`rows against ganesha's dirsync export skipped: ${r.dirsyncSkipped}`);
   lines.push(cols('workload', 'unit', 'ganesha', 'strata', 'ratio'));
-  const v3 = r.rows.filter((x) => !x.asyncShare && !x.nfs4 && !x.dirsyncPeer);
-  const dirsyncRows = r.rows.filter((x) => x.dirsyncPeer);
+  const v3 = r.rows.filter((x) => !x.asyncShare && !x.nfs4);
   const v4 = r.rows.filter((x) => x.nfs4);
   const asyncRows = r.rows.filter((x) => x.asyncShare);
   for (const row of v3) lines.push(line(row.workload, row));
@@ -588,12 +538,6 @@ export function nasTable(r: NasBenchResult): string {
   if (asyncRows.length) {
     lines.push('the NFSv3 metadata rows on a share exported async (committed before the reply, synced within 1 s: survives a gateway crash, not a host crash; ganesha VFS does not sync metadata either):');
     for (const row of asyncRows) lines.push(line(`${row.workload} (async)`, row));
-  }
-  if (dirsyncRows.length) {
-    lines.push(
-      "the NFSv3 metadata rows on the sync share against ganesha's second export, a directory with ext4's dirsync attribute (chattr +D: each CREATE and REMOVE in ext4's journal before the reply, as RFC 1813 asks and our sync share does; stat changes nothing and is compared above):",
-    );
-    for (const row of dirsyncRows) lines.push(line(`${row.workload} (dirsync)`, row));
   }
   return lines.join('\n');
 }
