@@ -231,14 +231,8 @@ async function nfs4Round(server: Server, r: number, { source, sourceDigest, file
   };
 }
 
-/** A second export of the same server the metadata rows run on as well, and the suffix of their keys. */
-interface MetaVariant {
-  server: Server;
-  as: 'Async';
-}
-
-/** One part of a round on one server; a round runs each part on both servers, one right after the other. */
-type Phase = (server: Server, r: number, setup: RoundSetup, variant?: MetaVariant) => Promise<Partial<RoundFigures>>;
+/** One part of a round on one server (with our async share for strata); a round runs each part on both servers, one right after the other. */
+type Phase = (server: Server, r: number, setup: RoundSetup, asyncShare?: Server) => Promise<Partial<RoundFigures>>;
 
 /** nfs-cp upload and nfs-cat download of the source (its bytes checked in round 0, untimed); the file is removed after when the driver is there. */
 const transfers: Phase = async (server, r, { source, sourceDigest, size, driver, pids }) => {
@@ -259,16 +253,16 @@ const transfers: Phase = async (server, r, { source, sourceDigest, size, driver,
   return { upload: size / up / 1e6, download: size / down / 1e6 };
 };
 
-/** The NFSv3 metadata rows, then the same on the server's second export if it has one. */
-const metadataRows: Phase = async (server, r, { driver, files, pids }, variant) => {
+/** The NFSv3 metadata rows, then the same on our async share. */
+const metadataRows: Phase = async (server, r, { driver, files, pids }, asyncShare) => {
   if (!driver) return {};
   // The removal of a 1 GiB file goes on in the background (discards): done before the metadata rows are timed.
   await quiesce(pids);
   const fig: Partial<RoundFigures> = await metadata(server, driver, files, `meta-${r}`);
-  if (variant) {
+  if (asyncShare) {
     await quiesce(pids);
-    const m = await metadata(variant.server, driver, files, `meta-${r}`);
-    Object.assign(fig, { [`create${variant.as}`]: m.create, [`stat${variant.as}`]: m.stat, [`unlink${variant.as}`]: m.unlink });
+    const m = await metadata(asyncShare, driver, files, `meta-${r}`);
+    Object.assign(fig, { createAsync: m.create, statAsync: m.stat, unlinkAsync: m.unlink });
   }
   return fig;
 };
@@ -443,8 +437,8 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       files: opts.files,
       pids: [gateway.pid, ganesha?.child.pid].filter((p): p is number => p !== undefined),
     };
-    const contenders: Array<{ server: Server; variant?: MetaVariant; figures: RoundFigures[] }> = [
-      { server: strata, variant: strataAsync && { server: strataAsync, as: 'Async' }, figures: ours },
+    const contenders: Array<{ server: Server; asyncShare?: Server; figures: RoundFigures[] }> = [
+      { server: strata, asyncShare: strataAsync, figures: ours },
       ...(ganesha ? [{ server: ganesha.server, figures: theirs }] : []),
     ];
     for (let r = 0; r < opts.rounds; r++) {
@@ -453,7 +447,7 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       const figs = order.map(() => ({}) as RoundFigures);
       // Part by part, the two servers one right after the other: this disk's speed drifts over tens of seconds (its flush latency doubles at times), so each ratio compares runs made seconds apart.
       for (const phase of PHASES) {
-        for (let i = 0; i < order.length; i++) Object.assign(figs[i], await phase(order[i].server, r, setup, order[i].variant));
+        for (let i = 0; i < order.length; i++) Object.assign(figs[i], await phase(order[i].server, r, setup, order[i].asyncShare));
       }
       order.forEach((c, i) => c.figures.push(figs[i]));
       if (opts.verbose) {
@@ -511,7 +505,7 @@ function nfs4ClientFigures(rounds: RoundFigures[]): Nfs4ClientFigures {
 export function nasTable(r: NasBenchResult): string {
   if (r.unavailable) return `NAS: skipped: ${r.unavailable}`;
   const f = (n: number | undefined, d = 0) => (n === undefined ? '-' : num(n, d));
-  const cols = (workload: string, unit: string, ganesha: string, strata: string, ratio: string) => `${workload.padEnd(29)} ${unit.padEnd(6)} ${ganesha.padStart(10)} ${strata.padStart(10)}   ${ratio}`;
+  const cols = (workload: string, unit: string, ganesha: string, strata: string, ratio: string) => `${workload.padEnd(27)} ${unit.padEnd(6)} ${ganesha.padStart(10)} ${strata.padStart(10)}   ${ratio}`;
   const line = (workload: string, row: NasRow) => cols(workload, row.unit, f(row.ganesha), f(row.strata), f(row.ratio, 2));
   const lines = [
     `NAS: NFSv3 with libnfs clients on loopback, gateway (separate process) vs nfs-ganesha VFS FSAL; ${r.rounds} rounds, medians (ratio: median of per-round ratios); metadata: ${r.files.toLocaleString('en-US')} files, one call at a time`,

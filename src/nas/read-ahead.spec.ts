@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeId } from './fs';
 import { errCode, pattern } from './fs/testing/fs-expect';
 import { ALICE, BOB, makeFs, type Fixture } from './fs/testing/fs-fixture';
-import { BufferPool, ReadAhead } from './read-ahead';
+import { BufferPool } from '../common/buffer-pool';
+import { ReadAhead } from './read-ahead';
 
 const K64 = 64 * 1024;
 const fixtures: Fixture[] = [];

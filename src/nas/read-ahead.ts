@@ -1,8 +1,6 @@
-import { BufferPool } from '../common/buffer-pool';
+import type { BufferPool } from '../common/buffer-pool';
 import type { Credential, NodeId, ReadResult } from './fs';
 import type { FsView } from './snapshots/share-view';
-
-export { BufferPool };
 
 /** A read of the next range, started before the client asked for it. */
 interface Ahead {
@@ -53,6 +51,8 @@ export class ReadAhead {
   private readonly maxFiles: number;
   private readonly minCount: number;
   hits = 0;
+  /** Replies that reference pooled buffers, with those buffers, until they are written (lend, giveBack). */
+  private readonly lent = new WeakMap<object, Buffer[]>();
 
   constructor(
     readonly pool: BufferPool,
@@ -60,6 +60,19 @@ export class ReadAhead {
   ) {
     this.maxFiles = opts.maxFiles ?? 8;
     this.minCount = opts.minCount ?? 64 * 1024;
+  }
+
+  /** A reply references these pooled buffers: they stay out of the pool until giveBack(reply). */
+  lend(reply: object, buffers: Buffer[]): void {
+    if (buffers.length > 0) this.lent.set(reply, buffers);
+  }
+
+  /** The reply was written or dropped: the buffers it referenced go back to the pool. */
+  giveBack(reply: object): void {
+    const buffers = this.lent.get(reply);
+    if (!buffers) return;
+    this.lent.delete(reply);
+    for (const b of buffers) this.pool.give(b);
   }
 
   async read(fs: FsView, scope: number, cred: Credential, node: NodeId, offset: number, count: number): Promise<ReadOutcome> {

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Prng } from '../../src/common/prng';
 import type { stateid4 } from '../../src/protocols/nfs4/common.codec';
 import { nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import { NFS4_MAX_IO } from '../../src/nas/nfs4/nfs4-attrs';
-import { BufferPool, ReadAhead } from '../../src/nas/read-ahead';
+import { BufferPool } from '../../src/common/buffer-pool';
+import { ReadAhead } from '../../src/nas/read-ahead';
 import { CHANNEL, Nfs4TestClient, resultOf } from '../utils/nfs4-client';
 import { startNfs4, type Nfs4Fixture } from '../utils/nfs4-fixture';
 
@@ -18,13 +19,8 @@ const KiB = 1024;
 /** A file the tests read: its handle, open stateid and contents. */
 type File = { fh: Buffer; stateid: stateid4; data: Buffer };
 
-const waitFor = async (cond: () => boolean, ms = 5000): Promise<boolean> => {
-  for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
-  return cond();
-};
-
-/** Every buffer the pool made is back in it (the pool keeps more than the tests make). */
-const allBack = (pool: BufferPool) => waitFor(() => pool.idle === pool.made);
+/** Wait until every buffer the pool made is back in it (the pool keeps more than the tests make). */
+const allBack = (pool: BufferPool) => vi.waitFor(() => expect(pool.idle).toBe(pool.made), { timeout: 5000, interval: 5 });
 
 async function upload(c: Nfs4TestClient, name: string, data: Buffer): Promise<File> {
   const { fh, stateid } = await c.open(await c.fh('/data'), name, { create: true });
@@ -70,7 +66,7 @@ describe('NFSv4.1 READ into pooled buffers', () => {
     // 16 READs of 1 MiB: the one being answered, the one read ahead, and one whose reply is still being written.
     expect(reads.pool.made - made).toBeLessThanOrEqual(3);
     expect(reads.hits).toBeGreaterThan(0);
-    expect(await allBack(reads.pool)).toBe(true);
+    await allBack(reads.pool);
   });
 
   it('several READs in one COMPOUND each have their own buffer, all given back after the reply', async () => {
@@ -79,7 +75,7 @@ describe('NFSv4.1 READ into pooled buffers', () => {
     expect(a.equals(big.data.subarray(5 * MiB + 3, 5 * MiB + 3 + 256 * KiB))).toBe(true);
     expect(b.equals(big.data.subarray(300 * KiB, 556 * KiB))).toBe(true);
     expect(d.equals(big.data.subarray(5 * MiB + 3 + 256 * KiB, 5 * MiB + 3 + 556 * KiB))).toBe(true);
-    expect(await allBack(reads.pool)).toBe(true);
+    await allBack(reads.pool);
   });
 
   it('READs in flight on every slot of two sessions get their own bytes while the buffers go round', async () => {
@@ -96,7 +92,7 @@ describe('NFSv4.1 READ into pooled buffers', () => {
       replies.forEach((r, i) => expect(r.data.equals(big.data.subarray(want[i].offset, want[i].offset + want[i].count))).toBe(true));
       // Both sessions' slots (8 each) were busy at once: the pool made about that many and got them all back.
       expect(reads.pool.made).toBeLessThanOrEqual(2 * CHANNEL.ca_maxrequests + 4);
-      expect(await allBack(reads.pool)).toBe(true);
+      await allBack(reads.pool);
     } finally {
       await d.destroy();
     }
@@ -109,15 +105,15 @@ describe('NFSv4.1 READ into pooled buffers', () => {
     // The client reads nothing: 32 MiB of replies back up in the server's socket, their buffers lent.
     d.rpc.stream.pause();
     const pending = Array.from({ length: 32 }, (_, i) => d.read(big.fh, ANONYMOUS, (i % 16) * MiB, MiB).catch(() => undefined));
-    expect(await waitFor(() => reads.pool.made - reads.pool.idle >= 2)).toBe(true);
+    await vi.waitFor(() => expect(reads.pool.made - reads.pool.idle).toBeGreaterThanOrEqual(2), { timeout: 5000, interval: 5 });
     await new Promise((r) => setTimeout(r, 100));
     expect(reads.pool.made - reads.pool.idle).toBeGreaterThan(0);
     d.rpc.destroy();
     await Promise.all(pending);
-    expect(await allBack(reads.pool)).toBe(true);
+    await allBack(reads.pool);
     const again = await Promise.all(Array.from({ length: 16 }, (_, i) => c.read(big.fh, big.stateid, i * MiB, MiB)));
     expect(Buffer.concat(again.map((r) => r.data)).equals(big.data)).toBe(true);
-    expect(await allBack(reads.pool)).toBe(true);
+    await allBack(reads.pool);
   });
 });
 
@@ -149,7 +145,7 @@ describe('NFSv4.1 READ replies kept in a slot for a retransmission', () => {
         const made = reads.pool.made;
         // Other READs in another slot read into the same buffer.
         for (let s = 1; s <= 3; s++) {
-          expect(await allBack(reads.pool)).toBe(true);
+          await allBack(reads.pool);
           const r = await c.send([{ argop: OP.OP_PUTFH, args: b.fh }, readOp(b, 0, 16 * KiB)], { slot: 1, seqid: s });
           expect(readsOf(r)[0].equals(b.data)).toBe(true);
         }
@@ -179,7 +175,7 @@ describe('NFSv4.1 READ with the server defaults', () => {
       expect(pool.size).toBe(NFS4_MAX_IO);
       expect(pool.made).toBeGreaterThan(0);
       expect(pool.made).toBeLessThanOrEqual(3);
-      expect(await allBack(pool)).toBe(true);
+      await allBack(pool);
     } finally {
       await c.destroy();
       await fx.close();

@@ -309,8 +309,7 @@ describe('NFSv4.1 state: share reservations, byte-range locks, leases, grace', (
     await b.call([]);
     clock += 11_000;
     // No COMPOUND from here on: only the server's own sweep can expire c.
-    for (let i = 0; i < 50 && fx.nfs4.clients.counts().clients >= before.clients; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(fx.nfs4.clients.counts().clients).toBe(before.clients - 1);
+    await vi.waitFor(() => expect(fx.nfs4.clients.counts().clients).toBe(before.clients - 1), { timeout: 5000 });
     await vi.waitFor(() => expect(fx.nfs4.state.counts().opens).toBe(before.opens - 1));
     await c.rpc.close();
   });

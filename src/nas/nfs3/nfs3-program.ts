@@ -41,7 +41,8 @@ import type { RpcContext, RpcProcedure, RpcProgram } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
 import { Nfs3Failure, nfs3StatusOf } from './nfs3-status';
 import { HandleCache } from '../handle-cache';
-import { BufferPool, ReadAhead } from '../read-ahead';
+import { BufferPool } from '../../common/buffer-pool';
+import { ReadAhead } from '../read-ahead';
 
 /** What the NFSv3 handlers need from the NAS service: shares by export id, their rules and filesystems. */
 export interface Nfs3Shares {
@@ -128,7 +129,6 @@ export function nfs3Program(shares: Nfs3Shares, counters: NfsCounters = emptyNfs
   };
   // READ data in reused buffers, given back once the reply is written; read-ahead for sequential readers.
   const reads = new ReadAhead(new BufferPool(NFS3_MAX_IO, 16));
-  const lent = new WeakMap<object, Buffer>();
   const handles = new HandleCache();
   const handle = (exportId: number, node: NodeId, entry: ExportEntry): nfs_fh3 => handles.encode({ exportId, snapshotId: node.snap ?? 0, ino: node.ino, generation: node.gen }, entry.secretKey);
 
@@ -288,18 +288,12 @@ export function nfs3Program(shares: Nfs3Shares, counters: NfsCounters = emptyNfs
           const { result: r, buffer } = await reads.read(t.fs, t.entry.exportId, t.cred, t.node, a.offset, Math.min(a.count, NFS3_MAX_IO));
           const res = { status: nfsstat3.NFS3_OK as const, resok: { file_attributes: fattr(r.attr, t.entry.exportId), count: r.data.length, eof: r.eof, data: r.data } };
           counters.readBytes += r.data.length;
-          if (buffer) lent.set(res, buffer);
+          if (buffer) reads.lend(res, [buffer]);
           return res;
         },
         (status, t) => ({ status, resfail: { file_attributes: attrsOf(t) } }),
       ),
-      sent(res: object) {
-        const buffer = lent.get(res);
-        if (buffer) {
-          lent.delete(res);
-          reads.pool.give(buffer);
-        }
-      },
+      sent: (res: object) => reads.giveBack(res),
     },
 
     7: proc(

@@ -11,7 +11,8 @@ import { HandleCache } from '../handle-cache';
 import { countName, emptyNfsCounters, type NfsCounters } from '../nfs-counters';
 import type { RpcContext, RpcProcedure } from '../rpc/rpc-program';
 import { NULL_PROCEDURE } from '../rpc/rpc-program';
-import { BufferPool, ReadAhead } from '../read-ahead';
+import { BufferPool } from '../../common/buffer-pool';
+import { ReadAhead } from '../read-ahead';
 import { type Client, ClientTable, MemoryRecoveryStore, type RecoveryStore, type Session, type Slot } from './client-table';
 import { NFS4_MAX_IO } from './nfs4-attrs';
 import { nfs4Operations } from './nfs4-operations';
@@ -95,8 +96,6 @@ export class Nfs4Server {
   readonly handles = new HandleCache();
   /** READ data in reused buffers, given back once the reply is written (as NFSv3's READ); read-ahead for sequential readers. */
   readonly reads: ReadAhead;
-  /** The READ buffers each COMPOUND reply (by its pieces) references until it is written. */
-  private readonly lent = new WeakMap<Buffer[], Buffer[]>();
   /** Expires leases in the background; stopped by close(). */
   private readonly sweeper: NodeJS.Timeout;
 
@@ -155,7 +154,7 @@ export class Nfs4Server {
         for (const p of pieces) w.raw(p);
       },
       // The writer keeps READ data by reference (raw): only once the reply is out may its buffers be read into again.
-      sent: (pieces) => this.giveBack(pieces),
+      sent: (pieces) => this.reads.giveBack(pieces),
     };
     return { 0: NULL_PROCEDURE, 1: compound };
   }
@@ -271,8 +270,8 @@ export class Nfs4Server {
         const kept = this.clients.keepReply(c.session!, slot, bytes, size, cachethis, c.lent.length > 0);
         if (!kept.bytes) this.uncached.set(slot, { seqRes: seqRes!, second: reply.resops[1] ?? OP.OP_SEQUENCE });
       }
-      // From here the reply carries READ's buffers: they go back once it is written (giveBack).
-      if (c.lent.length > 0) this.lent.set(bytes, c.lent.splice(0));
+      // From here the reply carries READ's buffers: they go back once it is written (the sent hook).
+      this.reads.lend(bytes, c.lent.splice(0));
       return bytes;
     } finally {
       // Left when no reply carries them (the COMPOUND failed past its operations): free now.
@@ -284,14 +283,6 @@ export class Nfs4Server {
         this.clients.renew(c.client);
       }
     }
-  }
-
-  /** A COMPOUND's reply was written (or dropped): the READ buffers it referenced go back to the pool. */
-  private giveBack(pieces: Buffer[]): void {
-    const lent = this.lent.get(pieces);
-    if (!lent) return;
-    this.lent.delete(pieces);
-    for (const b of lent) this.reads.pool.give(b);
   }
 
   /** Every result of a COMPOUND under its operation (run or refused), and a failed COMPOUND under its status. */
