@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BUCKETS_SECONDS, type IoCounterSnapshot, type IoStatsSnapshot } from '../virtualization/io-stats';
+import { LATENCY_BUCKETS_SECONDS } from '../common/latency-histogram';
+import type { IoCounterSnapshot, IoStatsSnapshot } from '../virtualization/io-stats';
 import { addDelta, emptyDelta, ioDelta, quantileMs, rateSample } from './io-rates';
 
 const N = LATENCY_BUCKETS_SECONDS.length + 1;

@@ -1,4 +1,5 @@
-import { LATENCY_BUCKETS_SECONDS, type IoCounterSnapshot, type IoStatsSnapshot } from '../virtualization/io-stats';
+import { LATENCY_BUCKETS_SECONDS } from '../common/latency-histogram';
+import type { IoCounterSnapshot, IoStatsSnapshot } from '../virtualization/io-stats';
 
 /** What one interval added to a read or write counter. */
 export interface OpDelta {

@@ -3,7 +3,7 @@ import { validateMetricName, type Metric, type Registry } from 'prom-client';
 export interface LiveHistogramSeries<T extends string> {
   labels: Record<T, string>;
   /** Observations per bucket, not cumulative: one entry per bound, then the +Inf bucket. */
-  counts: readonly number[];
+  counts: ArrayLike<number>;
   /** Sum of the observed values, in the unit of the bounds. */
   sum: number;
 }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/config';
 import type { StorageRuntime } from '../storage/runtime';
-import { LATENCY_BUCKETS_SECONDS, type IoCounterSnapshot, type IoStatsSnapshot } from '../virtualization/io-stats';
+import { LATENCY_BUCKETS_SECONDS } from '../common/latency-histogram';
+import type { IoCounterSnapshot, IoStatsSnapshot } from '../virtualization/io-stats';
 import type { LogicalDisk } from '../virtualization/logical-disk';
 import { ListenerRegistry } from '../common/listeners';
 import { StatsService } from './stats.service';

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
+import { LATENCY_BUCKETS_SECONDS, type LatencyHistogram } from '../common/latency-histogram';
 import { opName } from '../protocols/nfs4/ops.codec';
+import { LiveHistogram } from '../metrics/live-histogram';
 import { MetricsRegistry } from '../metrics/metrics-registry';
 import type { RpcStats } from './rpc/rpc-dispatcher';
 import { NasService, type ShareDurability } from './nas.service';
@@ -15,6 +17,14 @@ const RPC_REJECTS: ReadonlyArray<[keyof RpcStats, string]> = [
   ['denied', 'denied'],
   ['dropped', 'dropped'],
 ];
+
+/** "<program>v<version>.<procedure>", as the dispatcher names calls, into metric labels. */
+function procLabels(key: string): { program: string; version: string; procedure: string } | null {
+  const m = /^(.+)v(\d+)\.(.+)$/.exec(key);
+  return m ? { program: m[1].toLowerCase(), version: m[2], procedure: m[3] } : null;
+}
+
+const series = <T extends string>(labels: Record<T, string>, h: LatencyHistogram) => ({ labels, counts: h.counts, sum: h.sumSeconds });
 
 /**
  * NFS series, read from the NAS front end's plain counters at every scrape:
@@ -51,10 +61,24 @@ export class NasCollector {
         this.reset();
         if (!s) return;
         for (const [key, n] of Object.entries(s.byProc)) {
-          // "<program>v<version>.<procedure>", made by the dispatcher from its tables.
-          const m = /^(.+)v(\d+)\.(.+)$/.exec(key);
-          if (m) this.inc({ program: m[1].toLowerCase(), version: m[2], procedure: m[3] }, n);
+          const labels = procLabels(key);
+          if (labels) this.inc(labels, n);
         }
+      },
+    });
+    new LiveHistogram<'program' | 'version' | 'procedure'>({
+      name: 'strata_nfs_call_duration_seconds',
+      help: 'Time from an NFS or MOUNT call arriving to its reply being ready to send (decode, run, encode), by program, version and procedure; the client sees this plus the network. Procedures not called yet are left out.',
+      labelNames: ['program', 'version', 'procedure'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+      collect: () => {
+        const s = nas.stats();
+        if (!s) return [];
+        return Object.entries(s.latency).flatMap(([key, h]) => {
+          const labels = procLabels(key);
+          return labels && h.count > 0 ? [series(labels, h)] : [];
+        });
       },
     });
     new Counter<'status'>({
@@ -96,6 +120,26 @@ export class NasCollector {
       (s) => s.syncs,
     );
     fsCounter('strata_share_data_flushes_total', "Flushes of a share's volume before metadata that points at new data commits, since it was mounted.", (s) => s.flushes);
+    new LiveHistogram<'share' | 'kind'>({
+      name: 'strata_share_metadata_commit_seconds',
+      help: "How long a share's metadata commits took since it was mounted: kind=synced waited for the disk (the WAL's fsync: every namespace change on a sync share, COMMIT and FILE_SYNC on any), kind=applied did not (namespace changes on an async share).",
+      labelNames: ['share', 'kind'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+      collect: () =>
+        nas.filesystemStats().flatMap((s) => [
+          series({ share: s.share, kind: 'synced' }, s.commitLatency.synced),
+          series({ share: s.share, kind: 'applied' }, s.commitLatency.applied),
+        ]),
+    });
+    new LiveHistogram<'share'>({
+      name: 'strata_share_data_flush_seconds',
+      help: "How long the flushes of a share's volume before a metadata commit took, since it was mounted.",
+      labelNames: ['share'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+      collect: () => nas.filesystemStats().map((s) => series({ share: s.share }, s.flushLatency)),
+    });
     counter('strata_nfs_garbage_total', 'RPC messages too malformed to run: unreadable headers (dropped) and GARBAGE_ARGS replies.', (s) => s.garbage);
     counter('strata_nfs_record_errors_total', 'Connections closed for breaking record marking (oversized or unframed records).', (s) => s.recordErrors);
     counter('strata_nfs_retransmitted_calls_total', 'Retransmitted non-idempotent calls answered from the duplicate request cache.', (s) => s.drcHits);

@@ -20,7 +20,7 @@ import { StorageRuntime } from '../storage/runtime';
 import { StatsService, type NasStatus } from '../metrics/stats.service';
 import { ExportTable, type ExportEntry } from './exports/export-table';
 import { encodeFileHandle } from './file-handle';
-import { FileSystem, FileType, FsError } from './fs';
+import { FileSystem, FileType, FsError, type FsStats } from './fs';
 import { mount3Program, MountList } from './mount3/mount3-program';
 import { emptyNfsCounters } from './nfs-counters';
 import { nfs3Program } from './nfs3/nfs3-program';
@@ -38,12 +38,14 @@ import { SnapshotMounts } from './snapshots/snapshot-mounts';
 /** `meta.sqlite.rollback-<snapshot volume id>`: a rollback's database, ready to go in place. */
 const ROLLBACK_SUFFIX = '.rollback-';
 
-/** A mounted share's durability work since it was mounted: metadata commits, those of them synced to disk, and data flushes. */
+/** A mounted share's durability work since it was mounted: metadata commits, those of them synced to disk, and data flushes, with how long they took. */
 export interface ShareDurability {
   share: string;
   commits: number;
   syncs: number;
   flushes: number;
+  commitLatency: FsStats['commitLatency'];
+  flushLatency: FsStats['flushLatency'];
 }
 
 /**
@@ -233,7 +235,7 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     const out: ShareDurability[] = [];
     for (const entry of this.table.list()) {
       const s = this.filesystems.get(entry.exportId)?.stats();
-      if (s) out.push({ share: entry.name, commits: s.commits, syncs: s.syncs, flushes: s.flushes });
+      if (s) out.push({ share: entry.name, commits: s.commits, syncs: s.syncs, flushes: s.flushes, commitLatency: s.commitLatency, flushLatency: s.flushLatency });
     }
     return out;
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NFS_PROGRAM, NFS_V3, stable_how } from '../../src/protocols/nfs3';
 import { nfs_opnum4 as OP, nfsstat4 } from '../../src/protocols/nfs4/constants';
 import { encodeCallHeader } from '../../src/protocols/oncrpc/message';
@@ -85,6 +85,26 @@ describe('NAS status and metrics', () => {
       expect(delta('strata_nfs_read_bytes_total')).toBe(MiB + 123);
       expect(delta('strata_nfs_connections_total')).toBe(1);
       expect(sampleValue(after, 'strata_nfs_connections')).toBeGreaterThanOrEqual(1);
+      // Each call run is timed, by procedure: the histogram's count moves with the calls counter.
+      const write = { program: 'nfs', version: '3', procedure: 'WRITE' };
+      expect(delta('strata_nfs_call_duration_seconds_count', write)).toBe(2);
+      expect(delta('strata_nfs_call_duration_seconds_bucket', { ...write, le: '+Inf' })).toBe(2);
+      expect(delta('strata_nfs_call_duration_seconds_sum', write)).toBeGreaterThan(0);
+      expect(delta('strata_nfs_call_duration_seconds_count', { program: 'mount', version: '3', procedure: 'MNT' })).toBe(1);
+      // The share's commits and flushes are timed too, synced ones apart from those that did not wait for the disk.
+      // A commit in the background (atime, every second) can land between two series of one scrape: scrape until they agree.
+      await vi.waitFor(async () => {
+        const now = await scrape();
+        const since = (name: string, labels: Record<string, string>) => (sampleValue(now, name, labels) ?? 0) - (sampleValue(before, name, labels) ?? 0);
+        const share = { share: 'metered' };
+        const synced = since('strata_share_metadata_commit_seconds_count', { ...share, kind: 'synced' });
+        expect(synced).toBeGreaterThanOrEqual(2); // the FILE_SYNC WRITE and the COMMIT at least
+        expect(synced).toBe(since('strata_share_metadata_syncs_total', share));
+        expect(synced + since('strata_share_metadata_commit_seconds_count', { ...share, kind: 'applied' })).toBe(since('strata_share_metadata_commits_total', share));
+        expect(since('strata_share_metadata_commit_seconds_sum', { ...share, kind: 'synced' })).toBeGreaterThan(0);
+        expect(since('strata_share_data_flush_seconds_count', share)).toBe(since('strata_share_data_flushes_total', share));
+        expect(since('strata_share_data_flush_seconds_count', share)).toBeGreaterThanOrEqual(1);
+      });
       // The share's volume shows the same data going to the pool.
       expect(sampleValue(after, 'strata_volume_bytes_total', { volume: 'share:metered', pool: 'default', op: 'write' })!).toBeGreaterThanOrEqual(MiB + 123);
     } finally {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { LatencyHistogram } from '../../common/latency-histogram';
 import { settleAll } from '../../virtualization/settle-all';
 import { BlockAllocator, type Run, type RunAlignment } from './block-allocator';
 import { Directory, FIRST_COOKIE } from './directory';
@@ -104,6 +105,22 @@ export interface RenameResult {
 export interface Quiesced {
   /** Let changes run again. Idempotent. */
   release(): void;
+}
+
+/** Counters of a mounted filesystem since it was mounted, for tests and metrics; the histograms are live. */
+export interface FsStats {
+  /** Metadata transactions, and those of them that waited for the disk (fsync of the WAL). */
+  commits: number;
+  syncs: number;
+  /** Flushes of the data store before a commit. */
+  flushes: number;
+  sqlOps: number;
+  commitLatency: { readonly synced: LatencyHistogram; readonly applied: LatencyHistogram };
+  flushLatency: LatencyHistogram;
+  cachedInodes: number;
+  freeBlocks: number;
+  usedBlocks: number;
+  inodes: number;
 }
 
 /**
@@ -383,8 +400,20 @@ export class FileSystem {
   }
 
   /** Counters for tests and metrics. */
-  stats(): { commits: number; syncs: number; flushes: number; sqlOps: number; cachedInodes: number; freeBlocks: number; usedBlocks: number; inodes: number } {
-    return { commits: this.journal.commits, syncs: this.journal.syncs, flushes: this.journal.flushes, sqlOps: this.journal.opsCommitted, cachedInodes: this.inodes.size, freeBlocks: this.alloc.free, usedBlocks: this.alloc.used, inodes: this.inodeCount };
+  stats(): FsStats {
+    const j = this.journal;
+    return {
+      commits: j.commits,
+      syncs: j.syncs,
+      flushes: j.flushes,
+      sqlOps: j.opsCommitted,
+      commitLatency: j.commitLatency,
+      flushLatency: j.flushLatency,
+      cachedInodes: this.inodes.size,
+      freeBlocks: this.alloc.free,
+      usedBlocks: this.alloc.used,
+      inodes: this.inodeCount,
+    };
   }
 
   // ---- attributes -------------------------------------------------------
@@ -1552,9 +1581,10 @@ export class FileSystem {
 
   private newGen(): number {
     if (this.nextGen >= this.genCeiling) {
-      this.genCeiling = this.nextGen + GEN_RESERVE;
-      const ceiling = this.genCeiling;
+      const ceiling = this.nextGen + GEN_RESERVE;
       this.journal.writeSynced(() => this.stmts.putMeta.run('gen_ceiling', ceiling));
+      // Raised only once durable: after a failed write the next new inode tries again.
+      this.genCeiling = ceiling;
     }
     return (this.nextGen++ % 0xffffffff) + 1;
   }

@@ -9,6 +9,7 @@ export {
   MAX_NAME_BYTES,
   MAX_SYMLINK_BYTES,
   type CreateResult,
+  type FsStats,
   type LookupResult,
   type Quiesced,
   type ReadResult,

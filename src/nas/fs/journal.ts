@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { LatencyHistogram } from '../../common/latency-histogram';
 import type { Run } from './block-allocator';
 import { asFsError, fsError, type FsError } from './fs-error';
 import type { BlockStore } from './fs-types';
@@ -104,6 +106,10 @@ export class Journal {
   flushes = 0;
   /** SQL operations committed (a batch's structural changes, inode rows, extent rewrites). */
   opsCommitted = 0;
+  /** How long each commit's SQLite transaction took: with its fsync of the WAL (synced), or without (applied). */
+  readonly commitLatency = { synced: new LatencyHistogram(), applied: new LatencyHistogram() };
+  /** How long each flush of the data store before a commit took. */
+  readonly flushLatency = new LatencyHistogram();
 
   constructor(
     private readonly stmts: MetaStatements,
@@ -266,7 +272,9 @@ export class Journal {
       const sync = this.wantedSyncSeq >= sealed.seq;
       try {
         if (sealed.flush) {
+          const started = performance.now();
           await this.store.flush();
+          this.flushLatency.since(started);
           this.flushes++;
         }
         if (this.closed) return;
@@ -298,11 +306,13 @@ export class Journal {
     const stmts = this.stmts;
     this.synchronous(sync);
     const marker = sync && ops.length === 0 && freed.length === 0;
+    const started = performance.now();
     stmts.db.transaction(() => {
       for (let i = 0; i < ops.length; i++) ops[i]();
       for (const r of freed) stmts.putPendingDiscard.run(seq, r.start, r.count);
       if (marker) stmts.putMeta.run('synced_at', Date.now());
     })();
+    (sync ? this.commitLatency.synced : this.commitLatency.applied).since(started);
     this.commits++;
     this.opsCommitted += ops.length;
     if (sync) {

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { LatencyHistogram } from '../../common/latency-histogram';
 import { AcceptStat, AuthFlavor, AuthStat, RejectStat } from '../../protocols/oncrpc/constants';
 import { type CallHeader, decodeCallHeader, encodeReplyHeader, type ReplyStatus, RpcCallRejected, SUCCESS } from '../../protocols/oncrpc/message';
 import { XdrDecodeError, XdrReader, XdrWriter } from '../../protocols/xdr/xdr';
@@ -26,6 +28,12 @@ export interface RpcStats {
   calls: number;
   /** Calls run, by "<program>v<version>.<procedure>" (e.g. "NFSv3.READ"). */
   byProc: Record<string, number>;
+  /**
+   * Time from a call's record to its reply ready to send (decode, run,
+   * encode), by the same names as byProc; replies from the duplicate
+   * request cache are not counted.
+   */
+  latency: Record<string, LatencyHistogram>;
   /** Unreadable headers (dropped) and GARBAGE_ARGS replies. */
   garbage: number;
   /** SYSTEM_ERR replies (a handler failed unexpectedly). */
@@ -51,6 +59,7 @@ export function emptyStats(): RpcStats {
   return {
     calls: 0,
     byProc: {},
+    latency: {},
     garbage: 0,
     errors: 0,
     progUnavail: 0,
@@ -72,6 +81,7 @@ interface ProcedureEntry {
   proc: RpcProcedure;
   /** "<program>v<version>.<procedure>", made once for stats and logs. */
   name: string;
+  latency: LatencyHistogram;
 }
 
 interface ProgramEntry {
@@ -118,7 +128,13 @@ export class RpcDispatcher {
       for (const proc of Object.values(table)) {
         if (proc.sent && !proc.idempotent) throw new Error(`${program.name}v${v}.${proc.name}: a reply the duplicate request cache keeps cannot release its buffers`);
       }
-      versions.set(v, new Map(Object.keys(table).map((p) => [Number(p), { proc: table[Number(p)], name: `${program.name}v${v}.${table[Number(p)].name}` }])));
+      const procs = new Map<number, ProcedureEntry>();
+      for (const [n, proc] of Object.entries(table)) {
+        const name = `${program.name}v${v}.${proc.name}`;
+        const latency = (this.stats.latency[name] ??= new LatencyHistogram());
+        procs.set(Number(n), { proc, name, latency });
+      }
+      versions.set(v, procs);
     }
     this.programs.set(program.prog, {
       program,
@@ -135,6 +151,7 @@ export class RpcDispatcher {
   }
 
   async dispatch(record: Buffer, peer: RpcPeer): Promise<RpcReply | null> {
+    const started = performance.now();
     const r = new XdrReader(record);
     let call: CallHeader;
     try {
@@ -224,6 +241,7 @@ export class RpcDispatcher {
       connectionId: peer.connectionId,
     };
     const out = await this.run(proc, args, ctx, call, name, peer);
+    found.latency.since(started);
     if (drcKey) {
       if (out) this.drc!.complete(drcKey, out.buffers);
       else this.drc!.forget(drcKey);
