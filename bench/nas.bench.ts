@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { num, pct } from './format';
+import { addTimesBetween, formatGatewayTimes, scrapeGatewayTimes, type GatewayTimes } from './gateway-times';
 import { freePort } from './free-port';
 import { api, has, nodeFlags, peakRssMiB, quiesce, startGatewayProcess, stopProcess } from './gateway-process';
 import { DEFAULT_DEPTH, nfs4LoadArgv, parseNfs4LoadResult, type Nfs4LoadCommand, type Nfs4LoadResult } from './nfs4-load';
@@ -60,6 +61,8 @@ export interface NasBenchResult {
   ganeshaPeakRssMiB?: number;
   /** Our NFSv4.1 client against each server. */
   nfs4Client: Partial<Record<Server['name'], Nfs4ClientFigures>>;
+  /** Where the gateway's time went in the NFSv3 metadata rows, all rounds: on the sync share, and on the async one. */
+  gatewayTimes?: { sync: GatewayTimes; async: GatewayTimes };
   /** NFSv4.1 calls in flight during upload and download. */
   nfs4Depth: number;
   size: number;
@@ -85,6 +88,8 @@ interface Server {
   command(file: string, args: string[]): [string, string[]];
   /** Where NFSv4.1 reaches the export: the port and the path from the server's pseudo root. */
   nfs4: { port: number; exportPath: string };
+  /** Strata only: its call and commit times so far (the export's share), from its /metrics. */
+  times?: () => Promise<GatewayTimes>;
 }
 
 interface RoundFigures {
@@ -201,6 +206,17 @@ interface RoundSetup {
   files: number;
   /** The servers' processes, idle before each timed row. */
   pids: number[];
+  /** The gateway's times in the NFSv3 metadata rows, added up over the rounds. */
+  gatewayTimes: { sync: GatewayTimes; async: GatewayTimes };
+}
+
+/** Run `fn`, adding what the server's calls and commits took meanwhile to `into` (when the server tells). */
+async function withTimes<T>(server: Server, into: GatewayTimes, fn: () => Promise<T>): Promise<T> {
+  if (!server.times) return fn();
+  const before = await server.times();
+  const out = await fn();
+  addTimesBetween(into, before, await server.times());
+  return out;
 }
 
 /** The NFSv4.1 rows of a round: upload and download of the source (its bytes checked in round 0, untimed), then the metadata rows. */
@@ -254,14 +270,14 @@ const transfers: Phase = async (server, r, { source, sourceDigest, size, driver,
 };
 
 /** The NFSv3 metadata rows, then the same on our async share. */
-const metadataRows: Phase = async (server, r, { driver, files, pids }, asyncShare) => {
+const metadataRows: Phase = async (server, r, { driver, files, pids, gatewayTimes }, asyncShare) => {
   if (!driver) return {};
   // The removal of a 1 GiB file goes on in the background (discards): done before the metadata rows are timed.
   await quiesce(pids);
-  const fig: Partial<RoundFigures> = await metadata(server, driver, files, `meta-${r}`);
+  const fig: Partial<RoundFigures> = await withTimes(server, gatewayTimes.sync, () => metadata(server, driver, files, `meta-${r}`));
   if (asyncShare) {
     await quiesce(pids);
-    const m = await metadata(asyncShare, driver, files, `meta-${r}`);
+    const m = await withTimes(asyncShare, gatewayTimes.async, () => metadata(asyncShare, driver, files, `meta-${r}`));
     Object.assign(fig, { createAsync: m.create, statAsync: m.stat, unlinkAsync: m.unlink });
   }
   return fig;
@@ -409,12 +425,17 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       url: (path) => `nfs://127.0.0.1/bench${path === '/' ? '' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}`,
       command: (file, args) => [file, args],
       nfs4: { port: nfsPort, exportPath: '/bench' },
+      times: () => scrapeGatewayTimes(gw.url, gw.token, 'bench'),
     };
     // The metadata rows once more on a share exported async (a gateway crash loses nothing, a host crash the last second): ganesha's VFS FSAL does not sync metadata either.
     let strataAsync: Server | undefined;
     if (driver.path) {
       await api(gw.url, gw.token, 'shares', { name: 'bench-async', pool: 'bench', size: 128 * MiB, sync: false, rules: [{ clients: ['127.0.0.1/32'], access: 'rw', squash: 'no_root_squash', requirePrivilegedPort: false }] });
-      strataAsync = { ...strata, url: (path) => `nfs://127.0.0.1/bench-async${path === '/' ? '' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}` };
+      strataAsync = {
+        ...strata,
+        url: (path) => `nfs://127.0.0.1/bench-async${path === '/' ? '' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}`,
+        times: () => scrapeGatewayTimes(gw.url, gw.token, 'bench-async'),
+      };
     }
 
     result.ganeshaSkipped = ganeshaMissing();
@@ -436,6 +457,7 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       driver: driver.path,
       files: opts.files,
       pids: [gateway.pid, ganesha?.child.pid].filter((p): p is number => p !== undefined),
+      gatewayTimes: { sync: {}, async: {} },
     };
     const contenders: Array<{ server: Server; asyncShare?: Server; figures: RoundFigures[] }> = [
       { server: strata, asyncShare: strataAsync, figures: ours },
@@ -455,6 +477,7 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
         console.log(`NAS round ${r + 1}: strata ${show(ours[r])}; ganesha ${show(theirs[r])}`);
       }
     }
+    if (driver.path) result.gatewayTimes = setup.gatewayTimes;
     result.peakRssMiB = peakRssMiB(gateway.pid);
     result.ganeshaPeakRssMiB = peakRssMiB(ganesha?.child.pid);
     result.nfs4Client.strata = nfs4ClientFigures(ours);
@@ -532,6 +555,12 @@ export function nasTable(r: NasBenchResult): string {
   if (asyncRows.length) {
     lines.push('the NFSv3 metadata rows on a share exported async (committed before the reply, synced within 1 s: survives a gateway crash, not a host crash; ganesha VFS does not sync metadata either):');
     for (const row of asyncRows) lines.push(line(`${row.workload} (async)`, row));
+  }
+  const times = r.gatewayTimes;
+  if (times && (Object.keys(times.sync).length || Object.keys(times.async).length)) {
+    lines.push("the gateway's own time per call in the NFSv3 metadata rows, means over the rounds (from its /metrics; the rest of a client's wait is the network and the client):");
+    if (Object.keys(times.sync).length) lines.push(`  sync share: ${formatGatewayTimes(times.sync)}`);
+    if (Object.keys(times.async).length) lines.push(`  async share: ${formatGatewayTimes(times.async)}`);
   }
   return lines.join('\n');
 }

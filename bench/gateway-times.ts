@@ -1,0 +1,70 @@
+/**
+ * Where a gateway's time goes during a benchmark row, from its own latency
+ * histograms in /metrics (strata_nfs_call_duration_seconds and
+ * strata_share_metadata_commit_seconds): sums and counts read before and
+ * after the row, so the difference covers that row's calls alone.
+ */
+
+/** Seconds spent and how many, per key: "NFSv3 CREATE", "commit synced", "commit applied". */
+export type GatewayTimes = Record<string, { seconds: number; count: number }>;
+
+/** One sample line of the text exposition: name, labels, value (comments and blank lines give null). */
+function sample(line: string): { name: string; labels: Record<string, string>; value: number } | null {
+  const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+  if (!m) return null;
+  const labels: Record<string, string> = {};
+  for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+  return { name: m[1], labels, value: Number(m[3]) };
+}
+
+/** The NFSv3 call times and the metadata commit times of `share` in an exposition text. */
+export function parseGatewayTimes(text: string, share: string): GatewayTimes {
+  const out: GatewayTimes = {};
+  const add = (key: string, part: 'sum' | 'count', value: number) => {
+    const t = (out[key] ??= { seconds: 0, count: 0 });
+    if (part === 'sum') t.seconds += value;
+    else t.count += value;
+  };
+  for (const line of text.split('\n')) {
+    const s = sample(line);
+    if (!s) continue;
+    const call = /^strata_nfs_call_duration_seconds_(sum|count)$/.exec(s.name);
+    if (call && s.labels.program === 'nfs' && s.labels.version === '3') add(`NFSv3 ${s.labels.procedure}`, call[1] as 'sum' | 'count', s.value);
+    const commit = /^strata_share_metadata_commit_seconds_(sum|count)$/.exec(s.name);
+    if (commit && s.labels.share === share) add(`commit ${s.labels.kind}`, commit[1] as 'sum' | 'count', s.value);
+  }
+  return out;
+}
+
+/** What `after` adds to `before`, added to `into` (keys with no calls in between are left out). */
+export function addTimesBetween(into: GatewayTimes, before: GatewayTimes, after: GatewayTimes): GatewayTimes {
+  for (const [key, a] of Object.entries(after)) {
+    const b = before[key] ?? { seconds: 0, count: 0 };
+    const count = a.count - b.count;
+    if (count <= 0) continue;
+    const t = (into[key] ??= { seconds: 0, count: 0 });
+    t.seconds += a.seconds - b.seconds;
+    t.count += count;
+  }
+  return into;
+}
+
+/** Scrape a gateway's /metrics for parseGatewayTimes. */
+export async function scrapeGatewayTimes(url: string, token: string, share: string): Promise<GatewayTimes> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /metrics: ${res.status} ${await res.text()}`);
+  return parseGatewayTimes(await res.text(), share);
+}
+
+const PROCEDURES = ['LOOKUP', 'GETATTR', 'CREATE', 'WRITE', 'COMMIT', 'REMOVE'];
+
+/**
+ * "CREATE 530 µs, WRITE 53 µs, ...; metadata commits: synced 395 µs (3,002), applied 71 µs (2,002)":
+ * the mean time of each call in the gateway, then of the share's commits.
+ */
+export function formatGatewayTimes(t: GatewayTimes): string {
+  const us = (x: { seconds: number; count: number }) => `${Math.round((x.seconds / x.count) * 1e6).toLocaleString('en-US')} µs`;
+  const calls = PROCEDURES.filter((p) => t[`NFSv3 ${p}`]).map((p) => `${p} ${us(t[`NFSv3 ${p}`])}`);
+  const commits = ['synced', 'applied'].filter((k) => t[`commit ${k}`]).map((k) => `${k} ${us(t[`commit ${k}`])} (${t[`commit ${k}`].count.toLocaleString('en-US')})`);
+  return `${calls.join(', ')}${commits.length ? `; metadata commits: ${commits.join(', ')}` : ''}`;
+}
