@@ -1,4 +1,7 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { LATENCY_BUCKETS_SECONDS, LatencyHistogram } from '../src/common/latency-histogram';
+import { LiveHistogram } from '../src/metrics/live-histogram';
 import { addTimesBetween, formatGatewayTimes, parseGatewayTimes } from './gateway-times';
 
 const exposition = (createSum: number, createCount: number, syncedSum: number, syncedCount: number) => `# HELP strata_nfs_call_duration_seconds Time from ...
@@ -10,12 +13,12 @@ strata_nfs_call_duration_seconds_sum{program="nfs",version="4",procedure="COMPOU
 strata_nfs_call_duration_seconds_count{program="nfs",version="4",procedure="COMPOUND"} 9
 strata_nfs_call_duration_seconds_sum{program="mount",version="3",procedure="MNT"} 1
 strata_nfs_call_duration_seconds_count{program="mount",version="3",procedure="MNT"} 1
-strata_share_metadata_commit_seconds_sum{share="bench",kind="synced"} ${syncedSum}
-strata_share_metadata_commit_seconds_count{share="bench",kind="synced"} ${syncedCount}
-strata_share_metadata_commit_seconds_sum{share="bench-async",kind="synced"} 5
-strata_share_metadata_commit_seconds_count{share="bench-async",kind="synced"} 5
-strata_share_metadata_commit_seconds_sum{share="bench",kind="applied"} 0
-strata_share_metadata_commit_seconds_count{share="bench",kind="applied"} 0
+strata_share_metadata_commit_duration_seconds_sum{share="bench",kind="synced"} ${syncedSum}
+strata_share_metadata_commit_duration_seconds_count{share="bench",kind="synced"} ${syncedCount}
+strata_share_metadata_commit_duration_seconds_sum{share="bench-async",kind="synced"} 5
+strata_share_metadata_commit_duration_seconds_count{share="bench-async",kind="synced"} 5
+strata_share_metadata_commit_duration_seconds_sum{share="bench",kind="applied"} 0
+strata_share_metadata_commit_duration_seconds_count{share="bench",kind="applied"} 0
 `;
 
 describe('gateway times', () => {
@@ -34,5 +37,34 @@ describe('gateway times', () => {
     // A second row adds to the first.
     addTimesBetween(t, before, after);
     expect(formatGatewayTimes(t)).toBe('CREATE 530 µs; metadata commits: synced 395 µs (2,000)');
+  });
+
+  it('reads what the gateway’s registry renders', async () => {
+    const registry = new Registry();
+    const remove = new LatencyHistogram();
+    remove.observe(0.4);
+    remove.observe(0.5);
+    const synced = new LatencyHistogram();
+    synced.observe(0.35);
+    new LiveHistogram<'program' | 'version' | 'procedure'>({
+      name: 'strata_nfs_call_duration_seconds',
+      help: 'h',
+      labelNames: ['program', 'version', 'procedure'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers: [registry],
+      collect: () => [{ labels: { program: 'nfs', version: '3', procedure: 'REMOVE' }, counts: remove.counts, sum: remove.sumSeconds }],
+    });
+    new LiveHistogram<'share' | 'kind'>({
+      name: 'strata_share_metadata_commit_duration_seconds',
+      help: 'h',
+      labelNames: ['share', 'kind'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers: [registry],
+      collect: () => [{ labels: { share: 'bench', kind: 'synced' }, counts: synced.counts, sum: synced.sumSeconds }],
+    });
+    const t = parseGatewayTimes(await registry.metrics(), 'bench');
+    expect(t['NFSv3 REMOVE'].count).toBe(2);
+    expect(t['NFSv3 REMOVE'].seconds).toBeCloseTo(0.0009, 12);
+    expect(t['commit synced']).toEqual({ seconds: expect.closeTo(0.00035, 12), count: 1 });
   });
 });

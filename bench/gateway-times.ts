@@ -1,7 +1,7 @@
 /**
  * Where a gateway's time goes during a benchmark row, from its own latency
  * histograms in /metrics (strata_nfs_call_duration_seconds and
- * strata_share_metadata_commit_seconds): sums and counts read before and
+ * strata_share_metadata_commit_duration_seconds): sums and counts read before and
  * after the row, so the difference covers that row's calls alone.
  */
 
@@ -30,7 +30,7 @@ export function parseGatewayTimes(text: string, share: string): GatewayTimes {
     if (!s) continue;
     const call = /^strata_nfs_call_duration_seconds_(sum|count)$/.exec(s.name);
     if (call && s.labels.program === 'nfs' && s.labels.version === '3') add(`NFSv3 ${s.labels.procedure}`, call[1] as 'sum' | 'count', s.value);
-    const commit = /^strata_share_metadata_commit_seconds_(sum|count)$/.exec(s.name);
+    const commit = /^strata_share_metadata_commit_duration_seconds_(sum|count)$/.exec(s.name);
     if (commit && s.labels.share === share) add(`commit ${s.labels.kind}`, commit[1] as 'sum' | 'count', s.value);
   }
   return out;

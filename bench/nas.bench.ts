@@ -210,11 +210,16 @@ interface RoundSetup {
   gatewayTimes: { sync: GatewayTimes; async: GatewayTimes };
 }
 
-/** Run `fn`, adding what the server's calls and commits took meanwhile to `into` (when the server tells). */
-async function withTimes<T>(server: Server, into: GatewayTimes, fn: () => Promise<T>): Promise<T> {
-  if (!server.times) return fn();
-  const before = await server.times();
+/**
+ * Wait for the servers to be idle, then run `fn`, adding what the server's
+ * calls and commits took meanwhile to `into` (when the server tells; read
+ * before the wait, so that rendering /metrics is not what the row starts after).
+ */
+async function withTimes<T>(server: Server, pids: number[], into: GatewayTimes, fn: () => Promise<T>): Promise<T> {
+  const before = await server.times?.();
+  await quiesce(pids);
   const out = await fn();
+  if (!server.times || !before) return out;
   addTimesBetween(into, before, await server.times());
   return out;
 }
@@ -273,11 +278,9 @@ const transfers: Phase = async (server, r, { source, sourceDigest, size, driver,
 const metadataRows: Phase = async (server, r, { driver, files, pids, gatewayTimes }, asyncShare) => {
   if (!driver) return {};
   // The removal of a 1 GiB file goes on in the background (discards): done before the metadata rows are timed.
-  await quiesce(pids);
-  const fig: Partial<RoundFigures> = await withTimes(server, gatewayTimes.sync, () => metadata(server, driver, files, `meta-${r}`));
+  const fig: Partial<RoundFigures> = await withTimes(server, pids, gatewayTimes.sync, () => metadata(server, driver, files, `meta-${r}`));
   if (asyncShare) {
-    await quiesce(pids);
-    const m = await withTimes(asyncShare, gatewayTimes.async, () => metadata(asyncShare, driver, files, `meta-${r}`));
+    const m = await withTimes(asyncShare, pids, gatewayTimes.async, () => metadata(asyncShare, driver, files, `meta-${r}`));
     Object.assign(fig, { createAsync: m.create, statAsync: m.stat, unlinkAsync: m.unlink });
   }
   return fig;

@@ -68,7 +68,7 @@ export class NasCollector {
     });
     new LiveHistogram<'program' | 'version' | 'procedure'>({
       name: 'strata_nfs_call_duration_seconds',
-      help: 'Time from an NFS or MOUNT call arriving to its reply being ready to send (decode, run, encode), by program, version and procedure; the client sees this plus the network. Procedures not called yet are left out.',
+      help: 'Time an NFS or MOUNT call took in the gateway, from its dispatch to its reply being ready to send (decode, run, encode), by program, version and procedure. Time a call waited on its connection before dispatch (more calls in flight than the connection runs at once) is not counted, nor is sending the reply. Procedures not called yet are left out.',
       labelNames: ['program', 'version', 'procedure'],
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
@@ -121,8 +121,8 @@ export class NasCollector {
     );
     fsCounter('strata_share_data_flushes_total', "Flushes of a share's volume before metadata that points at new data commits, since it was mounted.", (s) => s.flushes);
     new LiveHistogram<'share' | 'kind'>({
-      name: 'strata_share_metadata_commit_seconds',
-      help: "How long a share's metadata commits took since it was mounted: kind=synced waited for the disk (the WAL's fsync: every namespace change on a sync share, COMMIT and FILE_SYNC on any), kind=applied did not (namespace changes on an async share).",
+      name: 'strata_share_metadata_commit_duration_seconds',
+      help: "How long a share's metadata commits took since it was mounted, the SQLite transaction included: kind=synced waited for the disk (the WAL's fsync: every namespace change on a sync share; COMMIT, FILE_SYNC and the once-a-second background commit on any), kind=applied did not (namespace changes on an async share); synced minus applied is about the fsync.",
       labelNames: ['share', 'kind'],
       buckets: LATENCY_BUCKETS_SECONDS,
       registers,
@@ -133,7 +133,7 @@ export class NasCollector {
         ]),
     });
     new LiveHistogram<'share'>({
-      name: 'strata_share_data_flush_seconds',
+      name: 'strata_share_data_flush_duration_seconds',
       help: "How long the flushes of a share's volume before a metadata commit took, since it was mounted.",
       labelNames: ['share'],
       buckets: LATENCY_BUCKETS_SECONDS,

@@ -37,13 +37,8 @@ export class IoCounter {
   }
 
   snapshot(): IoCounterSnapshot {
-    return {
-      ops: this.ops,
-      bytes: this.bytes,
-      errors: this.errors,
-      buckets: Array.from(this.latency.counts),
-      latencySumSeconds: this.latency.sumSeconds,
-    };
+    const { buckets, sumSeconds } = this.latency.snapshot();
+    return { ops: this.ops, bytes: this.bytes, errors: this.errors, buckets, latencySumSeconds: sumSeconds };
   }
 }
 
