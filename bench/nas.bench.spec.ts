@@ -24,8 +24,8 @@ describe('the NAS table', () => {
     const at = text.indexOf(heading[0]);
     expect(text.indexOf(lines(text, /^nfs-cp upload/)[0])).toBeLessThan(at);
     expect(text.slice(at + 1, at + 4)).toEqual([
-      'NFSv4.1 upload 1 GiB        MB/s          800        600   0.75',
-      'NFSv4.1 stat                ops/s      10,000     12,346   1.23',
+      'NFSv4.1 upload 1 GiB               MB/s          800        600   0.75',
+      'NFSv4.1 stat                       ops/s      10,000     12,346   1.23',
       "our client's CPU, share of one core, upload/download/metadata: strata 30%/97%/20%; ganesha 50%/99%/25% (near 100%: the client set the pace, not the server)",
     ]);
     // The goal speaks of the NFSv3 rows only (met there, not on the NFSv4.1 rows).
@@ -40,8 +40,28 @@ describe('the NAS table', () => {
       rows: [{ workload: 'NFSv4.1 unlink', unit: 'ops/s', strata: 4000, nfs4: true }],
     }).split('\n');
     expect(lines(text, /^ganesha column skipped/)).toEqual(['ganesha column skipped: ganesha runs in its own network namespace, which needs root']);
-    expect(lines(text, /^NFSv4\.1 unlink/)).toEqual(['NFSv4.1 unlink              ops/s           -      4,000   -']);
+    expect(lines(text, /^NFSv4\.1 unlink/)).toEqual(['NFSv4.1 unlink                     ops/s           -      4,000   -']);
     expect(lines(text, /^goal/)).toEqual([]);
+  });
+
+  it('lists the async share rows, NFSv3 and NFSv4.1, in their own section, not among the sync NFSv4.1 rows', () => {
+    const text = nasTable({
+      ...base,
+      rows: [
+        { workload: 'unlink', unit: 'ops/s', ganesha: 2000, strata: 1500, ratio: 0.75 },
+        { workload: 'NFSv4.1 unlink', unit: 'ops/s', ganesha: 2200, strata: 1300, ratio: 0.59, nfs4: true },
+        { workload: 'unlink', unit: 'ops/s', ganesha: 2000, strata: 2300, ratio: 1.15, asyncShare: true },
+        { workload: 'NFSv4.1 unlink', unit: 'ops/s', ganesha: 2200, strata: 2400, ratio: 1.09, asyncShare: true, nfs4: true },
+      ],
+    }).split('\n');
+    expect(lines(text, /unlink/)).toEqual([
+      'unlink                             ops/s       2,000      1,500   0.75',
+      'NFSv4.1 unlink                     ops/s       2,200      1,300   0.59',
+      'unlink (async)                     ops/s       2,000      2,300   1.15',
+      'NFSv4.1 unlink (async)             ops/s       2,200      2,400   1.09',
+    ]);
+    const heading = text.findIndex((l) => l.startsWith('the metadata rows on a share exported async'));
+    expect(text.indexOf('unlink (async)                     ops/s       2,000      2,300   1.15')).toBe(heading + 1);
   });
 
   it("ends with the gateway's own time per call in the metadata rows, sync and async share", () => {

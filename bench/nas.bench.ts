@@ -108,6 +108,10 @@ interface RoundFigures {
   create4?: number;
   stat4?: number;
   unlink4?: number;
+  /** The NFSv4.1 metadata rows on the async share (strata only). */
+  create4Async?: number;
+  stat4Async?: number;
+  unlink4Async?: number;
   /** What the NFSv4.1 load process reported besides: bytes per WRITE and READ, its share of a core. */
   write4Chunk?: number;
   read4Chunk?: number;
@@ -224,8 +228,8 @@ async function withTimes<T>(server: Server, pids: number[], into: GatewayTimes, 
   return out;
 }
 
-/** The NFSv4.1 rows of a round: upload and download of the source (its bytes checked in round 0, untimed), then the metadata rows. */
-async function nfs4Round(server: Server, r: number, { source, sourceDigest, files, pids }: RoundSetup): Promise<Partial<RoundFigures>> {
+/** The NFSv4.1 rows of a round: upload and download of the source (its bytes checked in round 0, untimed), then the metadata rows, on the async share too. */
+async function nfs4Round(server: Server, r: number, { source, sourceDigest, files, pids }: RoundSetup, asyncShare?: Server): Promise<Partial<RoundFigures>> {
   const name = `v4-${r}.bin`;
   await quiesce(pids);
   const up = await nfs4Load(server, { command: 'upload', source, name });
@@ -238,7 +242,14 @@ async function nfs4Round(server: Server, r: number, { source, sourceDigest, file
   await nfs4Load(server, { command: 'rm', name });
   await quiesce(pids);
   const meta = await nfs4Load(server, { command: 'meta', dir: `meta4-${r}`, files });
+  let onAsync: Partial<RoundFigures> = {};
+  if (asyncShare) {
+    await quiesce(pids);
+    const m = await nfs4Load(asyncShare, { command: 'meta', dir: `meta4-${r}`, files });
+    onAsync = { create4Async: files / m.create, stat4Async: files / m.stat, unlink4Async: files / m.unlink };
+  }
   return {
+    ...onAsync,
     upload4: up.bytes / up.seconds / 1e6,
     download4: down.bytes / down.seconds / 1e6,
     create4: files / meta.create,
@@ -431,15 +442,13 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       times: () => scrapeGatewayTimes(gw.url, gw.token, 'bench'),
     };
     // The metadata rows once more on a share exported async (a gateway crash loses nothing, a host crash the last second): ganesha's VFS FSAL does not sync metadata either.
-    let strataAsync: Server | undefined;
-    if (driver.path) {
-      await api(gw.url, gw.token, 'shares', { name: 'bench-async', pool: 'bench', size: 128 * MiB, sync: false, rules: [{ clients: ['127.0.0.1/32'], access: 'rw', squash: 'no_root_squash', requirePrivilegedPort: false }] });
-      strataAsync = {
-        ...strata,
-        url: (path) => `nfs://127.0.0.1/bench-async${path === '/' ? '' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}`,
-        times: () => scrapeGatewayTimes(gw.url, gw.token, 'bench-async'),
-      };
-    }
+    await api(gw.url, gw.token, 'shares', { name: 'bench-async', pool: 'bench', size: 128 * MiB, sync: false, rules: [{ clients: ['127.0.0.1/32'], access: 'rw', squash: 'no_root_squash', requirePrivilegedPort: false }] });
+    const strataAsync: Server = {
+      ...strata,
+      url: (path) => `nfs://127.0.0.1/bench-async${path === '/' ? '' : path}?version=3&nfsport=${nfsPort}&mountport=${mountPort}`,
+      nfs4: { port: nfsPort, exportPath: '/bench-async' },
+      times: () => scrapeGatewayTimes(gw.url, gw.token, 'bench-async'),
+    };
 
     result.ganeshaSkipped = ganeshaMissing();
     if (!result.ganeshaSkipped) {
@@ -503,6 +512,9 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       { key: 'create4', workload: 'NFSv4.1 create+write+close', unit: 'ops/s', flag: { nfs4: true } },
       { key: 'stat4', workload: 'NFSv4.1 stat', unit: 'ops/s', flag: { nfs4: true } },
       { key: 'unlink4', workload: 'NFSv4.1 unlink', unit: 'ops/s', flag: { nfs4: true } },
+      { key: 'create4Async', peer: 'create4', workload: 'NFSv4.1 create+write+close', unit: 'ops/s', flag: { asyncShare: true, nfs4: true } },
+      { key: 'stat4Async', peer: 'stat4', workload: 'NFSv4.1 stat', unit: 'ops/s', flag: { asyncShare: true, nfs4: true } },
+      { key: 'unlink4Async', peer: 'unlink4', workload: 'NFSv4.1 unlink', unit: 'ops/s', flag: { asyncShare: true, nfs4: true } },
     ];
     for (const { key, peer = key, workload, unit, flag } of rows) {
       if (ours[0][key] === undefined) continue;
@@ -531,7 +543,7 @@ function nfs4ClientFigures(rounds: RoundFigures[]): Nfs4ClientFigures {
 export function nasTable(r: NasBenchResult): string {
   if (r.unavailable) return `NAS: skipped: ${r.unavailable}`;
   const f = (n: number | undefined, d = 0) => (n === undefined ? '-' : num(n, d));
-  const cols = (workload: string, unit: string, ganesha: string, strata: string, ratio: string) => `${workload.padEnd(27)} ${unit.padEnd(6)} ${ganesha.padStart(10)} ${strata.padStart(10)}   ${ratio}`;
+  const cols = (workload: string, unit: string, ganesha: string, strata: string, ratio: string) => `${workload.padEnd(34)} ${unit.padEnd(6)} ${ganesha.padStart(10)} ${strata.padStart(10)}   ${ratio}`;
   const line = (workload: string, row: NasRow) => cols(workload, row.unit, f(row.ganesha), f(row.strata), f(row.ratio, 2));
   const lines = [
     `NAS: NFSv3 with libnfs clients on loopback, gateway (separate process) vs nfs-ganesha VFS FSAL; ${r.rounds} rounds, medians (ratio: median of per-round ratios); metadata: ${r.files.toLocaleString('en-US')} files, one call at a time`,
@@ -540,7 +552,7 @@ export function nasTable(r: NasBenchResult): string {
   if (r.metaSkipped) lines.push(`metadata rows skipped: ${r.metaSkipped}`);
   lines.push(cols('workload', 'unit', 'ganesha', 'strata', 'ratio'));
   const v3 = r.rows.filter((x) => !x.asyncShare && !x.nfs4);
-  const v4 = r.rows.filter((x) => x.nfs4);
+  const v4 = r.rows.filter((x) => x.nfs4 && !x.asyncShare);
   const asyncRows = r.rows.filter((x) => x.asyncShare);
   for (const row of v3) lines.push(line(row.workload, row));
   if (v4.length) {
@@ -556,7 +568,7 @@ export function nasTable(r: NasBenchResult): string {
     lines.push(`goal ratio >= 1.0 on every NFSv3 row (share exported sync, the default): ${v3.every((x) => x.ratio! >= 1) ? 'met' : 'NOT met'}`);
   }
   if (asyncRows.length) {
-    lines.push('the NFSv3 metadata rows on a share exported async (committed before the reply, synced within 1 s: survives a gateway crash, not a host crash; ganesha VFS does not sync metadata either):');
+    lines.push('the metadata rows on a share exported async (committed before the reply, synced within 1 s: survives a gateway crash, not a host crash; ganesha VFS does not sync metadata either):');
     for (const row of asyncRows) lines.push(line(`${row.workload} (async)`, row));
   }
   const times = r.gatewayTimes;
