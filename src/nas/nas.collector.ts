@@ -180,6 +180,14 @@ export class NasCollector {
         for (const [op, n] of Object.entries(nas.nfsCounters.nfs4Operations)) this.inc({ operation: opName(Number(op)) }, n);
       },
     });
+    new LiveHistogram<'operation'>({
+      name: 'strata_nfs4_operation_duration_seconds',
+      help: 'How long NFSv4.1 operations inside COMPOUNDs took, by operation, from their arguments decoded to their result encoded (SEQUENCE: its slot and session checks); failed results included, operations refused without running not. Operations not run yet are left out.',
+      labelNames: ['operation'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+      collect: () => Object.entries(nas.nfsCounters.nfs4OperationLatency).map(([op, h]) => series({ operation: opName(Number(op)) }, h)),
+    });
     new Counter({
       name: 'strata_nfs4_replays_total',
       help: "NFSv4.1 COMPOUNDs retransmitted on a session slot, answered from the slot's reply cache (or NFS4ERR_RETRY_UNCACHED_REP when the reply was not kept), never run again.",

@@ -142,6 +142,11 @@ describe('NAS status and metrics', () => {
       // One LOOKUP down to the share, one that failed; the replay ran nothing.
       expect(delta('strata_nfs4_operations_total', { operation: 'LOOKUP' })).toBe(2);
       expect(delta('strata_nfs4_operations_total', { operation: 'EXCHANGE_ID' })).toBe(1);
+      // Each operation that ran is timed, failed ones too (the LOOKUP of 'missing'); the replay ran nothing.
+      expect(delta('strata_nfs4_operation_duration_seconds_count', { operation: 'OPEN' })).toBe(1);
+      expect(delta('strata_nfs4_operation_duration_seconds_count', { operation: 'LOOKUP' })).toBe(2);
+      expect(delta('strata_nfs4_operation_duration_seconds_sum', { operation: 'WRITE' })).toBeGreaterThan(0);
+      expect(delta('strata_nfs4_operation_duration_seconds_count', { operation: 'SEQUENCE' })).toBe(delta('strata_nfs4_operations_total', { operation: 'SEQUENCE' }));
       expect(delta('strata_nfs4_replays_total')).toBe(1);
       expect(delta('strata_nfs_errors_total', { status: 'NFS4ERR_NOENT' })).toBe(1);
       expect(delta('strata_nfs_errors_total', { status: 'NFS4ERR_MINOR_VERS_MISMATCH' })).toBe(1);

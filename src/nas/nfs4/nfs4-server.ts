@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { crc32 } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import { LatencyHistogram } from '../../common/latency-histogram';
 import type { stateid4 } from '../../protocols/nfs4/common.codec';
 import { isImplemented, opInMinorVersion, readCompoundHeader, readOpArgs, writeCompoundResHeader, writeResop, type nfs_resop4, type CompoundHeader } from '../../protocols/nfs4/compound.codec';
 import { NFS4_PROGRAM, Nfs4DecodeError, nfs_opnum4 as OP, nfsstat4 } from '../../protocols/nfs4/constants';
@@ -227,6 +229,7 @@ export class Nfs4Server {
         if (op === OP.OP_SEQUENCE) {
           const a = args as OpArgs<OP.OP_SEQUENCE>;
           const fingerprint = requestFingerprint(d.opsBytes.subarray(r.offset), a.sa_cachethis, c.principal);
+          const started = performance.now();
           let outcome: ReturnType<ClientTable['sequence']>;
           try {
             outcome = this.sequenceChecks(a, c, reply, fingerprint);
@@ -253,11 +256,14 @@ export class Nfs4Server {
             sr_status_flags: 0,
           };
           reply.add({ resop: op, res: { status: nfsstat4.NFS4_OK, resok: seqRes } });
+          this.latencyOf(op).since(started);
           continue;
         }
+        const started = performance.now();
         const res = await this.run(op, args, c);
         const added = fits({ resop: op, res } as nfs_resop4);
         reply.add(added);
+        this.latencyOf(op).since(started);
         if (added.res.status !== nfsstat4.NFS4_OK) break;
       }
       const bytes = reply.finish();
@@ -283,6 +289,11 @@ export class Nfs4Server {
         this.clients.renew(c.client);
       }
     }
+  }
+
+  /** The latency histogram of an operation, made on its first run. */
+  private latencyOf(op: number): LatencyHistogram {
+    return (this.counters.nfs4OperationLatency[op] ??= new LatencyHistogram());
   }
 
   /** Every result of a COMPOUND under its operation (run or refused), and a failed COMPOUND under its status. */
