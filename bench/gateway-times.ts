@@ -4,35 +4,21 @@
  * strata_share_metadata_commit_duration_seconds): sums and counts read before and
  * after the row, so the difference covers that row's calls alone.
  */
+import { type Labels, parseExposition, samplesOf } from '../test/utils/prometheus-text';
 
 /** Seconds spent and how many, per key: "NFSv3 CREATE", "commit synced", "commit applied". */
 export type GatewayTimes = Record<string, { seconds: number; count: number }>;
 
-/** One sample line of the text exposition: name, labels, value (comments and blank lines give null). */
-function sample(line: string): { name: string; labels: Record<string, string>; value: number } | null {
-  const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-  if (!m) return null;
-  const labels: Record<string, string> = {};
-  for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-  return { name: m[1], labels, value: Number(m[3]) };
-}
-
-/** The NFSv3 call times and the metadata commit times of `share` in an exposition text. */
+/** The NFSv3 call times and the metadata commit times of `share` in an exposition text (checked by the tests' strict parser). */
 export function parseGatewayTimes(text: string, share: string): GatewayTimes {
+  const families = parseExposition(text);
   const out: GatewayTimes = {};
-  const add = (key: string, part: 'sum' | 'count', value: number) => {
-    const t = (out[key] ??= { seconds: 0, count: 0 });
-    if (part === 'sum') t.seconds += value;
-    else t.count += value;
+  const read = (metric: string, match: Labels, key: (labels: Labels) => string) => {
+    for (const s of samplesOf(families, `${metric}_sum`, match)) (out[key(s.labels)] ??= { seconds: 0, count: 0 }).seconds = s.value;
+    for (const s of samplesOf(families, `${metric}_count`, match)) (out[key(s.labels)] ??= { seconds: 0, count: 0 }).count = s.value;
   };
-  for (const line of text.split('\n')) {
-    const s = sample(line);
-    if (!s) continue;
-    const call = /^strata_nfs_call_duration_seconds_(sum|count)$/.exec(s.name);
-    if (call && s.labels.program === 'nfs' && s.labels.version === '3') add(`NFSv3 ${s.labels.procedure}`, call[1] as 'sum' | 'count', s.value);
-    const commit = /^strata_share_metadata_commit_duration_seconds_(sum|count)$/.exec(s.name);
-    if (commit && s.labels.share === share) add(`commit ${s.labels.kind}`, commit[1] as 'sum' | 'count', s.value);
-  }
+  read('strata_nfs_call_duration_seconds', { program: 'nfs', version: '3' }, (l) => `NFSv3 ${l.procedure}`);
+  read('strata_share_metadata_commit_duration_seconds', { share }, (l) => `commit ${l.kind}`);
   return out;
 }
 
@@ -64,7 +50,7 @@ const PROCEDURES = ['LOOKUP', 'GETATTR', 'CREATE', 'WRITE', 'COMMIT', 'REMOVE'];
  */
 export function formatGatewayTimes(t: GatewayTimes): string {
   const us = (x: { seconds: number; count: number }) => `${Math.round((x.seconds / x.count) * 1e6).toLocaleString('en-US')} µs`;
-  const calls = PROCEDURES.filter((p) => t[`NFSv3 ${p}`]).map((p) => `${p} ${us(t[`NFSv3 ${p}`])}`);
-  const commits = ['synced', 'applied'].filter((k) => t[`commit ${k}`]).map((k) => `${k} ${us(t[`commit ${k}`])} (${t[`commit ${k}`].count.toLocaleString('en-US')})`);
+  const calls = PROCEDURES.filter((p) => t[`NFSv3 ${p}`]?.count).map((p) => `${p} ${us(t[`NFSv3 ${p}`])}`);
+  const commits = ['synced', 'applied'].filter((k) => t[`commit ${k}`]?.count).map((k) => `${k} ${us(t[`commit ${k}`])} (${t[`commit ${k}`].count.toLocaleString('en-US')})`);
   return `${calls.join(', ')}${commits.length ? `; metadata commits: ${commits.join(', ')}` : ''}`;
 }

@@ -223,8 +223,7 @@ async function withTimes<T>(server: Server, pids: number[], into: GatewayTimes, 
   const before = await server.times?.();
   await quiesce(pids);
   const out = await fn();
-  if (!server.times || !before) return out;
-  addTimesBetween(into, before, await server.times());
+  if (before) addTimesBetween(into, before, await server.times!());
   return out;
 }
 

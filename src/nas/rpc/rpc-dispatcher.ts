@@ -29,9 +29,9 @@ export interface RpcStats {
   /** Calls run, by "<program>v<version>.<procedure>" (e.g. "NFSv3.READ"). */
   byProc: Record<string, number>;
   /**
-   * Time from a call's record to its reply ready to send (decode, run,
-   * encode), by the same names as byProc; replies from the duplicate
-   * request cache are not counted.
+   * Time from a call's dispatch to its reply ready to send (decode, run,
+   * encode), by the same names as byProc; calls that never ran (GARBAGE_ARGS,
+   * replies from the duplicate request cache) are not counted.
    */
   latency: Record<string, LatencyHistogram>;
   /** Unreadable headers (dropped) and GARBAGE_ARGS replies. */
