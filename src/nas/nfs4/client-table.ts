@@ -158,6 +158,7 @@ export class ClientTable {
   private readonly confirmed = new Map<string, Client>();
   private readonly unconfirmed = new Map<string, Client>();
   private readonly sessions = new Map<string, Session>();
+  private lastSession: Session | undefined;
   /** Owners that held state before the restart and may still reclaim it. */
   private readonly reclaimable: Set<string>;
   /** Reply-cache bytes reserved by open sessions, and held by replies kept unasked. */
@@ -322,8 +323,17 @@ export class ClientTable {
     return client.csReply;
   }
 
+  /**
+   * The session with this id. Every COMPOUND names one (twice: its checks and SEQUENCE), mostly the
+   * same as the call before, so the last one found is tried first, byte for byte and still in the
+   * table, before the id is turned into a key.
+   */
   session(id: Buffer): Session {
-    return this.sessions.get(id.toString('hex')) ?? fail(nfsstat4.NFS4ERR_BADSESSION, 'no such session');
+    const last = this.lastSession;
+    if (last !== undefined && last.id.equals(id) && this.sessions.get(last.key) === last) return last;
+    const s = this.sessions.get(id.toString('hex')) ?? fail(nfsstat4.NFS4ERR_BADSESSION, 'no such session');
+    this.lastSession = s;
+    return s;
   }
 
   destroySession(id: Buffer): void {

@@ -322,7 +322,7 @@ export class Nfs4Server {
     // A reply to be cached must fit ca_maxresponsesize_cached, any other ca_maxresponsesize (as Linux's nfsd).
     reply.limit = a.sa_cachethis ? Math.min(fore.ca_maxresponsesize_cached, fore.ca_maxresponsesize) : fore.ca_maxresponsesize;
     reply.tooBig = a.sa_cachethis ? nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE : nfsstat4.NFS4ERR_REP_TOO_BIG;
-    if (reply.sizeWith({ resop: OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4_OK, resok: SEQUENCE_SIZED } }) > reply.limit) fail(reply.tooBig, `not even SEQUENCE's reply fits ${reply.limit} bytes`);
+    if (reply.size + SEQUENCE_RESULT_BYTES > reply.limit) fail(reply.tooBig, `not even SEQUENCE's reply fits ${reply.limit} bytes`);
     const outcome = this.clients.sequence(a);
     // The same slot and sequence id with other operations is not a retry (RFC 8881 section 2.10.6.2).
     if (outcome.kind === 'replay' && outcome.slot.fingerprint !== fingerprint) fail(nfsstat4.NFS4ERR_SEQ_FALSE_RETRY, `slot ${a.sa_slotid} sequence id ${a.sa_sequenceid} carried another request`);
@@ -380,8 +380,13 @@ function requestFingerprint(ops: Buffer, cachethis: boolean, principal: string):
 const FINGERPRINT_HEAD = 4096;
 const FINGERPRINT_TAIL = 256;
 
-/** A SEQUENCE result of the size every one has (the session id is 16 bytes), to measure before the slot is taken. */
-const SEQUENCE_SIZED: SEQUENCE4resok = { sr_sessionid: Buffer.alloc(16), sr_sequenceid: 0, sr_slotid: 0, sr_highest_slotid: 0, sr_target_highest_slotid: 0, sr_status_flags: 0 };
+/** The encoded size every successful SEQUENCE result has (the session id is 16 bytes), to check before the slot is taken. */
+const SEQUENCE_RESULT_BYTES = (() => {
+  const sized: SEQUENCE4resok = { sr_sessionid: Buffer.alloc(16), sr_sequenceid: 0, sr_slotid: 0, sr_highest_slotid: 0, sr_target_highest_slotid: 0, sr_status_flags: 0 };
+  const w = new XdrWriter(64);
+  writeResop(w, { resop: OP.OP_SEQUENCE, res: { status: nfsstat4.NFS4_OK, resok: sized } });
+  return w.length;
+})();
 
 /** COMPOUND4res built one result at a time, so each result's size is known before it joins the reply. */
 class ReplyBuilder {
