@@ -98,6 +98,30 @@ describe('mkfs and mount', () => {
     fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
   });
 
+  it('drops the cookie index of a version 3 database at open, and lists directories in cookie order without it', async () => {
+    // Created in the reverse of name order, then one removed and re-added: cookie order is neither name nor ino order.
+    for (const n of ['e', 'd', 'c', 'b', 'a']) await file(ROOT, fs.root, n);
+    await fs.remove(ROOT, fs.root, 'c');
+    await file(ROOT, fs.root, 'c');
+    const listed = () => fs.readdir(ROOT, fs.root, 0, undefined, { dots: false }).entries.map((e) => [e.name, e.cookie]);
+    const before = listed();
+    expect(before.map(([n]) => n)).toEqual(['e', 'd', 'b', 'a', 'c']);
+    await fs.close();
+    const old = new Database(fx.metaPath);
+    old.exec('CREATE INDEX dirents_by_cookie ON dirents (dir, cookie); UPDATE schema_version SET version = 3');
+    old.close();
+    fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
+    expect(listed()).toEqual(before);
+    await fs.close();
+    const db = new Database(fx.metaPath, { readonly: true });
+    expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: SCHEMA_VERSION });
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'dirents_by_cookie'`).get()).toBeUndefined();
+    db.close();
+    expect(FileSystem.fsck(fx.metaPath).problems).toEqual([]);
+    fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
+    expect(listed()).toEqual(before);
+  });
+
   it('refuses a database written by a newer schema', async () => {
     await fs.close();
     const db = new Database(fx.metaPath);

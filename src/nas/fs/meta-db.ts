@@ -70,6 +70,17 @@ const MIGRATIONS: Array<{ version: number; up: (db: Db) => void; readerCompatibl
     up() {},
     readerCompatible: true,
   },
+  {
+    // Nothing reads directory entries in cookie order from the database (a Directory sorts its rows
+    // when loaded; fsck sorts within each directory): the index only cost every create and remove one
+    // more page in its metadata commit (a synced create 250-260 against 310-320 µs mean, measured
+    // alone). Older copies keep the index and read the same.
+    version: 4,
+    up(db) {
+      db.exec('DROP INDEX IF EXISTS dirents_by_cookie');
+    },
+    readerCompatible: true,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -217,7 +228,8 @@ export class MetaStatements {
     this.getInode = db.prepare('SELECT * FROM inodes WHERE ino = ?');
     this.putInode = db.prepare(`INSERT OR REPLACE INTO inodes VALUES (${new Array(22).fill('?').join(', ')})`);
     this.deleteInode = db.prepare('DELETE FROM inodes WHERE ino = ?');
-    this.listDir = db.prepare('SELECT name, ino, cookie FROM dirents WHERE dir = ? ORDER BY cookie');
+    // In key order (dir, name): Directory puts them in cookie order itself.
+    this.listDir = db.prepare('SELECT name, ino, cookie FROM dirents WHERE dir = ?');
     this.putDirent = db.prepare('INSERT OR REPLACE INTO dirents (dir, name, ino, cookie) VALUES (?, ?, ?, ?)');
     this.deleteDirent = db.prepare('DELETE FROM dirents WHERE dir = ? AND name = ?');
     this.listExtents = db.prepare('SELECT fblock, dblock, count FROM extents WHERE ino = ? ORDER BY fblock');
