@@ -224,6 +224,26 @@ describe('NFSv4.1 conformance (pynfs 4.1): client ids and sessions', () => {
     }
   });
 
+  it('a SEQUENCE-only reply of exactly ca_maxresponsesize_cached bytes is cached; one byte less is NFS4ERR_REP_TOO_BIG_TO_CACHE', async () => {
+    // COMPOUND4res with an empty tag (12 bytes) and SEQUENCE's result (opnum, status, 16-byte session id, 5 words: 44 bytes).
+    const exact = 12 + 44;
+    for (const [cached, status] of [
+      [exact, nfsstat4.NFS4_OK],
+      [exact - 1, nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE],
+    ] as const) {
+      const d = await fresh();
+      try {
+        await d.mount({ reclaimComplete: false, session: { csa_fore_chan_attrs: { ...CHANNEL, ca_maxresponsesize_cached: cached } } });
+        const r = await d.send([], { seqid: 1, cachethis: true });
+        expect(r.status).toBe(status);
+        // Only a reply that was sent took the slot's sequence id.
+        if (status === nfsstat4.NFS4_OK) d.seqid = 1;
+      } finally {
+        await d.destroy().catch(() => undefined);
+      }
+    }
+  });
+
   it('a request larger than ca_maxrequestsize is NFS4ERR_REQ_TOO_BIG (SEQ6)', async () => {
     const d = await fresh();
     try {

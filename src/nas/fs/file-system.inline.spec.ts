@@ -214,7 +214,7 @@ describe('inline data', () => {
     expect((await contents(fs, f)).toString()).toBe('changed   ');
   });
 
-  it('a copy made before inline data (schema 2) opens read-only as it is; a read-write open moves it to schema 3', async () => {
+  it('a copy made before inline data (schema 2) opens read-only as it is, and fsck reads it', async () => {
     const { fx, fs, store } = await setup();
     const f = await newFile(fs, 'f');
     await fs.write(ROOT, f, 0, pattern(8192, 12), 'file_sync');

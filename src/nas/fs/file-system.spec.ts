@@ -98,7 +98,7 @@ describe('mkfs and mount', () => {
     fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
   });
 
-  it('drops the cookie index of a version 3 database at open, and lists directories in cookie order without it', async () => {
+  it('drops the unused cookie index at a read-write open, keeping the schema version, and lists directories in cookie order without it', async () => {
     // Created in the reverse of name order, then one removed and re-added: cookie order is neither name nor ino order.
     for (const n of ['e', 'd', 'c', 'b', 'a']) await file(ROOT, fs.root, n);
     await fs.remove(ROOT, fs.root, 'c');
@@ -107,15 +107,21 @@ describe('mkfs and mount', () => {
     const before = listed();
     expect(before.map(([n]) => n)).toEqual(['e', 'd', 'b', 'a', 'c']);
     await fs.close();
+    const cookieIndex = (db: Database.Database) => db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'dirents_by_cookie'`).get();
     const old = new Database(fx.metaPath);
-    old.exec('CREATE INDEX dirents_by_cookie ON dirents (dir, cookie); UPDATE schema_version SET version = 3');
+    expect(cookieIndex(old)).toBeUndefined();
+    // As a database written before it was dropped has it.
+    old.exec('CREATE INDEX dirents_by_cookie ON dirents (dir, cookie)');
     old.close();
+    const snap = FileSystem.openReadOnly(fx.metaPath, fx.store);
+    expect(snap.readdir(ROOT, snap.root, 0, undefined, { dots: false }).entries.map((e) => [e.name, e.cookie])).toEqual(before);
+    await snap.close();
     fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });
     expect(listed()).toEqual(before);
     await fs.close();
     const db = new Database(fx.metaPath, { readonly: true });
     expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: SCHEMA_VERSION });
-    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'dirents_by_cookie'`).get()).toBeUndefined();
+    expect(cookieIndex(db)).toBeUndefined();
     db.close();
     expect(FileSystem.fsck(fx.metaPath).problems).toEqual([]);
     fx.fs = fs = await FileSystem.open(fx.metaPath, fx.store, { commitIntervalMs: 0 });

@@ -345,6 +345,7 @@ export class ClientTable {
   /** A session is gone: its reservation and the replies it kept unasked leave the budgets. */
   private forget(s: Session): void {
     this.sessions.delete(s.key);
+    if (this.lastSession === s) this.lastSession = undefined;
     if (s.closed) return;
     s.closed = true;
     this.reservedBytes -= s.reserved;
