@@ -39,14 +39,7 @@ import { SnapshotMounts } from './snapshots/snapshot-mounts';
 const ROLLBACK_SUFFIX = '.rollback-';
 
 /** A mounted share's durability work since it was mounted: metadata commits, those of them synced to disk, and data flushes, with how long they took. */
-export interface ShareDurability {
-  share: string;
-  commits: number;
-  syncs: number;
-  flushes: number;
-  commitLatency: FsStats['commitLatency'];
-  flushLatency: FsStats['flushLatency'];
-}
+export type ShareDurability = { share: string } & Pick<FsStats, 'commits' | 'syncs' | 'flushes' | 'commitLatency' | 'flushLatency'>;
 
 /**
  * The NAS front end: one RPC server carrying NFSv3 and MOUNT v3 on the NFS
@@ -235,7 +228,9 @@ export class NasService implements OnApplicationBootstrap, BeforeApplicationShut
     const out: ShareDurability[] = [];
     for (const entry of this.table.list()) {
       const s = this.filesystems.get(entry.exportId)?.stats();
-      if (s) out.push({ share: entry.name, commits: s.commits, syncs: s.syncs, flushes: s.flushes, commitLatency: s.commitLatency, flushLatency: s.flushLatency });
+      if (!s) continue;
+      const { commits, syncs, flushes, commitLatency, flushLatency } = s;
+      out.push({ share: entry.name, commits, syncs, flushes, commitLatency, flushLatency });
     }
     return out;
   }

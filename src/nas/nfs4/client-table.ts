@@ -325,12 +325,12 @@ export class ClientTable {
 
   /**
    * The session with this id. Every COMPOUND names one (twice: its checks and SEQUENCE), mostly the
-   * same as the call before, so the last one found is tried first, byte for byte and still in the
-   * table, before the id is turned into a key.
+   * same as the call before, so the last one found (forget() lets go of it) is tried first, byte for
+   * byte, before the id is turned into a key.
    */
   session(id: Buffer): Session {
     const last = this.lastSession;
-    if (last !== undefined && last.id.equals(id) && this.sessions.get(last.key) === last) return last;
+    if (last !== undefined && last.id.equals(id)) return last;
     const s = this.sessions.get(id.toString('hex')) ?? fail(nfsstat4.NFS4ERR_BADSESSION, 'no such session');
     this.lastSession = s;
     return s;
