@@ -22,9 +22,9 @@ import { median } from './workload';
  * Rows: nfs-cp upload and nfs-cat download of one file, and metadata
  * through one libnfs mount, one call at a time (bench/nas-meta.c, built
  * here against libnfs-dev): create + 100-byte write + close, stat, unlink.
- * An upload starts at least 3 s after the previous file was removed, so
- * neither server's upload lands in blocks the disk has not yet let go of
- * (REMOVAL_FORGOTTEN_MS).
+ * An upload (NFSv3 or NFSv4.1) starts at least 3 s after the last removal
+ * of an uploaded file, so neither server's upload lands in blocks the disk
+ * has not yet let go of (REMOVAL_FORGOTTEN_MS).
  * The metadata rows run once more on our share exported async: ganesha's
  * VFS FSAL syncs no namespace change either.
  * Then the same rows over NFSv4.1 through Strata's own client
@@ -215,6 +215,8 @@ interface RoundSetup {
   pids: number[];
   /** The gateway's times in the NFSv3 metadata rows, added up over the rounds. */
   gatewayTimes: { sync: GatewayTimes; async: GatewayTimes };
+  /** When either server last removed an uploaded file (ms, after a sync): see uploadSpace(). */
+  removedAt: number;
 }
 
 /**
@@ -231,8 +233,10 @@ async function withTimes<T>(server: Server, pids: number[], into: GatewayTimes, 
 }
 
 /** The NFSv4.1 rows of a round: upload and download of the source (its bytes checked in round 0, untimed), then the metadata rows, on the async share too. */
-async function nfs4Round(server: Server, r: number, { source, sourceDigest, files, pids }: RoundSetup, asyncShare?: Server): Promise<Partial<RoundFigures>> {
+async function nfs4Round(server: Server, r: number, setup: RoundSetup, asyncShare?: Server): Promise<Partial<RoundFigures>> {
+  const { source, sourceDigest, files, pids } = setup;
   const name = `v4-${r}.bin`;
+  await uploadSpace(setup);
   await quiesce(pids);
   const up = await nfs4Load(server, { command: 'upload', source, name });
   const down = await nfs4Load(server, { command: 'download', name, sha256: false });
@@ -242,6 +246,7 @@ async function nfs4Round(server: Server, r: number, { source, sourceDigest, file
     if (check.sha256 !== (await sourceDigest())) throw new Error(`${server.name}: ${name} read back over NFSv4.1 differs from what was written`);
   }
   await nfs4Load(server, { command: 'rm', name });
+  removed(setup);
   await quiesce(pids);
   const meta = await nfs4Load(server, { command: 'meta', dir: `meta4-${r}`, files });
   let onAsync: Partial<RoundFigures> = {};
@@ -277,18 +282,26 @@ async function nfs4Round(server: Server, r: number, { source, sourceDigest, file
  */
 const REMOVAL_FORGOTTEN_MS = 3000;
 
-/** After removing a large file: wait until the next upload meets space as cold as the other server's did. */
-async function removalForgotten(): Promise<void> {
+/** An uploaded file was removed: its blocks are freed (and discarded) now, by a sync, and the clock for uploadSpace() starts. */
+function removed(setup: RoundSetup): void {
   spawnSync('sync');
-  await new Promise((r) => setTimeout(r, REMOVAL_FORGOTTEN_MS));
+  setup.removedAt = Date.now();
+}
+
+/** Before a timed upload: wait until the last removal is REMOVAL_FORGOTTEN_MS old, so every upload meets space as cold as the other server's did. */
+async function uploadSpace(setup: RoundSetup): Promise<void> {
+  const left = setup.removedAt + REMOVAL_FORGOTTEN_MS - Date.now();
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
 }
 
 /** One part of a round on one server (with our async share for strata); a round runs each part on both servers, one right after the other. */
 type Phase = (server: Server, r: number, setup: RoundSetup, asyncShare?: Server) => Promise<Partial<RoundFigures>>;
 
 /** nfs-cp upload and nfs-cat download of the source (its bytes checked in round 0, untimed); the file is removed after when the driver is there. */
-const transfers: Phase = async (server, r, { source, sourceDigest, size, driver, pids }) => {
+const transfers: Phase = async (server, r, setup) => {
+  const { source, sourceDigest, size, driver, pids } = setup;
   const name = `/up-${r}.bin`;
+  await uploadSpace(setup);
   await quiesce(pids);
   const up = await timed(server, 'nfs-cp', [source, server.url(name)]);
   const down = await timed(server, 'nfs-cat', [server.url(name)]);
@@ -300,7 +313,7 @@ const transfers: Phase = async (server, r, { source, sourceDigest, size, driver,
   if (driver) {
     const [cmd, argv] = server.command(driver, ['rm', server.url('/'), name]);
     await run(cmd, argv);
-    await removalForgotten();
+    removed(setup);
   }
   // Without the driver nothing removes the file: the share is then sized for all rounds.
   return { upload: size / up / 1e6, download: size / down / 1e6 };
@@ -491,6 +504,7 @@ export async function benchNas(opts: { rounds: number; size: number; files: numb
       files: opts.files,
       pids: [gateway.pid, ganesha?.child.pid].filter((p): p is number => p !== undefined),
       gatewayTimes: { sync: {}, async: {} },
+      removedAt: 0,
     };
     const contenders: Array<{ server: Server; asyncShare?: Server; figures: RoundFigures[] }> = [
       { server: strata, asyncShare: strataAsync, figures: ours },
